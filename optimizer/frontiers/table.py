@@ -1,0 +1,150 @@
+"""Read and check frontier tables: measured or modelled (interactivity, tok/s per GPU) points.
+
+A table is a CSV with columns ``hardware, model, context_tokens, interactivity,
+tok_s_per_gpu`` and an optional ``ttft_s``; other columns (``source``, ``note``) are
+kept for people and ignored by the planner. Rows may also be given inline in the
+instance. Problems name the file and its line (the header is line 1).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from optimizer.errors import InputError
+from optimizer.instance.schema import Instance
+
+REQUIRED_COLUMNS = ("hardware", "model", "context_tokens", "interactivity", "tok_s_per_gpu")
+OPTIONAL_COLUMNS = ("ttft_s",)
+COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+_MAX_LISTED = 10  # problems listed per file before "... and N more"
+
+# Tables shipped with the project, usable by bare name (``frontiers: reference-2026``).
+SHIPPED_DIR = Path(__file__).resolve().parents[2] / "instances" / "frontiers"
+
+
+def _resolve(path_text: str, base_dir: str | None, where: str) -> Path:
+    path = Path(path_text).expanduser()
+    if not path.is_absolute() and base_dir is not None:
+        path = Path(base_dir) / path
+    if path.is_file():
+        return path
+    shipped = SHIPPED_DIR / (path_text if path_text.endswith(".csv") else f"{path_text}.csv")
+    if "/" not in path_text and shipped.is_file():
+        return shipped
+    raise InputError(f"{where}: frontier file {str(path)!r} not found")
+
+
+def _check_frame(
+    df: pd.DataFrame, label: str, line_offset: int | None
+) -> tuple[pd.DataFrame, list[str]]:
+    """Coerce columns to their types; return the clean frame and one line per bad row."""
+    problems: list[str] = []
+    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
+    if missing:
+        return df, [f"{label}: missing column(s) {', '.join(missing)} (has {', '.join(map(str, df.columns))})"]
+    if df.empty:
+        return df, [f"{label}: has no rows"]
+    out = pd.DataFrame(index=df.index)
+    bad = pd.Series("", index=df.index, dtype=object)
+    for col in ("hardware", "model"):
+        text = df[col].astype("string").str.strip()
+        empty = text.isna() | (text == "")
+        bad[empty] += f"{col} is empty; "
+        out[col] = text.fillna("").astype(str)
+    for col in ("context_tokens", "interactivity", "tok_s_per_gpu", "ttft_s"):
+        if col not in df.columns:
+            out[col] = np.nan
+            continue
+        raw = df[col]
+        num = pd.to_numeric(raw, errors="coerce").astype(float)
+        given = raw.notna() & (raw.astype("string").str.strip() != "")
+        not_number = given & num.isna()
+        bad[not_number] += f"{col} is not a number; "
+        nonfinite = given & ~not_number & ~np.isfinite(num)
+        bad[nonfinite] += f"{col} must be finite; "
+        if col in REQUIRED_COLUMNS:
+            bad[~given] += f"{col} is empty; "
+        ok = np.isfinite(num)
+        if col == "context_tokens":
+            bad[ok & ((num <= 0) | (num != np.round(num)))] += "context_tokens must be a whole number > 0; "
+        elif col == "interactivity":
+            bad[ok & (num <= 0)] += "interactivity must be > 0; "
+        else:
+            bad[ok & (num < 0)] += f"{col} must be >= 0; "
+        out[col] = num
+    rows = np.flatnonzero(bad.to_numpy() != "")
+    for k in rows[:_MAX_LISTED]:
+        where = f"{label}[{k}]" if line_offset is None else f"{label} line {k + line_offset}"
+        problems.append(f"{where}: {bad.iloc[k].rstrip('; ')}")
+    if len(rows) > _MAX_LISTED:
+        problems.append(f"{label}: ... and {len(rows) - _MAX_LISTED} more bad rows")
+    if not problems:
+        out["context_tokens"] = out["context_tokens"].astype(np.int64)
+    return out, problems
+
+
+def read_frontier_table(instance: Instance) -> pd.DataFrame:
+    """All frontier rows of an instance as one checked DataFrame (columns :data:`COLUMNS`).
+
+    Raises
+    ------
+    InputError
+        If a file is missing or malformed, or if an instance id has no rows at all
+        (a hardware id or tier model that the table never mentions is almost always a typo).
+    """
+    spec = instance.frontiers
+    problems: list[str] = []
+    frames: list[pd.DataFrame] = []
+    if isinstance(spec, str):
+        spec = [spec]
+    if spec and not isinstance(spec[0], str):
+        inline = pd.DataFrame([row.model_dump() for row in spec])  # type: ignore[union-attr]
+        frame, errs = _check_frame(inline, "frontiers", None)
+        frames.append(frame)
+        problems += errs
+    else:
+        for i, text in enumerate(spec):
+            where = "frontiers" if isinstance(instance.frontiers, str) else f"frontiers[{i}]"
+            try:
+                path = _resolve(str(text), instance.base_dir, where)
+            except InputError as exc:
+                problems += exc.problems
+                continue
+            try:
+                raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+            except pd.errors.EmptyDataError:
+                problems.append(f"{path}: empty file (expected a header {', '.join(COLUMNS)})")
+                continue
+            except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                problems.append(f"{path}: not a readable CSV ({first})")
+                continue
+            raw.columns = [str(c).strip() for c in raw.columns]
+            raw = raw.replace("", np.nan)
+            frame, errs = _check_frame(raw, str(path), 2)
+            problems += errs
+            frames.append(frame)
+    if problems:
+        raise InputError(problems)
+    table = pd.concat(frames, ignore_index=True)[list(COLUMNS)]
+
+    hw_known = set(table["hardware"].unique())
+    models_known = set(table["model"].unique())
+    for i, hw in enumerate(instance.hardware):
+        if hw.id not in hw_known:
+            problems.append(
+                f"hardware[{i}].id: {hw.id!r} has no rows in the frontier table "
+                f"(it has: {', '.join(sorted(hw_known)[:12])})"
+            )
+    for i, tier in enumerate(instance.tiers):
+        if tier.model not in models_known:
+            problems.append(
+                f"tiers[{i}].model: {tier.model!r} has no rows in the frontier table "
+                f"(it has: {', '.join(sorted(models_known)[:12])})"
+            )
+    if problems:
+        raise InputError(problems)
+    return table

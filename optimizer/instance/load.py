@@ -1,0 +1,147 @@
+"""Load an instance from a YAML/JSON file, a mapping, or stdin, and report every problem.
+
+All problems found are raised together as one :class:`~optimizer.errors.InputError`,
+one line each, naming the key path (``tiers[2].min_interactivity: must be > 0``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from optimizer.errors import InputError
+from optimizer.instance.schema import Instance
+
+# Pydantic puts the name of the union member it tried into error locations
+# ("float", "dict[union[int,str],...]"); they mean nothing to a user.
+_TYPE_TAGS = {"float", "int", "str", "bool", "none", "list", "dict"}
+
+
+def _is_type_tag(part: object) -> bool:
+    if not isinstance(part, str):
+        return False
+    return part in _TYPE_TAGS or "[" in part or part.startswith(("constrained-", "function-"))
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif _is_type_tag(part):
+            continue
+        elif part == "[key]":
+            path += " (key)"
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "(top level)"
+
+
+def _message(err: Mapping[str, Any]) -> str:
+    kind = err.get("type", "")
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind in ("finite_number",):
+        return "must be a finite number (not NaN or inf)"
+    msg = str(err.get("msg", "invalid value"))
+    msg = msg.replace("Input should be", "must be").replace("Value error, ", "")
+    got = err.get("input")
+    if kind not in ("missing", "extra_forbidden") and not isinstance(got, (dict, list)):
+        msg += f" (got {got!r})"
+    return msg
+
+
+def format_validation_error(exc: ValidationError) -> list[str]:
+    """Turn pydantic errors into one line per key path, merging union alternatives."""
+    by_path: dict[str, list[str]] = {}
+    for err in exc.errors():
+        path = _key_path(tuple(err["loc"]))
+        msg = _message(err)
+        by_path.setdefault(path, [])
+        if msg not in by_path[path]:
+            by_path[path].append(msg)
+    lines = []
+    for path, msgs in by_path.items():
+        if len(msgs) > 1:
+            # A union (number or {period: number}; list of paths or of rows): say what fits.
+            lines.append(f"{path}: " + " or ".join(msgs))
+        else:
+            lines.append(f"{path}: {msgs[0]}")
+    return lines
+
+
+def read_document(path: str | Path) -> dict[str, Any]:
+    """Read a YAML or JSON file (``-`` for stdin) into a mapping, with one-line errors."""
+    name = str(path)
+    try:
+        text = sys.stdin.read() if name == "-" else Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{name}: file not found") from None
+    except IsADirectoryError:
+        raise InputError(f"{name}: is a folder, not an instance file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{name}: cannot read ({exc.__class__.__name__}: {exc})") from None
+    try:
+        if name.endswith(".json") or name == "-":
+            try:
+                doc = json.loads(text)
+            except json.JSONDecodeError:
+                if name != "-":
+                    raise
+                doc = yaml.safe_load(text)
+        else:
+            doc = yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{name}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "?"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InputError(f"{name}: not valid YAML ({where}: {problem})") from None
+    if not isinstance(doc, dict):
+        raise InputError(f"{name}: must hold a mapping of keys (name, site, hardware, ...)")
+    return doc
+
+
+def load_instance(
+    source: str | Path | Mapping[str, Any] | Instance, base_dir: str | Path | None = None
+) -> Instance:
+    """Validate an instance from a path (YAML/JSON, ``-`` = stdin), a mapping, or an Instance.
+
+    Relative frontier paths are resolved against the instance file's folder, or
+    ``base_dir`` for a mapping (default: the current folder).
+
+    Raises
+    ------
+    InputError
+        With every problem found, one line each.
+    """
+    if isinstance(source, Instance):
+        return source
+    if isinstance(source, Mapping):
+        doc: Mapping[str, Any] = source
+        folder = Path(base_dir) if base_dir is not None else Path.cwd()
+    else:
+        doc = read_document(source)
+        folder = (
+            Path(base_dir)
+            if base_dir is not None
+            else (Path.cwd() if str(source) == "-" else Path(source).resolve().parent)
+        )
+    try:
+        instance = Instance.model_validate(dict(doc))
+    except ValidationError as exc:
+        raise InputError(format_validation_error(exc)) from None
+    problems = instance.cross_checks()
+    if problems:
+        raise InputError(problems)
+    instance._base_dir = str(folder)
+    return instance

@@ -1,0 +1,213 @@
+"""The instance schema of MODEL.md, as frozen pydantic models.
+
+Every key of the contract is a field here, with its default and its unit in the
+name. Unknown keys, wrong types, NaN/inf and out-of-range numbers are rejected by
+pydantic; checks that need the whole instance (ids unique, per-period mappings
+covering every period, availability windows naming real periods) live in
+:func:`Instance.cross_checks` so that all problems are reported together.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+PeriodLabel = int | str
+NonNeg = Annotated[float, Field(ge=0)]
+# A figure that is either one number for every period or a {period: number} mapping.
+PerPeriod = NonNeg | dict[PeriodLabel, NonNeg]
+
+HOURS_PER_YEAR = 8760.0
+SECONDS_PER_YEAR = 31_536_000.0
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=True, allow_inf_nan=False, validate_default=True
+    )
+
+
+class Site(_Frozen):
+    """The facility: what physics and money allow in each period."""
+
+    power_mw: PerPeriod = Field(description="Facility power cap, MW.")
+    pue: Annotated[float, Field(ge=1)] = Field(1.0, description="Facility power / IT power.")
+    rack_positions: PerPeriod = Field(description="Land cap, rack positions.")
+    capex_budget_usd: PerPeriod | None = Field(None, description="Spend cap per period, USD.")
+    electricity_usd_per_mwh: PerPeriod = Field(0.0, description="Electricity price, USD/MWh.")
+
+
+class Hardware(_Frozen):
+    """One purchasable unit type (a server, a rack)."""
+
+    id: str = Field(min_length=1)
+    gpus_per_unit: Annotated[int, Field(gt=0)]
+    power_kw: NonNeg = Field(description="IT power of one unit at full load, kW.")
+    rack_positions: NonNeg = 1.0
+    capex_usd: NonNeg = 0.0
+    lifetime_years: Annotated[float, Field(gt=0)] | None = None
+    available_from: PeriodLabel | None = None
+    available_until: PeriodLabel | None = None
+    max_units: Annotated[int, Field(ge=0)] | None = None
+    min_units: Annotated[int, Field(ge=0)] = 0
+    existing_units: Annotated[int, Field(ge=0)] = 0
+
+
+class Tier(_Frozen):
+    """A product sold by the token: a model at a context, speed and price."""
+
+    id: str = Field(min_length=1)
+    model: str = Field(min_length=1)
+    context_tokens: Annotated[int, Field(gt=0)]
+    price_usd_per_mtok: PerPeriod
+    min_interactivity: Annotated[float, Field(gt=0)] = Field(
+        description="Tokens/s each user must see, at least."
+    )
+    max_ttft_s: Annotated[float, Field(gt=0)] | None = None
+    demand_mtok: PerPeriod | None = None
+    utilization: Annotated[float, Field(gt=0, le=1)] = 1.0
+    min_power_share: Annotated[float, Field(ge=0, le=1)] = 0.0
+    max_power_share: Annotated[float, Field(ge=0, le=1)] = 1.0
+
+
+class FrontierRow(_Frozen):
+    """One operating point of a frontier table, given inline."""
+
+    model_config = ConfigDict(
+        extra="ignore", frozen=True, strict=True, allow_inf_nan=False
+    )
+
+    hardware: str = Field(min_length=1)
+    model: str = Field(min_length=1)
+    context_tokens: Annotated[int, Field(gt=0)]
+    interactivity: Annotated[float, Field(gt=0)]
+    tok_s_per_gpu: NonNeg
+    ttft_s: Annotated[float, Field(ge=0)] | None = None
+
+
+class Instance(_Frozen):
+    """A planning instance, validated. Immutable: derive variants with :meth:`with_changes`."""
+
+    name: str = Field(min_length=1)
+    periods: list[PeriodLabel] = Field(default_factory=lambda: [1], min_length=1)
+    period_years: Annotated[float, Field(gt=0)] = 1.0
+    discount_rate: Annotated[float, Field(ge=0)] = 0.0
+    objective: Literal["revenue", "profit"] = "revenue"
+    site: Site
+    hardware: list[Hardware] = Field(min_length=1)
+    tiers: list[Tier] = Field(min_length=1)
+    frontiers: str | list[str] | list[FrontierRow]
+
+    # Folder that relative frontier paths are read from (the instance file's folder).
+    _base_dir: str | None = PrivateAttr(default=None)
+
+    # ----------------------------------------------------------------- helpers
+    @property
+    def base_dir(self) -> str | None:
+        return self._base_dir
+
+    def period_index(self, label: PeriodLabel) -> int:
+        """Position of a period label in ``periods`` (labels compare as text)."""
+        wanted = str(label)
+        for i, p in enumerate(self.periods):
+            if str(p) == wanted:
+                return i
+        raise KeyError(label)
+
+    def per_period(self, value: float | Mapping[PeriodLabel, float] | None) -> list[float | None]:
+        """Expand a scalar-or-mapping figure to one value per period (None stays None)."""
+        if value is None:
+            return [None] * len(self.periods)
+        if isinstance(value, Mapping):
+            by_text = {str(k): float(v) for k, v in value.items()}
+            return [by_text[str(p)] for p in self.periods]
+        return [float(value)] * len(self.periods)
+
+    def weights(self) -> list[float]:
+        """Discount weight of each period: (1 + rate) ** (-index * period_years)."""
+        return [
+            (1.0 + self.discount_rate) ** (-i * self.period_years)
+            for i in range(len(self.periods))
+        ]
+
+    def lifetime_periods(self, hw: Hardware) -> int:
+        """L[h] = ceil(lifetime_years / period_years); the whole horizon when unset."""
+        if hw.lifetime_years is None:
+            return len(self.periods)
+        return max(1, math.ceil(hw.lifetime_years / self.period_years - 1e-12))
+
+    def with_changes(self, **changes: Any) -> Instance:
+        """A validated copy with top-level keys replaced, keeping the base folder."""
+        data = self.model_dump()
+        data.update(changes)
+        new = Instance.model_validate(data, strict=False)
+        new._base_dir = self._base_dir
+        return new
+
+    # ------------------------------------------------------------ cross checks
+    def cross_checks(self) -> list[str]:
+        """Problems that need the whole instance; one line each, naming the key path."""
+        problems: list[str] = []
+        labels = [str(p) for p in self.periods]
+        seen: set[str] = set()
+        for i, p in enumerate(labels):
+            if p in seen:
+                problems.append(f"periods[{i}]: duplicate period label {p!r}")
+            seen.add(p)
+
+        def check_map(path: str, value: object) -> None:
+            if isinstance(value, Mapping):
+                keys = {str(k) for k in value}
+                missing = [p for p in labels if p not in keys]
+                extra = sorted(keys - set(labels))
+                if missing:
+                    problems.append(f"{path}: no value for period(s) {', '.join(missing)}")
+                if extra:
+                    problems.append(f"{path}: unknown period(s) {', '.join(extra)}")
+
+        for key in ("power_mw", "rack_positions", "capex_budget_usd", "electricity_usd_per_mwh"):
+            check_map(f"site.{key}", getattr(self.site, key))
+
+        for kind, items in (("hardware", self.hardware), ("tiers", self.tiers)):
+            ids: dict[str, int] = {}
+            for i, item in enumerate(items):
+                if item.id in ids:
+                    problems.append(
+                        f"{kind}[{i}].id: duplicate id {item.id!r} (also {kind}[{ids[item.id]}])"
+                    )
+                ids.setdefault(item.id, i)
+
+        for i, hw in enumerate(self.hardware):
+            window: list[int] = []
+            for key in ("available_from", "available_until"):
+                label = getattr(hw, key)
+                if label is None:
+                    continue
+                if str(label) not in labels:
+                    problems.append(
+                        f"hardware[{i}].{key}: {label!r} is not one of periods {labels}"
+                    )
+                else:
+                    window.append(labels.index(str(label)))
+            if len(window) == 2 and hw.available_from is not None and window[0] > window[1]:
+                problems.append(
+                    f"hardware[{i}].available_from: {hw.available_from!r} is after "
+                    f"available_until {hw.available_until!r}"
+                )
+            if hw.max_units is not None and hw.min_units > hw.max_units:
+                problems.append(
+                    f"hardware[{i}].min_units: {hw.min_units} exceeds max_units {hw.max_units}"
+                )
+
+        for i, tier in enumerate(self.tiers):
+            check_map(f"tiers[{i}].price_usd_per_mtok", tier.price_usd_per_mtok)
+            check_map(f"tiers[{i}].demand_mtok", tier.demand_mtok)
+            if tier.min_power_share > tier.max_power_share:
+                problems.append(
+                    f"tiers[{i}].min_power_share: {tier.min_power_share} exceeds "
+                    f"max_power_share {tier.max_power_share}"
+                )
+        return problems

@@ -1,0 +1,141 @@
+"""The constraint families of MODEL.md, one function each, named as there.
+
+Units are the model's (see :mod:`optimizer.model.data`): MW, $M, Tok = 1e6 Mtok.
+Each function adds one indexed constraint of the same name to the model
+(``m.capacity``, ``m.power``...), so duals and slacks group by family.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyomo.environ as pyo
+
+Skip = pyo.Constraint.Skip
+
+
+def capacity(m: pyo.ConcreteModel) -> None:
+    """capacity[h,p]:  sum_t serve[h,t,p] <= installed[h,p]."""
+
+    def rule(m: pyo.ConcreteModel, h: str, p: Any) -> Any:
+        tiers = m.serve_by_hp.get((h, p))
+        if not tiers:
+            return Skip
+        return sum(m.serve[h, t, p] for t in tiers) <= m.installed[h, p]
+
+    m.capacity = pyo.Constraint(m.INST, rule=rule)
+
+
+def production(m: pyo.ConcreteModel) -> None:
+    """production[t,p]:  sold[t,p] <= sum_h a[h,t] * serve[h,t,p].
+
+    A tier no hardware can serve gets ``sold[t,p] <= 0``.
+    """
+
+    def rule(m: pyo.ConcreteModel, t: str, p: Any) -> Any:
+        hws = m.serve_by_tp.get((t, p), [])
+        return m.sold[t, p] <= sum(m.a[h, t] * m.serve[h, t, p] for h in hws)
+
+    m.production = pyo.Constraint(m.TP, rule=rule)
+
+
+def demand(m: pyo.ConcreteModel) -> None:
+    """demand[t,p]:  sold[t,p] <= demand_mtok[t,p], where a demand cap is set."""
+
+    def rule(m: pyo.ConcreteModel, t: str, p: Any) -> Any:
+        return m.sold[t, p] <= m.demand_cap[t, p]
+
+    m.demand = pyo.Constraint(m.DEMAND, rule=rule)
+
+
+def power(m: pyo.ConcreteModel) -> None:
+    """power[p]:  pue * sum_h power_kw[h] * installed[h,p] <= 1000 * power_mw[p]  (in MW)."""
+
+    def rule(m: pyo.ConcreteModel, p: Any) -> Any:
+        hws = m.inst_by_p[p]
+        if not hws:
+            return Skip
+        return m.pue * sum(m.unit_it_mw[h] * m.installed[h, p] for h in hws) <= m.power_cap_mw[p]
+
+    m.power = pyo.Constraint(m.P, rule=rule)
+
+
+def land(m: pyo.ConcreteModel) -> None:
+    """land[p]:  sum_h rack_positions[h] * installed[h,p] <= rack_positions[p]."""
+
+    def rule(m: pyo.ConcreteModel, p: Any) -> Any:
+        hws = m.inst_by_p[p]
+        if not hws:
+            return Skip
+        return sum(m.unit_racks[h] * m.installed[h, p] for h in hws) <= m.rack_cap[p]
+
+    m.land = pyo.Constraint(m.P, rule=rule)
+
+
+def budget(m: pyo.ConcreteModel) -> None:
+    """budget[p]:  sum_h capex_usd[h] * buy[h,p] <= capex_budget_usd[p], where set."""
+
+    def rule(m: pyo.ConcreteModel, p: Any) -> Any:
+        hws = m.buy_by_p[p]
+        if not hws:
+            return Skip
+        return sum(m.unit_capex[h] * m.buy[h, p] for h in hws) <= m.budget_cap[p]
+
+    m.budget = pyo.Constraint(m.BUDGET_P, rule=rule)
+
+
+def supply(m: pyo.ConcreteModel) -> None:
+    """supply[h]:  sum_p buy[h,p] <= max_units[h], where set."""
+
+    def rule(m: pyo.ConcreteModel, h: str) -> Any:
+        periods = m.buy_by_h[h]
+        if not periods:
+            return Skip
+        return sum(m.buy[h, p] for p in periods) <= m.max_units[h]
+
+    m.supply = pyo.Constraint(m.SUPPLY_H, rule=rule)
+
+
+def minimum_lot(m: pyo.ConcreteModel) -> None:
+    """minimum_lot[h]:  min_units[h] * used[h] <= sum_p buy[h,p] <= M[h] * used[h].
+
+    Only for hardware with min_units > 0. M[h] is the most units of h that power,
+    land, budget and supply allow over the horizon (computed in ModelData), never a
+    fixed large constant.
+    """
+
+    def lower(m: pyo.ConcreteModel, h: str) -> Any:
+        return m.min_units[h] * m.used[h] <= sum(m.buy[h, p] for p in m.buy_by_h[h])
+
+    def upper(m: pyo.ConcreteModel, h: str) -> Any:
+        return sum(m.buy[h, p] for p in m.buy_by_h[h]) <= m.big_m[h] * m.used[h]
+
+    m.minimum_lot_lower = pyo.Constraint(m.LOT_H, rule=lower)
+    m.minimum_lot_upper = pyo.Constraint(m.LOT_H, rule=upper)
+
+
+def power_share(m: pyo.ConcreteModel) -> None:
+    """power_share[t,p]:  min_share[t] * S[p] <= sum_h power_kw[h] * serve[h,t,p] <= max_share[t] * S[p].
+
+    S[p] = sum_h power_kw[h] * installed[h,p] (IT power installed, MW). A bound
+    that is trivially met (min share 0, max share 1) is not added.
+    """
+
+    def installed_mw(m: pyo.ConcreteModel, p: Any) -> Any:
+        return sum(m.unit_it_mw[h] * m.installed[h, p] for h in m.inst_by_p[p])
+
+    def serving_mw(m: pyo.ConcreteModel, t: str, p: Any) -> Any:
+        return sum(m.unit_it_mw[h] * m.serve[h, t, p] for h in m.serve_by_tp.get((t, p), []))
+
+    def lower(m: pyo.ConcreteModel, t: str, p: Any) -> Any:
+        if not m.inst_by_p[p]:
+            return Skip
+        return m.min_share[t] * installed_mw(m, p) <= serving_mw(m, t, p)
+
+    def upper(m: pyo.ConcreteModel, t: str, p: Any) -> Any:
+        if not m.serve_by_tp.get((t, p)):
+            return Skip
+        return serving_mw(m, t, p) <= m.max_share[t] * installed_mw(m, p)
+
+    m.power_share_lower = pyo.Constraint(m.SHARE_LO, rule=lower)
+    m.power_share_upper = pyo.Constraint(m.SHARE_HI, rule=upper)

@@ -1,0 +1,246 @@
+"""Everything the model needs, as index sets and scaled parameter values.
+
+:class:`ModelData` is the bridge between an instance (in the contract's units) and
+the Pyomo model (in internal units chosen for conditioning):
+
+=========  ==================  =====================================
+quantity   contract unit        model unit
+=========  ==================  =====================================
+money      USD                  $M            (``MONEY_USD`` = 1e6)
+tokens     Mtok                 Tok = 1e6 Mtok (``TOKENS_MTOK`` = 1e6)
+power      kW (units), MW site  MW
+=========  ==================  =====================================
+
+With these, a price in USD/Mtok is numerically the price in $M per model token
+unit, a rack-scale unit produces a few token units per period, and capex is a few
+$M: coefficients stay within a few orders of magnitude of 1.
+
+The split into :attr:`ModelData.structure` (index sets) and the numeric fields lets
+a built model be updated in place when only numbers change (sweeps), and rebuilt
+only when the structure changes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from optimizer.errors import InputError
+from optimizer.frontiers.coefficients import Coefficients
+from optimizer.instance.schema import HOURS_PER_YEAR, Instance, PeriodLabel
+
+MONEY_USD = 1e6
+TOKENS_MTOK = 1e6
+_FLOOR_EPS = 1e-9
+
+HP = tuple[str, PeriodLabel]
+TP = tuple[str, PeriodLabel]
+HTP = tuple[str, str, PeriodLabel]
+
+
+@dataclass(frozen=True)
+class Structure:
+    """The index sets; two ModelData with equal structure share one built model."""
+
+    periods: tuple[PeriodLabel, ...]
+    hardware: tuple[str, ...]
+    tiers: tuple[str, ...]
+    buy_index: tuple[HP, ...]  # (h, p) where buy[h,p] exists (availability window)
+    installed_index: tuple[HP, ...]  # (h, p) where installed[h,p] can be > 0
+    installed_buys: tuple[tuple[HP, tuple[PeriodLabel, ...]], ...]  # buys alive at (h, p)
+    serve_index: tuple[HTP, ...]  # usable (h, t, p) triples
+    demand_index: tuple[TP, ...]  # (t, p) with a demand cap
+    budget_periods: tuple[PeriodLabel, ...]
+    share_lower_index: tuple[TP, ...]  # (t, p) with min_power_share > 0
+    share_upper_index: tuple[TP, ...]  # (t, p) with max_power_share < 1
+    supply_hardware: tuple[str, ...]  # h with max_units
+    lot_hardware: tuple[str, ...]  # h with min_units > 0
+    objective: str
+
+
+@dataclass(frozen=True)
+class ModelData:
+    """Index sets and parameter values of one instance, in model units."""
+
+    structure: Structure
+    weight: dict[PeriodLabel, float]  # discount weight per period
+    existing: dict[str, float]  # units installed before the first period
+    a: dict[tuple[str, str], float]  # Tok per unit per period, usable pairs
+    price: dict[TP, float]  # $M per Tok (== USD per Mtok)
+    demand: dict[TP, float]  # Tok per period
+    unit_it_mw: dict[str, float]  # IT power of one unit, MW
+    pue: float
+    power_cap_mw: dict[PeriodLabel, float]
+    unit_racks: dict[str, float]
+    rack_cap: dict[PeriodLabel, float]
+    unit_capex: dict[str, float]  # $M per unit
+    budget: dict[PeriodLabel, float]  # $M per period
+    max_units: dict[str, float]
+    min_units: dict[str, float]
+    big_m: dict[str, float]  # most units of h the other constraints allow over the horizon
+    buy_ub: dict[HP, float | None]  # most units of h one period allows
+    min_share: dict[str, float]
+    max_share: dict[str, float]
+    energy_cost: dict[HTP, float]  # $M per serving unit per period (0 unless profit)
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_instance(
+        cls, instance: Instance, coefficients: Coefficients, objective: str | None = None
+    ) -> ModelData:
+        return _build_data(instance, coefficients, objective or instance.objective)
+
+
+def _build_data(inst: Instance, coef: Coefficients, objective: str) -> ModelData:
+    P = list(inst.periods)
+    n = len(P)
+    H = [h.id for h in inst.hardware]
+    T = [t.id for t in inst.tiers]
+    hw = {h.id: h for h in inst.hardware}
+    tiers = {t.id: t for t in inst.tiers}
+    weight = dict(zip(P, inst.weights(), strict=True))
+
+    power_cap = dict(zip(P, inst.per_period(inst.site.power_mw), strict=True))
+    rack_cap = dict(zip(P, inst.per_period(inst.site.rack_positions), strict=True))
+    budget_usd = dict(zip(P, inst.per_period(inst.site.capex_budget_usd), strict=True))
+    elec = dict(zip(P, inst.per_period(inst.site.electricity_usd_per_mwh), strict=True))
+
+    # --- availability and lifetimes -> buy and installed index sets
+    buy_index: list[HP] = []
+    for h in H:
+        lo = 0 if hw[h].available_from is None else inst.period_index(hw[h].available_from)
+        hi = n - 1 if hw[h].available_until is None else inst.period_index(hw[h].available_until)
+        buy_index += [(h, P[i]) for i in range(lo, hi + 1)]
+    can_buy = set(buy_index)
+    installed_buys: list[tuple[HP, tuple[PeriodLabel, ...]]] = []
+    for h in H:
+        life = inst.lifetime_periods(hw[h])
+        for i, p in enumerate(P):
+            alive = tuple(P[j] for j in range(max(0, i - life + 1), i + 1) if (h, P[j]) in can_buy)
+            if alive or hw[h].existing_units > 0:
+                installed_buys.append(((h, p), alive))
+    installed_index = [hp for hp, _ in installed_buys]
+    installable = set(installed_index)
+
+    a_pairs = coef.a()
+    serve_index = [
+        (h, t, p) for (h, t) in a_pairs for p in P if (h, p) in installable
+    ]
+    serve_index.sort(key=lambda x: (H.index(x[0]), T.index(x[1]), P.index(x[2])))
+
+    demand: dict[TP, float] = {}
+    price: dict[TP, float] = {}
+    for t in T:
+        for p, v in zip(P, inst.per_period(tiers[t].price_usd_per_mtok), strict=True):
+            price[(t, p)] = float(v or 0.0)  # USD/Mtok == $M per Tok
+        for p, v in zip(P, inst.per_period(tiers[t].demand_mtok), strict=True):
+            if v is not None:
+                demand[(t, p)] = v / TOKENS_MTOK
+
+    unit_it_mw = {h: hw[h].power_kw / 1000.0 for h in H}
+    unit_racks = {h: hw[h].rack_positions for h in H}
+    unit_capex = {h: hw[h].capex_usd / MONEY_USD for h in H}
+    existing = {h: float(hw[h].existing_units) for h in H}
+    budget = {p: v / MONEY_USD for p, v in budget_usd.items() if v is not None}
+
+    # --- per-period bounds on buy and the big-M of minimum lots, from the instance
+    pue = inst.site.pue
+    existing_mw = pue * sum(unit_it_mw[h] * existing[h] for h in H)
+    existing_racks = sum(unit_racks[h] * existing[h] for h in H)
+
+    def cap_units(h: str, p: PeriodLabel) -> float:
+        """Most units of h that power and land allow in period p, beside existing units."""
+        bound = math.inf
+        if unit_it_mw[h] > 0:
+            bound = min(bound, (power_cap[p] - existing_mw) / (pue * unit_it_mw[h]))
+        if unit_racks[h] > 0:
+            bound = min(bound, (rack_cap[p] - existing_racks) / unit_racks[h])
+        return max(0.0, math.floor(bound + _FLOOR_EPS)) if math.isfinite(bound) else math.inf
+
+    def budget_units(h: str, p: PeriodLabel) -> float:
+        if p in budget and unit_capex[h] > 0:
+            return max(0.0, math.floor(budget[p] / unit_capex[h] + _FLOOR_EPS))
+        return math.inf
+
+    buy_ub: dict[HP, float | None] = {}
+    for h, p in buy_index:
+        ub = min(cap_units(h, p), budget_units(h, p))
+        if hw[h].max_units is not None:
+            ub = min(ub, float(hw[h].max_units))
+        buy_ub[(h, p)] = None if math.isinf(ub) else ub
+
+    big_m: dict[str, float] = {}
+    problems: list[str] = []
+    for i, h in enumerate(H):
+        if hw[h].min_units <= 0:
+            continue
+        life = inst.lifetime_periods(hw[h])
+        total = 0.0
+        # Buys within any block of `life` consecutive periods are all alive at the block's end.
+        for start in range(0, n, life):
+            block = [P[j] for j in range(start, min(start + life, n)) if (h, P[j]) in can_buy]
+            if not block:
+                continue
+            end = P[min(start + life, n) - 1]
+            total += min(cap_units(h, end), sum(budget_units(h, q) for q in block))
+        if hw[h].max_units is not None:
+            total = min(total, float(hw[h].max_units))
+        if math.isinf(total):
+            problems.append(
+                f"hardware[{i}].min_units: nothing bounds how many {h!r} can be bought "
+                "(power_kw and rack_positions are 0, no budget, no max_units); set max_units"
+            )
+        big_m[h] = total
+    if problems:
+        raise InputError(problems)
+
+    energy_cost: dict[HTP, float] = {}
+    if objective == "profit":
+        for h, t, p in serve_index:
+            mwh = pue * unit_it_mw[h] * tiers[t].utilization * HOURS_PER_YEAR * inst.period_years
+            energy_cost[(h, t, p)] = (elec[p] or 0.0) * mwh / MONEY_USD
+    else:
+        energy_cost = {k: 0.0 for k in serve_index}
+
+    structure = Structure(
+        periods=tuple(P),
+        hardware=tuple(H),
+        tiers=tuple(T),
+        buy_index=tuple(buy_index),
+        installed_index=tuple(installed_index),
+        installed_buys=tuple(installed_buys),
+        serve_index=tuple(serve_index),
+        demand_index=tuple(demand),
+        budget_periods=tuple(budget),
+        share_lower_index=tuple(
+            (t, p) for t in T for p in P if tiers[t].min_power_share > 0
+        ),
+        share_upper_index=tuple(
+            (t, p) for t in T for p in P if tiers[t].max_power_share < 1
+        ),
+        supply_hardware=tuple(h for h in H if hw[h].max_units is not None),
+        lot_hardware=tuple(h for h in H if hw[h].min_units > 0),
+        objective=objective,
+    )
+    return ModelData(
+        structure=structure,
+        weight=weight,
+        existing=existing,
+        a={k: v / TOKENS_MTOK for k, v in a_pairs.items()},
+        price=price,
+        demand=demand,
+        unit_it_mw=unit_it_mw,
+        pue=pue,
+        power_cap_mw={p: float(v or 0.0) for p, v in power_cap.items()},
+        unit_racks=unit_racks,
+        rack_cap={p: float(v or 0.0) for p, v in rack_cap.items()},
+        unit_capex=unit_capex,
+        budget=budget,
+        max_units={h: float(hw[h].max_units) for h in H if hw[h].max_units is not None},
+        min_units={h: float(hw[h].min_units) for h in H},
+        big_m=big_m,
+        buy_ub=buy_ub,
+        min_share={t: tiers[t].min_power_share for t in T},
+        max_share={t: tiers[t].max_power_share for t in T},
+        energy_cost=energy_cost,
+    )

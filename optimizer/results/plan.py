@@ -1,0 +1,274 @@
+"""The result of a solve: a plan in the contract's units, as tidy DataFrames.
+
+A :class:`Plan` is built from a solved model by :func:`extract_plan` and holds no
+reference to Pyomo objects: it can be pickled, compared and kept. ``to_dict()``
+gives the result format of MODEL.md (plus extra keys, which the contract allows).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from optimizer.frontiers.coefficients import Coefficients
+from optimizer.instance.schema import HOURS_PER_YEAR, Instance, PeriodLabel
+from optimizer.model.data import MONEY_USD, TOKENS_MTOK
+
+_ZERO = 1e-7  # below this a serving unit count or a token volume is reported as zero
+
+
+@dataclass
+class Plan:
+    """A purchase plan and capacity split, with everything a planner asks of it.
+
+    Money in USD, tokens in Mtok, power in MW, land in rack positions. DataFrames:
+
+    * ``buy``: hardware, period, units (units > 0 only)
+    * ``installed``: hardware, period, units, it_mw, facility_mw, rack_positions
+    * ``serve``: hardware, tier, period, units, it_mw, mtok
+    * ``sold``: tier, period, mtok, price_usd_per_mtok, revenue_usd, it_mw, power_share
+    * ``resources``: period, resource, used, cap, slack, binding
+    * ``unusable``: hardware, tier, reason (pairs the frontier table cannot serve)
+    * ``coefficients``: usable pairs with r (tok/s per GPU) and a (Mtok per unit-period)
+    """
+
+    instance_name: str
+    objective_kind: str
+    status: str
+    objective_usd: float | None
+    mip_gap: float | None
+    best_bound_usd: float | None = None
+    revenue_usd: float | None = None
+    capex_usd: float | None = None
+    energy_usd: float | None = None
+    buy: pd.DataFrame = field(default_factory=pd.DataFrame)
+    installed: pd.DataFrame = field(default_factory=pd.DataFrame)
+    serve: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sold: pd.DataFrame = field(default_factory=pd.DataFrame)
+    resources: pd.DataFrame = field(default_factory=pd.DataFrame)
+    unusable: pd.DataFrame = field(default_factory=pd.DataFrame)
+    coefficients: pd.DataFrame = field(default_factory=pd.DataFrame)
+    timings: dict[str, float] = field(default_factory=dict)
+    model_size: dict[str, int] = field(default_factory=dict)
+    message: str = ""
+
+    @property
+    def has_solution(self) -> bool:
+        return self.objective_usd is not None
+
+    @property
+    def ok(self) -> bool:
+        """True when there is a plan to act on (optimal, or time limit with an incumbent)."""
+        return self.status in ("optimal", "time_limit") and self.has_solution
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result format of MODEL.md, plus extra keys (allowed by the contract)."""
+
+        def rows(df: pd.DataFrame, cols: list[str]) -> list[dict[str, Any]]:
+            if df.empty:
+                return []
+            return [
+                {c: _plain(v) for c, v in zip(cols, rec, strict=True)}
+                for rec in df[cols].itertuples(index=False, name=None)
+            ]
+
+        return {
+            "status": self.status,
+            "objective_usd": self.objective_usd,
+            "mip_gap": self.mip_gap,
+            "buy": rows(self.buy, ["hardware", "period", "units"]),
+            "serve": rows(self.serve, ["hardware", "tier", "period", "units"]),
+            "sold": rows(self.sold, ["tier", "period", "mtok"]),
+            # extra keys
+            "instance": self.instance_name,
+            "objective": self.objective_kind,
+            "best_bound_usd": self.best_bound_usd,
+            "revenue_usd": self.revenue_usd,
+            "capex_usd": self.capex_usd,
+            "energy_usd": self.energy_usd,
+            "installed": rows(self.installed, ["hardware", "period", "units"]),
+            "resources": rows(self.resources, ["period", "resource", "used", "cap", "binding"]),
+            "unusable_pairs": rows(self.unusable, ["hardware", "tier", "reason"]),
+            "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
+            "model_size": self.model_size,
+            "message": self.message,
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    def summary(self) -> str:
+        """A short plain-text summary (status, objective, what was bought)."""
+        from optimizer.results.report import summary_text
+
+        return summary_text(self)
+
+    def _repr_html_(self) -> str:  # notebook display
+        from optimizer.results.report import summary_markdown
+
+        body = summary_markdown(self).replace("\n", "<br>")
+        return f"<div style='font-family:monospace'>{body}</div>"
+
+
+def _plain(v: Any) -> Any:
+    """numpy scalars -> Python; non-finite floats -> None (JSON has no NaN)."""
+    if hasattr(v, "item"):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+def _val(x: Any) -> float:
+    v = pyo.value(x, exception=False)
+    return 0.0 if v is None else float(v)
+
+
+def empty_plan(instance: Instance, coef: Coefficients | None, objective: str, status: str,
+               message: str = "") -> Plan:
+    """A plan with no solution (infeasible, unbounded, error)."""
+    plan = Plan(
+        instance_name=instance.name,
+        objective_kind=objective,
+        status=status,
+        objective_usd=None,
+        mip_gap=None,
+        message=message,
+    )
+    if coef is not None:
+        plan.unusable = coef.unusable[["hardware", "tier", "reason"]]
+        plan.coefficients = coef.usable
+    return plan
+
+
+def extract_plan(
+    m: pyo.ConcreteModel,
+    instance: Instance,
+    coef: Coefficients,
+    objective: str,
+    status: str,
+    mip_gap: float | None,
+    bound_model_units: float | None,
+) -> Plan:
+    """Read a solved model into a Plan, in contract units.
+
+    Two clean-ups that keep the plan feasible and never lower the objective:
+    integer purchases are rounded to whole units (HiGHS returns 65.9999999), and
+    ``sold`` is reported as min(production, demand): a zero-price tier's sales are
+    otherwise arbitrary, and selling what is produced is free.
+    """
+    P = list(instance.periods)
+    hw = {h.id: h for h in instance.hardware}
+    tiers = {t.id: t for t in instance.tiers}
+    w = dict(zip(P, instance.weights(), strict=True))
+    pue = instance.site.pue
+    a = coef.a()
+
+    buy_rows = [(h, p, int(round(_val(m.buy[h, p])))) for h, p in m.BUY]
+    buy = pd.DataFrame(buy_rows, columns=["hardware", "period", "units"])
+    bought = {(h, p): u for h, p, u in buy_rows}
+
+    inst_rows = []
+    for (h, p), alive in m.alive_buys.items():
+        units = hw[h].existing_units + sum(bought[(h, q)] for q in alive)
+        inst_rows.append(
+            (h, p, units, units * hw[h].power_kw / 1000, units * hw[h].power_kw * pue / 1000,
+             units * hw[h].rack_positions)
+        )
+    installed = pd.DataFrame(
+        inst_rows,
+        columns=["hardware", "period", "units", "it_mw", "facility_mw", "rack_positions"],
+    )
+
+    serve_rows = []
+    for h, t, p in m.SERVE:
+        u = _val(m.serve[h, t, p])
+        if u > _ZERO:
+            serve_rows.append((h, t, p, u, u * hw[h].power_kw / 1000, u * a[(h, t)]))
+    serve = pd.DataFrame(serve_rows, columns=["hardware", "tier", "period", "units", "it_mw", "mtok"])
+
+    inst_by_p = installed.groupby("period", sort=False)["it_mw"].sum().to_dict() if len(installed) else {}
+    prod = serve.groupby(["tier", "period"], sort=False)[["mtok", "it_mw"]].sum() if len(serve) else None
+    sold_rows = []
+    revenue = 0.0
+    for t in tiers:
+        prices = instance.per_period(tiers[t].price_usd_per_mtok)
+        demands = instance.per_period(tiers[t].demand_mtok)
+        for i, p in enumerate(P):
+            made, mw = (0.0, 0.0)
+            if prod is not None and (t, p) in prod.index:
+                made, mw = (float(v) for v in prod.loc[(t, p)])
+            cap = demands[i]
+            sold_mtok = made if cap is None else min(made, cap)
+            if sold_mtok < _ZERO * TOKENS_MTOK * 1e-6:
+                sold_mtok = 0.0
+            price = float(prices[i] or 0.0)
+            rev = sold_mtok * price
+            revenue += w[p] * rev
+            total_mw = inst_by_p.get(p, 0.0)
+            sold_rows.append((t, p, sold_mtok, price, rev, mw, mw / total_mw if total_mw > 0 else 0.0))
+    sold = pd.DataFrame(
+        sold_rows,
+        columns=["tier", "period", "mtok", "price_usd_per_mtok", "revenue_usd", "it_mw", "power_share"],
+    )
+
+    capex = sum(w[p] * hw[h].capex_usd * u for h, p, u in buy_rows)
+    elec = dict(zip(P, instance.per_period(instance.site.electricity_usd_per_mwh), strict=True))
+    energy = 0.0
+    for h, t, p, u, *_ in serve_rows:
+        mwh = pue * hw[h].power_kw / 1000 * tiers[t].utilization * u * HOURS_PER_YEAR * instance.period_years
+        energy += w[p] * (elec[p] or 0.0) * mwh
+    obj = revenue if objective == "revenue" else revenue - capex - energy
+
+    plan = Plan(
+        instance_name=instance.name,
+        objective_kind=objective,
+        status=status,
+        objective_usd=obj,
+        mip_gap=mip_gap,
+        best_bound_usd=None if bound_model_units is None else bound_model_units * MONEY_USD,
+        revenue_usd=revenue,
+        capex_usd=capex,
+        energy_usd=energy,
+        buy=buy[buy["units"] > 0].reset_index(drop=True),
+        installed=installed,
+        serve=serve,
+        sold=sold,
+        resources=_resources(instance, installed, buy_rows),
+        unusable=coef.unusable[["hardware", "tier", "reason"]],
+        coefficients=coef.usable,
+    )
+    return plan
+
+
+def _resources(instance: Instance, installed: pd.DataFrame, buy_rows: list[tuple[str, PeriodLabel, int]]) -> pd.DataFrame:
+    """Power, land and budget used against their caps, per period."""
+    P = list(instance.periods)
+    caps = {
+        "power_mw": instance.per_period(instance.site.power_mw),
+        "rack_positions": instance.per_period(instance.site.rack_positions),
+        "capex_usd": instance.per_period(instance.site.capex_budget_usd),
+    }
+    capex_of = {h.id: h.capex_usd for h in instance.hardware}
+    spend: dict[PeriodLabel, float] = {}
+    for h, p, u in buy_rows:
+        spend[p] = spend.get(p, 0.0) + capex_of[h] * u
+    used_mw = installed.groupby("period", sort=False)["facility_mw"].sum().to_dict() if len(installed) else {}
+    used_racks = installed.groupby("period", sort=False)["rack_positions"].sum().to_dict() if len(installed) else {}
+    rows = []
+    for i, p in enumerate(P):
+        for res, used in (
+            ("power_mw", used_mw.get(p, 0.0)),
+            ("rack_positions", used_racks.get(p, 0.0)),
+            ("capex_usd", spend.get(p, 0.0)),
+        ):
+            cap = caps[res][i]
+            slack = None if cap is None else cap - used
+            binding = cap is not None and slack is not None and slack <= max(1e-6 * abs(cap), 1e-9)
+            rows.append((p, res, used, cap, slack, binding))
+    return pd.DataFrame(rows, columns=["period", "resource", "used", "cap", "slack", "binding"])

@@ -1,0 +1,150 @@
+"""HiGHS through Pyomo's persistent appsi interface.
+
+One :class:`HighsSession` holds one HiGHS instance for one Pyomo model: after
+parameters change, :meth:`HighsSession.run` pushes only the changes and re-solves
+in place. HiGHS's own output (including its start-up banner) is captured by
+Pyomo and routed to a logger that writes to stderr, so stdout stays clean for
+``--json``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pyomo.environ as pyo
+from pyomo.contrib.appsi.base import TerminationCondition as TC
+from pyomo.contrib.appsi.solvers import Highs
+
+HIGHS_LOG = logging.getLogger("optimizer.highs")
+
+Status = str  # "optimal" | "time_limit" | "infeasible" | "unbounded" | "error"
+
+
+def _ensure_log_handler() -> None:
+    if not HIGHS_LOG.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        HIGHS_LOG.addHandler(handler)
+        HIGHS_LOG.propagate = False
+        HIGHS_LOG.setLevel(logging.WARNING)
+
+
+@dataclass(frozen=True)
+class RawOutcome:
+    """What one HiGHS run gave, in model units."""
+
+    status: Status
+    has_solution: bool
+    objective: float | None  # model units ($M)
+    bound: float | None  # best bound, model units
+    mip_gap: float | None
+    seconds: float
+    message: str = ""
+
+
+class HighsSession:
+    """A persistent HiGHS solver bound to one model.
+
+    Parameters
+    ----------
+    time_limit:
+        Seconds; None for no limit.
+    mip_gap:
+        Relative MIP gap; None keeps HiGHS's default (1e-4).
+    threads:
+        HiGHS threads; None lets HiGHS choose.
+    log:
+        Write HiGHS's log to stderr.
+    """
+
+    def __init__(
+        self,
+        time_limit: float | None = None,
+        mip_gap: float | None = None,
+        threads: int | None = None,
+        log: bool = False,
+    ) -> None:
+        _ensure_log_handler()
+        self.solver = Highs()
+        if not self.solver.available():
+            raise RuntimeError("HiGHS is not available: pip install highspy")
+        cfg = self.solver.config
+        cfg.stream_solver = False
+        cfg.load_solution = False
+        cfg.solver_output_logger = HIGHS_LOG
+        cfg.log_level = logging.INFO
+        HIGHS_LOG.setLevel(logging.INFO if log else logging.WARNING)
+        cfg.time_limit = time_limit
+        cfg.mip_gap = mip_gap
+        if threads is not None:
+            self.solver.highs_options["threads"] = int(threads)
+        self._model: pyo.ConcreteModel | None = None
+
+    @property
+    def highs(self) -> Any:
+        """The underlying ``highspy.Highs`` object (after the first run)."""
+        return self.solver._solver_model
+
+    def run(self, model: pyo.ConcreteModel) -> RawOutcome:
+        """Solve ``model`` (set up on first call, updated in place afterwards)."""
+        start = time.perf_counter()
+        results = self.solver.solve(model)
+        self._model = model
+        status, has_solution = _map_status(results.termination_condition, results)
+        if status == "infeasible_or_unbounded":
+            status = self._infeasible_or_unbounded(model)
+            has_solution = False
+        objective = bound = gap = None
+        if has_solution:
+            self.solver.load_vars()
+            objective = float(results.best_feasible_objective)
+            info = self.highs.getInfo()
+            integer = any(v.is_integer() for v in model.component_data_objects(pyo.Var))
+            if integer:
+                bound = float(info.mip_dual_bound)
+                gap = float(info.mip_gap) if math.isfinite(info.mip_gap) else None
+                if status == "optimal" and gap is not None and gap > 1:
+                    gap = 0.0  # HiGHS reports an undefined gap when the objective is 0
+            else:
+                bound, gap = objective, 0.0
+        return RawOutcome(
+            status=status,
+            has_solution=has_solution,
+            objective=objective,
+            bound=bound,
+            mip_gap=gap,
+            seconds=time.perf_counter() - start,
+        )
+
+    def _infeasible_or_unbounded(self, model: pyo.ConcreteModel) -> Status:
+        """Tell infeasible from unbounded: is the model feasible with a zero objective?"""
+        model.obj.deactivate()
+        model._feasibility_obj = pyo.Objective(expr=0.0)
+        try:
+            res = self.solver.solve(model)
+            feasible = res.termination_condition == TC.optimal
+        finally:
+            model.del_component(model._feasibility_obj)
+            model.obj.activate()
+        return "unbounded" if feasible else "infeasible"
+
+
+def _map_status(tc: TC, results: Any) -> tuple[str, bool]:
+    if tc == TC.optimal:
+        return "optimal", True
+    if tc == TC.maxTimeLimit:
+        return "time_limit", results.best_feasible_objective is not None
+    if tc in (TC.maxIterations, TC.objectiveLimit, TC.interrupted):
+        return "time_limit", results.best_feasible_objective is not None
+    if tc == TC.infeasible:
+        return "infeasible", False
+    if tc == TC.unbounded:
+        return "unbounded", False
+    if tc == TC.infeasibleOrUnbounded:
+        return "infeasible_or_unbounded", False
+    return "error", False

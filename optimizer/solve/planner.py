@@ -1,0 +1,185 @@
+"""Load -> coefficients -> build -> solve -> plan, with a model that can be re-solved in place.
+
+:class:`Planner` is what sweeps and embedding use: it builds the model once and,
+when given a changed instance, updates the model's parameters and re-solves with
+the same persistent HiGHS instance, rebuilding only if the change alters the
+model's structure (a pair becoming usable, a period added...).
+:func:`solve` is the one-call form.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from optimizer.frontiers.coefficients import Coefficients, compute_coefficients
+from optimizer.frontiers.table import read_frontier_table
+from optimizer.instance.load import load_instance
+from optimizer.instance.schema import Instance
+from optimizer.model.build import build_model, update_model
+from optimizer.model.data import ModelData
+from optimizer.results.plan import Plan, empty_plan, extract_plan
+from optimizer.solve.highs import HighsSession
+
+Objective = Literal["revenue", "profit"]
+
+
+class Planner:
+    """A built planning model bound to a persistent HiGHS solver.
+
+    Parameters
+    ----------
+    instance:
+        A validated :class:`Instance` (see :func:`optimizer.load_instance`).
+    objective:
+        Override the instance's objective ("revenue" or "profit").
+    time_limit, mip_gap, threads:
+        HiGHS settings; ``mip_gap`` None keeps HiGHS's default relative gap 1e-4.
+    log:
+        Write HiGHS's log to stderr.
+    table:
+        A frontier table already read (skips reading files again).
+    """
+
+    def __init__(
+        self,
+        instance: Instance,
+        *,
+        objective: Objective | None = None,
+        time_limit: float | None = None,
+        mip_gap: float | None = None,
+        threads: int | None = None,
+        log: bool = False,
+        table: pd.DataFrame | None = None,
+    ) -> None:
+        self.objective_override = objective
+        self.session_options: dict[str, Any] = {
+            "time_limit": time_limit,
+            "mip_gap": mip_gap,
+            "threads": threads,
+            "log": log,
+        }
+        self.timings: dict[str, float] = {}
+        self.rebuilds = 0
+        self.model: pyo.ConcreteModel | None = None
+        self.session: HighsSession | None = None
+        self._set_instance(instance, table)
+
+    # ------------------------------------------------------------------ setup
+    @property
+    def objective(self) -> str:
+        return self.objective_override or self.instance.objective
+
+    def _prepare(self, instance: Instance, table: pd.DataFrame | None) -> tuple[pd.DataFrame, Coefficients, ModelData]:
+        t0 = time.perf_counter()
+        if table is None:
+            table = read_frontier_table(instance)
+        t1 = time.perf_counter()
+        coef = compute_coefficients(table, instance)
+        data = ModelData.from_instance(instance, coef, self.objective_override or instance.objective)
+        t2 = time.perf_counter()
+        self.timings["read_frontiers"] = t1 - t0
+        self.timings["coefficients"] = t2 - t1
+        return table, coef, data
+
+    def _set_instance(self, instance: Instance, table: pd.DataFrame | None) -> None:
+        self.instance = instance
+        self.table, self.coefficients, self.data = self._prepare(instance, table)
+        self._build()
+
+    def _build(self) -> None:
+        t0 = time.perf_counter()
+        self.model = build_model(self.data)
+        self.session = HighsSession(**self.session_options)
+        self.timings["build"] = time.perf_counter() - t0
+        self.rebuilds += 1
+
+    def update(self, instance: Instance, *, reuse_table: bool = True) -> bool:
+        """Point the planner at a changed instance; returns True if the model was rebuilt.
+
+        Numbers that change (caps, prices, demand, capex, speeds that keep the same
+        usable pairs...) are pushed into the built model's mutable parameters; a change
+        of structure rebuilds it. ``reuse_table`` keeps the frontier rows already read
+        when the instance's ``frontiers`` key is unchanged.
+        """
+        same_source = reuse_table and instance.frontiers == self.instance.frontiers
+        table = self.table if same_source else None
+        self.instance = instance
+        self.table, self.coefficients, data = self._prepare(instance, table)
+        t0 = time.perf_counter()
+        if self.model is not None and data.structure == self.data.structure:
+            self.data = data
+            update_model(self.model, data)
+            self.timings["build"] = time.perf_counter() - t0
+            return False
+        self.data = data
+        self._build()
+        return True
+
+    # ------------------------------------------------------------------ solve
+    def solve(self) -> Plan:
+        """Solve the current model and return the plan (contract units)."""
+        assert self.model is not None and self.session is not None
+        outcome = self.session.run(self.model)
+        self.timings["solve"] = outcome.seconds
+        if outcome.has_solution:
+            t0 = time.perf_counter()
+            plan = extract_plan(
+                self.model,
+                self.instance,
+                self.coefficients,
+                self.objective,
+                outcome.status,
+                outcome.mip_gap,
+                outcome.bound,
+            )
+            self.timings["extract"] = time.perf_counter() - t0
+        else:
+            plan = empty_plan(self.instance, self.coefficients, self.objective, outcome.status)
+        plan.timings = dict(self.timings)
+        plan.model_size = model_size(self.model)
+        return plan
+
+
+def model_size(m: pyo.ConcreteModel) -> dict[str, int]:
+    """Counts of variables (by kind) and constraints actually in the model."""
+    n_int = n_cont = 0
+    for v in m.component_data_objects(pyo.Var, active=True):
+        if v.is_integer() or v.is_binary():
+            n_int += 1
+        else:
+            n_cont += 1
+    n_con = sum(1 for _ in m.component_data_objects(pyo.Constraint, active=True))
+    return {"variables": n_int + n_cont, "integer_variables": n_int, "constraints": n_con}
+
+
+def solve(
+    instance: Instance | str | Path | Mapping[str, Any],
+    *,
+    objective: Objective | None = None,
+    time_limit: float | None = None,
+    mip_gap: float | None = None,
+    threads: int | None = None,
+    log: bool = False,
+) -> Plan:
+    """Solve an instance (an :class:`Instance`, a path, or a mapping) and return its :class:`Plan`.
+
+    Raises
+    ------
+    optimizer.InputError
+        If the instance or its frontier table has problems (all listed).
+    """
+    t0 = time.perf_counter()
+    inst = load_instance(instance)
+    load_s = time.perf_counter() - t0
+    planner = Planner(
+        inst, objective=objective, time_limit=time_limit, mip_gap=mip_gap, threads=threads, log=log
+    )
+    plan = planner.solve()
+    plan.timings = {"load": load_s, **plan.timings}
+    return plan
