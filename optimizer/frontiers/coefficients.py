@@ -122,7 +122,7 @@ def compute_coefficients(table: pd.DataFrame, instance: Instance) -> Coefficient
     x = e["min_interactivity"]
     lower = e[e["interactivity"] <= x].groupby(KEY).last()[["interactivity", "tok_s_per_gpu"]]
     upper = e[e["interactivity"] >= x].groupby(KEY).first()[["interactivity", "tok_s_per_gpu"]]
-    lu = upper.join(lower, lsuffix="_hi", rsuffix="_lo", how="left")
+    lu = upper.add_suffix("_hi").join(lower.add_suffix("_lo"), how="left")
     lu = lu.join(pairs.set_index(KEY)["min_interactivity"])
     span = lu["interactivity_hi"] - lu["interactivity_lo"]
     frac = ((lu["min_interactivity"] - lu["interactivity_lo"]) / span.where(span > 0)).fillna(0.0)

@@ -73,13 +73,13 @@ class Plan:
             if df.empty:
                 return []
             return [
-                {c: _plain(v) for c, v in zip(cols, rec, strict=True)}
+                {c: _plain(v, _DIGITS.get(c)) for c, v in zip(cols, rec, strict=True)}
                 for rec in df[cols].itertuples(index=False, name=None)
             ]
 
         return {
             "status": self.status,
-            "objective_usd": self.objective_usd,
+            "objective_usd": _plain(self.objective_usd, _DIGITS["usd"]),
             "mip_gap": self.mip_gap,
             "buy": rows(self.buy, ["hardware", "period", "units"]),
             "serve": rows(self.serve, ["hardware", "tier", "period", "units"]),
@@ -87,10 +87,10 @@ class Plan:
             # extra keys
             "instance": self.instance_name,
             "objective": self.objective_kind,
-            "best_bound_usd": self.best_bound_usd,
-            "revenue_usd": self.revenue_usd,
-            "capex_usd": self.capex_usd,
-            "energy_usd": self.energy_usd,
+            "best_bound_usd": _plain(self.best_bound_usd, _DIGITS["usd"]),
+            "revenue_usd": _plain(self.revenue_usd, _DIGITS["usd"]),
+            "capex_usd": _plain(self.capex_usd, _DIGITS["usd"]),
+            "energy_usd": _plain(self.energy_usd, _DIGITS["usd"]),
             "installed": rows(self.installed, ["hardware", "period", "units"]),
             "resources": rows(self.resources, ["period", "resource", "used", "cap", "binding"]),
             "unusable_pairs": rows(self.unusable, ["hardware", "tier", "reason"]),
@@ -115,12 +115,20 @@ class Plan:
         return f"<div style='font-family:monospace'>{body}</div>"
 
 
-def _plain(v: Any) -> Any:
-    """numpy scalars -> Python; non-finite floats -> None (JSON has no NaN)."""
+# Decimal places kept in JSON output: far below the solver's tolerances, and free of
+# float noise such as 7.999999999999995 units.
+_DIGITS = {"usd": 4, "units": 9, "mtok": 6, "used": 9, "cap": 9}
+
+
+def _plain(v: Any, digits: int | None = None) -> Any:
+    """numpy scalars -> Python; non-finite floats -> None (JSON has no NaN); rounding."""
     if hasattr(v, "item"):
         v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            return None
+        if digits is not None:
+            v = round(v, digits) + 0.0  # + 0.0 turns -0.0 into 0.0
     return v
 
 
@@ -174,7 +182,8 @@ def extract_plan(
     bought = {(h, p): u for h, p, u in buy_rows}
 
     inst_rows = []
-    for (h, p), alive in m.alive_buys.items():
+    for h, p in ((h, p) for h in hw for p in P):  # every pair, zeros included
+        alive = m.alive_buys.get((h, p), ())
         units = hw[h].existing_units + sum(bought[(h, q)] for q in alive)
         inst_rows.append(
             (h, p, units, units * hw[h].power_kw / 1000, units * hw[h].power_kw * pue / 1000,

@@ -1,0 +1,110 @@
+"""The ``optimizer`` command line.
+
+Exit status: 0 a plan (optimal, or time limit with an incumbent); 1 no plan
+(infeasible, unbounded, error); 2 bad input (one line per problem, no traceback).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from optimizer.errors import EXIT_BAD_INPUT, EXIT_NO_PLAN, EXIT_OK, InputError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Plan an AI inference factory: which hardware to buy and how to split it across tiers.",
+)
+err_console = Console(stderr=True)
+
+
+class ObjectiveChoice(str, Enum):
+    revenue = "revenue"
+    profit = "profit"
+
+
+def fail_input(exc: InputError) -> NoReturn:
+    for line in exc.problems:
+        err_console.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "instance"
+
+
+@app.callback()
+def _root() -> None:
+    """Plan an AI inference factory: which hardware to buy and how to split it across tiers."""
+
+
+@app.command()
+def solve(
+    path: Annotated[str, typer.Argument(help="Instance file (YAML or JSON); - reads JSON from stdin.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print the result (MODEL.md format) on stdout, nothing else.")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for plan.json, buy/serve/sold.csv, summary.md [default: results/<name>/].")] = None,
+    no_write: Annotated[bool, typer.Option("--no-write", help="Do not write result files.")] = False,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", min=0, help="Solver time limit, seconds.")] = None,
+    mip_gap: Annotated[float | None, typer.Option("--mip-gap", min=0, help="Relative MIP gap [default: HiGHS's 1e-4].")] = None,
+    objective: Annotated[ObjectiveChoice | None, typer.Option("--objective", help="Override the instance's objective.")] = None,
+    threads: Annotated[int | None, typer.Option("--threads", min=1, help="HiGHS threads.")] = None,
+    log: Annotated[bool, typer.Option("--log", help="Show HiGHS's log on stderr.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No report, no progress; errors only.")] = False,
+) -> None:
+    """Solve an instance and report the optimal plan."""
+    from optimizer.results.report import print_report
+    from optimizer.results.write import write_plan
+    from optimizer.solve.planner import solve as solve_instance
+
+    try:
+        plan = solve_instance(
+            path,
+            objective=objective.value if objective else None,
+            time_limit=time_limit,
+            mip_gap=mip_gap,
+            threads=threads,
+            log=log,
+        )
+    except InputError as exc:
+        fail_input(exc)
+
+    if json_out:
+        sys.stdout.write(plan.to_json() + "\n")
+        sys.stdout.flush()
+    elif not quiet:
+        print_report(plan, Console())
+    if not no_write and plan.has_solution:
+        folder = out if out is not None else Path("results") / _safe_name(plan.instance_name)
+        try:
+            files = write_plan(plan, folder)
+        except OSError as exc:
+            err_console.print(f"[bold red]error:[/] cannot write results to {folder}: {exc}")
+            raise typer.Exit(EXIT_NO_PLAN) from None
+        if not quiet:
+            err_console.print(f"wrote {len(files)} files to {folder}/", highlight=False)
+    if not plan.ok:
+        if not quiet:
+            err_console.print(f"[bold red]no plan:[/] {plan.status}. {plan.message}".strip())
+        raise typer.Exit(EXIT_NO_PLAN)
+    raise typer.Exit(EXIT_OK)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,187 @@
+"""Human-readable reports of a Plan: rich tables for the terminal, Markdown for files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from optimizer.results.plan import Plan
+
+
+def _usd(x: float | None) -> str:
+    if x is None:
+        return "-"
+    for scale, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= scale:
+            return f"${x / scale:,.2f}{suffix}"
+    return f"${x:,.2f}"
+
+
+def _num(x: float | None, digits: int = 2) -> str:
+    if x is None or (isinstance(x, float) and pd.isna(x)):
+        return "-"
+    return f"{x:,.{digits}f}"
+
+
+def _headline(plan: Plan) -> list[tuple[str, str]]:
+    t = plan.timings
+    gap = "-" if plan.mip_gap is None else f"{plan.mip_gap:.2e}"
+    rows = [
+        ("status", plan.status),
+        (f"objective ({plan.objective_kind})", _usd(plan.objective_usd)),
+        ("MIP gap", gap),
+        ("revenue (discounted)", _usd(plan.revenue_usd)),
+        ("capex (discounted)", _usd(plan.capex_usd)),
+    ]
+    if plan.energy_usd:
+        rows.append(("electricity (discounted)", _usd(plan.energy_usd)))
+    rows.append(
+        (
+            "seconds",
+            f"load+coefficients {t.get('load', 0) + t.get('read_frontiers', 0) + t.get('coefficients', 0):.2f}"
+            f" · build {t.get('build', 0):.2f} · solve {t.get('solve', 0):.2f}",
+        )
+    )
+    if plan.model_size:
+        ms = plan.model_size
+        rows.append(
+            ("model", f"{ms['variables']} variables ({ms['integer_variables']} integer), "
+                      f"{ms['constraints']} constraints")
+        )
+    if plan.message:
+        rows.append(("note", plan.message))
+    return rows
+
+
+def _hardware_table(plan: Plan) -> pd.DataFrame:
+    inst = plan.installed
+    if inst.empty:
+        return pd.DataFrame()
+    bought = plan.buy.set_index(["hardware", "period"])["units"] if len(plan.buy) else pd.Series(dtype=float)
+    df = inst.copy()
+    df["bought"] = [int(bought.get((h, p), 0)) for h, p in zip(df["hardware"], df["period"], strict=True)]
+    df = df[(df["units"] > 0) | (df["bought"] > 0)]
+    return df[["period", "hardware", "bought", "units", "facility_mw", "rack_positions"]]
+
+
+def _tier_table(plan: Plan) -> pd.DataFrame:
+    sold = plan.sold.copy()
+    if sold.empty:
+        return sold
+    units = (
+        plan.serve.groupby(["tier", "period"])["units"].sum()
+        if len(plan.serve)
+        else pd.Series(dtype=float)
+    )
+    sold["units"] = [float(units.get((t, p), 0.0)) for t, p in zip(sold["tier"], sold["period"], strict=True)]
+    return sold[["period", "tier", "units", "mtok", "revenue_usd", "power_share"]]
+
+
+def render(plan: Plan) -> Group:
+    """The full terminal report as one rich renderable."""
+    parts: list[Any] = []
+    head = Table(show_header=False, box=None, pad_edge=False)
+    head.add_column(style="bold")
+    head.add_column()
+    for k, v in _headline(plan):
+        head.add_row(k, v)
+    parts.append(Text(f"Plan for {plan.instance_name}", style="bold underline"))
+    parts.append(head)
+
+    hwt = _hardware_table(plan)
+    if not hwt.empty:
+        t = Table(title="Hardware bought and installed", title_justify="left")
+        for c in ("period", "hardware", "bought", "installed", "facility MW", "rack positions"):
+            t.add_column(c, justify="left" if c in ("period", "hardware") else "right")
+        for r in hwt.itertuples(index=False):
+            t.add_row(str(r.period), r.hardware, f"{r.bought:,}", f"{int(r.units):,}",
+                      _num(r.facility_mw), _num(r.rack_positions, 1))
+        parts.append(t)
+
+    tt = _tier_table(plan)
+    if not tt.empty and plan.has_solution:
+        t = Table(title="Tiers", title_justify="left")
+        for c in ("period", "tier", "units serving", "Mtok sold", "revenue", "share of IT power"):
+            t.add_column(c, justify="left" if c in ("period", "tier") else "right")
+        for r in tt.itertuples(index=False):
+            t.add_row(str(r.period), r.tier, _num(r.units), _num(r.mtok, 0), _usd(r.revenue_usd),
+                      f"{100 * r.power_share:.1f}%")
+        parts.append(t)
+
+    if not plan.resources.empty:
+        t = Table(title="Resources used against caps", title_justify="left")
+        for c in ("period", "resource", "used", "cap", "binding"):
+            t.add_column(c, justify="left" if c in ("period", "resource") else "right")
+        for r in plan.resources.itertuples(index=False):
+            if r.cap is None or pd.isna(r.cap):
+                if r.used == 0:
+                    continue
+            money = r.resource == "capex_usd"
+            fmt = _usd if money else _num
+            t.add_row(str(r.period), r.resource, fmt(r.used), fmt(r.cap) if r.cap is not None and not pd.isna(r.cap) else "none",
+                      "[bold red]yes[/]" if r.binding else "")
+        parts.append(t)
+
+    if not plan.unusable.empty:
+        t = Table(title="Pairs that cannot be used", title_justify="left")
+        for c in ("hardware", "tier", "why"):
+            t.add_column(c)
+        for r in plan.unusable.itertuples(index=False):
+            t.add_row(r.hardware, r.tier, r.reason)
+        parts.append(t)
+    return Group(*parts)
+
+
+def print_report(plan: Plan, console: Console | None = None) -> None:
+    (console or Console()).print(render(plan))
+
+
+def _md_table(df: pd.DataFrame) -> str:
+    if df.empty:
+        return "_none_\n"
+    cols = list(df.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for rec in df.itertuples(index=False, name=None):
+        cells = []
+        for v in rec:
+            if isinstance(v, float):
+                cells.append(f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}")
+            else:
+                cells.append(str(v))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def summary_markdown(plan: Plan) -> str:
+    """The report as Markdown (summary.md)."""
+    out = [f"# Plan for {plan.instance_name}\n"]
+    out += [f"- **{k}**: {v}" for k, v in _headline(plan)]
+    out.append("")
+    if plan.has_solution:
+        out += ["## Hardware bought and installed\n", _md_table(_hardware_table(plan))]
+        tt = _tier_table(plan)
+        if not tt.empty:
+            tt = tt.assign(power_share=(100 * tt["power_share"]).round(1).astype(str) + "%")
+        out += ["## Tiers\n", _md_table(tt)]
+        res = plan.resources[(plan.resources["cap"].notna()) | (plan.resources["used"] > 0)]
+        out += ["## Resources used against caps\n", _md_table(res)]
+    if not plan.unusable.empty:
+        out += ["## Pairs that cannot be used\n", _md_table(plan.unusable)]
+    return "\n".join(out)
+
+
+def summary_text(plan: Plan) -> str:
+    """A few plain lines: status, objective, units bought."""
+    lines = [f"{plan.instance_name}: {plan.status}, {plan.objective_kind} {_usd(plan.objective_usd)}"]
+    if plan.mip_gap is not None:
+        lines[0] += f" (gap {plan.mip_gap:.1e})"
+    for r in plan.buy.itertuples(index=False):
+        lines.append(f"  buy {r.units:,} x {r.hardware} in {r.period}")
+    binding = plan.resources[plan.resources["binding"]] if not plan.resources.empty else plan.resources
+    for r in binding.itertuples(index=False):
+        lines.append(f"  binding: {r.resource} in {r.period}")
+    return "\n".join(lines)

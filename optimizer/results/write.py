@@ -1,0 +1,46 @@
+"""Write plan files atomically: each to a temporary file in the same folder, then renamed.
+
+A reader never sees a half-written file, and an interrupted run leaves the
+previous files intact.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from optimizer.results.plan import Plan
+from optimizer.results.report import summary_markdown
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file and ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_plan(plan: Plan, out_dir: str | Path) -> list[Path]:
+    """plan.json, buy.csv, serve.csv, sold.csv and summary.md into ``out_dir``."""
+    out = Path(out_dir)
+    files = {
+        "plan.json": plan.to_json() + "\n",
+        "buy.csv": plan.buy.to_csv(index=False),
+        "serve.csv": plan.serve.to_csv(index=False),
+        "sold.csv": plan.sold.to_csv(index=False),
+        "summary.md": summary_markdown(plan),
+    }
+    written = []
+    for name, text in files.items():
+        write_atomic(out / name, text)
+        written.append(out / name)
+    return written

@@ -1,0 +1,66 @@
+"""Builders for small hand-checkable instances.
+
+Unit of account in these tests: one "g1" unit has 1 GPU, draws 1 kW and takes one
+rack position. At the frontier point used (10 tok/s/user -> 1,000 tok/s/GPU), one
+unit makes 1,000 * 31,536,000 / 1e6 = 31,536 Mtok per year.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from optimizer import solve
+
+MTOK_PER_UNIT_YEAR = 31_536.0  # 1,000 tok/s * 31,536,000 s / 1e6
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "spec" / "examples"
+REPO = Path(__file__).resolve().parents[1]
+
+
+def frontier(hw: str, model: str = "m", tok: float = 1000.0, ctx: int = 8192,
+             ttft: float | None = None) -> list[dict[str, Any]]:
+    """A two-point curve: `tok` tok/s/GPU at 10 tok/s/user, half of it at 100."""
+    rows = [
+        {"hardware": hw, "model": model, "context_tokens": ctx, "interactivity": 10.0,
+         "tok_s_per_gpu": tok},
+        {"hardware": hw, "model": model, "context_tokens": ctx, "interactivity": 100.0,
+         "tok_s_per_gpu": tok / 2},
+    ]
+    if ttft is not None:
+        for r in rows:
+            r["ttft_s"] = ttft
+    return rows
+
+
+def base(**site: Any) -> dict[str, Any]:
+    """One hardware (g1), one tier (t at $1/Mtok, 10 tok/s/user), 1 period."""
+    doc: dict[str, Any] = {
+        "name": "micro",
+        "site": {"power_mw": 1.0, "rack_positions": 10, **site},
+        "hardware": [{"id": "g1", "gpus_per_unit": 1, "power_kw": 1, "rack_positions": 1}],
+        "tiers": [{"id": "t", "model": "m", "context_tokens": 8192,
+                   "price_usd_per_mtok": 1.0, "min_interactivity": 10}],
+        "frontiers": frontier("g1"),
+    }
+    return doc
+
+
+def with_(doc: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    out = copy.deepcopy(doc)
+    out.update(changes)
+    return out
+
+
+@pytest.fixture
+def micro() -> dict[str, Any]:
+    return base()
+
+
+def objective(doc: dict[str, Any], **opts: Any) -> float:
+    plan = solve(doc, **opts)
+    assert plan.status == "optimal", plan.status
+    assert plan.objective_usd is not None
+    return plan.objective_usd
