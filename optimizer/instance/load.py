@@ -53,6 +53,13 @@ def _message(err: Mapping[str, Any]) -> str:
         return "must be a finite number (not NaN or inf)"
     msg = str(err.get("msg", "invalid value"))
     msg = msg.replace("Input should be", "must be").replace("Value error, ", "")
+    for words, sign in (
+        ("greater than or equal to", ">="),
+        ("less than or equal to", "<="),
+        ("greater than", ">"),
+        ("less than", "<"),
+    ):
+        msg = msg.replace(words, sign)
     got = err.get("input")
     if kind not in ("missing", "extra_forbidden") and not isinstance(got, (dict, list)):
         msg += f" (got {got!r})"

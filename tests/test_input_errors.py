@@ -1,0 +1,163 @@
+"""One test per error class of MODEL.md: each ends in one line naming the key, row or file,
+exit status 2, no traceback (the CLI part runs the real command)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import base
+from optimizer import InputError, load_instance, solve
+
+
+def problems(doc) -> list[str]:
+    with pytest.raises(InputError) as info:
+        solve(doc)
+    return info.value.problems
+
+
+def one(doc, *needles: str) -> str:
+    lines = problems(doc)
+    hit = [ln for ln in lines if all(n in ln for n in needles)]
+    assert hit, f"no problem mentions {needles}: {lines}"
+    assert all("\n" not in ln for ln in lines)
+    return hit[0]
+
+
+def test_unknown_key():
+    doc = base()
+    doc["site"]["power_MW"] = 5
+    one(doc, "site.power_MW", "unknown key")
+
+
+def test_missing_required_key():
+    doc = base()
+    del doc["tiers"][0]["min_interactivity"]
+    one(doc, "tiers[0].min_interactivity", "required")
+
+
+def test_wrong_type():
+    doc = base()
+    doc["hardware"][0]["gpus_per_unit"] = "eight"
+    one(doc, "hardware[0].gpus_per_unit")
+
+
+def test_negative_quantity():
+    doc = base()
+    doc["hardware"][0]["capex_usd"] = -1
+    one(doc, "hardware[0].capex_usd", ">= 0")
+
+
+def test_nan_and_inf_rejected():
+    doc = base()
+    doc["tiers"][0]["price_usd_per_mtok"] = float("nan")
+    doc["site"]["power_mw"] = float("inf")
+    lines = problems(doc)
+    assert any(ln.startswith("tiers[0].price_usd_per_mtok") for ln in lines)
+    assert any(ln.startswith("site.power_mw") for ln in lines)
+
+
+def test_per_period_mapping_missing_a_period():
+    doc = base(power_mw={2026: 1})
+    doc["periods"] = [2026, 2027]
+    one(doc, "site.power_mw", "2027")
+
+
+def test_unknown_hardware_id():
+    doc = base()
+    doc["hardware"][0]["id"] = "g9"
+    one(doc, "hardware[0].id", "'g9'", "frontier")
+
+
+def test_unknown_model_id():
+    doc = base()
+    doc["tiers"][0]["model"] = "gpt-9"
+    one(doc, "tiers[0].model", "'gpt-9'")
+
+
+def test_unknown_period_in_availability():
+    doc = base()
+    doc["hardware"][0]["available_from"] = 1999
+    one(doc, "hardware[0].available_from", "1999")
+
+
+def test_duplicate_ids():
+    doc = base()
+    doc["tiers"].append(copy.deepcopy(doc["tiers"][0]))
+    one(doc, "tiers[1].id", "duplicate")
+
+
+def test_missing_frontier_file(tmp_path: Path):
+    doc = base()
+    doc["frontiers"] = "nowhere.csv"
+    with pytest.raises(InputError) as info:
+        solve(load_instance(doc, base_dir=tmp_path))
+    assert "nowhere.csv" in info.value.problems[0] and "not found" in info.value.problems[0]
+
+
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("hardware,model,context_tokens,interactivity\ng1,m,8192,10\n", "missing column(s) tok_s_per_gpu"),
+        ("hardware,model,context_tokens,interactivity,tok_s_per_gpu\ng1,m,8192,fast,10\n", "line 2: interactivity is not a number"),
+        ("hardware,model,context_tokens,interactivity,tok_s_per_gpu\ng1,m,8192,10,-5\n", "line 2: tok_s_per_gpu must be >= 0"),
+        ("", "empty file"),
+        ("hardware,model,context_tokens,interactivity,tok_s_per_gpu\n", "has no rows"),
+    ],
+)
+def test_malformed_frontier_file(tmp_path: Path, text: str, needle: str):
+    (tmp_path / "f.csv").write_text(text)
+    doc = base()
+    doc["frontiers"] = "f.csv"
+    with pytest.raises(InputError) as info:
+        solve(load_instance(doc, base_dir=tmp_path))
+    assert any(needle in p and "f.csv" in p for p in info.value.problems), info.value.problems
+
+
+def test_inline_frontier_row_problem_names_the_row():
+    doc = base()
+    doc["frontiers"][1]["interactivity"] = -3
+    one(doc, "frontiers[1].interactivity")
+
+
+def test_all_problems_reported_together():
+    doc = base()
+    doc["site"]["pue"] = 0.5
+    doc["hardware"][0]["power_kw"] = -1
+    doc["tiers"][0]["utilization"] = 1.5
+    lines = problems(doc)
+    assert len(lines) == 3
+
+
+def _run(args: list[str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "optimizer", *args], cwd=cwd, input=stdin,
+        capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_cli_bad_input_exits_2_with_one_line_per_problem(tmp_path: Path):
+    doc = base()
+    doc["site"]["pue"] = 0.5
+    doc["tiers"][0]["model"] = "nope"
+    (tmp_path / "bad.json").write_text(json.dumps(doc))
+    res = _run(["solve", "bad.json"], tmp_path)
+    assert res.returncode == 2
+    assert "Traceback" not in res.stderr and res.stdout == ""
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "site.pue" in lines[0]  # schema errors come first
+    assert not (tmp_path / "results").exists()
+
+
+def test_cli_missing_file_and_broken_yaml(tmp_path: Path):
+    res = _run(["solve", "absent.yaml"], tmp_path)
+    assert res.returncode == 2 and "absent.yaml: file not found" in res.stderr
+    (tmp_path / "b.yaml").write_text("name: [unclosed\n")
+    res = _run(["solve", "b.yaml"], tmp_path)
+    assert res.returncode == 2 and "b.yaml: not valid YAML" in res.stderr
+    assert "Traceback" not in res.stderr
