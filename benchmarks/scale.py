@@ -1,0 +1,180 @@
+"""How load, coefficients, build and solve grow with the instance.
+
+Synthetic instances of growing size (hardware x tiers x periods x frontier points
+per curve), with lifetimes, availability windows, minimum lots and supply caps.
+For each size it prints: usable triples, variables, constraints, and seconds for
+load+frontier read, coefficients, build, solve, end to end, and the MIP gap.
+
+    python benchmarks/scale.py            # the default ladder, up to 50 x 20 x 10 x 200
+    python benchmarks/scale.py --sizes 50x20x10x200 --repeat 3
+
+Figures are wall-clock on the machine that runs it; the sizes are seeded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from optimizer import Planner, load_instance
+
+MODELS_PER_TIER_GROUP = 4  # tiers share models: tiers / 4 distinct models
+CONTEXTS = (8192, 131072)
+
+
+def synthetic(n_hw: int, n_tiers: int, n_periods: int, n_points: int, folder: Path, seed: int = 7) -> Path:
+    """Write a seeded synthetic instance and its frontier CSV; return the instance path."""
+    rng = np.random.default_rng(seed)
+    periods = list(range(2026, 2026 + n_periods))
+    n_models = max(1, n_tiers // MODELS_PER_TIER_GROUP)
+    models = [f"model-{i}" for i in range(n_models)]
+
+    hardware = []
+    hw_ids = [f"hw-{i:02d}" for i in range(n_hw)]
+    for i, h in enumerate(hw_ids):
+        gpus = int(rng.choice([8, 72, 256]))
+        first = int(rng.integers(0, max(1, n_periods - 1)))
+        entry = {
+            "id": h,
+            "gpus_per_unit": gpus,
+            "power_kw": float(round(gpus * rng.uniform(1.0, 2.2), 1)),
+            "rack_positions": 1.0 if gpus >= 72 else 0.25,
+            "capex_usd": float(round(gpus * rng.uniform(25_000, 60_000), -3)),
+            "lifetime_years": float(rng.choice([3, 4, 5, 6])),
+            "available_from": periods[first],
+        }
+        if rng.random() < 0.5:
+            entry["available_until"] = periods[min(n_periods - 1, first + int(rng.integers(2, 6)))]
+        if i % 5 == 0:
+            entry["min_units"] = int(rng.integers(20, 200))
+        if i % 4 == 1:
+            entry["max_units"] = int(rng.integers(500, 5000))
+        if i % 7 == 0:
+            entry["existing_units"] = int(rng.integers(0, 100))
+        hardware.append(entry)
+
+    tiers = []
+    for j in range(n_tiers):
+        speed = float(rng.choice([10, 20, 35, 50, 100, 200, 400]))
+        price0 = float(round(0.2 + speed / 40 * rng.uniform(0.5, 2.0), 2))
+        tiers.append({
+            "id": f"tier-{j:02d}",
+            "model": models[j % n_models],
+            "context_tokens": int(rng.choice([4096, 8192, 65536, 131072])),
+            "price_usd_per_mtok": {p: round(price0 * 0.85**k, 4) for k, p in enumerate(periods)},
+            "min_interactivity": speed,
+            "demand_mtok": {p: float(round(rng.uniform(2e7, 2e9) * 1.4**k, -3)) for k, p in enumerate(periods)},
+            "utilization": float(round(rng.uniform(0.5, 0.9), 2)),
+            "max_ttft_s": float(rng.choice([2.0, 5.0, 30.0])),
+        })
+    tiers[0]["price_usd_per_mtok"] = 0
+    tiers[0]["min_power_share"] = 0.05
+
+    # Frontier: per (hardware, model, context) a decreasing curve of n_points points.
+    x = np.geomspace(5, 1200, n_points)
+    frames = []
+    for h in hw_ids:
+        scale = rng.uniform(200, 20000)
+        knee = rng.uniform(20, 400)
+        for m in models:
+            mscale = rng.uniform(0.3, 1.5)
+            for c in CONTEXTS:
+                cf = 1.0 if c == 8192 else rng.uniform(0.2, 0.6)
+                tput = scale * mscale * cf / (1 + (x / knee) ** 2) * rng.uniform(0.97, 1.03, n_points)
+                ttft = 0.2 + 3.0 * (c / 131072) * rng.uniform(0.5, 1.5, n_points)
+                frames.append(pd.DataFrame({
+                    "hardware": h, "model": m, "context_tokens": c,
+                    "interactivity": np.round(x, 3), "tok_s_per_gpu": np.round(tput, 2),
+                    "ttft_s": np.round(ttft, 3),
+                }))
+    table = pd.concat(frames, ignore_index=True)
+    csv = folder / "frontiers.csv"
+    table.to_csv(csv, index=False)
+
+    power = {p: float(300 + 150 * k) for k, p in enumerate(periods)}
+    doc = {
+        "name": f"synthetic-{n_hw}x{n_tiers}x{n_periods}x{n_points}",
+        "periods": periods,
+        "discount_rate": 0.08,
+        "objective": "profit",
+        "site": {
+            "power_mw": power,
+            "pue": 1.2,
+            "rack_positions": {p: 3000 + 1500 * k for k, p in enumerate(periods)},
+            "capex_budget_usd": {p: 8e9 for p in periods},
+            "electricity_usd_per_mwh": 60,
+        },
+        "hardware": hardware,
+        "tiers": tiers,
+        "frontiers": csv.name,
+    }
+    path = folder / "instance.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def run(size: str, repeat: int, seed: int = 7) -> dict[str, float | int | str]:
+    n_hw, n_tiers, n_periods, n_points = (int(v) for v in size.split("x"))
+    best: dict[str, float | int | str] | None = None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = synthetic(n_hw, n_tiers, n_periods, n_points, Path(tmp), seed=seed)
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            inst = load_instance(path)
+            t_load = time.perf_counter() - t0
+            planner = Planner(inst, mip_gap=1e-4)
+            plan = planner.solve()
+            total = time.perf_counter() - t0
+            row: dict[str, float | int | str] = {
+                "size": f"{size} s{seed}",
+                "triples": len(planner.data.structure.serve_index),
+                "variables": plan.model_size["variables"],
+                "constraints": plan.model_size["constraints"],
+                "load_s": t_load + planner.timings["read_frontiers"],
+                "coef_s": planner.timings["coefficients"],
+                "build_s": planner.timings["build"],
+                "solve_s": planner.timings["solve"],
+                "total_s": total,
+                "status": plan.status,
+                "gap": plan.mip_gap if plan.mip_gap is not None else float("nan"),
+            }
+            if best is None or float(row["total_s"]) < float(best["total_s"]):
+                best = row
+    assert best is not None
+    return best
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", nargs="+",
+                    default=["5x5x3x20", "10x8x5x50", "20x10x5x100", "30x15x8x150", "50x20x10x200"])
+    ap.add_argument("--repeat", type=int, default=1, help="runs per size; the fastest is shown")
+    ap.add_argument("--seeds", type=int, default=5,
+                    help="seeds of the largest size (solve time varies with the instance)")
+    args = ap.parse_args()
+    head = f"{'size (hw x tiers x periods x points)':>38} {'triples':>8} {'vars':>7} {'cons':>6} " \
+           f"{'load':>6} {'coef':>6} {'build':>6} {'solve':>6} {'total':>6}  status    gap"
+    print(head)
+    jobs = [(size, 7) for size in args.sizes[:-1]]
+    jobs += [(args.sizes[-1], seed) for seed in range(1, args.seeds + 1)]
+    totals = []
+    for size, seed in jobs:
+        r = run(size, args.repeat, seed)
+        if size == args.sizes[-1]:
+            totals.append(float(r["total_s"]))
+        print(f"{r['size']:>38} {r['triples']:>8} {r['variables']:>7} {r['constraints']:>6} "
+              f"{r['load_s']:>6.2f} {r['coef_s']:>6.2f} {r['build_s']:>6.2f} {r['solve_s']:>6.2f} "
+              f"{r['total_s']:>6.2f}  {r['status']:<9} {float(r['gap']):.1e}", flush=True)
+    totals.sort()
+    print(f"largest size over {len(totals)} seeds: median {totals[len(totals) // 2]:.2f} s, "
+          f"worst {totals[-1]:.2f} s end to end")
+
+
+if __name__ == "__main__":
+    main()
