@@ -56,8 +56,6 @@ def define_sets(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.BUDGET_P = pyo.Set(initialize=list(s.budget_periods), ordered=True)
     m.SUPPLY_H = pyo.Set(initialize=list(s.supply_hardware), ordered=True)
     m.LOT_H = pyo.Set(initialize=list(s.lot_hardware), ordered=True)
-    lot = set(s.lot_hardware)
-    m.LOT_BUY = pyo.Set(initialize=[hp for hp in s.buy_index if hp[0] in lot], dimen=2, ordered=True)
 
     # Lookup tables the constraint rules use (plain dicts: built once, read often).
     m.alive_buys = {hp: list(q) for hp, q in s.installed_buys}
@@ -96,7 +94,6 @@ def define_parameters(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.max_units = param(m.SUPPLY_H, d.max_units)
     m.min_units = param(m.LOT_H, {h: d.min_units[h] for h in d.structure.lot_hardware})
     m.big_m = param(m.LOT_H, d.big_m)
-    m.lot_buy_ub = param(m.LOT_BUY, lot_buy_ub(d))
     m.min_share = param(m.T, d.min_share)
     m.max_share = param(m.T, d.max_share)
     m.energy_cost = param(m.SERVE, d.energy_cost)
@@ -121,16 +118,6 @@ def set_buy_bounds(m: pyo.ConcreteModel, d: ModelData) -> None:
     """buy[h,p] <= the most units power, land, budget and supply allow in p (valid, tightens the LP)."""
     for hp in m.BUY:
         m.buy[hp].setub(d.buy_ub.get(hp))
-
-
-def lot_buy_ub(d: ModelData) -> dict[Any, float]:
-    """U[h,p] for the per-period minimum-lot link: the buy bound, else the horizon's M[h]."""
-    lot = set(d.structure.lot_hardware)
-    return {
-        (h, p): (ub if ub is not None else d.big_m[h])
-        for (h, p), ub in d.buy_ub.items()
-        if h in lot
-    }
 
 
 def update_model(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -158,7 +145,6 @@ def update_model(m: pyo.ConcreteModel, d: ModelData) -> None:
         "max_units": d.max_units,
         "min_units": {h: d.min_units[h] for h in d.structure.lot_hardware},
         "big_m": d.big_m,
-        "lot_buy_ub": lot_buy_ub(d),
         "min_share": d.min_share,
         "max_share": d.max_share,
         "energy_cost": d.energy_cost,
