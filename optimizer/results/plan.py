@@ -256,7 +256,12 @@ def extract_plan(
 
 
 def _resources(instance: Instance, installed: pd.DataFrame, buy_rows: list[tuple[str, PeriodLabel, int]]) -> pd.DataFrame:
-    """Power, land and budget used against their caps, per period."""
+    """Power, land and budget used against their caps, per period.
+
+    ``binding`` means no room is left for one more unit of any hardware on sale in
+    that period (the slack is below the smallest unit's need), or the cap is met
+    exactly: with whole units a cap rarely fills to the last kW.
+    """
     P = list(instance.periods)
     caps = {
         "power_mw": instance.per_period(instance.site.power_mw),
@@ -267,6 +272,20 @@ def _resources(instance: Instance, installed: pd.DataFrame, buy_rows: list[tuple
     spend: dict[PeriodLabel, float] = {}
     for h, p, u in buy_rows:
         spend[p] = spend.get(p, 0.0) + capex_of[h] * u
+    # The smallest step one more purchasable unit would take of each resource, per period:
+    # with whole units, a cap is binding when less than that step is left.
+    step: dict[tuple[str, PeriodLabel], float] = {}
+    for h in instance.hardware:
+        lo = 0 if h.available_from is None else instance.period_index(h.available_from)
+        hi = len(P) - 1 if h.available_until is None else instance.period_index(h.available_until)
+        for p in P[lo : hi + 1]:
+            for res, need in (
+                ("power_mw", h.power_kw * instance.site.pue / 1000),
+                ("rack_positions", h.rack_positions),
+                ("capex_usd", h.capex_usd),
+            ):
+                if need > 0:
+                    step[(res, p)] = min(step.get((res, p), need), need)
     used_mw = installed.groupby("period", sort=False)["facility_mw"].sum().to_dict() if len(installed) else {}
     used_racks = installed.groupby("period", sort=False)["rack_positions"].sum().to_dict() if len(installed) else {}
     rows = []
@@ -278,6 +297,7 @@ def _resources(instance: Instance, installed: pd.DataFrame, buy_rows: list[tuple
         ):
             cap = caps[res][i]
             slack = None if cap is None else cap - used
-            binding = cap is not None and slack is not None and slack <= max(1e-6 * abs(cap), 1e-9)
+            room = max(1e-6 * abs(cap), 1e-9) if cap is not None else 0.0
+            binding = slack is not None and slack < max(room, step.get((res, p), 0.0) - 1e-9)
             rows.append((p, res, used, cap, slack, binding))
     return pd.DataFrame(rows, columns=["period", "resource", "used", "cap", "slack", "binding"])

@@ -21,6 +21,16 @@ def _usd(x: float | None) -> str:
     return f"${x:,.2f}"
 
 
+def _qty(x: float | None) -> str:
+    """A large quantity with a suffix: 3.00B, 121.10M."""
+    if x is None:
+        return "-"
+    for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= scale:
+            return f"{x / scale:,.2f}{suffix}"
+    return f"{x:,.2f}"
+
+
 def _num(x: float | None, digits: int = 2) -> str:
     if x is None or (isinstance(x, float) and pd.isna(x)):
         return "-"
@@ -108,13 +118,13 @@ def render(plan: Plan) -> Group:
         for c in ("period", "tier", "units serving", "Mtok sold", "revenue", "share of IT power"):
             t.add_column(c, justify="left" if c in ("period", "tier") else "right")
         for r in tt.itertuples(index=False):
-            t.add_row(str(r.period), r.tier, _num(r.units), _num(r.mtok, 0), _usd(r.revenue_usd),
+            t.add_row(str(r.period), r.tier, _num(r.units), _qty(r.mtok), _usd(r.revenue_usd),
                       f"{100 * r.power_share:.1f}%")
         parts.append(t)
 
     if not plan.resources.empty:
         t = Table(title="Resources used against caps", title_justify="left")
-        for c in ("period", "resource", "used", "cap", "binding"):
+        for c in ("period", "resource", "used", "cap", "use", "binding"):
             t.add_column(c, justify="left" if c in ("period", "resource") else "right")
         for r in plan.resources.itertuples(index=False):
             if r.cap is None or pd.isna(r.cap):
@@ -122,8 +132,10 @@ def render(plan: Plan) -> Group:
                     continue
             money = r.resource == "capex_usd"
             fmt = _usd if money else _num
-            t.add_row(str(r.period), r.resource, fmt(r.used), fmt(r.cap) if r.cap is not None and not pd.isna(r.cap) else "none",
-                      "[bold red]yes[/]" if r.binding else "")
+            has_cap = r.cap is not None and not pd.isna(r.cap)
+            use = f"{100 * r.used / r.cap:.1f}%" if has_cap and r.cap > 0 else "-"
+            t.add_row(str(r.period), r.resource, fmt(r.used), fmt(r.cap) if has_cap else "none",
+                      use, "[bold red]yes[/]" if r.binding else "")
         parts.append(t)
 
     if not plan.unusable.empty:
