@@ -28,7 +28,9 @@ MODELS_PER_TIER_GROUP = 4  # tiers share models: tiers / 4 distinct models
 CONTEXTS = (8192, 131072)
 
 
-def synthetic(n_hw: int, n_tiers: int, n_periods: int, n_points: int, folder: Path, seed: int = 7) -> Path:
+def synthetic(
+    n_hw: int, n_tiers: int, n_periods: int, n_points: int, folder: Path, seed: int = 7
+) -> Path:
     """Write a seeded synthetic instance and its frontier CSV; return the instance path."""
     rng = np.random.default_rng(seed)
     periods = list(range(2026, 2026 + n_periods))
@@ -63,16 +65,23 @@ def synthetic(n_hw: int, n_tiers: int, n_periods: int, n_points: int, folder: Pa
     for j in range(n_tiers):
         speed = float(rng.choice([10, 20, 35, 50, 100, 200, 400]))
         price0 = float(round(0.2 + speed / 40 * rng.uniform(0.5, 2.0), 2))
-        tiers.append({
-            "id": f"tier-{j:02d}",
-            "model": models[j % n_models],
-            "context_tokens": int(rng.choice([4096, 8192, 65536, 131072])),
-            "price_usd_per_mtok": {p: round(price0 * 0.85**k, 4) for k, p in enumerate(periods)},
-            "min_interactivity": speed,
-            "demand_mtok": {p: float(round(rng.uniform(2e7, 2e9) * 1.4**k, -3)) for k, p in enumerate(periods)},
-            "utilization": float(round(rng.uniform(0.5, 0.9), 2)),
-            "max_ttft_s": float(rng.choice([2.0, 5.0, 30.0])),
-        })
+        tiers.append(
+            {
+                "id": f"tier-{j:02d}",
+                "model": models[j % n_models],
+                "context_tokens": int(rng.choice([4096, 8192, 65536, 131072])),
+                "price_usd_per_mtok": {
+                    p: round(price0 * 0.85**k, 4) for k, p in enumerate(periods)
+                },
+                "min_interactivity": speed,
+                "demand_mtok": {
+                    p: float(round(rng.uniform(2e7, 2e9) * 1.4**k, -3))
+                    for k, p in enumerate(periods)
+                },
+                "utilization": float(round(rng.uniform(0.5, 0.9), 2)),
+                "max_ttft_s": float(rng.choice([2.0, 5.0, 30.0])),
+            }
+        )
     tiers[0]["price_usd_per_mtok"] = 0
     tiers[0]["min_power_share"] = 0.05
 
@@ -86,13 +95,22 @@ def synthetic(n_hw: int, n_tiers: int, n_periods: int, n_points: int, folder: Pa
             mscale = rng.uniform(0.3, 1.5)
             for c in CONTEXTS:
                 cf = 1.0 if c == 8192 else rng.uniform(0.2, 0.6)
-                tput = scale * mscale * cf / (1 + (x / knee) ** 2) * rng.uniform(0.97, 1.03, n_points)
+                tput = (
+                    scale * mscale * cf / (1 + (x / knee) ** 2) * rng.uniform(0.97, 1.03, n_points)
+                )
                 ttft = 0.2 + 3.0 * (c / 131072) * rng.uniform(0.5, 1.5, n_points)
-                frames.append(pd.DataFrame({
-                    "hardware": h, "model": m, "context_tokens": c,
-                    "interactivity": np.round(x, 3), "tok_s_per_gpu": np.round(tput, 2),
-                    "ttft_s": np.round(ttft, 3),
-                }))
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "hardware": h,
+                            "model": m,
+                            "context_tokens": c,
+                            "interactivity": np.round(x, 3),
+                            "tok_s_per_gpu": np.round(tput, 2),
+                            "ttft_s": np.round(ttft, 3),
+                        }
+                    )
+                )
     table = pd.concat(frames, ignore_index=True)
     csv = folder / "frontiers.csv"
     table.to_csv(csv, index=False)
@@ -151,15 +169,26 @@ def run(size: str, repeat: int, seed: int = 7) -> dict[str, float | int | str]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", nargs="+",
-                    default=["5x5x3x20", "10x8x5x50", "20x10x5x100", "30x15x8x150", "50x20x10x200"])
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--sizes",
+        nargs="+",
+        default=["5x5x3x20", "10x8x5x50", "20x10x5x100", "30x15x8x150", "50x20x10x200"],
+    )
     ap.add_argument("--repeat", type=int, default=1, help="runs per size; the fastest is shown")
-    ap.add_argument("--seeds", type=int, default=5,
-                    help="seeds of the largest size (solve time varies with the instance)")
+    ap.add_argument(
+        "--seeds",
+        type=int,
+        default=5,
+        help="seeds of the largest size (solve time varies with the instance)",
+    )
     args = ap.parse_args()
-    head = f"{'size (hw x tiers x periods x points)':>38} {'triples':>8} {'vars':>7} {'cons':>6} " \
-           f"{'load':>6} {'coef':>6} {'build':>6} {'solve':>6} {'total':>6}  status    gap"
+    head = (
+        f"{'size (hw x tiers x periods x points)':>38} {'triples':>8} {'vars':>7} {'cons':>6} "
+        f"{'load':>6} {'coef':>6} {'build':>6} {'solve':>6} {'total':>6}  status    gap"
+    )
     print(head)
     jobs = [(size, 7) for size in args.sizes[:-1]]
     jobs += [(args.sizes[-1], seed) for seed in range(1, args.seeds + 1)]
@@ -168,12 +197,17 @@ def main() -> None:
         r = run(size, args.repeat, seed)
         if size == args.sizes[-1]:
             totals.append(float(r["total_s"]))
-        print(f"{r['size']:>38} {r['triples']:>8} {r['variables']:>7} {r['constraints']:>6} "
-              f"{r['load_s']:>6.2f} {r['coef_s']:>6.2f} {r['build_s']:>6.2f} {r['solve_s']:>6.2f} "
-              f"{r['total_s']:>6.2f}  {r['status']:<9} {float(r['gap']):.1e}", flush=True)
+        print(
+            f"{r['size']:>38} {r['triples']:>8} {r['variables']:>7} {r['constraints']:>6} "
+            f"{r['load_s']:>6.2f} {r['coef_s']:>6.2f} {r['build_s']:>6.2f} {r['solve_s']:>6.2f} "
+            f"{r['total_s']:>6.2f}  {r['status']:<9} {float(r['gap']):.1e}",
+            flush=True,
+        )
     totals.sort()
-    print(f"largest size over {len(totals)} seeds: median {totals[len(totals) // 2]:.2f} s, "
-          f"worst {totals[-1]:.2f} s end to end")
+    print(
+        f"largest size over {len(totals)} seeds: median {totals[len(totals) // 2]:.2f} s, "
+        f"worst {totals[-1]:.2f} s end to end"
+    )
 
 
 if __name__ == "__main__":

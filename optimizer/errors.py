@@ -26,9 +26,7 @@ class InputError(ValueError):
     def __init__(self, problems: Iterable[str] | str) -> None:
         if isinstance(problems, str):
             problems = [problems]
-        self.problems: list[str] = [" ".join(str(p).split()) for p in problems] or [
-            "invalid input"
-        ]
+        self.problems: list[str] = [" ".join(str(p).split()) for p in problems] or ["invalid input"]
         super().__init__("\n".join(self.problems))
 
 

@@ -20,14 +20,25 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "spec" / "examples"
 REPO = Path(__file__).resolve().parents[1]
 
 
-def frontier(hw: str, model: str = "m", tok: float = 1000.0, ctx: int = 8192,
-             ttft: float | None = None) -> list[dict[str, Any]]:
+def frontier(
+    hw: str, model: str = "m", tok: float = 1000.0, ctx: int = 8192, ttft: float | None = None
+) -> list[dict[str, Any]]:
     """A two-point curve: `tok` tok/s/GPU at 10 tok/s/user, half of it at 100."""
     rows = [
-        {"hardware": hw, "model": model, "context_tokens": ctx, "interactivity": 10.0,
-         "tok_s_per_gpu": tok},
-        {"hardware": hw, "model": model, "context_tokens": ctx, "interactivity": 100.0,
-         "tok_s_per_gpu": tok / 2},
+        {
+            "hardware": hw,
+            "model": model,
+            "context_tokens": ctx,
+            "interactivity": 10.0,
+            "tok_s_per_gpu": tok,
+        },
+        {
+            "hardware": hw,
+            "model": model,
+            "context_tokens": ctx,
+            "interactivity": 100.0,
+            "tok_s_per_gpu": tok / 2,
+        },
     ]
     if ttft is not None:
         for r in rows:
@@ -41,8 +52,15 @@ def base(**site: Any) -> dict[str, Any]:
         "name": "micro",
         "site": {"power_mw": 1.0, "rack_positions": 10, **site},
         "hardware": [{"id": "g1", "gpus_per_unit": 1, "power_kw": 1, "rack_positions": 1}],
-        "tiers": [{"id": "t", "model": "m", "context_tokens": 8192,
-                   "price_usd_per_mtok": 1.0, "min_interactivity": 10}],
+        "tiers": [
+            {
+                "id": "t",
+                "model": "m",
+                "context_tokens": 8192,
+                "price_usd_per_mtok": 1.0,
+                "min_interactivity": 10,
+            }
+        ],
         "frontiers": frontier("g1"),
     }
     return doc

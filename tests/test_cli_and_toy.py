@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, SHARED, base
+
 from optimizer import solve
 
 TOY = SHARED / "toy.yaml"
@@ -18,8 +18,12 @@ TOY_OPTIMUM = 363_294_720.0  # worked out by hand in the toy's header
 
 def _run(args: list[str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "optimizer", *args], cwd=cwd, input=stdin,
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "optimizer", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -39,11 +43,15 @@ def test_solve_json_prints_the_contract_and_nothing_else(tmp_path: Path):
     res = _run(["solve", str(TOY), "--json", "--out", str(tmp_path / "out")], tmp_path)
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)  # stdout is exactly one JSON document
-    assert doc["status"] == "optimal" and doc["objective_usd"] == pytest.approx(TOY_OPTIMUM, rel=1e-9)
+    assert doc["status"] == "optimal" and doc["objective_usd"] == pytest.approx(
+        TOY_OPTIMUM, rel=1e-9
+    )
     assert doc["mip_gap"] is not None and doc["mip_gap"] <= 1e-4
-    for key, cols in {"buy": {"hardware", "period", "units"},
-                      "serve": {"hardware", "tier", "period", "units"},
-                      "sold": {"tier", "period", "mtok"}}.items():
+    for key, cols in {
+        "buy": {"hardware", "period", "units"},
+        "serve": {"hardware", "tier", "period", "units"},
+        "sold": {"tier", "period", "mtok"},
+    }.items():
         assert doc[key] and all(set(r) == cols for r in doc[key])
     assert all(r["period"] == 2026 for r in doc["buy"])  # periods as their labels
     assert "HiGHS" not in res.stdout
@@ -61,7 +69,9 @@ def test_report_and_default_out_folder(tmp_path: Path):
 
 
 def test_stdin_json(tmp_path: Path):
-    res = _run(["solve", "-", "--json", "--no-write"], tmp_path, stdin=json.dumps(base(rack_positions=3)))
+    res = _run(
+        ["solve", "-", "--json", "--no-write"], tmp_path, stdin=json.dumps(base(rack_positions=3))
+    )
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["objective_usd"] == pytest.approx(3 * 31_536.0)
 

@@ -12,21 +12,37 @@ from optimizer.frontiers.table import read_frontier_table
 
 def _rows(*pts, hw="h", model="m", ctx=8192):
     return [
-        {"hardware": hw, "model": model, "context_tokens": ctx, "interactivity": i,
-         "tok_s_per_gpu": t, **({"ttft_s": f} if f is not None else {})}
+        {
+            "hardware": hw,
+            "model": model,
+            "context_tokens": ctx,
+            "interactivity": i,
+            "tok_s_per_gpu": t,
+            **({"ttft_s": f} if f is not None else {}),
+        }
         for i, t, f in pts
     ]
 
 
 def _coef(rows, gpus=1, period_years=1.0, **tier):
-    t = {"id": "t", "model": "m", "context_tokens": 8192, "price_usd_per_mtok": 1,
-         "min_interactivity": 50, **tier}
-    inst = load_instance({
-        "name": "c", "period_years": period_years,
-        "site": {"power_mw": 1, "rack_positions": 1},
-        "hardware": [{"id": "h", "gpus_per_unit": gpus, "power_kw": 1}],
-        "tiers": [t], "frontiers": rows,
-    })
+    t = {
+        "id": "t",
+        "model": "m",
+        "context_tokens": 8192,
+        "price_usd_per_mtok": 1,
+        "min_interactivity": 50,
+        **tier,
+    }
+    inst = load_instance(
+        {
+            "name": "c",
+            "period_years": period_years,
+            "site": {"power_mw": 1, "rack_positions": 1},
+            "hardware": [{"id": "h", "gpus_per_unit": gpus, "power_kw": 1}],
+            "tiers": [t],
+            "frontiers": rows,
+        }
+    )
     pairs = compute_coefficients(read_frontier_table(inst), inst).pairs
     assert len(pairs) == 1
     return pairs.iloc[0]
@@ -65,17 +81,23 @@ def test_dominated_rows_are_dropped_before_interpolating():
 
 def test_envelope_keeps_only_undominated_points():
     df = pd.DataFrame(
-        {"k": ["a"] * 5, "interactivity": [10, 10, 20, 30, 30],
-         "tok_s_per_gpu": [100, 90, 100, 50, 50]}
+        {
+            "k": ["a"] * 5,
+            "interactivity": [10, 10, 20, 30, 30],
+            "tok_s_per_gpu": [100, 90, 100, 50, 50],
+        }
     )
     env = pareto_envelope(df, ["k"])
     # (10,100) is dominated by (20,100); (10,90) too; the duplicate (30,50) collapses.
-    assert list(zip(env["interactivity"], env["tok_s_per_gpu"])) == [(20, 100), (30, 50)]
+    points = list(zip(env["interactivity"], env["tok_s_per_gpu"], strict=True))
+    assert points == [(20, 100), (30, 50)]
 
 
 def test_context_smallest_at_least_the_tier():
-    rows = _rows((50, 1000, None), ctx=4096) + _rows((50, 700, None), ctx=16384) + _rows(
-        (50, 300, None), ctx=131072
+    rows = (
+        _rows((50, 1000, None), ctx=4096)
+        + _rows((50, 700, None), ctx=16384)
+        + _rows((50, 300, None), ctx=131072)
     )
     c = _coef(rows, context_tokens=8192)
     assert c["context_tokens"] == 16384 and c["r_tok_s_per_gpu"] == pytest.approx(700.0)
@@ -104,14 +126,26 @@ def test_rows_without_ttft_are_kept_under_a_ttft_limit():
 
 
 def test_model_missing_on_hardware_is_unusable():
-    inst = load_instance({
-        "name": "c", "site": {"power_mw": 1, "rack_positions": 1},
-        "hardware": [{"id": "h", "gpus_per_unit": 1, "power_kw": 1},
-                     {"id": "k", "gpus_per_unit": 1, "power_kw": 1}],
-        "tiers": [{"id": "t", "model": "m", "context_tokens": 8192, "price_usd_per_mtok": 1,
-                   "min_interactivity": 50}],
-        "frontiers": _rows((50, 1000, None)) + _rows((50, 1000, None), hw="k", model="other"),
-    })
+    inst = load_instance(
+        {
+            "name": "c",
+            "site": {"power_mw": 1, "rack_positions": 1},
+            "hardware": [
+                {"id": "h", "gpus_per_unit": 1, "power_kw": 1},
+                {"id": "k", "gpus_per_unit": 1, "power_kw": 1},
+            ],
+            "tiers": [
+                {
+                    "id": "t",
+                    "model": "m",
+                    "context_tokens": 8192,
+                    "price_usd_per_mtok": 1,
+                    "min_interactivity": 50,
+                }
+            ],
+            "frontiers": _rows((50, 1000, None)) + _rows((50, 1000, None), hw="k", model="other"),
+        }
+    )
     pairs = compute_coefficients(read_frontier_table(inst), inst).pairs.set_index("hardware")
     assert pairs.loc["h", "usable"] and not pairs.loc["k", "usable"]
     assert "no rows for model m" in pairs.loc["k", "reason"]

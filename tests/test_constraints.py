@@ -7,9 +7,9 @@ Each optimum is worked out by hand in the test; see conftest for the unit g1
 from __future__ import annotations
 
 import pytest
-
 from conftest import MTOK_PER_UNIT_YEAR as A
-from conftest import base, frontier, objective, with_
+from conftest import base, frontier, objective
+
 from optimizer import solve
 
 
@@ -79,8 +79,15 @@ def _two_hardware(min_units: int) -> dict:
     # big: 8 GPUs at 2,000 tok/s/GPU, 10 kW -> 1,600 tok/s per kW (the better one).
     # g1: 1,000 tok/s per kW. Site: 50 kW IT, land ample.
     doc = base(power_mw=0.050, rack_positions=100)
-    doc["hardware"].append({"id": "big", "gpus_per_unit": 8, "power_kw": 10,
-                            "rack_positions": 1, "min_units": min_units})
+    doc["hardware"].append(
+        {
+            "id": "big",
+            "gpus_per_unit": 8,
+            "power_kw": 10,
+            "rack_positions": 1,
+            "min_units": min_units,
+        }
+    )
     doc["frontiers"] = frontier("g1") + frontier("big", tok=2000.0)
     return doc
 
@@ -113,9 +120,16 @@ def test_minimum_lot_counts_purchases_over_the_horizon():
 def test_min_power_share_binds():
     # Free tier must hold 25% of 10 kW: paid gets 7.5 units -> 7.5 A at $1.
     doc = base(power_mw=0.010)
-    doc["tiers"].append({"id": "free", "model": "m", "context_tokens": 8192,
-                         "price_usd_per_mtok": 0, "min_interactivity": 10,
-                         "min_power_share": 0.25})
+    doc["tiers"].append(
+        {
+            "id": "free",
+            "model": "m",
+            "context_tokens": 8192,
+            "price_usd_per_mtok": 0,
+            "min_interactivity": 10,
+            "min_power_share": 0.25,
+        }
+    )
     plan = solve(doc)
     assert plan.objective_usd == pytest.approx(7.5 * A, rel=1e-9)
     shares = plan.sold.set_index("tier")["power_share"]
@@ -127,8 +141,15 @@ def test_max_power_share_binds():
     # 10 units: 4 * A * 1 + 6 * A * 0.5 = 7 A.
     doc = base(power_mw=0.010)
     doc["tiers"][0]["max_power_share"] = 0.4
-    doc["tiers"].append({"id": "u", "model": "m", "context_tokens": 8192,
-                         "price_usd_per_mtok": 0.5, "min_interactivity": 10})
+    doc["tiers"].append(
+        {
+            "id": "u",
+            "model": "m",
+            "context_tokens": 8192,
+            "price_usd_per_mtok": 0.5,
+            "min_interactivity": 10,
+        }
+    )
     assert objective(doc) == pytest.approx(7 * A, rel=1e-9)
 
 
@@ -146,11 +167,22 @@ def test_model_grows_with_usable_triples_only():
     # 3 hardware x 2 tiers x 2 periods, but one tier is only servable by g1.
     doc = base()
     doc["periods"] = [1, 2]
-    doc["hardware"] += [{"id": "h2", "gpus_per_unit": 1, "power_kw": 1},
-                        {"id": "h3", "gpus_per_unit": 1, "power_kw": 1}]
-    doc["tiers"].append({"id": "x", "model": "other", "context_tokens": 8192,
-                         "price_usd_per_mtok": 1, "min_interactivity": 10})
-    doc["frontiers"] = frontier("g1") + frontier("h2") + frontier("h3") + frontier("g1", model="other")
+    doc["hardware"] += [
+        {"id": "h2", "gpus_per_unit": 1, "power_kw": 1},
+        {"id": "h3", "gpus_per_unit": 1, "power_kw": 1},
+    ]
+    doc["tiers"].append(
+        {
+            "id": "x",
+            "model": "other",
+            "context_tokens": 8192,
+            "price_usd_per_mtok": 1,
+            "min_interactivity": 10,
+        }
+    )
+    doc["frontiers"] = (
+        frontier("g1") + frontier("h2") + frontier("h3") + frontier("g1", model="other")
+    )
     plan = solve(doc)
     # serve: (3 for tier t + 1 for tier x) x 2 periods = 8; buy 3 x 2 = 6; sold 2 x 2 = 4.
     assert plan.model_size["variables"] == 8 + 6 + 4

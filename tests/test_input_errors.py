@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import base
+
 from optimizer import InputError, load_instance, solve
 
 
@@ -103,9 +103,18 @@ def test_missing_frontier_file(tmp_path: Path):
 @pytest.mark.parametrize(
     "text, needle",
     [
-        ("hardware,model,context_tokens,interactivity\ng1,m,8192,10\n", "missing column(s) tok_s_per_gpu"),
-        ("hardware,model,context_tokens,interactivity,tok_s_per_gpu\ng1,m,8192,fast,10\n", "line 2: interactivity is not a number"),
-        ("hardware,model,context_tokens,interactivity,tok_s_per_gpu\ng1,m,8192,10,-5\n", "line 2: tok_s_per_gpu must be >= 0"),
+        (
+            "hardware,model,context_tokens,interactivity\ng1,m,8192,10\n",
+            "missing column(s) tok_s_per_gpu",
+        ),
+        (
+            "hardware,model,context_tokens,interactivity,tok_s_per_gpu\ng1,m,8192,fast,10\n",
+            "line 2: interactivity is not a number",
+        ),
+        (
+            "hardware,model,context_tokens,interactivity,tok_s_per_gpu\ng1,m,8192,10,-5\n",
+            "line 2: tok_s_per_gpu must be >= 0",
+        ),
         ("", "empty file"),
         ("hardware,model,context_tokens,interactivity,tok_s_per_gpu\n", "has no rows"),
     ],
@@ -136,8 +145,12 @@ def test_all_problems_reported_together():
 
 def _run(args: list[str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "optimizer", *args], cwd=cwd, input=stdin,
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "optimizer", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

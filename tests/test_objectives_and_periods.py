@@ -4,9 +4,9 @@ existing units, and the statuses with no plan. Optima worked out by hand."""
 from __future__ import annotations
 
 import pytest
-
 from conftest import MTOK_PER_UNIT_YEAR as A
 from conftest import base, frontier, objective
+
 from optimizer import Planner, load_instance, solve
 
 
@@ -49,8 +49,13 @@ def test_lifetimes_availability_and_discounting():
     doc = base(rack_positions=10)
     doc.update(periods=[2026, 2027, 2028], discount_rate=0.1)
     doc["hardware"] = [
-        {"id": "g1", "gpus_per_unit": 1, "power_kw": 1, "available_until": 2026,
-         "lifetime_years": 2},
+        {
+            "id": "g1",
+            "gpus_per_unit": 1,
+            "power_kw": 1,
+            "available_until": 2026,
+            "lifetime_years": 2,
+        },
         {"id": "g2", "gpus_per_unit": 1, "power_kw": 1, "available_from": 2027},
     ]
     doc["frontiers"] = frontier("g1") + frontier("g2", tok=2000.0)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -26,7 +26,7 @@ app = typer.Typer(
 err_console = Console(stderr=True)
 
 
-class ObjectiveChoice(str, Enum):
+class ObjectiveChoice(StrEnum):
     revenue = "revenue"
     profit = "profit"
 
@@ -48,16 +48,39 @@ def _root() -> None:
 
 @app.command()
 def solve(
-    path: Annotated[str, typer.Argument(help="Instance file (YAML or JSON); - reads JSON from stdin.")],
-    json_out: Annotated[bool, typer.Option("--json", help="Print the result (MODEL.md format) on stdout, nothing else.")] = False,
-    out: Annotated[Path | None, typer.Option("--out", help="Folder for plan.json, buy/serve/sold.csv, summary.md [default: results/<name>/].")] = None,
-    no_write: Annotated[bool, typer.Option("--no-write", help="Do not write result files.")] = False,
-    time_limit: Annotated[float | None, typer.Option("--time-limit", min=0, help="Solver time limit, seconds.")] = None,
-    mip_gap: Annotated[float | None, typer.Option("--mip-gap", min=0, help="Relative MIP gap [default: HiGHS's 1e-4].")] = None,
-    objective: Annotated[ObjectiveChoice | None, typer.Option("--objective", help="Override the instance's objective.")] = None,
+    path: Annotated[
+        str, typer.Argument(help="Instance file (YAML or JSON); - reads JSON from stdin.")
+    ],
+    json_out: Annotated[
+        bool,
+        typer.Option("--json", help="Print the result (MODEL.md format) on stdout, nothing else."),
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder for plan.json, buy/serve/sold.csv, summary.md [default: results/<name>/].",
+        ),
+    ] = None,
+    no_write: Annotated[
+        bool, typer.Option("--no-write", help="Do not write result files.")
+    ] = False,
+    time_limit: Annotated[
+        float | None, typer.Option("--time-limit", min=0, help="Solver time limit, seconds.")
+    ] = None,
+    mip_gap: Annotated[
+        float | None,
+        typer.Option("--mip-gap", min=0, help="Relative MIP gap [default: HiGHS's 1e-4]."),
+    ] = None,
+    objective: Annotated[
+        ObjectiveChoice | None,
+        typer.Option("--objective", help="Override the instance's objective."),
+    ] = None,
     threads: Annotated[int | None, typer.Option("--threads", min=1, help="HiGHS threads.")] = None,
     log: Annotated[bool, typer.Option("--log", help="Show HiGHS's log on stderr.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No report, no progress; errors only.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No report, no progress; errors only.")
+    ] = False,
 ) -> None:
     """Solve an instance and report the optimal plan."""
     from optimizer.results.report import print_report

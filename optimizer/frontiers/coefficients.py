@@ -51,7 +51,8 @@ class Coefficients:
     def a(self) -> dict[tuple[str, str], float]:
         """a[h,t] in Mtok per unit per period, usable pairs only."""
         u = self.usable
-        return dict(zip(zip(u["hardware"], u["tier"]), u["a_mtok_per_unit_period"], strict=True))
+        keys = zip(u["hardware"], u["tier"], strict=True)
+        return dict(zip(keys, u["a_mtok_per_unit_period"], strict=True))
 
 
 def _tier_frame(instance: Instance) -> pd.DataFrame:
@@ -61,7 +62,9 @@ def _tier_frame(instance: Instance) -> pd.DataFrame:
             "model": [t.model for t in instance.tiers],
             "tier_context": [t.context_tokens for t in instance.tiers],
             "min_interactivity": [float(t.min_interactivity) for t in instance.tiers],
-            "max_ttft_s": [np.nan if t.max_ttft_s is None else t.max_ttft_s for t in instance.tiers],
+            "max_ttft_s": [
+                np.nan if t.max_ttft_s is None else t.max_ttft_s for t in instance.tiers
+            ],
             "utilization": [float(t.utilization) for t in instance.tiers],
         }
     )
@@ -73,7 +76,9 @@ def pareto_envelope(rows: pd.DataFrame, key: list[str]) -> pd.DataFrame:
     Sorted by interactivity descending (ties: throughput descending), a row is on
     the envelope iff its throughput beats every row before it in its group.
     """
-    s = rows.sort_values(key + ["interactivity", "tok_s_per_gpu"], ascending=[True] * len(key) + [False, False])
+    s = rows.sort_values(
+        key + ["interactivity", "tok_s_per_gpu"], ascending=[True] * len(key) + [False, False]
+    )
     running_best = s.groupby(key, sort=False)["tok_s_per_gpu"].cummax()
     best_before = running_best.groupby([s[k] for k in key], sort=False).shift(1).fillna(-np.inf)
     env = s[s["tok_s_per_gpu"].to_numpy() > best_before.to_numpy()]
@@ -106,7 +111,9 @@ def compute_coefficients(table: pd.DataFrame, instance: Instance) -> Coefficient
         table[["hardware", "model", "context_tokens", "interactivity", "tok_s_per_gpu", "ttft_s"]],
         on=["hardware", "model", "context_tokens"],
     )
-    too_slow = rows["ttft_s"].notna() & rows["max_ttft_s"].notna() & (rows["ttft_s"] > rows["max_ttft_s"])
+    too_slow = (
+        rows["ttft_s"].notna() & rows["max_ttft_s"].notna() & (rows["ttft_s"] > rows["max_ttft_s"])
+    )
     min_ttft = rows.groupby(KEY)["ttft_s"].min().rename("min_ttft_s")
     rows = rows[~too_slow]
     pairs = pairs.join(min_ttft, on=KEY)
@@ -128,7 +135,9 @@ def compute_coefficients(table: pd.DataFrame, instance: Instance) -> Coefficient
     frac = ((lu["min_interactivity"] - lu["interactivity_lo"]) / span.where(span > 0)).fillna(0.0)
     interp = lu["tok_s_per_gpu_lo"] + frac * (lu["tok_s_per_gpu_hi"] - lu["tok_s_per_gpu_lo"])
     # Below the envelope's range (no lower point): its highest throughput, the slowest point.
-    r = interp.where(lu["interactivity_lo"].notna(), lu["tok_s_per_gpu_hi"]).rename("r_tok_s_per_gpu")
+    r = interp.where(lu["interactivity_lo"].notna(), lu["tok_s_per_gpu_hi"]).rename(
+        "r_tok_s_per_gpu"
+    )
     pairs = pairs.join(r, on=KEY)
 
     # Step 5: Mtok per unit per period.
@@ -142,7 +151,14 @@ def compute_coefficients(table: pd.DataFrame, instance: Instance) -> Coefficient
     )
     pairs["usable"] = pairs["r_tok_s_per_gpu"].fillna(0.0) > 0
     pairs["reason"] = _reasons(pairs)
-    cols = KEY + ["model", "context_tokens", "r_tok_s_per_gpu", "a_mtok_per_unit_period", "usable", "reason"]
+    cols = KEY + [
+        "model",
+        "context_tokens",
+        "r_tok_s_per_gpu",
+        "a_mtok_per_unit_period",
+        "usable",
+        "reason",
+    ]
     return Coefficients(pairs=pairs[cols].reset_index(drop=True), envelope=env)
 
 

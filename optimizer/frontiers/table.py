@@ -44,7 +44,10 @@ def _check_frame(
     problems: list[str] = []
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
-        return df, [f"{label}: missing column(s) {', '.join(missing)} (has {', '.join(map(str, df.columns))})"]
+        return df, [
+            f"{label}: missing column(s) {', '.join(missing)} "
+            f"(has {', '.join(map(str, df.columns))})"
+        ]
     if df.empty:
         return df, [f"{label}: has no rows"]
     out = pd.DataFrame(index=df.index)
@@ -69,7 +72,9 @@ def _check_frame(
             bad[~given] += f"{col} is empty; "
         ok = np.isfinite(num)
         if col == "context_tokens":
-            bad[ok & ((num <= 0) | (num != np.round(num)))] += "context_tokens must be a whole number > 0; "
+            bad[ok & ((num <= 0) | (num != np.round(num)))] += (
+                "context_tokens must be a whole number > 0; "
+            )
         elif col == "interactivity":
             bad[ok & (num <= 0)] += "interactivity must be > 0; "
         else:

@@ -76,9 +76,7 @@ class Tier(_Frozen):
 class FrontierRow(_Frozen):
     """One operating point of a frontier table, given inline."""
 
-    model_config = ConfigDict(
-        extra="ignore", frozen=True, strict=True, allow_inf_nan=False
-    )
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=True, allow_inf_nan=False)
 
     hardware: str = Field(min_length=1)
     model: str = Field(min_length=1)
@@ -92,7 +90,7 @@ class Instance(_Frozen):
     """A planning instance, validated. Immutable: derive variants with :meth:`with_changes`."""
 
     name: str = Field(min_length=1)
-    periods: list[PeriodLabel] = Field(default_factory=lambda: [1], min_length=1)
+    periods: list[PeriodLabel] = Field(default_factory=lambda: list[PeriodLabel]([1]), min_length=1)
     period_years: Annotated[float, Field(gt=0)] = 1.0
     discount_rate: Annotated[float, Field(ge=0)] = 0.0
     objective: Literal["revenue", "profit"] = "revenue"
@@ -129,9 +127,19 @@ class Instance(_Frozen):
     def weights(self) -> list[float]:
         """Discount weight of each period: (1 + rate) ** (-index * period_years)."""
         return [
-            (1.0 + self.discount_rate) ** (-i * self.period_years)
-            for i in range(len(self.periods))
+            (1.0 + self.discount_rate) ** (-i * self.period_years) for i in range(len(self.periods))
         ]
+
+    def sale_window(self, hw: Hardware) -> tuple[int, int]:
+        """First and last period index in which ``hw`` can be bought."""
+        first, last = hw.available_from, hw.available_until
+        lo = 0 if first is None else self.period_index(first)
+        hi = len(self.periods) - 1 if last is None else self.period_index(last)
+        return lo, hi
+
+    def per_period_values(self, value: float | Mapping[PeriodLabel, float]) -> list[float]:
+        """Like :meth:`per_period` for a figure that is always set."""
+        return [0.0 if v is None else v for v in self.per_period(value)]
 
     def lifetime_periods(self, hw: Hardware) -> int:
         """L[h] = ceil(lifetime_years / period_years); the whole horizon when unset."""
@@ -171,14 +179,17 @@ class Instance(_Frozen):
         for key in ("power_mw", "rack_positions", "capex_budget_usd", "electricity_usd_per_mwh"):
             check_map(f"site.{key}", getattr(self.site, key))
 
-        for kind, items in (("hardware", self.hardware), ("tiers", self.tiers)):
+        for kind, id_list in (
+            ("hardware", [h.id for h in self.hardware]),
+            ("tiers", [t.id for t in self.tiers]),
+        ):
             ids: dict[str, int] = {}
-            for i, item in enumerate(items):
-                if item.id in ids:
+            for i, ident in enumerate(id_list):
+                if ident in ids:
                     problems.append(
-                        f"{kind}[{i}].id: duplicate id {item.id!r} (also {kind}[{ids[item.id]}])"
+                        f"{kind}[{i}].id: duplicate id {ident!r} (also {kind}[{ids[ident]}])"
                     )
-                ids.setdefault(item.id, i)
+                ids.setdefault(ident, i)
 
         for i, hw in enumerate(self.hardware):
             window: list[int] = []

@@ -115,7 +115,10 @@ def define_variables(m: pyo.ConcreteModel, d: ModelData) -> None:
 
 
 def set_buy_bounds(m: pyo.ConcreteModel, d: ModelData) -> None:
-    """buy[h,p] <= the most units power, land, budget and supply allow in p (valid, tightens the LP)."""
+    """buy[h,p] <= the most units power, land, budget and supply allow in p.
+
+    A valid bound (implied by the constraints) that tightens the LP relaxation.
+    """
     for hp in m.BUY:
         m.buy[hp].setub(d.buy_ub.get(hp))
 

@@ -114,9 +114,9 @@ def minimum_lot(m: pyo.ConcreteModel) -> None:
     m.minimum_lot_upper = pyo.Constraint(m.LOT_H, rule=upper)
 
 
-
 def power_share(m: pyo.ConcreteModel) -> None:
-    """power_share[t,p]:  min_share[t] * S[p] <= sum_h power_kw[h] * serve[h,t,p] <= max_share[t] * S[p].
+    """power_share[t,p]:  min_share[t] * S[p] <= sum_h power_kw[h] * serve[h,t,p]
+    <= max_share[t] * S[p].
 
     S[p] = sum_h power_kw[h] * installed[h,p] (IT power installed, MW). A bound
     that is trivially met (min share 0, max share 1) is not added.

@@ -100,16 +100,15 @@ def _build_data(inst: Instance, coef: Coefficients, objective: str) -> ModelData
     tiers = {t.id: t for t in inst.tiers}
     weight = dict(zip(P, inst.weights(), strict=True))
 
-    power_cap = dict(zip(P, inst.per_period(inst.site.power_mw), strict=True))
-    rack_cap = dict(zip(P, inst.per_period(inst.site.rack_positions), strict=True))
+    power_cap = dict(zip(P, inst.per_period_values(inst.site.power_mw), strict=True))
+    rack_cap = dict(zip(P, inst.per_period_values(inst.site.rack_positions), strict=True))
     budget_usd = dict(zip(P, inst.per_period(inst.site.capex_budget_usd), strict=True))
-    elec = dict(zip(P, inst.per_period(inst.site.electricity_usd_per_mwh), strict=True))
+    elec = dict(zip(P, inst.per_period_values(inst.site.electricity_usd_per_mwh), strict=True))
 
     # --- availability and lifetimes -> buy and installed index sets
     buy_index: list[HP] = []
     for h in H:
-        lo = 0 if hw[h].available_from is None else inst.period_index(hw[h].available_from)
-        hi = n - 1 if hw[h].available_until is None else inst.period_index(hw[h].available_until)
+        lo, hi = inst.sale_window(hw[h])
         buy_index += [(h, P[i]) for i in range(lo, hi + 1)]
     can_buy = set(buy_index)
     installed_buys: list[tuple[HP, tuple[PeriodLabel, ...]]] = []
@@ -123,9 +122,7 @@ def _build_data(inst: Instance, coef: Coefficients, objective: str) -> ModelData
     installable = set(installed_index)
 
     a_pairs = coef.a()
-    serve_index = [
-        (h, t, p) for (h, t) in a_pairs for p in P if (h, p) in installable
-    ]
+    serve_index = [(h, t, p) for (h, t) in a_pairs for p in P if (h, p) in installable]
     serve_index.sort(key=lambda x: (H.index(x[0]), T.index(x[1]), P.index(x[2])))
 
     demand: dict[TP, float] = {}
@@ -162,11 +159,12 @@ def _build_data(inst: Instance, coef: Coefficients, objective: str) -> ModelData
             return max(0.0, math.floor(budget[p] / unit_capex[h] + _FLOOR_EPS))
         return math.inf
 
+    supply_cap = {
+        h: math.inf if (mu := hw[h].max_units) is None else float(mu) for h in H
+    }
     buy_ub: dict[HP, float | None] = {}
     for h, p in buy_index:
-        ub = min(cap_units(h, p), budget_units(h, p))
-        if hw[h].max_units is not None:
-            ub = min(ub, float(hw[h].max_units))
+        ub = min(cap_units(h, p), budget_units(h, p), supply_cap[h])
         buy_ub[(h, p)] = None if math.isinf(ub) else ub
 
     big_m: dict[str, float] = {}
@@ -183,8 +181,7 @@ def _build_data(inst: Instance, coef: Coefficients, objective: str) -> ModelData
                 continue
             end = P[min(start + life, n) - 1]
             total += min(cap_units(h, end), sum(budget_units(h, q) for q in block))
-        if hw[h].max_units is not None:
-            total = min(total, float(hw[h].max_units))
+        total = min(total, supply_cap[h])
         if math.isinf(total):
             problems.append(
                 f"hardware[{i}].min_units: nothing bounds how many {h!r} can be bought "
@@ -198,7 +195,7 @@ def _build_data(inst: Instance, coef: Coefficients, objective: str) -> ModelData
     if objective == "profit":
         for h, t, p in serve_index:
             mwh = pue * unit_it_mw[h] * tiers[t].utilization * HOURS_PER_YEAR * inst.period_years
-            energy_cost[(h, t, p)] = (elec[p] or 0.0) * mwh / MONEY_USD
+            energy_cost[(h, t, p)] = elec[p] * mwh / MONEY_USD
     else:
         energy_cost = {k: 0.0 for k in serve_index}
 
@@ -212,12 +209,8 @@ def _build_data(inst: Instance, coef: Coefficients, objective: str) -> ModelData
         serve_index=tuple(serve_index),
         demand_index=tuple(demand),
         budget_periods=tuple(budget),
-        share_lower_index=tuple(
-            (t, p) for t in T for p in P if tiers[t].min_power_share > 0
-        ),
-        share_upper_index=tuple(
-            (t, p) for t in T for p in P if tiers[t].max_power_share < 1
-        ),
+        share_lower_index=tuple((t, p) for t in T for p in P if tiers[t].min_power_share > 0),
+        share_upper_index=tuple((t, p) for t in T for p in P if tiers[t].max_power_share < 1),
         supply_hardware=tuple(h for h in H if hw[h].max_units is not None),
         lot_hardware=tuple(h for h in H if hw[h].min_units > 0),
         objective=objective,
@@ -231,12 +224,12 @@ def _build_data(inst: Instance, coef: Coefficients, objective: str) -> ModelData
         demand=demand,
         unit_it_mw=unit_it_mw,
         pue=pue,
-        power_cap_mw={p: float(v or 0.0) for p, v in power_cap.items()},
+        power_cap_mw=power_cap,
         unit_racks=unit_racks,
-        rack_cap={p: float(v or 0.0) for p, v in rack_cap.items()},
+        rack_cap=rack_cap,
         unit_capex=unit_capex,
         budget=budget,
-        max_units={h: float(hw[h].max_units) for h in H if hw[h].max_units is not None},
+        max_units={h: v for h, v in supply_cap.items() if math.isfinite(v)},
         min_units={h: float(hw[h].min_units) for h in H},
         big_m=big_m,
         buy_ub=buy_ub,

@@ -137,8 +137,9 @@ def _val(x: Any) -> float:
     return 0.0 if v is None else float(v)
 
 
-def empty_plan(instance: Instance, coef: Coefficients | None, objective: str, status: str,
-               message: str = "") -> Plan:
+def empty_plan(
+    instance: Instance, coef: Coefficients | None, objective: str, status: str, message: str = ""
+) -> Plan:
     """A plan with no solution (infeasible, unbounded, error)."""
     plan = Plan(
         instance_name=instance.name,
@@ -186,8 +187,14 @@ def extract_plan(
         alive = m.alive_buys.get((h, p), ())
         units = hw[h].existing_units + sum(bought[(h, q)] for q in alive)
         inst_rows.append(
-            (h, p, units, units * hw[h].power_kw / 1000, units * hw[h].power_kw * pue / 1000,
-             units * hw[h].rack_positions)
+            (
+                h,
+                p,
+                units,
+                units * hw[h].power_kw / 1000,
+                units * hw[h].power_kw * pue / 1000,
+                units * hw[h].rack_positions,
+            )
         )
     installed = pd.DataFrame(
         inst_rows,
@@ -199,10 +206,18 @@ def extract_plan(
         u = _val(m.serve[h, t, p])
         if u > _ZERO:
             serve_rows.append((h, t, p, u, u * hw[h].power_kw / 1000, u * a[(h, t)]))
-    serve = pd.DataFrame(serve_rows, columns=["hardware", "tier", "period", "units", "it_mw", "mtok"])
+    serve = pd.DataFrame(
+        serve_rows, columns=["hardware", "tier", "period", "units", "it_mw", "mtok"]
+    )
 
-    inst_by_p = installed.groupby("period", sort=False)["it_mw"].sum().to_dict() if len(installed) else {}
-    prod = serve.groupby(["tier", "period"], sort=False)[["mtok", "it_mw"]].sum() if len(serve) else None
+    inst_by_p = (
+        installed.groupby("period", sort=False)["it_mw"].sum().to_dict() if len(installed) else {}
+    )
+    prod = (
+        serve.groupby(["tier", "period"], sort=False)[["mtok", "it_mw"]].sum()
+        if len(serve)
+        else None
+    )
     sold_rows = []
     revenue = 0.0
     for t in tiers:
@@ -220,17 +235,35 @@ def extract_plan(
             rev = sold_mtok * price
             revenue += w[p] * rev
             total_mw = inst_by_p.get(p, 0.0)
-            sold_rows.append((t, p, sold_mtok, price, rev, mw, mw / total_mw if total_mw > 0 else 0.0))
+            sold_rows.append(
+                (t, p, sold_mtok, price, rev, mw, mw / total_mw if total_mw > 0 else 0.0)
+            )
     sold = pd.DataFrame(
         sold_rows,
-        columns=["tier", "period", "mtok", "price_usd_per_mtok", "revenue_usd", "it_mw", "power_share"],
+        columns=[
+            "tier",
+            "period",
+            "mtok",
+            "price_usd_per_mtok",
+            "revenue_usd",
+            "it_mw",
+            "power_share",
+        ],
     )
 
     capex = sum(w[p] * hw[h].capex_usd * u for h, p, u in buy_rows)
     elec = dict(zip(P, instance.per_period(instance.site.electricity_usd_per_mwh), strict=True))
     energy = 0.0
     for h, t, p, u, *_ in serve_rows:
-        mwh = pue * hw[h].power_kw / 1000 * tiers[t].utilization * u * HOURS_PER_YEAR * instance.period_years
+        mwh = (
+            pue
+            * hw[h].power_kw
+            / 1000
+            * tiers[t].utilization
+            * u
+            * HOURS_PER_YEAR
+            * instance.period_years
+        )
         energy += w[p] * (elec[p] or 0.0) * mwh
     obj = revenue if objective == "revenue" else revenue - capex - energy
 
@@ -255,7 +288,9 @@ def extract_plan(
     return plan
 
 
-def _resources(instance: Instance, installed: pd.DataFrame, buy_rows: list[tuple[str, PeriodLabel, int]]) -> pd.DataFrame:
+def _resources(
+    instance: Instance, installed: pd.DataFrame, buy_rows: list[tuple[str, PeriodLabel, int]]
+) -> pd.DataFrame:
     """Power, land and budget used against their caps, per period.
 
     ``binding`` means no room is left for one more unit of any hardware on sale in
@@ -275,19 +310,26 @@ def _resources(instance: Instance, installed: pd.DataFrame, buy_rows: list[tuple
     # The smallest step one more purchasable unit would take of each resource, per period:
     # with whole units, a cap is binding when less than that step is left.
     step: dict[tuple[str, PeriodLabel], float] = {}
-    for h in instance.hardware:
-        lo = 0 if h.available_from is None else instance.period_index(h.available_from)
-        hi = len(P) - 1 if h.available_until is None else instance.period_index(h.available_until)
+    for unit in instance.hardware:
+        lo, hi = instance.sale_window(unit)
         for p in P[lo : hi + 1]:
             for res, need in (
-                ("power_mw", h.power_kw * instance.site.pue / 1000),
-                ("rack_positions", h.rack_positions),
-                ("capex_usd", h.capex_usd),
+                ("power_mw", unit.power_kw * instance.site.pue / 1000),
+                ("rack_positions", unit.rack_positions),
+                ("capex_usd", unit.capex_usd),
             ):
                 if need > 0:
                     step[(res, p)] = min(step.get((res, p), need), need)
-    used_mw = installed.groupby("period", sort=False)["facility_mw"].sum().to_dict() if len(installed) else {}
-    used_racks = installed.groupby("period", sort=False)["rack_positions"].sum().to_dict() if len(installed) else {}
+    used_mw = (
+        installed.groupby("period", sort=False)["facility_mw"].sum().to_dict()
+        if len(installed)
+        else {}
+    )
+    used_racks = (
+        installed.groupby("period", sort=False)["rack_positions"].sum().to_dict()
+        if len(installed)
+        else {}
+    )
     rows = []
     for i, p in enumerate(P):
         for res, used in (

@@ -39,6 +39,7 @@ def _num(x: float | None, digits: int = 2) -> str:
 
 def _headline(plan: Plan) -> list[tuple[str, str]]:
     t = plan.timings
+    prep = t.get("load", 0) + t.get("read_frontiers", 0) + t.get("coefficients", 0)
     gap = "-" if plan.mip_gap is None else f"{plan.mip_gap:.2e}"
     rows = [
         ("status", plan.status),
@@ -52,15 +53,18 @@ def _headline(plan: Plan) -> list[tuple[str, str]]:
     rows.append(
         (
             "seconds",
-            f"load+coefficients {t.get('load', 0) + t.get('read_frontiers', 0) + t.get('coefficients', 0):.2f}"
+            f"load+coefficients {prep:.2f}"
             f" · build {t.get('build', 0):.2f} · solve {t.get('solve', 0):.2f}",
         )
     )
     if plan.model_size:
         ms = plan.model_size
         rows.append(
-            ("model", f"{ms['variables']} variables ({ms['integer_variables']} integer), "
-                      f"{ms['constraints']} constraints")
+            (
+                "model",
+                f"{ms['variables']} variables ({ms['integer_variables']} integer), "
+                f"{ms['constraints']} constraints",
+            )
         )
     if plan.message:
         rows.append(("note", plan.message))
@@ -71,9 +75,15 @@ def _hardware_table(plan: Plan) -> pd.DataFrame:
     inst = plan.installed
     if inst.empty:
         return pd.DataFrame()
-    bought = plan.buy.set_index(["hardware", "period"])["units"] if len(plan.buy) else pd.Series(dtype=float)
+    bought = (
+        plan.buy.set_index(["hardware", "period"])["units"]
+        if len(plan.buy)
+        else pd.Series(dtype=float)
+    )
     df = inst.copy()
-    df["bought"] = [int(bought.get((h, p), 0)) for h, p in zip(df["hardware"], df["period"], strict=True)]
+    df["bought"] = [
+        int(bought.get((h, p), 0)) for h, p in zip(df["hardware"], df["period"], strict=True)
+    ]
     df = df[(df["units"] > 0) | (df["bought"] > 0)]
     return df[["period", "hardware", "bought", "units", "facility_mw", "rack_positions"]]
 
@@ -87,7 +97,9 @@ def _tier_table(plan: Plan) -> pd.DataFrame:
         if len(plan.serve)
         else pd.Series(dtype=float)
     )
-    sold["units"] = [float(units.get((t, p), 0.0)) for t, p in zip(sold["tier"], sold["period"], strict=True)]
+    sold["units"] = [
+        float(units.get((t, p), 0.0)) for t, p in zip(sold["tier"], sold["period"], strict=True)
+    ]
     return sold[["period", "tier", "units", "mtok", "revenue_usd", "power_share"]]
 
 
@@ -108,8 +120,14 @@ def render(plan: Plan) -> Group:
         for c in ("period", "hardware", "bought", "installed", "facility MW", "rack positions"):
             t.add_column(c, justify="left" if c in ("period", "hardware") else "right")
         for r in hwt.itertuples(index=False):
-            t.add_row(str(r.period), r.hardware, f"{r.bought:,}", f"{int(r.units):,}",
-                      _num(r.facility_mw), _num(r.rack_positions, 1))
+            t.add_row(
+                str(r.period),
+                r.hardware,
+                f"{r.bought:,}",
+                f"{int(r.units):,}",
+                _num(r.facility_mw),
+                _num(r.rack_positions, 1),
+            )
         parts.append(t)
 
     tt = _tier_table(plan)
@@ -118,8 +136,14 @@ def render(plan: Plan) -> Group:
         for c in ("period", "tier", "units serving", "Mtok sold", "revenue", "share of IT power"):
             t.add_column(c, justify="left" if c in ("period", "tier") else "right")
         for r in tt.itertuples(index=False):
-            t.add_row(str(r.period), r.tier, _num(r.units), _qty(r.mtok), _usd(r.revenue_usd),
-                      f"{100 * r.power_share:.1f}%")
+            t.add_row(
+                str(r.period),
+                r.tier,
+                _num(r.units),
+                _qty(r.mtok),
+                _usd(r.revenue_usd),
+                f"{100 * r.power_share:.1f}%",
+            )
         parts.append(t)
 
     if not plan.resources.empty:
@@ -134,8 +158,14 @@ def render(plan: Plan) -> Group:
             fmt = _usd if money else _num
             has_cap = r.cap is not None and not pd.isna(r.cap)
             use = f"{100 * r.used / r.cap:.1f}%" if has_cap and r.cap > 0 else "-"
-            t.add_row(str(r.period), r.resource, fmt(r.used), fmt(r.cap) if has_cap else "none",
-                      use, "[bold red]yes[/]" if r.binding else "")
+            t.add_row(
+                str(r.period),
+                r.resource,
+                fmt(r.used),
+                fmt(r.cap) if has_cap else "none",
+                use,
+                "[bold red]yes[/]" if r.binding else "",
+            )
         parts.append(t)
 
     if not plan.unusable.empty:
@@ -188,12 +218,16 @@ def summary_markdown(plan: Plan) -> str:
 
 def summary_text(plan: Plan) -> str:
     """A few plain lines: status, objective, units bought."""
-    lines = [f"{plan.instance_name}: {plan.status}, {plan.objective_kind} {_usd(plan.objective_usd)}"]
+    lines = [
+        f"{plan.instance_name}: {plan.status}, {plan.objective_kind} {_usd(plan.objective_usd)}"
+    ]
     if plan.mip_gap is not None:
         lines[0] += f" (gap {plan.mip_gap:.1e})"
     for r in plan.buy.itertuples(index=False):
         lines.append(f"  buy {r.units:,} x {r.hardware} in {r.period}")
-    binding = plan.resources[plan.resources["binding"]] if not plan.resources.empty else plan.resources
+    binding = (
+        plan.resources[plan.resources["binding"]] if not plan.resources.empty else plan.resources
+    )
     for r in binding.itertuples(index=False):
         lines.append(f"  binding: {r.resource} in {r.period}")
     return "\n".join(lines)

@@ -75,13 +75,17 @@ class Planner:
     def objective(self) -> str:
         return self.objective_override or self.instance.objective
 
-    def _prepare(self, instance: Instance, table: pd.DataFrame | None) -> tuple[pd.DataFrame, Coefficients, ModelData]:
+    def _prepare(
+        self, instance: Instance, table: pd.DataFrame | None
+    ) -> tuple[pd.DataFrame, Coefficients, ModelData]:
         t0 = time.perf_counter()
         if table is None:
             table = read_frontier_table(instance)
         t1 = time.perf_counter()
         coef = compute_coefficients(table, instance)
-        data = ModelData.from_instance(instance, coef, self.objective_override or instance.objective)
+        data = ModelData.from_instance(
+            instance, coef, self.objective_override or instance.objective
+        )
         t2 = time.perf_counter()
         self.timings["read_frontiers"] = t1 - t0
         self.timings["coefficients"] = t2 - t1

@@ -1,0 +1,154 @@
+"""Charts for decks: the throughput/speed frontier and the purchase plan.
+
+Drawn with matplotlib's object API (``matplotlib.figure.Figure``, no pyplot), so
+nothing here touches the global backend or needs a screen; PNGs are rendered by
+Agg and written atomically (temporary file in the same folder, then rename).
+
+* :func:`plot_frontier` / :func:`frontier_series` / :func:`operating_points`
+  (``optimizer.plots.frontier``): throughput per facility MW against tokens/s per
+  user, one Pareto curve per hardware, tier speed bands, the plan's operating points.
+* :func:`plot_plan` (``optimizer.plots.plan``): capex and units bought, installed
+  power by hardware, and facility power split across tiers, per period.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from optimizer.instance.schema import Instance
+
+DECK_SIZE_IN = (11.0, 6.5)  # a 16:9 slide body
+DPI = 150
+
+# rcParams applied while a chart is built (read by artists at creation time).
+STYLE: dict[str, Any] = {
+    "font.family": "DejaVu Sans",
+    "font.size": 10.5,
+    "axes.titlesize": 12,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 11,
+    "axes.edgecolor": "#444444",
+    "axes.linewidth": 0.8,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#dddddd",
+    "grid.linewidth": 0.7,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "legend.fontsize": 9.5,
+    "legend.frameon": False,
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
+}
+
+# Okabe-Ito (colour-blind safe, yellow dropped: unreadable on white), then extras.
+_HW_PALETTE = [
+    "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9",
+    "#000000", "#8C564B", "#7F7F7F", "#BCBD22", "#17BECF", "#9467BD",
+]
+
+
+def hardware_colors(instance: Instance) -> dict[str, str]:
+    """One stable colour per hardware id, in the instance's order (same in every chart)."""
+    return {h.id: _HW_PALETTE[i % len(_HW_PALETTE)] for i, h in enumerate(instance.hardware)}
+
+
+def tier_colors(instance: Instance) -> dict[str, Any]:
+    """One colour per tier: free tiers grey, paid tiers darker as they are pricier."""
+    from matplotlib import colormaps
+
+    def price(t: Any) -> float:
+        first = instance.per_period(t.price_usd_per_mtok)[0]
+        return float(first or 0.0)
+
+    tiers = sorted(instance.tiers, key=price)
+    paid = [t for t in tiers if price(t) > 0]
+    cmap = colormaps["viridis_r"]
+    out: dict[str, Any] = {t.id: "#BBBBBB" for t in tiers if price(t) <= 0}
+    for i, t in enumerate(paid):
+        out[t.id] = cmap(0.15 + 0.75 * (i / max(1, len(paid) - 1)))
+    return out
+
+
+def safe_name(name: str) -> str:
+    """A file-name-safe version of an id (the same rule as ``optimizer solve``'s folder)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", str(name)).strip("._") or "instance"
+
+
+def save_png_atomic(fig: Figure, out_path: str | Path) -> Path:
+    """Render ``fig`` to PNG at ``out_path`` via a temporary file and ``os.replace``."""
+    path = Path(out_path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fig.savefig(fh, format="png", dpi=fig.dpi)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def fmt_usd(x: float) -> str:
+    """$1.29B, $363M, $250K, $12."""
+    a = abs(x)
+    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if a >= div:
+            v = x / div
+            return f"${v:,.2f}{suffix}" if abs(v) < 10 else f"${v:,.1f}{suffix}" if abs(v) < 100 else f"${v:,.0f}{suffix}"
+    return f"${x:,.0f}"
+
+
+def fmt_price(x: float) -> str:
+    """A per-Mtok price with up to three significant digits: $1.80, $0.20, $0.048, $150."""
+    if x == 0:
+        return "free"
+    if x >= 100:
+        return f"${x:,.0f}"
+    if x >= 1:
+        return f"${x:,.2f}"
+    return "$" + f"{x:.3g}".rstrip(".")
+
+
+def fmt_count(x: float) -> str:
+    """480K, 48.4M, 950 (for tick labels and throughputs)."""
+    a = abs(x)
+    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if a >= div:
+            v = x / div
+            return f"{v:.1f}".rstrip("0").rstrip(".") + suffix if abs(v) < 100 else f"{v:.0f}{suffix}"
+    return f"{x:.0f}" if a >= 1 or x == 0 else f"{x:.2g}"
+
+
+_LAZY = {
+    "plot_frontier": "optimizer.plots.frontier",
+    "frontier_series": "optimizer.plots.frontier",
+    "operating_points": "optimizer.plots.frontier",
+    "plot_plan": "optimizer.plots.plan",
+}
+
+
+def __getattr__(name: str) -> Any:  # lazy re-exports: avoids importing matplotlib eagerly
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "DECK_SIZE_IN", "DPI", "fmt_count", "fmt_price", "fmt_usd", "frontier_series",
+    "hardware_colors", "operating_points", "plot_frontier", "plot_plan", "safe_name",
+    "save_png_atomic", "tier_colors",
+]
