@@ -203,6 +203,16 @@ def main() -> None:
             f"{r['total_s']:>6.2f}  {r['status']:<9} {float(r['gap']):.1e}",
             flush=True,
         )
+    site = Path(__file__).resolve().parents[1] / "instances" / "site-2026-2030.yaml"
+    t0 = time.perf_counter()
+    inst = load_instance(site)
+    planner = Planner(inst)
+    plan = planner.solve()
+    print(
+        f"\nreference site {site.name} (7 hardware x 5 tiers x 5 periods): {plan.status}, "
+        f"gap {plan.mip_gap:.1e}, end to end {time.perf_counter() - t0:.2f} s "
+        f"(solve {planner.timings['solve']:.2f} s)"
+    )
     totals.sort()
     print(
         f"largest size over {len(totals)} seeds: median {totals[len(totals) // 2]:.2f} s, "

@@ -130,3 +130,10 @@ def test_planner_updates_in_place_and_matches_a_fresh_solve():
     tier = {**inst.tiers[0].model_dump(), "min_interactivity": 500}
     assert planner.update(changed.with_changes(tiers=[tier]))
     assert planner.solve().objective_usd == pytest.approx(0.0)
+
+
+def test_time_limit_without_incumbent_is_reported_not_raised() -> None:
+    # A zero time limit stops HiGHS before any plan: status time_limit, no objective.
+    plan = solve(base(), time_limit=0.0)
+    assert plan.status == "time_limit"
+    assert plan.objective_usd is None and not plan.ok

@@ -53,17 +53,22 @@ def _check_frame(
     out = pd.DataFrame(index=df.index)
     bad = pd.Series("", index=df.index, dtype=object)
     for col in ("hardware", "model"):
-        text = df[col].astype("string").str.strip()
-        empty = text.isna() | (text == "")
+        text = df[col].astype(str).str.strip()
+        empty = df[col].isna().to_numpy() | (text == "").to_numpy()
         bad[empty] += f"{col} is empty; "
-        out[col] = text.fillna("").astype(str)
+        out[col] = text.where(~empty, "")
     for col in ("context_tokens", "interactivity", "tok_s_per_gpu", "ttft_s"):
         if col not in df.columns:
             out[col] = np.nan
             continue
         raw = df[col]
-        num = pd.to_numeric(raw, errors="coerce").astype(float)
-        given = raw.notna() & (raw.astype("string").str.strip() != "")
+        if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+            # The common case: the CSV parser already read numbers; no string work.
+            num = raw.astype(float)
+            given = num.notna()
+        else:
+            num = pd.to_numeric(raw, errors="coerce").astype(float)
+            given = raw.notna() & (raw.astype("string").str.strip() != "")
         not_number = given & num.isna()
         bad[not_number] += f"{col} is not a number; "
         nonfinite = given & ~not_number & ~np.isfinite(num)
@@ -119,7 +124,9 @@ def read_frontier_table(instance: Instance) -> pd.DataFrame:
                 problems += exc.problems
                 continue
             try:
-                raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+                raw = pd.read_csv(
+                    path, skipinitialspace=True, na_values=[""], keep_default_na=False
+                )
             except pd.errors.EmptyDataError:
                 problems.append(f"{path}: empty file (expected a header {', '.join(COLUMNS)})")
                 continue
@@ -128,7 +135,6 @@ def read_frontier_table(instance: Instance) -> pd.DataFrame:
                 problems.append(f"{path}: not a readable CSV ({first})")
                 continue
             raw.columns = [str(c).strip() for c in raw.columns]
-            raw = raw.replace("", np.nan)
             frame, errs = _check_frame(raw, str(path), 2)
             problems += errs
             frames.append(frame)
