@@ -8,11 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SHARED, base
+from conftest import REPO, TOY, base
 
 from optimizer import solve
 
-TOY = SHARED / "toy.yaml"
 TOY_OPTIMUM = 363_294_720.0  # worked out by hand in the toy's header
 
 
