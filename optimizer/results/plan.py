@@ -35,6 +35,10 @@ class Plan:
     * ``resources``: period, resource, used, cap, slack, binding
     * ``unusable``: hardware, tier, reason (pairs the frontier table cannot serve)
     * ``coefficients``: usable pairs with r (tok/s per GPU) and a (Mtok per unit-period)
+    * ``marginal_values``: resource, period, tier, hardware, usd_per_unit,
+      usd_per_unit_undiscounted, unit: what one more unit of power, land, demand,
+      budget or supply is worth with the plan's hardware choice held fixed
+      (:mod:`optimizer.solve.marginals`)
     """
 
     instance_name: str
@@ -53,6 +57,8 @@ class Plan:
     resources: pd.DataFrame = field(default_factory=pd.DataFrame)
     unusable: pd.DataFrame = field(default_factory=pd.DataFrame)
     coefficients: pd.DataFrame = field(default_factory=pd.DataFrame)
+    marginal_values: pd.DataFrame = field(default_factory=pd.DataFrame)
+    lp_objective_usd: float | None = None
     timings: dict[str, float] = field(default_factory=dict)
     model_size: dict[str, int] = field(default_factory=dict)
     message: str = ""
@@ -94,6 +100,10 @@ class Plan:
             "installed": rows(self.installed, ["hardware", "period", "units"]),
             "resources": rows(self.resources, ["period", "resource", "used", "cap", "binding"]),
             "unusable_pairs": rows(self.unusable, ["hardware", "tier", "reason"]),
+            "marginal_values": [
+                {k: v for k, v in r.items() if v is not None}
+                for r in rows(self.marginal_values, _MV_COLUMNS)
+            ],
             "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
             "model_size": self.model_size,
             "message": self.message,
@@ -117,7 +127,24 @@ class Plan:
 
 # Decimal places kept in JSON output: far below the solver's tolerances, and free of
 # float noise such as 7.999999999999995 units.
-_DIGITS = {"usd": 4, "units": 9, "mtok": 6, "used": 9, "cap": 9}
+_DIGITS = {
+    "usd": 4,
+    "units": 9,
+    "mtok": 6,
+    "used": 9,
+    "cap": 9,
+    "usd_per_unit": 6,
+    "usd_per_unit_undiscounted": 6,
+}
+_MV_COLUMNS = [
+    "resource",
+    "period",
+    "tier",
+    "hardware",
+    "usd_per_unit",
+    "usd_per_unit_undiscounted",
+    "unit",
+]
 
 
 def _plain(v: Any, digits: int | None = None) -> Any:

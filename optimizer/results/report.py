@@ -103,6 +103,18 @@ def _tier_table(plan: Plan) -> pd.DataFrame:
     return sold[["period", "tier", "units", "mtok", "revenue_usd", "power_share"]]
 
 
+def _marginals_table(plan: Plan) -> pd.DataFrame:
+    """Non-zero marginal values, with one 'for' column (tier or hardware)."""
+    mv = plan.marginal_values
+    if mv.empty:
+        return mv
+    mv = mv[mv["usd_per_unit"].abs() > 0].copy()
+    scope = mv["tier"].where(mv["tier"].notna(), mv["hardware"])
+    mv["scope"] = scope.where(scope.notna(), "").astype(str)
+    mv["period"] = mv["period"].where(mv["period"].notna(), "all")
+    return mv[["resource", "period", "scope", "usd_per_unit", "usd_per_unit_undiscounted", "unit"]]
+
+
 def render(plan: Plan) -> Group:
     """The full terminal report as one rich renderable."""
     parts: list[Any] = []
@@ -168,6 +180,18 @@ def render(plan: Plan) -> Group:
             )
         parts.append(t)
 
+    mv = _marginals_table(plan)
+    if not mv.empty:
+        t = Table(
+            title="Marginal values (one more unit, the plan's hardware choice held fixed)",
+            title_justify="left",
+        )
+        for c in ("resource", "period", "for", "value (present)", "unit"):
+            t.add_column(c, justify="right" if c.startswith("value") else "left")
+        for r in mv.itertuples(index=False):
+            t.add_row(r.resource, str(r.period), r.scope, _usd(r.usd_per_unit), r.unit)
+        parts.append(t)
+
     if not plan.unusable.empty:
         t = Table(title="Pairs that cannot be used", title_justify="left")
         for c in ("hardware", "tier", "why"):
@@ -211,6 +235,14 @@ def summary_markdown(plan: Plan) -> str:
         out += ["## Tiers\n", _md_table(tt)]
         res = plan.resources[(plan.resources["cap"].notna()) | (plan.resources["used"] > 0)]
         out += ["## Resources used against caps\n", _md_table(res)]
+        mv = _marginals_table(plan)
+        if not mv.empty:
+            out += [
+                "## Marginal values\n",
+                "What one more unit of each resource is worth, present value, with the plan's "
+                "hardware choice held fixed (docs/model.md).\n",
+                _md_table(mv),
+            ]
     if not plan.unusable.empty:
         out += ["## Pairs that cannot be used\n", _md_table(plan.unusable)]
     return "\n".join(out)

@@ -25,6 +25,7 @@ from optimizer.model.build import build_model, update_model
 from optimizer.model.data import ModelData
 from optimizer.results.plan import Plan, empty_plan, extract_plan
 from optimizer.solve.highs import HighsSession
+from optimizer.solve.marginals import marginal_values
 
 Objective = Literal["revenue", "profit"]
 
@@ -44,6 +45,9 @@ class Planner:
         Write HiGHS's log to stderr.
     table:
         A frontier table already read (skips reading files again).
+    marginals:
+        After each MILP, price power, land, demand, budget and supply with the plan's
+        hardware choice held fixed (one extra LP; see :mod:`optimizer.solve.marginals`).
     """
 
     def __init__(
@@ -56,8 +60,10 @@ class Planner:
         threads: int | None = None,
         log: bool = False,
         table: pd.DataFrame | None = None,
+        marginals: bool = True,
     ) -> None:
         self.objective_override = objective
+        self.marginals = marginals
         self.session_options: dict[str, Any] = {
             "time_limit": time_limit,
             "mip_gap": mip_gap,
@@ -143,6 +149,12 @@ class Planner:
                 outcome.bound,
             )
             self.timings["extract"] = time.perf_counter() - t0
+            if self.marginals:
+                t0 = time.perf_counter()
+                plan.marginal_values, plan.lp_objective_usd = marginal_values(
+                    self.model, self.session
+                )
+                self.timings["marginals"] = time.perf_counter() - t0
         else:
             plan = empty_plan(self.instance, self.coefficients, self.objective, outcome.status)
         plan.timings = dict(self.timings)
@@ -170,6 +182,7 @@ def solve(
     mip_gap: float | None = None,
     threads: int | None = None,
     log: bool = False,
+    marginals: bool = True,
 ) -> Plan:
     """Solve an instance (an :class:`Instance`, a path, or a mapping) and return its :class:`Plan`.
 
@@ -182,7 +195,13 @@ def solve(
     inst = load_instance(instance)
     load_s = time.perf_counter() - t0
     planner = Planner(
-        inst, objective=objective, time_limit=time_limit, mip_gap=mip_gap, threads=threads, log=log
+        inst,
+        objective=objective,
+        time_limit=time_limit,
+        mip_gap=mip_gap,
+        threads=threads,
+        log=log,
+        marginals=marginals,
     )
     plan = planner.solve()
     plan.timings = {"load": load_s, **plan.timings}
