@@ -6,16 +6,17 @@ Exit status: 0 a plan (optimal, or time limit with an incumbent); 1 no plan
 
 from __future__ import annotations
 
-import re
 import sys
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from optimizer.errors import EXIT_BAD_INPUT, EXIT_NO_PLAN, EXIT_OK, InputError
+from optimizer.cli import sweep_cmd
+from optimizer.cli.common import ObjectiveChoice, default_out, err_console, fail_input
+from optimizer.errors import EXIT_NO_PLAN, EXIT_OK, InputError
 
 app = typer.Typer(
     add_completion=False,
@@ -23,24 +24,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Plan an AI inference factory: which hardware to buy and how to split it across tiers.",
 )
-err_console = Console(stderr=True)
-
-
-class ObjectiveChoice(StrEnum):
-    revenue = "revenue"
-    profit = "profit"
-
-
-def fail_input(exc: InputError) -> NoReturn:
-    for line in exc.problems:
-        err_console.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
-    raise typer.Exit(EXIT_BAD_INPUT)
-
-
-def _safe_name(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "instance"
-
-
 @app.callback()
 def _root() -> None:
     """Plan an AI inference factory: which hardware to buy and how to split it across tiers."""
@@ -105,11 +88,13 @@ def solve(
     elif not quiet:
         print_report(plan, Console())
     if not no_write and plan.has_solution:
-        folder = out if out is not None else Path("results") / _safe_name(plan.instance_name)
+        folder = out if out is not None else default_out(plan.instance_name)
         try:
             files = write_plan(plan, folder)
         except OSError as exc:
-            err_console.print(f"[bold red]error:[/] cannot write results to {folder}: {exc}")
+            err_console.print(
+                f"[bold red]error:[/] cannot write results to {escape(str(folder))}: {escape(str(exc))}"
+            )
             raise typer.Exit(EXIT_NO_PLAN) from None
         if not quiet:
             err_console.print(f"wrote {len(files)} files to {folder}/", highlight=False)
@@ -118,6 +103,9 @@ def solve(
             err_console.print(f"[bold red]no plan:[/] {plan.status}. {plan.message}".strip())
         raise typer.Exit(EXIT_NO_PLAN)
     raise typer.Exit(EXIT_OK)
+
+
+app.command()(sweep_cmd.sweep)
 
 
 def main() -> None:

@@ -10,6 +10,8 @@ import os
 import tempfile
 from pathlib import Path
 
+import pandas as pd
+
 from optimizer.results.plan import Plan
 from optimizer.results.report import summary_markdown
 
@@ -44,3 +46,25 @@ def write_plan(plan: Plan, out_dir: str | Path) -> list[Path]:
         write_atomic(out / name, text)
         written.append(out / name)
     return written
+
+
+def write_table(table: pd.DataFrame, stem: Path) -> list[Path]:
+    """``stem``.parquet and ``stem``.csv, each written atomically."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    csv = stem.with_suffix(".csv")
+    write_atomic(csv, table.to_csv(index=False))
+    parquet = stem.with_suffix(".parquet")
+    fd, tmp = tempfile.mkstemp(prefix=f".{parquet.name}.", suffix=".tmp", dir=stem.parent)
+    os.close(fd)
+    try:
+        # Mixed-type columns (period labels, error text) go to Parquet as text.
+        safe = table.copy()
+        for col in safe.columns:
+            if safe[col].dtype == object:
+                safe[col] = safe[col].map(lambda v: None if v is None else str(v))
+        safe.to_parquet(tmp, index=False)
+        os.replace(tmp, parquet)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return [parquet, csv]

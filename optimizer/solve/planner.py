@@ -74,6 +74,7 @@ class Planner:
         self.rebuilds = 0
         self.model: pyo.ConcreteModel | None = None
         self.session: HighsSession | None = None
+        self._coef_key: object = None
         self._set_instance(instance, table)
 
     # ------------------------------------------------------------------ setup
@@ -85,10 +86,13 @@ class Planner:
         self, instance: Instance, table: pd.DataFrame | None
     ) -> tuple[pd.DataFrame, Coefficients, ModelData]:
         t0 = time.perf_counter()
+        # Same table and same coefficient inputs (a sweep of caps or prices): reuse.
+        reuse = table is not None and _coefficient_inputs(instance) == self._coef_key
         if table is None:
             table = read_frontier_table(instance)
         t1 = time.perf_counter()
-        coef = compute_coefficients(table, instance)
+        coef = self.coefficients if reuse else compute_coefficients(table, instance)
+        self._coef_key = _coefficient_inputs(instance)
         data = ModelData.from_instance(
             instance, coef, self.objective_override or instance.objective
         )
@@ -160,6 +164,18 @@ class Planner:
         plan.timings = dict(self.timings)
         plan.model_size = model_size(self.model)
         return plan
+
+
+def _coefficient_inputs(inst: Instance) -> object:
+    """Everything r[h,t] and a[h,t] depend on; equal keys give equal coefficients."""
+    return (
+        inst.period_years,
+        tuple((h.id, h.gpus_per_unit) for h in inst.hardware),
+        tuple(
+            (t.id, t.model, t.context_tokens, t.min_interactivity, t.max_ttft_s, t.utilization)
+            for t in inst.tiers
+        ),
+    )
 
 
 def model_size(m: pyo.ConcreteModel) -> dict[str, int]:

@@ -1,0 +1,270 @@
+"""What a sweep changes: key paths into an instance, and the values they take.
+
+Key paths name a number in the instance, with ids for list items and period labels
+for per-period figures::
+
+    site.power_mw                       every period of a scalar or mapping
+    site.power_mw[2027]                 one period
+    tiers[high].price_usd_per_mtok      a tier by id
+    hardware[gb300-nvl72].capex_usd     a hardware by id
+    discount_rate
+
+Values: a list ``1,2,3``; a range ``start:stop:step`` (stop included when the
+steps land on it); or a distribution for Monte Carlo: ``uniform(a,b)``,
+``normal(m,s)``, ``triangular(a,mode,b)``, ``scale(x0.8,x1.2)`` (the base value
+times a uniform factor). Every problem is raised as an InputError naming the key
+before anything is solved.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from optimizer.errors import InputError
+from optimizer.instance.schema import Instance
+
+_STEP = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\[([^\]]+)\])?$")
+_DIST = re.compile(r"^(uniform|normal|triangular|scale)\((.*)\)$")
+
+
+@dataclass(frozen=True)
+class KeyPath:
+    """A parsed key path: list steps by id, then a field, then an optional period."""
+
+    text: str
+    steps: tuple[tuple[str, str | None], ...]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def parse_key(text: str) -> KeyPath:
+    parts = [p for p in text.strip().split(".")]
+    steps: list[tuple[str, str | None]] = []
+    for part in parts:
+        m = _STEP.match(part)
+        if not m:
+            raise InputError(f"--set {text}: cannot read key part {part!r}")
+        steps.append((m.group(1), m.group(2)))
+    return KeyPath(text=text.strip(), steps=tuple(steps))
+
+
+def _find(doc: dict[str, Any], key: KeyPath) -> tuple[dict[str, Any], str, str | None]:
+    """The mapping that holds the key's field, the field name and the period (if any)."""
+    node: Any = doc
+    where = ""
+    for i, (name, sel) in enumerate(key.steps):
+        last = i == len(key.steps) - 1
+        if not isinstance(node, dict) or name not in node:
+            known = ", ".join(sorted(node)) if isinstance(node, dict) else ""
+            raise InputError(f"{key}: no key {name!r} at {where or 'top level'} (has: {known})")
+        value = node[name]
+        if isinstance(value, list):
+            if sel is None:
+                raise InputError(f"{key}: {name} is a list; pick an item by id, e.g. {name}[ID]")
+            ids = [str(item.get("id")) for item in value if isinstance(item, dict)]
+            if sel not in ids:
+                raise InputError(f"{key}: no {name} with id {sel!r} (ids: {', '.join(ids)})")
+            node = value[ids.index(sel)]
+            where = f"{name}[{sel}]"
+            if last:
+                raise InputError(f"{key}: names a whole {name} entry, not a number")
+            continue
+        if last:
+            return node, name, sel
+        node = value
+        where = name
+    raise InputError(f"{key}: names no number")
+
+
+def base_value(doc: dict[str, Any], key: KeyPath, periods: Sequence[Any]) -> float:
+    """The value a key has in the base instance (the first period's, for a mapping)."""
+    holder, name, period = _find(doc, key)
+    value = holder[name]
+    if isinstance(value, Mapping):
+        by_text = {str(k): v for k, v in value.items()}
+        label = period if period is not None else str(periods[0])
+        if str(label) not in by_text:
+            raise InputError(f"{key}: no period {label!r} (periods: {list(periods)})")
+        value = by_text[str(label)]
+    if value is None:
+        raise InputError(f"{key}: is not set in the instance; give it a value first")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError(f"{key}: is {value!r}, not a number")
+    return float(value)
+
+
+def apply(doc: dict[str, Any], changes: Mapping[KeyPath, float], periods: Sequence[Any]) -> dict[str, Any]:
+    """A copy of the instance document with the changes made."""
+    out = copy.deepcopy(doc)
+    for key, value in changes.items():
+        holder, name, period = _find(out, key)
+        current = holder.get(name)
+        number: float | int = int(value) if _is_int_field(name) else float(value)
+        if period is None:
+            holder[name] = number
+        else:
+            if str(period) not in {str(p) for p in periods}:
+                raise InputError(f"{key}: no period {period!r} (periods: {list(periods)})")
+            if isinstance(current, Mapping):
+                mapping = {k: v for k, v in current.items()}
+            else:
+                mapping = {p: current for p in periods}
+            label = next(p for p in mapping if str(p) == str(period))
+            mapping[label] = number
+            holder[name] = mapping
+    return out
+
+
+def _is_int_field(name: str) -> bool:
+    return name in {"gpus_per_unit", "context_tokens", "max_units", "min_units", "existing_units"}
+
+
+# ---------------------------------------------------------------------------- values
+@dataclass(frozen=True)
+class Values:
+    """The values of one --set: a fixed list, or a distribution to sample."""
+
+    key: KeyPath
+    fixed: tuple[float, ...] | None = None
+    dist: str | None = None
+    params: tuple[float, ...] = ()
+
+    def sample(self, rng: np.random.Generator, n: int, base: float) -> np.ndarray:
+        a = self.params
+        if self.dist == "uniform":
+            return rng.uniform(a[0], a[1], n)
+        if self.dist == "normal":
+            return rng.normal(a[0], a[1], n)
+        if self.dist == "triangular":
+            return rng.triangular(a[0], a[1], a[2], n)
+        if self.dist == "scale":
+            return base * rng.uniform(a[0], a[1], n)
+        raise AssertionError(self.dist)
+
+
+def _number(text: str, key: KeyPath) -> float:
+    try:
+        v = float(text.strip().lstrip("x"))
+    except ValueError:
+        raise InputError(f"--set {key}: {text.strip()!r} is not a number") from None
+    if not math.isfinite(v):
+        raise InputError(f"--set {key}: {text.strip()!r} is not a finite number")
+    return v
+
+
+def parse_values(key: KeyPath, text: str) -> Values:
+    text = text.strip()
+    m = _DIST.match(text)
+    if m:
+        kind, inner = m.group(1), m.group(2)
+        params = tuple(_number(t, key) for t in inner.split(","))
+        need = {"uniform": 2, "normal": 2, "triangular": 3, "scale": 2}[kind]
+        if len(params) != need:
+            raise InputError(f"--set {key}: {kind}() takes {need} numbers, got {len(params)}")
+        if kind in ("uniform", "scale") and params[0] > params[1]:
+            raise InputError(f"--set {key}: {kind}(a,b) needs a <= b")
+        if kind == "normal" and params[1] < 0:
+            raise InputError(f"--set {key}: normal(m,s) needs s >= 0")
+        if kind == "triangular" and not params[0] <= params[1] <= params[2]:
+            raise InputError(f"--set {key}: triangular(a,mode,b) needs a <= mode <= b")
+        return Values(key=key, dist=kind, params=params)
+    if ":" in text and "," not in text:
+        parts = text.split(":")
+        if len(parts) != 3:
+            raise InputError(f"--set {key}: a range is start:stop:step, got {text!r}")
+        start, stop, step = (_number(p, key) for p in parts)
+        if step <= 0 or stop < start:
+            raise InputError(f"--set {key}: range {text!r} needs step > 0 and stop >= start")
+        count = int(math.floor((stop - start) / step + 1e-9)) + 1
+        if count > 100_000:
+            raise InputError(f"--set {key}: range {text!r} has {count} values (at most 100000)")
+        return Values(key=key, fixed=tuple(round(start + i * step, 12) for i in range(count)))
+    items = [t for t in text.split(",") if t.strip()]
+    if not items:
+        raise InputError(f"--set {key}: no values")
+    return Values(key=key, fixed=tuple(_number(t, key) for t in items))
+
+
+def parse_set(option: str) -> Values:
+    """One ``--set KEY=VALUES`` option."""
+    if "=" not in option:
+        raise InputError(f"--set {option}: expected KEY=VALUES")
+    key_text, values_text = option.split("=", 1)
+    return parse_values(parse_key(key_text), values_text)
+
+
+# ------------------------------------------------------------------------- scenarios
+def build_scenarios(
+    instance: Instance,
+    sets: Sequence[Values],
+    samples: int | None = None,
+    seed: int | None = None,
+    table: pd.DataFrame | None = None,
+) -> list[dict[KeyPath, float]]:
+    """The list of scenarios: each a {key: value} mapping, validated against the instance.
+
+    Fixed lists combine as a Cartesian product; distributions need ``samples`` and are
+    drawn with ``seed`` (same seed, same scenarios), one draw per scenario, crossed with
+    the fixed lists. ``table`` (from --scenarios) gives one scenario per row.
+    """
+    doc = instance.model_dump()
+    periods = list(instance.periods)
+    for v in sets:
+        base_value(doc, v.key, periods)  # every key must exist before anything is solved
+
+    scenarios: list[dict[KeyPath, float]] = []
+    if table is not None:
+        keys = [parse_key(str(c)) for c in table.columns]
+        for k in keys:
+            base_value(doc, k, periods)
+        for i, row in enumerate(table.itertuples(index=False, name=None)):
+            sc: dict[KeyPath, float] = {}
+            for k, v in zip(keys, row, strict=True):
+                try:
+                    num = float(v)
+                except (TypeError, ValueError):
+                    raise InputError(f"scenarios row {i + 2}, {k}: {v!r} is not a number") from None
+                if not math.isfinite(num):
+                    continue  # an empty cell keeps the base value
+                sc[k] = num
+            scenarios.append(sc)
+        if not sets:
+            return scenarios
+
+    fixed = [v for v in sets if v.fixed is not None]
+    random = [v for v in sets if v.dist is not None]
+    grid: list[dict[KeyPath, float]] = [
+        dict(zip([v.key for v in fixed], combo, strict=True))
+        for combo in itertools.product(*[v.fixed or () for v in fixed])
+    ] or [{}]
+    if random:
+        if not samples or samples <= 0:
+            raise InputError(
+                f"--set {random[0].key}: a distribution needs --samples N (and --seed S)"
+            )
+        rng = np.random.default_rng(seed)
+        draws = {v.key: v.sample(rng, samples, base_value(doc, v.key, periods)) for v in random}
+        sampled = [{k: float(d[i]) for k, d in draws.items()} for i in range(samples)]
+        grid = [{**g, **s} for g in grid for s in sampled]
+    if scenarios:
+        return [{**a, **b} for a in scenarios for b in grid]
+    return grid
+
+
+def scenario_instance(base: Instance, changes: Mapping[KeyPath, float]) -> Instance:
+    """The base instance with one scenario's changes, validated."""
+    from optimizer.instance.load import load_instance
+
+    doc = apply(base.model_dump(), changes, list(base.periods))
+    inst = load_instance(doc, base_dir=base.base_dir)
+    return inst
