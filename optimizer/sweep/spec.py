@@ -90,6 +90,8 @@ def base_value(doc: dict[str, Any], key: KeyPath, periods: Sequence[Any]) -> flo
     """The value a key has in the base instance (the first period's, for a mapping)."""
     holder, name, period = _find(doc, key)
     value = holder[name]
+    if period is not None and str(period) not in {str(p) for p in periods}:
+        raise InputError(f"{key}: no period {period!r} (periods: {list(periods)})")
     if isinstance(value, Mapping):
         by_text = {str(k): v for k, v in value.items()}
         label = period if period is not None else str(periods[0])
