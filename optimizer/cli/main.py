@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from optimizer.cli import sweep_cmd
+from optimizer.cli.plot_cmd import plot_app
 from optimizer.cli.common import ObjectiveChoice, default_out, err_console, fail_input
 from optimizer.errors import EXIT_NO_PLAN, EXIT_OK, InputError
 
@@ -106,6 +107,7 @@ def solve(
 
 
 app.command()(sweep_cmd.sweep)
+app.add_typer(plot_app, name="plot", help="Charts: frontier (the keynote chart) and plan.")
 
 
 def main() -> None:

@@ -16,8 +16,9 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -30,6 +31,7 @@ DPI = 150
 # rcParams applied while a chart is built (read by artists at creation time).
 STYLE: dict[str, Any] = {
     "font.family": "DejaVu Sans",
+    "text.parse_math": False,  # "$1.80" is a price, not mathtext
     "font.size": 10.5,
     "axes.titlesize": 12,
     "axes.titleweight": "bold",
@@ -49,10 +51,28 @@ STYLE: dict[str, Any] = {
     "savefig.facecolor": "white",
 }
 
+
+def deck_style() -> AbstractContextManager[Any]:
+    """``with deck_style():`` build a chart with :data:`STYLE` (restored on exit)."""
+    import matplotlib
+
+    return matplotlib.rc_context(cast(Any, STYLE))
+
+
 # Okabe-Ito (colour-blind safe, yellow dropped: unreadable on white), then extras.
 _HW_PALETTE = [
-    "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9",
-    "#000000", "#8C564B", "#7F7F7F", "#BCBD22", "#17BECF", "#9467BD",
+    "#0072B2",
+    "#D55E00",
+    "#009E73",
+    "#CC79A7",
+    "#E69F00",
+    "#56B4E9",
+    "#2F3E46",
+    "#8C564B",
+    "#7F7F7F",
+    "#BCBD22",
+    "#17BECF",
+    "#9467BD",
 ]
 
 
@@ -62,7 +82,7 @@ def hardware_colors(instance: Instance) -> dict[str, str]:
 
 
 def tier_colors(instance: Instance) -> dict[str, Any]:
-    """One colour per tier: free tiers grey, paid tiers darker as they are pricier."""
+    """One colour per tier: free tiers grey, paid tiers a darker purple the pricier they are."""
     from matplotlib import colormaps
 
     def price(t: Any) -> float:
@@ -71,10 +91,10 @@ def tier_colors(instance: Instance) -> dict[str, Any]:
 
     tiers = sorted(instance.tiers, key=price)
     paid = [t for t in tiers if price(t) > 0]
-    cmap = colormaps["viridis_r"]
+    cmap = colormaps["BuPu"]
     out: dict[str, Any] = {t.id: "#BBBBBB" for t in tiers if price(t) <= 0}
     for i, t in enumerate(paid):
-        out[t.id] = cmap(0.15 + 0.75 * (i / max(1, len(paid) - 1)))
+        out[t.id] = cmap(0.35 + 0.65 * (i / max(1, len(paid) - 1)))
     return out
 
 
@@ -93,6 +113,7 @@ def save_png_atomic(fig: Figure, out_path: str | Path) -> Path:
             fig.savefig(fh, format="png", dpi=fig.dpi)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a chart is meant to be shared
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -106,19 +127,18 @@ def fmt_usd(x: float) -> str:
     for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
         if a >= div:
             v = x / div
-            return f"${v:,.2f}{suffix}" if abs(v) < 10 else f"${v:,.1f}{suffix}" if abs(v) < 100 else f"${v:,.0f}{suffix}"
+            digits = 2 if abs(v) < 10 else 1 if abs(v) < 100 else 0
+            return f"${v:,.{digits}f}{suffix}"
     return f"${x:,.0f}"
 
 
 def fmt_price(x: float) -> str:
-    """A per-Mtok price with up to three significant digits: $1.80, $0.20, $0.048, $150."""
-    if x == 0:
-        return "free"
+    """A per-Mtok price: $150, $1.80, $0.20, $0.048, $0.00."""
     if x >= 100:
         return f"${x:,.0f}"
-    if x >= 1:
+    if x >= 0.1 or x == 0:
         return f"${x:,.2f}"
-    return "$" + f"{x:.3g}".rstrip(".")
+    return "$" + f"{x:.2g}"
 
 
 def fmt_count(x: float) -> str:
@@ -127,7 +147,9 @@ def fmt_count(x: float) -> str:
     for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
         if a >= div:
             v = x / div
-            return f"{v:.1f}".rstrip("0").rstrip(".") + suffix if abs(v) < 100 else f"{v:.0f}{suffix}"
+            if abs(v) >= 100:
+                return f"{v:.0f}{suffix}"
+            return f"{v:.1f}".rstrip("0").rstrip(".") + suffix
     return f"{x:.0f}" if a >= 1 or x == 0 else f"{x:.2g}"
 
 
@@ -148,7 +170,19 @@ def __getattr__(name: str) -> Any:  # lazy re-exports: avoids importing matplotl
 
 
 __all__ = [
-    "DECK_SIZE_IN", "DPI", "fmt_count", "fmt_price", "fmt_usd", "frontier_series",
-    "hardware_colors", "operating_points", "plot_frontier", "plot_plan", "safe_name",
-    "save_png_atomic", "tier_colors",
+    "DECK_SIZE_IN",
+    "DPI",
+    "STYLE",
+    "deck_style",
+    "fmt_count",
+    "fmt_price",
+    "fmt_usd",
+    "frontier_series",
+    "hardware_colors",
+    "operating_points",
+    "plot_frontier",
+    "plot_plan",
+    "safe_name",
+    "save_png_atomic",
+    "tier_colors",
 ]

@@ -16,6 +16,13 @@ from optimizer.results.plan import Plan
 from optimizer.results.report import summary_markdown
 
 
+def _public(tmp: str) -> None:
+    """mkstemp makes files private (0600); give them the usual mode under the umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(tmp, 0o666 & ~mask)
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` via a temporary file and ``os.replace``."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -25,6 +32,7 @@ def write_atomic(path: Path, text: str) -> None:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        _public(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -63,6 +71,7 @@ def write_table(table: pd.DataFrame, stem: Path) -> list[Path]:
             if safe[col].dtype == object:
                 safe[col] = safe[col].map(lambda v: None if v is None else str(v))
         safe.to_parquet(tmp, index=False)
+        _public(tmp)
         os.replace(tmp, parquet)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

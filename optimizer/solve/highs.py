@@ -24,6 +24,9 @@ HIGHS_LOG = logging.getLogger("optimizer.highs")
 
 Status = str  # "optimal" | "time_limit" | "infeasible" | "unbounded" | "error"
 
+# The thread count HiGHS was first run with in this process (HiGHS cannot change it later).
+_PROCESS_THREADS: dict[str, int] = {}
+
 
 def _ensure_log_handler() -> None:
     if not HIGHS_LOG.handlers:
@@ -81,8 +84,19 @@ class HighsSession:
         HIGHS_LOG.setLevel(logging.INFO if log else logging.WARNING)
         cfg.time_limit = time_limit
         cfg.mip_gap = mip_gap
-        if threads is not None:
-            self.solver.highs_options["threads"] = int(threads)
+        # HiGHS fixes its thread pool at the first run in a process (0 = its automatic
+        # choice); asking for another count later makes every run fail, so the first
+        # count is kept and a different request is ignored with a warning.
+        wanted = 0 if threads is None else int(threads)
+        first = _PROCESS_THREADS.setdefault("n", wanted)
+        if wanted != first and threads is not None:
+            HIGHS_LOG.warning(
+                "HiGHS already runs with threads=%s in this process; ignoring threads=%s",
+                first or "auto",
+                threads,
+            )
+        if first:
+            self.solver.highs_options["threads"] = first
         self._model: pyo.ConcreteModel | None = None
 
     @property

@@ -11,6 +11,7 @@ Ctrl-C stops the sweep and keeps the rows already finished.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import time
 import traceback
@@ -208,7 +209,9 @@ def _run_pool(
 ) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     _PARTIAL["rows"] = rows
-    pool = ProcessPoolExecutor(max_workers=n)
+    # "spawn", not fork: a forked child inherits HiGHS's thread pool in whatever state the
+    # parent's threads left it, and deadlocks on its first solve.
+    pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
     try:
         pending: set[Future[dict[str, Any]]] = {
             pool.submit(solve_task, base_json, base_dir, options, i, _encode(c))

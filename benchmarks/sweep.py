@@ -1,0 +1,88 @@
+"""In-place re-solves against rebuilding, on 200 scenarios of the reference instance.
+
+Both ways run sequentially in one process on the same scenarios (power, prices and
+capex drawn with a fixed seed). "rebuild" builds a fresh model and HiGHS instance per
+scenario (the frontier table is read once for both, so the comparison is of the
+model work); "in place" keeps one model and changes its parameters. Prints the
+seconds of each, the ratio in-place / rebuild (target <= 0.4), and the share of
+in-place time spent outside HiGHS (target <= 30%).
+
+    python benchmarks/sweep.py [--instance PATH] [--scenarios 200] [--marginals]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from optimizer import Planner, load_instance
+from optimizer.sweep import build_scenarios, parse_set, scenario_instance
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def default_instance() -> Path:
+    for name in ("gtc2026-1gw.yaml", "site-2026-2030.yaml"):
+        if (ROOT / "instances" / name).is_file():
+            return ROOT / "instances" / name
+    raise SystemExit("no reference instance found")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--instance", type=Path, default=None)
+    ap.add_argument("--scenarios", type=int, default=200)
+    ap.add_argument("--marginals", action="store_true", help="also price resources per scenario")
+    args = ap.parse_args()
+    path = args.instance or default_instance()
+    base = load_instance(path)
+    first_tier = base.tiers[-1].id
+    first_hw = base.hardware[-1].id
+    sets = [
+        parse_set("site.power_mw=scale(x0.7,x1.3)"),
+        parse_set(f"tiers[{first_tier}].price_usd_per_mtok=scale(x0.5,x1.5)"),
+        parse_set(f"hardware[{first_hw}].capex_usd=scale(x0.8,x1.2)"),
+    ]
+    scenarios = build_scenarios(base, sets, samples=args.scenarios, seed=2026)
+    instances = [scenario_instance(base, s) for s in scenarios]
+
+    warm = Planner(base, marginals=args.marginals)
+    table = warm.table
+
+    t0 = time.perf_counter()
+    rebuild_obj = []
+    for inst in instances:
+        p = Planner(inst, table=table, marginals=args.marginals)
+        rebuild_obj.append(p.solve().objective_usd)
+    rebuild_s = time.perf_counter() - t0
+
+    planner = Planner(base, table=table, marginals=args.marginals)
+    planner.solve()
+    t0 = time.perf_counter()
+    highs_s = 0.0
+    inplace_obj = []
+    rebuilt = 0
+    for inst in instances:
+        rebuilt += planner.update(inst)
+        plan = planner.solve()
+        highs_s += planner.timings["solve"] + planner.timings.get("marginals", 0.0)
+        inplace_obj.append(plan.objective_usd)
+    inplace_s = time.perf_counter() - t0
+
+    worst = max(
+        abs(a - b) / max(1.0, abs(b))
+        for a, b in zip(inplace_obj, rebuild_obj, strict=True)
+        if a is not None and b is not None
+    )
+    n = len(instances)
+    print(f"instance {path.name}, {n} scenarios, marginals {'on' if args.marginals else 'off'}")
+    print(f"rebuild   {rebuild_s:7.2f} s  ({1000 * rebuild_s / n:6.1f} ms/scenario)")
+    print(f"in place  {inplace_s:7.2f} s  ({1000 * inplace_s / n:6.1f} ms/scenario), {rebuilt} rebuilt")
+    print(f"ratio in-place / rebuild: {inplace_s / rebuild_s:.2f}  (target <= 0.4)")
+    print(f"share of in-place time outside HiGHS: {100 * (1 - highs_s / inplace_s):.0f}%  (target <= 30%)")
+    print(f"largest relative objective difference between the two ways: {worst:.1e}")
+
+
+if __name__ == "__main__":
+    main()
