@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from optimizer.cli import sweep_cmd
+from optimizer.cli.frontiers_cmd import frontiers_app
 from optimizer.cli.plot_cmd import plot_app
 from optimizer.cli.common import ObjectiveChoice, default_out, err_console, fail_input
 from optimizer.errors import EXIT_NO_PLAN, EXIT_OK, InputError
@@ -108,6 +109,11 @@ def solve(
 
 app.command()(sweep_cmd.sweep)
 app.add_typer(plot_app, name="plot", help="Charts: frontier (the keynote chart) and plan.")
+app.add_typer(
+    frontiers_app,
+    name="frontiers",
+    help="Frontier tables: build them from sourced specs, query a point.",
+)
 
 
 def main() -> None:

@@ -27,7 +27,7 @@ from optimizer.instance.load import load_instance
 from optimizer.instance.schema import Instance
 from optimizer.results.plan import Plan
 from optimizer.solve.planner import Planner
-from optimizer.sweep.spec import KeyPath, parse_key, scenario_instance
+from optimizer.sweep.spec import Factor, KeyPath, parse_key, scenario_instance
 
 Changes = dict[KeyPath, float]
 
@@ -86,7 +86,9 @@ def plan_row(plan: Plan) -> dict[str, Any]:
 
 def _solve_one(planner: Planner, base: Instance, index: int, changes: Changes) -> dict[str, Any]:
     t0 = time.perf_counter()
-    row: dict[str, Any] = {"scenario": index, **{str(k): v for k, v in changes.items()}}
+    row: dict[str, Any] = {"scenario": index}
+    for k, v in changes.items():
+        row[f"{k}:factor" if isinstance(v, Factor) else str(k)] = float(v)
     try:
         inst = scenario_instance(base, changes)
         rebuilt = planner.update(inst)

@@ -12,8 +12,10 @@ for per-period figures::
 Values: a list ``1,2,3``; a range ``start:stop:step`` (stop included when the
 steps land on it); or a distribution for Monte Carlo: ``uniform(a,b)``,
 ``normal(m,s)``, ``triangular(a,mode,b)``, ``scale(x0.8,x1.2)`` (the base value
-times a uniform factor). Every problem is raised as an InputError naming the key
-before anything is solved.
+times a uniform factor; for a per-period mapping, every period's value; the table
+records the factor). A plain value given for a key that holds a per-period mapping
+replaces every period's value. Every problem is raised as an InputError naming the
+key before anything is solved.
 """
 
 from __future__ import annotations
@@ -34,6 +36,13 @@ from optimizer.instance.schema import Instance
 
 _STEP = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\[([^\]]+)\])?$")
 _DIST = re.compile(r"^(uniform|normal|triangular|scale)\((.*)\)$")
+
+
+class Factor(float):
+    """A scenario value that multiplies the base value (every period of a mapping)."""
+
+    def __repr__(self) -> str:
+        return f"x{float(self):g}"
 
 
 @dataclass(frozen=True)
@@ -111,7 +120,10 @@ def apply(doc: dict[str, Any], changes: Mapping[KeyPath, float], periods: Sequen
     for key, value in changes.items():
         holder, name, period = _find(out, key)
         current = holder.get(name)
-        number: float | int = int(value) if _is_int_field(name) else float(value)
+        if isinstance(value, Factor):
+            holder[name] = _scaled(current, float(value), period, name)
+            continue
+        number: float | int = round(value) if _is_int_field(name) else float(value)
         if period is None:
             holder[name] = number
         else:
@@ -125,6 +137,21 @@ def apply(doc: dict[str, Any], changes: Mapping[KeyPath, float], periods: Sequen
             mapping[label] = number
             holder[name] = mapping
     return out
+
+
+def _scaled(current: Any, factor: float, period: str | None, name: str) -> Any:
+    """``current`` (a number or a {period: number} mapping) times ``factor``."""
+
+    def times(v: Any) -> Any:
+        if v is None:
+            return None
+        out = v * factor
+        return round(out) if _is_int_field(name) else out
+
+    if isinstance(current, Mapping):
+        return {k: (times(v) if period is None or str(k) == str(period) else v)
+                for k, v in current.items()}
+    return times(current)
 
 
 def _is_int_field(name: str) -> bool:
@@ -150,7 +177,7 @@ class Values:
         if self.dist == "triangular":
             return rng.triangular(a[0], a[1], a[2], n)
         if self.dist == "scale":
-            return base * rng.uniform(a[0], a[1], n)
+            return rng.uniform(a[0], a[1], n)  # factors: see Factor
         raise AssertionError(self.dist)
 
 
@@ -256,7 +283,11 @@ def build_scenarios(
             )
         rng = np.random.default_rng(seed)
         draws = {v.key: v.sample(rng, samples, base_value(doc, v.key, periods)) for v in random}
-        sampled = [{k: float(d[i]) for k, d in draws.items()} for i in range(samples)]
+        factor = {v.key: v.dist == "scale" for v in random}
+        sampled = [
+            {k: (Factor(d[i]) if factor[k] else float(d[i])) for k, d in draws.items()}
+            for i in range(samples)
+        ]
         grid = [{**g, **s} for g in grid for s in sampled]
     if scenarios:
         return [{**a, **b} for a in scenarios for b in grid]

@@ -1,0 +1,249 @@
+"""``optimizer frontiers``: build modelled frontier tables, query them, recalibrate.
+
+Register with ``app.add_typer(frontiers_app, name="frontiers")``. Exit status 0 on
+success, 2 on bad input (one line per problem naming the file and key, no traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from optimizer.frontiers.perf.specs import SpecError, load_spec_files
+
+EXIT_BAD_INPUT = 2
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_SPECS = ("instances/specs/hardware.yaml", "instances/specs/models.yaml")
+DEFAULT_CALIBRATION = "instances/frontiers/calibration.md"
+MEASURED_2026 = "instances/frontiers/measured-2026.csv"
+
+frontiers_app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Modelled frontier tables (analytical LLM-serving performance model).",
+)
+err = Console(stderr=True)
+
+
+def _fail(lines: list[str] | str) -> NoReturn:
+    for line in [lines] if isinstance(lines, str) else lines:
+        err.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _spec_paths(specs: list[str] | None) -> list[Path]:
+    """Given paths as they are; the default spec files from the repository if not in the cwd."""
+    if specs:
+        return [Path(s) for s in specs]
+    return [Path(s) if Path(s).exists() else REPO / s for s in DEFAULT_SPECS]
+
+
+def _load(specs: list[str] | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    paths = _spec_paths(specs)
+    try:
+        hardware, models = load_spec_files(paths)
+    except SpecError as exc:
+        _fail(exc.problems)
+    names = ", ".join(str(p) for p in paths)
+    if not hardware:
+        _fail(f"{names}: no 'hardware:' entries in the spec files")
+    if not models:
+        _fail(f"{names}: no 'models:' entries in the spec files")
+    return hardware, models
+
+
+def _pick(entries: list[dict[str, Any]], wanted: str | None, what: str) -> list[dict[str, Any]]:
+    if not wanted:
+        return entries
+    ids = [w.strip() for w in wanted.split(",") if w.strip()]
+    known = {e["id"]: e for e in entries}
+    missing = [i for i in ids if i not in known]
+    if missing:
+        _fail(f"--{what}: unknown id(s) {', '.join(missing)} (known: {', '.join(known)})")
+    return [known[i] for i in ids]
+
+
+def _int_list(text: str, option: str) -> list[int]:
+    try:
+        vals = [int(v.strip()) for v in text.split(",") if v.strip()]
+    except ValueError:
+        _fail(f"{option}: expected comma-separated whole numbers (got {text!r})")
+    if not vals or any(v <= 0 for v in vals):
+        _fail(f"{option}: expected positive whole numbers (got {text!r})")
+    return vals
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to a temporary file in the same folder, then rename it over `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@frontiers_app.command()
+def build(
+    specs: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Spec YAML files (default: instances/specs/hardware.yaml "
+            "instances/specs/models.yaml)."
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option("-o", "--out", help="CSV to write (atomically).")] = Path(
+        "instances/frontiers/reference-2026.csv"
+    ),
+    contexts: Annotated[
+        str, typer.Option("--contexts", help="Context lengths (prompt tokens), comma-separated.")
+    ] = "8192,131072,400000",
+    osl: Annotated[int, typer.Option("--osl", min=1, help="Output tokens per request.")] = 1024,
+    isl: Annotated[
+        int | None,
+        typer.Option(
+            "--isl", min=1, help="Input tokens for every row (default: the row's context)."
+        ),
+    ] = None,
+    hardware: Annotated[
+        str | None, typer.Option("--hardware", help="Only these hardware ids (comma-separated).")
+    ] = None,
+    models: Annotated[
+        str | None, typer.Option("--models", help="Only these model ids (comma-separated).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
+) -> None:
+    """Build the modelled frontier table (MODEL.md CSV + isl, osl, layout, source)."""
+    from optimizer.frontiers.generator import build_frontiers
+
+    ctxs = _int_list(contexts, "--contexts")
+    hw_specs, model_specs = _load(specs)
+    hw_specs = _pick(hw_specs, hardware, "hardware")
+    model_specs = _pick(model_specs, models, "models")
+    t0 = time.perf_counter()
+    try:
+        table = build_frontiers(hw_specs, model_specs, contexts=ctxs, isl=isl, osl=osl)
+    except SpecError as exc:
+        _fail(exc.problems)
+    except ValueError as exc:
+        _fail(str(exc))
+    seconds = time.perf_counter() - t0
+    if table.empty:
+        _fail("no hardware x model x context could be served; nothing written")
+    write_atomic(out, table.to_csv(index=False, lineterminator="\n"))
+    if not quiet:
+        pairs = table.groupby(["hardware", "model", "context_tokens"]).ngroups
+        err.print(
+            f"wrote {out}: {len(table)} rows, {pairs} hardware x model x context envelopes, "
+            f"built in {seconds:.2f} s",
+            highlight=False,
+        )
+        for s in table.attrs.get("skipped", []):
+            err.print(
+                f"skipped {s['hardware']} x {s['model']} @ {s['context_tokens']}: {s['reason']}",
+                highlight=False,
+                soft_wrap=True,
+            )
+
+
+@frontiers_app.command()
+def query(
+    hardware: Annotated[str, typer.Argument(help="Hardware id, e.g. gb200-nvl72.")],
+    model: Annotated[str, typer.Argument(help="Model id, e.g. deepseek-r1.")],
+    isl: Annotated[int, typer.Option("--isl", min=1, help="Input tokens per request.")] = 8192,
+    osl: Annotated[int, typer.Option("--osl", min=1, help="Output tokens per request.")] = 1024,
+    at: Annotated[
+        float, typer.Option("--at", min=0.001, help="Interactivity, tok/s each user sees.")
+    ] = 50.0,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    spec: Annotated[
+        list[str] | None,
+        typer.Option("--spec", help="Spec YAML file (repeatable) (default: the two shipped)."),
+    ] = None,
+) -> None:
+    """Modelled tok/s per accelerator for one hardware x model at an interactivity."""
+    from optimizer.frontiers.generator import query as run_query
+
+    hw_specs, model_specs = _load(spec)
+    h = _pick(hw_specs, hardware, "hardware")[0]
+    m = _pick(model_specs, model, "models")[0]
+    try:
+        res = run_query(h, m, isl, osl, at)
+    except (SpecError, ValueError) as exc:
+        _fail(getattr(exc, "problems", None) or str(exc))
+    if json_out:
+        sys.stdout.write(json.dumps(res, indent=2) + "\n")
+        return
+    if not res["servable"]:
+        fastest = res.get("max_interactivity")
+        why = res.get("reason") or f"fastest modelled point is {fastest:.1f} tok/s/user"
+        print(f"{hardware} x {model} at {at:g} tok/s/user ({isl}/{osl}): not servable ({why})")
+        return
+    print(
+        f"{hardware} x {model}, {isl}/{osl} tokens, at {at:g} tok/s/user:\n"
+        f"  {res['tok_s_per_gpu']:,.0f} tok/s per accelerator (input + output)\n"
+        f"  {res['output_tok_s_per_gpu']:,.0f} output tok/s per accelerator\n"
+        f"  unloaded TTFT {res['ttft_s']:.3f} s; envelope {res['min_interactivity']:.1f}-"
+        f"{res['max_interactivity']:.1f} tok/s/user\n"
+        f"  layout: {res['layout']}"
+    )
+
+
+@frontiers_app.command()
+def calibrate(
+    out: Annotated[Path, typer.Option("-o", "--out", help="Markdown report to write.")] = Path(
+        DEFAULT_CALIBRATION
+    ),
+    fit: Annotated[
+        bool,
+        typer.Option("--fit", help="Redo the fit (about 30 s) instead of scoring the defaults."),
+    ] = False,
+    spec: Annotated[
+        list[str] | None,
+        typer.Option("--spec", help="Spec YAML file (repeatable) (default: the two shipped)."),
+    ] = None,
+) -> None:
+    """Score (or refit) the efficiency factors against published measurements; write the report."""
+    import pandas as pd
+
+    from optimizer.frontiers.generator import DEFAULT_EFFICIENCY, GENERATOR_VERSION
+    from optimizer.frontiers.perf import calibration as cal
+    from optimizer.frontiers.perf.specs import hardware_from_dict, model_from_dict
+
+    hw_specs, model_specs = _load(spec)
+    hw = cal.calibration_hardware({d["id"]: hardware_from_dict(d) for d in hw_specs})
+    mo = {d["id"]: model_from_dict(d) for d in model_specs}
+    missing = sorted({p.hardware for p in cal.POINTS} - set(hw)) + sorted(
+        {p.model for p in cal.POINTS} - set(mo)
+    )
+    if missing:
+        _fail(f"calibration points need ids missing from the specs: {', '.join(missing)}")
+    eff = DEFAULT_EFFICIENCY
+    note = "Scored with the default factors (no refit)."
+    if fit:
+        eff, loss = cal.fit(hw, mo, DEFAULT_EFFICIENCY, log=lambda s: err.print(s, highlight=False))
+        note = f"Refitted now: loss {loss:.4f} (mean squared ln ratio on the fit points)."
+        err.print(f"fitted: {eff.short()}", highlight=False)
+    m26_path = Path(MEASURED_2026) if Path(MEASURED_2026).exists() else REPO / MEASURED_2026
+    m26 = pd.read_csv(m26_path) if m26_path.exists() else None
+    text, summ = cal.report_markdown(hw, mo, eff, note, GENERATOR_VERSION, m26)
+    write_atomic(out, text)
+    for name, s in summ.items():
+        err.print(
+            f"{name}: {int(s['n'])} points, median ratio {s['median_ratio']:.2f}, median abs error "
+            f"{100 * (s['median_abs_log_error_factor'] - 1):.0f}%, worst {s['worst_factor']:.2f}x",
+            highlight=False,
+        )
+    err.print(f"wrote {out}", highlight=False)

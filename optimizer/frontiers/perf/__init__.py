@@ -1,0 +1,1 @@
+"""Analytical LLM-serving performance model behind :mod:`optimizer.frontiers.generator`."""
