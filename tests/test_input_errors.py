@@ -174,3 +174,20 @@ def test_cli_missing_file_and_broken_yaml(tmp_path: Path):
     res = _run(["solve", "b.yaml"], tmp_path)
     assert res.returncode == 2 and "b.yaml: not valid YAML" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_yaml_exponent_floats_are_numbers(tmp_path: Path) -> None:
+    # YAML 1.1 reads 4.0e9 and 1e-2 as text; the loader reads them as numbers (YAML 1.2).
+    text = (
+        "name: t\nsite: {power_mw: 1e-2, rack_positions: 4.0e1}\n"
+        "hardware: [{id: g1, gpus_per_unit: 1, power_kw: 1}]\n"
+        "tiers: [{id: t, model: m, context_tokens: 8192, price_usd_per_mtok: 1,"
+        " min_interactivity: 10, demand_mtok: 4.0e9}]\n"
+        "frontiers: [{hardware: g1, model: m, context_tokens: 8192, interactivity: 10,"
+        " tok_s_per_gpu: 1e3}]\n"
+    )
+    (tmp_path / "e.yaml").write_text(text)
+    inst = load_instance(tmp_path / "e.yaml")
+    assert inst.site.power_mw == 0.01 and inst.tiers[0].demand_mtok == 4e9
+    # 10 kW -> 10 units x 31,536 Mtok at $1.
+    assert solve(inst).objective_usd == pytest.approx(315_360.0)

@@ -7,6 +7,7 @@ one line each, naming the key path (``tiers[2].min_interactivity: must be > 0``)
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -85,6 +86,17 @@ def format_validation_error(exc: ValidationError) -> list[str]:
     return lines
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML 1.1 reads ``4.0e9`` and ``1e6`` as text; read them as numbers, as YAML 1.2 does."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
+
+
 def read_document(path: str | Path) -> dict[str, Any]:
     """Read a YAML or JSON file (``-`` for stdin) into a mapping, with one-line errors."""
     name = str(path)
@@ -103,9 +115,9 @@ def read_document(path: str | Path) -> dict[str, Any]:
             except json.JSONDecodeError:
                 if name != "-":
                     raise
-                doc = yaml.safe_load(text)
+                doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
         else:
-            doc = yaml.safe_load(text)
+            doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except json.JSONDecodeError as exc:
         raise InputError(f"{name}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
     except yaml.YAMLError as exc:
