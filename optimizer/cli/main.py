@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from optimizer.cli import sweep_cmd
+from optimizer.cli import analysis_cmd, sweep_cmd
 from optimizer.cli.frontiers_cmd import frontiers_app
 from optimizer.cli.plot_cmd import plot_app
 from optimizer.cli.common import ObjectiveChoice, default_out, err_console, fail_input
@@ -108,6 +108,8 @@ def solve(
 
 
 app.command()(sweep_cmd.sweep)
+app.command()(analysis_cmd.compare)
+app.command()(analysis_cmd.sensitivity)
 app.add_typer(plot_app, name="plot", help="Charts: frontier (the keynote chart) and plan.")
 app.add_typer(
     frontiers_app,

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import pandas as pd
 import pyomo.environ as pyo
 
+from optimizer.errors import InputError
 from optimizer.frontiers.coefficients import Coefficients, compute_coefficients
 from optimizer.frontiers.table import read_frontier_table
 from optimizer.instance.load import load_instance
@@ -164,6 +165,28 @@ class Planner:
         plan.timings = dict(self.timings)
         plan.model_size = model_size(self.model)
         return plan
+
+
+def solve_with_purchases(planner: Planner, units: Mapping[tuple[str, Any], int]) -> Plan:
+    """Evaluate a given purchase plan: buys fixed to ``units`` (absent = 0), the rest optimal.
+
+    The capacity split, sales and minimum-lot flags are optimised for those purchases;
+    a plan that breaks a cap comes back ``infeasible``. The model is restored after.
+    """
+    m = planner.model
+    assert m is not None
+    unknown = [k for k in units if k not in m.BUY]
+    if unknown:
+        raise InputError([f"purchase {h!r} in {p!r}: not on sale then" for h, p in unknown])
+    for idx in m.BUY:
+        m.buy[idx].fix(int(units.get(idx, 0)))
+    marginals, planner.marginals = planner.marginals, False  # prices of a fixed plan: all 0
+    try:
+        return planner.solve()
+    finally:
+        planner.marginals = marginals
+        for idx in m.BUY:
+            m.buy[idx].unfix()
 
 
 def _coefficient_inputs(inst: Instance) -> object:

@@ -17,6 +17,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -146,6 +147,17 @@ def solve_task(
 
 
 # --------------------------------------------------------------------------- driver
+def _local_planner(base: Instance, options: SolveOptions) -> Planner:
+    return Planner(
+        base,
+        objective=options.objective,  # type: ignore[arg-type]
+        time_limit=options.time_limit,
+        mip_gap=options.mip_gap,
+        threads=options.threads,
+        marginals=options.marginals,
+    )
+
+
 def run_sweep(
     base: Instance,
     scenarios: Sequence[Changes],
@@ -165,6 +177,7 @@ def run_sweep(
     options = options or SolveOptions()
     t0 = time.perf_counter()
     rows: list[dict[str, Any]] = []
+    notes: list[str] = []
     interrupted = False
     total = len(scenarios)
     tick = progress or (lambda done, total: None)
@@ -173,20 +186,25 @@ def run_sweep(
         if scheduler is not None:
             rows = _run_dask(scheduler, base_json, base.base_dir, options, scenarios, tick)
         elif workers is not None and workers <= 1:
-            planner = Planner(
-                base,
-                objective=options.objective,  # type: ignore[arg-type]
-                time_limit=options.time_limit,
-                mip_gap=options.mip_gap,
-                threads=options.threads,
-                marginals=options.marginals,
-            )
+            planner = _local_planner(base, options)
             for i, changes in enumerate(scenarios):
                 rows.append(_solve_one(planner, base, i, changes))
                 tick(len(rows), total)
         else:
             n = workers or os.cpu_count() or 1
-            rows = _run_pool(n, base_json, base.base_dir, options, scenarios, tick)
+            try:
+                rows = _run_pool(n, base_json, base.base_dir, options, scenarios, tick)
+            except BrokenProcessPool:
+                # Workers could not start (e.g. a script read from stdin cannot be re-imported
+                # by spawned processes): finish in this process rather than fail.
+                done = {r["scenario"] for r in _PARTIAL.pop("rows", [])}
+                notes.append("worker processes could not start; ran in this process")
+                planner = _local_planner(base, options)
+                rows = []
+                for i, changes in enumerate(scenarios):
+                    if i not in done:
+                        rows.append(_solve_one(planner, base, i, changes))
+                        tick(len(rows), total)
     except KeyboardInterrupt:
         interrupted = True
         rows = _PARTIAL.pop("rows", rows)
@@ -199,6 +217,7 @@ def run_sweep(
         interrupted=interrupted,
         rebuilds=int(table["rebuilt"].fillna(False).sum()) if "rebuilt" in table else 0,
         solver_seconds=float(table["solver_s"].fillna(0).sum()) if "solver_s" in table else 0.0,
+        notes=notes,
     )
 
 

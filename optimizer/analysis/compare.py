@@ -1,0 +1,215 @@
+"""Baselines beside the optimal plan, on the same instance.
+
+* ``optimal``: the instance as given.
+* ``split``: every tier holds a fixed share of installed IT power (the GTC 2026
+  keynote's equal split by default: min_power_share = max_power_share = 1/n).
+* ``only:<hardware>``: a fleet of one hardware type (other types removed, their
+  existing units too); the split across tiers is still optimised.
+* ``greedy``: a rule of thumb, not an optimiser: each period, tiers in order of value
+  per facility MW (price x best Mtok per MW), each served by the hardware with the
+  most Mtok per MW for it, bought up to its uncovered demand within what power,
+  land, budget and supply leave. The purchases are then evaluated by the model
+  (capacity split and sales optimised for them).
+
+Every row is solved by the same model, so the numbers are comparable.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from optimizer.errors import InputError
+from optimizer.instance.schema import Instance, PeriodLabel
+from optimizer.results.plan import Plan
+from optimizer.solve.planner import Planner, solve_with_purchases
+
+
+@dataclass
+class Comparison:
+    """One row per plan (``table``) and the plans themselves (``plans``)."""
+
+    table: pd.DataFrame
+    by_tier: pd.DataFrame
+    plans: dict[str, Plan]
+
+
+def split_instance(instance: Instance, shares: Mapping[str, float] | None = None) -> Instance:
+    """The instance with each tier's power share fixed (equal shares by default)."""
+    ids = [t.id for t in instance.tiers]
+    shares = dict(shares) if shares else {t: 1.0 / len(ids) for t in ids}
+    unknown = sorted(set(shares) - set(ids))
+    if unknown:
+        raise InputError(f"--split: unknown tier(s) {', '.join(unknown)} (tiers: {', '.join(ids)})")
+    missing = [t for t in ids if t not in shares]
+    total = sum(shares.values())
+    if missing or not math.isclose(total, 1.0, abs_tol=1e-6):
+        raise InputError(
+            f"--split: shares must name every tier and add up to 1 (got {total:g}"
+            + (f"; missing {', '.join(missing)}" if missing else "")
+            + ")"
+        )
+    tiers = [
+        {**t.model_dump(), "min_power_share": shares[t.id], "max_power_share": shares[t.id]}
+        for t in instance.tiers
+    ]
+    return instance.with_changes(tiers=tiers)
+
+
+def only_instance(instance: Instance, hardware_id: str) -> Instance:
+    """The instance with a single hardware type."""
+    keep = [h.model_dump() for h in instance.hardware if h.id == hardware_id]
+    return instance.with_changes(hardware=keep)
+
+
+def greedy_purchases(planner: Planner) -> dict[tuple[str, PeriodLabel], int]:
+    """The rule-of-thumb purchase plan described in the module docstring."""
+    inst = planner.instance
+    d = planner.data
+    P = list(inst.periods)
+    hw = {h.id: h for h in inst.hardware}
+    a = d.a  # Tok per unit per period (model units); only ratios matter here
+    pue = inst.site.pue
+    life = {h: inst.lifetime_periods(hw[h]) for h in hw}
+    on_sale = {(h, p) for h, p in d.structure.buy_index}
+    caps_mw = dict(zip(P, inst.per_period_values(inst.site.power_mw), strict=True))
+    caps_racks = dict(zip(P, inst.per_period_values(inst.site.rack_positions), strict=True))
+    budgets = dict(zip(P, inst.per_period(inst.site.capex_budget_usd), strict=True))
+    supply_left = {h: (math.inf if hw[h].max_units is None else hw[h].max_units) for h in hw}
+    bought: dict[tuple[str, PeriodLabel], int] = {}
+    # Capacity already serving each tier: (hardware, tier, first period, last period, units).
+    assigned: list[tuple[str, str, int, int, int]] = []
+
+    def alive_units(h: str, i: int) -> int:
+        units = hw[h].existing_units
+        units += sum(u for (g, p), u in bought.items() if g == h and 0 <= i - P.index(p) < life[h])
+        return units
+
+    for i, p in enumerate(P):
+        used_mw = sum(pue * hw[h].power_kw / 1000 * alive_units(h, i) for h in hw)
+        used_racks = sum(hw[h].rack_positions * alive_units(h, i) for h in hw)
+        room_mw, room_racks = caps_mw[p] - used_mw, caps_racks[p] - used_racks
+        room_usd = math.inf if budgets[p] is None else budgets[p]
+
+        def per_mw(h: str, t: str) -> float:
+            mw = pue * hw[h].power_kw / 1000
+            return a[(h, t)] / mw if mw > 0 else math.inf
+
+        choices = []
+        for tier in inst.tiers:
+            cands = [h for h in hw if (h, p) in on_sale and (h, tier.id) in a]
+            if not cands:
+                continue
+            best = max(cands, key=lambda h, t=tier.id: per_mw(h, t))
+            value = d.price[(tier.id, p)] * per_mw(best, tier.id)
+            choices.append((value, tier.id, best))
+        for _value, t, h in sorted(choices, key=lambda c: -c[0]):
+            demand = d.demand.get((t, p), math.inf)
+            covered = sum(
+                u * a[(g, t)] for g, tt, lo, hi, u in assigned if tt == t and lo <= i <= hi
+            )
+            need = demand - covered
+            if need <= 0:
+                continue
+            unit = hw[h]
+            limits = [need / a[(h, t)] if a[(h, t)] > 0 else 0.0, supply_left[h]]
+            if unit.power_kw > 0:
+                limits.append(room_mw / (pue * unit.power_kw / 1000))
+            if unit.rack_positions > 0:
+                limits.append(room_racks / unit.rack_positions)
+            if unit.capex_usd > 0:
+                limits.append(room_usd / unit.capex_usd)
+            bound = min(math.ceil(limits[0] - 1e-9) if math.isfinite(limits[0]) else math.inf,
+                        *(math.floor(x + 1e-9) if math.isfinite(x) else math.inf for x in limits[1:]))
+            if not math.isfinite(bound) or bound <= 0:
+                continue  # nothing limits it (unbounded instance) or no room left
+            units = int(bound)
+            bought[(h, p)] = bought.get((h, p), 0) + units
+            assigned.append((h, t, i, i + life[h] - 1, units))
+            supply_left[h] -= units
+            room_mw -= units * pue * unit.power_kw / 1000
+            room_racks -= units * unit.rack_positions
+            room_usd -= units * unit.capex_usd
+    # Minimum lots: a purchase below the lot is dropped rather than rounded up.
+    totals: dict[str, int] = {}
+    for (h, _p), u in bought.items():
+        totals[h] = totals.get(h, 0) + u
+    return {k: u for k, u in bought.items() if totals[k[0]] >= hw[k[0]].min_units}
+
+
+def _row(name: str, plan: Plan, note: str = "") -> dict[str, Any]:
+    mtok = float(plan.sold["mtok"].sum()) if plan.has_solution else None
+    cost = None
+    if plan.has_solution and mtok:
+        cost = ((plan.capex_usd or 0.0) + (plan.energy_usd or 0.0)) / mtok
+    return {
+        "plan": name,
+        "status": plan.status,
+        "objective_usd": plan.objective_usd,
+        "revenue_usd": plan.revenue_usd,
+        "capex_usd": plan.capex_usd,
+        "energy_usd": plan.energy_usd,
+        "mtok": mtok,
+        "cost_usd_per_mtok": cost,
+        "note": note,
+    }
+
+
+def by_tier(plans: Mapping[str, Plan]) -> pd.DataFrame:
+    """Revenue, Mtok and average price per tier for each plan (over the horizon)."""
+    rows = []
+    for name, plan in plans.items():
+        if not plan.has_solution:
+            continue
+        for tier, grp in plan.sold.groupby("tier", sort=False):
+            mtok = float(grp["mtok"].sum())
+            rev = float(grp["revenue_usd"].sum())
+            rows.append({
+                "plan": name,
+                "tier": tier,
+                "mtok": mtok,
+                "revenue_usd": rev,
+                "mean_it_power_share": float(grp["power_share"].mean()),
+            })
+    return pd.DataFrame(rows)
+
+
+def compare(
+    instance: Instance,
+    *,
+    split: Mapping[str, float] | None = None,
+    objective: str | None = None,
+    time_limit: float | None = None,
+    mip_gap: float | None = None,
+) -> Comparison:
+    """Solve the optimum and the baselines; the table has the optimum's uplift over each."""
+    opts: dict[str, Any] = {"objective": objective, "time_limit": time_limit, "mip_gap": mip_gap}
+    planner = Planner(instance, marginals=False, **opts)
+    plans: dict[str, Plan] = {"optimal": planner.solve()}
+    rows = [_row("optimal", plans["optimal"])]
+
+    label = "split " + ("keynote (equal)" if split is None else ",".join(f"{k}={v:g}" for k, v in split.items()))
+    plans[label] = Planner(split_instance(instance, split), marginals=False, table=planner.table, **opts).solve()
+    rows.append(_row(label, plans[label], "each tier holds a fixed share of IT power"))
+
+    for h in instance.hardware:
+        name = f"only {h.id}"
+        plans[name] = Planner(only_instance(instance, h.id), marginals=False, table=planner.table, **opts).solve()
+        dropped = sum(g.existing_units for g in instance.hardware if g.id != h.id)
+        rows.append(_row(name, plans[name], f"drops {dropped} existing units of other types" if dropped else ""))
+
+    buys = greedy_purchases(planner)
+    plans["greedy"] = solve_with_purchases(planner, buys)
+    rows.append(_row("greedy", plans["greedy"], "best Mtok/MW per tier, most valuable tier first"))
+
+    table = pd.DataFrame(rows)
+    best = plans["optimal"].objective_usd
+    if best is not None:
+        obj = table["objective_usd"].astype(float)
+        table["optimum_uplift_usd"] = best - obj
+        table["optimum_uplift_pct"] = 100 * (best - obj) / obj.abs().where(obj.abs() > 0)
+    return Comparison(table=table, by_tier=by_tier(plans), plans=plans)

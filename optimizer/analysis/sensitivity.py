@@ -1,0 +1,100 @@
+"""One-at-a-time sensitivity: every numeric input moved by -delta and +delta.
+
+Each input (a key path of the instance) is scaled by (1 - delta) and (1 + delta)
+while everything else stays at its base value; per-period mappings scale in every
+period. The scenarios run through the sweep engine (in place, on local workers or a
+Dask cluster). A move that makes the instance invalid (a PUE below 1, a utilization
+above 1) is kept as a row with its error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from optimizer.instance.schema import Instance
+from optimizer.sweep.run import SolveOptions, SweepResult, run_sweep
+from optimizer.sweep.spec import Factor, KeyPath, base_value, parse_key
+
+SITE_KEYS = ("power_mw", "rack_positions", "pue", "capex_budget_usd", "electricity_usd_per_mwh")
+HARDWARE_KEYS = ("capex_usd", "power_kw", "max_units", "lifetime_years")
+TIER_KEYS = ("price_usd_per_mtok", "demand_mtok", "min_interactivity", "utilization")
+
+
+def numeric_inputs(instance: Instance) -> list[KeyPath]:
+    """The key paths of every numeric input that is set and non-zero."""
+    doc = instance.model_dump()
+    periods = list(instance.periods)
+    keys = [f"site.{k}" for k in SITE_KEYS] + ["discount_rate"]
+    keys += [f"hardware[{h.id}].{k}" for h in instance.hardware for k in HARDWARE_KEYS]
+    keys += [f"tiers[{t.id}].{k}" for t in instance.tiers for k in TIER_KEYS]
+    out = []
+    for text in keys:
+        key = parse_key(text)
+        try:
+            value = base_value(doc, key, periods)
+        except Exception:  # not set in this instance (e.g. no budget): nothing to move
+            continue
+        if value != 0:
+            out.append(key)
+    return out
+
+
+@dataclass
+class Sensitivity:
+    """The tornado table (one row per input) and the sweep behind it."""
+
+    table: pd.DataFrame
+    sweep: SweepResult
+    base_objective_usd: float | None
+
+
+def sensitivity(
+    instance: Instance,
+    delta: float = 0.1,
+    *,
+    options: SolveOptions | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+) -> Sensitivity:
+    """Solve base, then each input at -delta and +delta; rows sorted by objective swing."""
+    keys = numeric_inputs(instance)
+    doc = instance.model_dump()
+    periods = list(instance.periods)
+    scenarios: list[dict[KeyPath, float]] = [{}]
+    for key in keys:
+        scenarios += [{key: Factor(1 - delta)}, {key: Factor(1 + delta)}]
+    result = run_sweep(instance, scenarios, options=options, workers=workers, scheduler=scheduler)
+    t = result.table.set_index("scenario")
+    base_obj = t.loc[0, "objective_usd"] if "objective_usd" in t else None
+    base_obj = None if base_obj is None or pd.isna(base_obj) else float(base_obj)
+    rows = []
+    for i, key in enumerate(keys):
+        lo, hi = t.loc[2 * i + 1], t.loc[2 * i + 2]
+        value = base_value(doc, key, periods)
+
+        def obj(r: pd.Series) -> float | None:
+            v = r.get("objective_usd")
+            return None if v is None or pd.isna(v) else float(v)
+
+        o_lo, o_hi = obj(lo), obj(hi)
+        rows.append({
+            "input": key.text,
+            "base_value": value,
+            "low_value": value * (1 - delta),
+            "high_value": value * (1 + delta),
+            "objective_low_usd": o_lo,
+            "objective_high_usd": o_hi,
+            "base_objective_usd": base_obj,
+            "swing_usd": abs((o_hi if o_hi is not None else base_obj or 0.0)
+                             - (o_lo if o_lo is not None else base_obj or 0.0)),
+            "delta": delta,
+            "status_low": lo.get("status"),
+            "status_high": hi.get("status"),
+            "error": "; ".join(str(e) for e in (lo.get("error"), hi.get("error")) if isinstance(e, str) and e),
+        })
+    table = pd.DataFrame(rows)
+    if not table.empty:
+        table = table.sort_values("swing_usd", ascending=False).reset_index(drop=True)
+    return Sensitivity(table=table, sweep=result, base_objective_usd=base_obj)

@@ -1,0 +1,86 @@
+"""Baselines (compare) and one-at-a-time sensitivity, against hand-worked values."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import MTOK_PER_UNIT_YEAR as A
+from conftest import TOY, base
+from optimizer import InputError, load_instance
+from optimizer.analysis.compare import compare, split_instance
+from optimizer.analysis.sensitivity import numeric_inputs, sensitivity
+
+# Revenue per kW-year of IT serving the toy's paid tier on nvl72: 600 tok/s/kW x 31.536e6 s
+# / 1e6 x $3 = $56,764.8; on hgx-h100: 120 tok/s/kW -> $11,352.96.
+PAID_NVL72_PER_KW = 600 * 31.536 * 3
+PAID_H100_PER_KW = 120 * 31.536 * 3
+
+
+def test_compare_toy_baselines() -> None:
+    result = compare(load_instance(TOY))
+    t = result.table.set_index("plan")
+    assert t.loc["optimal", "objective_usd"] == pytest.approx(363_294_720.0, rel=1e-9)
+    # Keynote split, 2 tiers: paid holds exactly 50% of 8,000 kW IT -> 4,000 kW on nvl72.
+    assert t.loc["split keynote (equal)", "objective_usd"] == pytest.approx(
+        4000 * PAID_NVL72_PER_KW, rel=1e-9
+    )
+    # nvl72 only: 66 racks = 7,920 kW; paid gets 80% of it.
+    assert t.loc["only nvl72", "objective_usd"] == pytest.approx(
+        0.8 * 7920 * PAID_NVL72_PER_KW, rel=1e-9
+    )
+    # h100 only: land binds at 200 servers (0.5 positions each) = 2,000 kW; paid 80%.
+    assert t.loc["only hgx-h100", "objective_usd"] == pytest.approx(
+        0.8 * 2000 * PAID_H100_PER_KW, rel=1e-9
+    )
+    # The greedy rule buys nvl72 only (best Mtok per MW for both tiers).
+    assert t.loc["greedy", "objective_usd"] == pytest.approx(t.loc["only nvl72", "objective_usd"])
+    assert (t["optimum_uplift_usd"] >= -1e-6).all()  # nothing beats the optimum
+    assert set(result.by_tier["tier"]) == {"free", "paid"}
+
+
+def test_split_must_name_every_tier_and_add_to_one() -> None:
+    inst = load_instance(TOY)
+    with pytest.raises(InputError, match="add up to 1"):
+        split_instance(inst, {"free": 0.3, "paid": 0.3})
+    with pytest.raises(InputError, match="unknown tier"):
+        split_instance(inst, {"free": 0.5, "pad": 0.5})
+    custom = split_instance(inst, {"free": 0.25, "paid": 0.75})
+    assert [t.min_power_share for t in custom.tiers] == [0.25, 0.75]
+
+
+def test_sensitivity_moves_each_input_one_at_a_time() -> None:
+    # 20 kW of power but 10 positions: land binds. Price $1, utilization 1.
+    doc = base(power_mw=0.020, rack_positions=10)
+    inst = load_instance(doc)
+    keys = {k.text for k in numeric_inputs(inst)}
+    assert {"site.power_mw", "site.rack_positions", "tiers[t].price_usd_per_mtok"} <= keys
+    result = sensitivity(inst, 0.1, workers=1)
+    t = result.table.set_index("input")
+    assert result.base_objective_usd == pytest.approx(10 * A)
+    # Land +/-10%: 9 or 11 units. Price +/-10%: 10 units at $0.9 or $1.1. Power: slack.
+    assert t.loc["site.rack_positions", "objective_low_usd"] == pytest.approx(9 * A)
+    assert t.loc["site.rack_positions", "objective_high_usd"] == pytest.approx(11 * A)
+    assert t.loc["tiers[t].price_usd_per_mtok", "swing_usd"] == pytest.approx(2 * A)
+    assert t.loc["site.power_mw", "swing_usd"] == pytest.approx(0.0, abs=1e-6)
+    # Utilization 1.1 is invalid: recorded, not raised.
+    assert t.loc["tiers[t].utilization", "status_high"] == "error"
+    assert "utilization" in t.loc["tiers[t].utilization", "error"]
+    assert list(result.table["swing_usd"]) == sorted(result.table["swing_usd"], reverse=True)
+
+
+def test_cli_compare_writes_tables(tmp_path: Path) -> None:
+    res = subprocess.run(
+        [sys.executable, "-m", "optimizer", "compare", str(TOY), "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "greedy" in res.stdout and (tmp_path / "compare.csv").is_file()
+    bad = subprocess.run(
+        [sys.executable, "-m", "optimizer", "compare", str(TOY), "--split", "free=0.5,paid=x"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert bad.returncode == 2 and "--split" in bad.stderr and "Traceback" not in bad.stderr
