@@ -102,7 +102,10 @@ def solve(
             err_console.print(f"wrote {len(files)} files to {folder}/", highlight=False)
     if not plan.ok:
         if not quiet:
-            err_console.print(f"[bold red]no plan:[/] {plan.status}. {plan.message}".strip())
+            err_console.print(f"[bold red]no plan:[/] {plan.status}")
+        if json_out or quiet:
+            for msg in [] if plan.diagnosis.empty else plan.diagnosis["message"]:
+                err_console.print(f"relax: {escape(msg)}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_NO_PLAN)
     raise typer.Exit(EXIT_OK)
 

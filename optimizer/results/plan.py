@@ -39,6 +39,8 @@ class Plan:
       usd_per_unit_undiscounted, unit: what one more unit of power, land, demand,
       budget or supply is worth with the plan's hardware choice held fixed
       (:mod:`optimizer.solve.marginals`)
+    * ``diagnosis``: when infeasible, the relaxations that would make it feasible:
+      family, index, relax_by, unit, message (:mod:`optimizer.solve.diagnose`)
     """
 
     instance_name: str
@@ -58,6 +60,7 @@ class Plan:
     unusable: pd.DataFrame = field(default_factory=pd.DataFrame)
     coefficients: pd.DataFrame = field(default_factory=pd.DataFrame)
     marginal_values: pd.DataFrame = field(default_factory=pd.DataFrame)
+    diagnosis: pd.DataFrame = field(default_factory=pd.DataFrame)
     lp_objective_usd: float | None = None
     timings: dict[str, float] = field(default_factory=dict)
     model_size: dict[str, int] = field(default_factory=dict)
@@ -100,6 +103,7 @@ class Plan:
             "installed": rows(self.installed, ["hardware", "period", "units"]),
             "resources": rows(self.resources, ["period", "resource", "used", "cap", "binding"]),
             "unusable_pairs": rows(self.unusable, ["hardware", "tier", "reason"]),
+            "diagnosis": [] if self.diagnosis.empty else list(self.diagnosis["message"]),
             "marginal_values": [
                 {k: v for k, v in r.items() if v is not None}
                 for r in rows(self.marginal_values, _MV_COLUMNS)

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 from rich.console import Console, Group
 from rich.table import Table
+from rich.markup import escape
 from rich.text import Text
 
 from optimizer.results.plan import Plan
@@ -66,7 +67,7 @@ def _headline(plan: Plan) -> list[tuple[str, str]]:
                 f"{ms['constraints']} constraints",
             )
         )
-    if plan.message:
+    if plan.message and plan.diagnosis.empty:
         rows.append(("note", plan.message))
     return rows
 
@@ -178,6 +179,13 @@ def render(plan: Plan) -> Group:
                 use,
                 "[bold red]yes[/]" if r.binding else "",
             )
+        parts.append(t)
+
+    if not plan.diagnosis.empty:
+        t = Table(title="Why it is infeasible: relaxations that make it feasible", title_justify="left")
+        t.add_column("relaxation")
+        for msg in plan.diagnosis["message"]:
+            t.add_row(escape(msg))
         parts.append(t)
 
     mv = _marginals_table(plan)

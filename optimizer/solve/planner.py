@@ -25,7 +25,8 @@ from optimizer.instance.schema import Instance
 from optimizer.model.build import build_model, update_model
 from optimizer.model.data import ModelData
 from optimizer.results.plan import Plan, empty_plan, extract_plan
-from optimizer.solve.highs import HighsSession
+from optimizer.solve.diagnose import diagnose
+from optimizer.solve.highs import HIGHS_LOG, HighsSession
 from optimizer.solve.marginals import marginal_values
 
 Objective = Literal["revenue", "profit"]
@@ -49,6 +50,9 @@ class Planner:
     marginals:
         After each MILP, price power, land, demand, budget and supply with the plan's
         hardware choice held fixed (one extra LP; see :mod:`optimizer.solve.marginals`).
+    diagnose:
+        When infeasible, find the smallest relaxations that make it feasible
+        (:mod:`optimizer.solve.diagnose`).
     """
 
     def __init__(
@@ -62,9 +66,11 @@ class Planner:
         log: bool = False,
         table: pd.DataFrame | None = None,
         marginals: bool = True,
+        diagnose: bool = True,
     ) -> None:
         self.objective_override = objective
         self.marginals = marginals
+        self.diagnose = diagnose
         self.session_options: dict[str, Any] = {
             "time_limit": time_limit,
             "mip_gap": mip_gap,
@@ -162,6 +168,15 @@ class Planner:
                 self.timings["marginals"] = time.perf_counter() - t0
         else:
             plan = empty_plan(self.instance, self.coefficients, self.objective, outcome.status)
+            if outcome.status == "infeasible" and self.diagnose:
+                t0 = time.perf_counter()
+                try:
+                    plan.diagnosis = diagnose(self.model, self.instance)
+                except Exception as exc:  # the diagnosis must not hide the solve's answer
+                    HIGHS_LOG.warning("infeasibility diagnosis failed: %s", exc)
+                self.timings["diagnose"] = time.perf_counter() - t0
+                if not plan.diagnosis.empty:
+                    plan.message = "infeasible: " + "; ".join(plan.diagnosis["message"])
         plan.timings = dict(self.timings)
         plan.model_size = model_size(self.model)
         return plan

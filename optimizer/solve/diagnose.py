@@ -1,0 +1,105 @@
+"""Why an instance is infeasible: the smallest relaxations that make it feasible.
+
+An elastic copy of the model gets a non-negative slack on every constraint of the
+families that can conflict (power, land, budget, supply, power share); the copy
+minimises the slacks, each relative to its own cap, so a 10 MW shortfall on a
+1,000 MW site weighs like a 1-position shortfall on a 100-position hall. Every
+slack left above zero is one relaxation, told in words with the contract's units.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from optimizer.instance.schema import Instance
+from optimizer.model.data import MONEY_USD
+from optimizer.solve.highs import HighsSession
+
+# family -> (what it limits, unit, factor from model units to contract units)
+ELASTIC = {
+    "power": ("power", "MW", 1.0),
+    "land": ("land", "rack positions", 1.0),
+    "budget": ("capex budget", "USD", MONEY_USD),
+    "supply": ("supply", "units", 1.0),
+    "power_share_lower": ("minimum power share", "MW of IT", 1.0),
+    "power_share_upper": ("maximum power share", "MW of IT", 1.0),
+}
+COLUMNS = ["family", "index", "relax_by", "unit", "message"]
+
+
+def diagnose(m: pyo.ConcreteModel, instance: Instance, time_limit: float | None = 30.0) -> pd.DataFrame:
+    """Relaxations that make the instance feasible, one row each (empty if none found)."""
+    e = m.clone()
+    e.obj.deactivate()
+    slacks: list[tuple[str, Any, Any, float]] = []  # (family, index, slack var, weight)
+    e.elastic_slack = pyo.VarList(domain=pyo.NonNegativeReals)
+    e.elastic_rows = pyo.ConstraintList()
+    for family in ELASTIC:
+        comp = getattr(e, family, None)
+        if comp is None:
+            continue
+        for idx in list(comp):
+            con = comp[idx]
+            lower, body, upper = con.lower, con.body, con.upper
+            con.deactivate()
+            s = e.elastic_slack.add()
+            if upper is not None:
+                scale = max(1.0, abs(pyo.value(upper)))
+                e.elastic_rows.add(body - s <= upper)
+            else:
+                scale = max(1.0, abs(pyo.value(lower)))
+                e.elastic_rows.add(body + s >= lower)
+            if family.startswith("power_share"):  # MW of IT, against the site's IT power
+                scale = max(1.0, pyo.value(e.power_cap_mw[idx[1]] / e.pue))
+            slacks.append((family, idx, s, 1.0 / scale))
+    e.elastic_obj = pyo.Objective(expr=sum(w * s for _, _, s, w in slacks), sense=pyo.minimize)
+    session = HighsSession(time_limit=time_limit)
+    outcome = session.run(e)
+    if not outcome.has_solution:
+        return pd.DataFrame(columns=COLUMNS)
+    rows = []
+    for family, idx, s, _w in slacks:
+        amount = pyo.value(s)
+        if amount <= 1e-7:
+            continue
+        rows.append(_explain(e, instance, family, idx, amount))
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _explain(e: pyo.ConcreteModel, inst: Instance, family: str, idx: Any, amount: float) -> dict[str, Any]:
+    what, unit, factor = ELASTIC[family]
+    relax = amount * factor
+    hw = {h.id: h for h in inst.hardware}
+    if family in ("power", "land"):
+        p = idx
+        cap = pyo.value(e.power_cap_mw[p] if family == "power" else e.rack_cap[p])
+        need = cap + relax
+        per_unit = (lambda h: inst.site.pue * hw[h].power_kw / 1000) if family == "power" else (
+            lambda h: hw[h].rack_positions
+        )
+        existing = sum(per_unit(h.id) * h.existing_units for h in inst.hardware)
+        tail = f"; existing units alone need {existing:,.4g} {unit}" if existing > 0 else ""
+        msg = (
+            f"{what} in {p}: the cap of {cap:,.4g} {unit} must rise to {need:,.4g} {unit} "
+            f"(+{relax:,.4g}){tail}"
+        )
+    elif family == "budget":
+        p = idx
+        cap = pyo.value(e.budget_cap[p]) * MONEY_USD
+        msg = f"capex budget in {p}: must rise from {cap:,.0f} to {cap + relax:,.0f} USD"
+    elif family == "supply":
+        msg = f"supply of {idx}: needs {relax:,.1f} more units than max_units {pyo.value(e.max_units[idx]):,.0f}"
+    else:
+        t, p = idx
+        bound = "min_power_share" if family == "power_share_lower" else "max_power_share"
+        share = pyo.value(e.min_share[t] if family == "power_share_lower" else e.max_share[t])
+        serving = [h for h in e.serve_by_tp.get((t, p), [])]
+        why = "" if serving else " and no installed hardware can serve it"
+        msg = (
+            f"tier {t} in {p}: {bound} {share:g} of installed IT power cannot be met{why}; "
+            f"short by {relax:,.4g} MW of IT"
+        )
+    return {"family": family, "index": idx, "relax_by": relax, "unit": unit, "message": msg}
