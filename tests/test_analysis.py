@@ -39,7 +39,7 @@ def test_compare_toy_baselines() -> None:
     # The greedy rule buys nvl72 only (best Mtok per MW for both tiers).
     assert t.loc["greedy", "objective_usd"] == pytest.approx(t.loc["only nvl72", "objective_usd"])
     assert (t["optimum_uplift_usd"] >= -1e-6).all()  # nothing beats the optimum
-    assert set(result.by_tier["tier"]) == {"free", "paid"}
+    assert set(result.by_tier["tier"]) == {"free", "paid", "idle", "total"}
 
 
 def test_split_must_name_every_tier_and_add_to_one() -> None:
@@ -84,3 +84,21 @@ def test_cli_compare_writes_tables(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=300,
     )
     assert bad.returncode == 2 and "--split" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_tier_costs_toy_by_hand() -> None:
+    # Toy, one period, no lifetime: capex counts in full. 53 1/3 of 66 nvl72 serve paid:
+    # 53.333 x 3.5M = 186.67M; free gets the other 12.667 nvl72 + 8 h100 = 44.33M + 2M.
+    # Shell at 1M USD per MW-year on the 10 MW cap: 10M, split by IT power 80/20.
+    from optimizer import solve
+    from optimizer.analysis.costs import tier_costs
+
+    inst = load_instance(TOY)
+    costs = tier_costs(solve(inst), inst, shell_usd_per_mw_year=1e6).set_index("tier")
+    assert costs.loc["paid", "hardware_usd"] == pytest.approx(3.5e6 * 160 / 3, rel=1e-9)
+    assert costs.loc["free", "hardware_usd"] == pytest.approx(3.5e6 * 38 / 3 + 2e6, rel=1e-9)
+    assert costs.loc["paid", "shell_usd"] == pytest.approx(8e6, rel=1e-9)
+    assert costs.loc["total", "cost_usd"] == pytest.approx(233e6 + 10e6, rel=1e-9)
+    assert costs.loc["paid", "cost_usd_per_mtok"] == pytest.approx(
+        (3.5e6 * 160 / 3 + 8e6) / 121_098_240, rel=1e-9
+    )

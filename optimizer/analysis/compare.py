@@ -23,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from optimizer.analysis.costs import tier_costs
 from optimizer.errors import InputError
 from optimizer.instance.schema import Instance, PeriodLabel
 from optimizer.results.plan import Plan
@@ -159,23 +160,19 @@ def _row(name: str, plan: Plan, note: str = "") -> dict[str, Any]:
     }
 
 
-def by_tier(plans: Mapping[str, Plan]) -> pd.DataFrame:
-    """Revenue, Mtok and average price per tier for each plan (over the horizon)."""
-    rows = []
+def by_tier(
+    plans: Mapping[str, Plan], instance: Instance, shell_usd_per_mw_year: float | None = None
+) -> pd.DataFrame:
+    """Per plan and tier: Mtok, revenue, costs and cost per Mtok (undiscounted; see costs)."""
+    frames = []
     for name, plan in plans.items():
-        if not plan.has_solution:
-            continue
-        for tier, grp in plan.sold.groupby("tier", sort=False):
-            mtok = float(grp["mtok"].sum())
-            rev = float(grp["revenue_usd"].sum())
-            rows.append({
-                "plan": name,
-                "tier": tier,
-                "mtok": mtok,
-                "revenue_usd": rev,
-                "mean_it_power_share": float(grp["power_share"].mean()),
-            })
-    return pd.DataFrame(rows)
+        df = tier_costs(plan, instance, shell_usd_per_mw_year)
+        if not df.empty:
+            frames.append(df.assign(plan=name))
+    if not frames:
+        return pd.DataFrame()
+    out = pd.concat(frames, ignore_index=True)
+    return out[["plan", *[c for c in out.columns if c != "plan"]]]
 
 
 def compare(
@@ -185,6 +182,7 @@ def compare(
     objective: str | None = None,
     time_limit: float | None = None,
     mip_gap: float | None = None,
+    shell_usd_per_mw_year: float | None = None,
 ) -> Comparison:
     """Solve the optimum and the baselines; the table has the optimum's uplift over each."""
     opts: dict[str, Any] = {"objective": objective, "time_limit": time_limit, "mip_gap": mip_gap}
@@ -212,4 +210,5 @@ def compare(
         obj = table["objective_usd"].astype(float)
         table["optimum_uplift_usd"] = best - obj
         table["optimum_uplift_pct"] = 100 * (best - obj) / obj.abs().where(obj.abs() > 0)
-    return Comparison(table=table, by_tier=by_tier(plans), plans=plans)
+    tiers = by_tier(plans, instance, shell_usd_per_mw_year)
+    return Comparison(table=table, by_tier=tiers, plans=plans)
