@@ -74,7 +74,7 @@ def tier_costs(plan: Plan, instance: Instance, shell_usd_per_mw_year: float | No
                 part = shell * mw / it if it > 0 else 0.0
                 cost[t]["shell_usd"] += part
                 given += part
-            cost[IDLE]["shell_usd"] += shell - given
+            cost[IDLE]["shell_usd"] += max(0.0, shell - given)
 
     sold = plan.sold.groupby("tier", sort=False)[["mtok", "revenue_usd"]].sum()
     rows = []
