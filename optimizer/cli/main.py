@@ -113,7 +113,7 @@ def solve(
 app.command()(sweep_cmd.sweep)
 app.command()(analysis_cmd.compare)
 app.command()(analysis_cmd.sensitivity)
-app.add_typer(plot_app, name="plot", help="Charts: frontier (the keynote chart) and plan.")
+app.add_typer(plot_app, name="plot", help="Charts: frontier (the keynote chart), plan, sweep.")
 app.add_typer(
     frontiers_app,
     name="frontiers",

@@ -1,13 +1,17 @@
-"""``optimizer plot``: deck-ready PNG charts of an instance's frontier and of its plan.
+"""``optimizer plot``: deck-ready PNG charts of an instance's frontier, of its plan, and of
+a sweep's table.
 
     optimizer plot frontier INSTANCE [--model M] [--context N] [--period P] [--out PATH]
                                      [--no-plan] [--log-y]
     optimizer plot plan INSTANCE [--out PATH]
+    optimizer plot sweep TABLE [--out PATH] [--input KEY ...] [--title TEXT]
 
-Default output: ``results/<instance name>/frontier-<model>.png`` and
-``results/<instance name>/plan.png``, written atomically. Exit status as ``optimizer
-solve``: 0 chart written; 1 no plan (infeasible, unbounded, solver error) or the file
-cannot be written; 2 bad input, one line per problem on stderr.
+Default output: ``results/<instance name>/frontier-<model>.png``,
+``results/<instance name>/plan.png``, and ``sweep.png`` beside the sweep table; written
+atomically. Exit status as ``optimizer solve``: 0 chart written; 1 no plan (infeasible,
+unbounded, solver error; for a sweep: no scenario has one) or the file cannot be written;
+2 bad input (a missing or unreadable table, an unknown --input), one line per problem on
+stderr.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ import typer
 from optimizer.errors import EXIT_BAD_INPUT, EXIT_NO_PLAN, InputError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from optimizer.instance.schema import Instance
     from optimizer.solve.planner import Planner
 
@@ -29,7 +35,7 @@ plot_app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    help="Draw deck-ready charts (PNG): the throughput/speed frontier, the purchase plan.",
+    help="Draw deck-ready charts (PNG): the throughput/speed frontier, the purchase plan, a sweep.",
 )
 
 
@@ -160,4 +166,70 @@ def plan(
     path = _write(lambda o: plot_plan(instance, result, o), out, "plan")
     sys.stderr.write(f"wrote {path}\n")
     if not result.ok:
+        raise typer.Exit(EXIT_NO_PLAN)
+
+
+def _read_sweep_table(path: Path) -> pd.DataFrame:
+    """A sweep table (.parquet or .csv), or an InputError naming the file."""
+    import pandas as pd
+
+    suffix = path.suffix.lower()
+    if suffix not in (".parquet", ".csv"):
+        raise InputError(f"{path}: expected a sweep table (.parquet or .csv)")
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    try:
+        table = pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path)
+    except Exception as exc:  # pyarrow, the CSV parser and the OS raise many kinds
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise InputError(f"{path}: cannot read the sweep table ({first})") from None
+    if table.empty:
+        raise InputError(f"{path}: the sweep table has no rows")
+    if "status" not in table.columns:
+        raise InputError(f"{path}: not a sweep table (no 'status' column)")
+    return table
+
+
+@plot_app.command()
+def sweep(
+    table_path: Annotated[
+        Path,
+        typer.Argument(
+            metavar="TABLE",
+            help="Sweep table written by optimizer sweep (sweep.parquet or sweep.csv).",
+        ),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="PNG path (default: sweep.png next to the table)."),
+    ] = None,
+    inputs: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--input",
+            help="Swept input (key path column) to draw; repeat for several "
+            "(default: every swept input, the first 4 drawn).",
+        ),
+    ] = None,
+    title: Annotated[str | None, typer.Option("--title", help="Chart title.")] = None,
+) -> None:
+    """Objective and units bought per hardware against each swept input of a sweep."""
+    from optimizer.plots.sweep import has_plan, plot_sweep
+
+    try:
+        table = _read_sweep_table(table_path)
+    except InputError as exc:
+        _fail_input(exc)
+    target = out if out is not None else table_path.parent / "sweep.png"
+    try:
+        path = _write(
+            lambda o: plot_sweep(table, o if o is not None else target, inputs, title=title),
+            target,
+            "sweep",
+        )
+    except ValueError as exc:
+        _fail_input(InputError(f"{table_path}: {exc}"))
+    sys.stderr.write(f"wrote {path}\n")
+    if not has_plan(table).any():
+        _err(f"no scenario in {table_path} has a plan: the chart shows none.")
         raise typer.Exit(EXIT_NO_PLAN)

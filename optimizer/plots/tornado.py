@@ -1,0 +1,280 @@
+"""A tornado chart: how much the objective moves when each input moves by +/- delta.
+
+One row per input, the largest swing on top: a bar from the base objective to the
+objective with the input at its low value, and one to the objective with the input at
+its high value (change vs base, in USD); the input's low, base and high values under its
+name, the change at each bar's end, the base objective as the vertical line at zero.
+
+The table has one row per input with columns ``input`` (key path), ``base_value``,
+``low_value``, ``high_value``, ``objective_low_usd``, ``objective_high_usd``,
+``base_objective_usd``, ``swing_usd`` (= abs(high - low)) and ``delta`` (0.1 for
++/-10%). A case without a plan has a NaN objective: its bar is replaced by a red
+"no plan" mark, and the row is ranked by the side that has one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from optimizer.plots import DECK_SIZE_IN, DPI, deck_style, fmt_usd, save_png_atomic
+from optimizer.plots.sweep import _compact, input_unit
+
+TORNADO_COLUMNS = [
+    "input",
+    "base_value",
+    "low_value",
+    "high_value",
+    "objective_low_usd",
+    "objective_high_usd",
+    "base_objective_usd",
+    "swing_usd",
+    "delta",
+]
+_LOW_COLOR = "#0072B2"
+_HIGH_COLOR = "#E69F00"
+_FAIL_COLOR = "#C0392B"
+
+
+def _check(table: pd.DataFrame) -> None:
+    need = ["input", "objective_low_usd", "objective_high_usd", "base_objective_usd"]
+    missing = [c for c in need if c not in table.columns]
+    if missing:
+        raise ValueError(f"not a tornado table: no column {', '.join(missing)}")
+
+
+def _swing(table: pd.DataFrame) -> pd.Series:
+    """The ranking key: ``swing_usd``; where a side has no plan, the other side's change."""
+    lo = pd.to_numeric(table["objective_low_usd"], errors="coerce")
+    hi = pd.to_numeric(table["objective_high_usd"], errors="coerce")
+    base = pd.to_numeric(table["base_objective_usd"], errors="coerce")
+    swing = (
+        pd.to_numeric(table["swing_usd"], errors="coerce")
+        if "swing_usd" in table.columns
+        else (hi - lo).abs()
+    )
+    one_side = pd.concat([(lo - base).abs(), (hi - base).abs()], axis=1).max(axis=1)
+    return swing.fillna(one_side).fillna(-np.inf)
+
+
+def tornado_order(table: pd.DataFrame, top: int = 15) -> list[str]:
+    """The inputs drawn, largest swing first (ties keep the table's order), at most ``top``."""
+    _check(table)
+    key = _swing(table).reset_index(drop=True)
+    order = key.sort_values(ascending=False, kind="mergesort").index
+    names = list(dict.fromkeys(str(table["input"].iloc[i]) for i in order))  # first of repeats
+    return names[: max(0, top)]
+
+
+def _signed_usd(v: float) -> str:
+    if v == 0:
+        return "$0"
+    return ("+" if v > 0 else "−") + fmt_usd(abs(v))
+
+
+def _value_text(key: str, value: Any) -> str:
+    unit, fmt = input_unit(key)
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return "?"
+    if not np.isfinite(v):
+        return "?"
+    text = fmt(v)
+    return f"{text} {unit}" if unit in ("MW", "kW", "Mtok") else text
+
+
+def _delta_text(table: pd.DataFrame) -> str:
+    if "delta" not in table.columns:
+        return ""
+    d = pd.to_numeric(table["delta"], errors="coerce").dropna().unique()
+    if len(d) == 1:
+        return f"±{float(d[0]) * 100:.3g}%"
+    return "±delta (per input)" if len(d) else ""
+
+
+def plot_tornado(table: pd.DataFrame, out_path: str | Path, top: int = 15) -> Path:
+    """Draw the tornado chart of ``table`` (one row per input) to a PNG at ``out_path``.
+
+    The ``top`` inputs by swing are drawn, largest on top. Returns the path.
+
+    Raises
+    ------
+    ValueError
+        If the table lacks the tornado columns or has no rows.
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    _check(table)
+    if table.empty:
+        raise ValueError("the tornado table has no rows")
+    names = tornado_order(table, max(1, top))
+    rows = (
+        table.assign(input=table["input"].astype(str))
+        .drop_duplicates("input")
+        .set_index("input")
+        .loc[names]
+    )
+    n = len(rows)
+    base_all = pd.to_numeric(table["base_objective_usd"], errors="coerce").dropna()
+    base = float(base_all.iloc[0]) if len(base_all) else float("nan")
+    lo = pd.to_numeric(rows["objective_low_usd"], errors="coerce").to_numpy(float)
+    hi = pd.to_numeric(rows["objective_high_usd"], errors="coerce").to_numpy(float)
+    row_base = pd.to_numeric(rows["base_objective_usd"], errors="coerce").to_numpy(float)
+    row_base = np.where(np.isfinite(row_base), row_base, base)
+    d_lo, d_hi = lo - row_base, hi - row_base
+    delta = _delta_text(table)
+
+    with deck_style():
+        fig = Figure(figsize=DECK_SIZE_IN, dpi=DPI)
+        bottom, top_y = (0.15, 0.81) if n <= 10 else (0.13, 0.845)
+        ax = fig.add_axes((0.34, bottom, 0.63, top_y - bottom))
+        y = np.arange(n)[::-1].astype(float)  # largest swing on top
+        height = 0.62 if n >= 8 else 0.5 if n >= 4 else 0.36
+        span = np.nanmax(np.abs(np.concatenate([d_lo, d_hi, [0.0]])))
+        span = float(span) if np.isfinite(span) and span > 0 else abs(base) * 0.01 or 1.0
+        pad = span * 0.04
+        for i in range(n):
+            cases = [(d_lo[i], _LOW_COLOR), (d_hi[i], _HIGH_COLOR)]
+            cases.sort(key=lambda c: -abs(c[0]) if np.isfinite(c[0]) else 0.0)
+            for k, (d, color) in enumerate(cases):  # the longer bar first, the shorter on it
+                if np.isfinite(d):
+                    shorter = k == 1 and np.isfinite(cases[0][0]) and cases[0][0] * d > 0
+                    h = height * 0.62 if shorter else height
+                    ax.barh(y[i], d, h, color=color, edgecolor="white", lw=0.6, zorder=3)
+            same_side = bool(
+                np.isfinite(d_lo[i]) and np.isfinite(d_hi[i]) and d_lo[i] * d_hi[i] > 0
+            )
+            for d, dy in ((d_lo[i], 0.17), (d_hi[i], -0.17)):
+                if not np.isfinite(d):
+                    continue
+                right = d >= 0
+                end = max(abs(d_lo[i]), abs(d_hi[i])) * np.sign(d) if same_side else d
+                ax.text(
+                    end + (pad if right else -pad),
+                    y[i] + (dy if same_side else 0.0),
+                    _signed_usd(d),
+                    ha="left" if right else "right",
+                    va="center",
+                    fontsize=8.5 if not same_side else 7.5,
+                    color="#333333",
+                    zorder=5,
+                )
+            both = not np.isfinite(d_lo[i]) and not np.isfinite(d_hi[i])
+            for d, side in ((d_lo[i], "low"), (d_hi[i], "either" if both else "high")):
+                if not np.isfinite(d) and not (both and side == "low"):
+                    other = d_hi[i] if side == "low" else d_lo[i]
+                    right = not (np.isfinite(other) and other > 0)
+                    ax.text(
+                        pad if right else -pad,
+                        y[i],
+                        f"no plan at {side} value",
+                        ha="left" if right else "right",
+                        va="center",
+                        fontsize=8.5,
+                        color=_FAIL_COLOR,
+                        fontweight="bold",
+                        zorder=5,
+                    )
+
+        # Input names and their low -> high values, left of the axes.
+        longest = max((len(k) for k in names), default=0)
+        name_size = 10 if n <= 10 and longest <= 40 else 9 if longest <= 46 else 8
+        for i, key in enumerate(names):
+            r = rows.iloc[i]
+            ax.annotate(
+                key.removesuffix(":factor"),
+                (0, y[i]),
+                xycoords=("axes fraction", "data"),
+                xytext=(-8, 1.0),
+                textcoords="offset points",
+                ha="right",
+                va="bottom",
+                fontsize=name_size,
+                color="#222222",
+            )
+            base_v = _value_text(key, r.get("base_value"))
+            ax.annotate(
+                f"low {_value_text(key, r.get('low_value'))} · base {base_v} · "
+                f"high {_value_text(key, r.get('high_value'))}",
+                (0, y[i]),
+                xycoords=("axes fraction", "data"),
+                xytext=(-8, -0.5),
+                textcoords="offset points",
+                ha="right",
+                va="top",
+                fontsize=name_size - (1.5 if n <= 10 else 1.0),
+                color="#666666",
+            )
+        ax.set_yticks(y, [""] * n)
+        ax.tick_params(axis="y", length=0)
+        ax.set_ylim(-0.6, n - 0.4)
+        ax.grid(axis="y", visible=False)
+        ax.set_axisbelow(True)
+
+        lim = span * 1.32
+        left = lim if np.nanmin(np.concatenate([d_lo, d_hi, [0.0]])) < 0 else lim * 0.12
+        right = lim if np.nanmax(np.concatenate([d_lo, d_hi, [0.0]])) > 0 else lim * 0.12
+        ax.set_xlim(-left, right)
+        ax.xaxis.set_major_locator(MaxNLocator(7, symmetric=left == right))
+        ax.xaxis.set_major_formatter(
+            FuncFormatter(
+                lambda v, _: ("+" if v > 0 else "−" if v < 0 else "") + _compact(abs(v), "$")
+            )
+        )
+        ax.axvline(0, color="#222222", lw=1.4, zorder=4)
+        ax.text(
+            0,
+            1.01,
+            f"base {fmt_usd(base)}" if np.isfinite(base) else "base",
+            transform=ax.get_xaxis_transform(),
+            ha="center",
+            va="bottom",
+            fontsize=9.5,
+            fontweight="bold",
+            color="#222222",
+        )
+        ax.set_xlabel("Change in objective vs base (USD)")
+        ax.spines["left"].set_visible(False)
+
+        pm = delta or "±delta"
+        low_lbl = f"input at low value ({pm.replace('±', '−')})" if delta else "input at low value"
+        high_lbl = (
+            f"input at high value ({pm.replace('±', '+')})" if delta else "input at high value"
+        )
+        fig.legend(
+            handles=[
+                Patch(color=_LOW_COLOR, label=low_lbl),
+                Patch(color=_HIGH_COLOR, label=high_lbl),
+            ],
+            loc="lower left",
+            bbox_to_anchor=(0.34, 0.005),
+            ncol=2,
+            fontsize=9.5,
+        )
+        fig.text(
+            0.03,
+            0.965,
+            f"Sensitivity: objective change for {pm} on each input",
+            fontsize=16,
+            fontweight="bold",
+            ha="left",
+            va="top",
+        )
+        bits = [f"base objective {fmt_usd(base)}" if np.isfinite(base) else "no base objective"]
+        total = table["input"].astype(str).nunique()
+        bits.append(
+            f"top {n} of {total} inputs by swing"
+            if n < total
+            else f"{n} inputs, largest swing on top"
+        )
+        n_fail = int((~np.isfinite(lo)).sum() + (~np.isfinite(hi)).sum())
+        if n_fail:
+            bits.append(f"{n_fail} case{'s' if n_fail > 1 else ''} without a plan")
+        fig.text(0.03, 0.915, " · ".join(bits), fontsize=10.5, color="#555555", ha="left", va="top")
+        return save_png_atomic(fig, out_path)
