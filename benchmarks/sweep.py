@@ -30,7 +30,9 @@ def default_instance() -> Path:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--instance", type=Path, default=None)
     ap.add_argument("--scenarios", type=int, default=200)
     ap.add_argument("--marginals", action="store_true", help="also price resources per scenario")
@@ -78,9 +80,13 @@ def main() -> None:
     n = len(instances)
     print(f"instance {path.name}, {n} scenarios, marginals {'on' if args.marginals else 'off'}")
     print(f"rebuild   {rebuild_s:7.2f} s  ({1000 * rebuild_s / n:6.1f} ms/scenario)")
-    print(f"in place  {inplace_s:7.2f} s  ({1000 * inplace_s / n:6.1f} ms/scenario), {rebuilt} rebuilt")
+    print(
+        f"in place  {inplace_s:7.2f} s  ({1000 * inplace_s / n:6.1f} ms/scenario), {rebuilt} rebuilt"
+    )
     print(f"ratio in-place / rebuild: {inplace_s / rebuild_s:.2f}  (target <= 0.4)")
-    print(f"share of in-place time outside HiGHS: {100 * (1 - highs_s / inplace_s):.0f}%  (target <= 30%)")
+    print(
+        f"share of in-place time outside HiGHS: {100 * (1 - highs_s / inplace_s):.0f}%  (target <= 30%)"
+    )
     print(f"largest relative objective difference between the two ways: {worst:.1e}")
 
 

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MTOK_PER_UNIT_YEAR as A
-from conftest import TOY, base
 from optimizer import InputError, load_instance
 from optimizer.analysis.compare import compare, split_instance
 from optimizer.analysis.sensitivity import numeric_inputs, sensitivity
+
+from conftest import MTOK_PER_UNIT_YEAR as A
+from conftest import TOY, base
 
 # Revenue per kW-year of IT serving the toy's paid tier on nvl72: 600 tok/s/kW x 31.536e6 s
 # / 1e6 x $3 = $56,764.8; on hgx-h100: 120 tok/s/kW -> $11,352.96.
@@ -75,13 +76,17 @@ def test_sensitivity_moves_each_input_one_at_a_time() -> None:
 def test_cli_compare_writes_tables(tmp_path: Path) -> None:
     res = subprocess.run(
         [sys.executable, "-m", "optimizer", "compare", str(TOY), "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert res.returncode == 0, res.stderr
     assert "greedy" in res.stdout and (tmp_path / "compare.csv").is_file()
     bad = subprocess.run(
         [sys.executable, "-m", "optimizer", "compare", str(TOY), "--split", "free=0.5,paid=x"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert bad.returncode == 2 and "--split" in bad.stderr and "Traceback" not in bad.stderr
 

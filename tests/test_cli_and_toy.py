@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, TOY, base
 
 from optimizer import solve
+
+from conftest import REPO, TOY, base
 
 TOY_OPTIMUM = 363_294_720.0  # worked out by hand in the toy's header
 

@@ -7,10 +7,11 @@ Each optimum is worked out by hand in the test; see conftest for the unit g1
 from __future__ import annotations
 
 import pytest
-from conftest import MTOK_PER_UNIT_YEAR as A
-from conftest import base, frontier, objective
 
 from optimizer import solve
+
+from conftest import MTOK_PER_UNIT_YEAR as A
+from conftest import base, frontier, objective
 
 
 def test_power_binds():

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import base, frontier
 from optimizer import solve
+
+from conftest import base, frontier
 
 
 def test_existing_units_over_the_power_cap() -> None:
@@ -44,9 +45,16 @@ def test_minimum_share_no_hardware_can_serve() -> None:
     doc = base()
     doc["hardware"][0]["existing_units"] = 4
     doc["hardware"].append({"id": "g2", "gpus_per_unit": 1, "power_kw": 1, "max_units": 0})
-    doc["tiers"].append({"id": "x", "model": "other", "context_tokens": 8192,
-                         "price_usd_per_mtok": 0, "min_interactivity": 10,
-                         "min_power_share": 0.2})
+    doc["tiers"].append(
+        {
+            "id": "x",
+            "model": "other",
+            "context_tokens": 8192,
+            "price_usd_per_mtok": 0,
+            "min_interactivity": 10,
+            "min_power_share": 0.2,
+        }
+    )
     doc["frontiers"] = frontier("g1") + frontier("g2", model="other")
     plan = solve(doc)
     assert plan.status == "infeasible"
@@ -60,8 +68,13 @@ def test_cli_prints_relaxations_with_json(tmp_path: Path) -> None:
     doc = base(power_mw=0.005)
     doc["hardware"][0]["existing_units"] = 8
     (tmp_path / "inf.json").write_text(json.dumps(doc))
-    res = subprocess.run([sys.executable, "-m", "optimizer", "solve", "inf.json", "--json"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    res = subprocess.run(
+        [sys.executable, "-m", "optimizer", "solve", "inf.json", "--json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert res.returncode == 1
     out = json.loads(res.stdout)
     assert out["status"] == "infeasible" and out["diagnosis"]

@@ -10,9 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import base
 
 from optimizer import InputError, load_instance, solve
+
+from conftest import base
 
 
 def problems(doc) -> list[str]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from optimizer import load_instance, solve
+
 from conftest import MTOK_PER_UNIT_YEAR as A
 from conftest import TOY, base
-from optimizer import load_instance, solve
 
 
 def mv(plan, resource: str, **where: object) -> float:

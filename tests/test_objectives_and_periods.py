@@ -4,10 +4,11 @@ existing units, and the statuses with no plan. Optima worked out by hand."""
 from __future__ import annotations
 
 import pytest
-from conftest import MTOK_PER_UNIT_YEAR as A
-from conftest import base, frontier, objective
 
 from optimizer import Planner, load_instance, solve
+
+from conftest import MTOK_PER_UNIT_YEAR as A
+from conftest import base, frontier, objective
 
 
 def _profit_doc(capex: float) -> dict:

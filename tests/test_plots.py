@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO
 from typer.testing import CliRunner
 
 from optimizer import load_instance
@@ -15,6 +14,8 @@ from optimizer.cli.plot_cmd import plot_app
 from optimizer.plots.frontier import frontier_series, operating_points, plot_frontier
 from optimizer.plots.plan import plan_tables, plot_plan
 from optimizer.solve.planner import Planner
+
+from conftest import REPO
 
 INSTANCES = {
     "toy": REPO / "instances" / "toy.yaml",

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import REPO
 from optimizer import solve
+
+from conftest import REPO
 
 
 def test_site_2026_2030_optimum_and_size() -> None:

@@ -10,10 +10,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import MTOK_PER_UNIT_YEAR as A
-from conftest import TOY, base
 from optimizer import InputError, load_instance, solve
 from optimizer.sweep import build_scenarios, parse_set, run_sweep, scenario_instance
+
+from conftest import MTOK_PER_UNIT_YEAR as A
+from conftest import TOY, base
 
 SETS = ["site.power_mw=8,11.5", "tiers[paid].price_usd_per_mtok=2,3"]
 
@@ -73,7 +74,10 @@ def test_dask_local_cluster_rows_match_fresh_solves(toy_sweep) -> None:
 
 def test_monte_carlo_repeats_with_the_same_seed() -> None:
     inst = load_instance(base())
-    sets = [parse_set("site.rack_positions=uniform(2,9)"), parse_set("tiers[t].price_usd_per_mtok=scale(x0.5,x1.5)")]
+    sets = [
+        parse_set("site.rack_positions=uniform(2,9)"),
+        parse_set("tiers[t].price_usd_per_mtok=scale(x0.5,x1.5)"),
+    ]
     a = build_scenarios(inst, sets, samples=6, seed=42)
     b = build_scenarios(inst, sets, samples=6, seed=42)
     c = build_scenarios(inst, sets, samples=6, seed=43)
@@ -127,17 +131,43 @@ def test_cli_sweep_writes_parquet_and_csv(tmp_path: Path) -> None:
     doc = base()
     (tmp_path / "micro.json").write_text(json.dumps(doc))
     res = subprocess.run(
-        [sys.executable, "-m", "optimizer", "sweep", "micro.json", "--set",
-         "site.rack_positions=2:4:1", "--workers", "1", "--out", "sw", "--quiet"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "optimizer",
+            "sweep",
+            "micro.json",
+            "--set",
+            "site.rack_positions=2:4:1",
+            "--workers",
+            "1",
+            "--out",
+            "sw",
+            "--quiet",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert res.returncode == 0, res.stderr
     table = pd.read_parquet(tmp_path / "sw" / "sweep.parquet")
     assert table["objective_usd"].tolist() == pytest.approx([2 * A, 3 * A, 4 * A])
     assert (tmp_path / "sw" / "sweep.csv").is_file()
     bad = subprocess.run(
-        [sys.executable, "-m", "optimizer", "sweep", "micro.json", "--set", "tiers[x].price_usd_per_mtok=1"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "optimizer",
+            "sweep",
+            "micro.json",
+            "--set",
+            "tiers[x].price_usd_per_mtok=1",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert bad.returncode == 2 and "tiers[x].price_usd_per_mtok" in bad.stderr
     assert "Traceback" not in bad.stderr

@@ -80,7 +80,9 @@ def greedy_purchases(planner: Planner) -> dict[tuple[str, PeriodLabel], int]:
     caps_mw = dict(zip(P, inst.per_period_values(inst.site.power_mw), strict=True))
     caps_racks = dict(zip(P, inst.per_period_values(inst.site.rack_positions), strict=True))
     budgets = dict(zip(P, inst.per_period(inst.site.capex_budget_usd), strict=True))
-    supply_left = {h: (math.inf if hw[h].max_units is None else hw[h].max_units) for h in hw}
+    supply_left: dict[str, float] = {
+        h: math.inf if (mu := hw[h].max_units) is None else float(mu) for h in hw
+    }
     bought: dict[tuple[str, PeriodLabel], int] = {}
     # Capacity already serving each tier: (hardware, tier, first period, last period, units).
     assigned: list[tuple[str, str, int, int, int]] = []
@@ -94,7 +96,8 @@ def greedy_purchases(planner: Planner) -> dict[tuple[str, PeriodLabel], int]:
         used_mw = sum(pue * hw[h].power_kw / 1000 * alive_units(h, i) for h in hw)
         used_racks = sum(hw[h].rack_positions * alive_units(h, i) for h in hw)
         room_mw, room_racks = caps_mw[p] - used_mw, caps_racks[p] - used_racks
-        room_usd = math.inf if budgets[p] is None else budgets[p]
+        budget = budgets[p]
+        room_usd: float = math.inf if budget is None else budget
 
         def per_mw(h: str, t: str) -> float:
             mw = pue * hw[h].power_kw / 1000
@@ -105,11 +108,11 @@ def greedy_purchases(planner: Planner) -> dict[tuple[str, PeriodLabel], int]:
             cands = [h for h in hw if (h, p) in on_sale and (h, tier.id) in a]
             if not cands:
                 continue
-            best = max(cands, key=lambda h, t=tier.id: per_mw(h, t))
+            best = max(cands, key=lambda h, t=tier.id: per_mw(h, t))  # type: ignore[misc]
             value = d.price[(tier.id, p)] * per_mw(best, tier.id)
             choices.append((value, tier.id, best))
         for _value, t, h in sorted(choices, key=lambda c: -c[0]):
-            demand = d.demand.get((t, p), math.inf)
+            demand: float = d.demand.get((t, p), math.inf)
             covered = sum(
                 u * a[(g, t)] for g, tt, lo, hi, u in assigned if tt == t and lo <= i <= hi
             )
@@ -124,8 +127,10 @@ def greedy_purchases(planner: Planner) -> dict[tuple[str, PeriodLabel], int]:
                 limits.append(room_racks / unit.rack_positions)
             if unit.capex_usd > 0:
                 limits.append(room_usd / unit.capex_usd)
-            bound = min(math.ceil(limits[0] - 1e-9) if math.isfinite(limits[0]) else math.inf,
-                        *(math.floor(x + 1e-9) if math.isfinite(x) else math.inf for x in limits[1:]))
+            bound = min(
+                math.ceil(limits[0] - 1e-9) if math.isfinite(limits[0]) else math.inf,
+                *(math.floor(x + 1e-9) if math.isfinite(x) else math.inf for x in limits[1:]),
+            )
             if not math.isfinite(bound) or bound <= 0:
                 continue  # nothing limits it (unbounded instance) or no room left
             units = int(bound)
@@ -190,15 +195,27 @@ def compare(
     plans: dict[str, Plan] = {"optimal": planner.solve()}
     rows = [_row("optimal", plans["optimal"])]
 
-    label = "split " + ("keynote (equal)" if split is None else ",".join(f"{k}={v:g}" for k, v in split.items()))
-    plans[label] = Planner(split_instance(instance, split), marginals=False, table=planner.table, **opts).solve()
+    label = "split " + (
+        "keynote (equal)" if split is None else ",".join(f"{k}={v:g}" for k, v in split.items())
+    )
+    plans[label] = Planner(
+        split_instance(instance, split), marginals=False, table=planner.table, **opts
+    ).solve()
     rows.append(_row(label, plans[label], "each tier holds a fixed share of IT power"))
 
     for h in instance.hardware:
         name = f"only {h.id}"
-        plans[name] = Planner(only_instance(instance, h.id), marginals=False, table=planner.table, **opts).solve()
+        plans[name] = Planner(
+            only_instance(instance, h.id), marginals=False, table=planner.table, **opts
+        ).solve()
         dropped = sum(g.existing_units for g in instance.hardware if g.id != h.id)
-        rows.append(_row(name, plans[name], f"drops {dropped} existing units of other types" if dropped else ""))
+        rows.append(
+            _row(
+                name,
+                plans[name],
+                f"drops {dropped} existing units of other types" if dropped else "",
+            )
+        )
 
     buys = greedy_purchases(planner)
     plans["greedy"] = solve_with_purchases(planner, buys)

@@ -23,7 +23,9 @@ from optimizer.results.plan import Plan
 IDLE = "idle"
 
 
-def tier_costs(plan: Plan, instance: Instance, shell_usd_per_mw_year: float | None = None) -> pd.DataFrame:
+def tier_costs(
+    plan: Plan, instance: Instance, shell_usd_per_mw_year: float | None = None
+) -> pd.DataFrame:
     """One row per tier (plus ``idle`` and ``total``): Mtok, revenue, costs and cost per Mtok."""
     if not plan.has_solution:
         return pd.DataFrame()
@@ -45,15 +47,26 @@ def tier_costs(plan: Plan, instance: Instance, shell_usd_per_mw_year: float | No
             capex_hp[key] = capex_hp.get(key, 0.0) + share
 
     installed = plan.installed.set_index(["hardware", "period"])["units"]
-    cost: dict[str, dict[str, float]] = {t: {"hardware_usd": 0.0, "energy_usd": 0.0, "shell_usd": 0.0}
-                                         for t in [*tiers, IDLE]}
+    cost: dict[str, dict[str, float]] = {
+        t: {"hardware_usd": 0.0, "energy_usd": 0.0, "shell_usd": 0.0} for t in [*tiers, IDLE]
+    }
     serving = plan.serve.groupby(["hardware", "period"])["units"].sum() if len(plan.serve) else None
     for r in plan.serve.itertuples(index=False):
         total = float(installed.get((r.hardware, r.period), 0.0))
         if total > 0:
-            cost[r.tier]["hardware_usd"] += capex_hp.get((r.hardware, r.period), 0.0) * r.units / total
+            cost[r.tier]["hardware_usd"] += (
+                capex_hp.get((r.hardware, r.period), 0.0) * r.units / total
+            )
         elec = instance.per_period_values(instance.site.electricity_usd_per_mwh)[index[r.period]]
-        mwh = pue * hw[r.hardware].power_kw / 1000 * tiers[r.tier].utilization * r.units * HOURS_PER_YEAR * years
+        mwh = (
+            pue
+            * hw[r.hardware].power_kw
+            / 1000
+            * tiers[r.tier].utilization
+            * r.units
+            * HOURS_PER_YEAR
+            * years
+        )
         cost[r.tier]["energy_usd"] += elec * mwh
     for (h, p), c in capex_hp.items():
         total = float(installed.get((h, p), 0.0))
@@ -64,7 +77,9 @@ def tier_costs(plan: Plan, instance: Instance, shell_usd_per_mw_year: float | No
     if shell_usd_per_mw_year:
         caps = instance.per_period_values(instance.site.power_mw)
         it_by_p = plan.installed.groupby("period")["it_mw"].sum()
-        serve_it = plan.serve.groupby(["tier", "period"])["it_mw"].sum() if len(plan.serve) else None
+        serve_it = (
+            plan.serve.groupby(["tier", "period"])["it_mw"].sum() if len(plan.serve) else None
+        )
         for i, p in enumerate(P):
             shell = shell_usd_per_mw_year * caps[i] * years
             it = float(it_by_p.get(p, 0.0))
@@ -81,9 +96,9 @@ def tier_costs(plan: Plan, instance: Instance, shell_usd_per_mw_year: float | No
     for t in [*tiers, IDLE]:
         mtok = float(sold.loc[t, "mtok"]) if t in sold.index else 0.0
         revenue = float(sold.loc[t, "revenue_usd"]) if t in sold.index else 0.0
-        c = cost[t]
-        total_cost = c["hardware_usd"] + c["energy_usd"] + c["shell_usd"]
-        rows.append({"tier": t, "mtok": mtok, "revenue_usd": revenue, **c, "cost_usd": total_cost})
+        parts = cost[t]
+        total_cost = parts["hardware_usd"] + parts["energy_usd"] + parts["shell_usd"]
+        rows.append({"tier": t, "mtok": mtok, "revenue_usd": revenue, **parts, "cost_usd": total_cost})
     df = pd.DataFrame(rows)
     total = df.drop(columns="tier").sum()
     df = pd.concat([df, pd.DataFrame([{"tier": "total", **total.to_dict()}])], ignore_index=True)

@@ -79,21 +79,27 @@ def sensitivity(
             return None if v is None or pd.isna(v) else float(v)
 
         o_lo, o_hi = obj(lo), obj(hi)
-        rows.append({
-            "input": key.text,
-            "base_value": value,
-            "low_value": value * (1 - delta),
-            "high_value": value * (1 + delta),
-            "objective_low_usd": o_lo,
-            "objective_high_usd": o_hi,
-            "base_objective_usd": base_obj,
-            "swing_usd": abs((o_hi if o_hi is not None else base_obj or 0.0)
-                             - (o_lo if o_lo is not None else base_obj or 0.0)),
-            "delta": delta,
-            "status_low": lo.get("status"),
-            "status_high": hi.get("status"),
-            "error": "; ".join(str(e) for e in (lo.get("error"), hi.get("error")) if isinstance(e, str) and e),
-        })
+        rows.append(
+            {
+                "input": key.text,
+                "base_value": value,
+                "low_value": value * (1 - delta),
+                "high_value": value * (1 + delta),
+                "objective_low_usd": o_lo,
+                "objective_high_usd": o_hi,
+                "base_objective_usd": base_obj,
+                "swing_usd": abs(
+                    (o_hi if o_hi is not None else base_obj or 0.0)
+                    - (o_lo if o_lo is not None else base_obj or 0.0)
+                ),
+                "delta": delta,
+                "status_low": lo.get("status"),
+                "status_high": hi.get("status"),
+                "error": "; ".join(
+                    str(e) for e in (lo.get("error"), hi.get("error")) if isinstance(e, str) and e
+                ),
+            }
+        )
     table = pd.DataFrame(rows)
     if not table.empty:
         table = table.sort_values("swing_usd", ascending=False).reset_index(drop=True)

@@ -42,15 +42,22 @@ def compare(
     path: Annotated[str, typer.Argument(help="Instance file.")],
     split: Annotated[
         str | None,
-        typer.Option(help="Power split baseline, tier=share,... [default: equal shares, the keynote's]."),
+        typer.Option(
+            help="Power split baseline, tier=share,... [default: equal shares, the keynote's]."
+        ),
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Folder [default: results/<name>/].")] = None,
-    objective: Annotated[ObjectiveChoice | None, typer.Option(help="Override the objective.")] = None,
+    objective: Annotated[
+        ObjectiveChoice | None, typer.Option(help="Override the objective.")
+    ] = None,
     time_limit: Annotated[float | None, typer.Option(min=0, help="Seconds per solve.")] = None,
     shell_usd_per_mw_year: Annotated[
         float | None,
-        typer.Option(min=0, help="Building cost per facility MW-year, counted in cost per Mtok "
-                     "by tier (e.g. 2.67e6: $40B per GW over 15 years)."),
+        typer.Option(
+            min=0,
+            help="Building cost per facility MW-year, counted in cost per Mtok "
+            "by tier (e.g. 2.67e6: $40B per GW over 15 years).",
+        ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
@@ -81,7 +88,10 @@ def compare(
         for r in t.itertuples(index=False):
             uplift = "-" if pd.isna(r.optimum_uplift_pct) else f"{r.optimum_uplift_pct:+.1f}%"
             table.add_row(
-                escape(r.plan), r.status, _usd(_num(r.objective_usd)), _usd(_num(r.revenue_usd)),
+                escape(r.plan),
+                r.status,
+                _usd(_num(r.objective_usd)),
+                _usd(_num(r.revenue_usd)),
                 "-" if _num(r.mtok) is None else f"{r.mtok:,.3g}",
                 "-" if _num(r.cost_usd_per_mtok) is None else f"${r.cost_usd_per_mtok:.4f}",
                 uplift,
@@ -124,7 +134,11 @@ def compare_markdown(name: str, result: object, shell: float | None) -> str:
             "## By tier (undiscounted sums over the horizon)\n",
             "Hardware capex straight-line over each unit's life, shared by the units serving "
             "each tier; electricity of those units"
-            + (f"; building at {shell:,.0f} USD per facility MW-year by IT power share" if shell else "")
+            + (
+                f"; building at {shell:,.0f} USD per facility MW-year by IT power share"
+                if shell
+                else ""
+            )
             + "; `idle` carries what installed but idle capacity costs.\n",
             "| plan | tier | Mtok | revenue | hardware | electricity | building | cost/Mtok | price/Mtok |",
             "|---|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -156,8 +170,12 @@ def _delta(text: str) -> float:
 
 def sensitivity(
     path: Annotated[str, typer.Argument(help="Instance file.")],
-    delta: Annotated[str, typer.Option(help="Relative move of each input, e.g. 10% or 0.1.")] = "10%",
-    out: Annotated[Path | None, typer.Option(help="Folder [default: results/<name>/sensitivity/].")] = None,
+    delta: Annotated[
+        str, typer.Option(help="Relative move of each input, e.g. 10% or 0.1.")
+    ] = "10%",
+    out: Annotated[
+        Path | None, typer.Option(help="Folder [default: results/<name>/sensitivity/].")
+    ] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Local worker processes.")] = None,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
     top: Annotated[int, typer.Option(min=1, help="Inputs on the tornado chart.")] = 15,
@@ -177,12 +195,18 @@ def sensitivity(
     png = plot_tornado(result.table, folder / "tornado.png", top=top)
     if not quiet:
         console = Console()
-        table = Table(title=f"{inst.name}: objective when each input moves by ±{100 * _delta(delta):g}%")
+        table = Table(
+            title=f"{inst.name}: objective when each input moves by ±{100 * _delta(delta):g}%"
+        )
         for c in ("input", "low", "high", "swing"):
             table.add_column(c, justify="left" if c == "input" else "right")
         for r in result.table.head(top).itertuples(index=False):
-            table.add_row(escape(r.input), _usd(_num(r.objective_low_usd)), _usd(_num(r.objective_high_usd)),
-                          _usd(_num(r.swing_usd)))
+            table.add_row(
+                escape(r.input),
+                _usd(_num(r.objective_low_usd)),
+                _usd(_num(r.objective_high_usd)),
+                _usd(_num(r.swing_usd)),
+            )
         console.print(table)
         err_console.print(f"wrote {', '.join(str(f) for f in files)}, {png}")
     if result.base_objective_usd is None:

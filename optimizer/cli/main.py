@@ -15,9 +15,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from optimizer.cli import analysis_cmd, sweep_cmd
+from optimizer.cli.common import ObjectiveChoice, default_out, err_console, fail_input
 from optimizer.cli.frontiers_cmd import frontiers_app
 from optimizer.cli.plot_cmd import plot_app
-from optimizer.cli.common import ObjectiveChoice, default_out, err_console, fail_input
 from optimizer.errors import EXIT_NO_PLAN, EXIT_OK, InputError
 
 app = typer.Typer(
@@ -26,6 +26,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Plan an AI inference factory: which hardware to buy and how to split it across tiers.",
 )
+
+
 @app.callback()
 def _root() -> None:
     """Plan an AI inference factory: which hardware to buy and how to split it across tiers."""

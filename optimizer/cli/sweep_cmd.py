@@ -50,20 +50,28 @@ def sweep(
         ),
     ] = None,
     samples: Annotated[int | None, typer.Option(min=1, help="Monte Carlo draws.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Seed of the draws (same seed, same sweep).")] = None,
-    scenarios: Annotated[
-        Path | None, typer.Option("--scenarios", help="CSV: one column per key, one row per scenario.")
+    seed: Annotated[
+        int | None, typer.Option(help="Seed of the draws (same seed, same sweep).")
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="Folder [default: results/<name>/sweep/].")] = None,
+    scenarios: Annotated[
+        Path | None,
+        typer.Option("--scenarios", help="CSV: one column per key, one row per scenario."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder [default: results/<name>/sweep/].")
+    ] = None,
     workers: Annotated[
-        int | None, typer.Option(min=1, help="Local worker processes [default: all cores]; 1 = in process.")
+        int | None,
+        typer.Option(min=1, help="Local worker processes [default: all cores]; 1 = in process."),
     ] = None,
     scheduler: Annotated[
         str | None, typer.Option(help="Dask scheduler address: run on that cluster instead.")
     ] = None,
     time_limit: Annotated[float | None, typer.Option(min=0, help="Seconds per scenario.")] = None,
     mip_gap: Annotated[float | None, typer.Option(min=0, help="Relative MIP gap.")] = None,
-    objective: Annotated[ObjectiveChoice | None, typer.Option(help="Override the objective.")] = None,
+    objective: Annotated[
+        ObjectiveChoice | None, typer.Option(help="Override the objective.")
+    ] = None,
     marginals: Annotated[bool, typer.Option(help="Marginal values per scenario.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
 ) -> None:
@@ -127,7 +135,10 @@ def _summary(console: Console, result: object, files: list[Path]) -> None:
     table.add_row("scenarios", f"{len(t)} ({len(ok)} with a plan, {len(t) - len(ok)} without)")
     if len(ok) and ok["objective_usd"].notna().any():
         obj = ok["objective_usd"].astype(float)
-        table.add_row("objective", f"min {obj.min():,.0f} · median {obj.median():,.0f} · max {obj.max():,.0f} USD")
+        table.add_row(
+            "objective",
+            f"min {obj.min():,.0f} · median {obj.median():,.0f} · max {obj.max():,.0f} USD",
+        )
     table.add_row("seconds", f"{result.seconds:.1f} ({result.solver_seconds:.1f} in HiGHS, summed)")
     table.add_row("models rebuilt", str(result.rebuilds))
     if result.interrupted:

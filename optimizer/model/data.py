@@ -159,9 +159,7 @@ def _build_data(inst: Instance, coef: Coefficients, objective: str) -> ModelData
             return max(0.0, math.floor(budget[p] / unit_capex[h] + _FLOOR_EPS))
         return math.inf
 
-    supply_cap = {
-        h: math.inf if (mu := hw[h].max_units) is None else float(mu) for h in H
-    }
+    supply_cap = {h: math.inf if (mu := hw[h].max_units) is None else float(mu) for h in H}
     buy_ub: dict[HP, float | None] = {}
     for h, p in buy_index:
         ub = min(cap_units(h, p), budget_units(h, p), supply_cap[h])

@@ -6,8 +6,8 @@ from typing import Any
 
 import pandas as pd
 from rich.console import Console, Group
-from rich.table import Table
 from rich.markup import escape
+from rich.table import Table
 from rich.text import Text
 
 from optimizer.results.plan import Plan
@@ -182,7 +182,9 @@ def render(plan: Plan) -> Group:
         parts.append(t)
 
     if not plan.diagnosis.empty:
-        t = Table(title="Why it is infeasible: relaxations that make it feasible", title_justify="left")
+        t = Table(
+            title="Why it is infeasible: relaxations that make it feasible", title_justify="left"
+        )
         t.add_column("relaxation")
         for msg in plan.diagnosis["message"]:
             t.add_row(escape(msg))

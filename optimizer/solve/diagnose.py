@@ -30,7 +30,9 @@ ELASTIC = {
 COLUMNS = ["family", "index", "relax_by", "unit", "message"]
 
 
-def diagnose(m: pyo.ConcreteModel, instance: Instance, time_limit: float | None = 30.0) -> pd.DataFrame:
+def diagnose(
+    m: pyo.ConcreteModel, instance: Instance, time_limit: float | None = 30.0
+) -> pd.DataFrame:
     """Relaxations that make the instance feasible, one row each (empty if none found)."""
     e = m.clone()
     e.obj.deactivate()
@@ -69,7 +71,9 @@ def diagnose(m: pyo.ConcreteModel, instance: Instance, time_limit: float | None 
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def _explain(e: pyo.ConcreteModel, inst: Instance, family: str, idx: Any, amount: float) -> dict[str, Any]:
+def _explain(
+    e: pyo.ConcreteModel, inst: Instance, family: str, idx: Any, amount: float
+) -> dict[str, Any]:
     what, unit, factor = ELASTIC[family]
     relax = amount * factor
     hw = {h.id: h for h in inst.hardware}
@@ -77,8 +81,10 @@ def _explain(e: pyo.ConcreteModel, inst: Instance, family: str, idx: Any, amount
         p = idx
         cap = pyo.value(e.power_cap_mw[p] if family == "power" else e.rack_cap[p])
         need = cap + relax
-        per_unit = (lambda h: inst.site.pue * hw[h].power_kw / 1000) if family == "power" else (
-            lambda h: hw[h].rack_positions
+        per_unit = (
+            (lambda h: inst.site.pue * hw[h].power_kw / 1000)
+            if family == "power"
+            else (lambda h: hw[h].rack_positions)
         )
         existing = sum(per_unit(h.id) * h.existing_units for h in inst.hardware)
         tail = f"; existing units alone need {existing:,.4g} {unit}" if existing > 0 else ""

@@ -79,7 +79,13 @@ def plan_row(plan: Plan) -> dict[str, Any]:
         if r.resource in ("power_mw", "rack_positions"):
             row[f"{r.resource}_used[{r.period}]"] = float(r.used)
     for r in plan.marginal_values.itertuples(index=False):
-        where = r.tier if isinstance(r.tier, str) else r.hardware if isinstance(r.hardware, str) else None
+        where = (
+            r.tier
+            if isinstance(r.tier, str)
+            else r.hardware
+            if isinstance(r.hardware, str)
+            else None
+        )
         label = ",".join(str(x) for x in (where, r.period) if x is not None and x == x)
         row[f"mv_{r.resource}[{label}]"] = float(r.usd_per_unit)
     return row
@@ -119,7 +125,9 @@ def _decode(items: Iterable[tuple[str, float]]) -> Changes:
     return {parse_key(k): v for k, v in items}
 
 
-def _worker_planner(base_json: str, base_dir: str | None, options: SolveOptions) -> tuple[Planner, Instance]:
+def _worker_planner(
+    base_json: str, base_dir: str | None, options: SolveOptions
+) -> tuple[Planner, Instance]:
     """This process's planner for the base instance, built on first use and then kept."""
     key = f"{hash(base_json)}:{options}"
     if _WORKER.get("key") != key:
@@ -138,7 +146,10 @@ def _worker_planner(base_json: str, base_dir: str | None, options: SolveOptions)
 
 
 def solve_task(
-    base_json: str, base_dir: str | None, options: SolveOptions, index: int,
+    base_json: str,
+    base_dir: str | None,
+    options: SolveOptions,
+    index: int,
     changes: list[tuple[str, float]],
 ) -> dict[str, Any]:
     """One scenario in a worker process (picklable: used by the process pool and Dask)."""
@@ -225,8 +236,12 @@ _PARTIAL: dict[str, list[dict[str, Any]]] = {}
 
 
 def _run_pool(
-    n: int, base_json: str, base_dir: str | None, options: SolveOptions,
-    scenarios: Sequence[Changes], tick: Callable[[int, int], None],
+    n: int,
+    base_json: str,
+    base_dir: str | None,
+    options: SolveOptions,
+    scenarios: Sequence[Changes],
+    tick: Callable[[int, int], None],
 ) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     _PARTIAL["rows"] = rows
@@ -254,8 +269,12 @@ def _run_pool(
 
 
 def _run_dask(
-    scheduler: Any, base_json: str, base_dir: str | None, options: SolveOptions,
-    scenarios: Sequence[Changes], tick: Callable[[int, int], None],
+    scheduler: Any,
+    base_json: str,
+    base_dir: str | None,
+    options: SolveOptions,
+    scenarios: Sequence[Changes],
+    tick: Callable[[int, int], None],
 ) -> list[dict[str, Any]]:
     try:
         from distributed import Client, as_completed

@@ -114,7 +114,9 @@ def base_value(doc: dict[str, Any], key: KeyPath, periods: Sequence[Any]) -> flo
     return float(value)
 
 
-def apply(doc: dict[str, Any], changes: Mapping[KeyPath, float], periods: Sequence[Any]) -> dict[str, Any]:
+def apply(
+    doc: dict[str, Any], changes: Mapping[KeyPath, float], periods: Sequence[Any]
+) -> dict[str, Any]:
     """A copy of the instance document with the changes made."""
     out = copy.deepcopy(doc)
     for key, value in changes.items():
@@ -149,8 +151,10 @@ def _scaled(current: Any, factor: float, period: str | None, name: str) -> Any:
         return round(out) if _is_int_field(name) else out
 
     if isinstance(current, Mapping):
-        return {k: (times(v) if period is None or str(k) == str(period) else v)
-                for k, v in current.items()}
+        return {
+            k: (times(v) if period is None or str(k) == str(period) else v)
+            for k, v in current.items()
+        }
     return times(current)
 
 
