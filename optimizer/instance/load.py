@@ -78,6 +78,12 @@ def format_validation_error(exc: ValidationError) -> list[str]:
             by_path[path].append(msg)
     lines = []
     for path, msgs in by_path.items():
+        # For "a number or a {period: number} mapping", keep the alternative the user meant:
+        # a number's range error, not "must be a valid dictionary" (and the reverse).
+        if len(msgs) > 1:
+            kept = [m for m in msgs if not m.startswith(("must be a valid dictionary", "must be a valid list"))]
+            if kept and all(not m.startswith("must be a valid") for m in kept):
+                msgs = kept
         if len(msgs) > 1:
             # A union (number or {period: number}; list of paths or of rows): say what fits.
             lines.append(f"{path}: " + " or ".join(msgs))
