@@ -1,0 +1,404 @@
+"""The HTTP service: ``POST /solve``, ``POST /sweep``, ``GET /jobs/{id}``, ``GET /health``.
+
+:func:`create_app` builds a FastAPI application for one :class:`Settings`; run it with
+uvicorn (``optimizer serve``). Every answer is JSON. Bad input is a 422 with
+``{"errors": [...]}``, one line per problem naming its key path, never a traceback.
+
+Concurrency: request handling stays on the event loop; parsing, validation and solving
+run on worker threads, so ``/health`` answers while a solve runs. Solves themselves take
+one process-wide lock: Pyomo's HiGHS interface redirects the process's stdout and
+stderr file descriptors while it solves, which two overlapping solves would corrupt.
+HiGHS runs with its own thread count (no ``threads`` option is ever passed: HiGHS keeps
+the first count it was given for the life of the process).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pandas as pd
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from pydantic.json_schema import models_json_schema
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from optimizer import __version__
+from optimizer.errors import InputError
+from optimizer.frontiers.table import read_frontier_table
+from optimizer.instance.load import format_validation_error, load_instance
+from optimizer.instance.schema import Instance
+from optimizer.service.jobs import Busy, JobStore
+from optimizer.service.models import (
+    ErrorBody,
+    Health,
+    JobAccepted,
+    JobStatus,
+    Options,
+    PlanResult,
+    SolveRequest,
+    SweepBody,
+    SweepRequest,
+)
+from optimizer.service.safety import BodyLimitMiddleware, check_frontiers
+from optimizer.service.settings import Settings
+from optimizer.solve.planner import Planner
+from optimizer.sweep import SolveOptions, Values, build_scenarios, parse_set
+
+LOG = logging.getLogger("optimizer.service")
+
+
+class Problems(Exception):
+    """An answer with ``{"errors": [...]}`` and an HTTP status."""
+
+    def __init__(self, status: int, errors: list[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.status = status
+        self.errors = [" ".join(str(e).split()) for e in errors] or ["invalid request"]
+
+
+# ---------------------------------------------------------------------- parsing
+def parse_object(raw: bytes) -> dict[str, Any]:
+    """The request body as a JSON object, or a 422 saying why not."""
+    if not raw.strip():
+        raise Problems(422, ["body: empty; send a JSON object"])
+    try:
+        doc = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise Problems(
+            422, [f"body: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"]
+        ) from None
+    except UnicodeDecodeError:
+        raise Problems(422, ["body: not UTF-8 text"]) from None
+    except RecursionError:
+        raise Problems(422, ["body: JSON nested too deeply"]) from None
+    except ValueError as exc:  # e.g. an integer literal with too many digits
+        raise Problems(422, [f"body: not valid JSON ({str(exc).splitlines()[0][:200]})"]) from None
+    if not isinstance(doc, dict):
+        raise Problems(422, ["body: must be a JSON object (the instance's keys: name, site, ...)"])
+    return doc
+
+
+def parse_options(value: object, where: str = "options") -> tuple[Options, list[str]]:
+    if value is None:
+        return Options(), []
+    if not isinstance(value, dict):
+        return Options(), [
+            f"{where}: must be an object (objective, time_limit, mip_gap, marginals)"
+        ]
+    try:
+        return Options.model_validate(value), []
+    except ValidationError as exc:
+        return Options(), [f"{where}.{line}" for line in format_validation_error(exc)]
+
+
+def _under(prefix: str, problems: list[str]) -> list[str]:
+    """Instance problems re-rooted under ``prefix`` (``tiers[0].id`` -> ``instance.tiers[0].id``)."""
+    out = []
+    for p in problems:
+        if p.startswith("(top level)"):
+            out.append(prefix + p[len("(top level)") :])
+        else:
+            out.append(f"{prefix}.{p}")
+    return out
+
+
+def _set_message(text: str) -> str:
+    """A sweep-spec message phrased for the HTTP body rather than the command line."""
+    text = text.removeprefix("--set ")
+    return text.replace("--samples N", '"samples": N').replace("--seed S", '"seed": S')
+
+
+def _load(doc: dict[str, Any], settings: Settings, where: str | None) -> Instance:
+    """Check ``frontiers``, then load the instance and read its frontier table."""
+    label = "frontiers" if where is None else f"{where}.frontiers"
+    unsafe = check_frontiers(doc, settings.frontiers_dir, where=label)
+    if unsafe:
+        raise Problems(422, unsafe)
+    try:
+        return load_instance(doc, base_dir=settings.frontiers_dir)
+    except InputError as exc:
+        raise Problems(
+            422, exc.problems if where is None else _under(where, exc.problems)
+        ) from None
+
+
+def _table(instance: Instance, where: str | None) -> pd.DataFrame:
+    try:
+        return read_frontier_table(instance)
+    except InputError as exc:
+        raise Problems(
+            422, exc.problems if where is None else _under(where, exc.problems)
+        ) from None
+
+
+# ---------------------------------------------------------------------- the app
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A FastAPI application serving the planner under ``settings`` (default limits if None)."""
+    settings = settings or Settings()
+    solver_lock = threading.Lock()
+    pending = threading.BoundedSemaphore(settings.max_pending_solves)
+    jobs = JobStore(
+        running=settings.max_running_jobs,
+        queued=settings.max_queued_jobs,
+        keep=settings.max_finished_jobs,
+        solver_lock=solver_lock,
+    )
+
+    def time_limit(options: Options) -> float:
+        cap = settings.max_solve_seconds
+        return cap if options.time_limit is None else min(options.time_limit, cap)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        jobs.shutdown()
+
+    app = FastAPI(
+        title="optimizer",
+        version=__version__,
+        summary="Plan an AI inference factory over HTTP.",
+        description=(
+            "Which hardware to buy, and how to split it across token tiers, under power, land "
+            "and latency limits. Instances and results follow MODEL.md. Limits: request body "
+            f"at most {settings.max_body_bytes} bytes (413 beyond); every HiGHS run at most "
+            f"{settings.max_solve_seconds:g} s. Bad input: 422 with one line per problem. "
+            "`frontiers` must be inline rows or the bare name of a shipped table; file paths "
+            "are never read."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.jobs = jobs
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+
+    # ------------------------------------------------------------- error bodies
+    @app.exception_handler(Problems)
+    async def _problems(_: Request, exc: Problems) -> JSONResponse:
+        return JSONResponse({"errors": exc.errors}, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        lines = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err.get("loc", ()))
+            lines.append(f"{loc or 'request'}: {err.get('msg', 'invalid')}")
+        return JSONResponse({"errors": lines}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            {"errors": [str(exc.detail)]}, status_code=exc.status_code, headers=exc.headers
+        )
+
+    @app.exception_handler(Exception)
+    async def _crash(_: Request, exc: Exception) -> JSONResponse:
+        LOG.error("unexpected error", exc_info=exc)
+        return JSONResponse(
+            {"errors": ["internal error (details are in the server log)"]}, status_code=500
+        )
+
+    async def in_thread(fn: Callable[[], Any]) -> Any:
+        try:
+            return await run_in_threadpool(fn)
+        except (Problems, Busy):
+            raise
+        except Exception:
+            LOG.exception("unexpected error")
+            raise Problems(500, ["internal error (details are in the server log)"]) from None
+
+    errors_doc: dict[int | str, dict[str, Any]] = {
+        413: {"model": ErrorBody, "description": "Body over the size limit."},
+        422: {"model": ErrorBody, "description": "Bad input: one line per problem."},
+        503: {"model": ErrorBody, "description": "Too much work queued; try again later."},
+    }
+
+    # ------------------------------------------------------------------ routes
+    @app.get("/health", response_model=Health, summary="Liveness and version.")
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.post(
+        "/solve",
+        summary="Solve one instance.",
+        description=(
+            "Body: an instance (MODEL.md keys) plus optional `options`. Answers 200 with the "
+            "result whatever the solver status (`status` is in the body), 422 for bad input."
+        ),
+        response_model=None,
+        responses={200: {"model": PlanResult, "description": "The plan."}, **errors_doc},
+        openapi_extra=_body_ref("SolveRequest"),
+    )
+    async def solve(request: Request) -> JSONResponse:
+        raw = await request.body()
+
+        def prepare() -> tuple[Instance, pd.DataFrame, Options]:
+            doc = parse_object(raw)
+            options, problems = parse_options(doc.pop("options", None))
+            try:
+                instance = _load(doc, settings, None)
+            except Problems as exc:
+                raise Problems(422, problems + exc.errors) from None
+            if problems:
+                raise Problems(422, problems)
+            return instance, _table(instance, None), options
+
+        instance, table, options = await in_thread(prepare)
+        limit = time_limit(options)
+
+        def run() -> dict[str, Any]:
+            try:
+                with solver_lock:
+                    planner = Planner(
+                        instance,
+                        objective=options.objective,
+                        time_limit=limit,
+                        mip_gap=options.mip_gap,
+                        marginals=options.marginals,
+                        table=table,
+                    )
+                    plan = planner.solve()
+            except InputError as exc:
+                raise Problems(422, exc.problems) from None
+            body = plan.to_dict()
+            body["time_limit_s"] = limit
+            return body
+
+        if not pending.acquire(blocking=False):
+            raise Problems(
+                503, [f"{settings.max_pending_solves} solves are queued or running; try later"]
+            )
+        try:
+            body = await in_thread(run)
+        finally:
+            pending.release()
+        return JSONResponse(body)
+
+    @app.post(
+        "/sweep",
+        status_code=202,
+        summary="Start a sweep job.",
+        description=(
+            "Body: `instance`, `set` (KEY=VALUES, as `optimizer sweep --set`), optional "
+            "`samples`, `seed`, `options`. Checked at once (422 for bad input), then solved "
+            "in the background, one scenario at a time: poll `GET /jobs/{job_id}`."
+        ),
+        response_model=JobAccepted,
+        responses=errors_doc,
+        openapi_extra=_body_ref("SweepRequest"),
+    )
+    async def sweep(request: Request) -> JSONResponse:
+        raw = await request.body()
+
+        def prepare() -> tuple[Instance, list[Any], SolveOptions]:
+            doc = parse_object(raw)
+            try:
+                body = SweepBody.model_validate(doc)
+            except ValidationError as exc:
+                raise Problems(422, format_validation_error(exc)) from None
+            problems: list[str] = []
+            if not body.set:
+                problems.append('set: give at least one "KEY=VALUES"')
+            if len(body.set) > settings.max_set_items:
+                problems.append(f"set: {len(body.set)} items; at most {settings.max_set_items}")
+            try:
+                base = _load(dict(body.instance), settings, "instance")
+            except Problems as exc:
+                raise Problems(422, problems + exc.errors) from None
+            _table(base, "instance")
+            values: list[Values] = []
+            for i, text in enumerate(body.set[: settings.max_set_items]):
+                try:
+                    values.append(parse_set(text))
+                except InputError as exc:
+                    problems += [f"set[{i}]: {_set_message(p)}" for p in exc.problems]
+            if problems:
+                raise Problems(422, problems)
+            count = 1
+            for v in values:
+                count *= len(v.fixed) if v.fixed is not None else 1
+            if any(v.dist is not None for v in values):
+                count *= body.samples or 1
+            if count > settings.max_scenarios:
+                raise Problems(
+                    422, [f"set: {count} scenarios; at most {settings.max_scenarios} per sweep"]
+                )
+            try:
+                scenarios = build_scenarios(base, values, samples=body.samples, seed=body.seed)
+            except InputError as exc:
+                raise Problems(422, [f"set: {_set_message(p)}" for p in exc.problems]) from None
+            options = body.options or Options()
+            solve_options = SolveOptions(
+                objective=options.objective,
+                time_limit=time_limit(options),
+                mip_gap=options.mip_gap,
+                threads=None,
+                marginals=options.marginals,
+            )
+            return base, scenarios, solve_options
+
+        base, scenarios, solve_options = await in_thread(prepare)
+        try:
+            job = jobs.submit(base, scenarios, solve_options)
+        except Busy as exc:
+            raise Problems(503, [str(exc)]) from None
+        return JSONResponse(
+            {"job_id": job.id}, status_code=202, headers={"Location": f"/jobs/{job.id}"}
+        )
+
+    @app.get(
+        "/jobs/{job_id}",
+        response_model=JobStatus,
+        summary="State of a sweep job; its rows once done.",
+        responses={404: {"model": ErrorBody, "description": "No such job (or forgotten)."}},
+    )
+    async def job_status(job_id: str) -> dict[str, Any]:
+        view = jobs.get(job_id)
+        if view is None:
+            raise Problems(
+                404,
+                [
+                    f"jobs/{job_id[:64]}: no such job (the last {settings.max_finished_jobs} "
+                    "finished jobs are kept)"
+                ],
+            )
+        return view
+
+    # ----------------------------------------------------------------- OpenAPI
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            summary=app.summary,
+            description=app.description,
+            routes=app.routes,
+        )
+        _, defs = models_json_schema(
+            [(SolveRequest, "validation"), (SweepRequest, "validation")],
+            ref_template="#/components/schemas/{model}",
+        )
+        schema.setdefault("components", {}).setdefault("schemas", {}).update(defs.get("$defs", {}))
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def _body_ref(model: str) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model}"}}},
+        }
+    }

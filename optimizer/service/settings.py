@@ -1,0 +1,72 @@
+"""Limits and places the HTTP service runs with; :func:`~optimizer.service.app.create_app` takes one."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from optimizer.frontiers.table import SHIPPED_DIR
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What one service instance allows.
+
+    Attributes
+    ----------
+    max_body_bytes:
+        Larger request bodies are refused with 413 (default 5 MB).
+    max_solve_seconds:
+        Time limit of every HiGHS run (a request's ``time_limit`` can only lower it).
+    max_pending_solves:
+        ``/solve`` requests waiting or running at once; more get 503. Solves run one at a
+        time in this process (HiGHS through Pyomo redirects the process's stdout/stderr
+        while it runs, so two solves must not overlap); the others wait their turn.
+    max_running_jobs, max_queued_jobs:
+        Sweep jobs run at once, and waiting behind them; more get 503.
+    max_finished_jobs:
+        Finished jobs (done or failed) kept for ``GET /jobs/{id}``; the oldest go first.
+    max_scenarios:
+        Scenarios in one sweep (checked before any is built).
+    max_set_items:
+        ``KEY=VALUES`` entries in one sweep.
+    frontiers_dir:
+        The only folder frontier tables are read from (by bare name).
+    """
+
+    max_body_bytes: int = 5 * MB
+    max_solve_seconds: float = 60.0
+    max_pending_solves: int = 8
+    max_running_jobs: int = 1
+    max_queued_jobs: int = 16
+    max_finished_jobs: int = 100
+    max_scenarios: int = 1000
+    max_set_items: int = 20
+    frontiers_dir: Path = field(default=SHIPPED_DIR)
+
+    def __post_init__(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    def problems(self) -> list[str]:
+        out = []
+        if self.max_body_bytes <= 0:
+            out.append(f"max body size must be > 0 (got {self.max_body_bytes} bytes)")
+        if not (math.isfinite(self.max_solve_seconds) and self.max_solve_seconds > 0):
+            out.append(f"max solve seconds must be a number > 0 (got {self.max_solve_seconds})")
+        for name in (
+            "max_pending_solves",
+            "max_running_jobs",
+            "max_finished_jobs",
+            "max_scenarios",
+            "max_set_items",
+        ):
+            if getattr(self, name) < 1:
+                out.append(f"{name} must be >= 1 (got {getattr(self, name)})")
+        if self.max_queued_jobs < 0:
+            out.append(f"max_queued_jobs must be >= 0 (got {self.max_queued_jobs})")
+        return out

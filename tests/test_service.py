@@ -1,0 +1,404 @@
+"""The HTTP service, started for real (``optimizer serve`` in a subprocess) and called over HTTP.
+
+The server listens on loopback on a port the OS picks (``--port 0``; the port is read from
+uvicorn's start-up line), with a 1 MB body limit and a 3 s solve limit so that the limits
+themselves can be tested quickly. Every call has a timeout; the module runs in ~15 s.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+import yaml
+
+import optimizer
+
+REPO = Path(__file__).resolve().parents[1]
+TOY_OPTIMUM = 363_294_720.0
+MAX_BODY_MB = 1
+MAX_SOLVE_S = 3.0
+START_TIMEOUT_S = 40.0
+CALL_TIMEOUT_S = 30.0
+
+SERVE = "import typer; from optimizer.cli.serve_cmd import serve; typer.run(serve)"
+
+
+class Server:
+    """A running ``optimizer serve`` subprocess and its log."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                SERVE,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--max-body-mb",
+                str(MAX_BODY_MB),
+                "--max-solve-seconds",
+                str(MAX_SOLVE_S),
+            ],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.log: list[str] = []
+        self.url: str | None = None
+        self._ready = threading.Event()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.log.append(line.rstrip())
+            m = re.search(r"Uvicorn running on (http://[\d.]+:\d+)", line)
+            if m:
+                self.url = m.group(1)
+                self._ready.set()
+        self._ready.set()  # the process ended
+
+    def wait_ready(self) -> str:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        self._ready.wait(START_TIMEOUT_S)
+        if self.url is None:
+            self.stop()
+            pytest.fail("server did not start:\n" + "\n".join(self.log[-30:]))
+        while time.monotonic() < deadline:  # started: now wait for /health
+            try:
+                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
+                    return self.url
+            except httpx.TransportError:
+                time.sleep(0.1)
+        self.stop()
+        pytest.fail("server never answered /health:\n" + "\n".join(self.log[-30:]))
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    srv = Server()
+    srv.wait_ready()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def client(server: Server) -> Iterator[httpx.Client]:
+    assert server.url is not None
+    with httpx.Client(base_url=server.url, timeout=CALL_TIMEOUT_S) as c:
+        yield c
+
+
+# ------------------------------------------------------------------------ instances
+def toy_inline() -> dict[str, Any]:
+    """instances/toy.yaml with the rows of instances/toy_frontiers.csv inline."""
+    doc = yaml.safe_load((REPO / "instances" / "toy.yaml").read_text())
+    with open(REPO / "instances" / "toy_frontiers.csv", newline="") as f:
+        rows: list[dict[str, Any]] = []
+        for r in csv.DictReader(f):
+            row: dict[str, Any] = {"hardware": r["hardware"], "model": r["model"]}
+            row["context_tokens"] = int(r["context_tokens"])
+            for key in ("interactivity", "tok_s_per_gpu", "ttft_s"):
+                if r.get(key):
+                    row[key] = float(r[key])
+            rows.append(row)
+    doc["frontiers"] = rows
+    return doc
+
+
+def site_doc() -> dict[str, Any]:
+    """The reference site, pointing at its shipped table by bare name."""
+    doc = yaml.safe_load((REPO / "instances" / "site-2026-2030.yaml").read_text())
+    assert doc["frontiers"] == "frontiers/measured-2026.csv"
+    doc["frontiers"] = "measured-2026"
+    return doc
+
+
+def hard_instance(seed: int = 1) -> dict[str, Any]:
+    """A seeded 30 hardware x 15 tiers x 8 periods MILP that HiGHS does not close in seconds
+    at mip_gap 0 (after benchmarks/scale.py; frontier rows inline, ~0.4 MB of JSON)."""
+    rng = np.random.default_rng(seed)
+    periods = list(range(2026, 2034))
+    models = [f"model-{i}" for i in range(3)]
+    hardware, rows = [], []
+    x = np.geomspace(5, 1200, 20)
+    for i in range(30):
+        gpus = int(rng.choice([8, 72, 256]))
+        first = int(rng.integers(0, len(periods) - 1))
+        hw: dict[str, Any] = {
+            "id": f"hw-{i:02d}",
+            "gpus_per_unit": gpus,
+            "power_kw": float(round(gpus * rng.uniform(1.0, 2.2), 1)),
+            "rack_positions": 1.0 if gpus >= 72 else 0.25,
+            "capex_usd": float(round(gpus * rng.uniform(25_000, 60_000), -3)),
+            "lifetime_years": float(rng.choice([3, 4, 5, 6])),
+            "available_from": periods[first],
+        }
+        if i % 5 == 0:
+            hw["min_units"] = int(rng.integers(20, 200))
+        if i % 4 == 1:
+            hw["max_units"] = int(rng.integers(500, 5000))
+        hardware.append(hw)
+        scale, knee = rng.uniform(200, 20000), rng.uniform(20, 400)
+        for m in models:
+            for ctx, cf in ((8192, 1.0), (131072, rng.uniform(0.2, 0.6))):
+                tput = scale * cf / (1 + (x / knee) ** 2) * rng.uniform(0.97, 1.03, len(x))
+                for xi, ti in zip(x, tput, strict=True):
+                    rows.append(
+                        {
+                            "hardware": hw["id"],
+                            "model": m,
+                            "context_tokens": ctx,
+                            "interactivity": round(float(xi), 3),
+                            "tok_s_per_gpu": round(float(ti), 2),
+                        }
+                    )
+    tiers = []
+    for j in range(15):
+        speed = float(rng.choice([10, 20, 35, 50, 100, 200]))
+        price = float(round(0.2 + speed / 40 * rng.uniform(0.5, 2.0), 2))
+        tiers.append(
+            {
+                "id": f"tier-{j:02d}",
+                "model": models[j % len(models)],
+                "context_tokens": int(rng.choice([4096, 8192, 65536, 131072])),
+                "price_usd_per_mtok": {
+                    str(p): round(price * 0.85**k, 4) for k, p in enumerate(periods)
+                },
+                "min_interactivity": speed,
+                "demand_mtok": {
+                    str(p): float(round(rng.uniform(2e7, 2e9) * 1.4**k, -3))
+                    for k, p in enumerate(periods)
+                },
+                "utilization": float(round(rng.uniform(0.5, 0.9), 2)),
+            }
+        )
+    return {
+        "name": "hard",
+        "periods": periods,
+        "discount_rate": 0.08,
+        "objective": "profit",
+        "site": {
+            "power_mw": {str(p): 300.0 + 150 * k for k, p in enumerate(periods)},
+            "pue": 1.2,
+            "rack_positions": {str(p): 3000.0 + 1500 * k for k, p in enumerate(periods)},
+            "capex_budget_usd": 8e9,
+            "electricity_usd_per_mwh": 60,
+        },
+        "hardware": hardware,
+        "tiers": tiers,
+        "frontiers": rows,
+    }
+
+
+def assert_error_lines(body: dict[str, Any], *starts: str) -> None:
+    """Every error is one line, no traceback; each of ``starts`` begins some line."""
+    errors = body["errors"]
+    assert errors and all(isinstance(e, str) and "\n" not in e for e in errors), errors
+    assert not any("Traceback" in e or 'File "' in e for e in errors), errors
+    for start in starts:
+        assert any(e.startswith(start) for e in errors), (start, errors)
+
+
+# ---------------------------------------------------------------------------- tests
+def test_health(client: httpx.Client) -> None:
+    r = client.get("/health")
+    assert r.status_code == 200
+    assert r.json() == {"status": "ok", "version": optimizer.__version__}
+
+
+def test_openapi_documents_the_requests(client: httpx.Client) -> None:
+    schema = client.get("/openapi.json").json()
+    assert {"/solve", "/sweep", "/jobs/{job_id}", "/health"} <= set(schema["paths"])
+    body = schema["paths"]["/solve"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["schema"]["$ref"] == "#/components/schemas/SolveRequest"
+    models = schema["components"]["schemas"]
+    assert {"options", "frontiers", "site", "hardware", "tiers"} <= set(
+        models["SolveRequest"]["properties"]
+    )
+    assert {"instance", "set", "samples", "seed"} <= set(models["SweepRequest"]["properties"])
+    assert {"Options", "Site", "Hardware", "Tier", "FrontierRow"} <= set(models)
+
+
+def test_solve_toy_with_inline_rows(client: httpx.Client) -> None:
+    r = client.post("/solve", json=toy_inline())
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["status"] == "optimal"
+    assert body["objective_usd"] == pytest.approx(TOY_OPTIMUM, rel=1e-6)
+    assert {"buy", "serve", "sold", "mip_gap"} <= set(body)
+    assert body["time_limit_s"] == MAX_SOLVE_S  # the server's cap, as none was asked
+
+
+def test_solve_with_a_shipped_table_by_name(client: httpx.Client) -> None:
+    doc = site_doc()
+    doc["options"] = {"time_limit": 30, "mip_gap": 1e-4}  # asks for more than the cap
+    r = client.post("/solve", json=doc)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["status"] == "optimal"
+    assert body["time_limit_s"] == MAX_SOLVE_S
+    # Same table as the file the instance names: same optimum as a local solve.
+    local = optimizer.solve(REPO / "instances" / "site-2026-2030.yaml", mip_gap=1e-4)
+    assert body["objective_usd"] == pytest.approx(local.objective_usd, rel=1e-4)
+
+
+def test_bad_input_is_422_one_line_per_problem(client: httpx.Client) -> None:
+    doc = toy_inline()
+    doc["tiers"][1]["min_interactivity"] = 0
+    doc["colour"] = "blue"
+    doc["options"] = {"objective": "loss", "time_limit": -1}
+    r = client.post("/solve", json=doc)
+    assert r.status_code == 422
+    assert_error_lines(
+        r.json(),
+        "tiers[1].min_interactivity:",
+        "colour: unknown key",
+        "options.objective:",
+        "options.time_limit:",
+    )
+
+    doc = toy_inline()
+    doc["hardware"][0]["id"] = "hgx-h200"  # no rows in the table
+    r = client.post("/solve", json=doc)
+    assert r.status_code == 422
+    assert_error_lines(r.json(), "hardware[0].id:")
+
+    for raw, start in ((b'{"name": ', "body: not valid JSON"), (b"[1, 2]", "body: must be")):
+        r = client.post("/solve", content=raw, headers={"content-type": "application/json"})
+        assert r.status_code == 422
+        assert_error_lines(r.json(), start)
+
+
+@pytest.mark.parametrize(
+    "frontiers",
+    [
+        "../../etc/passwd",
+        "/etc/passwd",
+        "..",
+        "frontiers/measured-2026.csv",
+        "~/table.csv",
+        "calibration.md",  # in the shipped folder, but not a table
+        "no-such-table",
+        ["measured-2026", "/etc/passwd"],
+    ],
+)
+def test_frontiers_that_name_a_path_are_refused(client: httpx.Client, frontiers: Any) -> None:
+    doc = site_doc()
+    doc["frontiers"] = frontiers
+    r = client.post("/solve", json=doc)
+    assert r.status_code == 422, r.text
+    assert_error_lines(r.json(), "frontiers")
+    assert "root:" not in r.text  # nothing of the file came back
+
+
+def test_sweep_refuses_paths_too(client: httpx.Client) -> None:
+    doc = toy_inline()
+    doc["frontiers"] = "/etc/passwd"
+    r = client.post("/sweep", json={"instance": doc, "set": ["site.power_mw=8,10"]})
+    assert r.status_code == 422
+    assert_error_lines(r.json(), "instance.frontiers")
+
+
+def test_oversized_body_is_413(client: httpx.Client) -> None:
+    big = b'{"name": "' + b"x" * (MAX_BODY_MB * 1024 * 1024 + 10) + b'"}'
+    r = client.post("/solve", content=big, headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    assert_error_lines(r.json(), "body: too large")
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
+        for i in range(0, len(big), 64 * 1024):
+            yield big[i : i + 64 * 1024]
+
+    with httpx.Client(base_url=str(client.base_url), timeout=CALL_TIMEOUT_S) as fresh:
+        r = fresh.post("/solve", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    assert client.get("/health").status_code == 200
+
+
+def test_sweep_job_runs_in_the_background(client: httpx.Client) -> None:
+    r = client.post("/sweep", json={"instance": toy_inline(), "set": ["site.power_mw=8,10,12"]})
+    assert r.status_code == 202, r.text
+    job_id = r.json()["job_id"]
+    deadline = time.monotonic() + 30
+    while True:
+        view = client.get(f"/jobs/{job_id}").json()
+        assert view["status"] in ("queued", "running", "done"), view
+        if view["status"] == "done" or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert view["status"] == "done" and view["done"] == view["total"] == 3
+    rows = {row["site.power_mw"]: row for row in view["results"]}
+    assert set(rows) == {8.0, 10.0, 12.0}
+    assert all(row["status"] == "optimal" for row in rows.values())
+    assert rows[10.0]["objective_usd"] == pytest.approx(TOY_OPTIMUM, rel=1e-6)
+    assert rows[8.0]["objective_usd"] < rows[10.0]["objective_usd"] < rows[12.0]["objective_usd"]
+
+    assert client.get("/jobs/no-such-job").status_code == 404
+
+    bad = client.post("/sweep", json={"instance": toy_inline(), "set": ["site.nope=1,2"]})
+    assert bad.status_code == 422
+    assert_error_lines(bad.json(), "set: site.nope")
+    many = client.post(
+        "/sweep",
+        json={"instance": toy_inline(), "set": ["site.power_mw=1:1000:1", "site.pue=1:2:0.1"]},
+    )
+    assert many.status_code == 422
+    assert_error_lines(many.json(), "set: 11000 scenarios")
+
+
+def test_health_answers_while_a_solve_runs(client: httpx.Client) -> None:
+    doc = hard_instance()
+    doc["options"] = {"mip_gap": 0.0, "time_limit": 600}  # capped by the server at 3 s
+    result: dict[str, Any] = {}
+
+    def slow_solve() -> None:
+        t0 = time.monotonic()
+        result["response"] = client.post("/solve", json=doc)
+        result["seconds"] = time.monotonic() - t0
+
+    thread = threading.Thread(target=slow_solve)
+    thread.start()
+    time.sleep(1.0)  # the solve is under way (it takes at least the 3 s cap)
+    latencies: list[float] = []
+    while thread.is_alive() and len(latencies) < 5:
+        t0 = time.monotonic()
+        assert client.get("/health", timeout=5).status_code == 200
+        latencies.append(time.monotonic() - t0)
+        time.sleep(0.2)
+    solving_still = thread.is_alive()
+    thread.join(timeout=CALL_TIMEOUT_S)
+    assert not thread.is_alive()
+    assert latencies and solving_still, "the solve ended before /health was asked"
+    assert max(latencies) < 1.0, latencies
+
+    r = result["response"]
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["status"] in ("time_limit", "optimal")
+    assert body["time_limit_s"] == MAX_SOLVE_S
+    # One MILP and one LP, each capped; plus loading and building.
+    assert result["seconds"] < 2 * MAX_SOLVE_S + 6, result["seconds"]
