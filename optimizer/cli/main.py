@@ -19,6 +19,7 @@ from optimizer.cli.common import ObjectiveChoice, default_out, err_console, fail
 from optimizer.cli.frontiers_cmd import frontiers_app
 from optimizer.cli.plot_cmd import plot_app
 from optimizer.errors import EXIT_NO_PLAN, EXIT_OK, InputError
+from optimizer.verify import VerificationError
 
 app = typer.Typer(
     add_completion=False,
@@ -85,6 +86,11 @@ def solve(
         )
     except InputError as exc:
         fail_input(exc)
+    except VerificationError as exc:
+        # The independent checker disagrees with the solver: never print such a plan.
+        for line in exc.problems:
+            err_console.print(f"[bold red]check failed:[/] {escape(line)}", soft_wrap=True)
+        raise typer.Exit(EXIT_NO_PLAN) from None
 
     if json_out:
         sys.stdout.write(plan.to_json() + "\n")

@@ -62,6 +62,7 @@ class Plan:
     marginal_values: pd.DataFrame = field(default_factory=pd.DataFrame)
     diagnosis: pd.DataFrame = field(default_factory=pd.DataFrame)
     lp_objective_usd: float | None = None
+    verified: bool = False
     timings: dict[str, float] = field(default_factory=dict)
     model_size: dict[str, int] = field(default_factory=dict)
     message: str = ""
@@ -96,6 +97,7 @@ class Plan:
             # extra keys
             "instance": self.instance_name,
             "objective": self.objective_kind,
+            "verified": self.verified,
             "best_bound_usd": _plain(self.best_bound_usd, _DIGITS["usd"]),
             "revenue_usd": _plain(self.revenue_usd, _DIGITS["usd"]),
             "capex_usd": _plain(self.capex_usd, _DIGITS["usd"]),

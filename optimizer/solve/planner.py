@@ -28,6 +28,7 @@ from optimizer.results.plan import Plan, empty_plan, extract_plan
 from optimizer.solve.diagnose import diagnose
 from optimizer.solve.highs import HIGHS_LOG, HighsSession
 from optimizer.solve.marginals import marginal_values
+from optimizer.verify import verify_plan
 
 Objective = Literal["revenue", "profit"]
 
@@ -53,6 +54,9 @@ class Planner:
     diagnose:
         When infeasible, find the smallest relaxations that make it feasible
         (:mod:`optimizer.solve.diagnose`).
+    verify:
+        Check every plan with the independent checker of :mod:`optimizer.verify`; a
+        disagreement raises :class:`optimizer.verify.VerificationError`.
     """
 
     def __init__(
@@ -67,10 +71,12 @@ class Planner:
         table: pd.DataFrame | None = None,
         marginals: bool = True,
         diagnose: bool = True,
+        verify: bool = True,
     ) -> None:
         self.objective_override = objective
         self.marginals = marginals
         self.diagnose = diagnose
+        self.verify = verify
         self.session_options: dict[str, Any] = {
             "time_limit": time_limit,
             "mip_gap": mip_gap,
@@ -160,6 +166,13 @@ class Planner:
                 outcome.bound,
             )
             self.timings["extract"] = time.perf_counter() - t0
+            if self.verify:
+                # An independent checker (no Pyomo, its own coefficients) re-evaluates
+                # every constraint and the objective; a disagreement is a bug: fail loudly.
+                t0 = time.perf_counter()
+                verify_plan(self.instance, plan, table=self.table).raise_if_failed()
+                plan.verified = True
+                self.timings["verify"] = time.perf_counter() - t0
             if self.marginals:
                 t0 = time.perf_counter()
                 plan.marginal_values, plan.lp_objective_usd = marginal_values(
