@@ -253,10 +253,10 @@ def recompute_coefficients(
         for tier in instance.tiers:
             key = (hw.id, tier.id)
 
-            def unusable(reason: str, ctx: int | None = None) -> PairCoefficient:
-                return PairCoefficient(
-                    hw.id, tier.id, usable=False, context_tokens=ctx, reason=reason
-                )
+            def unusable(
+                reason: str, ctx: int | None = None, h: str = hw.id, t: str = tier.id
+            ) -> PairCoefficient:
+                return PairCoefficient(h, t, usable=False, context_tokens=ctx, reason=reason)
 
             rows = groups.get((hw.id, tier.model))
             if rows is None:

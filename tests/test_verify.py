@@ -9,7 +9,6 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from conftest import REPO, TOY, base, frontier
 
 from optimizer import Plan, compute_coefficients, load_instance, read_frontier_table, solve
 from optimizer.verify import (
@@ -19,6 +18,8 @@ from optimizer.verify import (
     recompute_coefficients,
     verify_plan,
 )
+
+from conftest import REPO, TOY, base, frontier
 
 SITE = REPO / "instances" / "site-2026-2030.yaml"
 GTC = REPO / "instances" / "gtc2026-1gw.yaml"
