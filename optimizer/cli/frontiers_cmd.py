@@ -7,9 +7,7 @@ success, 2 on bad input (one line per problem naming the file and key, no traceb
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -18,6 +16,7 @@ import typer
 from rich.console import Console
 
 from optimizer.frontiers.perf.specs import SpecError, load_spec_files
+from optimizer.results.write import write_atomic
 
 EXIT_BAD_INPUT = 2
 REPO = Path(__file__).resolve().parents[2]
@@ -80,19 +79,6 @@ def _int_list(text: str, option: str) -> list[int]:
     if not vals or any(v <= 0 for v in vals):
         _fail(f"{option}: expected positive whole numbers (got {text!r})")
     return vals
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to a temporary file in the same folder, then rename it over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @frontiers_app.command()

@@ -133,14 +133,7 @@ def _worker_planner(
     if _WORKER.get("key") != key:
         base = load_instance(json.loads(base_json), base_dir=base_dir)
         _WORKER["base"] = base
-        _WORKER["planner"] = Planner(
-            base,
-            objective=options.objective,  # type: ignore[arg-type]
-            time_limit=options.time_limit,
-            mip_gap=options.mip_gap,
-            threads=options.threads,
-            marginals=options.marginals,
-        )
+        _WORKER["planner"] = _local_planner(base, options)
         _WORKER["key"] = key
     return _WORKER["planner"], _WORKER["base"]
 
