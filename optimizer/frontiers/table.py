@@ -20,6 +20,8 @@ REQUIRED_COLUMNS = ("hardware", "model", "context_tokens", "interactivity", "tok
 OPTIONAL_COLUMNS = ("ttft_s",)
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 _MAX_LISTED = 10  # problems listed per file before "... and N more"
+# Upper limits, as in the instance schema: far above any real table, within HiGHS's range.
+_LIMITS = {"context_tokens": 1e9, "interactivity": 1e7, "tok_s_per_gpu": 1e9, "ttft_s": 1e6}
 
 # Tables shipped with the project, usable by bare name (``frontiers: reference-2026``).
 SHIPPED_DIR = Path(__file__).resolve().parents[2] / "instances" / "frontiers"
@@ -76,6 +78,8 @@ def _check_frame(
         if col in REQUIRED_COLUMNS:
             bad[~given] += f"{col} is empty; "
         ok = np.isfinite(num)
+        limit = _LIMITS[col]
+        bad[ok & (num > limit)] += f"{col} must be <= {limit:g}; "
         if col == "context_tokens":
             bad[ok & ((num <= 0) | (num != np.round(num)))] += (
                 "context_tokens must be a whole number > 0; "
@@ -110,7 +114,11 @@ def read_frontier_table(instance: Instance) -> pd.DataFrame:
     frames: list[pd.DataFrame] = []
     if isinstance(spec, str):
         spec = [spec]
-    if spec and not isinstance(spec[0], str):
+    if not spec:
+        raise InputError(
+            "frontiers: empty list; give a CSV path, a list of paths or a list of rows"
+        )
+    if not isinstance(spec[0], str):
         inline = pd.DataFrame([row.model_dump() for row in spec])  # type: ignore[union-attr]
         frame, errs = _check_frame(inline, "frontiers", None)
         frames.append(frame)

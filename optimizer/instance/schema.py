@@ -16,9 +16,32 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 PeriodLabel = int | str
-NonNeg = Annotated[float, Field(ge=0)]
+
+# Upper limits far above any real site, so that every coefficient stays in the range
+# HiGHS accepts (it drops matrix entries of 1e15 and more) and a typo of ten zeros is
+# caught at load time, naming its key, instead of giving a wrong status.
+MAX_MW = 1e7  # 10 TW
+MAX_USD = 1e15
+MAX_UNIT_COUNT = 10**9
+MAX_RATE = 1e6  # USD per Mtok or per MWh, tokens/s per user, seconds
+
+
+def _num(ge: float | None = 0, le: float = 1e12, gt: float | None = None) -> Any:
+    """A float field with bounds (ge=None when gt is given)."""
+    return (
+        Annotated[float, Field(ge=ge, le=le)]
+        if gt is None
+        else Annotated[float, Field(gt=gt, le=le)]
+    )
+
+
+NonNeg = _num()
 # A figure that is either one number for every period or a {period: number} mapping.
 PerPeriod = NonNeg | dict[PeriodLabel, NonNeg]
+PowerMW = _num(le=MAX_MW) | dict[PeriodLabel, _num(le=MAX_MW)]
+Money = _num(le=MAX_USD) | dict[PeriodLabel, _num(le=MAX_USD)]
+Rate = _num(le=MAX_RATE) | dict[PeriodLabel, _num(le=MAX_RATE)]
+Count = Annotated[int, Field(ge=0, le=MAX_UNIT_COUNT)]
 
 HOURS_PER_YEAR = 8760.0
 SECONDS_PER_YEAR = 31_536_000.0
@@ -33,27 +56,27 @@ class _Frozen(BaseModel):
 class Site(_Frozen):
     """The facility: what physics and money allow in each period."""
 
-    power_mw: PerPeriod = Field(description="Facility power cap, MW.")
-    pue: Annotated[float, Field(ge=1)] = Field(1.0, description="Facility power / IT power.")
+    power_mw: PowerMW = Field(description="Facility power cap, MW.")
+    pue: Annotated[float, Field(ge=1, le=10)] = Field(1.0, description="Facility power / IT power.")
     rack_positions: PerPeriod = Field(description="Land cap, rack positions.")
-    capex_budget_usd: PerPeriod | None = Field(None, description="Spend cap per period, USD.")
-    electricity_usd_per_mwh: PerPeriod = Field(0.0, description="Electricity price, USD/MWh.")
+    capex_budget_usd: Money | None = Field(None, description="Spend cap per period, USD.")
+    electricity_usd_per_mwh: Rate = Field(0.0, description="Electricity price, USD/MWh.")
 
 
 class Hardware(_Frozen):
     """One purchasable unit type (a server, a rack)."""
 
     id: str = Field(min_length=1)
-    gpus_per_unit: Annotated[int, Field(gt=0)]
-    power_kw: NonNeg = Field(description="IT power of one unit at full load, kW.")
-    rack_positions: NonNeg = 1.0
-    capex_usd: NonNeg = 0.0
-    lifetime_years: Annotated[float, Field(gt=0)] | None = None
+    gpus_per_unit: Annotated[int, Field(gt=0, le=10**6)]
+    power_kw: _num(le=1e6) = Field(description="IT power of one unit at full load, kW.")
+    rack_positions: _num(le=1e6) = 1.0
+    capex_usd: _num(le=1e12) = 0.0
+    lifetime_years: _num(ge=None, gt=0, le=1000) | None = None
     available_from: PeriodLabel | None = None
     available_until: PeriodLabel | None = None
-    max_units: Annotated[int, Field(ge=0)] | None = None
-    min_units: Annotated[int, Field(ge=0)] = 0
-    existing_units: Annotated[int, Field(ge=0)] = 0
+    max_units: Count | None = None
+    min_units: Count = 0
+    existing_units: Count = 0
 
 
 class Tier(_Frozen):
@@ -61,13 +84,13 @@ class Tier(_Frozen):
 
     id: str = Field(min_length=1)
     model: str = Field(min_length=1)
-    context_tokens: Annotated[int, Field(gt=0)]
-    price_usd_per_mtok: PerPeriod
-    min_interactivity: Annotated[float, Field(gt=0)] = Field(
+    context_tokens: Annotated[int, Field(gt=0, le=10**9)]
+    price_usd_per_mtok: Rate
+    min_interactivity: _num(ge=None, gt=0, le=MAX_RATE) = Field(
         description="Tokens/s each user must see, at least."
     )
-    max_ttft_s: Annotated[float, Field(gt=0)] | None = None
-    demand_mtok: PerPeriod | None = None
+    max_ttft_s: _num(ge=None, gt=0, le=MAX_RATE) | None = None
+    demand_mtok: Money | None = None
     utilization: Annotated[float, Field(gt=0, le=1)] = 1.0
     min_power_share: Annotated[float, Field(ge=0, le=1)] = 0.0
     max_power_share: Annotated[float, Field(ge=0, le=1)] = 1.0
@@ -80,10 +103,10 @@ class FrontierRow(_Frozen):
 
     hardware: str = Field(min_length=1)
     model: str = Field(min_length=1)
-    context_tokens: Annotated[int, Field(gt=0)]
-    interactivity: Annotated[float, Field(gt=0)]
-    tok_s_per_gpu: NonNeg
-    ttft_s: Annotated[float, Field(ge=0)] | None = None
+    context_tokens: Annotated[int, Field(gt=0, le=10**9)]
+    interactivity: _num(ge=None, gt=0, le=1e7)
+    tok_s_per_gpu: _num(le=1e9)
+    ttft_s: _num(le=MAX_RATE) | None = None
 
 
 class Instance(_Frozen):
@@ -91,8 +114,8 @@ class Instance(_Frozen):
 
     name: str = Field(min_length=1)
     periods: list[PeriodLabel] = Field(default_factory=lambda: list[PeriodLabel]([1]), min_length=1)
-    period_years: Annotated[float, Field(gt=0)] = 1.0
-    discount_rate: Annotated[float, Field(ge=0)] = 0.0
+    period_years: _num(ge=None, gt=0, le=100) = 1.0
+    discount_rate: _num(le=10) = 0.0
     objective: Literal["revenue", "profit"] = "revenue"
     site: Site
     hardware: list[Hardware] = Field(min_length=1)

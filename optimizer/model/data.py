@@ -32,6 +32,9 @@ from optimizer.instance.schema import HOURS_PER_YEAR, Instance, PeriodLabel
 MONEY_USD = 1e6
 TOKENS_MTOK = 1e6
 _FLOOR_EPS = 1e-9
+# A bound on unit counts above this is treated as no bound: as a coefficient it would be
+# beyond what HiGHS accepts (it drops entries of 1e15 and more), and no site holds it.
+_UNBOUNDED_UNITS = 1e9
 
 HP = tuple[str, PeriodLabel]
 TP = tuple[str, PeriodLabel]
@@ -152,11 +155,15 @@ def _build_data(inst: Instance, coef: Coefficients, objective: str) -> ModelData
             bound = min(bound, (power_cap[p] - existing_mw) / (pue * unit_it_mw[h]))
         if unit_racks[h] > 0:
             bound = min(bound, (rack_cap[p] - existing_racks) / unit_racks[h])
-        return max(0.0, math.floor(bound + _FLOOR_EPS)) if math.isfinite(bound) else math.inf
+        if bound >= _UNBOUNDED_UNITS:
+            return math.inf
+        return max(0.0, math.floor(bound + _FLOOR_EPS))
 
     def budget_units(h: str, p: PeriodLabel) -> float:
         if p in budget and unit_capex[h] > 0:
-            return max(0.0, math.floor(budget[p] / unit_capex[h] + _FLOOR_EPS))
+            ratio = budget[p] / unit_capex[h]
+            if ratio < _UNBOUNDED_UNITS:  # a tiny capex makes the budget no bound at all
+                return max(0.0, math.floor(ratio + _FLOOR_EPS))
         return math.inf
 
     supply_cap = {h: math.inf if (mu := hw[h].max_units) is None else float(mu) for h in H}
@@ -180,7 +187,7 @@ def _build_data(inst: Instance, coef: Coefficients, objective: str) -> ModelData
             end = P[min(start + life, n) - 1]
             total += min(cap_units(h, end), sum(budget_units(h, q) for q in block))
         total = min(total, supply_cap[h])
-        if math.isinf(total):
+        if total >= _UNBOUNDED_UNITS:
             problems.append(
                 f"hardware[{i}].min_units: nothing bounds how many {h!r} can be bought "
                 "(power_kw and rack_positions are 0, no budget, no max_units); set max_units"

@@ -9,9 +9,12 @@ Pyomo and routed to a logger that writes to stderr, so stdout stays clean for
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+import os
 import sys
+from collections.abc import Iterator
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -106,6 +109,10 @@ class HighsSession:
 
     def run(self, model: pyo.ConcreteModel) -> RawOutcome:
         """Solve ``model`` (set up on first call, updated in place afterwards)."""
+        with stdout_to_stderr():
+            return self._run(model)
+
+    def _run(self, model: pyo.ConcreteModel) -> RawOutcome:
         start = time.perf_counter()
         results = self.solver.solve(model)
         self._model = model
@@ -146,6 +153,32 @@ class HighsSession:
             model.del_component(model._feasibility_obj)
             model.obj.activate()
         return "unbounded" if feasible else "infeasible"
+
+
+@contextlib.contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """Send file descriptor 1 to stderr while HiGHS runs.
+
+    Pyomo captures HiGHS's log during the solve itself, but HiGHS also prints warnings
+    from model updates ("... treated as +Infinity") straight to the C stdout, which would
+    corrupt ``--json`` output. Redirecting the descriptor catches everything.
+    """
+    try:
+        out_fd = sys.__stdout__.fileno() if sys.__stdout__ is not None else 1
+    except (AttributeError, OSError, ValueError):
+        yield  # no real stdout (embedded interpreter): nothing to protect
+        return
+    sys.stdout.flush()
+    saved = os.dup(out_fd)
+    try:
+        os.dup2(sys.__stderr__.fileno() if sys.__stderr__ is not None else 2, out_fd)
+        yield
+    finally:
+        try:
+            sys.stdout.flush()
+        finally:
+            os.dup2(saved, out_fd)
+            os.close(saved)
 
 
 def _map_status(tc: TC, results: Any) -> tuple[str, bool]:
