@@ -26,21 +26,16 @@ MAX_UNIT_COUNT = 10**9
 MAX_RATE = 1e6  # USD per Mtok or per MWh, tokens/s per user, seconds
 
 
-def _num(ge: float | None = 0, le: float = 1e12, gt: float | None = None) -> Any:
-    """A float field with bounds (ge=None when gt is given)."""
-    return (
-        Annotated[float, Field(ge=ge, le=le)]
-        if gt is None
-        else Annotated[float, Field(gt=gt, le=le)]
-    )
-
-
-NonNeg = _num()
+NonNeg = Annotated[float, Field(ge=0, le=1e12)]
+MWValue = Annotated[float, Field(ge=0, le=MAX_MW)]
+USDValue = Annotated[float, Field(ge=0, le=MAX_USD)]
+RateValue = Annotated[float, Field(ge=0, le=MAX_RATE)]
+PositiveRate = Annotated[float, Field(gt=0, le=MAX_RATE)]
 # A figure that is either one number for every period or a {period: number} mapping.
 PerPeriod = NonNeg | dict[PeriodLabel, NonNeg]
-PowerMW = _num(le=MAX_MW) | dict[PeriodLabel, _num(le=MAX_MW)]
-Money = _num(le=MAX_USD) | dict[PeriodLabel, _num(le=MAX_USD)]
-Rate = _num(le=MAX_RATE) | dict[PeriodLabel, _num(le=MAX_RATE)]
+PowerMW = MWValue | dict[PeriodLabel, MWValue]
+Money = USDValue | dict[PeriodLabel, USDValue]
+Rate = RateValue | dict[PeriodLabel, RateValue]
 Count = Annotated[int, Field(ge=0, le=MAX_UNIT_COUNT)]
 
 HOURS_PER_YEAR = 8760.0
@@ -68,10 +63,12 @@ class Hardware(_Frozen):
 
     id: str = Field(min_length=1)
     gpus_per_unit: Annotated[int, Field(gt=0, le=10**6)]
-    power_kw: _num(le=1e6) = Field(description="IT power of one unit at full load, kW.")
-    rack_positions: _num(le=1e6) = 1.0
-    capex_usd: _num(le=1e12) = 0.0
-    lifetime_years: _num(ge=None, gt=0, le=1000) | None = None
+    power_kw: Annotated[float, Field(ge=0, le=1e6)] = Field(
+        description="IT power of one unit at full load, kW."
+    )
+    rack_positions: Annotated[float, Field(ge=0, le=1e6)] = 1.0
+    capex_usd: Annotated[float, Field(ge=0, le=1e12)] = 0.0
+    lifetime_years: Annotated[float, Field(gt=0, le=1000)] | None = None
     available_from: PeriodLabel | None = None
     available_until: PeriodLabel | None = None
     max_units: Count | None = None
@@ -86,10 +83,8 @@ class Tier(_Frozen):
     model: str = Field(min_length=1)
     context_tokens: Annotated[int, Field(gt=0, le=10**9)]
     price_usd_per_mtok: Rate
-    min_interactivity: _num(ge=None, gt=0, le=MAX_RATE) = Field(
-        description="Tokens/s each user must see, at least."
-    )
-    max_ttft_s: _num(ge=None, gt=0, le=MAX_RATE) | None = None
+    min_interactivity: PositiveRate = Field(description="Tokens/s each user must see, at least.")
+    max_ttft_s: PositiveRate | None = None
     demand_mtok: Money | None = None
     utilization: Annotated[float, Field(gt=0, le=1)] = 1.0
     min_power_share: Annotated[float, Field(ge=0, le=1)] = 0.0
@@ -104,9 +99,9 @@ class FrontierRow(_Frozen):
     hardware: str = Field(min_length=1)
     model: str = Field(min_length=1)
     context_tokens: Annotated[int, Field(gt=0, le=10**9)]
-    interactivity: _num(ge=None, gt=0, le=1e7)
-    tok_s_per_gpu: _num(le=1e9)
-    ttft_s: _num(le=MAX_RATE) | None = None
+    interactivity: Annotated[float, Field(gt=0, le=1e7)]
+    tok_s_per_gpu: Annotated[float, Field(ge=0, le=1e9)]
+    ttft_s: RateValue | None = None
 
 
 class Instance(_Frozen):
@@ -114,8 +109,8 @@ class Instance(_Frozen):
 
     name: str = Field(min_length=1)
     periods: list[PeriodLabel] = Field(default_factory=lambda: list[PeriodLabel]([1]), min_length=1)
-    period_years: _num(ge=None, gt=0, le=100) = 1.0
-    discount_rate: _num(le=10) = 0.0
+    period_years: Annotated[float, Field(gt=0, le=100)] = 1.0
+    discount_rate: Annotated[float, Field(ge=0, le=10)] = 0.0
     objective: Literal["revenue", "profit"] = "revenue"
     site: Site
     hardware: list[Hardware] = Field(min_length=1)

@@ -14,8 +14,8 @@ import logging
 import math
 import os
 import sys
-from collections.abc import Iterator
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
