@@ -23,11 +23,12 @@ from conftest import REPO, TOY, base, frontier
 
 SITE = REPO / "instances" / "site-2026-2030.yaml"
 GTC = REPO / "instances" / "gtc2026-1gw.yaml"
+Solved = dict[str, tuple[Any, Plan]]
 PROBLEM_LINE = re.compile(r"^(?P<family>[a-z ]+)(\[(?P<index>[^\]]*)\])?: \S")
 
 
 @pytest.fixture(scope="module")
-def solved() -> dict[str, tuple[Any, Plan]]:
+def solved() -> Solved:
     """The three shipped instances, each loaded and solved once for the module."""
     out = {}
     for key, path in (("toy", TOY), ("site", SITE), ("gtc", GTC)):
@@ -75,7 +76,7 @@ def _row(df: pd.DataFrame, **match: Any) -> Any:
 
 # ------------------------------------------------------------------ accepts solved plans
 @pytest.mark.parametrize("key", ["toy", "site", "gtc"])
-def test_accepts_the_shipped_instances(solved, key: str) -> None:
+def test_accepts_the_shipped_instances(solved: Solved, key: str) -> None:
     inst, plan = solved[key]
     assert plan.status == "optimal"
     report = verify_plan(inst, plan)
@@ -84,13 +85,13 @@ def test_accepts_the_shipped_instances(solved, key: str) -> None:
     report.raise_if_failed()  # no exception
 
 
-def test_toy_recomputed_objective_is_the_contract_optimum(solved) -> None:
+def test_toy_recomputed_objective_is_the_contract_optimum(solved: Solved) -> None:
     inst, plan = solved["toy"]
     assert verify_plan(inst, plan).objective_usd == pytest.approx(363_294_720.0, rel=1e-9)
 
 
 @pytest.mark.parametrize("key", ["toy", "site", "gtc"])
-def test_coefficients_agree_with_the_package(solved, key: str) -> None:
+def test_coefficients_agree_with_the_package(solved: Solved, key: str) -> None:
     # Two implementations of MODEL.md steps 1-5, written apart, on real tables.
     inst, _ = solved[key]
     table = read_frontier_table(inst)
@@ -123,21 +124,52 @@ def _micro_docs() -> dict[str, dict[str, Any]]:
     d.update(periods=[2026, 2027, 2028], discount_rate=0.1, objective="profit")
     d["site"]["electricity_usd_per_mwh"] = {2026: 50, 2027: 60, 2028: 70}
     d["hardware"] = [
-        {"id": "g1", "gpus_per_unit": 1, "power_kw": 1, "capex_usd": 5000, "lifetime_years": 2,
-         "available_until": 2026, "existing_units": 2},
-        {"id": "g2", "gpus_per_unit": 2, "power_kw": 3, "capex_usd": 20000,
-         "available_from": 2027, "min_units": 3},
+        {
+            "id": "g1",
+            "gpus_per_unit": 1,
+            "power_kw": 1,
+            "capex_usd": 5000,
+            "lifetime_years": 2,
+            "available_until": 2026,
+            "existing_units": 2,
+        },
+        {
+            "id": "g2",
+            "gpus_per_unit": 2,
+            "power_kw": 3,
+            "capex_usd": 20000,
+            "available_from": 2027,
+            "min_units": 3,
+        },
     ]
     d["frontiers"] = frontier("g1") + frontier("g2", tok=1500.0)
     docs["periods"] = d
     d = base(power_mw=0.02)
     d["tiers"] = [
-        {"id": "free", "model": "m", "context_tokens": 8192, "price_usd_per_mtok": 0,
-         "min_interactivity": 40, "min_power_share": 0.25},
-        {"id": "paid", "model": "m", "context_tokens": 4096, "price_usd_per_mtok": 2,
-         "min_interactivity": 60, "max_power_share": 0.6, "utilization": 0.5},
-        {"id": "fast", "model": "m", "context_tokens": 8192, "price_usd_per_mtok": 9,
-         "min_interactivity": 500},  # above the table: unusable
+        {
+            "id": "free",
+            "model": "m",
+            "context_tokens": 8192,
+            "price_usd_per_mtok": 0,
+            "min_interactivity": 40,
+            "min_power_share": 0.25,
+        },
+        {
+            "id": "paid",
+            "model": "m",
+            "context_tokens": 4096,
+            "price_usd_per_mtok": 2,
+            "min_interactivity": 60,
+            "max_power_share": 0.6,
+            "utilization": 0.5,
+        },
+        {
+            "id": "fast",
+            "model": "m",
+            "context_tokens": 8192,
+            "price_usd_per_mtok": 9,
+            "min_interactivity": 500,
+        },  # above the table: unusable
     ]
     docs["shares"] = d
     d = base(rack_positions=4)
@@ -169,7 +201,7 @@ def test_no_solution_has_nothing_to_check() -> None:
 
 
 # ------------------------------------------------------------------ rejects tampered plans
-def test_rejects_buy_beyond_power(solved) -> None:
+def test_rejects_buy_beyond_power(solved: Solved) -> None:
     inst, plan = solved["toy"]  # 66 nvl72 + 8 hgx fill 10 MW exactly
     bad = tampered(plan)
     bad.buy.loc[_row(bad.buy, hardware="nvl72"), "units"] += 1
@@ -184,14 +216,14 @@ def test_rejects_buy_beyond_land() -> None:
     rejects(inst, bad, "land", "1", "4 rack positions used > cap 3")
 
 
-def test_rejects_buy_beyond_budget(solved) -> None:
+def test_rejects_buy_beyond_budget(solved: Solved) -> None:
     inst, plan = solved["site"]  # the budget binds in 2028
     bad = tampered(plan)
     bad.buy.loc[_row(bad.buy, hardware="mi355x", period=2028), "units"] += 100
     rejects(inst, bad, "budget", "2028", "> budget 1,500,000,000 USD")
 
 
-def test_rejects_buy_beyond_supply(solved) -> None:
+def test_rejects_buy_beyond_supply(solved: Solved) -> None:
     inst, plan = solved["site"]  # gb300 allocation: 160 racks, all bought in 2026
     bad = tampered(plan)
     bad.buy = pd.concat(
@@ -201,7 +233,7 @@ def test_rejects_buy_beyond_supply(solved) -> None:
     rejects(inst, bad, "supply", "gb300-nvl72", "161 units bought > max_units 160")
 
 
-def test_rejects_sold_above_production(solved) -> None:
+def test_rejects_sold_above_production(solved: Solved) -> None:
     inst, plan = solved["toy"]
     bad = tampered(plan)
     bad.sold.loc[_row(bad.sold, tier="paid"), "mtok"] *= 1.01
@@ -215,7 +247,7 @@ def test_rejects_sold_above_demand() -> None:
     rejects(inst, bad, "demand", "t, 1", "1,500 Mtok sold > demand 1,000 Mtok")
 
 
-def test_rejects_serve_above_installed(solved) -> None:
+def test_rejects_serve_above_installed(solved: Solved) -> None:
     inst, plan = solved["toy"]
     bad = tampered(plan)
     bad.serve.loc[_row(bad.serve, hardware="nvl72", tier="paid"), "units"] += 1
@@ -238,7 +270,7 @@ def test_rejects_serve_after_the_lifetime() -> None:
     rejects(inst, bad, "capacity", "g1, 2027", "1 units serve tiers > 0 installed")
 
 
-def test_rejects_a_wrong_installed_table(solved) -> None:
+def test_rejects_a_wrong_installed_table(solved: Solved) -> None:
     inst, plan = solved["site"]  # 2026 purchases retire after 4 years: none left in 2030
     bad = tampered(plan)
     bad.installed.loc[_row(bad.installed, hardware="gb300-nvl72", period=2030), "units"] = 160
@@ -246,25 +278,26 @@ def test_rejects_a_wrong_installed_table(solved) -> None:
 
 
 @pytest.mark.parametrize("factor", [1.01, 0.99])
-def test_rejects_objective_off_by_one_percent(solved, factor: float) -> None:
+def test_rejects_objective_off_by_one_percent(solved: Solved, factor: float) -> None:
     for key in ("toy", "site"):
         inst, plan = solved[key]
         bad = tampered(plan)
+        assert plan.objective_usd is not None
         bad.objective_usd = plan.objective_usd * factor
         rejects(inst, bad, "objective", None, "plan reports")
 
 
-def test_rejects_profit_that_ignores_electricity(solved) -> None:
+def test_rejects_profit_that_ignores_electricity(solved: Solved) -> None:
     inst, plan = solved["site"]
     bad = tampered(plan)
-    assert plan.energy_usd and plan.energy_usd > 1e8
+    assert plan.energy_usd and plan.energy_usd > 1e8 and plan.objective_usd is not None
     bad.objective_usd = plan.objective_usd + plan.energy_usd
     bad.energy_usd = 0.0
     report = rejects(inst, bad, "objective", None, "electricity")
     assert any(p.startswith("objective[energy_usd]") for p in report.problems)
 
 
-def test_rejects_buy_outside_availability_window(solved) -> None:
+def test_rejects_buy_outside_availability_window(solved: Solved) -> None:
     inst, plan = solved["site"]  # h100-hgx is sold until 2026
     bad = tampered(plan)
     bad.buy = pd.concat(
@@ -274,7 +307,7 @@ def test_rejects_buy_outside_availability_window(solved) -> None:
     rejects(inst, bad, "availability", "h100-hgx, 2028", "outside the sale window 2026..2026")
 
 
-def test_rejects_fractional_buy(solved) -> None:
+def test_rejects_fractional_buy(solved: Solved) -> None:
     inst, plan = solved["toy"]
     bad = tampered(plan)
     bad.buy["units"] = bad.buy["units"].astype(float)
@@ -282,14 +315,14 @@ def test_rejects_fractional_buy(solved) -> None:
     rejects(inst, bad, "integrality", "nvl72, 2026", "65.5 units is not a whole number")
 
 
-def test_rejects_a_broken_minimum_lot(solved) -> None:
+def test_rejects_a_broken_minimum_lot(solved: Solved) -> None:
     inst, plan = solved["site"]  # gb200 comes in lots of at least 8 racks
     bad = tampered(plan)
     bad.buy.loc[_row(bad.buy, hardware="gb200-nvl72"), "units"] = 5
     rejects(inst, bad, "minimum lot", "gb200-nvl72", "5 units bought, fewer than min_units 8")
 
 
-def test_rejects_a_broken_min_power_share(solved) -> None:
+def test_rejects_a_broken_min_power_share(solved: Solved) -> None:
     inst, plan = solved["toy"]  # free must hold 20% of installed IT power
     bad = tampered(plan)
     free = _row(bad.serve, hardware="nvl72", tier="free")
@@ -318,7 +351,7 @@ def test_rejects_serving_a_pair_the_frontier_cannot_serve() -> None:
     rejects(inst, bad, "usable pairs", "g1, fast, 1", "cannot serve", "above every point")
 
 
-def test_rejects_a_wrong_coefficient_in_the_report(solved) -> None:
+def test_rejects_a_wrong_coefficient_in_the_report(solved: Solved) -> None:
     # serve.mtok must be a[h,t] * units with a recomputed from the frontier rows.
     inst, plan = solved["toy"]
     bad = tampered(plan)
@@ -326,7 +359,7 @@ def test_rejects_a_wrong_coefficient_in_the_report(solved) -> None:
     rejects(inst, bad, "production", "nvl72, paid, 2026", "a[h,t] * units")
 
 
-def test_rejects_unknown_ids_and_negative_numbers(solved) -> None:
+def test_rejects_unknown_ids_and_negative_numbers(solved: Solved) -> None:
     inst, plan = solved["toy"]
     bad = tampered(plan)
     bad.sold.loc[_row(bad.sold, tier="free"), "mtok"] = -5.0
@@ -335,7 +368,7 @@ def test_rejects_unknown_ids_and_negative_numbers(solved) -> None:
     assert any("unknown hardware 'nope'" in p for p in report.problems)
 
 
-def test_every_problem_is_reported_together(solved) -> None:
+def test_every_problem_is_reported_together(solved: Solved) -> None:
     inst, plan = solved["toy"]
     bad = tampered(plan)
     bad.buy.loc[_row(bad.buy, hardware="nvl72"), "units"] += 1
@@ -348,11 +381,47 @@ def test_every_problem_is_reported_together(solved) -> None:
     assert len(info.value.problems) == len(report.problems) >= 4
 
 
-def test_tolerances_absorb_solver_noise(solved) -> None:
+def test_tolerances_absorb_solver_noise(solved: Solved) -> None:
     inst, plan = solved["toy"]
     noisy = tampered(plan)
     noisy.serve["units"] *= 1 + 1e-9
     noisy.serve["mtok"] *= 1 + 1e-9
+    assert plan.objective_usd is not None
     noisy.objective_usd = plan.objective_usd * (1 + 1e-9)
     assert verify_plan(inst, noisy).ok
     assert not verify_plan(inst, noisy, rel_tol=1e-12, abs_tol=1e-12).ok
+
+
+def test_time_limit_plans_are_checked_too(solved: Solved) -> None:
+    inst, plan = solved["toy"]
+    incumbent = tampered(plan)
+    incumbent.status = "time_limit"
+    report = verify_plan(inst, incumbent)
+    assert report.ok and any("time limit" in n for n in report.notes)
+    incumbent.buy.loc[_row(incumbent.buy, hardware="nvl72"), "units"] += 1
+    rejects(inst, incumbent, "power", "2026")
+    nothing = tampered(plan)
+    nothing.status, nothing.objective_usd = "time_limit", None
+    assert verify_plan(inst, nothing).ok
+
+
+def test_the_checker_is_written_apart_from_the_model() -> None:
+    # No Pyomo, no model/solve code, no coefficient code: an independent implementation.
+    import ast
+
+    source = (REPO / "optimizer" / "verify.py").read_text()
+    imported: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+    forbidden = ("pyomo", "optimizer.model", "optimizer.solve", "optimizer.frontiers.coefficients")
+    assert not [m for m in imported if m.startswith(forbidden)], imported
+    assert not [m for m in imported if m in ("optimizer.solve", "optimizer.compute_coefficients")]
+
+
+def test_instance_may_be_a_path(solved: Solved) -> None:
+    _, plan = solved["toy"]
+    assert verify_plan(TOY, plan).ok
+    assert "ok" in str(verify_plan(str(TOY), plan))
