@@ -8,6 +8,8 @@ unit makes 1,000 * 31,536,000 / 1e6 = 31,536 Mtok per year.
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -85,3 +87,15 @@ def objective(doc: dict[str, Any], **opts: Any) -> float:
     assert plan.status == "optimal", plan.status
     assert plan.objective_usd is not None
     return plan.objective_usd
+
+
+def run_cli(args: list[str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
+    """Run the real command line (``python -m optimizer ARGS``) in ``cwd``."""
+    return subprocess.run(
+        [sys.executable, "-m", "optimizer", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,19 +10,9 @@ import pytest
 from optimizer import solve
 
 from conftest import REPO, TOY, base
+from conftest import run_cli as _run
 
 TOY_OPTIMUM = 363_294_720.0  # worked out by hand in the toy's header
-
-
-def _run(args: list[str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "optimizer", *args],
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 @pytest.mark.parametrize("toy", [TOY, REPO / "instances" / "toy.yaml"])

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ import pytest
 from optimizer import InputError, load_instance, solve
 
 from conftest import base
+from conftest import run_cli as _run
 
 
 def problems(doc) -> list[str]:
@@ -142,17 +141,6 @@ def test_all_problems_reported_together():
     doc["tiers"][0]["utilization"] = 1.5
     lines = problems(doc)
     assert len(lines) == 3
-
-
-def _run(args: list[str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "optimizer", *args],
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_cli_bad_input_exits_2_with_one_line_per_problem(tmp_path: Path):

@@ -18,6 +18,7 @@ import pyomo.environ as pyo
 from optimizer.frontiers.coefficients import Coefficients
 from optimizer.instance.schema import HOURS_PER_YEAR, Instance, PeriodLabel
 from optimizer.model.data import MONEY_USD, TOKENS_MTOK
+from optimizer.solve.marginals import COLUMNS as MV_COLUMNS
 
 _ZERO = 1e-7  # below this a serving unit count or a token volume is reported as zero
 
@@ -108,7 +109,7 @@ class Plan:
             "diagnosis": [] if self.diagnosis.empty else list(self.diagnosis["message"]),
             "marginal_values": [
                 {k: v for k, v in r.items() if v is not None}
-                for r in rows(self.marginal_values, _MV_COLUMNS)
+                for r in rows(self.marginal_values, MV_COLUMNS)
             ],
             "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
             "model_size": self.model_size,
@@ -142,15 +143,6 @@ _DIGITS = {
     "usd_per_unit": 6,
     "usd_per_unit_undiscounted": 6,
 }
-_MV_COLUMNS = [
-    "resource",
-    "period",
-    "tier",
-    "hardware",
-    "usd_per_unit",
-    "usd_per_unit_undiscounted",
-    "unit",
-]
 
 
 def _plain(v: Any, digits: int | None = None) -> Any:
