@@ -180,3 +180,10 @@ def test_yaml_exponent_floats_are_numbers(tmp_path: Path) -> None:
     assert inst.site.power_mw == 0.01 and inst.tiers[0].demand_mtok == 4e9
     # 10 kW -> 10 units x 31,536 Mtok at $1.
     assert solve(inst).objective_usd == pytest.approx(315_360.0)
+
+
+def test_one_bad_inline_row_gives_one_line() -> None:
+    # Rows or paths: a bad row must not also report "must be a valid string" noise.
+    doc = base()
+    doc["frontiers"][0]["interactivity"] = "x"
+    assert problems(doc) == ["frontiers[0].interactivity: must be a valid number (got 'x')"]

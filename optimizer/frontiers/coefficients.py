@@ -149,7 +149,9 @@ def compute_coefficients(table: pd.DataFrame, instance: Instance) -> Coefficient
         * instance.period_years
         / 1e6
     )
-    pairs["usable"] = pairs["r_tok_s_per_gpu"].fillna(0.0) > 0
+    # MODEL.md makes a pair unusable only at steps 1 and 4; a throughput of exactly 0 at
+    # the tier's speed is usable (it produces nothing, but counts toward power shares).
+    pairs["usable"] = pairs["r_tok_s_per_gpu"].notna()
     pairs["reason"] = _reasons(pairs)
     cols = KEY + [
         "model",
@@ -195,5 +197,4 @@ def _reasons(p: pd.DataFrame) -> pd.Series:
         + p["fastest_interactivity"].astype(str)
         + " tok/s/user",
     )
-    put(~(p["r_tok_s_per_gpu"].fillna(0) > 0), "zero throughput at this speed")
     return reason

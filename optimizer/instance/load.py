@@ -76,12 +76,33 @@ def format_validation_error(exc: ValidationError) -> list[str]:
         by_path.setdefault(path, [])
         if msg not in by_path[path]:
             by_path[path].append(msg)
+    # "frontiers" is a path, a list of paths or a list of rows: when rows were given and one
+    # of them is wrong, the "must be a valid string" alternatives are noise.
+    deep = {p.split(".")[0].split("[")[0] for p in by_path if "." in p}
+    by_path = {
+        p: [
+            m
+            for m in msgs
+            if not (m.startswith("must be a valid string") and p.split("[")[0] in deep)
+        ]
+        or msgs
+        for p, msgs in by_path.items()
+        if not (
+            p.split("[")[0] in deep
+            and "." not in p
+            and all(m.startswith("must be a valid string") for m in msgs)
+        )
+    }
     lines = []
     for path, msgs in by_path.items():
         # For "a number or a {period: number} mapping", keep the alternative the user meant:
         # a number's range error, not "must be a valid dictionary" (and the reverse).
         if len(msgs) > 1:
-            kept = [m for m in msgs if not m.startswith(("must be a valid dictionary", "must be a valid list"))]
+            kept = [
+                m
+                for m in msgs
+                if not m.startswith(("must be a valid dictionary", "must be a valid list"))
+            ]
             if kept and all(not m.startswith("must be a valid") for m in kept):
                 msgs = kept
         if len(msgs) > 1:
