@@ -116,6 +116,16 @@ def _marginals_table(plan: Plan) -> pd.DataFrame:
     return mv[["resource", "period", "scope", "usd_per_unit", "usd_per_unit_undiscounted", "unit"]]
 
 
+def _table(title: str, left: tuple[str, ...], right: tuple[str, ...] = ()) -> Table:
+    """A report table: text columns left-aligned, then figure columns right-aligned."""
+    t = Table(title=title, title_justify="left")
+    for c in left:
+        t.add_column(c)
+    for c in right:
+        t.add_column(c, justify="right")
+    return t
+
+
 def render(plan: Plan) -> Group:
     """The full terminal report as one rich renderable."""
     parts: list[Any] = []
@@ -129,9 +139,11 @@ def render(plan: Plan) -> Group:
 
     hwt = _hardware_table(plan)
     if not hwt.empty:
-        t = Table(title="Hardware bought and installed", title_justify="left")
-        for c in ("period", "hardware", "bought", "installed", "facility MW", "rack positions"):
-            t.add_column(c, justify="left" if c in ("period", "hardware") else "right")
+        t = _table(
+            "Hardware bought and installed",
+            ("period", "hardware"),
+            ("bought", "installed", "facility MW", "rack positions"),
+        )
         for r in hwt.itertuples(index=False):
             t.add_row(
                 str(r.period),
@@ -145,9 +157,11 @@ def render(plan: Plan) -> Group:
 
     tt = _tier_table(plan)
     if not tt.empty and plan.has_solution:
-        t = Table(title="Tiers", title_justify="left")
-        for c in ("period", "tier", "units serving", "Mtok sold", "revenue", "share of IT power"):
-            t.add_column(c, justify="left" if c in ("period", "tier") else "right")
+        t = _table(
+            "Tiers",
+            ("period", "tier"),
+            ("units serving", "Mtok sold", "revenue", "share of IT power"),
+        )
         for r in tt.itertuples(index=False):
             t.add_row(
                 str(r.period),
@@ -160,9 +174,9 @@ def render(plan: Plan) -> Group:
         parts.append(t)
 
     if not plan.resources.empty:
-        t = Table(title="Resources used against caps", title_justify="left")
-        for c in ("period", "resource", "used", "cap", "use", "binding"):
-            t.add_column(c, justify="left" if c in ("period", "resource") else "right")
+        t = _table(
+            "Resources used against caps", ("period", "resource"), ("used", "cap", "use", "binding")
+        )
         for r in plan.resources.itertuples(index=False):
             if r.cap is None or pd.isna(r.cap):
                 if r.used == 0:
@@ -203,9 +217,7 @@ def render(plan: Plan) -> Group:
         parts.append(t)
 
     if not plan.unusable.empty:
-        t = Table(title="Pairs that cannot be used", title_justify="left")
-        for c in ("hardware", "tier", "why"):
-            t.add_column(c)
+        t = _table("Pairs that cannot be used", ("hardware", "tier", "why"))
         for r in plan.unusable.itertuples(index=False):
             t.add_row(r.hardware, r.tier, r.reason)
         parts.append(t)
