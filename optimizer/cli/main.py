@@ -137,6 +137,10 @@ def main() -> None:
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
+    except OSError as exc:  # a folder that cannot be written, a full disk: one line, no trace
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        err_console.print(f"[bold red]error:[/] {escape(where + (exc.strerror or str(exc)))}")
+        sys.exit(EXIT_NO_PLAN)
 
 
 if __name__ == "__main__":
