@@ -30,10 +30,10 @@ from optimizer.frontiers.perf.specs import hardware_from_dict, model_from_dict
 REPO = Path(__file__).resolve().parents[1]
 HW = {
     h["id"]: h
-    for h in yaml.safe_load((REPO / "instances/specs/hardware.yaml").read_text())["hardware"]
+    for h in yaml.safe_load((REPO / "optimizer/data/specs/hardware.yaml").read_text())["hardware"]
 }
 MODELS = {
-    m["id"]: m for m in yaml.safe_load((REPO / "instances/specs/models.yaml").read_text())["models"]
+    m["id"]: m for m in yaml.safe_load((REPO / "optimizer/data/specs/models.yaml").read_text())["models"]
 }
 KEY = ["hardware", "model", "context_tokens"]
 
@@ -144,8 +144,8 @@ def test_cli_build_writes_a_table_the_planner_accepts(tmp_path: Path) -> None:
         frontiers_app,
         [
             "build",
-            str(REPO / "instances/specs/hardware.yaml"),
-            str(REPO / "instances/specs/models.yaml"),
+            str(REPO / "optimizer/data/specs/hardware.yaml"),
+            str(REPO / "optimizer/data/specs/models.yaml"),
             "-o",
             str(out),
             "--hardware",
@@ -202,7 +202,7 @@ def test_cli_bad_spec_is_one_line_naming_file_and_key(tmp_path: Path) -> None:
     out = tmp_path / "x.csv"
     res = CliRunner().invoke(
         frontiers_app,
-        ["build", str(path), str(REPO / "instances/specs/models.yaml"), "-o", str(out)],
+        ["build", str(path), str(REPO / "optimizer/data/specs/models.yaml"), "-o", str(out)],
     )
     assert res.exit_code == 2
     text = " ".join(res.output.split())

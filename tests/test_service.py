@@ -132,8 +132,7 @@ def toy_inline() -> dict[str, Any]:
 def site_doc() -> dict[str, Any]:
     """The reference site, pointing at its shipped table by bare name."""
     doc = yaml.safe_load((REPO / "instances" / "site-2026-2030.yaml").read_text())
-    assert doc["frontiers"] == "frontiers/measured-2026.csv"
-    doc["frontiers"] = "measured-2026"
+    assert doc["frontiers"] == "measured-2026"
     return doc
 
 

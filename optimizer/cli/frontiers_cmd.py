@@ -15,14 +15,16 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 
+from optimizer.data import CALIBRATION_REPORT, FRONTIERS_DIR, MEASURED_2026, SPEC_FILES
 from optimizer.frontiers.perf.specs import SpecError, load_spec_files
 from optimizer.results.write import write_atomic
 
 EXIT_BAD_INPUT = 2
-REPO = Path(__file__).resolve().parents[2]
-DEFAULT_SPECS = ("instances/specs/hardware.yaml", "instances/specs/models.yaml")
-DEFAULT_CALIBRATION = "instances/frontiers/calibration.md"
-MEASURED_2026 = "instances/frontiers/measured-2026.csv"
+# What build and calibrate write by default: a results folder, never the shipped files
+# (those only with --overwrite-shipped).
+DEFAULT_BUILD_OUT = Path("results/frontiers/reference-2026.csv")
+DEFAULT_CALIBRATION_OUT = Path("results/frontiers/calibration.md")
+SHIPPED_REFERENCE = FRONTIERS_DIR / "reference-2026.csv"
 
 frontiers_app = typer.Typer(
     add_completion=False,
@@ -40,10 +42,19 @@ def _fail(lines: list[str] | str) -> NoReturn:
 
 
 def _spec_paths(specs: list[str] | None) -> list[Path]:
-    """Given paths as they are; the default spec files from the repository if not in the cwd."""
+    """Given paths as they are; the spec files shipped in the package by default."""
     if specs:
         return [Path(s) for s in specs]
-    return [Path(s) if Path(s).exists() else REPO / s for s in DEFAULT_SPECS]
+    return list(SPEC_FILES)
+
+
+def _target(out: Path | None, overwrite_shipped: bool, default: Path, shipped: Path) -> Path:
+    """Where to write: ``--out``, the shipped file if asked, else a results folder."""
+    if out is not None and overwrite_shipped:
+        _fail("--out and --overwrite-shipped: give one of them, not both")
+    if overwrite_shipped:
+        return shipped
+    return out if out is not None else default
 
 
 def _load(specs: list[str] | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -86,13 +97,26 @@ def build(
     specs: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Spec YAML files (default: instances/specs/hardware.yaml "
-            "instances/specs/models.yaml)."
+            help="Spec YAML files (default: the shipped optimizer/data/specs/hardware.yaml "
+            "and models.yaml)."
         ),
     ] = None,
-    out: Annotated[Path, typer.Option("-o", "--out", help="CSV to write (atomically).")] = Path(
-        "instances/frontiers/reference-2026.csv"
-    ),
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--out",
+            help=f"CSV to write (atomically) [default: {DEFAULT_BUILD_OUT}].",
+            show_default=False,
+        ),
+    ] = None,
+    overwrite_shipped: Annotated[
+        bool,
+        typer.Option(
+            "--overwrite-shipped",
+            help="Write over the shipped reference-2026 table instead (maintainers only).",
+        ),
+    ] = False,
     contexts: Annotated[
         str, typer.Option("--contexts", help="Context lengths (prompt tokens), comma-separated.")
     ] = "8192,131072,400000",
@@ -114,6 +138,7 @@ def build(
     """Build the modelled frontier table (MODEL.md CSV + isl, osl, layout, source)."""
     from optimizer.frontiers.generator import build_frontiers
 
+    target = _target(out, overwrite_shipped, DEFAULT_BUILD_OUT, SHIPPED_REFERENCE)
     ctxs = _int_list(contexts, "--contexts")
     hw_specs, model_specs = _load(specs)
     hw_specs = _pick(hw_specs, hardware, "hardware")
@@ -128,11 +153,11 @@ def build(
     seconds = time.perf_counter() - t0
     if table.empty:
         _fail("no hardware x model x context could be served; nothing written")
-    write_atomic(out, table.to_csv(index=False, lineterminator="\n"))
+    write_atomic(target, table.to_csv(index=False, lineterminator="\n"))
     if not quiet:
         pairs = table.groupby(["hardware", "model", "context_tokens"]).ngroups
         err.print(
-            f"wrote {out}: {len(table)} rows, {pairs} hardware x model x context envelopes, "
+            f"wrote {target}: {len(table)} rows, {pairs} hardware x model x context envelopes, "
             f"built in {seconds:.2f} s",
             highlight=False,
         )
@@ -189,9 +214,22 @@ def query(
 
 @frontiers_app.command()
 def calibrate(
-    out: Annotated[Path, typer.Option("-o", "--out", help="Markdown report to write.")] = Path(
-        DEFAULT_CALIBRATION
-    ),
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--out",
+            help=f"Markdown report to write [default: {DEFAULT_CALIBRATION_OUT}].",
+            show_default=False,
+        ),
+    ] = None,
+    overwrite_shipped: Annotated[
+        bool,
+        typer.Option(
+            "--overwrite-shipped",
+            help="Write over the shipped calibration.md instead (maintainers only).",
+        ),
+    ] = False,
     fit: Annotated[
         bool,
         typer.Option("--fit", help="Redo the fit (about 30 s) instead of scoring the defaults."),
@@ -208,6 +246,7 @@ def calibrate(
     from optimizer.frontiers.perf import calibration as cal
     from optimizer.frontiers.perf.specs import hardware_from_dict, model_from_dict
 
+    target = _target(out, overwrite_shipped, DEFAULT_CALIBRATION_OUT, CALIBRATION_REPORT)
     hw_specs, model_specs = _load(spec)
     hw = cal.calibration_hardware({d["id"]: hardware_from_dict(d) for d in hw_specs})
     mo = {d["id"]: model_from_dict(d) for d in model_specs}
@@ -222,14 +261,13 @@ def calibrate(
         eff, loss = cal.fit(hw, mo, DEFAULT_EFFICIENCY, log=lambda s: err.print(s, highlight=False))
         note = f"Refitted now: loss {loss:.4f} (mean squared ln ratio on the fit points)."
         err.print(f"fitted: {eff.short()}", highlight=False)
-    m26_path = Path(MEASURED_2026) if Path(MEASURED_2026).exists() else REPO / MEASURED_2026
-    m26 = pd.read_csv(m26_path) if m26_path.exists() else None
+    m26 = pd.read_csv(MEASURED_2026) if MEASURED_2026.exists() else None
     text, summ = cal.report_markdown(hw, mo, eff, note, GENERATOR_VERSION, m26)
-    write_atomic(out, text)
+    write_atomic(target, text)
     for name, s in summ.items():
         err.print(
             f"{name}: {int(s['n'])} points, median ratio {s['median_ratio']:.2f}, median abs error "
             f"{100 * (s['median_abs_log_error_factor'] - 1):.0f}%, worst {s['worst_factor']:.2f}x",
             highlight=False,
         )
-    err.print(f"wrote {out}", highlight=False)
+    err.print(f"wrote {target}", highlight=False)

@@ -1,7 +1,7 @@
 """Modelled frontier tables: an analytical (roofline) performance model of LLM serving.
 
 :func:`build_frontiers` turns hardware and model specs (the dicts of
-``instances/specs/hardware.yaml`` and ``models.yaml``) into rows of the MODEL.md
+``optimizer/data/specs/hardware.yaml`` and ``models.yaml``) into rows of the MODEL.md
 frontier table: for every hardware x model x context it evaluates every parallel layout
 and batch size that fits in memory (see :mod:`optimizer.frontiers.perf.engine` for the
 step-time formula), and keeps the Pareto envelope of (interactivity, tok/s per GPU).
@@ -23,7 +23,7 @@ Conventions
 
 Calibration: :data:`DEFAULT_EFFICIENCY` holds factors fitted with
 :func:`optimizer.frontiers.perf.calibration.fit` on published measurements (fit
-"calibration-2026a", see ``instances/frontiers/calibration.md`` for the points fitted,
+"calibration-2026a", see ``optimizer/data/frontiers/calibration.md`` for the points fitted,
 the points held out and the errors).
 """
 
@@ -59,7 +59,7 @@ __all__ = [
 GENERATOR_VERSION = "1.0"
 
 # The fitted factors ("calibration-2026a"): defaults of Efficiency, documented there and in
-# instances/frontiers/calibration.md.
+# optimizer/data/frontiers/calibration.md.
 DEFAULT_EFFICIENCY = Efficiency()
 
 ROW_COLUMNS = [

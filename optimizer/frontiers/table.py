@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from optimizer.data import FRONTIERS_DIR
 from optimizer.errors import InputError
 from optimizer.instance.schema import Instance
 
@@ -23,8 +24,8 @@ _MAX_LISTED = 10  # problems listed per file before "... and N more"
 # Upper limits, as in the instance schema: far above any real table, within HiGHS's range.
 _LIMITS = {"context_tokens": 1e9, "interactivity": 1e7, "tok_s_per_gpu": 1e9, "ttft_s": 1e6}
 
-# Tables shipped with the project, usable by bare name (``frontiers: reference-2026``).
-SHIPPED_DIR = Path(__file__).resolve().parents[2] / "instances" / "frontiers"
+# Tables shipped inside the package, usable by bare name (``frontiers: reference-2026``).
+SHIPPED_DIR = FRONTIERS_DIR
 
 
 def _resolve(path_text: str, base_dir: str | None, where: str) -> Path:

@@ -6,7 +6,7 @@ their sources so that tests do not depend on files outside the repository:
 
 * ``measured_points.csv`` = /work/shared/reference/measured_points.csv (project reference
   facts; each row cites its public source, repeated below).
-* ``measured-2026.csv`` = instances/frontiers/measured-2026.csv, rows marked "measured:"
+* ``measured-2026.csv`` = optimizer/data/frontiers/measured-2026.csv, rows marked "measured:"
   (InferenceX peak-throughput points, 8k/1k, read from
   inferencex.semianalysis.com/blog/best-gpu-for-dsr1-inference and
   .../best-gpu-for-gptoss120b-inference, 2026-04-06).
@@ -38,7 +38,7 @@ M26 = "measured-2026.csv"
 IX_DSR1 = "inferencex.semianalysis.com/blog/best-gpu-for-dsr1-inference (2026-04-06)"
 IX_OSS = "inferencex.semianalysis.com/blog/best-gpu-for-gptoss120b-inference (2026-04-06)"
 
-# MI300X is not in instances/specs/hardware.yaml (not a purchase option); its figures for
+# MI300X is not in optimizer/data/specs/hardware.yaml (not a purchase option); its figures for
 # the held-out gpt-oss point come from github.com/SemiAnalysisAI/InferenceX-app
 # packages/app/src/lib/gpu-specs.ts (row 'MI300X': 192 GB HBM3, 5.3 TB/s, FP8 2615 and
 # BF16 1307 dense TFLOP/s, no FP4, Infinity Fabric 448 GB/s per GPU one way, 8 per node,
@@ -523,7 +523,7 @@ def report_markdown(
     version: str,
     measured_2026: pd.DataFrame | None = None,
 ) -> tuple[str, dict[str, dict[str, float]]]:
-    """The text of instances/frontiers/calibration.md and the fit/holdout summaries."""
+    """The text of optimizer/data/frontiers/calibration.md and the fit/holdout summaries."""
     frame = score(POINTS, hardware, models, eff)
     fit_s = summary(frame[frame.role == "fit"])
     hold_s = summary(frame[frame.role == "holdout"])
@@ -661,7 +661,7 @@ def report_markdown(
         )
         cmp_["ratio"] = cmp_["mod"] / cmp_["meas"]
         L += [
-            "- `instances/frontiers/measured-2026.csv` (mostly *derived* rows, many from "
+            "- `optimizer/data/frontiers/measured-2026.csv` (mostly *derived* rows, many from "
             "MTP/speculative",
             "  decoding runs; osl 1024 assumed), ratio modelled/table by interactivity band:",
             "",

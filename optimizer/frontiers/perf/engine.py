@@ -72,7 +72,7 @@ class Efficiency:
     (:func:`optimizer.frontiers.perf.calibration.fit`) on the ten "fit" points of
     ``calibration.POINTS`` (B200 DeepSeek-R1 FP4 no-MTP 1k/1k x5 and 8k/1k peak; gpt-oss-120b
     1k/8k on H100 and B200 at 90 tok/s/user and H100 at 249 tok/s/user; MI355X gpt-oss 8k/1k
-    peak). Held-out errors: instances/frontiers/calibration.md. ``hopper_sw`` and ``amd_sw``
+    peak). Held-out errors: optimizer/data/frontiers/calibration.md. ``hopper_sw`` and ``amd_sw``
     ended on the lowest grid value (0.2 and next to it): the data want those stacks slower
     still at large batch. The last five fields are assumptions, not fitted.
     """

@@ -1,6 +1,6 @@
 """Hardware and model specifications for the frontier generator, checked and typed.
 
-The specs come from ``instances/specs/hardware.yaml`` and ``models.yaml`` (one dict
+The specs come from ``optimizer/data/specs/hardware.yaml`` and ``models.yaml`` (one dict
 per entry, fields as documented at the top of those files). :func:`hardware_from_dict`
 and :func:`model_from_dict` check one entry and return a frozen dataclass in SI units
 (bytes, bytes/s, FLOP/s); :func:`load_spec_files` reads YAML files that hold a
