@@ -5,17 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from optimizer.cli.common import ObjectiveChoice, default_out, err_console, fail_input
+from optimizer.cli.common import (
+    ObjectiveChoice,
+    default_out,
+    err_console,
+    fail_input,
+    make_console,
+)
 from optimizer.errors import EXIT_NO_PLAN, InputError
-from optimizer.instance.load import load_instance
-from optimizer.results.report import _usd
 from optimizer.results.write import write_atomic, write_table
+
+# pandas, the instance schema and the solver are imported inside the commands (fast --help).
 
 
 def parse_split(text: str | None) -> dict[str, float] | None:
@@ -62,7 +66,11 @@ def compare(
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """The optimal plan beside baselines: keynote split, single-hardware fleets, a greedy rule."""
+    import pandas as pd
+
     from optimizer.analysis.compare import compare as run_compare
+    from optimizer.instance.load import load_instance
+    from optimizer.results.report import _usd
 
     try:
         inst = load_instance(path)
@@ -81,7 +89,7 @@ def compare(
     write_atomic(folder / "compare_by_tier.csv", result.by_tier.to_csv(index=False))
     write_atomic(folder / "compare.md", compare_markdown(inst.name, result, shell_usd_per_mw_year))
     if not quiet:
-        console = Console()
+        console = make_console()
         table = Table(title=f"{inst.name}: optimal plan against baselines ({inst.objective})")
         for c in ("plan", "status", "objective", "revenue", "Mtok", "cost/Mtok", "optimum uplift"):
             table.add_column(c, justify="left" if c in ("plan", "status") else "right")
@@ -108,7 +116,10 @@ def compare(
 
 def compare_markdown(name: str, result: object, shell: float | None) -> str:
     """The comparison as Markdown tables (for results/README.md and decks)."""
+    import pandas as pd
+
     from optimizer.analysis.compare import Comparison
+    from optimizer.results.report import _usd
 
     assert isinstance(result, Comparison)
     t = result.table
@@ -154,6 +165,8 @@ def compare_markdown(name: str, result: object, shell: float | None) -> str:
 
 
 def _num(v: object) -> float | None:
+    import pandas as pd
+
     return None if v is None or pd.isna(v) else float(v)  # type: ignore[arg-type]
 
 
@@ -183,7 +196,9 @@ def sensitivity(
 ) -> None:
     """Move every numeric input by -delta and +delta, one at a time; tornado chart of the objective."""
     from optimizer.analysis.sensitivity import sensitivity as run_sensitivity
+    from optimizer.instance.load import load_instance
     from optimizer.plots.tornado import plot_tornado
+    from optimizer.results.report import _usd
 
     try:
         inst = load_instance(path)
@@ -194,7 +209,7 @@ def sensitivity(
     files = write_table(result.table, folder / "sensitivity")
     png = plot_tornado(result.table, folder / "tornado.png", top=top)
     if not quiet:
-        console = Console()
+        console = make_console()
         table = Table(
             title=f"{inst.name}: objective when each input moves by ±{100 * _delta(delta):g}%"
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from enum import StrEnum
 from pathlib import Path
@@ -13,7 +14,22 @@ from rich.markup import escape
 
 from optimizer.errors import EXIT_BAD_INPUT, InputError
 
-err_console = Console(stderr=True)
+# Help texts are plain text: rich markup would eat the "[default: ...]" they end with.
+HELP_MARKUP = None
+# Width of tables written to a pipe or a file: wide enough that no report table is cut
+# or wrapped (rich would use 80 columns when it cannot ask a terminal). COLUMNS still wins.
+PIPE_WIDTH = 1000
+
+
+def make_console(stderr: bool = False) -> Console:
+    """A rich Console: the terminal's width on a terminal, :data:`PIPE_WIDTH` in a pipe."""
+    console = Console(stderr=stderr)
+    if not console.is_terminal and not os.environ.get("COLUMNS"):
+        console.width = PIPE_WIDTH
+    return console
+
+
+err_console = make_console(stderr=True)
 
 
 class ObjectiveChoice(StrEnum):

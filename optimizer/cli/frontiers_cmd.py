@@ -16,7 +16,6 @@ import typer
 from rich.console import Console
 
 from optimizer.data import CALIBRATION_REPORT, FRONTIERS_DIR, MEASURED_2026, SPEC_FILES
-from optimizer.frontiers.perf.specs import SpecError, load_spec_files
 from optimizer.results.write import write_atomic
 
 EXIT_BAD_INPUT = 2
@@ -30,6 +29,7 @@ frontiers_app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: keeps the "[default: ...]" of help texts
     help="Modelled frontier tables (analytical LLM-serving performance model).",
 )
 err = Console(stderr=True)
@@ -58,6 +58,8 @@ def _target(out: Path | None, overwrite_shipped: bool, default: Path, shipped: P
 
 
 def _load(specs: list[str] | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    from optimizer.frontiers.perf.specs import SpecError, load_spec_files
+
     paths = _spec_paths(specs)
     try:
         hardware, models = load_spec_files(paths)
@@ -137,6 +139,7 @@ def build(
 ) -> None:
     """Build the modelled frontier table (MODEL.md CSV + isl, osl, layout, source)."""
     from optimizer.frontiers.generator import build_frontiers
+    from optimizer.frontiers.perf.specs import SpecError
 
     target = _target(out, overwrite_shipped, DEFAULT_BUILD_OUT, SHIPPED_REFERENCE)
     ctxs = _int_list(contexts, "--contexts")
@@ -186,6 +189,7 @@ def query(
 ) -> None:
     """Modelled tok/s per accelerator for one hardware x model at an interactivity."""
     from optimizer.frontiers.generator import query as run_query
+    from optimizer.frontiers.perf.specs import SpecError
 
     hw_specs, model_specs = _load(spec)
     h = _pick(hw_specs, hardware, "hardware")[0]

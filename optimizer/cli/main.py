@@ -2,6 +2,11 @@
 
 Exit status: 0 a plan (optimal, or time limit with an incumbent); 1 no plan
 (infeasible, unbounded, error); 2 bad input (one line per problem, no traceback).
+
+Start-up stays light: this module and the command modules import only typer, rich and
+the standard library at the top; pandas, Pyomo and HiGHS are imported inside the commands
+that use them, so ``optimizer --help`` and a bad input file never load Pyomo
+(``benchmarks/startup.py`` times it, ``tests/test_release.py`` checks it).
 """
 
 from __future__ import annotations
@@ -11,26 +16,48 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
-from optimizer.cli import analysis_cmd, serve_cmd, sweep_cmd
-from optimizer.cli.common import ObjectiveChoice, default_out, err_console, fail_input
+from optimizer.cli import analysis_cmd, project_cmd, serve_cmd, sweep_cmd
+from optimizer.cli.common import (
+    HELP_MARKUP,
+    ObjectiveChoice,
+    default_out,
+    err_console,
+    fail_input,
+    make_console,
+)
 from optimizer.cli.frontiers_cmd import frontiers_app
 from optimizer.cli.plot_cmd import plot_app
 from optimizer.errors import EXIT_NO_PLAN, EXIT_OK, InputError
-from optimizer.verify import VerificationError
+from optimizer.extras import MissingExtra
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=HELP_MARKUP,
     help="Plan an AI inference factory: which hardware to buy and how to split it across tiers.",
 )
 
 
+def _version(value: bool) -> None:
+    if value:
+        from optimizer import __version__
+
+        sys.stdout.write(f"optimizer {__version__}\n")
+        raise typer.Exit(EXIT_OK)
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
     """Plan an AI inference factory: which hardware to buy and how to split it across tiers."""
 
 
@@ -71,13 +98,22 @@ def solve(
     ] = False,
 ) -> None:
     """Solve an instance and report the optimal plan."""
+    from optimizer.instance.load import load_instance
+
+    try:
+        # The schema is checked before Pyomo is even imported: a bad file fails fast.
+        instance = load_instance(path)
+    except InputError as exc:
+        fail_input(exc)
+
     from optimizer.results.report import print_report
     from optimizer.results.write import write_plan
     from optimizer.solve.planner import solve as solve_instance
+    from optimizer.verify import VerificationError
 
     try:
         plan = solve_instance(
-            path,
+            instance,
             objective=objective.value if objective else None,
             time_limit=time_limit,
             mip_gap=mip_gap,
@@ -96,7 +132,7 @@ def solve(
         sys.stdout.write(plan.to_json() + "\n")
         sys.stdout.flush()
     elif not quiet:
-        print_report(plan, Console())
+        print_report(plan, make_console())
     if not no_write and plan.has_solution:
         folder = out if out is not None else default_out(plan.instance_name)
         try:
@@ -122,12 +158,25 @@ app.command()(sweep_cmd.sweep)
 app.command()(analysis_cmd.compare)
 app.command()(analysis_cmd.sensitivity)
 app.command()(serve_cmd.serve)
+app.command()(project_cmd.schema)
+app.command()(project_cmd.init)
 app.add_typer(plot_app, name="plot", help="Charts: frontier (the keynote chart), plan, sweep.")
 app.add_typer(
     frontiers_app,
     name="frontiers",
     help="Frontier tables: build them from sourced specs, query a point.",
 )
+
+
+# Optional packages and the extra that installs each (see pyproject.toml).
+_EXTRA_OF = {
+    "matplotlib": "plot",
+    "pyarrow": "parquet",
+    "dask": "cluster",
+    "distributed": "cluster",
+    "fastapi": "service",
+    "uvicorn": "service",
+}
 
 
 def main() -> None:
@@ -137,6 +186,17 @@ def main() -> None:
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
+    except MissingExtra as exc:  # an optional package (charts, Parquet) is not installed
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        sys.exit(EXIT_NO_PLAN)
+    except ModuleNotFoundError as exc:
+        extra = _EXTRA_OF.get((exc.name or "").split(".")[0])
+        if extra is None:
+            raise
+        err_console.print(
+            f"[bold red]error:[/] {exc.name} is not installed: pip install 'optimizer[{extra}]'"
+        )
+        sys.exit(EXIT_NO_PLAN)
     except OSError as exc:  # a folder that cannot be written, a full disk: one line, no trace
         where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
         err_console.print(f"[bold red]error:[/] {escape(where + (exc.strerror or str(exc)))}")

@@ -35,6 +35,7 @@ plot_app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: keeps the "[default: ...]" of help texts
     help="Draw deck-ready charts (PNG): the throughput/speed frontier, the purchase plan, a sweep.",
 )
 
@@ -178,6 +179,10 @@ def _read_sweep_table(path: Path) -> pd.DataFrame:
         raise InputError(f"{path}: expected a sweep table (.parquet or .csv)")
     if not path.is_file():
         raise InputError(f"{path}: file not found")
+    if suffix == ".parquet":
+        from optimizer.extras import require
+
+        require("pyarrow", "parquet", f"reading {path.name}")
     try:
         table = pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path)
     except Exception as exc:  # pyarrow, the CSV parser and the OS raise many kinds

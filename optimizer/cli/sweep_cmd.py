@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -21,13 +22,16 @@ from rich.table import Table
 
 from optimizer.cli.common import ObjectiveChoice, default_out, err_console, fail_input
 from optimizer.errors import EXIT_NO_PLAN, InputError
-from optimizer.instance.load import load_instance
 from optimizer.results.write import write_table
-from optimizer.sweep import SolveOptions, build_scenarios, parse_set, run_sweep
+
+if TYPE_CHECKING:  # imported inside the command: --help must not load pandas or Pyomo
+    import pandas as pd
 
 
 def read_scenarios(path: Path) -> pd.DataFrame:
     """A scenarios CSV: one column per key path, one row per scenario."""
+    import pandas as pd
+
     try:
         table = pd.read_csv(path)
     except FileNotFoundError:
@@ -76,6 +80,9 @@ def sweep(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
 ) -> None:
     """Solve scenarios of an instance; one row per scenario in sweep.parquet and sweep.csv."""
+    from optimizer.instance.load import load_instance
+    from optimizer.sweep import SolveOptions, build_scenarios, parse_set, run_sweep
+
     try:
         base = load_instance(path)
         values = [parse_set(s) for s in sets or []]

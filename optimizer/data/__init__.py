@@ -19,6 +19,8 @@ SPEC_FILES = (SPECS_DIR / "hardware.yaml", SPECS_DIR / "models.yaml")
 # The published points the calibration report compares against.
 MEASURED_2026 = FRONTIERS_DIR / "measured-2026.csv"
 CALIBRATION_REPORT = FRONTIERS_DIR / "calibration.md"
+# Commented starter instances that ``optimizer init --from NAME`` copies.
+STARTERS_DIR = DATA_DIR / "starters"
 
 
 def shipped_tables() -> list[str]:

@@ -54,6 +54,9 @@ STYLE: dict[str, Any] = {
 
 def deck_style() -> AbstractContextManager[Any]:
     """``with deck_style():`` build a chart with :data:`STYLE` (restored on exit)."""
+    from optimizer.extras import require
+
+    require("matplotlib", "plot", "drawing a chart")
     import matplotlib
 
     return matplotlib.rc_context(cast(Any, STYLE))

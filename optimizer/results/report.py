@@ -38,7 +38,8 @@ def _num(x: float | None, digits: int = 2) -> str:
     return f"{x:,.{digits}f}"
 
 
-def _headline(plan: Plan) -> list[tuple[str, str]]:
+def _headline(plan: Plan, timings: bool = True) -> list[tuple[str, str]]:
+    """Headline rows; ``timings=False`` leaves out the seconds (files must be reproducible)."""
     t = plan.timings
     prep = t.get("load", 0) + t.get("read_frontiers", 0) + t.get("coefficients", 0)
     gap = "-" if plan.mip_gap is None else f"{plan.mip_gap:.2e}"
@@ -51,13 +52,14 @@ def _headline(plan: Plan) -> list[tuple[str, str]]:
     ]
     if plan.energy_usd:
         rows.append(("electricity (discounted)", _usd(plan.energy_usd)))
-    rows.append(
-        (
-            "seconds",
-            f"load+coefficients {prep:.2f}"
-            f" · build {t.get('build', 0):.2f} · solve {t.get('solve', 0):.2f}",
+    if timings:
+        rows.append(
+            (
+                "seconds",
+                f"load+coefficients {prep:.2f}"
+                f" · build {t.get('build', 0):.2f} · solve {t.get('solve', 0):.2f}",
+            )
         )
-    )
     if plan.model_size:
         ms = plan.model_size
         rows.append(
@@ -245,9 +247,9 @@ def _md_table(df: pd.DataFrame) -> str:
 
 
 def summary_markdown(plan: Plan) -> str:
-    """The report as Markdown (summary.md)."""
+    """The report as Markdown (summary.md): only what the same inputs always give (no timings)."""
     out = [f"# Plan for {plan.instance_name}\n"]
-    out += [f"- **{k}**: {v}" for k, v in _headline(plan)]
+    out += [f"- **{k}**: {v}" for k, v in _headline(plan, timings=False)]
     out.append("")
     if plan.has_solution:
         out += ["## Hardware bought and installed\n", _md_table(_hardware_table(plan))]

@@ -1,0 +1,34 @@
+"""The instance format as a JSON Schema, generated from the pydantic models.
+
+Shipped as ``docs/instance.schema.json`` (``optimizer schema`` prints it; a test checks
+that the shipped file equals this output), so editors can validate and complete YAML.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def instance_json_schema() -> dict[str, Any]:
+    """The JSON Schema of an instance file (YAML or JSON), keys in a stable order."""
+    from optimizer.instance.schema import Instance
+
+    schema = Instance.model_json_schema()
+    return {
+        "$schema": SCHEMA_DIALECT,
+        "title": "optimizer instance",
+        "description": (
+            "A planning instance of optimizer (docs/format.md): site caps, hardware, "
+            "token tiers and frontier table. Cross-key checks (ids unique, per-period "
+            "mappings covering every period) are made by `optimizer solve`, not here."
+        ),
+        **{k: v for k, v in schema.items() if k not in ("title", "description")},
+    }
+
+
+def instance_json_schema_text() -> str:
+    """:func:`instance_json_schema` as the text of docs/instance.schema.json."""
+    return json.dumps(instance_json_schema(), indent=2, sort_keys=False) + "\n"
