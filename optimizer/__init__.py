@@ -38,7 +38,22 @@ _EXPORTS = {
     "InputError": "optimizer.errors",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Coefficients",
+    "Hardware",
+    "InputError",
+    "Instance",
+    "ModelData",
+    "Plan",
+    "Planner",
+    "Site",
+    "Tier",
+    "build_model",
+    "compute_coefficients",
+    "load_instance",
+    "read_frontier_table",
+    "solve",
+]
 
 if TYPE_CHECKING:
     from optimizer.errors import InputError

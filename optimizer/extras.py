@@ -6,6 +6,7 @@ missing package ends in one line naming the extra to install, not an ImportError
 from __future__ import annotations
 
 import importlib.util
+import sys
 
 
 class MissingExtra(RuntimeError):
@@ -17,7 +18,8 @@ def require(module: str, extra: str, what: str) -> None:
 
     >>> require("json", "none", "reading JSON")
     """
-    if importlib.util.find_spec(module) is None:
+    blocked = module in sys.modules and sys.modules[module] is None  # as if not installed
+    if blocked or importlib.util.find_spec(module) is None:
         raise MissingExtra(
             f"{what} needs {module}, which is not installed: pip install 'optimizer[{extra}]'"
         )

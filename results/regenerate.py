@@ -1,0 +1,78 @@
+"""Regenerate every shipped result in this folder: one command, from the project root.
+
+    python results/regenerate.py                # plan files, comparison and charts
+    python results/regenerate.py --no-charts    # only the text files (what the tests compare)
+    python results/regenerate.py --out DIR      # write under DIR instead of results/
+
+Each step is an ``optimizer`` command (listed in :data:`STEPS`, and in results/README.md).
+Plan and comparison files hold only what the same inputs always give (no timings: those
+go to an uncommitted ``run.json``), so a re-run on the same versions leaves ``git status``
+clean; ``tests/test_shipped_results.py`` regenerates them into a temporary folder and
+compares them with the committed ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+GTC = "instances/gtc2026-1gw.yaml"
+KEYNOTE_SPLIT = "free=0.25,medium=0.25,high=0.25,premium=0.25,ultra=0"
+SHELL_USD_PER_MW_YEAR = "2666667"  # the keynote's $40B per GW over 15 years (results/README.md)
+
+# (folder under results/, optimizer arguments; {out} is that folder) - text files.
+STEPS: list[tuple[str, list[str]]] = [
+    ("toy", ["solve", "instances/toy.yaml", "--out", "{out}", "--quiet"]),
+    ("site-2026-2030", ["solve", "instances/site-2026-2030.yaml", "--out", "{out}", "--quiet"]),
+    ("gtc2026-1gw", ["solve", GTC, "--out", "{out}", "--quiet"]),
+    (
+        "gtc2026-1gw",
+        [
+            "compare",
+            GTC,
+            "--split",
+            KEYNOTE_SPLIT,
+            "--shell-usd-per-mw-year",
+            SHELL_USD_PER_MW_YEAR,
+            "--out",
+            "{out}",
+            "--quiet",
+        ],
+    ),
+]
+# Charts (PNG): not compared byte for byte (renderer versions differ).
+CHART_STEPS: list[tuple[str, list[str]]] = [
+    ("gtc2026-1gw", ["plot", "plan", GTC, "--out", "{out}/plan.png"]),
+    *[
+        ("gtc2026-1gw", ["plot", "frontier", GTC, "--model", m, "--out", f"{{out}}/frontier-{m}.png"])
+        for m in ("gpt-moe-1.8t", "kimi-k2.5")
+    ],
+]
+
+
+def regenerate(out_root: Path, charts: bool = True) -> list[Path]:
+    """Run every step with its output under ``out_root``; return the folders written."""
+    folders: list[Path] = []
+    for folder, args in STEPS + (CHART_STEPS if charts else []):
+        out = out_root / folder
+        cmd = [sys.executable, "-m", "optimizer", *[a.format(out=out) for a in args]]
+        print("$ optimizer " + " ".join(cmd[3:]), flush=True)
+        subprocess.run(cmd, cwd=ROOT, check=True)
+        if out not in folders:
+            folders.append(out)
+    return folders
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "results", help="root folder")
+    parser.add_argument("--no-charts", action="store_true", help="text files only")
+    args = parser.parse_args()
+    regenerate(args.out.resolve(), charts=not args.no_charts)
+
+
+if __name__ == "__main__":
+    main()
