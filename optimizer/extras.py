@@ -18,8 +18,12 @@ def require(module: str, extra: str, what: str) -> None:
 
     >>> require("json", "none", "reading JSON")
     """
-    blocked = module in sys.modules and sys.modules[module] is None  # as if not installed
-    if blocked or importlib.util.find_spec(module) is None:
+    try:
+        blocked = module in sys.modules and sys.modules[module] is None  # as if not installed
+        missing = blocked or importlib.util.find_spec(module) is None
+    except (ImportError, ValueError):  # a broken or hidden install counts as missing
+        missing = True
+    if missing:
         raise MissingExtra(
             f"{what} needs {module}, which is not installed: pip install 'optimizer[{extra}]'"
         )

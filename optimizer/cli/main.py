@@ -194,7 +194,8 @@ def main() -> None:
         if extra is None:
             raise
         err_console.print(
-            f"[bold red]error:[/] {exc.name} is not installed: pip install 'optimizer[{extra}]'"
+            "[bold red]error:[/] "
+            + escape(f"{exc.name} is not installed: pip install 'optimizer[{extra}]'")
         )
         sys.exit(EXIT_NO_PLAN)
     except OSError as exc:  # a folder that cannot be written, a full disk: one line, no trace

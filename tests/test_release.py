@@ -1,0 +1,227 @@
+"""What a user of the released package meets first: start-up, help, init, schema, wheel.
+
+Start-up cost is measured in benchmarks/startup.py; here only what can fail: which
+modules the help path imports, the help texts, the files written.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO
+
+PY = sys.executable
+
+
+def _run(code: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PY, "-c", code], capture_output=True, text=True, timeout=120, cwd=cwd or REPO
+    )
+
+
+# The command line run in-process, reporting its exit status and the heavy modules loaded.
+_PROBE = """
+import sys
+from optimizer.cli.main import main
+sys.argv = ["optimizer", *{args!r}]
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+heavy = sorted(m for m in ("pyomo", "pandas", "highspy", "matplotlib") if m in sys.modules)
+print("PROBE", code, ",".join(heavy))
+"""
+
+
+def _probe(*args: str, cwd: Path | None = None) -> tuple[int, list[str], str]:
+    res = _run(_PROBE.format(args=list(args)), cwd)
+    line = [ln for ln in res.stdout.splitlines() if ln.startswith("PROBE")][-1].split(" ")
+    return int(line[1]), [m for m in line[2].split(",") if m], res.stderr
+
+
+def test_help_and_bad_input_do_not_import_pyomo(tmp_path: Path) -> None:
+    code, heavy, _ = _probe("--help")
+    assert code == 0 and heavy == []
+    code, heavy, _ = _probe("solve", "--help")
+    assert code == 0 and heavy == []
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nsite: {power_mw: -1, rack_positions: 1}\nhardware: []\n")
+    code, heavy, err = _probe("solve", str(bad))
+    assert code == 2 and "pyomo" not in heavy
+    assert "site.power_mw" in err and "Traceback" not in err
+    code, heavy, _ = _probe("solve", str(tmp_path / "missing.yaml"))
+    assert code == 2 and "pyomo" not in heavy
+    # import optimizer alone loads nothing heavy either; names come on first use.
+    res = _run("import sys, optimizer; print(sorted(m for m in ('pyomo', 'pandas') "
+               "if m in sys.modules)); print(optimizer.solve.__module__)")
+    assert res.stdout.splitlines() == ["[]", "optimizer.solve.planner"]
+
+
+def test_version() -> None:
+    import optimizer
+
+    res = subprocess.run([PY, "-m", "optimizer", "--version"], capture_output=True, text=True)
+    assert res.returncode == 0 and res.stdout.strip() == f"optimizer {optimizer.__version__}"
+
+
+def test_help_keeps_defaults() -> None:
+    res = subprocess.run(
+        [PY, "-m", "optimizer", "solve", "--help"], capture_output=True, text=True,
+        env={"COLUMNS": "200", "PATH": ""},
+    )
+    text = " ".join(res.stdout.split())  # help is wrapped to the terminal
+    assert "[default: results/<name>/]" in text
+    assert "[default: HiGHS's 1e-4]" in text
+    res = subprocess.run(
+        [PY, "-m", "optimizer", "frontiers", "build", "--help"], capture_output=True, text=True,
+        env={"COLUMNS": "200", "PATH": ""},
+    )
+    assert "[default: results/frontiers/reference-2026.csv]" in " ".join(res.stdout.split())
+
+
+def test_tables_in_a_pipe_are_not_cut_at_80_columns() -> None:
+    res = subprocess.run(
+        [PY, "-m", "optimizer", "solve", str(REPO / "instances" / "site-2026-2030.yaml"),
+         "--no-write"],
+        capture_output=True, text=True, timeout=300,
+        env={k: v for k, v in __import__("os").environ.items() if k != "COLUMNS"},
+    )
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    # The tier table's header holds every column on one line, wider than 80 characters.
+    header = next(ln for ln in lines if "Mtok sold" in ln)
+    assert "share of IT power" in header and len(header) > 80
+    assert max(len(ln) for ln in lines) > 80
+
+
+def test_init_writes_starters_that_solve_and_never_overwrites(tmp_path: Path) -> None:
+    from optimizer import load_instance, solve
+
+    toy = tmp_path / "toy.yaml"
+    res = subprocess.run([PY, "-m", "optimizer", "init", str(toy), "--from", "toy"],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    # The contract's toy, hand-derived in its header: 363,294,720 USD.
+    assert solve(toy).objective_usd == pytest.approx(363_294_720, rel=1e-9)
+    before = toy.read_text()
+    res = subprocess.run([PY, "-m", "optimizer", "init", str(toy)],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert res.returncode == 2 and "already exists" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1 and toy.read_text() == before
+
+    # The default starter names the shipped table by bare name: it loads from any folder.
+    res = subprocess.run([PY, "-m", "optimizer", "init"], capture_output=True, text=True,
+                         cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    ref = load_instance(tmp_path / "instance.yaml")
+    assert ref.frontiers == "reference-2026"
+    plan = solve(ref)
+    assert plan.status == "optimal"
+    # Every key of the starter is a key of the format (the schema rejects unknown keys).
+    assert {"site", "hardware", "tiers", "frontiers"} <= set(yaml.safe_load(
+        (tmp_path / "instance.yaml").read_text()))
+
+
+def test_shipped_json_schema_is_current_and_validates_instances() -> None:
+    from optimizer.instance.json_schema import instance_json_schema_text
+
+    shipped = (REPO / "docs" / "instance.schema.json").read_text()
+    assert shipped == instance_json_schema_text(), (
+        "docs/instance.schema.json is stale: optimizer schema > docs/instance.schema.json"
+    )
+    res = subprocess.run([PY, "-m", "optimizer", "schema"], capture_output=True, text=True)
+    assert res.stdout == shipped
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(shipped)
+    for name in ("toy.yaml", "site-2026-2030.yaml", "gtc2026-1gw.yaml"):
+        jsonschema.validate(yaml.safe_load((REPO / "instances" / name).read_text()), schema)
+    bad = yaml.safe_load((REPO / "instances" / "toy.yaml").read_text())
+    bad["site"]["power_mw"] = -1
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, schema)
+
+
+def test_missing_extra_is_one_line_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from optimizer.extras import MissingExtra, require
+
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    with pytest.raises(MissingExtra, match=r"optimizer\[parquet\]"):
+        require("pyarrow", "parquet", "writing sweep.parquet")
+    code = (
+        "import sys\n"
+        "class Hide:  # matplotlib as if not installed\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'matplotlib':\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "sys.meta_path.insert(0, Hide())\n"
+        "from optimizer.cli.main import main\n"
+        f"sys.argv = ['optimizer', 'plot', 'plan', {str(REPO / 'instances' / 'toy.yaml')!r},"
+        f" '--out', {str(tmp_path / 'p.png')!r}]\n"
+        "main()\n"
+    )
+    res = _run(code)
+    assert res.returncode == 1
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), res.stderr
+    assert "matplotlib" in lines[0] and "pip install 'optimizer[plot]'" in lines[0]
+    assert not (tmp_path / "p.png").exists()
+
+
+def test_wheel_installs_and_runs_from_any_folder(tmp_path: Path) -> None:
+    """pip install of the built wheel (not editable): shipped tables found by bare name."""
+    dist = tmp_path / "dist"
+    res = subprocess.run(
+        [PY, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist),
+         str(REPO)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert res.returncode == 0, res.stderr
+    wheel = next(dist.glob("optimizer-*.whl"))
+    env_dir = tmp_path / "venv"
+    # Dependencies come from the interpreter running the tests; the package from the wheel.
+    venv.EnvBuilder(system_site_packages=True, with_pip=False).create(env_dir)
+    vpy = env_dir / "bin" / "python"
+    base = subprocess.run([vpy, "-c", "import sys; print(sys.base_prefix)"],
+                          capture_output=True, text=True).stdout.strip()
+    assert base
+    res = subprocess.run(
+        [PY, "-m", "pip", "--python", str(vpy), "install", "--no-deps", "-q", str(wheel)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert res.returncode == 0, res.stderr
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    where = subprocess.run([vpy, "-c", "import optimizer; print(optimizer.__file__)"],
+                           capture_output=True, text=True, cwd=work).stdout.strip()
+    assert where.startswith(str(env_dir)), f"imported {where}, not the wheel's copy"
+    doc = yaml.safe_load((REPO / "instances" / "gtc2026-1gw.yaml").read_text())
+    doc["periods"] = [2026]
+    for key in ("electricity_usd_per_mwh",):
+        doc["site"][key] = 80
+    for tier in doc["tiers"]:
+        for key in ("price_usd_per_mtok", "demand_mtok"):
+            if isinstance(tier.get(key), dict):
+                tier[key] = tier[key][2026]
+    for hw in doc["hardware"]:
+        hw.pop("available_until", None)
+    assert doc["frontiers"] == "reference-2026"
+    (work / "one-year.yaml").write_text(yaml.safe_dump(doc))
+    cli = env_dir / "bin" / "optimizer"
+    res = subprocess.run([cli, "solve", "one-year.yaml", "--json", "--no-write"],
+                         capture_output=True, text=True, cwd=work, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["status"] == "optimal"
+    res = subprocess.run([cli, "frontiers", "query", "gb200-nvl72", "deepseek-r1", "--json"],
+                         capture_output=True, text=True, cwd=work, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["tok_s_per_gpu"] > 0
+    res = subprocess.run([cli, "init", "--from", "toy"], capture_output=True, text=True, cwd=work)
+    assert res.returncode == 0 and (work / "instance.yaml").is_file()
+    assert not list(work.glob("results"))  # --no-write: nothing but what was asked
