@@ -225,3 +225,17 @@ def test_wheel_installs_and_runs_from_any_folder(tmp_path: Path) -> None:
     res = subprocess.run([cli, "init", "--from", "toy"], capture_output=True, text=True, cwd=work)
     assert res.returncode == 0 and (work / "instance.yaml").is_file()
     assert not list(work.glob("results"))  # --no-write: nothing but what was asked
+
+
+def test_user_documents_link_only_inside_the_repository() -> None:
+    import re
+
+    docs = [REPO / "README.md", REPO / "results" / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    for doc in docs:
+        text = doc.read_text()
+        assert "../shared" not in text and "MODEL.md" not in text, doc
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
+            if re.match(r"[a-z]+://", target):
+                continue  # a web page, not a file
+            path = (doc.parent / target).resolve()
+            assert path.is_relative_to(REPO) and path.exists(), f"{doc.name}: {target}"
