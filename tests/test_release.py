@@ -239,3 +239,22 @@ def test_user_documents_link_only_inside_the_repository() -> None:
                 continue  # a web page, not a file
             path = (doc.parent / target).resolve()
             assert path.is_relative_to(REPO) and path.exists(), f"{doc.name}: {target}"
+
+
+def test_solve_needs_neither_charts_nor_parquet() -> None:
+    """The library path runs with matplotlib and pyarrow hidden (extras not installed)."""
+    code = (
+        "import sys\n"
+        "class Hide:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('matplotlib', 'pyarrow'):\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "sys.meta_path.insert(0, Hide())\n"
+        "from optimizer import solve\n"
+        f"plan = solve({str(REPO / 'instances' / 'toy.yaml')!r})\n"
+        "print(round(plan.objective_usd))\n"
+        "print(sorted(m for m in ('matplotlib', 'pyarrow') if m in sys.modules))\n"
+    )
+    res = _run(code)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == ["363294720", "[]"]
