@@ -58,6 +58,12 @@ def test_help_and_bad_input_do_not_import_pyomo(tmp_path: Path) -> None:
     assert "site.power_mw" in err and "Traceback" not in err
     code, heavy, _ = _probe("solve", str(tmp_path / "missing.yaml"))
     assert code == 2 and "pyomo" not in heavy
+    no_table = tmp_path / "no-table.yaml"
+    doc = yaml.safe_load((REPO / "instances" / "toy.yaml").read_text())
+    doc["frontiers"] = "no-such-table.csv"
+    no_table.write_text(yaml.safe_dump(doc))
+    code, heavy, err = _probe("solve", str(no_table))
+    assert code == 2 and "pyomo" not in heavy and "no-such-table.csv" in err
     # import optimizer alone loads nothing heavy either; names come on first use.
     res = _run("import sys, optimizer; print(sorted(m for m in ('pyomo', 'pandas') "
                "if m in sys.modules)); print(optimizer.solve.__module__)")
