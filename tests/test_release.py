@@ -264,3 +264,19 @@ def test_solve_needs_neither_charts_nor_parquet() -> None:
     res = _run(code)
     assert res.returncode == 0, res.stderr
     assert res.stdout.split() == ["363294720", "[]"]
+
+
+def test_format_page_documents_every_key() -> None:
+    """Every key the schema accepts, and every frontier column, is named in docs/format.md."""
+    from optimizer.frontiers.table import COLUMNS
+    from optimizer.instance.json_schema import instance_json_schema
+
+    text = (REPO / "docs" / "format.md").read_text()
+    schema = instance_json_schema()
+    keys = set(schema["properties"])
+    for definition in schema.get("$defs", {}).values():
+        keys |= set(definition.get("properties", {}))
+    keys |= set(COLUMNS)
+    missing = sorted(k for k in keys if f"`{k}`" not in text)
+    assert not missing, f"docs/format.md does not document: {missing}"
+    assert len(keys) >= 36  # the v1 format alone has 36 distinct key and column names
