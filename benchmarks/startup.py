@@ -59,8 +59,10 @@ def main() -> None:
         print(f"python -c pass: {bare:.3f} s (the interpreter alone)")
         for label, args in cases.items():
             best, median, heavy = timed(args, runs)
-            print(f"{label}: best {best:.3f} s, median {median:.3f} s over {runs} runs; "
-                  f"heavy modules imported: {heavy}")
+            print(
+                f"{label}: best {best:.3f} s, median {median:.3f} s over {runs} runs; "
+                f"heavy modules imported: {heavy}"
+            )
 
 
 if __name__ == "__main__":

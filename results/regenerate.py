@@ -47,7 +47,10 @@ STEPS: list[tuple[str, list[str]]] = [
 CHART_STEPS: list[tuple[str, list[str]]] = [
     ("gtc2026-1gw", ["plot", "plan", GTC, "--out", "{out}/plan.png"]),
     *[
-        ("gtc2026-1gw", ["plot", "frontier", GTC, "--model", m, "--out", f"{{out}}/frontier-{m}.png"])
+        (
+            "gtc2026-1gw",
+            ["plot", "frontier", GTC, "--model", m, "--out", f"{{out}}/frontier-{m}.png"],
+        )
         for m in ("gpt-moe-1.8t", "kimi-k2.5")
     ],
 ]

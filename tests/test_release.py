@@ -65,8 +65,10 @@ def test_help_and_bad_input_do_not_import_pyomo(tmp_path: Path) -> None:
     code, heavy, err = _probe("solve", str(no_table))
     assert code == 2 and "pyomo" not in heavy and "no-such-table.csv" in err
     # import optimizer alone loads nothing heavy either; names come on first use.
-    res = _run("import sys, optimizer; print(sorted(m for m in ('pyomo', 'pandas') "
-               "if m in sys.modules)); print(optimizer.solve.__module__)")
+    res = _run(
+        "import sys, optimizer; print(sorted(m for m in ('pyomo', 'pandas') "
+        "if m in sys.modules)); print(optimizer.solve.__module__)"
+    )
     assert res.stdout.splitlines() == ["[]", "optimizer.solve.planner"]
 
 
@@ -79,14 +81,18 @@ def test_version() -> None:
 
 def test_help_keeps_defaults() -> None:
     res = subprocess.run(
-        [PY, "-m", "optimizer", "solve", "--help"], capture_output=True, text=True,
+        [PY, "-m", "optimizer", "solve", "--help"],
+        capture_output=True,
+        text=True,
         env={"COLUMNS": "200", "PATH": ""},
     )
     text = " ".join(res.stdout.split())  # help is wrapped to the terminal
     assert "[default: results/<name>/]" in text
     assert "[default: HiGHS's 1e-4]" in text
     res = subprocess.run(
-        [PY, "-m", "optimizer", "frontiers", "build", "--help"], capture_output=True, text=True,
+        [PY, "-m", "optimizer", "frontiers", "build", "--help"],
+        capture_output=True,
+        text=True,
         env={"COLUMNS": "200", "PATH": ""},
     )
     assert "[default: results/frontiers/reference-2026.csv]" in " ".join(res.stdout.split())
@@ -94,9 +100,17 @@ def test_help_keeps_defaults() -> None:
 
 def test_tables_in_a_pipe_are_not_cut_at_80_columns() -> None:
     res = subprocess.run(
-        [PY, "-m", "optimizer", "solve", str(REPO / "instances" / "site-2026-2030.yaml"),
-         "--no-write"],
-        capture_output=True, text=True, timeout=300,
+        [
+            PY,
+            "-m",
+            "optimizer",
+            "solve",
+            str(REPO / "instances" / "site-2026-2030.yaml"),
+            "--no-write",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={k: v for k, v in __import__("os").environ.items() if k != "COLUMNS"},
     )
     assert res.returncode == 0, res.stderr
@@ -111,28 +125,35 @@ def test_init_writes_starters_that_solve_and_never_overwrites(tmp_path: Path) ->
     from optimizer import load_instance, solve
 
     toy = tmp_path / "toy.yaml"
-    res = subprocess.run([PY, "-m", "optimizer", "init", str(toy), "--from", "toy"],
-                         capture_output=True, text=True, cwd=tmp_path)
+    res = subprocess.run(
+        [PY, "-m", "optimizer", "init", str(toy), "--from", "toy"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert res.returncode == 0, res.stderr
     # The contract's toy, hand-derived in its header: 363,294,720 USD.
     assert solve(toy).objective_usd == pytest.approx(363_294_720, rel=1e-9)
     before = toy.read_text()
-    res = subprocess.run([PY, "-m", "optimizer", "init", str(toy)],
-                         capture_output=True, text=True, cwd=tmp_path)
+    res = subprocess.run(
+        [PY, "-m", "optimizer", "init", str(toy)], capture_output=True, text=True, cwd=tmp_path
+    )
     assert res.returncode == 2 and "already exists" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1 and toy.read_text() == before
 
     # The default starter names the shipped table by bare name: it loads from any folder.
-    res = subprocess.run([PY, "-m", "optimizer", "init"], capture_output=True, text=True,
-                         cwd=tmp_path)
+    res = subprocess.run(
+        [PY, "-m", "optimizer", "init"], capture_output=True, text=True, cwd=tmp_path
+    )
     assert res.returncode == 0, res.stderr
     ref = load_instance(tmp_path / "instance.yaml")
     assert ref.frontiers == "reference-2026"
     plan = solve(ref)
     assert plan.status == "optimal"
     # Every key of the starter is a key of the format (the schema rejects unknown keys).
-    assert {"site", "hardware", "tiers", "frontiers"} <= set(yaml.safe_load(
-        (tmp_path / "instance.yaml").read_text()))
+    assert {"site", "hardware", "tiers", "frontiers"} <= set(
+        yaml.safe_load((tmp_path / "instance.yaml").read_text())
+    )
 
 
 def test_shipped_json_schema_is_current_and_validates_instances() -> None:
@@ -154,7 +175,9 @@ def test_shipped_json_schema_is_current_and_validates_instances() -> None:
         jsonschema.validate(bad, schema)
 
 
-def test_missing_extra_is_one_line_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_extra_is_one_line_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from optimizer.extras import MissingExtra, require
 
     monkeypatch.setitem(sys.modules, "pyarrow", None)
@@ -184,9 +207,21 @@ def test_wheel_installs_and_runs_from_any_folder(tmp_path: Path) -> None:
     """pip install of the built wheel (not editable): shipped tables found by bare name."""
     dist = tmp_path / "dist"
     res = subprocess.run(
-        [PY, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist),
-         str(REPO)],
-        capture_output=True, text=True, timeout=300,
+        [
+            PY,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(dist),
+            str(REPO),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert res.returncode == 0, res.stderr
     wheel = next(dist.glob("optimizer-*.whl"))
@@ -194,18 +229,25 @@ def test_wheel_installs_and_runs_from_any_folder(tmp_path: Path) -> None:
     # Dependencies come from the interpreter running the tests; the package from the wheel.
     venv.EnvBuilder(system_site_packages=True, with_pip=False).create(env_dir)
     vpy = env_dir / "bin" / "python"
-    base = subprocess.run([vpy, "-c", "import sys; print(sys.base_prefix)"],
-                          capture_output=True, text=True).stdout.strip()
+    base = subprocess.run(
+        [vpy, "-c", "import sys; print(sys.base_prefix)"], capture_output=True, text=True
+    ).stdout.strip()
     assert base
     res = subprocess.run(
         [PY, "-m", "pip", "--python", str(vpy), "install", "--no-deps", "-q", str(wheel)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert res.returncode == 0, res.stderr
     work = tmp_path / "elsewhere"
     work.mkdir()
-    where = subprocess.run([vpy, "-c", "import optimizer; print(optimizer.__file__)"],
-                           capture_output=True, text=True, cwd=work).stdout.strip()
+    where = subprocess.run(
+        [vpy, "-c", "import optimizer; print(optimizer.__file__)"],
+        capture_output=True,
+        text=True,
+        cwd=work,
+    ).stdout.strip()
     assert where.startswith(str(env_dir)), f"imported {where}, not the wheel's copy"
     doc = yaml.safe_load((REPO / "instances" / "gtc2026-1gw.yaml").read_text())
     doc["periods"] = [2026]
@@ -220,12 +262,22 @@ def test_wheel_installs_and_runs_from_any_folder(tmp_path: Path) -> None:
     assert doc["frontiers"] == "reference-2026"
     (work / "one-year.yaml").write_text(yaml.safe_dump(doc))
     cli = env_dir / "bin" / "optimizer"
-    res = subprocess.run([cli, "solve", "one-year.yaml", "--json", "--no-write"],
-                         capture_output=True, text=True, cwd=work, timeout=300)
+    res = subprocess.run(
+        [cli, "solve", "one-year.yaml", "--json", "--no-write"],
+        capture_output=True,
+        text=True,
+        cwd=work,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["status"] == "optimal"
-    res = subprocess.run([cli, "frontiers", "query", "gb200-nvl72", "deepseek-r1", "--json"],
-                         capture_output=True, text=True, cwd=work, timeout=120)
+    res = subprocess.run(
+        [cli, "frontiers", "query", "gb200-nvl72", "deepseek-r1", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=work,
+        timeout=120,
+    )
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["tok_s_per_gpu"] > 0
     res = subprocess.run([cli, "init", "--from", "toy"], capture_output=True, text=True, cwd=work)
@@ -236,7 +288,11 @@ def test_wheel_installs_and_runs_from_any_folder(tmp_path: Path) -> None:
 def test_user_documents_link_only_inside_the_repository() -> None:
     import re
 
-    docs = [REPO / "README.md", REPO / "results" / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    docs = [
+        REPO / "README.md",
+        REPO / "results" / "README.md",
+        *sorted((REPO / "docs").glob("*.md")),
+    ]
     for doc in docs:
         text = doc.read_text()
         assert "../shared" not in text and "MODEL.md" not in text, doc

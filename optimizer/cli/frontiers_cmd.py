@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
 
+from optimizer.cli.common import make_console
 from optimizer.data import CALIBRATION_REPORT, FRONTIERS_DIR, MEASURED_2026, SPEC_FILES
 from optimizer.results.write import write_atomic
 
@@ -32,7 +32,7 @@ frontiers_app = typer.Typer(
     rich_markup_mode=None,  # plain help: keeps the "[default: ...]" of help texts
     help="Modelled frontier tables (analytical LLM-serving performance model).",
 )
-err = Console(stderr=True)
+err = make_console(stderr=True)
 
 
 def _fail(lines: list[str] | str) -> NoReturn:

@@ -28,9 +28,9 @@ def schema() -> None:
 
 
 def init(
-    path: Annotated[
-        Path, typer.Argument(help="File to write; it must not exist yet.")
-    ] = Path("instance.yaml"),
+    path: Annotated[Path, typer.Argument(help="File to write; it must not exist yet.")] = Path(
+        "instance.yaml"
+    ),
     start: Annotated[
         Starter,
         typer.Option(

@@ -18,7 +18,13 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from optimizer.cli.common import ObjectiveChoice, default_out, err_console, fail_input
+from optimizer.cli.common import (
+    ObjectiveChoice,
+    default_out,
+    err_console,
+    fail_input,
+    make_console,
+)
 from optimizer.errors import EXIT_NO_PLAN, InputError
 from optimizer.results.write import write_table
 
@@ -125,7 +131,7 @@ def sweep(
     folder = out if out is not None else default_out(base.name, "sweep")
     files = write_table(result.table, folder / "sweep")
     if not quiet:
-        _summary(Console(stderr=True), result, files)
+        _summary(make_console(stderr=True), result, files)
     if result.table.empty or (result.table["status"] == "error").all():
         raise typer.Exit(EXIT_NO_PLAN)
 
