@@ -98,7 +98,6 @@ def solve(
     ] = False,
 ) -> None:
     """Solve an instance and report the optimal plan."""
-    from optimizer.frontiers.table import read_frontier_table
     from optimizer.instance.load import load_instance
 
     try:
@@ -106,6 +105,8 @@ def solve(
         # a bad input fails fast (the planner reads the table again: ~0.1 s on the 1 GW
         # reference instance, for an answer in under a second on every input error).
         instance = load_instance(path)
+        from optimizer.frontiers.table import read_frontier_table  # pandas: only now
+
         read_frontier_table(instance)
     except InputError as exc:
         fail_input(exc)
