@@ -137,7 +137,7 @@ def build(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
 ) -> None:
-    """Build the modelled frontier table (MODEL.md CSV + isl, osl, layout, source)."""
+    """Build the modelled frontier table (the CSV of docs/format.md, plus isl, osl, layout, source)."""
     from optimizer.frontiers.generator import build_frontiers
     from optimizer.frontiers.perf.specs import SpecError
 

@@ -68,7 +68,7 @@ def solve(
     ],
     json_out: Annotated[
         bool,
-        typer.Option("--json", help="Print the result (MODEL.md format) on stdout, nothing else."),
+        typer.Option("--json", help="Print the result (docs/format.md) on stdout, nothing else."),
     ] = False,
     out: Annotated[
         Path | None,
