@@ -336,3 +336,27 @@ def test_format_page_documents_every_key() -> None:
     missing = sorted(k for k in keys if f"`{k}`" not in text)
     assert not missing, f"docs/format.md does not document: {missing}"
     assert len(keys) >= 36  # the v1 format alone has 36 distinct key and column names
+
+
+def test_frontiers_build_writes_a_results_folder_not_the_shipped_table(tmp_path: Path) -> None:
+    from optimizer.data import FRONTIERS_DIR
+
+    shipped = FRONTIERS_DIR / "reference-2026.csv"
+    before = shipped.read_bytes()
+    args = ["frontiers", "build", "--hardware", "groq3-lpx", "--models", "gpt-oss-120b", "-q"]
+    res = subprocess.run(
+        [PY, "-m", "optimizer", *args], capture_output=True, text=True, cwd=tmp_path, timeout=120
+    )
+    assert res.returncode == 0, res.stderr
+    written = tmp_path / "results" / "frontiers" / "reference-2026.csv"
+    assert written.read_text().startswith("hardware,model,context_tokens,interactivity")
+    assert shipped.read_bytes() == before
+    res = subprocess.run(
+        [PY, "-m", "optimizer", *args, "--out", "x.csv", "--overwrite-shipped"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert res.returncode == 2 and "give one of them" in res.stderr
+    assert shipped.read_bytes() == before
