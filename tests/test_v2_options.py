@@ -288,3 +288,16 @@ def test_v1_toy_unchanged(toy_path=None):
     from conftest import TOY
 
     assert solve(TOY).objective_usd == pytest.approx(363_294_720.0, rel=1e-9)
+
+
+def test_price_plot_and_report(tmp_path):
+    from optimizer.plots.prices import plot_prices
+    from optimizer.results.report import summary_markdown
+
+    doc = _menu_doc()
+    plan = solve(doc)
+    path = plot_prices(load_instance(doc), plan, tmp_path / "prices.png")
+    assert path.stat().st_size > 10_000
+    assert "## Prices chosen from the menus" in summary_markdown(plan)
+    with pytest.raises(ValueError, match="no tier has a price_menu"):
+        plot_prices(load_instance(base()), solve(base()), tmp_path / "x.png")

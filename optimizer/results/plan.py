@@ -37,8 +37,8 @@ class Plan:
       menu), price_usd_per_mtok, demand_mtok (at that price), mtok (sold), revenue_usd,
       then for the next higher and next lower entry of the menu: ``higher_price_usd_per_mtok``,
       ``higher_revenue_usd``, ``lower_price_usd_per_mtok``, ``lower_revenue_usd`` (what that
-      entry would earn with the tokens this tier produces, min(produced, its demand) * its
-      price) and ``revenue_given_up_usd``: the best of the two minus ``revenue_usd`` (> 0:
+      entry would earn: its price * min(its demand, the Mtok this tier's serving units and
+      the period's idle units could make)) and ``revenue_given_up_usd``: the best of the two minus ``revenue_usd`` (> 0:
       the neighbour would earn more from the same tokens; the plan prefers the chosen price
       because of what the tokens it frees or needs are worth elsewhere). Undiscounted, USD.
     * ``resources``: period, resource, used, cap, slack, binding
@@ -293,7 +293,8 @@ def extract_plan(
                 k = next((k for k in range(len(menu)) if _val(m.pick[t, p, k]) > 0.5), None)
                 prices[i], cap = (0.0, 0.0) if k is None else menu[k]
                 if k is not None and min(made, cap) > 0:
-                    price_rows.append(_price_row(t, p, k, menu, made))
+                    reach = _reach(t, p, made, serve_rows, installed, a)
+                    price_rows.append(_price_row(t, p, k, menu, made, reach))
             sold_mtok = made if cap is None else min(made, cap)
             if sold_mtok < _ZERO * TOKENS_MTOK * 1e-6:
                 sold_mtok = 0.0
@@ -436,10 +437,35 @@ def _menu(instance: Instance, tier: Any, i: int) -> list[tuple[float, float]]:
     ]
 
 
+def _reach(
+    t: str,
+    p: PeriodLabel,
+    made: float,
+    serve_rows: list[tuple[Any, ...]],
+    installed: pd.DataFrame,
+    a: dict[tuple[str, str], float],
+) -> float:
+    """Mtok tier t could make in p: what it makes plus what the idle units could make for it."""
+    here = installed[installed["period"] == p]
+    busy: dict[str, float] = {}
+    for h, _t, q, u, *_ in serve_rows:
+        if q == p:
+            busy[h] = busy.get(h, 0.0) + u
+    idle = {
+        h: max(0.0, float(u) - busy.get(h, 0.0))
+        for h, u in zip(here["hardware"], here["units"], strict=True)
+    }
+    return made + sum(u * a[(h, t)] for h, u in idle.items() if (h, t) in a)
+
+
 def _price_row(
-    t: str, p: PeriodLabel, k: int, menu: list[tuple[float, float]], made: float
+    t: str, p: PeriodLabel, k: int, menu: list[tuple[float, float]], made: float, reach: float
 ) -> tuple[Any, ...]:
-    """One row of Plan.price: the chosen entry and what its neighbours would earn."""
+    """One row of Plan.price: the chosen entry and what its neighbours would earn.
+
+    A neighbour sells min(its demand, ``reach``): the Mtok the tier's serving units and
+    the period's idle units could make for it.
+    """
     price, demand = menu[k]
     sold = min(made, demand)
     revenue = price * sold
@@ -447,7 +473,7 @@ def _price_row(
     lower = max((e for e in menu if e[0] < price), default=None, key=lambda e: e[0])
 
     def earn(e: tuple[float, float] | None) -> float | None:
-        return None if e is None else e[0] * min(made, e[1])
+        return None if e is None else e[0] * min(reach, e[1])
 
     hi_rev, lo_rev = earn(higher), earn(lower)
     others = [r for r in (hi_rev, lo_rev) if r is not None]
