@@ -292,7 +292,9 @@ def extract_plan(
                 menu = _menu(instance, tiers[t], i)
                 k = next((k for k in range(len(menu)) if _val(m.pick[t, p, k]) > 0.5), None)
                 prices[i], cap = (0.0, 0.0) if k is None else menu[k]
-                if k is not None and min(made, cap) > 0:
+                if k is not None and min(made, cap) <= 0:
+                    prices[i] = 0.0  # picked but nothing sold: no price is charged or reported
+                elif k is not None:
                     reach = _reach(t, p, made, serve_rows, installed, a)
                     price_rows.append(_price_row(t, p, k, menu, made, reach))
             sold_mtok = made if cap is None else min(made, cap)
