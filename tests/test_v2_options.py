@@ -301,3 +301,55 @@ def test_price_plot_and_report(tmp_path):
     assert "## Prices chosen from the menus" in summary_markdown(plan)
     with pytest.raises(ValueError, match="no tier has a price_menu"):
         plot_prices(load_instance(base()), solve(base()), tmp_path / "x.png")
+
+
+def test_constant_elasticity_menu_per_period_reference():
+    # P0 = {1: 10, 2: 20}, D0 = {1: 1,000, 2: 2,000}, e = -1 (spend constant), multipliers
+    # 0.5 and 2: entry 0 costs {5, 10} and sells {2,000, 4,000}; entry 1 costs {20, 40} and
+    # sells {500, 1,000}: X * D = P0 * D0 in every period (10,000 and 40,000).
+    menu = constant_elasticity_menu({1: 10, 2: 20}, {1: 1000, 2: 2000}, -1.0, multipliers=[0.5, 2])
+    assert menu[0]["price_usd_per_mtok"] == {1: 5.0, 2: 10.0}
+    assert menu[0]["demand_mtok"] == pytest.approx({1: 2000.0, 2: 4000.0})
+    assert menu[1]["price_usd_per_mtok"] == {1: 20.0, 2: 40.0}
+    assert menu[1]["demand_mtok"] == pytest.approx({1: 500.0, 2: 1000.0})
+    with pytest.raises(ValueError, match="takes price_multipliers"):
+        constant_elasticity_menu({1: 10}, 1000, -1.0, prices=[5])
+
+
+# ------------------------------------------------------------- compare, sensitivity, service
+def test_compare_split_with_a_group_bucket():
+    # Tiers a ($1) and b ($3) on one unit type, plus c ($2); 10 units. Keynote-style split
+    # c = 0.5 and a+b = 0.5 together: c gets 5 units (5 A * 2), the a+b bucket 5 units, all
+    # on b, the dearer (5 A * 3): 25 A. Fixing a = b = 0.25 instead gives 2.5 A + 7.5 A +
+    # 10 A = 20 A. The optimum (all on b) is 30 A: uplift over the grouped split 5 A.
+    from optimizer.analysis.compare import compare, split_instance
+
+    doc = base()
+    doc["tiers"] = [
+        {**doc["tiers"][0], "id": tid, "price_usd_per_mtok": price}
+        for tid, price in (("a", 1.0), ("b", 3.0), ("c", 2.0))
+    ]
+    inst = load_instance(doc)
+    grouped = split_instance(inst, {"c": 0.5, "a+b": 0.5})
+    assert solve(grouped).objective_usd == pytest.approx(25 * A, rel=1e-9)
+    fixed = split_instance(inst, {"a": 0.25, "b": 0.25, "c": 0.5})
+    assert solve(fixed).objective_usd == pytest.approx(20 * A, rel=1e-9)
+    table = compare(inst, split={"c": 0.5, "a+b": 0.5}).table.set_index("plan")
+    assert table.loc["split c=0.5,a+b=0.5", "optimum_uplift_usd"] == pytest.approx(5 * A)
+    with pytest.raises(InputError, match="at most one bucket"):
+        split_instance(inst, {"a+b": 0.5, "c+x": 0.5})
+    with pytest.raises(InputError, match="more than one bucket"):
+        split_instance(inst, {"a+b": 0.5, "b": 0.25, "c": 0.25})
+
+
+def test_service_solves_a_menu_instance_in_process():
+    from fastapi.testclient import TestClient
+
+    from optimizer.service.app import create_app
+
+    with TestClient(create_app()) as client:
+        r = client.post("/solve", json=_menu_doc())
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["objective_usd"] == pytest.approx(400_000.0)
+    assert body["price"] == [{"tier": "t", "period": 1, "price_usd_per_mtok": 2.0}]

@@ -52,14 +52,14 @@ def split_instance(instance: Instance, shares: Mapping[str, float] | None = None
     shares = dict(shares) if shares else {t: 1.0 / len(ids) for t in ids}
     groups = {key: [t.strip() for t in key.split("+")] for key in shares}
     named = [t for members in groups.values() for t in members]
+    if sum(len(m) > 1 for m in groups.values()) > 1:
+        raise InputError("--split: at most one bucket may group tiers (a+b=share)")
     unknown = sorted(set(named) - set(ids))
     if unknown:
         raise InputError(f"--split: unknown tier(s) {', '.join(unknown)} (tiers: {', '.join(ids)})")
     twice = sorted({t for t in named if named.count(t) > 1})
     if twice:
         raise InputError(f"--split: tier(s) {', '.join(twice)} named in more than one bucket")
-    if sum(len(m) > 1 for m in groups.values()) > 1:
-        raise InputError("--split: at most one bucket may group tiers (a+b=share)")
     missing = [t for t in ids if t not in named]
     total = sum(shares.values())
     if missing or not math.isclose(total, 1.0, abs_tol=1e-6):

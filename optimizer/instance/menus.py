@@ -41,7 +41,7 @@ Demand = float | Mapping[Any, float]
 
 
 def constant_elasticity_menu(
-    reference_price: float,
+    reference_price: float | Mapping[Any, float],
     reference_demand: Demand,
     elasticity: float,
     *,
@@ -53,14 +53,17 @@ def constant_elasticity_menu(
     Parameters
     ----------
     reference_price:
-        P0, USD per Mtok (> 0): a price at which demand is known.
+        P0, USD per Mtok (> 0): a price at which demand is known; a number, or a
+        {period: USD/Mtok} mapping (it then takes ``multipliers``).
     reference_demand:
-        D0, Mtok per period at P0: a number, or a {period: Mtok} mapping (the entries'
-        demand is then per period too).
+        D0, Mtok per period at P0: a number, or a {period: Mtok} mapping.
     elasticity:
         e <= 0: the relative change of demand per relative change of price.
     prices, multipliers:
-        The menu's prices (USD/Mtok, > 0), or factors of P0; exactly one of them.
+        The menu's prices (USD/Mtok, > 0), or factors of P0 (> 0); exactly one of them.
+
+    With a mapping for P0 or D0 every entry's demand (and, for P0, price) is per period:
+    ``price[p] = P0[p] * m``, ``demand[p] = D0[p] * (price[p] / P0[p]) ** e``.
 
     Raises
     ------
@@ -69,26 +72,50 @@ def constant_elasticity_menu(
     """
     if (prices is None) == (multipliers is None):
         raise ValueError("give exactly one of prices_usd_per_mtok and price_multipliers")
-    if not (math.isfinite(reference_price) and reference_price > 0):
-        raise ValueError(f"reference_price_usd_per_mtok must be > 0 (got {reference_price!r})")
-    if not (math.isfinite(elasticity) and elasticity <= 0):
+    p0 = dict(reference_price) if isinstance(reference_price, Mapping) else None
+    d0 = dict(reference_demand) if isinstance(reference_demand, Mapping) else None
+    for value in p0.values() if p0 is not None else [reference_price]:
+        if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+            raise ValueError(f"reference_price_usd_per_mtok must be > 0 (got {value!r})")
+    if not (isinstance(elasticity, int | float) and math.isfinite(elasticity) and elasticity <= 0):
         raise ValueError(f"elasticity must be <= 0 (got {elasticity!r})")
-    points = (
-        list(prices) if prices is not None else [reference_price * m for m in multipliers or ()]
-    )
-    if not points:
+    if p0 is not None and d0 is not None and {str(k) for k in p0} != {str(k) for k in d0}:
+        raise ValueError(
+            "reference_price_usd_per_mtok and reference_demand_mtok name different periods"
+        )
+    if p0 is not None and prices is not None:
+        raise ValueError("a per-period reference price takes price_multipliers")
+    factors = list(multipliers) if multipliers is not None else list(prices or ())
+    if not factors:
         raise ValueError("the menu needs at least one price")
-    entries = []
-    for x in points:
+    for x in factors:
         if not (isinstance(x, int | float) and math.isfinite(x) and x > 0):
-            raise ValueError(f"menu prices must be > 0 (got {x!r})")
-        factor = (x / reference_price) ** elasticity
-        demand: Any
-        if isinstance(reference_demand, Mapping):
-            demand = {p: float(d) * factor for p, d in reference_demand.items()}
+            raise ValueError(f"menu prices and multipliers must be > 0 (got {x!r})")
+
+    def ref_price(p: Any) -> float:
+        return float(p0[p]) if p0 is not None else float(reference_price)  # type: ignore[arg-type]
+
+    def ref_demand(p: Any) -> float:
+        if d0 is None:
+            return float(reference_demand)  # type: ignore[arg-type]
+        by_text = {str(k): float(v) for k, v in d0.items()}
+        return by_text[str(p)]
+
+    periods = list(p0 if p0 is not None else d0 if d0 is not None else [None])
+    entries = []
+    for x in factors:
+        price = {p: float(x) if prices is not None else ref_price(p) * x for p in periods}
+        demand = {p: ref_demand(p) * (price[p] / ref_price(p)) ** elasticity for p in periods}
+        if periods == [None]:  # one price and one demand for every period
+            entries.append({"price_usd_per_mtok": price[None], "demand_mtok": demand[None]})
         else:
-            demand = float(reference_demand) * factor
-        entries.append({"price_usd_per_mtok": float(x), "demand_mtok": demand})
+            flat = len(set(price.values())) == 1
+            entries.append(
+                {
+                    "price_usd_per_mtok": next(iter(price.values())) if flat else price,
+                    "demand_mtok": demand,
+                }
+            )
     return entries
 
 
@@ -105,9 +132,9 @@ def expand_menu_spec(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
             raise ValueError(f"price_menu.{key}: required key is missing")
     try:
         return constant_elasticity_menu(
-            float(spec["reference_price_usd_per_mtok"]),
+            spec["reference_price_usd_per_mtok"],
             spec["reference_demand_mtok"],
-            float(spec["elasticity"]),
+            spec["elasticity"],
             prices=spec.get("prices_usd_per_mtok"),
             multipliers=spec.get("price_multipliers"),
         )
