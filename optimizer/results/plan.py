@@ -38,9 +38,10 @@ class Plan:
       then for the next higher and next lower entry of the menu: ``higher_price_usd_per_mtok``,
       ``higher_revenue_usd``, ``lower_price_usd_per_mtok``, ``lower_revenue_usd`` (what that
       entry would earn: its price * min(its demand, the Mtok this tier's serving units and
-      the period's idle units could make)) and ``revenue_given_up_usd``: the best of the two minus ``revenue_usd`` (> 0:
-      the neighbour would earn more from the same tokens; the plan prefers the chosen price
-      because of what the tokens it frees or needs are worth elsewhere). Undiscounted, USD.
+      the period's idle units could make)) and ``revenue_given_up_usd``: the better of the
+      two minus ``revenue_usd`` (> 0: the neighbour would earn more from that capacity; the
+      plan prefers the chosen price because of what the capacity it frees or needs is worth
+      elsewhere). Undiscounted, USD.
     * ``resources``: period, resource, used, cap, slack, binding
     * ``unusable``: hardware, tier, reason (pairs the frontier table cannot serve)
     * ``coefficients``: usable pairs with r (tok/s per GPU) and a (Mtok per unit-period)
