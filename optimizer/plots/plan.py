@@ -403,6 +403,10 @@ def plot_plan(instance: Instance, plan: Plan, out_path: str | Path | None = None
             bits.append(f"capex {fmt_usd(plan.capex_usd or 0.0)}")
             if plan.energy_usd:
                 bits.append(f"electricity {fmt_usd(plan.energy_usd)}")
+            if plan.residual_value_usd:
+                bits.append(f"residual +{fmt_usd(plan.residual_value_usd)}")
+            if plan.fixed_cost_usd:
+                bits.append(f"site −{fmt_usd(plan.fixed_cost_usd)}")
         disc = f" (discounted at {instance.discount_rate:.0%}/yr)" if instance.discount_rate else ""
         gap = (
             ""
@@ -412,7 +416,8 @@ def plot_plan(instance: Instance, plan: Plan, out_path: str | Path | None = None
             else ""
         )
         sub = f"{' · '.join(bits)}{disc} · {plan.status}{gap} · PUE {pue:g}"
-        fig.text(0.09, 0.915, sub, fontsize=10.5, color="#555555", ha="left", va="top")
+        size = 10.5 if len(sub) <= 130 else 10.5 * 130 / len(sub)  # v2 terms make it longer
+        fig.text(0.09, 0.915, sub, fontsize=size, color="#555555", ha="left", va="top")
         return save_png_atomic(fig, out)
 
 
