@@ -353,3 +353,24 @@ def test_service_solves_a_menu_instance_in_process():
     body = r.json()
     assert body["objective_usd"] == pytest.approx(400_000.0)
     assert body["price"] == [{"tier": "t", "period": 1, "price_usd_per_mtok": 2.0}]
+
+
+def test_verifier_uses_existing_units_by_period():
+    # The retirement plan of test_existing_units_retire_and_free_land, with g1's period-2
+    # installed count reported as v1 would (10 instead of 4): the checker flags it.
+    doc = base()
+    doc["periods"] = [1, 2]
+    doc["hardware"][0].update(existing_units={1: 10, 2: 4}, max_units=0)
+    doc["hardware"].append({"id": "g2", "gpus_per_unit": 1, "power_kw": 1})
+    doc["frontiers"] = frontier("g1") + frontier("g2", tok=500.0)
+    plan = solve(doc)
+    inst = plan.installed
+    inst.loc[(inst["hardware"] == "g1") & (inst["period"] == 2), "units"] = 10
+    assert verify_plan(doc, plan).by_family("installed")
+
+
+def test_sweep_rows_carry_the_chosen_prices():
+    from optimizer.sweep.run import plan_row
+
+    row = plan_row(solve(_menu_doc()))
+    assert row["price_usd_per_mtok[t,1]"] == 2.0
