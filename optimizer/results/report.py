@@ -200,7 +200,7 @@ def render(plan: Plan) -> Group:
     pt = _price_table(plan)
     if not pt.empty:
         t = _table(
-            "Prices chosen from the menus (next entries: revenue from the same tokens)",
+            "Prices chosen from the menus (next entries: revenue from the same capacity)",
             ("period", "tier"),
             (
                 "price/Mtok",
@@ -315,7 +315,8 @@ def summary_markdown(plan: Plan) -> str:
             out += [
                 "## Prices chosen from the menus\n",
                 "Per menu tier and period: the chosen price, and what the next higher and "
-                "lower entries would earn from the tokens the tier produces (undiscounted); "
+                "lower entries would earn from the capacity serving the tier plus idle units "
+                "(undiscounted); "
                 "revenue_given_up_usd = the better neighbour minus the choice.\n",
                 _md_table(pt),
             ]
