@@ -12,6 +12,7 @@ from optimizer.errors import InputError
 from optimizer.frontiers.coefficients import Coefficients, compute_coefficients
 from optimizer.frontiers.table import read_frontier_table
 from optimizer.instance.load import load_instance
+from optimizer.instance.menus import constant_elasticity_menu
 from optimizer.instance.schema import Hardware, Instance, Site, Tier
 from optimizer.model.build import build_model
 from optimizer.model.data import ModelData
@@ -30,6 +31,7 @@ __all__ = [
     "Tier",
     "build_model",
     "compute_coefficients",
+    "constant_elasticity_menu",
     "load_instance",
     "read_frontier_table",
     "solve",

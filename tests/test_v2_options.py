@@ -12,7 +12,7 @@ import pytest
 
 from optimizer import Planner, load_instance, solve
 from optimizer.errors import InputError
-from optimizer.instance.menus import constant_elasticity_menu
+from optimizer import constant_elasticity_menu
 from optimizer.sweep.spec import apply, parse_key
 from optimizer.verify import verify_plan
 
