@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from optimizer import Planner, load_instance, solve
+from optimizer import Planner, constant_elasticity_menu, load_instance, solve
 from optimizer.errors import InputError
-from optimizer import constant_elasticity_menu
 from optimizer.sweep.spec import apply, parse_key
 from optimizer.verify import verify_plan
 
