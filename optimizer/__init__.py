@@ -26,6 +26,7 @@ _EXPORTS = {
     "compute_coefficients": "optimizer.frontiers.coefficients",
     "read_frontier_table": "optimizer.frontiers.table",
     "load_instance": "optimizer.instance.load",
+    "constant_elasticity_menu": "optimizer.instance.menus",
     "Hardware": "optimizer.instance.schema",
     "Instance": "optimizer.instance.schema",
     "Site": "optimizer.instance.schema",
@@ -50,6 +51,7 @@ __all__ = [
     "Tier",
     "build_model",
     "compute_coefficients",
+    "constant_elasticity_menu",
     "load_instance",
     "read_frontier_table",
     "solve",
@@ -60,6 +62,7 @@ if TYPE_CHECKING:
     from optimizer.frontiers.coefficients import Coefficients, compute_coefficients
     from optimizer.frontiers.table import read_frontier_table
     from optimizer.instance.load import load_instance
+    from optimizer.instance.menus import constant_elasticity_menu
     from optimizer.instance.schema import Hardware, Instance, Site, Tier
     from optimizer.model.build import build_model
     from optimizer.model.data import ModelData

@@ -61,6 +61,7 @@ FAMILIES = (
     "supply",
     "minimum lot",
     "power share",
+    "price menu",
     "usable pairs",
     "availability",
     "integrality",
@@ -312,6 +313,23 @@ def recompute_coefficients(
     return out
 
 
+# ------------------------------------------------------------------- v2 figures
+def _existing(hw: Any, labels: list[str], i: int) -> float:
+    """Units of ``hw`` installed at no capex in period index i (v2: a per-period mapping)."""
+    return _per_period(hw.existing_units, labels)[i] or 0.0
+
+
+def _menu_entries(tier: Any, labels: list[str], i: int) -> list[tuple[float, float]]:
+    """(price USD/Mtok, demand Mtok) of every entry of a tier's price menu in period i."""
+    return [
+        (
+            _per_period(e.price_usd_per_mtok, labels)[i] or 0.0,
+            _per_period(e.demand_mtok, labels)[i] or 0.0,
+        )
+        for e in tier.price_menu or ()
+    ]
+
+
 # ------------------------------------------------------------------------- the checker
 class _Checker:
     def __init__(
@@ -333,6 +351,8 @@ class _Checker:
         self.n = len(self.labels)
         self.hw = {h.id: h for h in instance.hardware}
         self.tiers = {t.id: t for t in instance.tiers}
+        # v2 price menus: (tier, period index) -> (entry, price, demand) the plan chose
+        self.menu_choice: dict[tuple[str, int], tuple[int, float, float]] = {}
 
     # ------------------------------------------------------------------ helpers
     def add(self, family: str, index: str, message: str) -> None:
@@ -494,7 +514,7 @@ class _Checker:
             if (t, i) in sold:
                 self.add("plan", where, "sold: duplicated row (Mtok added up)")
             sold[(t, i)] = sold.get((t, i), 0.0) + mtok
-            price = prices[t][i] or 0.0
+            price = self.unit_price(t, i, prices[t][i])
             if "price_usd_per_mtok" in rec and rec["price_usd_per_mtok"] is not None:
                 if self.differs(float(rec["price_usd_per_mtok"]), price):
                     self.add(
@@ -513,11 +533,98 @@ class _Checker:
                     )
         return sold
 
+    # ------------------------------------------------------------------ v2 checks
+    def capex(self, h: str, i: int) -> float:
+        """Price of one unit of h bought in period index i (v2: capex by period)."""
+        return _per_period(self.hw[h].capex_usd, self.labels)[i] or 0.0
+
+    def unit_price(self, t: str, i: int, listed: float | None) -> float:
+        """The tier's price in period i: the menu entry the plan chose, else the listed one."""
+        if self.tiers[t].price_menu is not None:
+            choice = self.menu_choice.get((t, i))
+            return 0.0 if choice is None else choice[1]
+        return listed or 0.0
+
+    def residual_value(self, buy: Mapping[tuple[str, int], float]) -> float:
+        """MODEL.md v2: sum of w_end * capex[h,p] * max(0, L - (N - i) * years) / L * buy."""
+        inst = self.inst
+        if inst.residual_value != "straight_line":
+            return 0.0
+        w_end = (1.0 + inst.discount_rate) ** (-self.n * inst.period_years)
+        total = 0.0
+        for (h, i), units in buy.items():
+            life = self.hw[h].lifetime_years
+            if life is None:
+                continue
+            left = max(0.0, life - (self.n - i) * inst.period_years)
+            total += w_end * self.capex(h, i) * left / life * units
+        return total
+
+    def fixed_cost(self) -> float:
+        """MODEL.md v2: sum_p w[p] * fixed_cost_usd_per_year * period_years."""
+        inst = self.inst
+        yearly = inst.site.fixed_cost_usd_per_year * inst.period_years
+        return sum(
+            yearly * (1.0 + inst.discount_rate) ** (-i * inst.period_years) for i in range(self.n)
+        )
+
+    def read_price_menu(self) -> None:
+        """The plan's ``price`` rows: one per menu tier and period that sells, on the menu."""
+        df = getattr(self.plan, "price", None)
+        if not isinstance(df, pd.DataFrame) or df.empty:
+            return
+        if not {"tier", "period", "price_usd_per_mtok"} <= set(df.columns):
+            self.add("plan", "price", "missing column(s) tier, period or price_usd_per_mtok")
+            return
+        for rec in df.to_dict("records"):
+            t, p = rec["tier"], rec["period"]
+            where = _ix(t, p)
+            tier = self.tiers.get(t)
+            if tier is None or tier.price_menu is None:
+                self.add("price menu", where, f"price row for {t!r}, which has no price menu")
+                continue
+            i = self.period("price", where, p)
+            price = self.number("price", where, rec["price_usd_per_mtok"])
+            if i is None or price is None:
+                continue
+            if (t, i) in self.menu_choice:
+                self.add("price menu", where, "two prices in one period (sum_k pick <= 1)")
+                continue
+            entries = _menu_entries(tier, self.labels, i)
+            match = [k for k, (x, _y) in enumerate(entries) if not self.differs(x, price)]
+            if not match:
+                listed = ", ".join(_fmt(x) for x, _y in entries)
+                self.add("price menu", where, f"price {_fmt(price)} is not on the menu ({listed})")
+                continue
+            k = match[0]
+            self.menu_choice[(t, i)] = (k, entries[k][0], entries[k][1])
+
+    def check_price_menu(self, sold: Mapping[tuple[str, int], float]) -> None:
+        """sold[t,p] <= Y[t,p,k] of the chosen entry; nothing sold without a chosen price."""
+        for t, tier in self.tiers.items():
+            if tier.price_menu is None:
+                continue
+            for i in range(self.n):
+                s = sold.get((t, i), 0.0)
+                choice = self.menu_choice.get((t, i))
+                where = _ix(t, self.label(i))
+                if choice is None:
+                    if s > self.abs:
+                        self.add("price menu", where, f"{_fmt(s)} Mtok sold with no price chosen")
+                elif self.exceeds(s, choice[2]):
+                    self.add(
+                        "price menu",
+                        where,
+                        f"{_fmt(s)} Mtok sold > demand {_fmt(choice[2])} Mtok at the chosen "
+                        f"price {_fmt(choice[1])} (entry {choice[0]})",
+                    )
+
     # ------------------------------------------------------------------ the checks
     def run(self, report: VerificationReport) -> None:
         inst, n = self.inst, self.n
         buy = self.read_buy()
         serve = self.read_serve()
+        self.read_price_menu()
         sold = self.read_sold()
         labels = self.labels
 
@@ -527,7 +634,7 @@ class _Checker:
             life = _lifetime_periods(hw.lifetime_years, inst.period_years, n)
             for i in range(n):
                 alive = sum(buy.get((h, j), 0.0) for j in range(max(0, i - life + 1), i + 1))
-                installed[(h, i)] = hw.existing_units + alive
+                installed[(h, i)] = _existing(hw, labels, i) + alive
         self.check_installed_table(installed)
 
         # capacity[h,p]: sum_t serve <= installed
@@ -593,7 +700,7 @@ class _Checker:
                 )
             budget = budget_cap[i]
             if budget is not None:
-                spend = sum(hw.capex_usd * buy.get((h, i), 0.0) for h, hw in self.hw.items())
+                spend = sum(self.capex(h, i) * buy.get((h, i), 0.0) for h in self.hw)
                 if self.exceeds(spend, budget):
                     self.add("budget", p, f"{_fmt(spend)} USD spent > budget {_fmt(budget)} USD")
             # Power share in MW, the unit of the model's rows (HiGHS's feasibility
@@ -631,6 +738,7 @@ class _Checker:
                     "(buy none or at least the lot)",
                 )
 
+        self.check_price_menu(sold)
         self.check_objective(report, buy, serve, sold)
 
     def check_installed_table(self, installed: dict[tuple[str, int], float]) -> None:
@@ -705,9 +813,11 @@ class _Checker:
         w = [(1.0 + inst.discount_rate) ** (-i * inst.period_years) for i in range(n)]
         revenue = 0.0
         for (t, i), mtok in sold.items():
-            price = _per_period(self.tiers[t].price_usd_per_mtok, self.labels)[i] or 0.0
+            price = self.unit_price(
+                t, i, _per_period(self.tiers[t].price_usd_per_mtok, self.labels)[i]
+            )
             revenue += w[i] * price * mtok
-        capex = sum(w[i] * self.hw[h].capex_usd * u for (h, i), u in buy.items())
+        capex = sum(w[i] * self.capex(h, i) * u for (h, i), u in buy.items())
         elec = _per_period(inst.site.electricity_usd_per_mwh, self.labels)
         energy = 0.0
         for (h, t, i), u in serve.items():
@@ -722,7 +832,8 @@ class _Checker:
             )
             energy += w[i] * (elec[i] or 0.0) * mwh
         kind = report.objective_kind
-        objective = revenue if kind == "revenue" else revenue - capex - energy
+        residual, fixed = self.residual_value(buy), self.fixed_cost()
+        objective = revenue if kind == "revenue" else revenue - capex - energy + residual - fixed
         report.objective_usd = objective
         report.revenue_usd, report.capex_usd, report.energy_usd = revenue, capex, energy
 
@@ -735,7 +846,8 @@ class _Checker:
                 "",
                 f"plan reports {_fmt(got)} USD, its buy/serve/sold give {_fmt(objective)} USD "
                 f"({kind}: revenue {_fmt(revenue)}, capex {_fmt(capex)}, "
-                f"electricity {_fmt(energy)})",
+                f"electricity {_fmt(energy)}, residual value {_fmt(residual)}, "
+                f"fixed cost {_fmt(fixed)})",
             )
         for name, mine in (
             ("revenue_usd", revenue),

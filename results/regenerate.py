@@ -20,8 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 GTC = "instances/gtc2026-1gw.yaml"
-KEYNOTE_SPLIT = "free=0.25,medium=0.25,high=0.25,premium=0.25,ultra=0"
-SHELL_USD_PER_MW_YEAR = "2666667"  # the keynote's $40B per GW over 15 years (results/README.md)
+KEYNOTE_SPLIT = "free=0.25,medium=0.25,high=0.25,premium+ultra=0.25"  # four buckets, five tiers
 
 # (folder under results/, optimizer arguments; {out} is that folder) - text files.
 STEPS: list[tuple[str, list[str]]] = [
@@ -35,8 +34,6 @@ STEPS: list[tuple[str, list[str]]] = [
             GTC,
             "--split",
             KEYNOTE_SPLIT,
-            "--shell-usd-per-mw-year",
-            SHELL_USD_PER_MW_YEAR,
             "--out",
             "{out}",
             "--quiet",
@@ -46,6 +43,7 @@ STEPS: list[tuple[str, list[str]]] = [
 # Charts (PNG): not compared byte for byte (renderer versions differ).
 CHART_STEPS: list[tuple[str, list[str]]] = [
     ("gtc2026-1gw", ["plot", "plan", GTC, "--out", "{out}/plan.png"]),
+    ("gtc2026-1gw", ["plot", "prices", GTC, "--out", "{out}/prices.png"]),
     *[
         (
             "gtc2026-1gw",

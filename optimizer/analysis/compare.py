@@ -2,7 +2,9 @@
 
 * ``optimal``: the instance as given.
 * ``split``: every tier holds a fixed share of installed IT power (the GTC 2026
-  keynote's equal split by default: min_power_share = max_power_share = 1/n).
+  keynote's equal split by default: min_power_share = max_power_share = 1/n). One
+  bucket may group tiers (``premium+ultra=0.25``): its tiers together hold what the
+  other, fixed buckets leave, at most its share, split between them optimally.
 * ``only:<hardware>``: a fleet of one hardware type (other types removed, their
   existing units too); the split across tiers is still optimised.
 * ``greedy``: a rule of thumb, not an optimiser: each period, tiers in order of value
@@ -40,13 +42,25 @@ class Comparison:
 
 
 def split_instance(instance: Instance, shares: Mapping[str, float] | None = None) -> Instance:
-    """The instance with each tier's power share fixed (equal shares by default)."""
+    """The instance with each bucket's power share fixed (equal shares by default).
+
+    A key ``a+b`` is a bucket of several tiers (at most one such bucket): each of its
+    tiers may hold 0..share, and since every other bucket is fixed and shares add up
+    to 1, together they hold the rest (less any capacity the plan leaves idle).
+    """
     ids = [t.id for t in instance.tiers]
     shares = dict(shares) if shares else {t: 1.0 / len(ids) for t in ids}
-    unknown = sorted(set(shares) - set(ids))
+    groups = {key: [t.strip() for t in key.split("+")] for key in shares}
+    named = [t for members in groups.values() for t in members]
+    if sum(len(m) > 1 for m in groups.values()) > 1:
+        raise InputError("--split: at most one bucket may group tiers (a+b=share)")
+    unknown = sorted(set(named) - set(ids))
     if unknown:
         raise InputError(f"--split: unknown tier(s) {', '.join(unknown)} (tiers: {', '.join(ids)})")
-    missing = [t for t in ids if t not in shares]
+    twice = sorted({t for t in named if named.count(t) > 1})
+    if twice:
+        raise InputError(f"--split: tier(s) {', '.join(twice)} named in more than one bucket")
+    missing = [t for t in ids if t not in named]
     total = sum(shares.values())
     if missing or not math.isclose(total, 1.0, abs_tol=1e-6):
         raise InputError(
@@ -54,8 +68,12 @@ def split_instance(instance: Instance, shares: Mapping[str, float] | None = None
             + (f"; missing {', '.join(missing)}" if missing else "")
             + ")"
         )
+    bounds: dict[str, tuple[float, float]] = {}
+    for key, members in groups.items():
+        for t in members:
+            bounds[t] = (shares[key], shares[key]) if len(members) == 1 else (0.0, shares[key])
     tiers = [
-        {**t.model_dump(), "min_power_share": shares[t.id], "max_power_share": shares[t.id]}
+        {**t.model_dump(), "min_power_share": bounds[t.id][0], "max_power_share": bounds[t.id][1]}
         for t in instance.tiers
     ]
     return instance.with_changes(tiers=tiers)
@@ -76,6 +94,9 @@ def greedy_purchases(planner: Planner) -> dict[tuple[str, PeriodLabel], int]:
     a = d.a  # Tok per unit per period (model units); only ratios matter here
     pue = inst.site.pue
     life = {h: inst.lifetime_periods(hw[h]) for h in hw}
+    existing = {h: inst.existing_by_period(hw[h]) for h in hw}
+    capex = {h: dict(zip(P, inst.capex_by_period(hw[h]), strict=True)) for h in hw}
+    shown = {t.id: dict(zip(P, inst.shown_prices(t), strict=True)) for t in inst.tiers}
     on_sale = {(h, p) for h, p in d.structure.buy_index}
     caps_mw = dict(zip(P, inst.per_period_values(inst.site.power_mw), strict=True))
     caps_racks = dict(zip(P, inst.per_period_values(inst.site.rack_positions), strict=True))
@@ -88,7 +109,7 @@ def greedy_purchases(planner: Planner) -> dict[tuple[str, PeriodLabel], int]:
     assigned: list[tuple[str, str, int, int, int]] = []
 
     def alive_units(h: str, i: int) -> int:
-        units = hw[h].existing_units
+        units = int(existing[h][i])
         units += sum(u for (g, p), u in bought.items() if g == h and 0 <= i - P.index(p) < life[h])
         return units
 
@@ -109,10 +130,17 @@ def greedy_purchases(planner: Planner) -> dict[tuple[str, PeriodLabel], int]:
             if not cands:
                 continue
             best = max(cands, key=lambda h, t=tier.id: per_mw(h, t))  # type: ignore[misc]
-            value = d.price[(tier.id, p)] * per_mw(best, tier.id)
+            value = shown[tier.id][p] * per_mw(best, tier.id)
             choices.append((value, tier.id, best))
         for _value, t, h in sorted(choices, key=lambda c: -c[0]):
             demand: float = d.demand.get((t, p), math.inf)
+            if (t, p, 0) in d.menu_demand:  # a price menu: the demand at its shown price
+                shown_k = [k for (tt, q, k), x in d.menu_price.items() if tt == t and q == p]
+                demand = max(
+                    d.menu_demand[(t, p, k)]
+                    for k in shown_k
+                    if d.menu_price[(t, p, k)] == shown[t][p]
+                )
             covered = sum(
                 u * a[(g, t)] for g, tt, lo, hi, u in assigned if tt == t and lo <= i <= hi
             )
@@ -125,8 +153,8 @@ def greedy_purchases(planner: Planner) -> dict[tuple[str, PeriodLabel], int]:
                 limits.append(room_mw / (pue * unit.power_kw / 1000))
             if unit.rack_positions > 0:
                 limits.append(room_racks / unit.rack_positions)
-            if unit.capex_usd > 0:
-                limits.append(room_usd / unit.capex_usd)
+            if capex[h][p] > 0:
+                limits.append(room_usd / capex[h][p])
             bound = min(
                 math.ceil(limits[0] - 1e-9) if math.isfinite(limits[0]) else math.inf,
                 *(math.floor(x + 1e-9) if math.isfinite(x) else math.inf for x in limits[1:]),
@@ -139,7 +167,7 @@ def greedy_purchases(planner: Planner) -> dict[tuple[str, PeriodLabel], int]:
             supply_left[h] -= units
             room_mw -= units * pue * unit.power_kw / 1000
             room_racks -= units * unit.rack_positions
-            room_usd -= units * unit.capex_usd
+            room_usd -= units * capex[h][p]
     # Minimum lots: a purchase below the lot is dropped rather than rounded up.
     totals: dict[str, int] = {}
     for (h, _p), u in bought.items():
@@ -208,12 +236,14 @@ def compare(
         plans[name] = Planner(
             only_instance(instance, h.id), marginals=False, table=planner.table, **opts
         ).solve()
-        dropped = sum(g.existing_units for g in instance.hardware if g.id != h.id)
+        dropped = sum(
+            max(instance.existing_by_period(g)) for g in instance.hardware if g.id != h.id
+        )
         rows.append(
             _row(
                 name,
                 plans[name],
-                f"drops {dropped} existing units of other types" if dropped else "",
+                f"drops {dropped:,.0f} existing units of other types" if dropped else "",
             )
         )
 

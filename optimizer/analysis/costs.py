@@ -40,7 +40,7 @@ def tier_costs(
     capex_hp: dict[tuple[str, object], float] = {}
     for r in plan.buy.itertuples(index=False):
         life = instance.lifetime_periods(hw[r.hardware])
-        share = hw[r.hardware].capex_usd * r.units / life
+        share = instance.capex_by_period(hw[r.hardware])[index[r.period]] * r.units / life
         start = index[r.period]
         for i in range(start, min(start + life, len(P))):
             key = (r.hardware, P[i])

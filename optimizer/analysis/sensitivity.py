@@ -17,7 +17,14 @@ from optimizer.instance.schema import Instance
 from optimizer.sweep.run import SolveOptions, SweepResult, run_sweep
 from optimizer.sweep.spec import Factor, KeyPath, base_value, parse_key
 
-SITE_KEYS = ("power_mw", "rack_positions", "pue", "capex_budget_usd", "electricity_usd_per_mwh")
+SITE_KEYS = (
+    "power_mw",
+    "rack_positions",
+    "pue",
+    "capex_budget_usd",
+    "electricity_usd_per_mwh",
+    "fixed_cost_usd_per_year",
+)
 HARDWARE_KEYS = ("capex_usd", "power_kw", "max_units", "lifetime_years")
 TIER_KEYS = ("price_usd_per_mtok", "demand_mtok", "min_interactivity", "utilization")
 

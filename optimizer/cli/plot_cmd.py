@@ -170,6 +170,33 @@ def plan(
         raise typer.Exit(EXIT_NO_PLAN)
 
 
+@plot_app.command()
+def prices(
+    instance_path: Annotated[
+        str,
+        typer.Argument(
+            metavar="INSTANCE", help="Instance file (YAML or JSON); - reads JSON from stdin."
+        ),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="PNG path (default: results/<instance name>/prices.png)."),
+    ] = None,
+) -> None:
+    """Solve and draw price against Mtok sold for every tier with a price menu."""
+    from optimizer.plots.prices import plot_prices
+
+    instance, planner = _load(instance_path)
+    if not any(t.price_menu is not None for t in instance.tiers):
+        _fail_input(InputError(f"{instance_path}: no tier has a price_menu: nothing to draw"))
+    result = planner.solve()
+    if not result.has_solution:
+        _err(f"no plan ({result.status}): nothing to draw. {result.message}".strip())
+        raise typer.Exit(EXIT_NO_PLAN)
+    path = _write(lambda o: plot_prices(instance, result, o), out, "prices")
+    sys.stderr.write(f"wrote {path}\n")
+
+
 def _read_sweep_table(path: Path) -> pd.DataFrame:
     """A sweep table (.parquet or .csv), or an InputError naming the file."""
     import pandas as pd

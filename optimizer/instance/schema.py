@@ -13,7 +13,9 @@ import math
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+from optimizer.instance.menus import expand_menu_spec
 
 PeriodLabel = int | str
 
@@ -37,6 +39,10 @@ PowerMW = MWValue | dict[PeriodLabel, MWValue]
 Money = USDValue | dict[PeriodLabel, USDValue]
 Rate = RateValue | dict[PeriodLabel, RateValue]
 Count = Annotated[int, Field(ge=0, le=MAX_UNIT_COUNT)]
+UnitPrice = Annotated[float, Field(ge=0, le=1e12)]
+# v2: capex and existing units may change by period (MODEL.md "v2 options").
+UnitPriceByPeriod = UnitPrice | dict[PeriodLabel, UnitPrice]
+CountByPeriod = Count | dict[PeriodLabel, Count]
 
 HOURS_PER_YEAR = 8760.0
 SECONDS_PER_YEAR = 31_536_000.0
@@ -56,6 +62,11 @@ class Site(_Frozen):
     rack_positions: PerPeriod = Field(description="Land cap, rack positions.")
     capex_budget_usd: Money | None = Field(None, description="Spend cap per period, USD.")
     electricity_usd_per_mwh: Rate = Field(0.0, description="Electricity price, USD/MWh.")
+    fixed_cost_usd_per_year: USDValue = Field(
+        0.0,
+        description="v2: cost of the site no decision changes (building, grid, cooling), "
+        "USD per year; profit subtracts it, revenue ignores it.",
+    )
 
 
 class Hardware(_Frozen):
@@ -67,28 +78,57 @@ class Hardware(_Frozen):
         description="IT power of one unit at full load, kW."
     )
     rack_positions: Annotated[float, Field(ge=0, le=1e6)] = 1.0
-    capex_usd: Annotated[float, Field(ge=0, le=1e12)] = 0.0
+    capex_usd: UnitPriceByPeriod = Field(
+        0.0, description="Price of one unit, USD; v2: or {period: price of a unit bought then}."
+    )
     lifetime_years: Annotated[float, Field(gt=0, le=1000)] | None = None
     available_from: PeriodLabel | None = None
     available_until: PeriodLabel | None = None
     max_units: Count | None = None
     min_units: Count = 0
-    existing_units: Count = 0
+    existing_units: CountByPeriod = Field(
+        0, description="Units installed at no capex; v2: or {period: units} (retirements)."
+    )
+
+
+class MenuEntry(_Frozen):
+    """v2 price menu entry: a price the tier could list and the Mtok it would sell at it."""
+
+    price_usd_per_mtok: Rate
+    demand_mtok: Money
 
 
 class Tier(_Frozen):
-    """A product sold by the token: a model at a context, speed and price."""
+    """A product sold by the token: a model at a context, speed and price.
+
+    v2: ``price_menu`` (a list of {price, demand} entries, or a constant-elasticity spec
+    that :func:`optimizer.instance.menus.expand_menu_spec` turns into one) replaces
+    ``price_usd_per_mtok`` and ``demand_mtok``; giving both is an error.
+    """
 
     id: str = Field(min_length=1)
     model: str = Field(min_length=1)
     context_tokens: Annotated[int, Field(gt=0, le=10**9)]
-    price_usd_per_mtok: Rate
+    price_usd_per_mtok: Rate | None = None
+    price_menu: Annotated[list[MenuEntry], Field(min_length=1)] | None = None
     min_interactivity: PositiveRate = Field(description="Tokens/s each user must see, at least.")
     max_ttft_s: PositiveRate | None = None
     demand_mtok: Money | None = None
     utilization: Annotated[float, Field(gt=0, le=1)] = 1.0
     min_power_share: Annotated[float, Field(ge=0, le=1)] = 0.0
     max_power_share: Annotated[float, Field(ge=0, le=1)] = 1.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand_menu(cls, data: Any) -> Any:
+        """A constant-elasticity spec under ``price_menu`` becomes the list of entries."""
+        if isinstance(data, Mapping) and isinstance(data.get("price_menu"), Mapping):
+            return {**data, "price_menu": expand_menu_spec(data["price_menu"])}
+        return data
+
+    @property
+    def has_menu(self) -> bool:
+        return self.price_menu is not None
 
 
 class FrontierRow(_Frozen):
@@ -112,6 +152,9 @@ class Instance(_Frozen):
     period_years: Annotated[float, Field(gt=0, le=100)] = 1.0
     discount_rate: Annotated[float, Field(ge=0, le=10)] = 0.0
     objective: Literal["revenue", "profit"] = "revenue"
+    residual_value: Literal["none", "straight_line"] = Field(
+        "none", description="v2: straight_line credits unexpired hardware at the horizon's end."
+    )
     site: Site
     hardware: list[Hardware] = Field(min_length=1)
     tiers: list[Tier] = Field(min_length=1)
@@ -159,6 +202,38 @@ class Instance(_Frozen):
         """Like :meth:`per_period` for a figure that is always set."""
         return [0.0 if v is None else v for v in self.per_period(value)]
 
+    def capex_by_period(self, hw: Hardware) -> list[float]:
+        """Price of one unit of ``hw`` bought in each period, USD (v2: may vary)."""
+        return self.per_period_values(hw.capex_usd)
+
+    def shown_prices(self, tier: Tier) -> list[float]:
+        """A tier's price per period for display: the listed price, or for a price menu
+        its middle entry (the reference price of a symmetric constant-elasticity menu)."""
+        if tier.price_menu is None:
+            return [float(v or 0.0) for v in self.per_period(tier.price_usd_per_mtok)]
+        middle = tier.price_menu[(len(tier.price_menu) - 1) // 2]
+        return self.per_period_values(middle.price_usd_per_mtok)
+
+    def existing_by_period(self, hw: Hardware) -> list[float]:
+        """Units of ``hw`` installed at no capex in each period (v2: may vary)."""
+        return self.per_period_values(hw.existing_units)
+
+    def residual_fraction(self, hw: Hardware, index: int) -> float:
+        """Share of a unit's price left at the horizon's end when bought in period ``index``.
+
+        ``max(0, lifetime - (N - i) * period_years) / lifetime`` with straight_line
+        residual value, else 0 (MODEL.md v2 "Residual value").
+        """
+        if self.residual_value != "straight_line" or hw.lifetime_years is None:
+            return 0.0
+        n = len(self.periods)
+        left = hw.lifetime_years - (n - index) * self.period_years
+        return max(0.0, left) / hw.lifetime_years
+
+    def end_weight(self) -> float:
+        """w_end = (1 + rate) ** (-N * period_years): the discount at the horizon's end."""
+        return (1.0 + self.discount_rate) ** (-len(self.periods) * self.period_years)
+
     def lifetime_periods(self, hw: Hardware) -> int:
         """L[h] = ceil(lifetime_years / period_years); the whole horizon when unset."""
         if hw.lifetime_years is None:
@@ -196,6 +271,9 @@ class Instance(_Frozen):
 
         for key in ("power_mw", "rack_positions", "capex_budget_usd", "electricity_usd_per_mwh"):
             check_map(f"site.{key}", getattr(self.site, key))
+        for i, hw in enumerate(self.hardware):
+            check_map(f"hardware[{i}].capex_usd", hw.capex_usd)
+            check_map(f"hardware[{i}].existing_units", hw.existing_units)
 
         for kind, id_list in (
             ("hardware", [h.id for h in self.hardware]),
@@ -234,6 +312,22 @@ class Instance(_Frozen):
         for i, tier in enumerate(self.tiers):
             check_map(f"tiers[{i}].price_usd_per_mtok", tier.price_usd_per_mtok)
             check_map(f"tiers[{i}].demand_mtok", tier.demand_mtok)
+            if tier.price_menu is not None:
+                for key in ("price_usd_per_mtok", "demand_mtok"):
+                    if getattr(tier, key) is not None:
+                        problems.append(
+                            f"tiers[{i}].{key}: give either price_menu or "
+                            "price_usd_per_mtok/demand_mtok, not both"
+                        )
+                for k, entry in enumerate(tier.price_menu):
+                    check_map(
+                        f"tiers[{i}].price_menu[{k}].price_usd_per_mtok", entry.price_usd_per_mtok
+                    )
+                    check_map(f"tiers[{i}].price_menu[{k}].demand_mtok", entry.demand_mtok)
+            elif tier.price_usd_per_mtok is None:
+                problems.append(
+                    f"tiers[{i}].price_usd_per_mtok: required key is missing (or give a price_menu)"
+                )
             if tier.min_power_share > tier.max_power_share:
                 problems.append(
                     f"tiers[{i}].min_power_share: {tier.min_power_share} exceeds "

@@ -34,6 +34,7 @@ def build_model(data: ModelData) -> pyo.ConcreteModel:
     constraints.supply(m)
     constraints.minimum_lot(m)
     constraints.power_share(m)
+    constraints.price_menu(m)
 
     objective(m)
     return m
@@ -56,6 +57,14 @@ def define_sets(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.BUDGET_P = pyo.Set(initialize=list(s.budget_periods), ordered=True)
     m.SUPPLY_H = pyo.Set(initialize=list(s.supply_hardware), ordered=True)
     m.LOT_H = pyo.Set(initialize=list(s.lot_hardware), ordered=True)
+    # v2 price menus: entries (t, p, k) and the (t, p) they belong to
+    m.MENU = pyo.Set(initialize=list(s.menu_index), dimen=3, ordered=True)
+    menu_tp = [(t, p) for t in s.menu_tiers for p in s.periods]
+    m.MENU_TP = pyo.Set(initialize=menu_tp, dimen=2, ordered=True)
+    m.PRICED = pyo.Set(
+        initialize=[(t, p) for t, p in m.TP if t not in s.menu_tiers], dimen=2, ordered=True
+    )
+    m.menu_by_tp = {tp: [k for t, p, k in s.menu_index if (t, p) == tp] for tp in menu_tp}
 
     # Lookup tables the constraint rules use (plain dicts: built once, read often).
     m.alive_buys = {hp: list(q) for hp, q in s.installed_buys}
@@ -80,7 +89,7 @@ def define_parameters(m: pyo.ConcreteModel, d: ModelData) -> None:
         return pyo.Param(index, initialize=values, mutable=True, within=pyo.Reals, default=0.0)
 
     m.weight = param(m.P, d.weight)
-    m.existing = param(m.H, d.existing)
+    m.existing = param(m.INST, d.existing)
     m.a = param(m.HT, d.a)
     m.price = param(m.TP, d.price)
     m.demand_cap = param(m.DEMAND, d.demand)
@@ -89,7 +98,7 @@ def define_parameters(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.power_cap_mw = param(m.P, d.power_cap_mw)
     m.unit_racks = param(m.H, d.unit_racks)
     m.rack_cap = param(m.P, d.rack_cap)
-    m.unit_capex = param(m.H, d.unit_capex)
+    m.unit_capex = param(m.BUY, d.unit_capex)
     m.budget_cap = param(m.BUDGET_P, d.budget)
     m.max_units = param(m.SUPPLY_H, d.max_units)
     m.min_units = param(m.LOT_H, {h: d.min_units[h] for h in d.structure.lot_hardware})
@@ -97,19 +106,26 @@ def define_parameters(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.min_share = param(m.T, d.min_share)
     m.max_share = param(m.T, d.max_share)
     m.energy_cost = param(m.SERVE, d.energy_cost)
+    m.residual = param(m.BUY, d.residual)  # all 0 unless residual_value is on
+    m.fixed_cost = param(None, d.fixed_cost)
+    m.menu_price = param(m.MENU, d.menu_price)
+    m.menu_demand = param(m.MENU, d.menu_demand)
 
 
 def define_variables(m: pyo.ConcreteModel, d: ModelData) -> None:
-    """buy (integer), installed (expression), serve, sold, used (binary)."""
+    """buy (integer), installed (expression), serve, sold, used (binary), pick (binary)
+    and sold_at of price menus."""
     m.buy = pyo.Var(m.BUY, domain=pyo.NonNegativeIntegers)
     m.serve = pyo.Var(m.SERVE, domain=pyo.NonNegativeReals)
     m.sold = pyo.Var(m.TP, domain=pyo.NonNegativeReals)
     m.used = pyo.Var(m.LOT_H, domain=pyo.Binary)
+    m.pick = pyo.Var(m.MENU, domain=pyo.Binary)
+    m.sold_at = pyo.Var(m.MENU, domain=pyo.NonNegativeReals)
     set_buy_bounds(m, d)
 
     def installed(m: pyo.ConcreteModel, h: str, p: Any) -> Any:
-        """installed[h,p] = existing[h] + sum of buy[h,q] still alive at p."""
-        return m.existing[h] + sum(m.buy[h, q] for q in m.alive_buys[h, p])
+        """installed[h,p] = existing[h,p] + sum of buy[h,q] still alive at p."""
+        return m.existing[h, p] + sum(m.buy[h, q] for q in m.alive_buys[h, p])
 
     m.installed = pyo.Expression(m.INST, rule=installed)
 
@@ -151,8 +167,12 @@ def update_model(m: pyo.ConcreteModel, d: ModelData) -> None:
         "min_share": d.min_share,
         "max_share": d.max_share,
         "energy_cost": d.energy_cost,
+        "residual": d.residual,
+        "menu_price": d.menu_price,
+        "menu_demand": d.menu_demand,
     }
     for name, vals in values.items():
         getattr(m, name).store_values(vals)
     m.pue.set_value(d.pue)
+    m.fixed_cost.set_value(d.fixed_cost)
     set_buy_bounds(m, d)

@@ -73,13 +73,16 @@ def land(m: pyo.ConcreteModel) -> None:
 
 
 def budget(m: pyo.ConcreteModel) -> None:
-    """budget[p]:  sum_h capex_usd[h] * buy[h,p] <= capex_budget_usd[p], where set."""
+    """budget[p]:  sum_h capex_usd[h,p] * buy[h,p] <= capex_budget_usd[p], where set.
+
+    ``capex_usd[h,p]`` is the price of a unit bought in p (v2: it may vary by period).
+    """
 
     def rule(m: pyo.ConcreteModel, p: Any) -> Any:
         hws = m.buy_by_p[p]
         if not hws:
             return Skip
-        return sum(m.unit_capex[h] * m.buy[h, p] for h in hws) <= m.budget_cap[p]
+        return sum(m.unit_capex[h, p] * m.buy[h, p] for h in hws) <= m.budget_cap[p]
 
     m.budget = pyo.Constraint(m.BUDGET_P, rule=rule)
 
@@ -140,3 +143,28 @@ def power_share(m: pyo.ConcreteModel) -> None:
 
     m.power_share_lower = pyo.Constraint(m.SHARE_LO, rule=lower)
     m.power_share_upper = pyo.Constraint(m.SHARE_HI, rule=upper)
+
+
+def price_menu(m: pyo.ConcreteModel) -> None:
+    """price_menu[t,p] (v2), for tiers with a price menu:
+
+    * ``price_menu_pick[t,p]``:       sum_k pick[t,p,k] <= 1   (at most one listed price)
+    * ``price_menu_demand[t,p,k]``:   sold_at[t,p,k] <= Y[t,p,k] * pick[t,p,k]
+    * ``price_menu_sold[t,p]``:       sold[t,p] = sum_k sold_at[t,p,k]
+
+    Y[t,p,k] is the Mtok entry k would sell in p (model units: Tok). The revenue of a
+    menu tier is ``sum_k X[t,p,k] * sold_at[t,p,k]`` (see :mod:`optimizer.model.objective`).
+    """
+
+    def pick_one(m: pyo.ConcreteModel, t: str, p: Any) -> Any:
+        return sum(m.pick[t, p, k] for k in m.menu_by_tp[t, p]) <= 1
+
+    def demand_at(m: pyo.ConcreteModel, t: str, p: Any, k: int) -> Any:
+        return m.sold_at[t, p, k] <= m.menu_demand[t, p, k] * m.pick[t, p, k]
+
+    def sold_is_sum(m: pyo.ConcreteModel, t: str, p: Any) -> Any:
+        return m.sold[t, p] == sum(m.sold_at[t, p, k] for k in m.menu_by_tp[t, p])
+
+    m.price_menu_pick = pyo.Constraint(m.MENU_TP, rule=pick_one)
+    m.price_menu_demand = pyo.Constraint(m.MENU, rule=demand_at)
+    m.price_menu_sold = pyo.Constraint(m.MENU_TP, rule=sold_is_sum)

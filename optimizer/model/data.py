@@ -39,6 +39,7 @@ _UNBOUNDED_UNITS = 1e9
 HP = tuple[str, PeriodLabel]
 TP = tuple[str, PeriodLabel]
 HTP = tuple[str, str, PeriodLabel]
+TPK = tuple[str, PeriodLabel, int]
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,10 @@ class Structure:
     supply_hardware: tuple[str, ...]  # h with max_units
     lot_hardware: tuple[str, ...]  # h with min_units > 0
     objective: str
+    # v2 options (empty / False when off: the v1 model is built unchanged)
+    menu_tiers: tuple[str, ...] = ()  # tiers with a price menu
+    menu_index: tuple[TPK, ...] = ()  # (t, p, k): entry k of t's menu in period p
+    residual: bool = False  # straight-line residual value credited (profit only)
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,7 @@ class ModelData:
 
     structure: Structure
     weight: dict[PeriodLabel, float]  # discount weight per period
-    existing: dict[str, float]  # units installed before the first period
+    existing: dict[HP, float]  # units installed at no capex, per period (v2: may vary)
     a: dict[tuple[str, str], float]  # Tok per unit per period, usable pairs
     price: dict[TP, float]  # $M per Tok (== USD per Mtok)
     demand: dict[TP, float]  # Tok per period
@@ -76,7 +81,7 @@ class ModelData:
     power_cap_mw: dict[PeriodLabel, float]
     unit_racks: dict[str, float]
     rack_cap: dict[PeriodLabel, float]
-    unit_capex: dict[str, float]  # $M per unit
+    unit_capex: dict[HP, float]  # $M per unit bought in p (v2: may vary by period)
     budget: dict[PeriodLabel, float]  # $M per period
     max_units: dict[str, float]
     min_units: dict[str, float]
@@ -85,6 +90,10 @@ class ModelData:
     min_share: dict[str, float]
     max_share: dict[str, float]
     energy_cost: dict[HTP, float]  # $M per serving unit per period (0 unless profit)
+    residual: dict[HP, float] = field(default_factory=dict)  # $M credited per unit bought
+    fixed_cost: float = 0.0  # $M, discounted site fixed cost over the horizon (profit only)
+    menu_price: dict[TPK, float] = field(default_factory=dict)  # $M per Tok
+    menu_demand: dict[TPK, float] = field(default_factory=dict)  # Tok per period
     notes: list[str] = field(default_factory=list)
 
     @classmethod
@@ -108,6 +117,9 @@ def _build_data(inst: Instance, coef: Coefficients, objective: str) -> ModelData
     budget_usd = dict(zip(P, inst.per_period(inst.site.capex_budget_usd), strict=True))
     elec = dict(zip(P, inst.per_period_values(inst.site.electricity_usd_per_mwh), strict=True))
 
+    existing_units = {
+        (h, p): v for h in H for p, v in zip(P, inst.existing_by_period(hw[h]), strict=True)
+    }
     # --- availability and lifetimes -> buy and installed index sets
     buy_index: list[HP] = []
     for h in H:
@@ -119,7 +131,7 @@ def _build_data(inst: Instance, coef: Coefficients, objective: str) -> ModelData
         life = inst.lifetime_periods(hw[h])
         for i, p in enumerate(P):
             alive = tuple(P[j] for j in range(max(0, i - life + 1), i + 1) if (h, P[j]) in can_buy)
-            if alive or hw[h].existing_units > 0:
+            if alive or existing_units[(h, p)] > 0:
                 installed_buys.append(((h, p), alive))
     installed_index = [hp for hp, _ in installed_buys]
     installable = set(installed_index)
@@ -130,38 +142,47 @@ def _build_data(inst: Instance, coef: Coefficients, objective: str) -> ModelData
 
     demand: dict[TP, float] = {}
     price: dict[TP, float] = {}
+    menu_price: dict[TPK, float] = {}
+    menu_demand: dict[TPK, float] = {}
     for t in T:
         for p, v in zip(P, inst.per_period(tiers[t].price_usd_per_mtok), strict=True):
-            price[(t, p)] = float(v or 0.0)  # USD/Mtok == $M per Tok
+            price[(t, p)] = float(v or 0.0)  # USD/Mtok == $M per Tok; 0 for a menu tier
         for p, v in zip(P, inst.per_period(tiers[t].demand_mtok), strict=True):
             if v is not None:
                 demand[(t, p)] = v / TOKENS_MTOK
+        for k, entry in enumerate(tiers[t].price_menu or ()):
+            prices = inst.per_period_values(entry.price_usd_per_mtok)
+            demands = inst.per_period_values(entry.demand_mtok)
+            for i, p in enumerate(P):
+                menu_price[(t, p, k)] = prices[i]
+                menu_demand[(t, p, k)] = demands[i] / TOKENS_MTOK
 
     unit_it_mw = {h: hw[h].power_kw / 1000.0 for h in H}
     unit_racks = {h: hw[h].rack_positions for h in H}
-    unit_capex = {h: hw[h].capex_usd / MONEY_USD for h in H}
-    existing = {h: float(hw[h].existing_units) for h in H}
+    capex_usd = {h: dict(zip(P, inst.capex_by_period(hw[h]), strict=True)) for h in H}
+    unit_capex = {(h, p): capex_usd[h][p] / MONEY_USD for h, p in buy_index}
+    existing = {(h, p): float(existing_units[(h, p)]) for h, p in installed_index}
     budget = {p: v / MONEY_USD for p, v in budget_usd.items() if v is not None}
 
     # --- per-period bounds on buy and the big-M of minimum lots, from the instance
     pue = inst.site.pue
-    existing_mw = pue * sum(unit_it_mw[h] * existing[h] for h in H)
-    existing_racks = sum(unit_racks[h] * existing[h] for h in H)
+    existing_mw = {p: pue * sum(unit_it_mw[h] * existing_units[(h, p)] for h in H) for p in P}
+    existing_racks = {p: sum(unit_racks[h] * existing_units[(h, p)] for h in H) for p in P}
 
     def cap_units(h: str, p: PeriodLabel) -> float:
         """Most units of h that power and land allow in period p, beside existing units."""
         bound = math.inf
         if unit_it_mw[h] > 0:
-            bound = min(bound, (power_cap[p] - existing_mw) / (pue * unit_it_mw[h]))
+            bound = min(bound, (power_cap[p] - existing_mw[p]) / (pue * unit_it_mw[h]))
         if unit_racks[h] > 0:
-            bound = min(bound, (rack_cap[p] - existing_racks) / unit_racks[h])
+            bound = min(bound, (rack_cap[p] - existing_racks[p]) / unit_racks[h])
         if bound >= _UNBOUNDED_UNITS:
             return math.inf
         return max(0.0, math.floor(bound + _FLOOR_EPS))
 
     def budget_units(h: str, p: PeriodLabel) -> float:
-        if p in budget and unit_capex[h] > 0:
-            ratio = budget[p] / unit_capex[h]
+        if p in budget and unit_capex[(h, p)] > 0:
+            ratio = budget[p] / unit_capex[(h, p)]
             if ratio < _UNBOUNDED_UNITS:  # a tiny capex makes the budget no bound at all
                 return max(0.0, math.floor(ratio + _FLOOR_EPS))
         return math.inf
@@ -204,6 +225,19 @@ def _build_data(inst: Instance, coef: Coefficients, objective: str) -> ModelData
     else:
         energy_cost = {k: 0.0 for k in serve_index}
 
+    # --- v2: residual value at the horizon's end and the site's fixed cost (profit only)
+    residual_on = objective == "profit" and inst.residual_value == "straight_line"
+    residual: dict[HP, float] = {}
+    if residual_on:
+        w_end = inst.end_weight()
+        for h, p in buy_index:
+            share = inst.residual_fraction(hw[h], P.index(p))
+            residual[(h, p)] = w_end * share * unit_capex[(h, p)]
+    fixed_cost = 0.0
+    if objective == "profit":
+        per_period = inst.site.fixed_cost_usd_per_year * inst.period_years / MONEY_USD
+        fixed_cost = sum(weight[p] * per_period for p in P)
+
     structure = Structure(
         periods=tuple(P),
         hardware=tuple(H),
@@ -219,6 +253,9 @@ def _build_data(inst: Instance, coef: Coefficients, objective: str) -> ModelData
         supply_hardware=tuple(h for h in H if hw[h].max_units is not None),
         lot_hardware=tuple(h for h in H if hw[h].min_units > 0),
         objective=objective,
+        menu_tiers=tuple(t for t in T if tiers[t].price_menu is not None),
+        menu_index=tuple(menu_price),
+        residual=residual_on,
     )
     return ModelData(
         structure=structure,
@@ -241,4 +278,8 @@ def _build_data(inst: Instance, coef: Coefficients, objective: str) -> ModelData
         min_share={t: tiers[t].min_power_share for t in T},
         max_share={t: tiers[t].max_power_share for t in T},
         energy_cost=energy_cost,
+        residual=residual,
+        fixed_cost=fixed_cost,
+        menu_price=menu_price,
+        menu_demand=menu_demand,
     )

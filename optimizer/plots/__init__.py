@@ -89,8 +89,7 @@ def tier_colors(instance: Instance) -> dict[str, Any]:
     from matplotlib import colormaps
 
     def price(t: Any) -> float:
-        first = instance.per_period(t.price_usd_per_mtok)[0]
-        return float(first or 0.0)
+        return instance.shown_prices(t)[0]
 
     tiers = sorted(instance.tiers, key=price)
     paid = [t for t in tiers if price(t) > 0]

@@ -261,7 +261,7 @@ def default_frontier_path(instance: Instance, model: str) -> Path:
 
 
 def _price_text(instance: Instance, tier: Tier, period: PeriodLabel | None) -> str:
-    prices = [float(p or 0.0) for p in instance.per_period(tier.price_usd_per_mtok)]
+    prices = instance.shown_prices(tier)
     P = list(instance.periods)
     if period is not None:
         i = instance.period_index(period)

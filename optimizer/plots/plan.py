@@ -60,7 +60,11 @@ def plan_tables(instance: Instance, plan: Plan) -> dict[str, pd.DataFrame]:
     P = [str(p) for p in instance.periods]
     hw_ids = [h.id for h in instance.hardware]
     tier_ids = [t.id for t in instance.tiers]
-    capex = {h.id: float(h.capex_usd) for h in instance.hardware}
+    capex = {
+        (h.id, str(p)): c
+        for h in instance.hardware
+        for p, c in zip(P, instance.capex_by_period(h), strict=True)
+    }
     pue = float(instance.site.pue)
 
     def wide(df: pd.DataFrame, col: str, val: str, cols: list[str]) -> pd.DataFrame:
@@ -76,7 +80,10 @@ def plan_tables(instance: Instance, plan: Plan) -> dict[str, pd.DataFrame]:
         else pd.DataFrame(columns=["hardware", "period", "units"])
     )
     if len(buy):
-        buy["capex_usd"] = buy["units"] * buy["hardware"].map(capex)
+        buy["capex_usd"] = [
+            u * capex[(h, str(p))]
+            for h, p, u in buy[["hardware", "period", "units"]].itertuples(index=False)
+        ]
     units = wide(buy, "hardware", "units", hw_ids)
     spend = wide(buy, "hardware", "capex_usd", hw_ids) if len(buy) else units * 0.0
     installed = wide(plan.installed, "hardware", "facility_mw", hw_ids)
@@ -322,12 +329,12 @@ def plot_plan(instance: Instance, plan: Plan, out_path: str | Path | None = None
             for h in instance.hardware
             if d["buy_units"][h.id].sum() > 0 or d["installed_facility_mw"][h.id].sum() > 0
         ]
-        existing = {h.id: h.existing_units for h in instance.hardware}
+        existing = {h.id: max(instance.existing_by_period(h)) for h in instance.hardware}
         n_bought = d["buy_units"].sum(axis=0)
 
         def hw_label(h: str) -> str:
             bits = [f"{n_bought[h]:,.0f} bought"] if n_bought[h] > 0 else []
-            bits += [f"{existing[h]:,} existing"] if existing[h] else []
+            bits += [f"{existing[h]:,.0f} existing"] if existing[h] else []
             return f"{h} ({', '.join(bits)})" if bits else h
 
         hw_handles = [Patch(color=hw_color[h], label=hw_label(h)) for h in used_hw]
@@ -348,7 +355,10 @@ def plot_plan(instance: Instance, plan: Plan, out_path: str | Path | None = None
             columnspacing=1.4,
             handlelength=1.6,
         )
-        prices = {t.id: instance.per_period(t.price_usd_per_mtok) for t in instance.tiers}
+        prices: dict[str, list[Any]] = {t.id: instance.shown_prices(t) for t in instance.tiers}
+        if plan.price is not None and len(plan.price):  # menu tiers: the prices chosen
+            for t, g in plan.price.groupby("tier", sort=False):
+                prices[str(t)] = list(g["price_usd_per_mtok"])
         tier_handles = [
             Patch(
                 facecolor=t_color[t],
@@ -393,6 +403,10 @@ def plot_plan(instance: Instance, plan: Plan, out_path: str | Path | None = None
             bits.append(f"capex {fmt_usd(plan.capex_usd or 0.0)}")
             if plan.energy_usd:
                 bits.append(f"electricity {fmt_usd(plan.energy_usd)}")
+            if plan.residual_value_usd:
+                bits.append(f"residual +{fmt_usd(plan.residual_value_usd)}")
+            if plan.fixed_cost_usd:
+                bits.append(f"site −{fmt_usd(plan.fixed_cost_usd)}")
         disc = f" (discounted at {instance.discount_rate:.0%}/yr)" if instance.discount_rate else ""
         gap = (
             ""
@@ -402,7 +416,8 @@ def plot_plan(instance: Instance, plan: Plan, out_path: str | Path | None = None
             else ""
         )
         sub = f"{' · '.join(bits)}{disc} · {plan.status}{gap} · PUE {pue:g}"
-        fig.text(0.09, 0.915, sub, fontsize=10.5, color="#555555", ha="left", va="top")
+        size = 10.5 if len(sub) <= 130 else 10.5 * 130 / len(sub)  # v2 terms make it longer
+        fig.text(0.09, 0.915, sub, fontsize=size, color="#555555", ha="left", va="top")
         return save_png_atomic(fig, out)
 
 

@@ -33,6 +33,15 @@ class Plan:
     * ``installed``: hardware, period, units, it_mw, facility_mw, rack_positions
     * ``serve``: hardware, tier, period, units, it_mw, mtok
     * ``sold``: tier, period, mtok, price_usd_per_mtok, revenue_usd, it_mw, power_share
+    * ``price`` (v2 price menus; empty without them): tier, period, entry (index in the
+      menu), price_usd_per_mtok, demand_mtok (at that price), mtok (sold), revenue_usd,
+      then for the next higher and next lower entry of the menu: ``higher_price_usd_per_mtok``,
+      ``higher_revenue_usd``, ``lower_price_usd_per_mtok``, ``lower_revenue_usd`` (what that
+      entry would earn: its price * min(its demand, the Mtok this tier's serving units and
+      the period's idle units could make)) and ``revenue_given_up_usd``: the better of the
+      two minus ``revenue_usd`` (> 0: the neighbour would earn more from that capacity; the
+      plan prefers the chosen price because of what the capacity it frees or needs is worth
+      elsewhere). Undiscounted, USD.
     * ``resources``: period, resource, used, cap, slack, binding
     * ``unusable``: hardware, tier, reason (pairs the frontier table cannot serve)
     * ``coefficients``: usable pairs with r (tok/s per GPU) and a (Mtok per unit-period)
@@ -53,10 +62,13 @@ class Plan:
     revenue_usd: float | None = None
     capex_usd: float | None = None
     energy_usd: float | None = None
+    residual_value_usd: float | None = None  # v2: discounted, credited to profit
+    fixed_cost_usd: float | None = None  # v2: discounted site fixed cost, charged to profit
     buy: pd.DataFrame = field(default_factory=pd.DataFrame)
     installed: pd.DataFrame = field(default_factory=pd.DataFrame)
     serve: pd.DataFrame = field(default_factory=pd.DataFrame)
     sold: pd.DataFrame = field(default_factory=pd.DataFrame)
+    price: pd.DataFrame = field(default_factory=pd.DataFrame)
     resources: pd.DataFrame = field(default_factory=pd.DataFrame)
     unusable: pd.DataFrame = field(default_factory=pd.DataFrame)
     coefficients: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -95,6 +107,7 @@ class Plan:
             "buy": rows(self.buy, ["hardware", "period", "units"]),
             "serve": rows(self.serve, ["hardware", "tier", "period", "units"]),
             "sold": rows(self.sold, ["tier", "period", "mtok"]),
+            "price": rows(self.price, ["tier", "period", "price_usd_per_mtok"]),
             # extra keys
             "instance": self.instance_name,
             "objective": self.objective_kind,
@@ -103,6 +116,9 @@ class Plan:
             "revenue_usd": _plain(self.revenue_usd, _DIGITS["usd"]),
             "capex_usd": _plain(self.capex_usd, _DIGITS["usd"]),
             "energy_usd": _plain(self.energy_usd, _DIGITS["usd"]),
+            "residual_value_usd": _plain(self.residual_value_usd, _DIGITS["usd"]),
+            "fixed_cost_usd": _plain(self.fixed_cost_usd, _DIGITS["usd"]),
+            "price_menu": rows(self.price, PRICE_COLUMNS),
             "installed": rows(self.installed, ["hardware", "period", "units"]),
             "resources": rows(self.resources, ["period", "resource", "used", "cap", "binding"]),
             "unusable_pairs": rows(self.unusable, ["hardware", "tier", "reason"]),
@@ -142,7 +158,22 @@ _DIGITS = {
     "cap": 9,
     "usd_per_unit": 6,
     "usd_per_unit_undiscounted": 6,
+    "price_usd_per_mtok": 9,
 }
+PRICE_COLUMNS = [
+    "tier",
+    "period",
+    "entry",
+    "price_usd_per_mtok",
+    "demand_mtok",
+    "mtok",
+    "revenue_usd",
+    "higher_price_usd_per_mtok",
+    "higher_revenue_usd",
+    "lower_price_usd_per_mtok",
+    "lower_revenue_usd",
+    "revenue_given_up_usd",
+]
 
 
 def _plain(v: Any, digits: int | None = None) -> Any:
@@ -208,9 +239,12 @@ def extract_plan(
     bought = {(h, p): u for h, p, u in buy_rows}
 
     inst_rows = []
+    existing = {
+        (h, p): v for h in hw for p, v in zip(P, instance.existing_by_period(hw[h]), strict=True)
+    }
     for h, p in ((h, p) for h in hw for p in P):  # every pair, zeros included
         alive = m.alive_buys.get((h, p), ())
-        units = hw[h].existing_units + sum(bought[(h, q)] for q in alive)
+        units = existing[(h, p)] + sum(bought[(h, q)] for q in alive)
         inst_rows.append(
             (
                 h,
@@ -244,6 +278,7 @@ def extract_plan(
         else None
     )
     sold_rows = []
+    price_rows: list[tuple[Any, ...]] = []
     revenue = 0.0
     for t in tiers:
         prices = instance.per_period(tiers[t].price_usd_per_mtok)
@@ -253,6 +288,16 @@ def extract_plan(
             if prod is not None and (t, p) in prod.index:
                 made, mw = (float(v) for v in prod.loc[(t, p)])
             cap = demands[i]
+            if tiers[t].price_menu is not None:
+                # The picked entry sets this period's price and demand (none picked: 0).
+                menu = _menu(instance, tiers[t], i)
+                k = next((k for k in range(len(menu)) if _val(m.pick[t, p, k]) > 0.5), None)
+                prices[i], cap = (0.0, 0.0) if k is None else menu[k]
+                if k is not None and min(made, cap) <= 0:
+                    prices[i] = 0.0  # picked but nothing sold: no price is charged or reported
+                elif k is not None:
+                    reach = _reach(t, p, made, serve_rows, installed, a)
+                    price_rows.append(_price_row(t, p, k, menu, made, reach))
             sold_mtok = made if cap is None else min(made, cap)
             if sold_mtok < _ZERO * TOKENS_MTOK * 1e-6:
                 sold_mtok = 0.0
@@ -276,7 +321,14 @@ def extract_plan(
         ],
     )
 
-    capex = sum(w[p] * hw[h].capex_usd * u for h, p, u in buy_rows)
+    capex_of = {h: dict(zip(P, instance.capex_by_period(hw[h]), strict=True)) for h in hw}
+    capex = sum(w[p] * capex_of[h][p] * u for h, p, u in buy_rows)
+    w_end = instance.end_weight()
+    residual = sum(
+        w_end * instance.residual_fraction(hw[h], P.index(p)) * capex_of[h][p] * u
+        for h, p, u in buy_rows
+    )
+    fixed = sum(w[p] * instance.site.fixed_cost_usd_per_year * instance.period_years for p in P)
     elec = dict(zip(P, instance.per_period(instance.site.electricity_usd_per_mwh), strict=True))
     energy = 0.0
     for h, t, p, u, *_ in serve_rows:
@@ -290,7 +342,7 @@ def extract_plan(
             * instance.period_years
         )
         energy += w[p] * (elec[p] or 0.0) * mwh
-    obj = revenue if objective == "revenue" else revenue - capex - energy
+    obj = revenue if objective == "revenue" else revenue - capex - energy + residual - fixed
 
     plan = Plan(
         instance_name=instance.name,
@@ -302,10 +354,13 @@ def extract_plan(
         revenue_usd=revenue,
         capex_usd=capex,
         energy_usd=energy,
+        residual_value_usd=residual if objective == "profit" else None,
+        fixed_cost_usd=fixed if objective == "profit" else None,
         buy=buy[buy["units"] > 0].reset_index(drop=True),
         installed=installed,
         serve=serve,
         sold=sold,
+        price=pd.DataFrame(price_rows, columns=PRICE_COLUMNS),
         resources=_resources(instance, installed, buy_rows),
         unusable=coef.unusable[["hardware", "tier", "reason"]],
         coefficients=coef.usable,
@@ -328,10 +383,14 @@ def _resources(
         "rack_positions": instance.per_period(instance.site.rack_positions),
         "capex_usd": instance.per_period(instance.site.capex_budget_usd),
     }
-    capex_of = {h.id: h.capex_usd for h in instance.hardware}
+    capex_of = {
+        (h.id, p): c
+        for h in instance.hardware
+        for p, c in zip(P, instance.capex_by_period(h), strict=True)
+    }
     spend: dict[PeriodLabel, float] = {}
     for h, p, u in buy_rows:
-        spend[p] = spend.get(p, 0.0) + capex_of[h] * u
+        spend[p] = spend.get(p, 0.0) + capex_of[(h, p)] * u
     # The smallest step one more purchasable unit would take of each resource, per period:
     # with whole units, a cap is binding when less than that step is left.
     step: dict[tuple[str, PeriodLabel], float] = {}
@@ -341,7 +400,7 @@ def _resources(
             for res, need in (
                 ("power_mw", unit.power_kw * instance.site.pue / 1000),
                 ("rack_positions", unit.rack_positions),
-                ("capex_usd", unit.capex_usd),
+                ("capex_usd", capex_of[(unit.id, p)]),
             ):
                 if need > 0:
                     step[(res, p)] = min(step.get((res, p), need), need)
@@ -368,3 +427,71 @@ def _resources(
             binding = slack is not None and slack < max(room, step.get((res, p), 0.0) - 1e-9)
             rows.append((p, res, used, cap, slack, binding))
     return pd.DataFrame(rows, columns=["period", "resource", "used", "cap", "slack", "binding"])
+
+
+def _menu(instance: Instance, tier: Any, i: int) -> list[tuple[float, float]]:
+    """(price USD/Mtok, demand Mtok) of each entry of a tier's menu in period index i."""
+    return [
+        (
+            float(instance.per_period_values(e.price_usd_per_mtok)[i]),
+            float(instance.per_period_values(e.demand_mtok)[i]),
+        )
+        for e in tier.price_menu
+    ]
+
+
+def _reach(
+    t: str,
+    p: PeriodLabel,
+    made: float,
+    serve_rows: list[tuple[Any, ...]],
+    installed: pd.DataFrame,
+    a: dict[tuple[str, str], float],
+) -> float:
+    """Mtok tier t could make in p: what it makes plus what the idle units could make for it."""
+    here = installed[installed["period"] == p]
+    busy: dict[str, float] = {}
+    for h, _t, q, u, *_ in serve_rows:
+        if q == p:
+            busy[h] = busy.get(h, 0.0) + u
+    idle = {
+        h: max(0.0, float(u) - busy.get(h, 0.0))
+        for h, u in zip(here["hardware"], here["units"], strict=True)
+    }
+    return made + sum(u * a[(h, t)] for h, u in idle.items() if (h, t) in a)
+
+
+def _price_row(
+    t: str, p: PeriodLabel, k: int, menu: list[tuple[float, float]], made: float, reach: float
+) -> tuple[Any, ...]:
+    """One row of Plan.price: the chosen entry and what its neighbours would earn.
+
+    A neighbour sells min(its demand, ``reach``): the Mtok the tier's serving units and
+    the period's idle units could make for it.
+    """
+    price, demand = menu[k]
+    sold = min(made, demand)
+    revenue = price * sold
+    higher = min((e for e in menu if e[0] > price), default=None, key=lambda e: e[0])
+    lower = max((e for e in menu if e[0] < price), default=None, key=lambda e: e[0])
+
+    def earn(e: tuple[float, float] | None) -> float | None:
+        return None if e is None else e[0] * min(reach, e[1])
+
+    hi_rev, lo_rev = earn(higher), earn(lower)
+    others = [r for r in (hi_rev, lo_rev) if r is not None]
+    given_up = max(others) - revenue if others else None
+    return (
+        t,
+        p,
+        k,
+        price,
+        demand,
+        sold,
+        revenue,
+        None if higher is None else higher[0],
+        hi_rev,
+        None if lower is None else lower[0],
+        lo_rev,
+        given_up,
+    )

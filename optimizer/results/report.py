@@ -52,6 +52,10 @@ def _headline(plan: Plan, timings: bool = True) -> list[tuple[str, str]]:
     ]
     if plan.energy_usd:
         rows.append(("electricity (discounted)", _usd(plan.energy_usd)))
+    if plan.residual_value_usd:
+        rows.append(("residual value at the end (discounted)", _usd(plan.residual_value_usd)))
+    if plan.fixed_cost_usd:
+        rows.append(("site fixed cost (discounted)", _usd(plan.fixed_cost_usd)))
     if timings:
         rows.append(
             (
@@ -104,6 +108,26 @@ def _tier_table(plan: Plan) -> pd.DataFrame:
         float(units.get((t, p), 0.0)) for t, p in zip(sold["tier"], sold["period"], strict=True)
     ]
     return sold[["period", "tier", "units", "mtok", "revenue_usd", "power_share"]]
+
+
+def _price_table(plan: Plan) -> pd.DataFrame:
+    """Menu tiers: the price chosen per period and what the next entries would earn."""
+    if plan.price is None or plan.price.empty:
+        return pd.DataFrame()
+    return plan.price[
+        [
+            "period",
+            "tier",
+            "price_usd_per_mtok",
+            "mtok",
+            "revenue_usd",
+            "higher_price_usd_per_mtok",
+            "higher_revenue_usd",
+            "lower_price_usd_per_mtok",
+            "lower_revenue_usd",
+            "revenue_given_up_usd",
+        ]
+    ]
 
 
 def _marginals_table(plan: Plan) -> pd.DataFrame:
@@ -172,6 +196,37 @@ def render(plan: Plan) -> Group:
                 _qty(r.mtok),
                 _usd(r.revenue_usd),
                 f"{100 * r.power_share:.1f}%",
+            )
+        parts.append(t)
+
+    pt = _price_table(plan)
+    if not pt.empty:
+        t = _table(
+            "Prices chosen from the menus (next entries: revenue from the same capacity)",
+            ("period", "tier"),
+            (
+                "price/Mtok",
+                "Mtok sold",
+                "revenue",
+                "next up",
+                "its revenue",
+                "next down",
+                "its revenue",
+                "given up",
+            ),
+        )
+        for r in pt.itertuples(index=False):
+            t.add_row(
+                str(r.period),
+                r.tier,
+                _usd(r.price_usd_per_mtok),
+                _qty(r.mtok),
+                _usd(r.revenue_usd),
+                _usd(r.higher_price_usd_per_mtok),
+                _usd(r.higher_revenue_usd),
+                _usd(r.lower_price_usd_per_mtok),
+                _usd(r.lower_revenue_usd),
+                _usd(r.revenue_given_up_usd),
             )
         parts.append(t)
 
@@ -257,6 +312,16 @@ def summary_markdown(plan: Plan) -> str:
         if not tt.empty:
             tt = tt.assign(power_share=(100 * tt["power_share"]).round(1).astype(str) + "%")
         out += ["## Tiers\n", _md_table(tt)]
+        pt = _price_table(plan)
+        if not pt.empty:
+            out += [
+                "## Prices chosen from the menus\n",
+                "Per menu tier and period: the chosen price, and what the next higher and "
+                "lower entries would earn from the capacity serving the tier plus idle units "
+                "(undiscounted); "
+                "revenue_given_up_usd = the better neighbour minus the choice.\n",
+                _md_table(pt),
+            ]
         res = plan.resources[(plan.resources["cap"].notna()) | (plan.resources["used"] > 0)]
         out += ["## Resources used against caps\n", _md_table(res)]
         mv = _marginals_table(plan)

@@ -86,7 +86,8 @@ def _explain(
             if family == "power"
             else (lambda h: hw[h].rack_positions)
         )
-        existing = sum(per_unit(h.id) * h.existing_units for h in inst.hardware)
+        i = inst.period_index(p)
+        existing = sum(per_unit(h.id) * inst.existing_by_period(h)[i] for h in inst.hardware)
         tail = f"; existing units alone need {existing:,.4g} {unit}" if existing > 0 else ""
         msg = (
             f"{what} in {p}: the cap of {cap:,.4g} {unit} must rise to {need:,.4g} {unit} "

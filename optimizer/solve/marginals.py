@@ -8,14 +8,16 @@ no one's question. So the plan is held fixed in what it *chooses*, not in its
 unit counts:
 
 * ``buy[h,p]`` that the plan leaves at 0 stay at 0, and minimum-lot decisions
-  ``used[h]`` are fixed;
+  ``used[h]`` and price-menu picks ``pick[t,p,k]`` (v2) are fixed;
 * the other ``buy[h,p]`` become continuous (fractional units of the hardware the
   plan already buys, in the periods it buys them).
 
 The duals of that LP are the value of one more unit of each resource if it is
 filled with more of the same mix: "what one more MW is worth to this plan". They
 are valid for small changes and for the plan's hardware choice; a large change
-can make a different choice better (a sweep answers that). Values are present
+can make a different choice better (a sweep answers that). For a tier with a price
+menu, ``price_menu`` is the value of one more Mtok of demand at the price the plan
+chose (the dual of ``sold_at <= Y * pick`` for the picked entry). Values are present
 values (discounted like the objective); ``usd_per_unit_undiscounted`` divides by
 the period's discount weight.
 """
@@ -37,7 +39,10 @@ FAMILIES: dict[str, tuple[str, float]] = {
     "demand": ("USD per Mtok", MONEY_USD / TOKENS_MTOK),
     "budget": ("USD per USD of budget", 1.0),
     "supply": ("USD per unit", MONEY_USD),
+    "price_menu_demand": ("USD per Mtok", MONEY_USD / TOKENS_MTOK),
 }
+# How a family is named in the table (the model's constraint names otherwise).
+RESOURCE = {"price_menu_demand": "price_menu"}
 COLUMNS = [
     "resource",
     "period",
@@ -70,10 +75,11 @@ def marginal_values(
         v.domain = pyo.NonNegativeReals  # even fixed, an integer column keeps HiGHS in MIP mode
         if units == 0:
             v.fix(0)
-    saved_used = [(h, m.used[h].value) for h in m.LOT_H]
-    for h in m.LOT_H:
-        m.used[h].domain = pyo.Reals  # fixed anyway; an integer column would keep it a MIP
-        m.used[h].fix(round(pyo.value(m.used[h])))
+    binaries = [m.used[h] for h in m.LOT_H] + [m.pick[k] for k in m.MENU]
+    saved_used = [(v, v.value) for v in binaries]
+    for v in binaries:
+        v.domain = pyo.Reals  # fixed anyway; an integer column would keep it a MIP
+        v.fix(round(pyo.value(v)))
     try:
         outcome = session.run(m)
         if outcome.status != "optimal" or outcome.objective is None:
@@ -87,10 +93,10 @@ def marginal_values(
             v.domain = pyo.NonNegativeIntegers
             v.setub(ub)
             v.set_value(value, skip_validation=True)
-        for h, value in saved_used:
-            m.used[h].unfix()
-            m.used[h].domain = pyo.Binary
-            m.used[h].set_value(value, skip_validation=True)
+        for var, value in saved_used:
+            var.unfix()
+            var.domain = pyo.Binary
+            var.set_value(value, skip_validation=True)
 
 
 def _read_duals(m: pyo.ConcreteModel, session: HighsSession) -> pd.DataFrame:
@@ -103,6 +109,8 @@ def _read_duals(m: pyo.ConcreteModel, session: HighsSession) -> pd.DataFrame:
             con = comp[idx]
             if con not in present:
                 continue
+            if family == "price_menu_demand" and round(pyo.value(m.pick[idx])) != 1:
+                continue  # only the entry the plan chose prices its demand
             dual = solver.get_duals([con])[con]
             # For this maximisation HiGHS's row dual is the objective's change per unit
             # of the row's bound: + means one more unit is worth that much.
@@ -113,10 +121,13 @@ def _read_duals(m: pyo.ConcreteModel, session: HighsSession) -> pd.DataFrame:
                 period = idx
             elif family == "demand":
                 tier, period = idx
+            elif family == "price_menu_demand":
+                tier, period = idx[0], idx[1]
             else:
                 hardware = idx
             w = pyo.value(m.weight[period]) if period is not None else 1.0
-            rows.append((family, period, tier, hardware, value, value / w, unit))
+            name = RESOURCE.get(family, family)
+            rows.append((name, period, tier, hardware, value, value / w, unit))
     table = pd.DataFrame(rows, columns=COLUMNS, dtype=object)  # keeps period labels as given
     for col in ("usd_per_unit", "usd_per_unit_undiscounted"):
         table[col] = table[col].astype(float)

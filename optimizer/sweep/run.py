@@ -67,8 +67,15 @@ def plan_row(plan: Plan) -> dict[str, Any]:
         "capex_usd": plan.capex_usd,
         "energy_usd": plan.energy_usd,
     }
+    if plan.residual_value_usd:  # v2 options: only when they are in play
+        row["residual_value_usd"] = plan.residual_value_usd
+    if plan.fixed_cost_usd:
+        row["fixed_cost_usd"] = plan.fixed_cost_usd
     if not plan.has_solution:
         return row
+    if plan.price is not None and len(plan.price):  # v2 price menus: the price chosen
+        for r in plan.price.itertuples(index=False):
+            row[f"price_usd_per_mtok[{r.tier},{r.period}]"] = float(r.price_usd_per_mtok)
     for tier, grp in plan.sold.groupby("tier", sort=False):
         row[f"mtok[{tier}]"] = float(grp["mtok"].sum())
         row[f"revenue_usd[{tier}]"] = float(grp["revenue_usd"].sum())

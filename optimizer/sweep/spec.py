@@ -7,6 +7,8 @@ for per-period figures::
     site.power_mw[2027]                 one period
     tiers[high].price_usd_per_mtok      a tier by id
     hardware[gb300-nvl72].capex_usd     a hardware by id
+    hardware[gb300-nvl72].capex_usd[2028]   the price of a unit bought in 2028
+    tiers[high].price_menu[0].demand_mtok[2027]   a price-menu entry by position (from 0)
     discount_rate
 
 Values: a list ``1,2,3``; a range ``start:stop:step`` (stop included when the
@@ -81,7 +83,15 @@ def _find(doc: dict[str, Any], key: KeyPath) -> tuple[dict[str, Any], str, str |
             if sel is None:
                 raise InputError(f"{key}: {name} is a list; pick an item by id, e.g. {name}[ID]")
             ids = [str(item.get("id")) for item in value if isinstance(item, dict)]
-            if sel not in ids:
+            if all(isinstance(item, dict) and "id" not in item for item in value):
+                # Entries without ids (price-menu entries): by position, from 0.
+                if not sel.isdigit() or int(sel) >= len(value):
+                    raise InputError(
+                        f"{key}: {name} has {len(value)} entries; pick one by position "
+                        f"0..{len(value) - 1}"
+                    )
+                ids = [str(i) for i in range(len(value))]
+            elif sel not in ids:
                 raise InputError(f"{key}: no {name} with id {sel!r} (ids: {', '.join(ids)})")
             node = value[ids.index(sel)]
             where = f"{name}[{sel}]"
