@@ -17,6 +17,7 @@ def instance_json_schema() -> dict[str, Any]:
     from optimizer.instance.schema import Instance
 
     schema = Instance.model_json_schema()
+    _add_elasticity_menu(schema)
     return {
         "$schema": SCHEMA_DIALECT,
         "title": "optimizer instance",
@@ -27,6 +28,36 @@ def instance_json_schema() -> dict[str, Any]:
         ),
         **{k: v for k, v in schema.items() if k not in ("title", "description")},
     }
+
+
+def _add_elasticity_menu(schema: dict[str, Any]) -> None:
+    """``price_menu`` may also be a constant-elasticity spec, expanded when the file loads
+    (:mod:`optimizer.instance.menus`); pydantic only sees the expanded list, so the
+    alternative is added here."""
+    number_or_map = {
+        "anyOf": [
+            {"type": "number"},
+            {"type": "object", "additionalProperties": {"type": "number"}},
+        ]
+    }
+    spec = {
+        "type": "object",
+        "title": "ElasticityMenu",
+        "description": "A price menu from a constant-elasticity demand curve through a "
+        "reference point; give prices_usd_per_mtok or price_multipliers.",
+        "additionalProperties": False,
+        "required": ["reference_price_usd_per_mtok", "reference_demand_mtok", "elasticity"],
+        "properties": {
+            "reference_price_usd_per_mtok": number_or_map,
+            "reference_demand_mtok": number_or_map,
+            "elasticity": {"type": "number", "exclusiveMaximum": 0},
+            "prices_usd_per_mtok": {"type": "array", "items": {"type": "number"}},
+            "price_multipliers": {"type": "array", "items": {"type": "number"}},
+        },
+    }
+    menu = schema.get("$defs", {}).get("Tier", {}).get("properties", {}).get("price_menu")
+    if menu is not None and "anyOf" in menu:
+        menu["anyOf"].insert(1, spec)
 
 
 def instance_json_schema_text() -> str:
