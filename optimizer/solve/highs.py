@@ -56,6 +56,12 @@ class RawOutcome:
 class HighsSession:
     """A persistent HiGHS solver bound to one model.
 
+    Every run starts from a clean solver state (no basis, no solution, no MIP data kept
+    from the previous run; the model and its in-place changes stay), so a re-solve is a
+    function of the model's numbers, not of what this session solved before: a sweep
+    gives the same rows on any number of workers. ``reset_between_runs = False`` keeps
+    HiGHS's state instead (measured in ``benchmarks/sweep.py``).
+
     Parameters
     ----------
     time_limit:
@@ -81,6 +87,10 @@ class HighsSession:
             raise RuntimeError("HiGHS is not available: pip install highspy")
         cfg = self.solver.config
         cfg.stream_solver = False
+        # Fixed variables become bounds (lb = ub), not constants folded into the rows: folding
+        # removes matrix entries and re-adds them at the end of their columns on unfix,
+        # so the model HiGHS holds would depend on what was solved before.
+        self.solver.update_config.treat_fixed_vars_as_params = False
         cfg.load_solution = False
         cfg.solver_output_logger = HIGHS_LOG
         cfg.log_level = logging.INFO
@@ -102,6 +112,8 @@ class HighsSession:
             self.solver.highs_options["threads"] = first
         self._model: pyo.ConcreteModel | None = None
 
+    reset_between_runs = True
+
     @property
     def highs(self) -> Any:
         """The underlying ``highspy.Highs`` object (after the first run)."""
@@ -114,6 +126,8 @@ class HighsSession:
 
     def _run(self, model: pyo.ConcreteModel) -> RawOutcome:
         start = time.perf_counter()
+        if self.reset_between_runs and self._model is model and self.highs is not None:
+            self.highs.clearSolver()  # forget the last basis and MIP search; keep the model
         results = self.solver.solve(model)
         self._model = model
         status, has_solution = _map_status(results.termination_condition, results)
