@@ -60,7 +60,8 @@ class HighsSession:
     from the previous run; the model and its in-place changes stay), so a re-solve is a
     function of the model's numbers, not of what this session solved before: a sweep
     gives the same rows on any number of workers. ``reset_between_runs = False`` keeps
-    HiGHS's state instead (measured in ``benchmarks/sweep.py``).
+    HiGHS's state (and folds fixed variables into rows) instead, to measure the cost
+in ``benchmarks/sweep.py``.
 
     Parameters
     ----------
@@ -90,7 +91,7 @@ class HighsSession:
         # Fixed variables become bounds (lb = ub), not constants folded into the rows: folding
         # removes matrix entries and re-adds them at the end of their columns on unfix,
         # so the model HiGHS holds would depend on what was solved before.
-        self.solver.update_config.treat_fixed_vars_as_params = False
+        self.solver.update_config.treat_fixed_vars_as_params = not self.reset_between_runs
         cfg.load_solution = False
         cfg.solver_output_logger = HIGHS_LOG
         cfg.log_level = logging.INFO
@@ -112,6 +113,8 @@ class HighsSession:
             self.solver.highs_options["threads"] = first
         self._model: pyo.ConcreteModel | None = None
 
+    # False: keep HiGHS's state between runs and fold fixed variables into the rows, as
+    # before; only for benchmarks/sweep.py to measure what the clean state costs.
     reset_between_runs = True
 
     @property
