@@ -16,8 +16,10 @@ import pytest
 from optimizer import InputError, load_instance
 from optimizer.sweep import build_scenarios, parse_set, run_sweep
 from optimizer.sweep import run as sweep_run
-from optimizer.sweep.record import JOURNAL_NAME, META_NAME
-from optimizer.sweep.run import TIMING_COLUMNS
+
+META_NAME = "sweep.meta.json"  # optimizer.sweep.record's names, written out: the contract
+JOURNAL_NAME = "sweep.rows.jsonl"
+TIMING_COLUMNS = ("seconds", "solver_s")
 
 from conftest import REPO, TOY, base, frontier, run_cli
 

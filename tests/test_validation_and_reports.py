@@ -9,7 +9,7 @@ import pytest
 from rich.console import Console
 
 from optimizer import InputError, Planner, load_instance, solve
-from optimizer.model.build import build_model, parameter_values, update_model
+from optimizer.model.build import build_model, update_model
 from optimizer.model.data import ModelData
 
 from conftest import TOY, base, run_cli
@@ -39,6 +39,8 @@ def _model_data(doc: dict) -> ModelData:
 
 def test_one_parameter_list_builds_and_updates_every_parameter() -> None:
     import pyomo.environ as pyo
+
+    from optimizer.model.build import parameter_values
 
     d1 = _model_data(base(capex_budget_usd=5e5))
     d2 = _model_data(base(power_mw=3.0, rack_positions=7, capex_budget_usd=1e6))
