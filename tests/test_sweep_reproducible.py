@@ -16,6 +16,7 @@ import pytest
 from optimizer import InputError, load_instance
 from optimizer.sweep import build_scenarios, parse_set, run_sweep
 from optimizer.sweep import run as sweep_run
+
 from conftest import REPO, TOY, base, frontier, run_cli
 
 META_NAME = "sweep.meta.json"  # optimizer.sweep.record's names, written out: the contract
