@@ -252,7 +252,9 @@ def _later_stages(
             last = loc[-1]
             if isinstance(node, dict):
                 if err["type"] == "missing" or last in _STAND_INS or last == "id":
-                    node[last] = f"?{len(bad_paths)}" if last == "id" else _STAND_INS.get(last, "?")
+                    node[last] = (
+                        f"?{len(bad_paths)}" if last == "id" else _STAND_INS.get(str(last), "?")
+                    )
                 else:
                     node.pop(last, None)
             elif isinstance(node, list) and isinstance(last, int) and last < len(node):

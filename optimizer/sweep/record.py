@@ -55,7 +55,11 @@ def fingerprint(
     doc = {
         "instance": base.model_dump(mode="json"),
         "scenarios": [[[k.text, *value(v)] for k, v in sc.items()] for sc in scenarios],
-        "options": dataclasses.asdict(options) if dataclasses.is_dataclass(options) else None,
+        "options": (
+            dataclasses.asdict(options)
+            if dataclasses.is_dataclass(options) and not isinstance(options, type)
+            else repr(options)
+        ),
     }
     text = json.dumps(doc, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()

@@ -21,7 +21,7 @@ import os
 import signal
 import time
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -36,7 +36,7 @@ from optimizer.results.plan import Plan
 from optimizer.solve.planner import Planner
 from optimizer.sweep.spec import Factor, KeyPath, ScenarioValue, parse_key, scenario_instance
 
-Changes = dict[KeyPath, ScenarioValue]
+Changes = Mapping[KeyPath, ScenarioValue]
 # Columns that measure time, not the plan: they differ run to run.
 TIMING_COLUMNS = ("seconds", "solver_s")
 

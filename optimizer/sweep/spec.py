@@ -148,6 +148,8 @@ def apply(
         if name in PERIOD_FIELDS:
             holder[name] = period_label(key, value, periods)
             continue
+        if isinstance(value, str):
+            raise InputError(f"{key}: {value!r} is not a number")
         number: float | int = round(value) if _is_int_field(name) else float(value)
         if period is None:
             holder[name] = number
