@@ -171,12 +171,13 @@ def sweep(
         done = journal.read()
     else:
         journal.start()
+    command = shlex.join(["optimizer", *sys.argv[1:]])
     meta: dict[str, Any] = {
-        "command": shlex.join(["optimizer", *sys.argv[1:]]),
+        "command": (old_meta or {}).get("command") or command,
         "optimizer_version": record.project_version(),
         "python": sys.version.split()[0],
         "seed": seed,
-        "seed_drawn": drawn and old_meta is None,
+        "seed_drawn": bool(old_meta.get("seed_drawn")) if old_meta else drawn,
         "instance": str(path),
         "fingerprint": fingerprint,
         "scenarios": len(plan),
@@ -184,7 +185,7 @@ def sweep(
         "status": "running",
         "started_utc": (old_meta or {}).get("started_utc")
         or datetime.now(UTC).isoformat(timespec="seconds"),
-        "resumed": bool(old_meta),
+        "resumed_with": command if old_meta else None,
     }
     record.write_meta(folder, meta)
     progress = Progress(
