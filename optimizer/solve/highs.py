@@ -13,7 +13,9 @@ import contextlib
 import logging
 import math
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -56,23 +58,23 @@ class RawOutcome:
 class HighsSession:
     """A persistent HiGHS solver bound to one model.
 
-    Every run starts from a clean solver state (no basis, no solution, no MIP data kept
-    from the previous run; the model and its in-place changes stay), so a re-solve is a
-    function of the model's numbers, not of what this session solved before: a sweep
-    gives the same rows on any number of workers. ``reset_between_runs = False`` keeps
-    HiGHS's state (and folds fixed variables into rows) instead, to measure the cost
-in ``benchmarks/sweep.py``.
+        Every run starts from a clean solver state (no basis, no solution, no MIP data kept
+        from the previous run; the model and its in-place changes stay), so a re-solve is a
+        function of the model's numbers, not of what this session solved before: a sweep
+        gives the same rows on any number of workers. ``reset_between_runs = False`` keeps
+        HiGHS's state (and folds fixed variables into rows) instead, to measure the cost
+    in ``benchmarks/sweep.py``.
 
-    Parameters
-    ----------
-    time_limit:
-        Seconds; None for no limit.
-    mip_gap:
-        Relative MIP gap; None keeps HiGHS's default (1e-4).
-    threads:
-        HiGHS threads; None lets HiGHS choose.
-    log:
-        Write HiGHS's log to stderr.
+        Parameters
+        ----------
+        time_limit:
+            Seconds; None for no limit.
+        mip_gap:
+            Relative MIP gap; None keeps HiGHS's default (1e-4).
+        threads:
+            HiGHS threads; None lets HiGHS choose.
+        log:
+            Write HiGHS's log to stderr.
     """
 
     def __init__(
@@ -123,9 +125,18 @@ in ``benchmarks/sweep.py``.
         return self.solver._solver_model
 
     def run(self, model: pyo.ConcreteModel) -> RawOutcome:
-        """Solve ``model`` (set up on first call, updated in place afterwards)."""
-        with stdout_to_stderr():
-            return self._run(model)
+        """Solve ``model`` (set up on first call, updated in place afterwards).
+
+        Raises
+        ------
+        KeyboardInterrupt
+            On Ctrl-C during the run (HiGHS is stopped; no half-done result is returned).
+        """
+        with stdout_to_stderr(), _ctrl_c_stops(lambda: self.solver._solver_model) as stopped:
+            outcome = self._run(model)
+        if stopped:
+            raise KeyboardInterrupt
+        return outcome
 
     def _run(self, model: pyo.ConcreteModel) -> RawOutcome:
         start = time.perf_counter()
@@ -170,6 +181,37 @@ in ``benchmarks/sweep.py``.
             model.del_component(model._feasibility_obj)
             model.obj.activate()
         return "unbounded" if feasible else "infeasible"
+
+
+@contextlib.contextmanager
+def _ctrl_c_stops(highs: Any) -> Iterator[list[bool]]:
+    """While HiGHS runs, Ctrl-C stops it and is re-raised once it has returned.
+
+    Left alone, a Ctrl-C during a run lands in highspy's callbacks and comes back as a
+    "solve error" result, with no KeyboardInterrupt: a sweep would record it as a row and
+    go on. Only in the main thread, and only where Ctrl-C has Python's usual meaning (a
+    sweep worker ignores it; its driver stops it).
+    """
+    stopped: list[bool] = []
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield stopped
+        return
+
+    def on_ctrl_c(signum: int, frame: Any) -> None:
+        stopped.append(True)
+        solver = highs()
+        if solver is not None:
+            with contextlib.suppress(Exception):
+                solver.cancelSolve()
+
+    previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    try:
+        yield stopped
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextlib.contextmanager
