@@ -29,6 +29,16 @@ HIGHS_LOG = logging.getLogger("optimizer.highs")
 
 Status = str  # "optimal" | "time_limit" | "infeasible" | "unbounded" | "error"
 
+
+class _NoInterruptWarning(logging.Filter):
+    """Pyomo warns of HiGHS's "interrupt" status as unhandled; Ctrl-C is handled here."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "kInterrupt" not in record.getMessage()
+
+
+logging.getLogger("pyomo.contrib.appsi.solvers.highs").addFilter(_NoInterruptWarning())
+
 # The thread count HiGHS was first run with in this process (HiGHS cannot change it later).
 _PROCESS_THREADS: dict[str, int] = {}
 
