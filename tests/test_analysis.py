@@ -25,8 +25,8 @@ def test_compare_toy_baselines() -> None:
     result = compare(load_instance(TOY))
     t = result.table.set_index("plan")
     assert t.loc["optimal", "objective_usd"] == pytest.approx(363_294_720.0, rel=1e-9)
-    # Keynote split, 2 tiers: paid holds exactly 50% of 8,000 kW IT -> 4,000 kW on nvl72.
-    assert t.loc["split keynote (equal)", "objective_usd"] == pytest.approx(
+    # Equal shares, 2 tiers: paid holds exactly 50% of 8,000 kW IT -> 4,000 kW on nvl72.
+    assert t.loc["split equal shares (50% each)", "objective_usd"] == pytest.approx(
         4000 * PAID_NVL72_PER_KW, rel=1e-9
     )
     # nvl72 only: 66 racks = 7,920 kW; paid gets 80% of it.

@@ -152,7 +152,8 @@ def test_cli_bad_input_exits_2_with_one_line_per_problem(tmp_path: Path):
     assert res.returncode == 2
     assert "Traceback" not in res.stderr and res.stdout == ""
     lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1 and "site.pue" in lines[0]  # schema errors come first
+    # Every stage at once: the schema's problem and the frontier table's, in one run.
+    assert len(lines) == 2 and "site.pue" in lines[0] and "tiers[0].model" in lines[1]
     assert not (tmp_path / "results").exists()
 
 

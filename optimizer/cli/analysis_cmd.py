@@ -47,7 +47,7 @@ def compare(
     split: Annotated[
         str | None,
         typer.Option(
-            help="Power split baseline, tier=share,... [default: equal shares, the keynote's]."
+            help="Power split baseline, tier=share,... [default: equal shares, 1/n each]."
         ),
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Folder [default: results/<name>/].")] = None,
@@ -65,7 +65,8 @@ def compare(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
-    """The optimal plan beside baselines: keynote split, single-hardware fleets, a greedy rule."""
+    """The optimum beside baselines: a power split (equal shares by default), one-hardware
+    fleets, a greedy rule."""
     import pandas as pd
 
     from optimizer.analysis.compare import compare as run_compare
@@ -158,7 +159,8 @@ def compare_markdown(name: str, result: object, shell: float | None) -> str:
             cpm = "-" if _num(r.cost_usd_per_mtok) is None else f"${r.cost_usd_per_mtok:.4f}"
             ppm = "-" if _num(r.revenue_usd_per_mtok) is None else f"${r.revenue_usd_per_mtok:.4f}"
             lines.append(
-                f"| {r.plan} | {r.tier} | {r.mtok:,.4g} | {_usd(r.revenue_usd)} | "
+                f"| {r.plan} | {r.tier} | {'-' if _num(r.mtok) is None else f'{r.mtok:,.4g}'} | "
+                f"{_usd(r.revenue_usd)} | "
                 f"{_usd(r.hardware_usd)} | {_usd(r.energy_usd)} | {_usd(r.shell_usd)} | {cpm} | {ppm} |"
             )
     return "\n".join(lines) + "\n"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -30,6 +33,8 @@ from optimizer.results.write import write_table
 
 if TYPE_CHECKING:  # imported inside the command: --help must not load pandas or Pyomo
     import pandas as pd
+
+EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C
 
 
 def read_scenarios(path: Path) -> pd.DataFrame:
@@ -59,7 +64,11 @@ def sweep(
     ] = None,
     samples: Annotated[int | None, typer.Option(min=1, help="Monte Carlo draws.")] = None,
     seed: Annotated[
-        int | None, typer.Option(help="Seed of the draws (same seed, same sweep).")
+        int | None,
+        typer.Option(
+            help="Seed of the draws (same seed, same sweep); without it one is drawn and "
+            "recorded in sweep.meta.json."
+        ),
     ] = None,
     scenarios: Annotated[
         Path | None,
@@ -81,21 +90,68 @@ def sweep(
         ObjectiveChoice | None, typer.Option(help="Override the objective.")
     ] = None,
     marginals: Annotated[bool, typer.Option(help="Marginal values per scenario.")] = True,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Continue the stopped sweep in the output folder (same command): "
+            "finished scenarios are kept, not solved again.",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
 ) -> None:
-    """Solve scenarios of an instance; one row per scenario in sweep.parquet and sweep.csv."""
-    from optimizer.instance.load import load_instance
-    from optimizer.sweep import SolveOptions, build_scenarios, parse_set, run_sweep
+    """Solve scenarios of an instance; one row per scenario in sweep.parquet and sweep.csv.
 
+    Beside the table: sweep.meta.json (command, seed, version). Ctrl-C keeps the finished
+    rows and exits 130; --resume continues.
+    """
+    from optimizer.instance.load import load_instance
+    from optimizer.sweep import SolveOptions, build_scenarios, parse_set, record, run_sweep
+
+    # Every problem of every input (instance, --set, --scenarios, --out) before solving.
+    problems: list[str] = []
+    base = None
     try:
         base = load_instance(path)
-        values = [parse_set(s) for s in sets or []]
-        table = read_scenarios(scenarios) if scenarios is not None else None
-        if not values and table is None:
-            raise InputError("give at least one --set KEY=VALUES or --scenarios FILE.csv")
-        plan = build_scenarios(base, values, samples=samples, seed=seed, table=table)
     except InputError as exc:
-        fail_input(exc)
+        problems += exc.problems
+    values = []
+    for option in sets or []:
+        try:
+            values.append(parse_set(option))
+        except InputError as exc:
+            problems += exc.problems
+    table = None
+    if scenarios is not None:
+        try:
+            table = read_scenarios(scenarios)
+        except InputError as exc:
+            problems += exc.problems
+    if not sets and scenarios is None:
+        problems.append("give at least one --set KEY=VALUES or --scenarios FILE.csv")
+    folder = out if out is not None else default_out(base.name, "sweep") if base else None
+    old_meta = None
+    if folder is not None:
+        problems += record.check_out_folder(folder)
+        if resume and not problems:
+            try:
+                old_meta = record.read_meta(folder)
+            except InputError as exc:
+                problems += exc.problems
+            if old_meta is None:
+                problems.append(f"--resume: no sweep to continue in {folder}/")
+    drawn = seed is None
+    if seed is None:
+        seed = int(old_meta["seed"]) if old_meta and "seed" in old_meta else record.draw_seed()
+    plan: list[Any] = []
+    if base is not None:
+        try:
+            plan = build_scenarios(base, values, samples=samples, seed=seed, table=table)
+        except InputError as exc:
+            problems += exc.problems
+    if problems:
+        fail_input(InputError(problems))
+    assert base is not None and folder is not None
 
     options = SolveOptions(
         objective=objective.value if objective else None,
@@ -103,6 +159,46 @@ def sweep(
         mip_gap=mip_gap,
         marginals=marginals,
     )
+    fingerprint = record.fingerprint(base, plan, options)
+    try:
+        record.prepare_out_folder(folder)
+    except InputError as exc:
+        fail_input(exc)
+    journal = record.Journal(folder)
+    done: list[dict[str, Any]] = []
+    if old_meta is not None:
+        if old_meta.get("fingerprint") != fingerprint:
+            fail_input(
+                InputError(
+                    f"--resume: {folder}/ holds a different sweep (instance, --set, --samples, "
+                    "--seed, --scenarios or solver options differ); run without --resume "
+                    "to start over"
+                )
+            )
+        if old_meta.get("status") == "complete":
+            if not quiet:
+                err_console.print(f"the sweep in {folder}/ is already complete", highlight=False)
+            return
+        done = journal.read()
+    else:
+        journal.start()
+    command = shlex.join(["optimizer", *sys.argv[1:]])
+    meta: dict[str, Any] = {
+        "command": (old_meta or {}).get("command") or command,
+        "optimizer_version": record.project_version(),
+        "python": sys.version.split()[0],
+        "seed": seed,
+        "seed_drawn": bool(old_meta.get("seed_drawn")) if old_meta else drawn,
+        "instance": str(path),
+        "fingerprint": fingerprint,
+        "scenarios": len(plan),
+        "finished": len(done),
+        "status": "running",
+        "started_utc": (old_meta or {}).get("started_utc")
+        or datetime.now(UTC).isoformat(timespec="seconds"),
+        "resumed_with": command if old_meta else None,
+    }
+    record.write_meta(folder, meta)
     progress = Progress(
         TextColumn("[bold]sweep"),
         BarColumn(),
@@ -123,20 +219,43 @@ def sweep(
 
         try:
             result = run_sweep(
-                base, plan, options=options, workers=workers, scheduler=scheduler, progress=tick
+                base,
+                plan,
+                options=options,
+                workers=workers,
+                scheduler=scheduler,
+                progress=tick,
+                done=done,
+                on_row=journal.append,
             )
         except InputError as exc:
             fail_input(exc)
 
-    folder = out if out is not None else default_out(base.name, "sweep")
     files = write_table(result.table, folder / "sweep")
+    complete = len(result.table) == len(plan) and not result.interrupted
+    meta.update(
+        finished=len(result.table),
+        status="complete" if complete else "stopped",
+        finished_utc=datetime.now(UTC).isoformat(timespec="seconds"),
+        notes=result.notes,
+    )
+    files.append(record.write_meta(folder, meta))
+    if complete:
+        journal.remove()
     if not quiet:
-        _summary(make_console(stderr=True), result, files)
+        _summary(make_console(stderr=True), result, files, meta)
+    if result.interrupted:
+        err_console.print(
+            f"interrupted: kept {len(result.table)} of {len(plan)} scenarios; "
+            "run the same command with --resume to continue",
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_INTERRUPTED)
     if result.table.empty or (result.table["status"] == "error").all():
         raise typer.Exit(EXIT_NO_PLAN)
 
 
-def _summary(console: Console, result: object, files: list[Path]) -> None:
+def _summary(console: Console, result: object, files: list[Path], meta: dict[str, Any]) -> None:
     from optimizer.sweep import SweepResult
 
     assert isinstance(result, SweepResult)
@@ -152,6 +271,10 @@ def _summary(console: Console, result: object, files: list[Path]) -> None:
         )
     table.add_row("seconds", f"{result.seconds:.1f} ({result.solver_seconds:.1f} in HiGHS, summed)")
     table.add_row("models rebuilt", str(result.rebuilds))
+    drawn = " (drawn; give --seed to repeat it)" if meta.get("seed_drawn") else ""
+    table.add_row("seed", f"{meta.get('seed')}{drawn}")
+    for note in result.notes:
+        table.add_row("note", escape(note))
     if result.interrupted:
         table.add_row("interrupted", "kept the scenarios that finished")
     errors = t[t["status"] == "error"] if not t.empty else t

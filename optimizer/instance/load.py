@@ -2,10 +2,14 @@
 
 All problems found are raised together as one :class:`~optimizer.errors.InputError`,
 one line each, naming the key path (``tiers[2].min_interactivity: must be > 0``).
+When one stage fails (the schema, the cross-checks), the later ones still run on
+what could be read, so the schema's problems, the cross-checks' (duplicate ids...)
+and the frontier files' come in one run, not one batch per run.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import sys
@@ -182,12 +186,111 @@ def load_instance(
             if base_dir is not None
             else (Path.cwd() if str(source) == "-" else Path(source).resolve().parent)
         )
+    return validate_document(doc, folder)
+
+
+def validate_document(
+    doc: Mapping[str, Any], folder: str | Path | None, *, strict: bool | None = None
+) -> Instance:
+    """The one validation path (loading, :meth:`Instance.with_changes`): every stage's problems.
+
+    The schema, then the cross-checks, then (only when something is already wrong, so
+    that a good instance's table is read once, by the planner) the frontier files.
+    """
     try:
-        instance = Instance.model_validate(dict(doc))
+        instance = Instance.model_validate(dict(doc), strict=strict)
     except ValidationError as exc:
-        raise InputError(format_validation_error(exc)) from None
+        problems = format_validation_error(exc)
+        raise InputError(problems + _later_stages(doc, exc, folder, problems)) from None
+    if folder is not None:
+        instance._base_dir = str(folder)
     problems = instance.cross_checks()
     if problems:
-        raise InputError(problems)
-    instance._base_dir = str(folder)
+        raise InputError(problems + _frontier_problems(instance, set()))
     return instance
+
+
+# Stand-ins for required values the schema refused, so that the later stages can run
+# on the rest; problems they cause are not reported (their key paths were).
+_STAND_INS: dict[str, Any] = {
+    "name": "?",
+    "model": "?",
+    "power_mw": 0.0,
+    "rack_positions": 0.0,
+    "gpus_per_unit": 1,
+    "power_kw": 0.0,
+    "context_tokens": 1,
+    "price_usd_per_mtok": 0.0,
+    "min_interactivity": 1.0,
+}
+
+
+def _real_loc(loc: tuple[int | str, ...]) -> list[int | str]:
+    return [p for p in loc if not _is_type_tag(p) and p != "[key]"]
+
+
+def _later_stages(
+    doc: Mapping[str, Any], exc: ValidationError, folder: str | Path | None, reported: list[str]
+) -> list[str]:
+    """Cross-check and frontier problems of what the schema accepted (best effort)."""
+    work: Any = copy.deepcopy(dict(doc))
+    bad_paths: set[str] = set()
+    errors = exc.errors()
+    for _ in range(4):  # prune what the schema refused, fill required keys, validate again
+        for err in errors:
+            loc = _real_loc(tuple(err["loc"]))
+            if not loc or loc[0] == "periods":
+                return []  # cross-checks are about periods: nothing sound to check
+            bad_paths.add(_key_path(tuple(loc)))
+            node = work
+            for part in loc[:-1]:
+                try:
+                    node = node[part]
+                except (KeyError, IndexError, TypeError):
+                    node = None
+                    break
+            last = loc[-1]
+            if isinstance(node, dict):
+                if err["type"] == "missing" or last in _STAND_INS or last == "id":
+                    node[last] = (
+                        f"?{len(bad_paths)}" if last == "id" else _STAND_INS.get(str(last), "?")
+                    )
+                else:
+                    node.pop(last, None)
+            elif isinstance(node, list) and isinstance(last, int) and last < len(node):
+                return []  # a whole list item is unreadable: stop here
+        try:
+            instance = Instance.model_validate(work, strict=False)
+            break
+        except ValidationError as again:
+            errors = again.errors()
+    else:
+        return []
+    if folder is not None:
+        instance._base_dir = str(folder)
+
+    def fresh(lines: list[str]) -> list[str]:
+        return [
+            line
+            for line in lines
+            if line not in reported
+            and not any(line.startswith((f"{p}:", f"{p}.", f"{p}[")) for p in bad_paths)
+        ]
+
+    problems = fresh(instance.cross_checks())
+    return problems + fresh(_frontier_problems(instance, bad_paths))
+
+
+def _frontier_problems(instance: Instance, bad_paths: set[str]) -> list[str]:
+    """The frontier files' problems, read only to report them with the other stages'."""
+    if any(p == "frontiers" or p.startswith(("frontiers.", "frontiers[")) for p in bad_paths):
+        return []
+    from optimizer.frontiers.table import read_frontier_table
+
+    try:
+        read_frontier_table(instance)
+    except InputError as exc:
+        return exc.problems
+    except Exception:  # best effort: the problems already found are what matters
+        return []
+    return []

@@ -241,12 +241,20 @@ class Instance(_Frozen):
         return max(1, math.ceil(hw.lifetime_years / self.period_years - 1e-12))
 
     def with_changes(self, **changes: Any) -> Instance:
-        """A validated copy with top-level keys replaced, keeping the base folder."""
+        """A validated copy with top-level keys replaced, keeping the base folder.
+
+        Validated as loading validates (schema and cross-checks: unique ids, periods...).
+
+        Raises
+        ------
+        optimizer.InputError
+            With every problem, one line each.
+        """
+        from optimizer.instance.load import validate_document
+
         data = self.model_dump()
         data.update(changes)
-        new = Instance.model_validate(data, strict=False)
-        new._base_dir = self._base_dir
-        return new
+        return validate_document(data, self._base_dir, strict=False)
 
     # ------------------------------------------------------------ cross checks
     def cross_checks(self) -> list[str]:

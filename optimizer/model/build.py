@@ -80,36 +80,65 @@ def define_sets(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.buy_by_p = {p: [h for h, q in s.buy_index if q == p] for p in s.periods}
 
 
+def parameter_values(d: ModelData) -> dict[str, tuple[str | None, Any]]:
+    """Every number of the model, once: name -> (index set, values; None = a scalar).
+
+    Both :func:`define_parameters` (build) and :func:`update_model` (in place) read this
+    list, so a parameter cannot be built and then forgotten by updates.
+    """
+    return {
+        "weight": ("P", d.weight),
+        "existing": ("INST", d.existing),
+        "a": ("HT", d.a),
+        "price": ("TP", d.price),
+        "demand_cap": ("DEMAND", d.demand),
+        "unit_it_mw": ("H", d.unit_it_mw),
+        "pue": (None, d.pue),
+        "power_cap_mw": ("P", d.power_cap_mw),
+        "unit_racks": ("H", d.unit_racks),
+        "rack_cap": ("P", d.rack_cap),
+        "unit_capex": ("BUY", d.unit_capex),
+        "budget_cap": ("BUDGET_P", d.budget),
+        "max_units": ("SUPPLY_H", d.max_units),
+        "min_units": ("LOT_H", {h: d.min_units[h] for h in d.structure.lot_hardware}),
+        "big_m": ("LOT_H", d.big_m),
+        "min_share": ("T", d.min_share),
+        "max_share": ("T", d.max_share),
+        "energy_cost": ("SERVE", d.energy_cost),
+        "residual": ("BUY", d.residual),  # all 0 unless residual_value is on
+        "fixed_cost": (None, d.fixed_cost),
+        "menu_price": ("MENU", d.menu_price),
+        "menu_demand": ("MENU", d.menu_demand),
+    }
+
+
 def define_parameters(m: pyo.ConcreteModel, d: ModelData) -> None:
     """Every number of the model, mutable so sweeps can change it in place."""
-
-    def param(index: Any, values: dict[Any, float] | float) -> pyo.Param:
+    for name, (index, values) in parameter_values(d).items():
         if index is None:
-            return pyo.Param(initialize=values, mutable=True, within=pyo.Reals)
-        return pyo.Param(index, initialize=values, mutable=True, within=pyo.Reals, default=0.0)
+            param = pyo.Param(initialize=values, mutable=True, within=pyo.Reals)
+        else:
+            param = pyo.Param(
+                getattr(m, index), initialize=values, mutable=True, within=pyo.Reals, default=0.0
+            )
+        setattr(m, name, param)
 
-    m.weight = param(m.P, d.weight)
-    m.existing = param(m.INST, d.existing)
-    m.a = param(m.HT, d.a)
-    m.price = param(m.TP, d.price)
-    m.demand_cap = param(m.DEMAND, d.demand)
-    m.unit_it_mw = param(m.H, d.unit_it_mw)
-    m.pue = param(None, d.pue)
-    m.power_cap_mw = param(m.P, d.power_cap_mw)
-    m.unit_racks = param(m.H, d.unit_racks)
-    m.rack_cap = param(m.P, d.rack_cap)
-    m.unit_capex = param(m.BUY, d.unit_capex)
-    m.budget_cap = param(m.BUDGET_P, d.budget)
-    m.max_units = param(m.SUPPLY_H, d.max_units)
-    m.min_units = param(m.LOT_H, {h: d.min_units[h] for h in d.structure.lot_hardware})
-    m.big_m = param(m.LOT_H, d.big_m)
-    m.min_share = param(m.T, d.min_share)
-    m.max_share = param(m.T, d.max_share)
-    m.energy_cost = param(m.SERVE, d.energy_cost)
-    m.residual = param(m.BUY, d.residual)  # all 0 unless residual_value is on
-    m.fixed_cost = param(None, d.fixed_cost)
-    m.menu_price = param(m.MENU, d.menu_price)
-    m.menu_demand = param(m.MENU, d.menu_demand)
+
+def zero_pattern(d: ModelData) -> frozenset[tuple[str, Any]]:
+    """The parameter entries that are exactly 0.
+
+    HiGHS drops a matrix entry whose coefficient becomes 0 and appends it at the end of
+    its column when it comes back, so the order of a column (and the solver's path, down
+    to the last bits of a float) would depend on earlier scenarios. A planner starts a
+    fresh solver when this pattern changes, so a re-solve is a function of its numbers.
+    """
+    out: set[tuple[str, Any]] = set()
+    for name, (_, values) in parameter_values(d).items():
+        if isinstance(values, dict):
+            out.update((name, k) for k, v in values.items() if v == 0)
+        elif values == 0:
+            out.add((name, None))
+    return frozenset(out)
 
 
 def define_variables(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -149,30 +178,11 @@ def update_model(m: pyo.ConcreteModel, d: ModelData) -> None:
     """
     if d.structure != m.data_structure:
         raise ValueError("structure changed: build a new model")
-    values: dict[str, Any] = {
-        "weight": d.weight,
-        "existing": d.existing,
-        "a": d.a,
-        "price": d.price,
-        "demand_cap": d.demand,
-        "unit_it_mw": d.unit_it_mw,
-        "power_cap_mw": d.power_cap_mw,
-        "unit_racks": d.unit_racks,
-        "rack_cap": d.rack_cap,
-        "unit_capex": d.unit_capex,
-        "budget_cap": d.budget,
-        "max_units": d.max_units,
-        "min_units": {h: d.min_units[h] for h in d.structure.lot_hardware},
-        "big_m": d.big_m,
-        "min_share": d.min_share,
-        "max_share": d.max_share,
-        "energy_cost": d.energy_cost,
-        "residual": d.residual,
-        "menu_price": d.menu_price,
-        "menu_demand": d.menu_demand,
-    }
-    for name, vals in values.items():
-        getattr(m, name).store_values(vals)
-    m.pue.set_value(d.pue)
-    m.fixed_cost.set_value(d.fixed_cost)
+    for name, (index, values) in parameter_values(d).items():
+        param = getattr(m, name)
+        if index is None:
+            param.set_value(values)
+        else:
+            # Every entry, absent ones at the default 0: nothing left from earlier values.
+            param.store_values({k: values.get(k, 0.0) for k in getattr(m, index)})
     set_buy_bounds(m, d)

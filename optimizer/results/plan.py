@@ -51,6 +51,9 @@ class Plan:
       (:mod:`optimizer.solve.marginals`)
     * ``diagnosis``: when infeasible, the relaxations that would make it feasible:
       family, index, relax_by, unit, message (:mod:`optimizer.solve.diagnose`)
+
+    ``warnings``: one line each, what the user should know before trusting the plan
+    (a tier no hardware can serve sells nothing); also ``warnings`` in the JSON.
     """
 
     instance_name: str
@@ -79,6 +82,7 @@ class Plan:
     timings: dict[str, float] = field(default_factory=dict)
     model_size: dict[str, int] = field(default_factory=dict)
     message: str = ""
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def has_solution(self) -> bool:
@@ -130,6 +134,7 @@ class Plan:
             "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
             "model_size": self.model_size,
             "message": self.message,
+            "warnings": list(self.warnings),
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -208,7 +213,27 @@ def empty_plan(
     if coef is not None:
         plan.unusable = coef.unusable[["hardware", "tier", "reason"]]
         plan.coefficients = coef.usable
+        plan.warnings = plan_warnings(instance, coef)
     return plan
+
+
+def plan_warnings(instance: Instance, coef: Coefficients) -> list[str]:
+    """What a user must know about this instance's plan, one line each."""
+    served = set(coef.usable["tier"])
+    out = []
+    for i, tier in enumerate(instance.tiers):
+        if tier.id in served:
+            continue
+        why = coef.unusable.loc[coef.unusable["tier"] == tier.id, "reason"]
+        reasons = list(dict.fromkeys(str(r) for r in why if str(r)))
+        detail = "; ".join(reasons[:2]) + (
+            f"; and {len(reasons) - 2} more" if len(reasons) > 2 else ""
+        )
+        out.append(
+            f"tiers[{i}] {tier.id!r}: no hardware can serve it, so it sells nothing"
+            + (f" ({detail})" if detail else "")
+        )
+    return out
 
 
 def extract_plan(
@@ -364,6 +389,7 @@ def extract_plan(
         resources=_resources(instance, installed, buy_rows),
         unusable=coef.unusable[["hardware", "tier", "reason"]],
         coefficients=coef.usable,
+        warnings=plan_warnings(instance, coef),
     )
     return plan
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pandas as pd
@@ -13,8 +14,13 @@ from rich.text import Text
 from optimizer.results.plan import Plan
 
 
+def _missing(x: object) -> bool:
+    """None or NaN: shown as "-" in every report, never as "nan"."""
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
 def _usd(x: float | None) -> str:
-    if x is None:
+    if x is None or _missing(x):
         return "-"
     for scale, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
         if abs(x) >= scale:
@@ -24,7 +30,7 @@ def _usd(x: float | None) -> str:
 
 def _qty(x: float | None) -> str:
     """A large quantity with a suffix: 3.00B, 121.10M."""
-    if x is None:
+    if x is None or _missing(x):
         return "-"
     for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
         if abs(x) >= scale:
@@ -162,6 +168,8 @@ def render(plan: Plan) -> Group:
         head.add_row(k, v)
     parts.append(Text(f"Plan for {plan.instance_name}", style="bold underline"))
     parts.append(head)
+    for line in plan.warnings:
+        parts.append(Text.assemble(("warning: ", "bold yellow"), line))
 
     hwt = _hardware_table(plan)
     if not hwt.empty:
@@ -293,7 +301,9 @@ def _md_table(df: pd.DataFrame) -> str:
     for rec in df.itertuples(index=False, name=None):
         cells = []
         for v in rec:
-            if isinstance(v, float):
+            if _missing(v):
+                cells.append("-")
+            elif isinstance(v, float):
                 cells.append(f"{v:,.4g}" if abs(v) < 1e4 else f"{v:,.0f}")
             else:
                 cells.append(str(v))
@@ -306,6 +316,8 @@ def summary_markdown(plan: Plan) -> str:
     out = [f"# Plan for {plan.instance_name}\n"]
     out += [f"- **{k}**: {v}" for k, v in _headline(plan, timings=False)]
     out.append("")
+    if plan.warnings:
+        out += ["## Warnings\n", *[f"- {line}" for line in plan.warnings], ""]
     if plan.has_solution:
         out += ["## Hardware bought and installed\n", _md_table(_hardware_table(plan))]
         tt = _tier_table(plan)
@@ -344,6 +356,7 @@ def summary_text(plan: Plan) -> str:
     ]
     if plan.mip_gap is not None:
         lines[0] += f" (gap {plan.mip_gap:.1e})"
+    lines += [f"  warning: {line}" for line in plan.warnings]
     for r in plan.buy.itertuples(index=False):
         lines.append(f"  buy {r.units:,} x {r.hardware} in {r.period}")
     binding = (

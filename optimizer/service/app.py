@@ -324,7 +324,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 raise Problems(422, problems)
             count = 1
             for v in values:
-                count *= len(v.fixed) if v.fixed is not None else 1
+                count *= len(v.fixed) if v.fixed is not None else len(v.items) or 1
             if any(v.dist is not None for v in values):
                 count *= body.samples or 1
             if count > settings.max_scenarios:

@@ -13,7 +13,9 @@ import contextlib
 import logging
 import math
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +28,16 @@ from pyomo.contrib.appsi.solvers import Highs
 HIGHS_LOG = logging.getLogger("optimizer.highs")
 
 Status = str  # "optimal" | "time_limit" | "infeasible" | "unbounded" | "error"
+
+
+class _NoInterruptWarning(logging.Filter):
+    """Pyomo warns of HiGHS's "interrupt" status as unhandled; Ctrl-C is handled here."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "kInterrupt" not in record.getMessage()
+
+
+logging.getLogger("pyomo.contrib.appsi.solvers.highs").addFilter(_NoInterruptWarning())
 
 # The thread count HiGHS was first run with in this process (HiGHS cannot change it later).
 _PROCESS_THREADS: dict[str, int] = {}
@@ -56,16 +68,23 @@ class RawOutcome:
 class HighsSession:
     """A persistent HiGHS solver bound to one model.
 
-    Parameters
-    ----------
-    time_limit:
-        Seconds; None for no limit.
-    mip_gap:
-        Relative MIP gap; None keeps HiGHS's default (1e-4).
-    threads:
-        HiGHS threads; None lets HiGHS choose.
-    log:
-        Write HiGHS's log to stderr.
+        Every run starts from a clean solver state (no basis, no solution, no MIP data kept
+        from the previous run; the model and its in-place changes stay), so a re-solve is a
+        function of the model's numbers, not of what this session solved before: a sweep
+        gives the same rows on any number of workers. ``reset_between_runs = False`` keeps
+        HiGHS's state (and folds fixed variables into rows) instead, to measure the cost
+    in ``benchmarks/sweep.py``.
+
+        Parameters
+        ----------
+        time_limit:
+            Seconds; None for no limit.
+        mip_gap:
+            Relative MIP gap; None keeps HiGHS's default (1e-4).
+        threads:
+            HiGHS threads; None lets HiGHS choose.
+        log:
+            Write HiGHS's log to stderr.
     """
 
     def __init__(
@@ -81,6 +100,10 @@ class HighsSession:
             raise RuntimeError("HiGHS is not available: pip install highspy")
         cfg = self.solver.config
         cfg.stream_solver = False
+        # Fixed variables become bounds (lb = ub), not constants folded into the rows: folding
+        # removes matrix entries and re-adds them at the end of their columns on unfix,
+        # so the model HiGHS holds would depend on what was solved before.
+        self.solver.update_config.treat_fixed_vars_as_params = not self.reset_between_runs
         cfg.load_solution = False
         cfg.solver_output_logger = HIGHS_LOG
         cfg.log_level = logging.INFO
@@ -102,18 +125,33 @@ class HighsSession:
             self.solver.highs_options["threads"] = first
         self._model: pyo.ConcreteModel | None = None
 
+    # False: keep HiGHS's state between runs and fold fixed variables into the rows, as
+    # before; only for benchmarks/sweep.py to measure what the clean state costs.
+    reset_between_runs = True
+
     @property
     def highs(self) -> Any:
         """The underlying ``highspy.Highs`` object (after the first run)."""
         return self.solver._solver_model
 
     def run(self, model: pyo.ConcreteModel) -> RawOutcome:
-        """Solve ``model`` (set up on first call, updated in place afterwards)."""
-        with stdout_to_stderr():
-            return self._run(model)
+        """Solve ``model`` (set up on first call, updated in place afterwards).
+
+        Raises
+        ------
+        KeyboardInterrupt
+            On Ctrl-C during the run (HiGHS is stopped; no half-done result is returned).
+        """
+        with stdout_to_stderr(), _ctrl_c_stops(lambda: self.solver._solver_model) as stopped:
+            outcome = self._run(model)
+        if stopped:
+            raise KeyboardInterrupt
+        return outcome
 
     def _run(self, model: pyo.ConcreteModel) -> RawOutcome:
         start = time.perf_counter()
+        if self.reset_between_runs and self._model is model and self.highs is not None:
+            self.highs.clearSolver()  # forget the last basis and MIP search; keep the model
         results = self.solver.solve(model)
         self._model = model
         status, has_solution = _map_status(results.termination_condition, results)
@@ -153,6 +191,37 @@ class HighsSession:
             model.del_component(model._feasibility_obj)
             model.obj.activate()
         return "unbounded" if feasible else "infeasible"
+
+
+@contextlib.contextmanager
+def _ctrl_c_stops(highs: Any) -> Iterator[list[bool]]:
+    """While HiGHS runs, Ctrl-C stops it and is re-raised once it has returned.
+
+    Left alone, a Ctrl-C during a run lands in highspy's callbacks and comes back as a
+    "solve error" result, with no KeyboardInterrupt: a sweep would record it as a row and
+    go on. Only in the main thread, and only where Ctrl-C has Python's usual meaning (a
+    sweep worker ignores it; its driver stops it).
+    """
+    stopped: list[bool] = []
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield stopped
+        return
+
+    def on_ctrl_c(signum: int, frame: Any) -> None:
+        stopped.append(True)
+        solver = highs()
+        if solver is not None:
+            with contextlib.suppress(Exception):
+                solver.cancelSolve()
+
+    previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    try:
+        yield stopped
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextlib.contextmanager

@@ -22,7 +22,7 @@ from optimizer.frontiers.coefficients import Coefficients, compute_coefficients
 from optimizer.frontiers.table import read_frontier_table
 from optimizer.instance.load import load_instance
 from optimizer.instance.schema import Instance
-from optimizer.model.build import build_model, update_model
+from optimizer.model.build import build_model, update_model, zero_pattern
 from optimizer.model.data import ModelData
 from optimizer.results.plan import Plan, empty_plan, extract_plan
 from optimizer.solve.diagnose import diagnose
@@ -87,6 +87,7 @@ class Planner:
         self.rebuilds = 0
         self.model: pyo.ConcreteModel | None = None
         self.session: HighsSession | None = None
+        self._zeros: frozenset[tuple[str, Any]] = frozenset()
         self._coef_key: object = None
         self._set_instance(instance, table)
 
@@ -123,6 +124,7 @@ class Planner:
         t0 = time.perf_counter()
         self.model = build_model(self.data)
         self.session = HighsSession(**self.session_options)
+        self._zeros = zero_pattern(self.data)
         self.timings["build"] = time.perf_counter() - t0
         self.rebuilds += 1
 
@@ -142,6 +144,11 @@ class Planner:
         if self.model is not None and data.structure == self.data.structure:
             self.data = data
             update_model(self.model, data)
+            zeros = zero_pattern(data)
+            if zeros != self._zeros:
+                # A coefficient crossed zero: hand HiGHS the model afresh (see zero_pattern).
+                self.session = HighsSession(**self.session_options)
+                self._zeros = zeros
             self.timings["build"] = time.perf_counter() - t0
             return False
         self.data = data

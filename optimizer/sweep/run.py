@@ -5,7 +5,12 @@ base instance, point a :class:`~optimizer.solve.planner.Planner` at it (numbers
 are updated in place; a change of structure rebuilds), solve, and turn the plan
 into one row. Each worker builds its model once and reuses it for every scenario
 it gets. A failing scenario becomes a row with its error; the others go on.
-Ctrl-C stops the sweep and keeps the rows already finished.
+
+A row is a function of its scenario alone, not of what the same worker solved
+before (see :class:`~optimizer.solve.highs.HighsSession`), so the table is the
+same on any number of workers. Ctrl-C stops the sweep on any number of workers and
+keeps the rows already finished; so does a pool whose workers die. ``done`` rows
+(from a stopped sweep) are kept and their scenarios skipped.
 """
 
 from __future__ import annotations
@@ -13,9 +18,10 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import signal
 import time
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -28,9 +34,11 @@ from optimizer.instance.load import load_instance
 from optimizer.instance.schema import Instance
 from optimizer.results.plan import Plan
 from optimizer.solve.planner import Planner
-from optimizer.sweep.spec import Factor, KeyPath, parse_key, scenario_instance
+from optimizer.sweep.spec import Factor, KeyPath, ScenarioValue, parse_key, scenario_instance
 
-Changes = dict[KeyPath, float]
+Changes = Mapping[KeyPath, ScenarioValue]
+# Columns that measure time, not the plan: they differ run to run.
+TIMING_COLUMNS = ("seconds", "solver_s")
 
 
 @dataclass(frozen=True)
@@ -51,7 +59,7 @@ class SweepResult:
     table: pd.DataFrame
     seconds: float
     interrupted: bool = False
-    rebuilds: int = 0
+    rebuilds: int = 0  # models built anew in the workers (structure changed)
     solver_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
 
@@ -98,17 +106,23 @@ def plan_row(plan: Plan) -> dict[str, Any]:
     return row
 
 
-def _solve_one(planner: Planner, base: Instance, index: int, changes: Changes) -> dict[str, Any]:
+def _solve_one(
+    planner: Planner, base: Instance, base_structure: object, index: int, changes: Changes
+) -> dict[str, Any]:
     t0 = time.perf_counter()
     row: dict[str, Any] = {"scenario": index}
     for k, v in changes.items():
-        row[f"{k}:factor" if isinstance(v, Factor) else str(k)] = float(v)
+        if isinstance(v, Factor):
+            row[f"{k}:factor"] = float(v)
+        else:
+            row[str(k)] = v if isinstance(v, str) else float(v)
     try:
         inst = scenario_instance(base, changes)
-        rebuilt = planner.update(inst)
+        row["_rebuilt"] = planner.update(inst)
         plan = planner.solve()
         row.update(plan_row(plan))
-        row["rebuilt"] = rebuilt
+        # Against the base model, not the worker's last one: the same on any worker.
+        row["structure_changed"] = planner.data.structure != base_structure
         row["solver_s"] = planner.timings.get("solve", 0.0) + planner.timings.get("marginals", 0.0)
         row["error"] = ""
     except InputError as exc:
@@ -124,25 +138,31 @@ def _solve_one(planner: Planner, base: Instance, index: int, changes: Changes) -
 _WORKER: dict[str, Any] = {}
 
 
-def _encode(changes: Changes) -> list[tuple[str, float]]:
+def _encode(changes: Changes) -> list[tuple[str, ScenarioValue]]:
     return [(k.text, v) for k, v in changes.items()]
 
 
-def _decode(items: Iterable[tuple[str, float]]) -> Changes:
+def _decode(items: Iterable[tuple[str, ScenarioValue]]) -> Changes:
     return {parse_key(k): v for k, v in items}
 
 
 def _worker_planner(
     base_json: str, base_dir: str | None, options: SolveOptions
-) -> tuple[Planner, Instance]:
+) -> tuple[Planner, Instance, object]:
     """This process's planner for the base instance, built on first use and then kept."""
     key = f"{hash(base_json)}:{options}"
     if _WORKER.get("key") != key:
         base = load_instance(json.loads(base_json), base_dir=base_dir)
         _WORKER["base"] = base
         _WORKER["planner"] = _local_planner(base, options)
+        _WORKER["structure"] = _WORKER["planner"].data.structure
         _WORKER["key"] = key
-    return _WORKER["planner"], _WORKER["base"]
+    return _WORKER["planner"], _WORKER["base"], _WORKER["structure"]
+
+
+def _ignore_sigint() -> None:
+    """Worker start-up: Ctrl-C is the driver's to handle (it stops the workers itself)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def solve_task(
@@ -150,11 +170,11 @@ def solve_task(
     base_dir: str | None,
     options: SolveOptions,
     index: int,
-    changes: list[tuple[str, float]],
+    changes: list[tuple[str, ScenarioValue]],
 ) -> dict[str, Any]:
     """One scenario in a worker process (picklable: used by the process pool and Dask)."""
-    planner, base = _worker_planner(base_json, base_dir, options)
-    return _solve_one(planner, base, index, _decode(changes))
+    planner, base, structure = _worker_planner(base_json, base_dir, options)
+    return _solve_one(planner, base, structure, index, _decode(changes))
 
 
 # --------------------------------------------------------------------------- driver
@@ -177,62 +197,88 @@ def run_sweep(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    done: Sequence[dict[str, Any]] = (),
+    on_row: Callable[[dict[str, Any]], None] | None = None,
 ) -> SweepResult:
     """Solve every scenario and return the tidy table.
 
     ``workers``: 0 or 1 runs in this process; None uses one process per core.
     ``scheduler``: a Dask scheduler address (``tcp://host:8786``) or a
     ``distributed.Client``; scenarios then run on that cluster.
-    ``progress(done, total)`` is called as scenarios finish.
+    ``progress(done, total)`` is called as scenarios finish; ``on_row(row)`` with each
+    finished row (to journal it). ``done``: rows already finished (a resumed sweep):
+    kept, and their scenarios are not solved again.
     """
     options = options or SolveOptions()
     t0 = time.perf_counter()
-    rows: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = [dict(r) for r in done]
+    finished = {int(r["scenario"]) for r in rows}
+    todo = [(i, c) for i, c in enumerate(scenarios) if i not in finished]
     notes: list[str] = []
     interrupted = False
     total = len(scenarios)
-    tick = progress or (lambda done, total: None)
+    report = progress or (lambda done, total: None)
+
+    def collect(row: dict[str, Any]) -> None:
+        rows.append(row)
+        if on_row is not None:
+            on_row({k: v for k, v in row.items() if not k.startswith("_")})
+        report(len(rows), total)
+
     base_json = json.dumps(base.model_dump(mode="json"))
     try:
         if scheduler is not None:
-            rows = _run_dask(scheduler, base_json, base.base_dir, options, scenarios, tick)
+            _run_dask(scheduler, base_json, base.base_dir, options, todo, collect)
         elif workers is not None and workers <= 1:
-            planner = _local_planner(base, options)
-            for i, changes in enumerate(scenarios):
-                rows.append(_solve_one(planner, base, i, changes))
-                tick(len(rows), total)
+            _run_here(base, options, todo, collect)
         else:
             n = workers or os.cpu_count() or 1
             try:
-                rows = _run_pool(n, base_json, base.base_dir, options, scenarios, tick)
+                _run_pool(n, base_json, base.base_dir, options, todo, collect)
             except BrokenProcessPool:
-                # Workers could not start (e.g. a script read from stdin cannot be re-imported
-                # by spawned processes): finish in this process rather than fail.
-                done = {r["scenario"] for r in _PARTIAL.pop("rows", [])}
-                notes.append("worker processes could not start; ran in this process")
-                planner = _local_planner(base, options)
-                rows = []
-                for i, changes in enumerate(scenarios):
-                    if i not in done:
-                        rows.append(_solve_one(planner, base, i, changes))
-                        tick(len(rows), total)
+                # Workers died (killed, out of memory) or could not start (a script read
+                # from stdin cannot be re-imported by spawned processes): keep what
+                # finished and solve the rest in this process.
+                notes.append("the worker processes stopped; finished the rest in this process")
+                left = {int(r["scenario"]) for r in rows}
+                _run_here(base, options, [(i, c) for i, c in todo if i not in left], collect)
     except KeyboardInterrupt:
         interrupted = True
-        rows = _PARTIAL.pop("rows", rows)
-    table = pd.DataFrame(rows)
-    if not table.empty:
-        table = table.sort_values("scenario").reset_index(drop=True)
     return SweepResult(
-        table=table,
+        table=rows_table(rows),
         seconds=time.perf_counter() - t0,
         interrupted=interrupted,
-        rebuilds=int(table["rebuilt"].fillna(False).sum()) if "rebuilt" in table else 0,
-        solver_seconds=float(table["solver_s"].fillna(0).sum()) if "solver_s" in table else 0.0,
+        rebuilds=sum(bool(r.get("_rebuilt")) for r in rows),
+        solver_seconds=float(sum(r.get("solver_s") or 0.0 for r in rows)),
         notes=notes,
     )
 
 
-_PARTIAL: dict[str, list[dict[str, Any]]] = {}
+def rows_table(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
+    """The table of finished rows, in scenario order, columns in a fixed order.
+
+    The order does not depend on which rows finished first, so the same scenarios
+    give the same table on any number of workers.
+    """
+    ordered = sorted(
+        ({k: v for k, v in r.items() if not k.startswith("_")} for r in rows),
+        key=lambda r: int(r["scenario"]),
+    )
+    return pd.DataFrame(ordered)
+
+
+def _run_here(
+    base: Instance,
+    options: SolveOptions,
+    todo: Sequence[tuple[int, Changes]],
+    collect: Callable[[dict[str, Any]], None],
+) -> None:
+    if not todo:
+        return
+    planner = _local_planner(base, options)
+    structure = planner.data.structure
+    for i, changes in todo:
+        collect(_solve_one(planner, base, structure, i, changes))
 
 
 def _run_pool(
@@ -240,32 +286,51 @@ def _run_pool(
     base_json: str,
     base_dir: str | None,
     options: SolveOptions,
-    scenarios: Sequence[Changes],
-    tick: Callable[[int, int], None],
-) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    _PARTIAL["rows"] = rows
+    todo: Sequence[tuple[int, Changes]],
+    collect: Callable[[dict[str, Any]], None],
+) -> None:
+    if not todo:
+        return
     # "spawn", not fork: a forked child inherits HiGHS's thread pool in whatever state the
-    # parent's threads left it, and deadlocks on its first solve.
-    pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
+    # parent's threads left it, and deadlocks on its first solve. Workers ignore Ctrl-C:
+    # the driver stops them, so no worker records a half-done solve as a row.
+    pool = ProcessPoolExecutor(
+        max_workers=min(n, len(todo)),
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_ignore_sigint,
+    )
+    pending: set[Future[dict[str, Any]]] = set()
     try:
-        pending: set[Future[dict[str, Any]]] = {
-            pool.submit(solve_task, base_json, base_dir, options, i, _encode(c))
-            for i, c in enumerate(scenarios)
+        pending = {
+            pool.submit(solve_task, base_json, base_dir, options, i, _encode(c)) for i, c in todo
         }
         while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                rows.append(fut.result())
-            tick(len(rows), len(scenarios))
-    except KeyboardInterrupt:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            broken: BrokenProcessPool | None = None
+            for fut in finished:
+                try:
+                    collect(fut.result())
+                except BrokenProcessPool as exc:
+                    broken = exc
+            if broken is not None:
+                raise broken
+    except BaseException:
         for fut in pending:
             fut.cancel()
-        pool.shutdown(wait=False, cancel_futures=True)
+        _stop_workers(pool)
         raise
     pool.shutdown(wait=True)
-    _PARTIAL.pop("rows", None)
-    return rows
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End the pool's processes now (their running scenarios are dropped, not recorded)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for proc in processes:
+        if proc.is_alive():
+            proc.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        proc.join(timeout=5)
 
 
 def _run_dask(
@@ -273,9 +338,9 @@ def _run_dask(
     base_json: str,
     base_dir: str | None,
     options: SolveOptions,
-    scenarios: Sequence[Changes],
-    tick: Callable[[int, int], None],
-) -> list[dict[str, Any]]:
+    todo: Sequence[tuple[int, Changes]],
+    collect: Callable[[dict[str, Any]], None],
+) -> None:
     try:
         from distributed import Client, as_completed
     except ImportError:  # pragma: no cover - depends on the environment
@@ -287,21 +352,16 @@ def _run_dask(
         client = Client(scheduler, timeout=30) if own else scheduler
     except (OSError, TimeoutError) as exc:
         raise InputError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
-    rows: list[dict[str, Any]] = []
-    _PARTIAL["rows"] = rows
     futures = [
         client.submit(solve_task, base_json, base_dir, options, i, _encode(c), pure=False)
-        for i, c in enumerate(scenarios)
+        for i, c in todo
     ]
     try:
         for fut in as_completed(futures):
-            rows.append(fut.result())
-            tick(len(rows), len(scenarios))
+            collect(fut.result())
     except KeyboardInterrupt:
         client.cancel(futures)
         raise
     finally:
         if own:
             client.close()
-    _PARTIAL.pop("rows", None)
-    return rows

@@ -16,8 +16,11 @@ steps land on it); or a distribution for Monte Carlo: ``uniform(a,b)``,
 ``normal(m,s)``, ``triangular(a,mode,b)``, ``scale(x0.8,x1.2)`` (the base value
 times a uniform factor; for a per-period mapping, every period's value; the table
 records the factor). A plain value given for a key that holds a per-period mapping
-replaces every period's value. Every problem is raised as an InputError naming the
-key before anything is solved.
+replaces every period's value. Keys that hold a period label
+(``hardware[x].available_from=2027,2028``) take period labels, matched as text
+against ``periods``. Every problem (unknown keys, unreadable values, values the
+instance schema refuses at either end of their range) is raised as one InputError
+naming each key, all at once, before anything is solved.
 """
 
 from __future__ import annotations
@@ -38,6 +41,12 @@ from optimizer.instance.schema import Instance
 
 _STEP = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\[([^\]]+)\])?$")
 _DIST = re.compile(r"^(uniform|normal|triangular|scale)\((.*)\)$")
+
+
+# Fields that hold a period label, not a number.
+PERIOD_FIELDS = frozenset({"available_from", "available_until"})
+
+ScenarioValue = float | int | str  # a number, a Factor, or a period label
 
 
 class Factor(float):
@@ -124,8 +133,19 @@ def base_value(doc: dict[str, Any], key: KeyPath, periods: Sequence[Any]) -> flo
     return float(value)
 
 
+def period_label(key: KeyPath, value: object, periods: Sequence[Any]) -> Any:
+    """The period of ``periods`` that ``value`` names (compared as text: 2027 = "2027")."""
+    text = str(value).strip()
+    if isinstance(value, float) and value.is_integer():
+        text = str(int(value))  # a CSV column read as numbers: 2027.0
+    for p in periods:
+        if str(p) == text:
+            return p
+    raise InputError(f"{key}: {text!r} is not one of periods {[str(p) for p in periods]}")
+
+
 def apply(
-    doc: dict[str, Any], changes: Mapping[KeyPath, float], periods: Sequence[Any]
+    doc: dict[str, Any], changes: Mapping[KeyPath, ScenarioValue], periods: Sequence[Any]
 ) -> dict[str, Any]:
     """A copy of the instance document with the changes made."""
     out = copy.deepcopy(doc)
@@ -135,6 +155,11 @@ def apply(
         if isinstance(value, Factor):
             holder[name] = _scaled(current, float(value), period, name)
             continue
+        if name in PERIOD_FIELDS:
+            holder[name] = period_label(key, value, periods)
+            continue
+        if isinstance(value, str):
+            raise InputError(f"{key}: {value!r} is not a number")
         number: float | int = round(value) if _is_int_field(name) else float(value)
         if period is None:
             holder[name] = number
@@ -181,6 +206,7 @@ class Values:
     fixed: tuple[float, ...] | None = None
     dist: str | None = None
     params: tuple[float, ...] = ()
+    items: tuple[str, ...] = ()  # a list's items as written (period labels are text)
 
     def sample(self, rng: np.random.Generator, n: int, base: float) -> np.ndarray:
         a = self.params
@@ -207,6 +233,8 @@ def _number(text: str, key: KeyPath) -> float:
 
 def parse_values(key: KeyPath, text: str) -> Values:
     text = text.strip()
+    if key.steps[-1][0] in PERIOD_FIELDS and (_DIST.match(text) or ":" in text):
+        raise InputError(f"--set {key}: takes period labels, a list such as 2027,2028")
     m = _DIST.match(text)
     if m:
         kind, inner = m.group(1), m.group(2)
@@ -232,10 +260,12 @@ def parse_values(key: KeyPath, text: str) -> Values:
         if count > 100_000:
             raise InputError(f"--set {key}: range {text!r} has {count} values (at most 100000)")
         return Values(key=key, fixed=tuple(round(start + i * step, 12) for i in range(count)))
-    items = [t for t in text.split(",") if t.strip()]
+    items = tuple(t.strip() for t in text.split(",") if t.strip())
     if not items:
         raise InputError(f"--set {key}: no values")
-    return Values(key=key, fixed=tuple(_number(t, key) for t in items))
+    if key.steps[-1][0] in PERIOD_FIELDS:
+        return Values(key=key, items=items)  # period labels: checked against the instance
+    return Values(key=key, fixed=tuple(_number(t, key) for t in items), items=items)
 
 
 def parse_set(option: str) -> Values:
@@ -247,54 +277,120 @@ def parse_set(option: str) -> Values:
 
 
 # ------------------------------------------------------------------------- scenarios
+_MAX_LISTED = 20  # bad scenario-table cells listed before "... and N more"
+
+
+def _check_key(doc: dict[str, Any], key: KeyPath, periods: Sequence[Any]) -> None:
+    """The key names something a scenario can set (a number, or a period label)."""
+    if key.steps[-1][0] in PERIOD_FIELDS:
+        _, _, period = _find(doc, key)
+        if period is not None:
+            raise InputError(f"{key}: a period label field takes no [period]")
+        return
+    base_value(doc, key, periods)
+
+
+def _check_values(
+    instance: Instance, key: KeyPath, values: Sequence[ScenarioValue], where: str
+) -> list[str]:
+    """Problems of an instance with ``key`` set to each of ``values`` (schema and cross-checks).
+
+    Called with the two ends of a range or distribution: the schema's limits are
+    bounds, so the values in between pass when both ends do.
+    """
+    from pydantic import ValidationError
+
+    from optimizer.instance.load import format_validation_error
+
+    doc = instance.model_dump()
+    periods = list(instance.periods)
+    problems: list[str] = []
+    for value in dict.fromkeys(values):  # distinct, in order
+        shown = f"x{float(value):g}" if isinstance(value, Factor) else str(value)
+        try:
+            changed = Instance.model_validate(apply(doc, {key: value}, periods))
+            lines = changed.cross_checks()
+        except InputError as exc:
+            lines = exc.problems
+        except ValidationError as exc:
+            lines = format_validation_error(exc)
+        problems += [f"{where} {key}={shown}: {line}" for line in lines]
+    return problems
+
+
+def _ends(values: Values) -> list[ScenarioValue]:
+    """The values to check before solving: a list's extremes, a distribution's support."""
+    if values.fixed is not None:
+        return [min(values.fixed), max(values.fixed)]
+    a = values.params
+    if values.dist == "uniform":
+        return [a[0], a[1]]
+    if values.dist == "triangular":
+        return [a[0], a[2]]
+    if values.dist == "scale":
+        return [Factor(a[0]), Factor(a[1])]
+    return []  # normal: unbounded; a draw out of range becomes an error row
+
+
 def build_scenarios(
     instance: Instance,
     sets: Sequence[Values],
     samples: int | None = None,
     seed: int | None = None,
     table: pd.DataFrame | None = None,
-) -> list[dict[KeyPath, float]]:
+) -> list[dict[KeyPath, ScenarioValue]]:
     """The list of scenarios: each a {key: value} mapping, validated against the instance.
 
     Fixed lists combine as a Cartesian product; distributions need ``samples`` and are
     drawn with ``seed`` (same seed, same scenarios), one draw per scenario, crossed with
     the fixed lists. ``table`` (from --scenarios) gives one scenario per row.
+
+    Raises
+    ------
+    InputError
+        With every problem of every key and value, before anything is solved.
     """
     doc = instance.model_dump()
     periods = list(instance.periods)
+    problems: list[str] = []
+    labels: dict[KeyPath, tuple[Any, ...]] = {}
     for v in sets:
-        base_value(doc, v.key, periods)  # every key must exist before anything is solved
-
-    scenarios: list[dict[KeyPath, float]] = []
-    if table is not None:
-        keys = [parse_key(str(c)) for c in table.columns]
-        for k in keys:
-            base_value(doc, k, periods)
-        for i, row in enumerate(table.itertuples(index=False, name=None)):
-            sc: dict[KeyPath, float] = {}
-            for k, v in zip(keys, row, strict=True):
+        try:
+            _check_key(doc, v.key, periods)
+        except InputError as exc:
+            problems += exc.problems
+            continue
+        if v.key.steps[-1][0] in PERIOD_FIELDS:
+            found = []
+            for item in v.items:
                 try:
-                    num = float(v)
-                except (TypeError, ValueError):
-                    raise InputError(f"scenarios row {i + 2}, {k}: {v!r} is not a number") from None
-                if not math.isfinite(num):
-                    continue  # an empty cell keeps the base value
-                sc[k] = num
-            scenarios.append(sc)
-        if not sets:
-            return scenarios
-
-    fixed = [v for v in sets if v.fixed is not None]
+                    found.append(period_label(v.key, item, periods))
+                except InputError as exc:
+                    problems += [f"--set {line}" for line in exc.problems]
+            labels[v.key] = tuple(found)
+            problems += _check_values(instance, v.key, found, "--set")
+        else:
+            problems += _check_values(instance, v.key, _ends(v), "--set")
     random = [v for v in sets if v.dist is not None]
-    grid: list[dict[KeyPath, float]] = [
+    if random and (not samples or samples <= 0):
+        problems.append(f"--set {random[0].key}: a distribution needs --samples N (and --seed S)")
+
+    scenarios: list[dict[KeyPath, ScenarioValue]] = []
+    if table is not None:
+        scenarios, table_problems = _table_scenarios(instance, table)
+        problems += table_problems
+    if problems:
+        raise InputError(problems)
+    if table is not None and not sets:
+        return scenarios
+
+    fixed = [v for v in sets if v.dist is None]
+    grid: list[dict[KeyPath, ScenarioValue]] = [
         dict(zip([v.key for v in fixed], combo, strict=True))
-        for combo in itertools.product(*[v.fixed or () for v in fixed])
+        for combo in itertools.product(*[labels.get(v.key, v.fixed) or () for v in fixed])
     ] or [{}]
     if random:
-        if not samples or samples <= 0:
-            raise InputError(
-                f"--set {random[0].key}: a distribution needs --samples N (and --seed S)"
-            )
+        assert samples
         rng = np.random.default_rng(seed)
         draws = {v.key: v.sample(rng, samples, base_value(doc, v.key, periods)) for v in random}
         factor = {v.key: v.dist == "scale" for v in random}
@@ -308,7 +404,68 @@ def build_scenarios(
     return grid
 
 
-def scenario_instance(base: Instance, changes: Mapping[KeyPath, float]) -> Instance:
+def _table_scenarios(
+    instance: Instance, table: pd.DataFrame
+) -> tuple[list[dict[KeyPath, ScenarioValue]], list[str]]:
+    """One scenario per row of a --scenarios table, and every problem found in it."""
+    doc = instance.model_dump()
+    periods = list(instance.periods)
+    problems: list[str] = []
+    keys: list[KeyPath] = []
+    for c in table.columns:
+        try:
+            key = parse_key(str(c))
+            _check_key(doc, key, periods)
+            keys.append(key)
+        except InputError as exc:
+            problems += [f"scenarios column {line}" for line in exc.problems]
+    if problems:
+        return [], problems
+    bad: list[str] = []
+    scenarios: list[dict[KeyPath, ScenarioValue]] = []
+    column_values: dict[KeyPath, list[ScenarioValue]] = {k: [] for k in keys}
+    for i, row in enumerate(table.itertuples(index=False, name=None)):
+        sc: dict[KeyPath, ScenarioValue] = {}
+        for k, v in zip(keys, row, strict=True):
+            if v is None or (isinstance(v, float) and math.isnan(v)) or str(v).strip() == "":
+                continue  # an empty cell keeps the base value
+            if k.steps[-1][0] in PERIOD_FIELDS:
+                try:
+                    sc[k] = period_label(k, v, periods)
+                except InputError as exc:
+                    bad.append(f"scenarios row {i + 2}, {exc.problems[0]}")
+                    continue
+            else:
+                try:
+                    num = float(v)
+                except (TypeError, ValueError):
+                    bad.append(f"scenarios row {i + 2}, {k}: {v!r} is not a number")
+                    continue
+                if not math.isfinite(num):
+                    bad.append(f"scenarios row {i + 2}, {k}: {v!r} is not a finite number")
+                    continue
+                sc[k] = num
+            column_values[k].append(sc[k])
+        scenarios.append(sc)
+    problems += bad[:_MAX_LISTED]
+    if len(bad) > _MAX_LISTED:
+        problems.append(f"scenarios: ... and {len(bad) - _MAX_LISTED} more bad cells")
+    for k, vals in column_values.items():
+        if not vals:
+            continue
+        ends = (
+            list(dict.fromkeys(vals))
+            if k.steps[-1][0] in PERIOD_FIELDS
+            else [
+                min(vals),
+                max(vals),  # type: ignore[type-var]
+            ]
+        )
+        problems += _check_values(instance, k, ends, "scenarios column")
+    return scenarios, problems
+
+
+def scenario_instance(base: Instance, changes: Mapping[KeyPath, ScenarioValue]) -> Instance:
     """The base instance with one scenario's changes, validated."""
     from optimizer.instance.load import load_instance
 
