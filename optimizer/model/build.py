@@ -34,6 +34,7 @@ def build_model(data: ModelData) -> pyo.ConcreteModel:
     constraints.supply(m)
     constraints.minimum_lot(m)
     constraints.power_share(m)
+    constraints.whole_replica(m)
 
     objective(m)
     return m
@@ -97,6 +98,7 @@ def define_parameters(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.min_share = param(m.T, d.min_share)
     m.max_share = param(m.T, d.max_share)
     m.energy_cost = param(m.SERVE, d.energy_cost)
+    m.units_per_replica = param(m.HT, {k: d.units_per_replica.get(k, 1.0) for k in m.HT})
 
 
 def define_variables(m: pyo.ConcreteModel, d: ModelData) -> None:
@@ -105,6 +107,13 @@ def define_variables(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.serve = pyo.Var(m.SERVE, domain=pyo.NonNegativeReals)
     m.sold = pyo.Var(m.TP, domain=pyo.NonNegativeReals)
     m.used = pyo.Var(m.LOT_H, domain=pyo.Binary)
+    # Option whole_replicas: replicas[h,t,p] integer (empty set when the option is off).
+    m.REPLICA = pyo.Set(
+        initialize=list(d.structure.serve_index) if d.structure.whole_replicas else [],
+        dimen=3,
+        ordered=True,
+    )
+    m.replicas = pyo.Var(m.REPLICA, domain=pyo.NonNegativeIntegers)
     set_buy_bounds(m, d)
 
     def installed(m: pyo.ConcreteModel, h: str, p: Any) -> Any:
@@ -151,6 +160,7 @@ def update_model(m: pyo.ConcreteModel, d: ModelData) -> None:
         "min_share": d.min_share,
         "max_share": d.max_share,
         "energy_cost": d.energy_cost,
+        "units_per_replica": {k: d.units_per_replica.get(k, 1.0) for k in m.HT},
     }
     for name, vals in values.items():
         getattr(m, name).store_values(vals)

@@ -140,3 +140,13 @@ def power_share(m: pyo.ConcreteModel) -> None:
 
     m.power_share_lower = pyo.Constraint(m.SHARE_LO, rule=lower)
     m.power_share_upper = pyo.Constraint(m.SHARE_HI, rule=upper)
+
+
+def whole_replica(m: pyo.ConcreteModel) -> None:
+    """whole_replica[h,t,p] (option ``whole_replicas``):
+    serve[h,t,p] = units_per_replica[h,t] * replicas[h,t,p], replicas integer >= 0."""
+
+    def rule(m: pyo.ConcreteModel, h: str, t: str, p: Any) -> Any:
+        return m.serve[h, t, p] == m.units_per_replica[h, t] * m.replicas[h, t, p]
+
+    m.whole_replica = pyo.Constraint(m.REPLICA, rule=rule)

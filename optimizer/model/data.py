@@ -59,6 +59,7 @@ class Structure:
     supply_hardware: tuple[str, ...]  # h with max_units
     lot_hardware: tuple[str, ...]  # h with min_units > 0
     objective: str
+    whole_replicas: bool = False  # option: serve = units_per_replica x integer replicas
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class ModelData:
     min_share: dict[str, float]
     max_share: dict[str, float]
     energy_cost: dict[HTP, float]  # $M per serving unit per period (0 unless profit)
+    units_per_replica: dict[tuple[str, str], float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     @classmethod
@@ -219,6 +221,7 @@ def _build_data(inst: Instance, coef: Coefficients, objective: str) -> ModelData
         supply_hardware=tuple(h for h in H if hw[h].max_units is not None),
         lot_hardware=tuple(h for h in H if hw[h].min_units > 0),
         objective=objective,
+        whole_replicas=inst.whole_replicas,
     )
     return ModelData(
         structure=structure,
@@ -238,6 +241,7 @@ def _build_data(inst: Instance, coef: Coefficients, objective: str) -> ModelData
         min_units={h: float(hw[h].min_units) for h in H},
         big_m=big_m,
         buy_ub=buy_ub,
+        units_per_replica=coef.units_per_replica(),
         min_share={t: tiers[t].min_power_share for t in T},
         max_share={t: tiers[t].max_power_share for t in T},
         energy_cost=energy_cost,

@@ -71,6 +71,8 @@ def marginal_values(
         if units == 0:
             v.fix(0)
     saved_used = [(h, m.used[h].value) for h in m.LOT_H]
+    for idx in m.REPLICA:  # option whole_replicas: replica counts relaxed for this LP
+        m.replicas[idx].domain = pyo.NonNegativeReals
     for h in m.LOT_H:
         m.used[h].domain = pyo.Reals  # fixed anyway; an integer column would keep it a MIP
         m.used[h].fix(round(pyo.value(m.used[h])))
@@ -87,6 +89,8 @@ def marginal_values(
             v.domain = pyo.NonNegativeIntegers
             v.setub(ub)
             v.set_value(value, skip_validation=True)
+        for idx in m.REPLICA:
+            m.replicas[idx].domain = pyo.NonNegativeIntegers
         for h, value in saved_used:
             m.used[h].unfix()
             m.used[h].domain = pyo.Binary

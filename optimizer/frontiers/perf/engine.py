@@ -93,6 +93,9 @@ class Efficiency:
     prefill_chunk_tokens: int = 8192  # tokens per prefill forward (prompts batched up to it)
     prefill_weight_share: float = 0.8  # prefill instance: weights use at most this much memory
     prefill_utilization: float = 0.8  # prefill workers busy this share of the time (assumed)
+    draft_overhead_s: float = 0.5e-3  # speculation: fixed time per draft token per step (fit)
+    spec_seq_overhead_s: float = 100e-6  # speculation: per sequence per draft token per step
+    # per attention group (drafting, sampling and verifying on one scheduler) (fit)
     pod_layer_overhead_s: float = 10e-6  # GPU + LPX pod: fixed time per layer (assumed)
     pod_hop_latency_s: float = 3e-6  # GPU <-> LPX network hop, one way (assumed)
     typical_speed: float = 0.35  # typical profile: x bw, flops, comm; / fixed latencies (fit)
@@ -439,10 +442,16 @@ def evaluate(
         + cross * (hop / link_out + 2 * eff.comm_latency_s),
         0.0,
     )
-    # Draft: k sequential passes of a one-layer head, each ~ one target layer's share.
-    t_draft = k_draft * (pp * (t_roof + comm) / L + eff.layer_overhead_s)
     seqs = b * pp
     per_sched = seqs / groups  # one scheduler per attention group
+    # Draft: k sequential passes of a one-layer head (each ~ one target layer's share of the
+    # pass, plus a fixed draft-step cost), and per-sequence drafting / rejection sampling.
+    t_draft = k_draft * (
+        pp * (t_roof + comm) / L
+        + eff.layer_overhead_s
+        + eff.draft_overhead_s
+        + per_sched * eff.spec_seq_overhead_s
+    )
     t_step = (
         pp * (t_roof + comm)
         + L * eff.layer_overhead_s
