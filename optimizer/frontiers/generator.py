@@ -12,18 +12,30 @@ Conventions
 * ``context_tokens`` is the prompt length of the row (InferenceX "8k/1k" is labelled
   8192): the input is ``isl = min(context, max_context - osl)`` unless ``isl`` is given,
   in which case every row uses ``min(isl, context)`` input tokens. Output ``osl`` tokens.
-  Memory is sized for isl + osl tokens per sequence; KV reads for isl + osl/2.
+  Memory is sized for isl + osl tokens per sequence; KV reads for isl + osl/2. The CSV
+  written by ``optimizer frontiers build`` leaves out isl and osl (the layout text states
+  them).
 * ``tok_s_per_gpu`` counts input + output tokens per second per accelerator, prefill
   accelerators included (InferenceX convention); ``interactivity`` = 1 / time per output
-  token; ``ttft_s`` is an *unloaded* time to first token (no queueing).
+  token; ``ttft_s`` is a *loaded* time to first token (queueing for the prefill workers at
+  the row's arrival rate, see :mod:`optimizer.frontiers.perf.engine`).
+* ``technique``: ``none``, or the model's speculative decoding (``mtp``, ``eagle3``) when
+  that point of the envelope uses it. ``units_per_replica``: purchasable units one replica
+  (one decode instance) spans, e.g. 4 for DEP32 over HGX servers, 0.1111 for DEP8 in an
+  NVL72 rack, 1 for a pod; its prefill share is pooled across replicas.
+* Profiles: ``tuned`` (every layout, disaggregation, speculative decoding, the fitted
+  factors) and ``typical`` (one node, tensor parallel, aggregated, no speculation, factors
+  scaled by ``typical_speed``): the band between a tuned and an off-the-shelf deployment.
+* Pods (:mod:`optimizer.frontiers.perf.pod`): a hardware entry with ``pod:`` parts is one
+  purchasable unit of GPU + LPX racks; its rows count all its accelerators.
 * Precision, layouts and skipping rules are in :mod:`optimizer.frontiers.perf.specs` and
-  :mod:`optimizer.frontiers.perf.engine`. SRAM-only hardware (Groq LPX) may not chain
-  units, so a model whose weights + KV do not fit in one unit's SRAM is skipped for it;
+  :mod:`optimizer.frontiers.perf.engine`. SRAM-only hardware (Groq LPX) may chain up to
+  16 racks (pipeline over scale-out); a model whose weights + KV do not fit is skipped;
   skipped pairs are listed in ``df.attrs["skipped"]``.
 
 Calibration: :data:`DEFAULT_EFFICIENCY` holds factors fitted with
 :func:`optimizer.frontiers.perf.calibration.fit` on published measurements (fit
-"calibration-2026a", see ``instances/frontiers/calibration.md`` for the points fitted,
+"calibration-2026b", see ``instances/frontiers/calibration.md`` for the points fitted,
 the points held out and the errors).
 """
 
@@ -68,7 +80,7 @@ __all__ = [
 GENERATOR_VERSION = "2.0"
 PROFILES = ("tuned", "typical")
 
-# The fitted factors ("calibration-2026a"): defaults of Efficiency, documented there and in
+# The fitted factors ("calibration-2026b"): defaults of Efficiency, documented there and in
 # instances/frontiers/calibration.md.
 DEFAULT_EFFICIENCY = Efficiency()
 

@@ -49,6 +49,16 @@ hardware the fixed latencies are scaled by ``eff.sram_latency_scale``.
 Interactivity = 1 / t_step; tok/s per accelerator = B / t_step * (isl + osl) / osl /
 (decode accelerators + prefill accelerators). Memory fit per accelerator: weights +
 KV of its sequences at isl + osl tokens <= memory * usable fraction (0.9 HBM, 0.95 SRAM).
+
+Speculative decoding (MTP heads or an EAGLE-3 draft, k draft tokens, mean acceptance
+length tau): tokens per sequence per step become k + 1 (through the weights, the
+attention and the collectives), t_step gains k x (one layer's share + draft_overhead_s +
+sequences per group x spec_seq_overhead_s), and each step emits tau tokens per sequence:
+interactivity = tau / t_step. :func:`evaluate_techniques` returns both variants.
+
+TTFT is loaded: the prefill pool is sized busy ``prefill_utilization`` of the time, and a
+prompt waits in an M/D/c queue (Sakasegawa) before its forward; aggregated layouts queue
+prompts on the decode instance (M/D/1). Then one decode step for the first token.
 """
 
 from __future__ import annotations
@@ -68,13 +78,12 @@ DISPATCH_BYTES = 3.0  # per element: FP8 dispatch (1 B) + BF16 combine (2 B)
 class Efficiency:
     """Achieved fractions of peak and fixed latencies (the calibrated factors).
 
-    The defaults are the fit "calibration-2026a": coordinate search
-    (:func:`optimizer.frontiers.perf.calibration.fit`) on the ten "fit" points of
-    ``calibration.POINTS`` (B200 DeepSeek-R1 FP4 no-MTP 1k/1k x5 and 8k/1k peak; gpt-oss-120b
-    1k/8k on H100 and B200 at 90 tok/s/user and H100 at 249 tok/s/user; MI355X gpt-oss 8k/1k
-    peak). Held-out errors: instances/frontiers/calibration.md. ``hopper_sw`` and ``amd_sw``
-    ended on the lowest grid value (0.2 and next to it): the data want those stacks slower
-    still at large batch. The last five fields are assumptions, not fitted.
+    The defaults are the fit "calibration-2026b": coordinate search
+    (:func:`optimizer.frontiers.perf.calibration.fit`) on the "fit" points of
+    ``instances/frontiers/calibration-points.csv`` (B200 DeepSeek-R1 with and without MTP,
+    gpt-oss-120b on H100/B200/MI355X, the B200 DeepSeek 8k/1k peak; ``typical_speed`` on the
+    Kimi K2.5 vLLM anchor). Held-out errors: instances/frontiers/calibration.md. Fields marked
+    "assumed" are not fitted.
     """
 
     bw: float = 0.85  # achieved / peak memory bandwidth
@@ -150,6 +159,8 @@ class Efficiency:
             f"layer overhead {self.layer_overhead_s * 1e6:.0f} us, "
             f"step overhead {self.step_overhead_s * 1e3:.2f} ms, "
             f"per-sequence overhead {self.seq_overhead_s * 1e6:.1f} us, "
+            f"draft overhead {self.draft_overhead_s * 1e3:.2f} ms + "
+            f"{self.spec_seq_overhead_s * 1e6:.0f} us/seq, "
             f"software x{self.hopper_sw:.2f} Hopper, x{self.amd_sw:.2f} AMD"
         )
 
