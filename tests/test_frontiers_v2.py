@@ -270,3 +270,16 @@ def test_instance_can_pick_the_typical_table() -> None:
     inst = load_instance(doc)
     rows = read_frontier_table(inst)
     assert rows.units_per_replica.notna().all()
+
+
+def test_frontier_scale_scales_throughput_and_is_a_sweep_key(tmp_path: Path) -> None:
+    # Same micro-instance, continuous: revenue is linear in a[h,t], so x0.5 halves it:
+    # $252,288 / 2 = $126,144. A sweep key path reaches it.
+    from optimizer.sweep import parse_set, scenario_instance
+
+    base = _replica_instance(tmp_path, False)
+    half = Planner(base.with_changes(frontier_scale=0.5)).solve()
+    assert half.objective_usd == pytest.approx(126_144.0, rel=1e-6)
+    values = parse_set("frontier_scale=0.25,1")
+    assert values.fixed == (0.25, 1.0)
+    assert scenario_instance(base, {values.key: 0.25}).frontier_scale == 0.25

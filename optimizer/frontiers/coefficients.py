@@ -152,6 +152,7 @@ def compute_coefficients(table: pd.DataFrame, instance: Instance) -> Coefficient
     r = interp.where(lu["interactivity_lo"].notna(), lu["tok_s_per_gpu_hi"]).rename(
         "r_tok_s_per_gpu"
     )
+    r = r * instance.frontier_scale  # option frontier_scale (1 = off)
     pairs = pairs.join(r, on=KEY)
     # Units one replica spans at that speed: of the rows interpolated between, the larger
     # (a blend of two layouts needs the larger one's granularity); 1 when the table has none.

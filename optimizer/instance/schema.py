@@ -123,6 +123,9 @@ class Instance(_Frozen):
     # Option (off by default): serve whole replicas, serve[h,t,p] = units_per_replica x an
     # integer count (units_per_replica from the frontier row used; 1 when the table has none).
     whole_replicas: bool = False
+    # Option (1 = off): multiplies every tok_s_per_gpu of the frontier table, e.g. a sweep
+    # of frontier_scale over the typical / tuned factor (docs/model.md, Coefficients).
+    frontier_scale: Annotated[float, Field(gt=0, le=100)] = 1.0
 
     # Folder that relative frontier paths are read from (the instance file's folder).
     _base_dir: str | None = PrivateAttr(default=None)
