@@ -530,6 +530,35 @@ def evaluate(
     }
 
 
+def per_token_acceptance(draft_tokens: int, acceptance_length: float) -> float:
+    """The per-draft acceptance a (each draft kept with probability a if the one before was)
+    for which 1 + a + ... + a^k equals the published mean acceptance length at k drafts."""
+    k, tau = int(draft_tokens), float(acceptance_length)
+    if tau >= k + 1:
+        return 1.0
+    lo, hi = 0.0, 1.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if sum(mid**i for i in range(k + 1)) < tau:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+def speculation_runs(m: ModelSpec) -> list[tuple[str, int, float]]:
+    """(technique, draft tokens, acceptance length) for every draft length from 1 to the
+    model's (deployments pick the draft length per load, as benchmark sweeps do); shorter
+    drafts keep the per-draft acceptance a of the published figure: 1 + a + ... + a^j."""
+    if m.spec_draft_tokens <= 0:
+        return []
+    a = per_token_acceptance(m.spec_draft_tokens, m.spec_acceptance_length)
+    return [
+        (m.spec_technique, j, sum(a**i for i in range(j + 1)))
+        for j in range(1, m.spec_draft_tokens + 1)
+    ]
+
+
 def evaluate_techniques(
     hw: HardwareSpec,
     m: ModelSpec,
@@ -543,8 +572,8 @@ def evaluate_techniques(
     (tuned profile only: off-the-shelf defaults do not speculate), with it; concatenated,
     with a ``technique`` column ("none" or the model's technique)."""
     runs = [("none", 0, 1.0)]
-    if m.spec_draft_tokens > 0 and not typical:
-        runs.append((m.spec_technique, m.spec_draft_tokens, m.spec_acceptance_length))
+    if not typical:
+        runs += speculation_runs(m)
     parts = []
     for tech, k, acc in runs:
         r = evaluate(

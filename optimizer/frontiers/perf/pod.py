@@ -43,6 +43,7 @@ from optimizer.frontiers.perf.engine import (
     _touched,
     batch_sizes,
     sakasegawa_wait,
+    speculation_runs,
 )
 from optimizer.frontiers.perf.specs import HardwareSpec, ModelSpec, choose_precision
 
@@ -201,9 +202,7 @@ def evaluate_pod_techniques(
 ) -> dict[str, np.ndarray]:
     """:func:`evaluate_pod` without and (if the model has one) with speculative decoding,
     concatenated with a ``technique`` column."""
-    runs = [("none", 0, 1.0)]
-    if m.spec_draft_tokens > 0:
-        runs.append((m.spec_technique, m.spec_draft_tokens, m.spec_acceptance_length))
+    runs = [("none", 0, 1.0), *speculation_runs(m)]
     parts = []
     for tech, k, acc in runs:
         r = evaluate_pod(pod, m, isl, osl, eff, draft_tokens=k, acceptance_length=acc)
