@@ -86,10 +86,11 @@ class Efficiency:
     "assumed" are not fitted.
     """
 
-    bw: float = 0.85  # achieved / peak memory bandwidth
-    flops: float = 0.15  # achieved / peak FLOP/s in decode (matmuls at small M, attention)
+    bw: float = 0.8  # achieved / peak memory bandwidth
+    flops: float = 0.2  # achieved / peak FLOP/s in decode (large-M matmuls, attention)
+    gemm_m_half: float = 0.0  # decode matmul rows at which half of `flops` is reached (fit)
     prefill_flops: float = 0.7  # achieved / peak FLOP/s in prefill
-    comm: float = 0.9  # achieved / peak scale-up (or scale-out) link bandwidth
+    comm: float = 0.8  # achieved / peak scale-up (or scale-out) link bandwidth
     comm_latency_s: float = 20e-6  # fixed latency of one collective
     layer_overhead_s: float = 30e-6  # fixed time per layer per forward (launches, syncs)
     step_overhead_s: float = 1.5e-3  # fixed time per decode step (scheduling, sampling)
@@ -102,12 +103,12 @@ class Efficiency:
     prefill_chunk_tokens: int = 8192  # tokens per prefill forward (prompts batched up to it)
     prefill_weight_share: float = 0.8  # prefill instance: weights use at most this much memory
     prefill_utilization: float = 0.8  # prefill workers busy this share of the time (assumed)
-    draft_overhead_s: float = 0.5e-3  # speculation: fixed time per draft token per step (fit)
+    draft_overhead_s: float = 1e-3  # speculation: fixed time per draft token per step (fit)
     spec_seq_overhead_s: float = 100e-6  # speculation: per sequence per draft token per step
     # per attention group (drafting, sampling and verifying on one scheduler) (fit)
     pod_layer_overhead_s: float = 10e-6  # GPU + LPX pod: fixed time per layer (assumed)
     pod_hop_latency_s: float = 3e-6  # GPU <-> LPX network hop, one way (assumed)
-    typical_speed: float = 0.35  # typical profile: x bw, flops, comm; / fixed latencies (fit)
+    typical_speed: float = 0.75  # typical profile: x bw, flops, comm; / fixed latencies (fit)
 
     def with_(self, **changes: Any) -> Efficiency:
         return replace(self, **changes)
@@ -282,6 +283,13 @@ def enumerate_layouts(
     )
 
 
+def _gemm_share(rows: Any, eff: Efficiency) -> Any:
+    """Share of the decode FLOP efficiency a matmul with ``rows`` rows reaches."""
+    if eff.gemm_m_half <= 0:
+        return 1.0
+    return rows / (rows + eff.gemm_m_half)
+
+
 def _touched(m: ModelSpec, tokens: np.ndarray) -> np.ndarray:
     """Expected share of experts that at least one of `tokens` routed tokens picks."""
     if not m.is_moe:
@@ -411,8 +419,13 @@ def evaluate(
     lin_s, lin_e = 2.0 * m.shared_params, 2.0 * m.experts_per_token * m.expert_params
     attn_dec = tok_dec * L * m.attn_flops_per_pair_decode * float(m.ctx_eff(ctx_avg))
     attn_pre = (tok_pre / isl) * L * m.attn_flops_per_pair_prefill * m.prefill_attention_pairs(isl)
+    # Matmuls at small M (tokens per weight matrix) run below peak: efficiency x M / (M + M0)
+    # with M0 = eff.gemm_m_half (0: no such loss). Experts see tokens x k / E rows each,
+    # the shared weights the tokens of one attention group.
+    f_e = _gemm_share(tokens * max(m.experts_per_token, 1) / max(m.num_experts, 1), eff)
+    f_s = _gemm_share(tokens / groups, eff)
     t_comp = (
-        (tok_dec * (lin_s / prec.shared_flops + lin_e / prec.expert_flops)
+        (tok_dec * (lin_s / (prec.shared_flops * f_s) + lin_e / (prec.expert_flops * f_e))
          + attn_dec / prec.attn_flops)
         / eff.flops
         + (
