@@ -41,9 +41,7 @@ def solve(inst: Instance, whole: bool, time_limit: float | None) -> tuple[float,
     """(objective USD, solve seconds, status, gap) with the option set to ``whole``."""
     variant = inst.with_changes(whole_replicas=whole) if whole else inst
     t0 = time.perf_counter()
-    planner = Planner(
-        variant, mip_gap=1e-4, time_limit=time_limit, marginals=False, diagnose=False
-    )
+    planner = Planner(variant, mip_gap=1e-4, time_limit=time_limit, marginals=False, diagnose=False)
     plan = planner.solve()
     seconds = time.perf_counter() - t0
     gap = plan.mip_gap if plan.mip_gap is not None else float("nan")

@@ -47,13 +47,20 @@ def test_speculation_arithmetic_on_a_memory_bound_dense_model() -> None:
     hw = hardware_from_dict(HW["b200-hgx"])
     m = model_from_dict({**MODELS["gpt-oss-120b"], "num_experts": 0, "experts_per_token": 0})
     eff = DEFAULT_EFFICIENCY.with_(
-        flops=1e9, prefill_flops=1e9, comm_latency_s=0.0, layer_overhead_s=0.0,
-        step_overhead_s=0.0, seq_overhead_s=0.0, draft_overhead_s=0.0, spec_seq_overhead_s=0.0,
+        flops=1e9,
+        prefill_flops=1e9,
+        comm_latency_s=0.0,
+        layer_overhead_s=0.0,
+        step_overhead_s=0.0,
+        seq_overhead_s=0.0,
+        draft_overhead_s=0.0,
+        spec_seq_overhead_s=0.0,
     )
     one = np.array([1.0])
     base = evaluate(hw, m, 1024, 1024, eff, max_units=1, batches=one)
-    spec = evaluate(hw, m, 1024, 1024, eff, max_units=1, batches=one, draft_tokens=3,
-                    acceptance_length=2.5)
+    spec = evaluate(
+        hw, m, 1024, 1024, eff, max_units=1, batches=one, draft_tokens=3, acceptance_length=2.5
+    )
     pick = (base["g"] == 1) & ~base["disagg"].astype(bool)
     pick_s = (spec["g"] == 1) & ~spec["disagg"].astype(bool)
     ratio = spec["interactivity"][pick_s][0] / base["interactivity"][pick][0]
@@ -77,13 +84,19 @@ def test_rows_say_their_technique_and_speculation_extends_the_fast_end(
 
 
 def test_bad_speculative_entry_is_one_line_naming_the_key() -> None:
-    bad = {**MODELS["deepseek-r1"], "speculative": {"technique": "mtp", "draft_tokens": 2,
-                                                    "acceptance_length": 3.5}}
+    bad = {
+        **MODELS["deepseek-r1"],
+        "speculative": {"technique": "mtp", "draft_tokens": 2, "acceptance_length": 3.5},
+    }
     with pytest.raises(SpecError, match=r"models\.speculative\.acceptance_length"):
         model_from_dict(bad)
     with pytest.raises(SpecError, match="technique"):
-        model_from_dict({**bad, "speculative": {"technique": "medusa", "draft_tokens": 2,
-                                                "acceptance_length": 2}})
+        model_from_dict(
+            {
+                **bad,
+                "speculative": {"technique": "medusa", "draft_tokens": 2, "acceptance_length": 2},
+            }
+        )
 
 
 # ----------------------------------------------------------------- loaded TTFT
@@ -135,8 +148,10 @@ def test_typical_anchor_is_met_and_tuned_is_several_times_higher() -> None:
     anchor = [p for p in cal.POINTS if p.profile == "typical"]
     frame = cal.score(anchor, hw, mo, DEFAULT_EFFICIENCY)
     assert frame.ratio.between(0.8, 1.25).all()  # the one anchor, 192 output tok/s/GPU
-    tuned = cal.envelope_at(hw["b200-hgx"], mo["kimi-k2.5"], 1024, 1024, DEFAULT_EFFICIENCY,
-                            [44.6])[0] / 2
+    tuned = (
+        cal.envelope_at(hw["b200-hgx"], mo["kimi-k2.5"], 1024, 1024, DEFAULT_EFFICIENCY, [44.6])[0]
+        / 2
+    )
     assert tuned / 192 > 2.0  # issue 12: tuned estimates are several times the typical one
 
 
@@ -148,8 +163,12 @@ def test_pod_figures_are_the_sum_of_its_parts() -> None:
     parts = pod["pod"]
     gpu, lpx = HW[parts["gpu"]], HW[parts["lpx"]]
     k, n = parts["gpu_units"], parts["lpx_units"]
-    for key in ("accelerators_per_unit", "power_kw_per_unit", "rack_positions_per_unit",
-                "capex_usd_per_unit"):
+    for key in (
+        "accelerators_per_unit",
+        "power_kw_per_unit",
+        "rack_positions_per_unit",
+        "capex_usd_per_unit",
+    ):
         assert pod[key] == pytest.approx(k * gpu[key] + n * lpx[key]), key
     inst = yaml.safe_load((REPO / "instances/gtc2026-1gw.yaml").read_text())
     row = next(h for h in inst["hardware"] if h["id"] == "vr-lpx-pod")
@@ -204,8 +223,15 @@ def _replica_instance(tmp_path: Path, whole: bool, upr: Any = 4) -> Any:
         "name": "replicas",
         "site": {"power_mw": 0.1, "rack_positions": 100},
         "hardware": [{"id": "hgx", "gpus_per_unit": 8, "power_kw": 10}],
-        "tiers": [{"id": "t", "model": "m", "context_tokens": 8192, "price_usd_per_mtok": 1.0,
-                   "min_interactivity": 50}],
+        "tiers": [
+            {
+                "id": "t",
+                "model": "m",
+                "context_tokens": 8192,
+                "price_usd_per_mtok": 1.0,
+                "min_interactivity": 50,
+            }
+        ],
         "frontiers": str(csv),
         "whole_replicas": whole,
     }
@@ -236,14 +262,32 @@ def test_units_per_replica_must_be_positive(tmp_path: Path) -> None:
 
 def test_cli_typical_profile_and_bad_profile(tmp_path: Path) -> None:
     out = tmp_path / "typ.csv"
-    args = ["build", "--hardware", "b200-hgx", "--models", "gpt-oss-120b", "--contexts",
-            "8192", "-o", str(out), "-q"]
+    args = [
+        "build",
+        "--hardware",
+        "b200-hgx",
+        "--models",
+        "gpt-oss-120b",
+        "--contexts",
+        "8192",
+        "-o",
+        str(out),
+        "-q",
+    ]
     res = CliRunner().invoke(frontiers_app, [*args, "--profile", "typical"])
     assert res.exit_code == 0, res.output
     written = pd.read_csv(out)
     assert list(written.columns) == [
-        "hardware", "model", "context_tokens", "interactivity", "tok_s_per_gpu", "ttft_s",
-        "technique", "units_per_replica", "layout", "source",
+        "hardware",
+        "model",
+        "context_tokens",
+        "interactivity",
+        "tok_s_per_gpu",
+        "ttft_s",
+        "technique",
+        "units_per_replica",
+        "layout",
+        "source",
     ]
     assert written.source.str.contains("typical profile").all()
     bad = CliRunner().invoke(frontiers_app, [*args, "--profile", "fast"])

@@ -132,7 +132,12 @@ def build(
     t0 = time.perf_counter()
     try:
         table = build_frontiers(
-            hw_specs, model_specs, contexts=ctxs, isl=isl, osl=osl, profile=profile,
+            hw_specs,
+            model_specs,
+            contexts=ctxs,
+            isl=isl,
+            osl=osl,
+            profile=profile,
             part_specs=all_hw,
         )
     except SpecError as exc:
@@ -230,8 +235,10 @@ def calibrate(
     hw = cal.calibration_hardware({d["id"]: hardware_from_dict(d) for d in plain})
     mo = {d["id"]: model_from_dict(d) for d in model_specs}
     ratios = cal.load_ratios()
-    needed_hw = {p.hardware for p in cal.POINTS} | set(ratios["numerator"]) | (
-        set(ratios["denominator"]) - {""}
+    needed_hw = (
+        {p.hardware for p in cal.POINTS}
+        | set(ratios["numerator"])
+        | (set(ratios["denominator"]) - {""})
     )
     needed_mo = {p.model for p in cal.POINTS} | set(ratios["model"])
     missing = sorted(needed_hw - set(hw)) + sorted(needed_mo - set(mo))

@@ -156,8 +156,8 @@ def compute_coefficients(table: pd.DataFrame, instance: Instance) -> Coefficient
     pairs = pairs.join(r, on=KEY)
     # Units one replica spans at that speed: of the rows interpolated between, the larger
     # (a blend of two layouts needs the larger one's granularity); 1 when the table has none.
-    upr = lu[["units_per_replica_hi", "units_per_replica_lo"]].max(axis=1).rename(
-        "units_per_replica"
+    upr = (
+        lu[["units_per_replica_hi", "units_per_replica_lo"]].max(axis=1).rename("units_per_replica")
     )
     pairs = pairs.join(upr, on=KEY)
     pairs["units_per_replica"] = pairs["units_per_replica"].fillna(1.0)

@@ -291,7 +291,9 @@ def resolve_hardware(
         gpu, lpx = plain.get(gid), plain.get(lid)
         if gpu is None or lpx is None:
             missing = gid if gpu is None else lid
-            problems.append(f"hardware[{i}].pod: part {missing!r} is not a hardware id of the specs")
+            problems.append(
+                f"hardware[{i}].pod: part {missing!r} is not a hardware id of the specs"
+            )
             continue
         if gpu.sram or not lpx.sram:
             problems.append(

@@ -81,9 +81,18 @@ def load_points(path: Path = POINTS_CSV) -> tuple[Point, ...]:
         last = src
         out.append(
             Point(
-                str(r.hardware), str(r.model), int(r.isl), int(r.osl), float(r.interactivity),
-                float(r.tok_s_per_gpu), str(r.role), src, str(r.note), str(r.counts),
-                str(r.technique), str(r.profile),
+                str(r.hardware),
+                str(r.model),
+                int(r.isl),
+                int(r.osl),
+                float(r.interactivity),
+                float(r.tok_s_per_gpu),
+                str(r.role),
+                src,
+                str(r.note),
+                str(r.counts),
+                str(r.technique),
+                str(r.profile),
             )
         )
     return tuple(out)
@@ -131,8 +140,10 @@ def max_interactivity(
     hw: HardwareSpec, m: ModelSpec, isl: int, osl: int, eff: Efficiency, technique: str = "best"
 ) -> float:
     r = evaluate_techniques(hw, m, isl, osl, eff)
-    sel = np.ones(r["interactivity"].size, bool) if technique == "best" else (
-        r["technique"] == technique
+    sel = (
+        np.ones(r["interactivity"].size, bool)
+        if technique == "best"
+        else (r["technique"] == technique)
     )
     return float(r["interactivity"][sel].max()) if sel.any() else 0.0
 
@@ -150,8 +161,14 @@ def score(
     keys = ["hardware", "model", "isl", "osl", "technique", "profile"]
     for (h, mo, isl, osl, tech, prof), grp in frame.groupby(keys, sort=False):
         mod = envelope_at(
-            hardware[h], models[mo], int(isl), int(osl), eff, grp["interactivity"].tolist(),
-            str(tech), str(prof),
+            hardware[h],
+            models[mo],
+            int(isl),
+            int(osl),
+            eff,
+            grp["interactivity"].tolist(),
+            str(tech),
+            str(prof),
         )
         share = np.where(grp["counts"] == "output", int(osl) / (int(isl) + int(osl)), 1.0)
         frame.loc[grp.index, "modelled"] = mod * share
@@ -175,10 +192,16 @@ def ratio_table(
             val = max_interactivity(hardware[r.numerator], m, int(r.isl), int(r.osl), eff)
         else:
             q = [float(r.interactivity)]
-            num = float(envelope_at(hardware[r.numerator], m, int(r.isl), int(r.osl), eff, q,
-                                    r.technique)[0])
-            den = float(envelope_at(hardware[r.denominator], m, int(r.isl), int(r.osl), eff, q,
-                                    r.technique)[0])
+            num = float(
+                envelope_at(hardware[r.numerator], m, int(r.isl), int(r.osl), eff, q, r.technique)[
+                    0
+                ]
+            )
+            den = float(
+                envelope_at(
+                    hardware[r.denominator], m, int(r.isl), int(r.osl), eff, q, r.technique
+                )[0]
+            )
             if r.per == "mw":
                 num *= hardware[r.numerator].accels_per_unit / power_kw[r.numerator]
                 den *= hardware[r.denominator].accels_per_unit / power_kw[r.denominator]
@@ -327,5 +350,3 @@ def calibration_hardware(hardware: dict[str, HardwareSpec]) -> dict[str, Hardwar
 
 def fmt_ratio(r: float) -> str:
     return "0 (out of range)" if r == 0 or not math.isfinite(r) else f"{r:.2f}"
-
-

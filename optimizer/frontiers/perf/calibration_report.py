@@ -40,11 +40,16 @@ FACTOR_ROWS: tuple[tuple[str, str], ...] = (
     ("spec_seq_overhead_s", "speculative decoding: per sequence per draft token per group"),
     ("hopper_sw", "x flops and prefill_flops on NVIDIA GPUs without FP4 (H100, H200)"),
     ("amd_sw", "x flops and prefill_flops on AMD GPUs"),
-    ("typical_speed", "typical profile: x bw, flops, comm; fixed latencies / this (fit on "
-     "the typical anchor)"),
+    (
+        "typical_speed",
+        "typical profile: x bw, flops, comm; fixed latencies / this (fit on the typical anchor)",
+    ),
     ("sram_latency_scale", "assumed: fixed latencies x this on SRAM dataflow hardware (Groq)"),
-    ("prefill_utilization", "assumed: prefill workers busy this share of the time (sizes the "
-     "prefill pool and the TTFT queue)"),
+    (
+        "prefill_utilization",
+        "assumed: prefill workers busy this share of the time (sizes the "
+        "prefill pool and the TTFT queue)",
+    ),
     ("pod_layer_overhead_s", "assumed: Rubin + LPX pod, fixed time per layer"),
     ("pod_hop_latency_s", "assumed: Rubin <-> LPX network hop, one way"),
     ("hbm_usable", "assumed: HBM share for weights + KV"),

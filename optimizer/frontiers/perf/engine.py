@@ -246,8 +246,13 @@ def enumerate_layouts(
         gs = [g for g in _pow2_upto(min(TYPICAL_NODE, hw.domain))]
         t = np.array([(1, g, 1, 0, g, 0, 0) for g in gs], dtype=float)
         return Layouts(
-            t[:, 0], t[:, 1], t[:, 2], t[:, 3].astype(int), t[:, 4],
-            t[:, 5].astype(bool), t[:, 6].astype(bool),
+            t[:, 0],
+            t[:, 1],
+            t[:, 2],
+            t[:, 3].astype(int),
+            t[:, 4],
+            t[:, 5].astype(bool),
+            t[:, 6].astype(bool),
         )
     if max_units is None:
         max_units = default_max_units(hw)
@@ -425,8 +430,10 @@ def evaluate(
     f_e = _gemm_share(tokens * max(m.experts_per_token, 1) / max(m.num_experts, 1), eff)
     f_s = _gemm_share(tokens / groups, eff)
     t_comp = (
-        (tok_dec * (lin_s / (prec.shared_flops * f_s) + lin_e / (prec.expert_flops * f_e))
-         + attn_dec / prec.attn_flops)
+        (
+            tok_dec * (lin_s / (prec.shared_flops * f_s) + lin_e / (prec.expert_flops * f_e))
+            + attn_dec / prec.attn_flops
+        )
         / eff.flops
         + (
             tok_pre * (lin_s / prec.shared_flops + lin_e / prec.expert_flops)
@@ -590,7 +597,14 @@ def evaluate_techniques(
     parts = []
     for tech, k, acc in runs:
         r = evaluate(
-            hw, m, isl, osl, eff, prec=prec, draft_tokens=k, acceptance_length=acc,
+            hw,
+            m,
+            isl,
+            osl,
+            eff,
+            prec=prec,
+            draft_tokens=k,
+            acceptance_length=acc,
             typical=typical,
         )
         r["technique"] = np.full(r["interactivity"].size, tech, dtype=object)

@@ -148,9 +148,13 @@ def evaluate_pod(
 
     t_layer = np.maximum(np.maximum(t_attn, t_ffn), t_x)
     t_layer = t_layer + 2 * eff.pod_hop_latency_s + eff.pod_layer_overhead_s
-    t_draft = k_draft * (t_layer + eff.draft_overhead_s * eff.sram_latency_scale + b * e_gpu.spec_seq_overhead_s)
+    t_draft = k_draft * (
+        t_layer + eff.draft_overhead_s * eff.sram_latency_scale + b * e_gpu.spec_seq_overhead_s
+    )
     t_step = (
-        L * t_layer + t_draft + eff.step_overhead_s * eff.sram_latency_scale
+        L * t_layer
+        + t_draft
+        + eff.step_overhead_s * eff.sram_latency_scale
         + b * e_gpu.seq_overhead_s
     )
     out_rate = seqs * tau / t_step
