@@ -273,10 +273,13 @@ def _coordinate_search(
     return best, best_loss
 
 
-# Deterministic starting points for the search: the middle of the grid and two corners
-# (efficient hardware with large fixed costs; inefficient hardware with small ones).
+# Deterministic starting points for the search: the defaults, two corners (efficient
+# hardware with large fixed costs; inefficient hardware with small ones), the middle, and
+# efficient large matmuls that lose efficiency at small M (the search moves one factor at a
+# time, so it cannot reach that region from a start with gemm_m_half = 0).
 FIT_STARTS: tuple[dict[str, float], ...] = (
     {},
+    {"flops": 0.6, "gemm_m_half": 32.0},
     {
         "bw": 0.8,
         "flops": 0.6,

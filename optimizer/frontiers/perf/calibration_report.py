@@ -29,7 +29,12 @@ RATIO_TARGET = 1.5  # every published ratio within 1.5x
 
 FACTOR_ROWS: tuple[tuple[str, str], ...] = (
     ("bw", "achieved / peak HBM (or SRAM) bandwidth"),
-    ("flops", "achieved / peak FLOP/s in decode steps"),
+    ("flops", "achieved / peak FLOP/s in decode steps (large matmuls, attention)"),
+    (
+        "gemm_m_half",
+        "decode matmul rows (tokens per weight matrix) at which half of `flops` "
+        "is reached: small batches and many experts run matmuls below peak",
+    ),
     ("prefill_flops", "achieved / peak FLOP/s in prefill"),
     ("comm", "achieved / peak link bandwidth (scale-up, scale-out)"),
     ("comm_latency_s", "latency of one collective (x2 across units)"),

@@ -155,7 +155,8 @@ class Efficiency:
 
     def short(self) -> str:
         return (
-            f"bw {self.bw:.2f}, flops {self.flops:.2f}, prefill {self.prefill_flops:.2f}, "
+            f"bw {self.bw:.2f}, flops {self.flops:.2f} (half at {self.gemm_m_half:g} rows), "
+            f"prefill {self.prefill_flops:.2f}, "
             f"comm {self.comm:.2f}, comm latency {self.comm_latency_s * 1e6:.0f} us, "
             f"layer overhead {self.layer_overhead_s * 1e6:.0f} us, "
             f"step overhead {self.step_overhead_s * 1e3:.2f} ms, "
@@ -259,7 +260,9 @@ def enumerate_layouts(
     gs = sorted(set(_pow2_upto(hw.domain)) | {hw.domain})
     shapes = []  # (units, g, pp, span)
     for u in _pow2_upto(max_units):
-        for g in gs:
+        # Chained SRAM racks: one stage group per rack (a whole rack's group, pipelined);
+        # smaller groups in a chain would only add stages the memory rule already allows.
+        for g in gs if not (hw.sram and u > 1) else [hw.domain]:
             for ppi in _pow2_upto(max(1, hw.domain // g)):
                 if g * ppi <= hw.domain and ppi * u <= m.layers:
                     shapes.append((u, g, ppi * u, False))
@@ -567,16 +570,15 @@ def per_token_acceptance(draft_tokens: int, acceptance_length: float) -> float:
 
 
 def speculation_runs(m: ModelSpec) -> list[tuple[str, int, float]]:
-    """(technique, draft tokens, acceptance length) for every draft length from 1 to the
-    model's (deployments pick the draft length per load, as benchmark sweeps do); shorter
-    drafts keep the per-draft acceptance a of the published figure: 1 + a + ... + a^j."""
+    """(technique, draft tokens, acceptance length) for one draft and for the model's draft
+    length (deployments pick the draft length per load, as benchmark sweeps do); the short
+    draft keeps the per-draft acceptance a of the published figure: 1 + a (1 + a + ... + a^j
+    in general)."""
     if m.spec_draft_tokens <= 0:
         return []
     a = per_token_acceptance(m.spec_draft_tokens, m.spec_acceptance_length)
-    return [
-        (m.spec_technique, j, sum(a**i for i in range(j + 1)))
-        for j in range(1, m.spec_draft_tokens + 1)
-    ]
+    lengths = sorted({1, m.spec_draft_tokens})  # the ends: 1 draft at large batch, k at small
+    return [(m.spec_technique, j, sum(a**i for i in range(j + 1))) for j in lengths]
 
 
 def evaluate_techniques(
