@@ -215,7 +215,7 @@ def calibrate(
     ),
     fit: Annotated[
         bool,
-        typer.Option("--fit", help="Redo the fit (about 30 s) instead of scoring the defaults."),
+        typer.Option("--fit", help="Redo the fit (about 5-10 minutes) instead of scoring the defaults."),
     ] = False,
     spec: Annotated[
         list[str] | None,

@@ -26,6 +26,8 @@ Conventions
 * Profiles: ``tuned`` (every layout, disaggregation, speculative decoding, the fitted
   factors) and ``typical`` (one node, tensor parallel, aggregated, no speculation, factors
   scaled by ``typical_speed``): the band between a tuned and an off-the-shelf deployment.
+  SRAM racks and pods run only their vendor's stack: their typical rows are the tuned ones
+  (so an instance can switch tables without losing hardware).
 * Pods (:mod:`optimizer.frontiers.perf.pod`): a hardware entry with ``pod:`` parts is one
   purchasable unit of GPU + LPX racks; its rows count all its accelerators.
 * Precision, layouts and skipping rules are in :mod:`optimizer.frontiers.perf.specs` and
@@ -189,14 +191,15 @@ def _pair_rows(
     profile: str = "tuned",
 ) -> pd.DataFrame:
     if isinstance(hw, PodSpec):
-        if profile == "typical":
-            return pd.DataFrame(columns=ROW_COLUMNS)
         pts = evaluate_pod_techniques(hw, m, isl, osl, eff)
         if not pts:
             return pd.DataFrame(columns=ROW_COLUMNS)
     else:
         prec = choose_precision(hw, m)
-        pts = evaluate_techniques(hw, m, isl, osl, eff, prec=prec, typical=profile == "typical")
+        # Vendor-only stacks (SRAM dataflow racks, pods) have no off-the-shelf alternative:
+        # their typical rows are their tuned ones.
+        typical = profile == "typical" and not hw.sram
+        pts = evaluate_techniques(hw, m, isl, osl, eff, prec=prec, typical=typical)
     keep = envelope_mask(pts["interactivity"], pts["tok_s_per_gpu"])
     env = {k: v[keep] for k, v in pts.items()}
     order = np.argsort(env["interactivity"])
@@ -363,8 +366,6 @@ def build_frontiers(
     frames: list[pd.DataFrame] = []
     skipped: list[dict[str, Any]] = []
     for hw in hws:
-        if profile == "typical" and isinstance(hw, PodSpec):
-            continue  # a pod is not a common deployment
         for m in mds:
             for ctx in ctxs:
                 wl = _workload(m, ctx, isl, osl)

@@ -90,7 +90,7 @@ class Efficiency:
     flops: float = 0.2  # achieved / peak FLOP/s in decode (large-M matmuls, attention)
     gemm_m_half: float = 0.0  # decode matmul rows at which half of `flops` is reached (fit)
     prefill_flops: float = 0.7  # achieved / peak FLOP/s in prefill
-    comm: float = 0.8  # achieved / peak scale-up (or scale-out) link bandwidth
+    comm: float = 0.9  # achieved / peak scale-up (or scale-out) link bandwidth
     comm_latency_s: float = 20e-6  # fixed latency of one collective
     layer_overhead_s: float = 30e-6  # fixed time per layer per forward (launches, syncs)
     step_overhead_s: float = 1.5e-3  # fixed time per decode step (scheduling, sampling)
