@@ -71,9 +71,10 @@ def test_full_build_is_fast_and_complete(table: pd.DataFrame) -> None:
 
 
 def test_envelope_throughput_falls_as_interactivity_rises(table: pd.DataFrame) -> None:
-    for _, grp in table.groupby(KEY):
+    for (hw, _, _), grp in table.groupby(KEY):
         g = grp.sort_values("interactivity")
-        assert len(g) >= 5
+        # Chained LPX racks and pods fit few batch sizes at long contexts (SRAM is small).
+        assert len(g) >= (1 if hw in ("groq3-lpx", "vr-lpx-pod") else 5)
         assert np.all(np.diff(g.interactivity.to_numpy()) > 0)
         assert np.all(np.diff(g.tok_s_per_gpu.to_numpy()) < 0)
         assert (g.tok_s_per_gpu > 0).all() and (g.ttft_s > 0).all()
@@ -130,18 +131,23 @@ def test_more_bandwidth_gives_more_throughput_at_same_interactivity() -> None:
 
 
 def test_calibration_error_matches_report() -> None:
-    hw = cal.calibration_hardware({k: hardware_from_dict(v) for k, v in HW.items()})
+    hw = cal.calibration_hardware(
+        {k: hardware_from_dict(v) for k, v in HW.items() if "pod" not in v}
+    )
     mo = {k: model_from_dict(v) for k, v in MODELS.items()}
     frame = cal.score(cal.POINTS, hw, mo, DEFAULT_EFFICIENCY)
     fit = cal.summary(frame[frame.role == "fit"])
     held = cal.summary(frame[frame.role == "holdout"])
-    assert fit["n"] == 10 and held["n"] == 12
-    # Measured with the shipped factors: fit 7% median / 1.53x worst; held out 23% / 2.07x.
-    assert fit["median_abs_log_error_factor"] < 1.10
-    assert fit["worst_factor"] < 1.60
-    assert held["median_abs_log_error_factor"] < 1.25
-    assert held["worst_factor"] < 2.15
+    assert fit["n"] == 15 and held["n"] == 28
+    # Measured with the shipped factors (calibration.md): fit 19% median / 1.49x worst;
+    # held out 28% / 3.98x (the GB300 no-MTP sweep gap at 98 tok/s/user).
+    assert fit["median_abs_log_error_factor"] < 1.22
+    assert fit["worst_factor"] < 1.55
+    assert held["median_abs_log_error_factor"] < 1.32
+    assert held["worst_factor"] < 4.2
     assert 0.9 < held["median_ratio"] < 1.25
+    report = (REPO / "instances/frontiers/calibration.md").read_text()
+    assert f"| held out | 28 | {held['median_ratio']:.2f} |" in report
 
 
 def test_cli_build_writes_a_table_the_planner_accepts(tmp_path: Path) -> None:
