@@ -2,13 +2,13 @@
 
 The data live in CSV files beside the shipped tables (each row cites its public source):
 
-* ``calibration-points.csv``: measured (interactivity, tok/s per GPU) points. ``counts``
+* ``calibration/points.csv``: measured (interactivity, tok/s per GPU) points. ``counts``
   says whether the figure counts input + output tokens (InferenceX convention) or output
   only (MLPerf, vLLM's output throughput); ``technique`` which envelope it is compared
   with (``none``: no speculation; ``mtp`` / ``eagle3``: the model's speculative decoding;
   ``best``: the best of both, for "best configuration" results); ``profile`` the frontier
   profile (tuned or typical); ``role`` is ``fit`` or ``holdout``, chosen before fitting.
-* ``calibration-ratios.csv``: published ratios between two hardware at one speed (the
+* ``calibration/ratios.csv``: published ratios between two hardware at one speed (the
   claims of issue 12), per GPU, per MW of unit IT power, or the top speed.
 
 :func:`fit` searches the factors of :class:`Efficiency` on the tuned fit points, then
@@ -29,9 +29,9 @@ import pandas as pd
 from optimizer.frontiers.perf.engine import Efficiency, envelope_mask, evaluate_techniques
 from optimizer.frontiers.perf.specs import HardwareSpec, ModelSpec, hardware_from_dict
 
-DATA_DIR = Path(__file__).resolve().parents[3] / "instances" / "frontiers"
-POINTS_CSV = DATA_DIR / "calibration-points.csv"
-RATIOS_CSV = DATA_DIR / "calibration-ratios.csv"
+DATA_DIR = Path(__file__).resolve().parents[3] / "instances" / "frontiers" / "calibration"
+POINTS_CSV = DATA_DIR / "points.csv"
+RATIOS_CSV = DATA_DIR / "ratios.csv"
 
 # MI300X is not in instances/specs/hardware.yaml (not a purchase option); its figures for
 # the held-out gpt-oss point come from github.com/SemiAnalysisAI/InferenceX-app

@@ -124,8 +124,8 @@ def report_markdown(
         f"Generator: `optimizer/frontiers/generator.py` v{version} (engine "
         "`optimizer/frontiers/perf/engine.py`, pods `perf/pod.py`).",
         "Regenerate this file with `optimizer frontiers calibrate` (add `--fit` to redo the "
-        "fit). Points: `instances/frontiers/calibration-points.csv`; published ratios: "
-        "`calibration-ratios.csv` (each row cites its source; roles fixed before fitting).",
+        "fit). Points: `instances/frontiers/calibration/points.csv`; published ratios: "
+        "`calibration/ratios.csv` (each row cites its source; roles fixed before fitting).",
         fit_note,
         "",
         '## Factors (defaults of `Efficiency`, fit "calibration-2026b")',

@@ -80,7 +80,7 @@ class Efficiency:
 
     The defaults are the fit "calibration-2026b": coordinate search
     (:func:`optimizer.frontiers.perf.calibration.fit`) on the "fit" points of
-    ``instances/frontiers/calibration-points.csv`` (B200 DeepSeek-R1 with and without MTP,
+    ``instances/frontiers/calibration/points.csv`` (B200 DeepSeek-R1 with and without MTP,
     gpt-oss-120b on H100/B200/MI355X, the B200 DeepSeek 8k/1k peak; ``typical_speed`` on the
     Kimi K2.5 vLLM anchor). Held-out errors: instances/frontiers/calibration.md. Fields marked
     "assumed" are not fitted.
