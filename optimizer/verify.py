@@ -298,6 +298,7 @@ def recompute_coefficients(
                     x0, x1 = float(env_i[k - 1]), float(env_i[k])
                     y0, y1 = float(env_t[k - 1]), float(env_t[k])
                     r = y0 + (x - x0) * (y1 - y0) / (x1 - x0)
+            r *= instance.frontier_scale  # option frontier_scale (1 = off)
             # Step 5: Mtok one unit makes in one period.
             a = (
                 r

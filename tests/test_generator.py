@@ -62,7 +62,7 @@ def test_full_build_is_fast_and_complete(table: pd.DataFrame) -> None:
     } <= set(table.columns)
     assert table["source"].str.startswith("modelled: optimizer frontiers generator v").all()
     # Every GPU hardware serves every model at 8K; contexts above a model's maximum are absent.
-    gpus = [h for h in HW if h != "groq3-lpx"]
+    gpus = [h for h in HW if h not in ("groq3-lpx", "vr-lpx-pod")]
     at8k = table[table.context_tokens == 8192].groupby(["hardware", "model"]).size()
     assert all((h, m) in at8k.index for h in gpus for m in MODELS)
     for mid, m in MODELS.items():
@@ -71,9 +71,10 @@ def test_full_build_is_fast_and_complete(table: pd.DataFrame) -> None:
 
 
 def test_envelope_throughput_falls_as_interactivity_rises(table: pd.DataFrame) -> None:
-    for _, grp in table.groupby(KEY):
+    for (hw, _, _), grp in table.groupby(KEY):
         g = grp.sort_values("interactivity")
-        assert len(g) >= 5
+        # Chained LPX racks and pods fit few batch sizes at long contexts (SRAM is small).
+        assert len(g) >= (1 if hw in ("groq3-lpx", "vr-lpx-pod") else 5)
         assert np.all(np.diff(g.interactivity.to_numpy()) > 0)
         assert np.all(np.diff(g.tok_s_per_gpu.to_numpy()) < 0)
         assert (g.tok_s_per_gpu > 0).all() and (g.ttft_s > 0).all()
@@ -93,14 +94,20 @@ def test_memory_rule_h100_deepseek_needs_several_servers(table: pd.DataFrame) ->
     assert one["interactivity"].size > 0
 
 
-def test_memory_rule_sram_hardware_is_skipped_when_model_exceeds_one_unit(
+def test_memory_rule_sram_hardware_chains_racks_but_needs_weights_and_kv_in_sram(
     table: pd.DataFrame,
 ) -> None:
     groq = table[table.hardware == "groq3-lpx"]
-    assert set(groq.model) <= {"gpt-oss-120b", "qwen3-30b-a3b"}
+    # Kimi K2.5 (~580 GB of INT4 weights) does not fit one rack (256 x 0.5 GB x 0.95 = 122 GB):
+    # its rows chain racks; gpt-oss-120b fits one rack.
+    kimi = groq[groq.model == "kimi-k2.5"]
+    assert len(kimi) > 0 and kimi.layout.str.contains(r"over \d+ units").all()
+    assert kimi.units_per_replica.min() > 1
     skipped = {(s["hardware"], s["model"], s["context_tokens"]) for s in table.attrs["skipped"]}
+    # DeepSeek-R1 at FP8 (671 GB) with its MLA KV replicated per tensor-parallel group does
+    # not fit even 16 racks; GPT-MoE-1.8T (1.8 TB) neither.
     assert ("groq3-lpx", "deepseek-r1", 8192) in skipped
-    assert ("groq3-lpx", "kimi-k2.5", 8192) in skipped
+    assert ("groq3-lpx", "gpt-moe-1.8t", 8192) in skipped
     assert all(s["reason"] for s in table.attrs["skipped"])
 
 
@@ -124,18 +131,23 @@ def test_more_bandwidth_gives_more_throughput_at_same_interactivity() -> None:
 
 
 def test_calibration_error_matches_report() -> None:
-    hw = cal.calibration_hardware({k: hardware_from_dict(v) for k, v in HW.items()})
+    hw = cal.calibration_hardware(
+        {k: hardware_from_dict(v) for k, v in HW.items() if "pod" not in v}
+    )
     mo = {k: model_from_dict(v) for k, v in MODELS.items()}
     frame = cal.score(cal.POINTS, hw, mo, DEFAULT_EFFICIENCY)
     fit = cal.summary(frame[frame.role == "fit"])
     held = cal.summary(frame[frame.role == "holdout"])
-    assert fit["n"] == 10 and held["n"] == 12
-    # Measured with the shipped factors: fit 7% median / 1.53x worst; held out 23% / 2.07x.
-    assert fit["median_abs_log_error_factor"] < 1.10
-    assert fit["worst_factor"] < 1.60
-    assert held["median_abs_log_error_factor"] < 1.25
-    assert held["worst_factor"] < 2.15
+    assert fit["n"] == 15 and held["n"] == 28
+    # Measured with the shipped factors (calibration.md): fit 19% median / 1.49x worst;
+    # held out 28% / 3.98x (the GB300 no-MTP sweep gap at 98 tok/s/user).
+    assert fit["median_abs_log_error_factor"] < 1.22
+    assert fit["worst_factor"] < 1.55
+    assert held["median_abs_log_error_factor"] < 1.32
+    assert held["worst_factor"] < 4.2
     assert 0.9 < held["median_ratio"] < 1.25
+    report = (REPO / "optimizer/data/frontiers/calibration.md").read_text()
+    assert f"| held out | 28 | {held['median_ratio']:.2f} |" in report
 
 
 def test_cli_build_writes_a_table_the_planner_accepts(tmp_path: Path) -> None:

@@ -1,16 +1,11 @@
 """Baselines beside the optimal plan, on the same instance.
 
 * ``optimal``: the instance as given.
-<<<<<<< HEAD
-* ``split``: every tier holds a fixed share of installed IT power (the GTC 2026
-  keynote's equal split by default: min_power_share = max_power_share = 1/n). One
-  bucket may group tiers (``premium+ultra=0.25``): its tiers together hold what the
-  other, fixed buckets leave, at most its share, split between them optimally.
-=======
 * ``split``: every tier holds a fixed share of installed IT power (by default equal
-  shares, min_power_share = max_power_share = 1/n for n tiers; the GTC 2026 keynote's
-  25/25/25/25 split over four of five tiers is ``--split ...=0.25,...,ultra=0``).
->>>>>>> i8b
+  shares, min_power_share = max_power_share = 1/n for n tiers). One bucket may group
+  tiers (``premium+ultra=0.25``, the GTC 2026 keynote's four buckets for five tiers): its
+  tiers together hold what the other, fixed buckets leave, at most its share, split
+  between them optimally.
 * ``only:<hardware>``: a fleet of one hardware type (other types removed, their
   existing units too); the split across tiers is still optimised.
 * ``greedy``: a rule of thumb, not an optimiser: each period, tiers in order of value

@@ -23,7 +23,6 @@ EXIT_BAD_INPUT = 2
 # (those only with --overwrite-shipped).
 DEFAULT_BUILD_OUT = Path("results/frontiers/reference-2026.csv")
 DEFAULT_CALIBRATION_OUT = Path("results/frontiers/calibration.md")
-SHIPPED_REFERENCE = FRONTIERS_DIR / "reference-2026.csv"
 
 frontiers_app = typer.Typer(
     add_completion=False,
@@ -135,20 +134,40 @@ def build(
     models: Annotated[
         str | None, typer.Option("--models", help="Only these model ids (comma-separated).")
     ] = None,
+    profile: Annotated[
+        str,
+        typer.Option(
+            "--profile",
+            help="tuned (disaggregated, wide EP, speculative decoding) or typical (one node, "
+            "TP, off-the-shelf engine).",
+        ),
+    ] = "tuned",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
 ) -> None:
-    """Build the modelled frontier table (the CSV of docs/format.md, plus isl, osl, layout, source)."""
-    from optimizer.frontiers.generator import build_frontiers
+    """Build the modelled frontier table (the CSV of docs/format.md + technique,
+    units_per_replica, layout, source)."""
+    from optimizer.frontiers.generator import CSV_COLUMNS, PROFILES, build_frontiers
     from optimizer.frontiers.perf.specs import SpecError
 
-    target = _target(out, overwrite_shipped, DEFAULT_BUILD_OUT, SHIPPED_REFERENCE)
+    if profile not in PROFILES:
+        _fail(f"--profile: must be one of {', '.join(PROFILES)} (got {profile!r})")
+    name = "reference-2026.csv" if profile == "tuned" else f"reference-2026-{profile}.csv"
+    target = _target(out, overwrite_shipped, DEFAULT_BUILD_OUT.with_name(name), FRONTIERS_DIR / name)
     ctxs = _int_list(contexts, "--contexts")
-    hw_specs, model_specs = _load(specs)
-    hw_specs = _pick(hw_specs, hardware, "hardware")
+    all_hw, model_specs = _load(specs)
+    hw_specs = _pick(all_hw, hardware, "hardware")
     model_specs = _pick(model_specs, models, "models")
     t0 = time.perf_counter()
     try:
-        table = build_frontiers(hw_specs, model_specs, contexts=ctxs, isl=isl, osl=osl)
+        table = build_frontiers(
+            hw_specs,
+            model_specs,
+            contexts=ctxs,
+            isl=isl,
+            osl=osl,
+            profile=profile,
+            part_specs=all_hw,
+        )
     except SpecError as exc:
         _fail(exc.problems)
     except ValueError as exc:
@@ -156,7 +175,7 @@ def build(
     seconds = time.perf_counter() - t0
     if table.empty:
         _fail("no hardware x model x context could be served; nothing written")
-    write_atomic(target, table.to_csv(index=False, lineterminator="\n"))
+    write_atomic(target, table[CSV_COLUMNS].to_csv(index=False, lineterminator="\n"))
     if not quiet:
         pairs = table.groupby(["hardware", "model", "context_tokens"]).ngroups
         err.print(
@@ -182,6 +201,7 @@ def query(
         float, typer.Option("--at", min=0.001, help="Interactivity, tok/s each user sees.")
     ] = 50.0,
     json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    profile: Annotated[str, typer.Option("--profile", help="tuned or typical.")] = "tuned",
     spec: Annotated[
         list[str] | None,
         typer.Option("--spec", help="Spec YAML file (repeatable) (default: the two shipped)."),
@@ -195,7 +215,7 @@ def query(
     h = _pick(hw_specs, hardware, "hardware")[0]
     m = _pick(model_specs, model, "models")[0]
     try:
-        res = run_query(h, m, isl, osl, at)
+        res = run_query(h, m, isl, osl, at, profile=profile, part_specs=hw_specs)
     except (SpecError, ValueError) as exc:
         _fail(getattr(exc, "problems", None) or str(exc))
     if json_out:
@@ -210,8 +230,9 @@ def query(
         f"{hardware} x {model}, {isl}/{osl} tokens, at {at:g} tok/s/user:\n"
         f"  {res['tok_s_per_gpu']:,.0f} tok/s per accelerator (input + output)\n"
         f"  {res['output_tok_s_per_gpu']:,.0f} output tok/s per accelerator\n"
-        f"  unloaded TTFT {res['ttft_s']:.3f} s; envelope {res['min_interactivity']:.1f}-"
+        f"  loaded TTFT {res['ttft_s']:.3f} s; envelope {res['min_interactivity']:.1f}-"
         f"{res['max_interactivity']:.1f} tok/s/user\n"
+        f"  technique: {res['technique']}; units per replica: {res['units_per_replica']:g}\n"
         f"  layout: {res['layout']}"
     )
 
@@ -236,7 +257,7 @@ def calibrate(
     ] = False,
     fit: Annotated[
         bool,
-        typer.Option("--fit", help="Redo the fit (about 30 s) instead of scoring the defaults."),
+        typer.Option("--fit", help="Redo the fit (about 5-10 minutes) instead of scoring the defaults."),
     ] = False,
     spec: Annotated[
         list[str] | None,
@@ -248,17 +269,25 @@ def calibrate(
 
     from optimizer.frontiers.generator import DEFAULT_EFFICIENCY, GENERATOR_VERSION
     from optimizer.frontiers.perf import calibration as cal
-    from optimizer.frontiers.perf.specs import hardware_from_dict, model_from_dict
+    from optimizer.frontiers.perf.calibration_report import report_markdown
+    from optimizer.frontiers.perf.specs import hardware_from_dict, is_pod, model_from_dict
 
     target = _target(out, overwrite_shipped, DEFAULT_CALIBRATION_OUT, CALIBRATION_REPORT)
     hw_specs, model_specs = _load(spec)
-    hw = cal.calibration_hardware({d["id"]: hardware_from_dict(d) for d in hw_specs})
+    plain = [d for d in hw_specs if not is_pod(d)]
+    hw = cal.calibration_hardware({d["id"]: hardware_from_dict(d) for d in plain})
     mo = {d["id"]: model_from_dict(d) for d in model_specs}
-    missing = sorted({p.hardware for p in cal.POINTS} - set(hw)) + sorted(
-        {p.model for p in cal.POINTS} - set(mo)
+    ratios = cal.load_ratios()
+    needed_hw = (
+        {p.hardware for p in cal.POINTS}
+        | set(ratios["numerator"])
+        | (set(ratios["denominator"]) - {""})
     )
+    needed_mo = {p.model for p in cal.POINTS} | set(ratios["model"])
+    missing = sorted(needed_hw - set(hw)) + sorted(needed_mo - set(mo))
     if missing:
         _fail(f"calibration points need ids missing from the specs: {', '.join(missing)}")
+    power = {d["id"]: float(d.get("power_kw_per_unit") or 0.0) for d in plain}
     eff = DEFAULT_EFFICIENCY
     note = "Scored with the default factors (no refit)."
     if fit:
@@ -266,7 +295,7 @@ def calibrate(
         note = f"Refitted now: loss {loss:.4f} (mean squared ln ratio on the fit points)."
         err.print(f"fitted: {eff.short()}", highlight=False)
     m26 = pd.read_csv(MEASURED_2026) if MEASURED_2026.exists() else None
-    text, summ = cal.report_markdown(hw, mo, eff, note, GENERATOR_VERSION, m26)
+    text, summ = report_markdown(hw, mo, eff, note, GENERATOR_VERSION, power, m26)
     write_atomic(target, text)
     for name, s in summ.items():
         err.print(

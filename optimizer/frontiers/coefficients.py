@@ -48,6 +48,12 @@ class Coefficients:
     def unusable(self) -> pd.DataFrame:
         return self.pairs[~self.pairs["usable"]].reset_index(drop=True)
 
+    def units_per_replica(self) -> dict[tuple[str, str], float]:
+        """Units one replica spans, usable pairs only (1 where the table gives none)."""
+        u = self.usable
+        keys = zip(u["hardware"], u["tier"], strict=True)
+        return dict(zip(keys, u["units_per_replica"], strict=True))
+
     def a(self) -> dict[tuple[str, str], float]:
         """a[h,t] in Mtok per unit per period, usable pairs only."""
         u = self.usable
@@ -108,7 +114,10 @@ def compute_coefficients(table: pd.DataFrame, instance: Instance) -> Coefficient
     # Step 2: the rows of each pair at its context, TTFT filter applied.
     sel = pairs.dropna(subset=["context_tokens"]).astype({"context_tokens": np.int64})
     rows = sel[KEY + ["model", "context_tokens", "max_ttft_s"]].merge(
-        table[["hardware", "model", "context_tokens", "interactivity", "tok_s_per_gpu", "ttft_s"]],
+        table[
+            ["hardware", "model", "context_tokens", "interactivity", "tok_s_per_gpu", "ttft_s"]
+            + (["units_per_replica"] if "units_per_replica" in table.columns else [])
+        ],
         on=["hardware", "model", "context_tokens"],
     )
     too_slow = (
@@ -120,15 +129,20 @@ def compute_coefficients(table: pd.DataFrame, instance: Instance) -> Coefficient
     pairs = pairs.join(rows.groupby(KEY).size().rename("n_rows"), on=KEY)
 
     # Step 3: Pareto upper envelope.
-    env = pareto_envelope(rows[KEY + ["interactivity", "tok_s_per_gpu", "ttft_s"]], KEY)
+    if "units_per_replica" not in rows.columns:
+        rows = rows.assign(units_per_replica=np.nan)
+    env = pareto_envelope(
+        rows[KEY + ["interactivity", "tok_s_per_gpu", "ttft_s", "units_per_replica"]], KEY
+    )
     fastest = env.groupby(KEY)["interactivity"].max().rename("fastest_interactivity")
     pairs = pairs.join(fastest, on=KEY)
 
     # Step 4: interpolate at the tier's min_interactivity.
     e = env.merge(tiers[["tier", "min_interactivity"]], on="tier")
     x = e["min_interactivity"]
-    lower = e[e["interactivity"] <= x].groupby(KEY).last()[["interactivity", "tok_s_per_gpu"]]
-    upper = e[e["interactivity"] >= x].groupby(KEY).first()[["interactivity", "tok_s_per_gpu"]]
+    cols = ["interactivity", "tok_s_per_gpu", "units_per_replica"]
+    lower = e[e["interactivity"] <= x].groupby(KEY).last()[cols]
+    upper = e[e["interactivity"] >= x].groupby(KEY).first()[cols]
     lu = upper.add_suffix("_hi").join(lower.add_suffix("_lo"), how="left")
     lu = lu.join(pairs.set_index(KEY)["min_interactivity"])
     span = lu["interactivity_hi"] - lu["interactivity_lo"]
@@ -138,7 +152,15 @@ def compute_coefficients(table: pd.DataFrame, instance: Instance) -> Coefficient
     r = interp.where(lu["interactivity_lo"].notna(), lu["tok_s_per_gpu_hi"]).rename(
         "r_tok_s_per_gpu"
     )
+    r = r * instance.frontier_scale  # option frontier_scale (1 = off)
     pairs = pairs.join(r, on=KEY)
+    # Units one replica spans at that speed: of the rows interpolated between, the larger
+    # (a blend of two layouts needs the larger one's granularity); 1 when the table has none.
+    upr = (
+        lu[["units_per_replica_hi", "units_per_replica_lo"]].max(axis=1).rename("units_per_replica")
+    )
+    pairs = pairs.join(upr, on=KEY)
+    pairs["units_per_replica"] = pairs["units_per_replica"].fillna(1.0)
 
     # Step 5: Mtok per unit per period.
     pairs["a_mtok_per_unit_period"] = (
@@ -158,6 +180,7 @@ def compute_coefficients(table: pd.DataFrame, instance: Instance) -> Coefficient
         "context_tokens",
         "r_tok_s_per_gpu",
         "a_mtok_per_unit_period",
+        "units_per_replica",
         "usable",
         "reason",
     ]

@@ -1,8 +1,10 @@
 """Read and check frontier tables: measured or modelled (interactivity, tok/s per GPU) points.
 
 A table is a CSV with columns ``hardware, model, context_tokens, interactivity,
-tok_s_per_gpu`` and an optional ``ttft_s``; other columns (``source``, ``note``) are
-kept for people and ignored by the planner. Rows may also be given inline in the
+tok_s_per_gpu`` and the optional ``ttft_s`` and ``units_per_replica`` (units one replica
+of the row's layout spans, > 0; read by the ``whole_replicas`` option); other columns
+(``source``, ``note``, ``layout``, ``technique``) are kept for people and ignored by the
+planner. Rows may also be given inline in the
 instance. Problems name the file and its line (the header is line 1).
 """
 
@@ -18,11 +20,17 @@ from optimizer.errors import InputError
 from optimizer.instance.schema import Instance
 
 REQUIRED_COLUMNS = ("hardware", "model", "context_tokens", "interactivity", "tok_s_per_gpu")
-OPTIONAL_COLUMNS = ("ttft_s",)
+OPTIONAL_COLUMNS = ("ttft_s", "units_per_replica")
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 _MAX_LISTED = 10  # problems listed per file before "... and N more"
 # Upper limits, as in the instance schema: far above any real table, within HiGHS's range.
-_LIMITS = {"context_tokens": 1e9, "interactivity": 1e7, "tok_s_per_gpu": 1e9, "ttft_s": 1e6}
+_LIMITS = {
+    "context_tokens": 1e9,
+    "interactivity": 1e7,
+    "tok_s_per_gpu": 1e9,
+    "ttft_s": 1e6,
+    "units_per_replica": 1e6,
+}
 
 # Tables shipped inside the package, usable by bare name (``frontiers: reference-2026``).
 SHIPPED_DIR = FRONTIERS_DIR
@@ -60,7 +68,7 @@ def _check_frame(
         empty = df[col].isna().to_numpy() | (text == "").to_numpy()
         bad[empty] += f"{col} is empty; "
         out[col] = text.where(~empty, "")
-    for col in ("context_tokens", "interactivity", "tok_s_per_gpu", "ttft_s"):
+    for col in COLUMNS[2:]:
         if col not in df.columns:
             out[col] = np.nan
             continue
@@ -85,8 +93,8 @@ def _check_frame(
             bad[ok & ((num <= 0) | (num != np.round(num)))] += (
                 "context_tokens must be a whole number > 0; "
             )
-        elif col == "interactivity":
-            bad[ok & (num <= 0)] += "interactivity must be > 0; "
+        elif col in ("interactivity", "units_per_replica"):
+            bad[ok & (num <= 0)] += f"{col} must be > 0; "
         else:
             bad[ok & (num < 0)] += f"{col} must be >= 0; "
         out[col] = num

@@ -142,6 +142,10 @@ class FrontierRow(_Frozen):
     interactivity: Annotated[float, Field(gt=0, le=1e7)]
     tok_s_per_gpu: Annotated[float, Field(ge=0, le=1e9)]
     ttft_s: RateValue | None = None
+    units_per_replica: Annotated[float, Field(gt=0, le=1e6)] | None = None
+    layout: str | None = None
+    technique: str | None = None
+    source: str | None = None
 
 
 class Instance(_Frozen):
@@ -159,6 +163,12 @@ class Instance(_Frozen):
     hardware: list[Hardware] = Field(min_length=1)
     tiers: list[Tier] = Field(min_length=1)
     frontiers: str | list[str] | list[FrontierRow]
+    # Option (off by default): serve whole replicas, serve[h,t,p] = units_per_replica x an
+    # integer count (units_per_replica from the frontier row used; 1 when the table has none).
+    whole_replicas: bool = False
+    # Option (1 = off): multiplies every tok_s_per_gpu of the frontier table, e.g. a sweep
+    # of frontier_scale over the typical / tuned factor (docs/model.md, Coefficients).
+    frontier_scale: Annotated[float, Field(gt=0, le=100)] = 1.0
 
     # Folder that relative frontier paths are read from (the instance file's folder).
     _base_dir: str | None = PrivateAttr(default=None)

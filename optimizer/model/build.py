@@ -35,6 +35,7 @@ def build_model(data: ModelData) -> pyo.ConcreteModel:
     constraints.minimum_lot(m)
     constraints.power_share(m)
     constraints.price_menu(m)
+    constraints.whole_replica(m)
 
     objective(m)
     return m
@@ -109,6 +110,10 @@ def parameter_values(d: ModelData) -> dict[str, tuple[str | None, Any]]:
         "fixed_cost": (None, d.fixed_cost),
         "menu_price": ("MENU", d.menu_price),
         "menu_demand": ("MENU", d.menu_demand),
+        "units_per_replica": (
+            "HT",
+            {(h, t): d.units_per_replica.get((h, t), 1.0) for h, t, _ in d.structure.serve_index},
+        ),
     }
 
 
@@ -150,6 +155,13 @@ def define_variables(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.used = pyo.Var(m.LOT_H, domain=pyo.Binary)
     m.pick = pyo.Var(m.MENU, domain=pyo.Binary)
     m.sold_at = pyo.Var(m.MENU, domain=pyo.NonNegativeReals)
+    # Option whole_replicas: replicas[h,t,p] integer (empty set when the option is off).
+    m.REPLICA = pyo.Set(
+        initialize=list(d.structure.serve_index) if d.structure.whole_replicas else [],
+        dimen=3,
+        ordered=True,
+    )
+    m.replicas = pyo.Var(m.REPLICA, domain=pyo.NonNegativeIntegers)
     set_buy_bounds(m, d)
 
     def installed(m: pyo.ConcreteModel, h: str, p: Any) -> Any:

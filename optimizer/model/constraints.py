@@ -168,3 +168,13 @@ def price_menu(m: pyo.ConcreteModel) -> None:
     m.price_menu_pick = pyo.Constraint(m.MENU_TP, rule=pick_one)
     m.price_menu_demand = pyo.Constraint(m.MENU, rule=demand_at)
     m.price_menu_sold = pyo.Constraint(m.MENU_TP, rule=sold_is_sum)
+
+
+def whole_replica(m: pyo.ConcreteModel) -> None:
+    """whole_replica[h,t,p] (option ``whole_replicas``):
+    serve[h,t,p] = units_per_replica[h,t] * replicas[h,t,p], replicas integer >= 0."""
+
+    def rule(m: pyo.ConcreteModel, h: str, t: str, p: Any) -> Any:
+        return m.serve[h, t, p] == m.units_per_replica[h, t] * m.replicas[h, t, p]
+
+    m.whole_replica = pyo.Constraint(m.REPLICA, rule=rule)

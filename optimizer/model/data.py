@@ -64,6 +64,7 @@ class Structure:
     menu_tiers: tuple[str, ...] = ()  # tiers with a price menu
     menu_index: tuple[TPK, ...] = ()  # (t, p, k): entry k of t's menu in period p
     residual: bool = False  # straight-line residual value credited (profit only)
+    whole_replicas: bool = False  # option: serve = units_per_replica x integer replicas
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ class ModelData:
     fixed_cost: float = 0.0  # $M, discounted site fixed cost over the horizon (profit only)
     menu_price: dict[TPK, float] = field(default_factory=dict)  # $M per Tok
     menu_demand: dict[TPK, float] = field(default_factory=dict)  # Tok per period
+    units_per_replica: dict[tuple[str, str], float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     @classmethod
@@ -256,6 +258,7 @@ def _build_data(inst: Instance, coef: Coefficients, objective: str) -> ModelData
         menu_tiers=tuple(t for t in T if tiers[t].price_menu is not None),
         menu_index=tuple(menu_price),
         residual=residual_on,
+        whole_replicas=inst.whole_replicas,
     )
     return ModelData(
         structure=structure,
@@ -275,6 +278,7 @@ def _build_data(inst: Instance, coef: Coefficients, objective: str) -> ModelData
         min_units={h: float(hw[h].min_units) for h in H},
         big_m=big_m,
         buy_ub=buy_ub,
+        units_per_replica=coef.units_per_replica(),
         min_share={t: tiers[t].min_power_share for t in T},
         max_share={t: tiers[t].max_power_share for t in T},
         energy_cost=energy_cost,

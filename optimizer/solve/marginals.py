@@ -75,6 +75,8 @@ def marginal_values(
         v.domain = pyo.NonNegativeReals  # even fixed, an integer column keeps HiGHS in MIP mode
         if units == 0:
             v.fix(0)
+    for idx in m.REPLICA:  # option whole_replicas: replica counts relaxed for this LP
+        m.replicas[idx].domain = pyo.NonNegativeReals
     binaries = [m.used[h] for h in m.LOT_H] + [m.pick[k] for k in m.MENU]
     saved_used = [(v, v.value) for v in binaries]
     for v in binaries:
@@ -93,6 +95,8 @@ def marginal_values(
             v.domain = pyo.NonNegativeIntegers
             v.setub(ub)
             v.set_value(value, skip_validation=True)
+        for idx in m.REPLICA:
+            m.replicas[idx].domain = pyo.NonNegativeIntegers
         for var, value in saved_used:
             var.unfix()
             var.domain = pyo.Binary

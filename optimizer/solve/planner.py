@@ -228,6 +228,7 @@ def _coefficient_inputs(inst: Instance) -> object:
     """Everything r[h,t] and a[h,t] depend on; equal keys give equal coefficients."""
     return (
         inst.period_years,
+        inst.frontier_scale,
         tuple((h.id, h.gpus_per_unit) for h in inst.hardware),
         tuple(
             (t.id, t.model, t.context_tokens, t.min_interactivity, t.max_ttft_s, t.utilization)

@@ -49,6 +49,16 @@ hardware the fixed latencies are scaled by ``eff.sram_latency_scale``.
 Interactivity = 1 / t_step; tok/s per accelerator = B / t_step * (isl + osl) / osl /
 (decode accelerators + prefill accelerators). Memory fit per accelerator: weights +
 KV of its sequences at isl + osl tokens <= memory * usable fraction (0.9 HBM, 0.95 SRAM).
+
+Speculative decoding (MTP heads or an EAGLE-3 draft, k draft tokens, mean acceptance
+length tau): tokens per sequence per step become k + 1 (through the weights, the
+attention and the collectives), t_step gains k x (one layer's share + draft_overhead_s +
+sequences per group x spec_seq_overhead_s), and each step emits tau tokens per sequence:
+interactivity = tau / t_step. :func:`evaluate_techniques` returns both variants.
+
+TTFT is loaded: the prefill pool is sized busy ``prefill_utilization`` of the time, and a
+prompt waits in an M/D/c queue (Sakasegawa) before its forward; aggregated layouts queue
+prompts on the decode instance (M/D/1). Then one decode step for the first token.
 """
 
 from __future__ import annotations
@@ -68,17 +78,17 @@ DISPATCH_BYTES = 3.0  # per element: FP8 dispatch (1 B) + BF16 combine (2 B)
 class Efficiency:
     """Achieved fractions of peak and fixed latencies (the calibrated factors).
 
-    The defaults are the fit "calibration-2026a": coordinate search
-    (:func:`optimizer.frontiers.perf.calibration.fit`) on the ten "fit" points of
-    ``calibration.POINTS`` (B200 DeepSeek-R1 FP4 no-MTP 1k/1k x5 and 8k/1k peak; gpt-oss-120b
-    1k/8k on H100 and B200 at 90 tok/s/user and H100 at 249 tok/s/user; MI355X gpt-oss 8k/1k
-    peak). Held-out errors: optimizer/data/frontiers/calibration.md. ``hopper_sw`` and ``amd_sw``
-    ended on the lowest grid value (0.2 and next to it): the data want those stacks slower
-    still at large batch. The last five fields are assumptions, not fitted.
+    The defaults are the fit "calibration-2026b": coordinate search
+    (:func:`optimizer.frontiers.perf.calibration.fit`) on the "fit" points of
+    ``optimizer/data/frontiers/calibration/points.csv`` (B200 DeepSeek-R1 with and without MTP,
+    gpt-oss-120b on H100/B200/MI355X, the B200 DeepSeek 8k/1k peak; ``typical_speed`` on the
+    Kimi K2.5 vLLM anchor). Held-out errors: optimizer/data/frontiers/calibration.md. Fields marked
+    "assumed" are not fitted.
     """
 
-    bw: float = 0.85  # achieved / peak memory bandwidth
-    flops: float = 0.15  # achieved / peak FLOP/s in decode (matmuls at small M, attention)
+    bw: float = 0.8  # achieved / peak memory bandwidth
+    flops: float = 0.2  # achieved / peak FLOP/s in decode (large-M matmuls, attention)
+    gemm_m_half: float = 0.0  # decode matmul rows at which half of `flops` is reached (fit)
     prefill_flops: float = 0.7  # achieved / peak FLOP/s in prefill
     comm: float = 0.9  # achieved / peak scale-up (or scale-out) link bandwidth
     comm_latency_s: float = 20e-6  # fixed latency of one collective
@@ -92,6 +102,13 @@ class Efficiency:
     sram_usable: float = 0.95  # share of on-chip SRAM for weights + KV
     prefill_chunk_tokens: int = 8192  # tokens per prefill forward (prompts batched up to it)
     prefill_weight_share: float = 0.8  # prefill instance: weights use at most this much memory
+    prefill_utilization: float = 0.8  # prefill workers busy this share of the time (assumed)
+    draft_overhead_s: float = 1e-3  # speculation: fixed time per draft token per step (fit)
+    spec_seq_overhead_s: float = 100e-6  # speculation: per sequence per draft token per step
+    # per attention group (drafting, sampling and verifying on one scheduler) (fit)
+    pod_layer_overhead_s: float = 10e-6  # GPU + LPX pod: fixed time per layer (assumed)
+    pod_hop_latency_s: float = 3e-6  # GPU <-> LPX network hop, one way (assumed)
+    typical_speed: float = 0.75  # typical profile: x bw, flops, comm; / fixed latencies (fit)
 
     def with_(self, **changes: Any) -> Efficiency:
         return replace(self, **changes)
@@ -117,16 +134,35 @@ class Efficiency:
             )
         return out
 
+    def typical(self) -> Efficiency:
+        """These factors for an off-the-shelf engine (profile "typical"): rates x
+        ``typical_speed``, fixed latencies / ``typical_speed``."""
+        k = self.typical_speed
+        return replace(
+            self,
+            bw=min(self.bw * k, 1.0),
+            flops=self.flops * k,
+            prefill_flops=self.prefill_flops * k,
+            comm=self.comm * k,
+            comm_latency_s=self.comm_latency_s / k,
+            layer_overhead_s=self.layer_overhead_s / k,
+            step_overhead_s=self.step_overhead_s / k,
+            seq_overhead_s=self.seq_overhead_s / k,
+        )
+
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def short(self) -> str:
         return (
-            f"bw {self.bw:.2f}, flops {self.flops:.2f}, prefill {self.prefill_flops:.2f}, "
+            f"bw {self.bw:.2f}, flops {self.flops:.2f} (half at {self.gemm_m_half:g} rows), "
+            f"prefill {self.prefill_flops:.2f}, "
             f"comm {self.comm:.2f}, comm latency {self.comm_latency_s * 1e6:.0f} us, "
             f"layer overhead {self.layer_overhead_s * 1e6:.0f} us, "
             f"step overhead {self.step_overhead_s * 1e3:.2f} ms, "
             f"per-sequence overhead {self.seq_overhead_s * 1e6:.1f} us, "
+            f"draft overhead {self.draft_overhead_s * 1e3:.2f} ms + "
+            f"{self.spec_seq_overhead_s * 1e6:.0f} us/seq, "
             f"software x{self.hopper_sw:.2f} Hopper, x{self.amd_sw:.2f} AMD"
         )
 
@@ -179,26 +215,54 @@ class Layouts:
         return self.g * self.pp
 
 
+SRAM_MAX_UNITS = 16  # SRAM racks (Groq LPX) one instance may chain (pipeline over scale-out)
+
+
 def default_max_units(hw: HardwareSpec) -> int:
-    """Units one instance may span: 4 servers of <= 8 accelerators (over scale-out);
-    rack-scale domains and SRAM hardware: 1 (no pipeline across racks)."""
-    return 4 if (hw.domain <= 8 and hw.accels_per_unit <= 8 and not hw.sram) else 1
+    """Units one instance may span: 4 servers of <= 8 accelerators (over scale-out); SRAM
+    racks up to :data:`SRAM_MAX_UNITS` (weights must live in SRAM, so large models are
+    pipelined over racks, as Groq deploys them); other rack-scale domains: 1."""
+    if hw.sram:
+        return SRAM_MAX_UNITS
+    return 4 if (hw.domain <= 8 and hw.accels_per_unit <= 8) else 1
 
 
-def enumerate_layouts(hw: HardwareSpec, m: ModelSpec, max_units: int | None = None) -> Layouts:
+TYPICAL_NODE = 8  # accelerators of one node in the "typical" profile (one HGX server)
+
+
+def enumerate_layouts(
+    hw: HardwareSpec, m: ModelSpec, max_units: int | None = None, typical: bool = False
+) -> Layouts:
     """All layouts allowed for this pair.
 
     In one unit: group size g (powers of two and the whole domain) x pipeline stages pp
     with g * pp <= domain. Across u > 1 units: either pipeline stages spread over the
     units (pp multiplied by u, u stage hops over scale-out) or one group of domain * u
     accelerators whose cross-unit share of traffic uses scale-out ("span").
+
+    ``typical``: the common deployment only: tensor parallel over one node (g a power of
+    two up to 8 and the domain), one stage, aggregated (chunked) prefill.
     """
+    if typical:
+        gs = [g for g in _pow2_upto(min(TYPICAL_NODE, hw.domain))]
+        t = np.array([(1, g, 1, 0, g, 0, 0) for g in gs], dtype=float)
+        return Layouts(
+            t[:, 0],
+            t[:, 1],
+            t[:, 2],
+            t[:, 3].astype(int),
+            t[:, 4],
+            t[:, 5].astype(bool),
+            t[:, 6].astype(bool),
+        )
     if max_units is None:
         max_units = default_max_units(hw)
     gs = sorted(set(_pow2_upto(hw.domain)) | {hw.domain})
     shapes = []  # (units, g, pp, span)
     for u in _pow2_upto(max_units):
-        for g in gs:
+        # Chained SRAM racks: one stage group per rack (a whole rack's group, pipelined);
+        # smaller groups in a chain would only add stages the memory rule already allows.
+        for g in gs if not (hw.sram and u > 1) else [hw.domain]:
             for ppi in _pow2_upto(max(1, hw.domain // g)):
                 if g * ppi <= hw.domain and ppi * u <= m.layers:
                     shapes.append((u, g, ppi * u, False))
@@ -225,6 +289,13 @@ def enumerate_layouts(hw: HardwareSpec, m: ModelSpec, max_units: int | None = No
         t[:, 5].astype(bool),
         t[:, 6].astype(bool),
     )
+
+
+def _gemm_share(rows: Any, eff: Efficiency) -> Any:
+    """Share of the decode FLOP efficiency a matmul with ``rows`` rows reaches."""
+    if eff.gemm_m_half <= 0:
+        return 1.0
+    return rows / (rows + eff.gemm_m_half)
 
 
 def _touched(m: ModelSpec, tokens: np.ndarray) -> np.ndarray:
@@ -279,6 +350,14 @@ def _prefill_forward(
     )
 
 
+def sakasegawa_wait(rho: Any, servers: Any, service_s: Any) -> Any:
+    """Mean wait in queue of an M/D/c queue (Poisson arrivals, fixed service time):
+    Sakasegawa's approximation W = S * rho^(sqrt(2(c+1)) - 1) / (c (1 - rho)) * (1 + 0) / 2."""
+    rho = np.clip(rho, 0.0, 0.99)
+    c = np.maximum(servers, 1.0)
+    return service_s * rho ** (np.sqrt(2.0 * (c + 1.0)) - 1.0) / (c * (1.0 - rho)) / 2.0
+
+
 def evaluate(
     hw: HardwareSpec,
     m: ModelSpec,
@@ -288,22 +367,36 @@ def evaluate(
     prec: Precision | None = None,
     max_units: int | None = None,
     batches: np.ndarray | None = None,
+    draft_tokens: int = 0,
+    acceptance_length: float = 1.0,
+    typical: bool = False,
 ) -> dict[str, np.ndarray]:
     """Every feasible (layout, batch) point for one pair and workload, as flat arrays.
 
     Keys: interactivity, tok_s_per_gpu, ttft_s, units, g, pp, span, mode, attn_group,
     disagg, batch (sequences in flight per instance), n_decode, n_prefill, g_prefill and the
     step-time parts t_mem, t_compute, t_comm, t_step (seconds). Empty arrays when nothing fits.
+
+    Speculative decoding (``draft_tokens`` k > 0): each step drafts k tokens per sequence
+    with a one-layer draft head (MTP module or EAGLE head: k x one target layer's time),
+    verifies k + 1 tokens per sequence in one target forward (k + 1 times the tokens
+    through the weights and the attention, the same KV reads) and emits
+    ``acceptance_length`` tokens per sequence on average. ``typical``: the layouts of
+    :func:`enumerate_layouts` (typical=True) with :meth:`Efficiency.typical` factors.
     """
     prec = prec or choose_precision(hw, m)
     eff = eff.for_hardware(hw)
+    if typical:
+        eff = eff.typical()
     max_units = default_max_units(hw) if max_units is None else max_units
-    lay = enumerate_layouts(hw, m, max_units)
+    lay = enumerate_layouts(hw, m, max_units, typical=typical)
     b = (batches if batches is not None else batch_sizes())[None, :]
     u, g, pp, a = lay.units[:, None], lay.g[:, None], lay.pp[:, None], lay.a[:, None]
     mode, dis, span = lay.mode[:, None], lay.disagg[:, None], lay.span[:, None]
     n = g * pp
     L = float(m.layers)
+    k_draft = float(max(draft_tokens, 0))
+    tau = float(acceptance_length) if draft_tokens > 0 else 1.0
 
     usable = hw.mem_bytes * (eff.sram_usable if hw.sram else eff.hbm_usable)
     W_s = m.shared_params * prec.shared_bytes
@@ -323,16 +416,27 @@ def evaluate(
     kv_gpu = b * kv_seq_max / kv_split
     fits = (w_gpu + kv_gpu <= usable) & (b >= groups)  # every attention group has a sequence
 
-    # Tokens through the weights per pass: decode tokens, plus chunked prefill when aggregated.
-    tok_pre = np.where(dis, 0.0, b * isl / osl)
-    tokens = b + tok_pre
+    # Tokens through the weights per pass: decode tokens (k + 1 per sequence when
+    # speculating), plus chunked prefill when aggregated (a sequence finishes every
+    # osl / tau steps, so b * isl * tau / osl prompt tokens per step).
+    tok_dec = b * (1.0 + k_draft)
+    tok_pre = np.where(dis, 0.0, b * isl * tau / osl)
+    tokens = tok_dec + tok_pre
     byt = (W_s / a + W_e * _touched(m, tokens) / g) / pp + b * kv_seq_avg / kv_split / pp
     t_mem = byt / (hw.mem_bw * eff.bw)
     lin_s, lin_e = 2.0 * m.shared_params, 2.0 * m.experts_per_token * m.expert_params
-    attn_dec = b * L * m.attn_flops_per_pair_decode * float(m.ctx_eff(ctx_avg))
+    attn_dec = tok_dec * L * m.attn_flops_per_pair_decode * float(m.ctx_eff(ctx_avg))
     attn_pre = (tok_pre / isl) * L * m.attn_flops_per_pair_prefill * m.prefill_attention_pairs(isl)
+    # Matmuls at small M (tokens per weight matrix) run below peak: efficiency x M / (M + M0)
+    # with M0 = eff.gemm_m_half (0: no such loss). Experts see tokens x k / E rows each,
+    # the shared weights the tokens of one attention group.
+    f_e = _gemm_share(tokens * max(m.experts_per_token, 1) / max(m.num_experts, 1), eff)
+    f_s = _gemm_share(tokens / groups, eff)
     t_comp = (
-        (b * (lin_s / prec.shared_flops + lin_e / prec.expert_flops) + attn_dec / prec.attn_flops)
+        (
+            tok_dec * (lin_s / (prec.shared_flops * f_s) + lin_e / (prec.expert_flops * f_e))
+            + attn_dec / prec.attn_flops
+        )
         / eff.flops
         + (
             tok_pre * (lin_s / prec.shared_flops + lin_e / prec.expert_flops)
@@ -374,16 +478,27 @@ def evaluate(
     )
     seqs = b * pp
     per_sched = seqs / groups  # one scheduler per attention group
+    # Draft: k sequential passes of a one-layer head (each ~ one target layer's share of the
+    # pass, plus a fixed draft-step cost), and per-sequence drafting / rejection sampling.
+    t_draft = k_draft * (
+        pp * (t_roof + comm) / L
+        + eff.layer_overhead_s
+        + eff.draft_overhead_s
+        + per_sched * eff.spec_seq_overhead_s
+    )
     t_step = (
         pp * (t_roof + comm)
         + L * eff.layer_overhead_s
         + hops
+        + t_draft
         + eff.step_overhead_s
         + per_sched * eff.seq_overhead_s
     )
-    out_rate = seqs / t_step  # output tokens/s of one instance
+    out_rate = seqs * tau / t_step  # output tokens/s of one instance
+    req_rate = out_rate / osl  # requests/s one instance finishes (= admits)
 
-    # Prefill pool (disaggregated): smallest power-of-two instance whose weights fit.
+    # Prefill pool (disaggregated): smallest power-of-two instance whose weights fit, sized
+    # so that it is busy eff.prefill_utilization of the time.
     w_total = W_s + W_e
     cap = usable * eff.prefill_weight_share
     max_gp = hw.domain * max_units
@@ -392,16 +507,24 @@ def evaluate(
     chunk = float(max(isl, eff.prefill_chunk_tokens))
     t_fwd = float(_prefill_forward(hw, m, prec, eff, np.array(gp_need), chunk, isl))
     gpu_s_per_req = gp_need * t_fwd * isl / chunk
-    n_pre = np.where(dis, out_rate / osl * gpu_s_per_req, 0.0)
+    rho = eff.prefill_utilization
+    n_pre = np.where(dis, req_rate * gpu_s_per_req / rho, 0.0)
     fits = fits & (~dis | gp_ok)
 
-    # TTFT, unloaded: disaggregated = one prefill forward; aggregated = prefill of the prompt
-    # on the whole instance, then the first decode step.
-    t_agg = _prefill_forward(hw, m, prec, eff, n, float(isl), isl) + t_step
-    ttft = np.where(dis, t_fwd, t_agg)
+    # TTFT under load (queueing for the prefill workers, M/D/c wait, Sakasegawa):
+    # disaggregated: the prefill instances that serve one decode instance (at least one),
+    # each taking chunk/isl prompts per forward, busy rho of the time; TTFT = wait + one
+    # forward + the first decode step. Aggregated: the decode instance is the one server; a
+    # prompt's prefill on the whole instance takes t_pre, prompts arrive at req_rate
+    # (utilisation req_rate * t_pre); TTFT = wait + t_pre + one step.
+    slots = np.maximum(np.floor(n_pre / gp_need), 1.0) * max(1.0, chunk / isl)
+    ttft_dis = sakasegawa_wait(rho, slots, t_fwd) + t_fwd + t_step
+    t_pre = _prefill_forward(hw, m, prec, eff, n, float(isl), isl)
+    ttft_agg = sakasegawa_wait(req_rate * t_pre, 1.0, t_pre) + t_pre + t_step
+    ttft = np.where(dis, ttft_dis, ttft_agg)
 
     tok_s = out_rate * (isl + osl) / osl / (n + n_pre)
-    inter = 1.0 / t_step
+    inter = tau / t_step
     shape = np.broadcast_shapes(fits.shape, tok_s.shape)
     keep = np.broadcast_to(fits, shape) & np.isfinite(tok_s) & (tok_s > 0)
 
@@ -428,6 +551,67 @@ def evaluate(
         "t_comm": flat(pp * comm + hops),
         "t_step": flat(t_step),
     }
+
+
+def per_token_acceptance(draft_tokens: int, acceptance_length: float) -> float:
+    """The per-draft acceptance a (each draft kept with probability a if the one before was)
+    for which 1 + a + ... + a^k equals the published mean acceptance length at k drafts."""
+    k, tau = int(draft_tokens), float(acceptance_length)
+    if tau >= k + 1:
+        return 1.0
+    lo, hi = 0.0, 1.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if sum(mid**i for i in range(k + 1)) < tau:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+def speculation_runs(m: ModelSpec) -> list[tuple[str, int, float]]:
+    """(technique, draft tokens, acceptance length) for one draft and for the model's draft
+    length (deployments pick the draft length per load, as benchmark sweeps do); the short
+    draft keeps the per-draft acceptance a of the published figure: 1 + a (1 + a + ... + a^j
+    in general)."""
+    if m.spec_draft_tokens <= 0:
+        return []
+    a = per_token_acceptance(m.spec_draft_tokens, m.spec_acceptance_length)
+    lengths = sorted({1, m.spec_draft_tokens})  # the ends: 1 draft at large batch, k at small
+    return [(m.spec_technique, j, sum(a**i for i in range(j + 1))) for j in lengths]
+
+
+def evaluate_techniques(
+    hw: HardwareSpec,
+    m: ModelSpec,
+    isl: int,
+    osl: int,
+    eff: Efficiency,
+    prec: Precision | None = None,
+    typical: bool = False,
+) -> dict[str, np.ndarray]:
+    """:func:`evaluate` without speculation and, for a model with a ``speculative:`` entry
+    (tuned profile only: off-the-shelf defaults do not speculate), with it; concatenated,
+    with a ``technique`` column ("none" or the model's technique)."""
+    runs = [("none", 0, 1.0)]
+    if not typical:
+        runs += speculation_runs(m)
+    parts = []
+    for tech, k, acc in runs:
+        r = evaluate(
+            hw,
+            m,
+            isl,
+            osl,
+            eff,
+            prec=prec,
+            draft_tokens=k,
+            acceptance_length=acc,
+            typical=typical,
+        )
+        r["technique"] = np.full(r["interactivity"].size, tech, dtype=object)
+        parts.append(r)
+    return {key: np.concatenate([r[key] for r in parts]) for key in parts[0]}
 
 
 def envelope_mask(inter: np.ndarray, tok: np.ndarray) -> np.ndarray:

@@ -102,6 +102,9 @@ class ModelSpec:
     qk_rope_head_dim: int
     sliding_layers: int
     sliding_tokens: int
+    spec_technique: str = ""  # speculative decoding: "mtp" | "eagle3" | "" (none)
+    spec_draft_tokens: int = 0  # draft tokens per step
+    spec_acceptance_length: float = 1.0  # tokens emitted per verification step, on average
 
     @property
     def is_moe(self) -> bool:
@@ -312,6 +315,47 @@ def hardware_from_dict(d: Mapping[str, Any], where: str = "hardware") -> Hardwar
     )
 
 
+POD_KEYS = ("gpu", "gpu_units", "lpx", "lpx_units")
+
+
+def is_pod(d: Any) -> bool:
+    """A hardware entry that describes a pod (a ``pod:`` mapping of parts)."""
+    return isinstance(d, Mapping) and "pod" in d
+
+
+def pod_parts(d: Mapping[str, Any], where: str = "hardware") -> tuple[str, str, int, str, int]:
+    """(id, gpu id, gpu units, lpx id, lpx units) of a pod entry; :class:`SpecError` if bad.
+
+    A pod entry names its parts (other hardware ids of the spec files)::
+
+        pod: {gpu: vr-nvl144, gpu_units: 1, lpx: groq3-lpx, lpx_units: 8}
+    """
+    p: list[str] = []
+    pid = _id(d, where, p)
+    v = d.get("pod")
+    w = f"{where}.pod"
+    if not isinstance(v, Mapping):
+        raise SpecError(f"{w}: must be a mapping with keys {', '.join(POD_KEYS)}")
+    unknown = sorted(set(map(str, v)) - set(POD_KEYS))
+    if unknown:
+        p.append(f"{w}: unknown key(s) {', '.join(unknown)} (known: {', '.join(POD_KEYS)})")
+    ids = []
+    for key in ("gpu", "lpx"):
+        x = v.get(key)
+        if not isinstance(x, str) or not x.strip():
+            p.append(f"{w}.{key}: required hardware id is missing")
+        ids.append(str(x or "").strip())
+    counts = []
+    for key in ("gpu_units", "lpx_units"):
+        n = _num(v, key, w, p)
+        if n is not None and n != int(n):
+            p.append(f"{w}.{key}: must be a whole number (got {n:g})")
+        counts.append(int(n or 0))
+    if p:
+        raise SpecError(p)
+    return pid, ids[0], counts[0], ids[1], counts[1]
+
+
 def model_from_dict(d: Mapping[str, Any], where: str = "models") -> ModelSpec:
     """Check one model entry; raise :class:`SpecError` listing every problem."""
     if not isinstance(d, Mapping):
@@ -346,6 +390,7 @@ def model_from_dict(d: Mapping[str, Any], where: str = "models") -> ModelSpec:
         p.append(f"{where}.experts_per_token: must be <= num_experts ({k} > {ne})")
     if layers is not None and swl is not None and swl > layers:
         p.append(f"{where}.sliding_window_layers: must be <= layers ({swl} > {layers})")
+    tech, k_draft, acc = _speculative(d.get("speculative"), where, p)
     if p:
         raise SpecError(p)
     assert total and active and layers and hidden and heads and kvh and hd and kvb and maxc
@@ -369,7 +414,40 @@ def model_from_dict(d: Mapping[str, Any], where: str = "models") -> ModelSpec:
         qk_rope_head_dim=int(rope or 0),
         sliding_layers=int(swl or 0),
         sliding_tokens=int(swt or 0),
+        spec_technique=tech,
+        spec_draft_tokens=k_draft,
+        spec_acceptance_length=acc,
     )
+
+
+SPEC_TECHNIQUES = ("mtp", "eagle3")
+
+
+def _speculative(v: Any, where: str, p: list[str]) -> tuple[str, int, float]:
+    """(technique, draft tokens, acceptance length) of a model's ``speculative:`` entry.
+
+    ``acceptance_length`` is the published mean number of tokens one verification step
+    emits (accepted drafts + the target's own token), so 1 <= it <= draft_tokens + 1.
+    """
+    if v is None:
+        return "", 0, 1.0
+    w = f"{where}.speculative"
+    if not isinstance(v, Mapping):
+        p.append(f"{w}: must be a mapping with technique, draft_tokens, acceptance_length")
+        return "", 0, 1.0
+    unknown = sorted(set(v) - {"technique", "draft_tokens", "acceptance_length"})
+    if unknown:
+        p.append(f"{w}: unknown key(s) {', '.join(map(str, unknown))}")
+    tech = str(v.get("technique") or "").strip().lower()
+    if tech not in SPEC_TECHNIQUES:
+        p.append(f"{w}.technique: must be one of {', '.join(SPEC_TECHNIQUES)} (got {tech!r})")
+    k = _num(v, "draft_tokens", w, p)
+    acc = _num(v, "acceptance_length", w, p)
+    if k is not None and (k != int(k) or k > 16):
+        p.append(f"{w}.draft_tokens: must be a whole number from 1 to 16 (got {k:g})")
+    elif k is not None and acc is not None and not 1.0 <= acc <= k + 1:
+        p.append(f"{w}.acceptance_length: must be between 1 and draft_tokens + 1 (got {acc:g})")
+    return tech, int(k or 0), float(acc or 1.0)
 
 
 def load_spec_files(
@@ -412,7 +490,10 @@ def load_spec_files(
                 continue
             for i, entry in enumerate(entries):
                 try:
-                    check(entry, f"{key}[{i}]")  # type: ignore[operator]
+                    if key == "hardware" and is_pod(entry):
+                        pod_parts(entry, f"{key}[{i}]")
+                    else:
+                        check(entry, f"{key}[{i}]")  # type: ignore[operator]
                 except SpecError as exc:
                     problems += [f"{path}: {line}" for line in exc.problems]
                     continue

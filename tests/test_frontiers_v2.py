@@ -1,0 +1,327 @@
+"""Frontier generator v2: speculative decoding, loaded TTFT, the typical profile, the Rubin +
+LPX pod, and the whole_replicas option of the planner."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from optimizer import Planner, load_instance
+from optimizer.cli.frontiers_cmd import frontiers_app
+from optimizer.errors import InputError
+from optimizer.frontiers.generator import DEFAULT_EFFICIENCY, build_frontiers, resolve_hardware
+from optimizer.frontiers.perf import calibration as cal
+from optimizer.frontiers.perf.engine import evaluate, sakasegawa_wait
+from optimizer.frontiers.perf.pod import PodSpec
+from optimizer.frontiers.perf.specs import SpecError, hardware_from_dict, model_from_dict
+from optimizer.frontiers.table import read_frontier_table
+
+REPO = Path(__file__).resolve().parents[1]
+HW_LIST = yaml.safe_load((REPO / "optimizer/data/specs/hardware.yaml").read_text())["hardware"]
+HW = {h["id"]: h for h in HW_LIST}
+MODELS = {
+    m["id"]: m for m in yaml.safe_load((REPO / "optimizer/data/specs/models.yaml").read_text())["models"]
+}
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    return build_frontiers(HW_LIST, list(MODELS.values()), contexts=(8192,))
+
+
+# ----------------------------------------------------------------- speculative decoding
+
+
+def test_speculation_arithmetic_on_a_memory_bound_dense_model() -> None:
+    # A dense model on one GPU at batch 1, with every fixed cost zero and compute free: the
+    # step is the weight + KV read, t. Speculating k tokens reads the same bytes once for the
+    # verify pass and drafts k one-layer passes (k x t / L), so the step is t (1 + k / L) and
+    # it emits tau tokens: interactivity x tau / (1 + k / L). Here k = 3, tau = 2.5, L = 32.
+    hw = hardware_from_dict(HW["b200-hgx"])
+    m = model_from_dict({**MODELS["gpt-oss-120b"], "num_experts": 0, "experts_per_token": 0})
+    eff = DEFAULT_EFFICIENCY.with_(
+        flops=1e9,
+        prefill_flops=1e9,
+        comm_latency_s=0.0,
+        layer_overhead_s=0.0,
+        step_overhead_s=0.0,
+        seq_overhead_s=0.0,
+        draft_overhead_s=0.0,
+        spec_seq_overhead_s=0.0,
+    )
+    one = np.array([1.0])
+    base = evaluate(hw, m, 1024, 1024, eff, max_units=1, batches=one)
+    spec = evaluate(
+        hw, m, 1024, 1024, eff, max_units=1, batches=one, draft_tokens=3, acceptance_length=2.5
+    )
+    pick = (base["g"] == 1) & ~base["disagg"].astype(bool)
+    pick_s = (spec["g"] == 1) & ~spec["disagg"].astype(bool)
+    ratio = spec["interactivity"][pick_s][0] / base["interactivity"][pick][0]
+    assert ratio == pytest.approx(2.5 / (1 + 3 / m.layers), rel=1e-9)
+
+
+def test_rows_say_their_technique_and_speculation_extends_the_fast_end(
+    table: pd.DataFrame,
+) -> None:
+    assert set(table.technique) <= {"none", "mtp", "eagle3"}
+    r1 = table[(table.hardware == "b200-hgx") & (table.model == "deepseek-r1")]
+    fastest = r1.sort_values("interactivity").iloc[-1]
+    assert fastest.technique == "mtp"
+    no_spec = build_frontiers(
+        [HW["b200-hgx"]], [{**MODELS["deepseek-r1"], "speculative": None}], contexts=(8192,)
+    )
+    assert set(no_spec.technique) == {"none"}
+    assert r1.interactivity.max() > 1.3 * no_spec.interactivity.max()
+    # Qwen3 has no speculative entry: no speculative rows.
+    assert set(table[table.model == "qwen3-235b-a22b"].technique) == {"none"}
+
+
+def test_bad_speculative_entry_is_one_line_naming_the_key() -> None:
+    bad = {
+        **MODELS["deepseek-r1"],
+        "speculative": {"technique": "mtp", "draft_tokens": 2, "acceptance_length": 3.5},
+    }
+    with pytest.raises(SpecError, match=r"models\.speculative\.acceptance_length"):
+        model_from_dict(bad)
+    with pytest.raises(SpecError, match="technique"):
+        model_from_dict(
+            {
+                **bad,
+                "speculative": {"technique": "medusa", "draft_tokens": 2, "acceptance_length": 2},
+            }
+        )
+
+
+# ----------------------------------------------------------------- loaded TTFT
+
+
+def test_queue_wait_matches_hand_values() -> None:
+    # M/D/1 at rho 0.8: Sakasegawa with c = 1 is exact Pollaczek-Khinchine for M/D/1:
+    # W = rho S / (2 (1 - rho)) = 0.8 / 0.4 S = 2 S.
+    assert sakasegawa_wait(0.8, 1.0, 1.0) == pytest.approx(2.0)
+    assert sakasegawa_wait(0.0, 4.0, 1.0) == pytest.approx(0.0)
+    # More servers at the same utilisation: shorter wait.
+    assert sakasegawa_wait(0.8, 8.0, 1.0) < sakasegawa_wait(0.8, 2.0, 1.0)
+
+
+def test_ttft_is_loaded_and_grows_with_batch() -> None:
+    hw, m = hardware_from_dict(HW["b200-hgx"]), model_from_dict(MODELS["qwen3-235b-a22b"])
+    r = evaluate(hw, m, 8192, 1024, DEFAULT_EFFICIENCY)
+    agg = ~r["disagg"].astype(bool) & (r["g"] == 8) & (r["mode"] == 0) & (r["pp"] == 1)
+    order = np.argsort(r["batch"][agg])
+    ttft = r["ttft_s"][agg][order]
+    assert ttft[-1] > ttft[0]  # more prompts queue on a busier instance
+    # The loaded TTFT is at least one decode step above the unloaded prefill.
+    assert (r["ttft_s"] > r["t_step"]).all()
+
+
+# ----------------------------------------------------------------- typical profile
+
+
+def test_typical_profile_is_one_node_tp_below_the_tuned_envelope() -> None:
+    tuned = build_frontiers([HW["b200-hgx"]], [MODELS["kimi-k2.5"]], contexts=(8192,))
+    typ = build_frontiers(
+        [HW["b200-hgx"]], [MODELS["kimi-k2.5"]], contexts=(8192,), profile="typical"
+    )
+    assert set(typ.technique) == {"none"}
+    assert typ.layout.str.contains("decode TP[1248], ").all()
+    assert typ.layout.str.contains("aggregated").all()
+    assert (typ.units_per_replica <= 1).all()
+    q = typ.interactivity.to_numpy()
+    upper = np.interp(q, tuned.interactivity, tuned.tok_s_per_gpu)
+    inside = q >= tuned.interactivity.min()
+    assert (typ.tok_s_per_gpu.to_numpy()[inside] <= upper[inside]).all()
+    with pytest.raises(ValueError, match="profile"):
+        build_frontiers([HW["b200-hgx"]], [MODELS["kimi-k2.5"]], profile="fast")
+
+
+def test_typical_anchor_is_met_and_tuned_is_several_times_higher() -> None:
+    hw = cal.calibration_hardware({"b200-hgx": hardware_from_dict(HW["b200-hgx"])})
+    mo = {"kimi-k2.5": model_from_dict(MODELS["kimi-k2.5"])}
+    anchor = [p for p in cal.POINTS if p.profile == "typical"]
+    frame = cal.score(anchor, hw, mo, DEFAULT_EFFICIENCY)
+    assert frame.ratio.between(0.8, 1.25).all()  # the one anchor, 192 output tok/s/GPU
+    tuned = (
+        cal.envelope_at(hw["b200-hgx"], mo["kimi-k2.5"], 1024, 1024, DEFAULT_EFFICIENCY, [44.6])[0]
+        / 2
+    )
+    assert tuned / 192 > 2.0  # issue 12: tuned estimates are several times the typical one
+
+
+# ----------------------------------------------------------------- Rubin + LPX pod
+
+
+def test_pod_figures_are_the_sum_of_its_parts() -> None:
+    pod = HW["vr-lpx-pod"]
+    parts = pod["pod"]
+    gpu, lpx = HW[parts["gpu"]], HW[parts["lpx"]]
+    k, n = parts["gpu_units"], parts["lpx_units"]
+    for key in (
+        "accelerators_per_unit",
+        "power_kw_per_unit",
+        "rack_positions_per_unit",
+        "capex_usd_per_unit",
+    ):
+        assert pod[key] == pytest.approx(k * gpu[key] + n * lpx[key]), key
+    inst = yaml.safe_load((REPO / "instances/gtc2026-1gw.yaml").read_text())
+    row = next(h for h in inst["hardware"] if h["id"] == "vr-lpx-pod")
+    assert row["gpus_per_unit"] == pod["accelerators_per_unit"]
+    assert row["power_kw"] == pod["power_kw_per_unit"]
+    assert row["rack_positions"] == pod["rack_positions_per_unit"]
+    assert row["capex_usd"] == pod["capex_usd_per_unit"]
+
+
+def test_pod_serves_large_moe_models_fast_and_skips_what_does_not_fit(
+    table: pd.DataFrame,
+) -> None:
+    pod = table[table.hardware == "vr-lpx-pod"]
+    assert {"deepseek-r1", "kimi-k2.5"} <= set(pod.model)
+    assert (pod.units_per_replica == 1).all()
+    for model in ("deepseek-r1", "kimi-k2.5"):
+        fast_pod = pod[pod.model == model].interactivity.max()
+        fast_vr = table[(table.hardware == "vr-nvl144") & (table.model == model)].interactivity
+        assert fast_pod > fast_vr.max()  # the pairing's point: the high-speed end
+    skipped = {(s["hardware"], s["model"]) for s in table.attrs["skipped"]}
+    assert ("vr-lpx-pod", "gpt-moe-1.8t") in skipped  # 1.8 TB of experts > 973 GB of SRAM
+
+
+def test_pod_with_unknown_part_is_one_line() -> None:
+    bad = {**HW["vr-lpx-pod"], "pod": {**HW["vr-lpx-pod"]["pod"], "lpx": "groq9"}}
+    with pytest.raises(SpecError, match=r"hardware\[0\]\.pod: part 'groq9'"):
+        resolve_hardware([bad], HW_LIST)
+    units = resolve_hardware([HW["vr-lpx-pod"]], HW_LIST)
+    assert isinstance(units[0], PodSpec) and units[0].accels_per_unit == 2120
+
+
+# ----------------------------------------------------------------- whole replicas
+
+
+def _replica_instance(tmp_path: Path, whole: bool, upr: Any = 4) -> Any:
+    csv = tmp_path / "f.csv"
+    frame = pd.DataFrame(
+        {
+            "hardware": ["hgx"],
+            "model": ["m"],
+            "context_tokens": [8192],
+            "interactivity": [50.0],
+            "tok_s_per_gpu": [100.0],
+            "technique": ["none"],
+            "layout": ["decode DEP32 over 4 units"],
+        }
+    )
+    if upr is not None:
+        frame["units_per_replica"] = [upr]
+    frame.to_csv(csv, index=False)
+    doc = {
+        "name": "replicas",
+        "site": {"power_mw": 0.1, "rack_positions": 100},
+        "hardware": [{"id": "hgx", "gpus_per_unit": 8, "power_kw": 10}],
+        "tiers": [
+            {
+                "id": "t",
+                "model": "m",
+                "context_tokens": 8192,
+                "price_usd_per_mtok": 1.0,
+                "min_interactivity": 50,
+            }
+        ],
+        "frontiers": str(csv),
+        "whole_replicas": whole,
+    }
+    return load_instance(doc)
+
+
+def test_whole_replicas_serves_multiples_of_the_replica(tmp_path: Path) -> None:
+    # 100 kW of IT power and 10 kW units: 10 units. a = 100 tok/s x 8 GPUs x 31,536,000 s
+    # / 1e6 = 25,228.8 Mtok per unit-year at $1/Mtok. Continuous: all 10 units serve,
+    # $252,288. Whole replicas of 4 units: 2 replicas = 8 units serve, $201,830.40.
+    cont = Planner(_replica_instance(tmp_path, False)).solve()
+    whole = Planner(_replica_instance(tmp_path, True)).solve()
+    assert cont.objective_usd == pytest.approx(252_288.0, rel=1e-6)
+    assert whole.objective_usd == pytest.approx(201_830.4, rel=1e-6)
+    # No units_per_replica column: one replica = one unit, so 10 whole units ($252,288).
+    plain = Planner(_replica_instance(tmp_path, True, upr=None)).solve()
+    assert plain.objective_usd == pytest.approx(252_288.0, rel=1e-6)
+
+
+def test_units_per_replica_must_be_positive(tmp_path: Path) -> None:
+    inst = _replica_instance(tmp_path, True, upr=0)
+    with pytest.raises(InputError, match=r"line 2: units_per_replica must be > 0"):
+        read_frontier_table(inst)
+
+
+# ----------------------------------------------------------------- CLI and shipped tables
+
+
+def test_cli_typical_profile_and_bad_profile(tmp_path: Path) -> None:
+    out = tmp_path / "typ.csv"
+    args = [
+        "build",
+        "--hardware",
+        "b200-hgx",
+        "--models",
+        "gpt-oss-120b",
+        "--contexts",
+        "8192",
+        "-o",
+        str(out),
+        "-q",
+    ]
+    res = CliRunner().invoke(frontiers_app, [*args, "--profile", "typical"])
+    assert res.exit_code == 0, res.output
+    written = pd.read_csv(out)
+    assert list(written.columns) == [
+        "hardware",
+        "model",
+        "context_tokens",
+        "interactivity",
+        "tok_s_per_gpu",
+        "ttft_s",
+        "technique",
+        "units_per_replica",
+        "layout",
+        "source",
+    ]
+    assert written.source.str.contains("typical profile").all()
+    bad = CliRunner().invoke(frontiers_app, [*args, "--profile", "fast"])
+    assert bad.exit_code == 2 and "--profile" in bad.output
+
+
+def test_shipped_typical_table_is_below_the_tuned_one() -> None:
+    tuned = pd.read_csv(REPO / "optimizer/data/frontiers/reference-2026.csv")
+    typ = pd.read_csv(REPO / "optimizer/data/frontiers/reference-2026-typical.csv")
+    assert set(typ.hardware) == set(tuned.hardware)
+    key = ["hardware", "model", "context_tokens"]
+    best_t = tuned.groupby(key).tok_s_per_gpu.max()
+    best_y = typ.groupby(key).tok_s_per_gpu.max()
+    common = best_y.index.intersection(best_t.index)
+    assert len(common) > 20
+    assert (best_y[common] <= best_t[common] * 1.0001).all()
+
+
+def test_instance_can_pick_the_typical_table() -> None:
+    doc = copy.deepcopy(yaml.safe_load((REPO / "instances/gtc2026-1gw.yaml").read_text()))
+    doc["frontiers"] = "reference-2026-typical"
+    inst = load_instance(doc)
+    rows = read_frontier_table(inst)
+    assert rows.units_per_replica.notna().all()
+
+
+def test_frontier_scale_scales_throughput_and_is_a_sweep_key(tmp_path: Path) -> None:
+    # Same micro-instance, continuous: revenue is linear in a[h,t], so x0.5 halves it:
+    # $252,288 / 2 = $126,144. A sweep key path reaches it.
+    from optimizer.sweep import parse_set, scenario_instance
+
+    base = _replica_instance(tmp_path, False)
+    half = Planner(base.with_changes(frontier_scale=0.5)).solve()
+    assert half.objective_usd == pytest.approx(126_144.0, rel=1e-6)
+    values = parse_set("frontier_scale=0.25,1")
+    assert values.fixed == (0.25, 1.0)
+    assert scenario_instance(base, {values.key: 0.25}).frontier_scale == 0.25
