@@ -39,6 +39,7 @@ from optimizer.plots import (
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
     from optimizer.results.plan import Plan
 
@@ -209,9 +210,18 @@ def _totals(
 
 
 def plot_plan(instance: Instance, plan: Plan, out_path: str | Path | None = None) -> Path:
-    """Draw the plan (purchases, installed power, power by tier, per period) as a PNG.
+    """Draw the plan with :func:`plan_figure` and write it as a PNG; returns the path.
 
-    ``out_path`` defaults to ``results/<instance name>/plan.png``. Returns the path.
+    ``out_path`` defaults to ``results/<instance name>/plan.png``.
+    """
+    out = Path(out_path) if out_path is not None else default_plan_path(instance)
+    return save_png_atomic(plan_figure(instance, plan), out)
+
+
+def plan_figure(instance: Instance, plan: Plan) -> Figure:
+    """The plan (purchases, installed power, power by tier, per period) as a figure.
+
+    Nothing is written: save it with ``fig.savefig(...)`` or show it in a notebook.
 
     Raises
     ------
@@ -224,7 +234,6 @@ def plot_plan(instance: Instance, plan: Plan, out_path: str | Path | None = None
 
     if not plan.has_solution:
         raise ValueError(f"plan has no solution to draw (status: {plan.status})")
-    out = Path(out_path) if out_path is not None else default_plan_path(instance)
     d = plan_tables(instance, plan)
     P = [str(p) for p in instance.periods]
     x = np.arange(len(P))
@@ -403,7 +412,7 @@ def plot_plan(instance: Instance, plan: Plan, out_path: str | Path | None = None
         )
         sub = f"{' · '.join(bits)}{disc} · {plan.status}{gap} · PUE {pue:g}"
         fig.text(0.09, 0.915, sub, fontsize=10.5, color="#555555", ha="left", va="top")
-        return save_png_atomic(fig, out)
+        return fig
 
 
 def _revenue_labels(rev: np.ndarray) -> list[str]:

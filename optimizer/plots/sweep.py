@@ -43,6 +43,7 @@ from optimizer.plots import (
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 MAX_INPUTS = 4
 _UNITS = re.compile(r"^units_bought\[(.+)\]$")
@@ -167,13 +168,24 @@ def plot_sweep(
     colors: Mapping[str, str] | None = None,
     title: str | None = None,
 ) -> Path:
+    """Draw the chart of :func:`sweep_figure` and write it as a PNG at ``out_path``."""
+    return save_png_atomic(sweep_figure(table, inputs, colors=colors, title=title), out_path)
+
+
+def sweep_figure(
+    table: pd.DataFrame,
+    inputs: Sequence[str] | None = None,
+    *,
+    colors: Mapping[str, str] | None = None,
+    title: str | None = None,
+) -> Figure:
     """Draw the objective and the units bought per hardware against each swept input.
 
     ``inputs`` defaults to the table's swept inputs (columns between ``scenario`` and
     ``status``); the first :data:`MAX_INPUTS` are drawn and the rest named in a note.
     ``colors`` (hardware id -> colour, e.g. :func:`optimizer.plots.hardware_colors`)
     defaults to the plan chart's palette in the table's hardware order, which is the
-    instance's. Returns the path of the PNG.
+    instance's.
 
     Raises
     ------
@@ -508,7 +520,7 @@ def plot_sweep(
                 ha="right",
                 va="bottom",
             )
-        return save_png_atomic(fig, out_path)
+        return fig
 
 
 def _axis_label(key: str, width: int, n_col: int) -> str:

@@ -15,13 +15,16 @@ The table has one row per input with columns ``input`` (key path), ``base_value`
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from optimizer.plots import DECK_SIZE_IN, DPI, deck_style, fmt_usd, save_png_atomic
 from optimizer.plots.sweep import _compact, input_unit
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 TORNADO_COLUMNS = [
     "input",
@@ -97,9 +100,14 @@ def _delta_text(table: pd.DataFrame) -> str:
 
 
 def plot_tornado(table: pd.DataFrame, out_path: str | Path, top: int = 15) -> Path:
-    """Draw the tornado chart of ``table`` (one row per input) to a PNG at ``out_path``.
+    """Draw the chart of :func:`tornado_figure` and write it as a PNG at ``out_path``."""
+    return save_png_atomic(tornado_figure(table, top), out_path)
 
-    The ``top`` inputs by swing are drawn, largest on top. Returns the path.
+
+def tornado_figure(table: pd.DataFrame, top: int = 15) -> Figure:
+    """The tornado chart of ``table`` (one row per input) as a figure (nothing written).
+
+    The ``top`` inputs by swing are drawn, largest on top.
 
     Raises
     ------
@@ -277,4 +285,4 @@ def plot_tornado(table: pd.DataFrame, out_path: str | Path, top: int = 15) -> Pa
         if n_fail:
             bits.append(f"{n_fail} case{'s' if n_fail > 1 else ''} without a plan")
         fig.text(0.03, 0.915, " · ".join(bits), fontsize=10.5, color="#555555", ha="left", va="top")
-        return save_png_atomic(fig, out_path)
+        return fig
