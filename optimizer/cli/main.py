@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from optimizer.cli import analysis_cmd, serve_cmd, sweep_cmd
+from optimizer.cli import analysis_cmd, report_cmd, serve_cmd, sweep_cmd
 from optimizer.cli.common import ObjectiveChoice, default_out, err_console, fail_input
 from optimizer.cli.frontiers_cmd import frontiers_app
 from optimizer.cli.plot_cmd import plot_app
@@ -122,6 +122,7 @@ app.command()(sweep_cmd.sweep)
 app.command()(analysis_cmd.compare)
 app.command()(analysis_cmd.sensitivity)
 app.command()(serve_cmd.serve)
+app.command()(report_cmd.report)
 app.add_typer(plot_app, name="plot", help="Charts: frontier (the keynote chart), plan, sweep.")
 app.add_typer(
     frontiers_app,
