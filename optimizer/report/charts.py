@@ -35,6 +35,23 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, **kw: Any) -> go.Figure:
     return fig
 
 
+def usd_scale(values: Sequence[float] | np.ndarray) -> tuple[float, str]:
+    """(divisor, name) for an axis of dollars: Plotly's SI ticks would read "G" for billions."""
+    arr = np.asarray(values, dtype=float)
+    top = float(np.nanmax(np.abs(arr))) if arr.size and np.isfinite(arr).any() else 0.0
+    for div, name in ((1e9, "billion"), (1e6, "million"), (1e3, "thousand")):
+        if top >= div:
+            return div, name
+    return 1.0, ""
+
+
+def _period_key(v: str) -> tuple[int, float | str]:
+    try:
+        return (0, float(v))
+    except ValueError:
+        return (1, v)
+
+
 def colors_for(names: Sequence[str], given: Mapping[str, str] | None = None) -> dict[str, str]:
     given = dict(given or {})
     out = {}
@@ -58,9 +75,16 @@ def stacked_bars(
     hover_unit: str = "",
     order: Sequence[str] | None = None,
     text: bool = False,
+    x_order: Sequence[str] | None = None,
 ) -> go.Figure:
     """One bar per ``x`` value, stacked by ``series``; an optional cap drawn as a line."""
-    xs = [str(v) for v in pd.unique(df[x])] if len(df) else []
+    xs = list(x_order) if x_order is not None else sorted(
+        {str(v) for v in df[x]}, key=_period_key
+    )
+    scale, scale_name = usd_scale(df[value]) if hover_unit == "USD" and len(df) else (1.0, "")
+    if scale_name:
+        y_title = y_title.replace("USD", f"USD {scale_name}s", 1)
+        df = df.assign(**{value: df[value].astype(float) / scale})
     names = list(order) if order is not None else [str(s) for s in pd.unique(df[series])]
     col = colors_for(names, colors)
     fig = go.Figure()
@@ -79,7 +103,8 @@ def stacked_bars(
                 text=[f"{v:,.0f}" if v else "" for v in ys] if text else None,
                 textposition="inside" if text else None,
                 insidetextanchor="middle",
-                hovertemplate=f"{name}<br>%{{x}}: %{{y:,.4~g}} {hover_unit}<extra></extra>",
+                hovertemplate=f"{name}<br>%{{x}}: %{{y:,.4~g}} "
+                f"{'USD ' + scale_name + 's' if scale_name else hover_unit}<extra></extra>",
             )
         )
     if cap is not None and len(cap):
@@ -94,8 +119,9 @@ def stacked_bars(
             )
         )
     _layout(fig, title, x_title, y_title, barmode="stack")
-    fig.update_xaxes(type="category")
-    fig.update_yaxes(tickformat="~s" if hover_unit not in ("USD",) else "$~s")
+    fig.update_layout(legend={"traceorder": "reversed"})  # legend top-down as the stack
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=xs)
+    fig.update_yaxes(tickformat=",~r" if hover_unit == "MW" else "~s")
     return fig
 
 
@@ -114,7 +140,8 @@ def grouped_bars(
             )
         )
     _layout(fig, title, x_title, y_title, barmode="group")
-    fig.update_xaxes(type="category")
+    xs = sorted({str(v) for v in df[x]}, key=_period_key)
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=xs)
     return fig
 
 
@@ -186,7 +213,7 @@ def distribution(
                 marker_color=color,
                 opacity=0.75,
                 customdata=np.column_stack([edges[:-1], edges[1:]]),
-                hovertemplate=f"{name}<br>$%{{customdata[0]:,.4~s}} to $%{{customdata[1]:,.4~s}}"
+                hovertemplate=f"{name}<br>$%{{customdata[0]:,.0f}} to $%{{customdata[1]:,.0f}}"
                 "<br>probability %{y:.1%}<extra></extra>",
             ),
             row=1,
@@ -204,7 +231,7 @@ def distribution(
                 y=cum,
                 mode="lines",
                 line={"shape": "hv", "color": color, "width": 2},
-                hovertemplate=f"{name}<br>objective $%{{x:,.4~s}}<br>P(at most) %{{y:.1%}}"
+                hovertemplate=f"{name}<br>objective $%{{x:,.0f}}<br>P(at most) %{{y:.1%}}"
                 "<extra></extra>",
             ),
             row=1,
@@ -220,7 +247,7 @@ def distribution(
             yanchor="bottom", font={"size": 11},
         )
     _layout(fig, title, "", "", barmode="overlay", height=430)
-    fig.update_xaxes(title_text=x_title, tickformat="$~s")
+    fig.update_xaxes(title_text=x_title, tickprefix="$", exponentformat="B")
     fig.update_yaxes(title_text="probability per bin", tickformat=".0%", row=1, col=1)
     fig.update_yaxes(title_text="probability objective ≤ x", tickformat=".0%", row=1, col=2)
     return fig
@@ -245,6 +272,7 @@ def heatmap(
             texttemplate="%{text}",
             colorscale="Blues",
             zmin=0,
+            zmax=1 if colorbar.startswith("share") else None,
             colorbar={"title": {"text": colorbar}},
             hovertemplate=f"%{{y}} in %{{x}}: %{{text}}<extra></extra>",
         )
@@ -279,13 +307,13 @@ def scatter_inputs(
                 showlegend=False,
                 customdata=table["scenario"] if "scenario" in table else None,
                 hovertemplate=f"scenario %{{customdata}}<br>{key} = %{{x:,.4~g}}"
-                "<br>objective $%{y:,.4~s}<extra></extra>",
+                "<br>objective $%{y:,.0f}<extra></extra>",
             ),
             row=i // cols + 1,
             col=i % cols + 1,
         )
         fig.update_xaxes(title_text=f"{key} (input value)", row=i // cols + 1, col=i % cols + 1)
-        fig.update_yaxes(title_text=y_title, tickformat="$~s", row=i // cols + 1, col=i % cols + 1)
+        fig.update_yaxes(title_text=y_title, tickprefix="$", exponentformat="B", row=i // cols + 1, col=i % cols + 1)
     _layout(fig, title, "", "", height=380 * rows, showlegend=False)
     fig.update_xaxes(title_font={"size": 11})
     for i in range(len(inputs)):

@@ -32,13 +32,15 @@ h2{border-bottom:2px solid #1f2d3d;padding-bottom:4px}
 table{border-collapse:collapse;font-size:13px;background:#fff;margin:8px 0 4px 0}
 th,td{border:1px solid #ddd;padding:3px 8px}
 th{background:#eef1f4;text-align:left;position:sticky;top:38px}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+th{white-space:nowrap}
 caption{text-align:left;font-weight:bold;padding:6px 0}
 .tablewrap{max-height:560px;overflow:auto;margin-bottom:14px}
 pre{background:#fff;border:1px solid #ddd;padding:12px;font-size:12px;white-space:pre-wrap}
 @media print{nav{display:none}.tablewrap{max-height:none;overflow:visible}th{position:static}}
 """
 
+LABELS = {"period", "scenario", "statistic"}
 MAX_ROWS = 2000  # a longer table is cut on the page (the workbook has every row)
 
 
@@ -54,7 +56,10 @@ def table_html(t: Table) -> str:
         cells = []
         for c, v in zip(df.columns, rec, strict=True):
             num = isinstance(v, int | float) and not isinstance(v, bool)
-            text = fmt_value(v, t.unit(str(c))) if not (v is None or (num and pd.isna(v))) else ""
+            if str(c) in LABELS:  # a label that happens to be a number: 2026, not 2,026
+                num, text = False, "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
+            else:
+                text = fmt_value(v, t.unit(str(c))) if not (v is None or (num and pd.isna(v))) else ""
             cls = ' class="num"' if num else ""
             cells.append(f"<td{cls}>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")

@@ -120,7 +120,7 @@ def fmt_value(v: Any, unit: str) -> str:
         if unit == "share":
             return f"{100 * x:.1f}%"
         if unit == "%":
-            return f"{x:+.1f}%" if x else "0.0%"
+            return f"{x:,.1f}%"
         if unit == "USD/Mtok":
             return f"{x:,.4f}"
         if unit in ("USD", "USD per unit"):

@@ -63,10 +63,14 @@ def plan_sections(
 ) -> list[Section]:
     secs: list[Section] = []
     hw_colors: dict[str, str] = {}
+    t_colors: dict[str, str] | None = None
     if instance is not None:
-        from optimizer.plots import hardware_colors
+        from matplotlib.colors import to_hex
+
+        from optimizer.plots import hardware_colors, tier_colors
 
         hw_colors = hardware_colors(instance)
+        t_colors = {k: to_hex(v) for k, v in tier_colors(instance).items()}
     hw_order = (
         [h.id for h in instance.hardware]
         if instance is not None
@@ -157,6 +161,7 @@ def plan_sections(
                         series="tier",
                         value="it_mw",
                         title="IT power serving each tier",
+                        colors=t_colors,
                         x_title="period",
                         y_title="IT power (MW)",
                         hover_unit="MW",
@@ -173,6 +178,7 @@ def plan_sections(
                         series="tier",
                         value="revenue_usd",
                         title="Revenue per period by tier (undiscounted)",
+                        colors=t_colors,
                         x_title="period",
                         y_title="revenue (USD per period, undiscounted)",
                         hover_unit="USD",
@@ -233,7 +239,7 @@ def plan_sections(
                 )
             )
         sec.tables.append(
-            Table("resources", "Resources used against caps", res, {"used": "see unit", "cap": "see unit", "slack": "see unit", "percent_of_cap": "%"})
+            Table("resources", "Resources used against caps", res, {"used": "in unit", "cap": "in unit", "slack": "in unit", "percent_of_cap": "%"})
         )
         secs.append(sec)
 

@@ -16,7 +16,13 @@ def _has_plan(table: pd.DataFrame) -> pd.Series:
 
 
 def distribution_section(
-    values: np.ndarray, weights: np.ndarray, *, what: str, extra: dict[str, tuple[np.ndarray, np.ndarray]] | None = None, given: dict[str, float] | None = None
+    values: np.ndarray,
+    weights: np.ndarray,
+    *,
+    what: str,
+    extra: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+    given: dict[str, float] | None = None,
+    name: str = "each scenario's optimum",
 ) -> Section:
     summ = stats.summary(values, weights)
     if given:  # figures the solver reported win over ours (same definitions)
@@ -31,7 +37,7 @@ def distribution_section(
         f"Over {what}, weighted by probability. P10 is the outcome that 10% of the "
         "probability falls at or below (a lower quantile: an outcome that occurred).",
     )
-    series = {"optimal plan": (values, weights), **(extra or {})}
+    series = {name: (values, weights), **(extra or {})}
     marks = {f"P{q}": summ.get(f"p{q}", np.nan) for q in stats.PERCENTILES}
     sec.charts.append(
         Chart(

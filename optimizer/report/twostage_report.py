@@ -167,7 +167,7 @@ def two_stage_report(doc: dict[str, Any], *, source: str) -> Report:
         extra["wait-and-see"] = (ok["ws_objective_usd"].astype(float).to_numpy(), weights)
     given = doc.get("percentiles") if isinstance(doc.get("percentiles"), dict) else None
     if len(ok):
-        dist = distribution_section(values, weights, what=f"{len(ok)} scenarios", extra=extra, given=given)
+        dist = distribution_section(values, weights, what=f"{len(ok)} scenarios", extra=extra, given=given, name="stochastic plan")
         evp = doc.get("ev_percentiles")
         if isinstance(evp, dict) and evp:
             dist.tables.append(
