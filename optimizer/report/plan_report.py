@@ -274,16 +274,25 @@ def plan_sections(
         secs.append(sec)
 
     # ------------------------------------------------------- unusable pairs
-    if not plan.unusable.empty:
-        secs.append(
-            Section(
-                "unusable",
-                "Pairs that cannot be used, and why",
-                "Hardware and tier pairs the frontier table cannot serve (speed, latency or "
-                "context out of reach).",
-                tables=[Table("unusable", "Pairs that cannot be used", plan.unusable.reset_index(drop=True))],
-            )
+    secs.append(
+        Section(
+            "unusable",
+            "Pairs that cannot be used, and why",
+            "Hardware and tier pairs the frontier table cannot serve (speed, latency or "
+            "context out of reach)."
+            if not plan.unusable.empty
+            else "None: every hardware can serve every tier.",
+            tables=[
+                Table(
+                    "unusable",
+                    "Pairs that cannot be used",
+                    plan.unusable.reset_index(drop=True),
+                )
+            ]
+            if not plan.unusable.empty
+            else [],
         )
+    )
 
     # -------------------------------------------------------------- baselines
     if baselines is not None:
