@@ -584,6 +584,9 @@ def _stack_labels(fig: Any, labels: list[Any]) -> int:
     return top
 
 
+_LABEL_CHAR_AXES = 0.0085  # width of one 9-pt character as a fraction of the plot's width
+
+
 def _label_points(
     ax: Axes, points: pd.DataFrame, colors: dict[str, str], log_y: bool, spans: bool
 ) -> None:
@@ -604,13 +607,16 @@ def _label_points(
             if p["ttft_limited"]:
                 text += " · TTFT cap"
             moved = abs(y_lab - y0) > 0.01
+            # A label that would run past the plot's right edge (into the legend, which
+            # sits there) goes to the left of its point instead.
+            right = x_ax + 0.028 + _LABEL_CHAR_AXES * len(text) <= 0.99
             ax.annotate(
                 text,
                 xy=(p["interactivity"], p["tok_s_per_mw"]),
                 xycoords="data",
-                xytext=(x_ax + 0.028, y_lab),
+                xytext=(x_ax + 0.028 if right else x_ax - 0.028, y_lab),
                 textcoords="axes fraction",
-                ha="left",
+                ha="left" if right else "right",
                 va="center",
                 fontsize=9,
                 color="#111111",

@@ -274,6 +274,7 @@ def plan_figure(instance: Instance, plan: Plan) -> Figure:
         unit_txt = d["buy_units"].apply(lambda c: c.map(lambda u: f"{u:,.0f}" if u > 0 else ""))
         _segment_labels(ax_buy, buy_vals, unit_txt, min_frac=0.045)
         _totals(ax_buy, buy_vals.sum(axis=1).to_numpy(), totals, budget if by_money else None)
+        _small_purchases(ax_buy, buy_vals, d["buy_units"], hw_color)
 
         # 2. Installed fleet, facility MW.
         inst = d["installed_facility_mw"]
@@ -285,11 +286,11 @@ def plan_figure(instance: Instance, plan: Plan) -> Figure:
         ax_inst.set_ylim(0, ymax_mw or 1.0)
         _cap_lines(ax_inst, power_cap, "site power cap")
         ax_inst.set_ylabel("Facility MW (IT × PUE)")
-        ax_inst.set_title("Installed power", loc="left")
+        ax_inst.set_title("Installed power (MW)", loc="left")
         _totals(
             ax_inst,
             inst.sum(axis=1).to_numpy(),
-            [f"{v:,.0f} MW" if v > 0 else "" for v in inst.sum(axis=1)],
+            [f"{v:,.0f}" if v > 0 else "" for v in inst.sum(axis=1)],  # MW: the axis says so
             power_cap,
         )
 
@@ -322,8 +323,8 @@ def plan_figure(instance: Instance, plan: Plan) -> Figure:
             ax.set_xlim((len(P) - 1) / 2 - half, (len(P) - 1) / 2 + half)
             ax.grid(axis="x", visible=False)
             ax.set_axisbelow(True)
-        for ax in (ax_inst, ax_tier):
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_count(v)))
+        for ax in (ax_inst, ax_tier):  # MW in full: 1,000 and 1,200, not 1K and 1.2K
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
 
         # Legends under the panels: hardware under 1-2, tiers under 3.
         used_hw = [
@@ -402,7 +403,11 @@ def plan_figure(instance: Instance, plan: Plan) -> Figure:
             bits.append(f"capex {fmt_usd(plan.capex_usd or 0.0)}")
             if plan.energy_usd:
                 bits.append(f"electricity {fmt_usd(plan.energy_usd)}")
-        disc = f" (discounted at {instance.discount_rate:.0%}/yr)" if instance.discount_rate else ""
+        disc = (
+            f" (present values at {instance.discount_rate:.0%}/yr)"
+            if instance.discount_rate
+            else ""
+        )
         gap = (
             ""
             if plan.mip_gap is None
@@ -411,8 +416,62 @@ def plan_figure(instance: Instance, plan: Plan) -> Figure:
             else ""
         )
         sub = f"{' · '.join(bits)}{disc} · {plan.status}{gap} · PUE {pue:g}"
+        fig.text(
+            0.09,
+            0.025,
+            "Revenue over the 'Power by tier' bars: per period, undiscounted"
+            + ("; the figures above are present values." if instance.discount_rate else ".")
+            + "\nSmall tags '+n': purchases too small to see in their stack (n units).",
+            fontsize=8.5,
+            color="#555555",
+            ha="left",
+            va="bottom",
+        )
         fig.text(0.09, 0.915, sub, fontsize=10.5, color="#555555", ha="left", va="top")
         return fig
+
+
+def _small_purchases(
+    ax: Axes, values: pd.DataFrame, units: pd.DataFrame, colors: dict[str, Any]
+) -> None:
+    """Mark purchases too thin to see in their stack (e.g. 2 racks among $3B of servers).
+
+    A triangle in the hardware's colour points at the segment from the bar's right
+    edge, with the units bought beside it; marks in one bar are spread apart.
+    """
+    ymax = ax.get_ylim()[1]
+    for i, period in enumerate(values.index):
+        bottom = 0.0
+        marks = []
+        for h in values.columns:
+            v = float(values.loc[period, h])
+            if 0 < v < _THIN * ymax and units.loc[period, h] > 0:
+                marks.append((bottom + v / 2, h, int(units.loc[period, h])))
+            bottom += max(v, 0.0)
+        ys = _spread_up([max(y, 0.035 * ymax) for y, _, _ in marks], gap=0.05 * ymax)
+        for y, (_, h, u) in zip(ys, marks, strict=True):
+            ax.text(
+                i + _BAR_W / 2,
+                y,
+                f"+{u:,}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                fontweight="bold",
+                color="white",
+                zorder=6,
+                bbox={"boxstyle": "round,pad=0.18", "fc": colors[h], "ec": "white", "lw": 0.6},
+            )
+
+
+def _spread_up(ys: list[float], gap: float) -> list[float]:
+    out: list[float] = []
+    for y in ys:
+        out.append(max(y, out[-1] + gap) if out else y)
+    return out
+
+
+_THIN = 0.01  # a stacked segment under 1% of the axis height is invisible on a slide
 
 
 def _revenue_labels(rev: np.ndarray) -> list[str]:
