@@ -204,7 +204,7 @@ def sensitivity(
         fail_input(exc)
     folder = out if out is not None else default_out(inst.name, "sensitivity")
     files = write_table(result.table, folder / "sensitivity")
-    png = plot_tornado(result.table, folder / "tornado.png", top=top)
+    png = plot_tornado(result.table, folder / "tornado.png", top=top, objective=inst.objective)
     if not quiet:
         console = Console()
         table = Table(
