@@ -23,7 +23,9 @@ def test_two_instances_side_by_side(tmp_path: Path):
     # the toy's optimum is 363,294,720 USD and one more MW is worth 36,329,472 USD (the
     # contract's hand derivation); power stays the binding cap up to 12 MW, so B - A = 2 MW
     assert float(summary.loc["objective_usd", "toy"]) == pytest.approx(363_294_720, rel=1e-9)
-    assert float(summary.loc["objective_usd", "b_minus_a"]) == pytest.approx(2 * 36_329_472, rel=1e-6)
+    assert float(summary.loc["objective_usd", "b_minus_a"]) == pytest.approx(
+        2 * 36_329_472, rel=1e-6
+    )
     diff = pd.read_csv(tmp_path / "out" / "compare-toy-vs-toy-12mw-differences.csv")
     assert set(diff["key"]) == {"name", "site.power_mw"}
     plan = pd.read_csv(tmp_path / "out" / "compare-toy-vs-toy-12mw-plan.csv")

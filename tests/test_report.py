@@ -81,7 +81,9 @@ def test_input_effects_find_the_input_that_matters():
     t["objective_usd"] = 100 * a + b
     eff = input_effects(t, ["a", "b"]).set_index("input")
     assert list(eff.index) == ["a", "b"]
-    assert eff.loc["a", "swing_usd"] == pytest.approx(100 * (np.quantile(a, 0.9) - np.quantile(a, 0.1)))
+    assert eff.loc["a", "swing_usd"] == pytest.approx(
+        100 * (np.quantile(a, 0.9) - np.quantile(a, 0.1))
+    )
     assert eff.loc["b", "swing_usd"] == pytest.approx(np.quantile(b, 0.9) - np.quantile(b, 0.1))
     assert eff.loc["a", "spearman_rho"] > 0.9
 
@@ -141,7 +143,15 @@ def test_reference_instance_assumptions_have_sources():
 def test_workbook_numbers_equal_the_plan(toy_plan, toy_report, tmp_path: Path):
     path = write_workbook(toy_report, tmp_path / "r.xlsx")
     sheets = pd.read_excel(path, sheet_name=None)
-    assert {"headline", "hardware", "tiers", "serve", "resources", "baselines", "assumptions"} <= set(sheets)
+    assert {
+        "headline",
+        "hardware",
+        "tiers",
+        "serve",
+        "resources",
+        "baselines",
+        "assumptions",
+    } <= set(sheets)
     hw = sheets["hardware"]
     assert list(hw.columns[:4]) == ["period", "hardware", "bought (units)", "units (units)"]
     got = hw.set_index(["hardware", "period"])["units (units)"]
@@ -175,9 +185,15 @@ def test_html_is_self_contained_and_deterministic(toy_report):
     assert page.count('<script type="text/javascript">') == 1  # the bundle, once
     assert not re.search(r"""(src|href)\s*=\s*["']https?://""", rest)
     assert "cdn.plot.ly" not in rest
-    for section in ("The plan", "Resources used against caps", "Marginal values",
-                    "Pairs that cannot be used", "Baselines", "Assumptions and their sources",
-                    "Charts for a deck"):
+    for section in (
+        "The plan",
+        "Resources used against caps",
+        "Marginal values",
+        "Pairs that cannot be used",
+        "Baselines",
+        "Assumptions and their sources",
+        "Charts for a deck",
+    ):
         assert section in page, section
     assert "363.29M" in page  # the headline objective
 
@@ -191,7 +207,10 @@ def test_results_folder_round_trip(toy_plan, tmp_path: Path):
     assert back.buy.set_index(["hardware", "period"])["units"].to_dict() == (
         toy_plan.buy.set_index(["hardware", "period"])["units"].to_dict()
     )
-    res = run_cli(["report", str(folder), "--xlsx", "--instance", str(REPO / "instances" / "toy.yaml")], cwd=tmp_path)
+    res = run_cli(
+        ["report", str(folder), "--xlsx", "--instance", str(REPO / "instances" / "toy.yaml")],
+        cwd=tmp_path,
+    )
     assert res.returncode == 0, res.stderr
     assert (folder / "report.html").stat().st_size > 1_000_000  # the plotly bundle is inside
     assert (folder / "report.xlsx").is_file()
@@ -206,7 +225,11 @@ def test_two_stage_report_figures(tmp_path: Path):
     assert head["EVPI: value of perfect information"] == "$7.50"
     assert head["VSS: value of the stochastic solution"] == "$2.50"
     # by hand (see test_weighted_percentiles_by_hand): 40 / 100 / 140
-    assert (head["objective P10"], head["objective P50"], head["objective P90"]) == ("$40.00", "$100.00", "$140.00")
+    assert (head["objective P10"], head["objective P50"], head["objective P90"]) == (
+        "$40.00",
+        "$100.00",
+        "$140.00",
+    )
     freq = {t.key: t.df for t in rep.tables()}["buy_frequency"].set_index(["hardware", "period"])
     # nvl72 in 2027: bought in "mid" (0.5, 6 units) and "high" (0.3, 12 units)
     assert freq.loc[("nvl72", "2027"), "share"] == pytest.approx(0.8)
@@ -241,8 +264,16 @@ def test_two_stage_minimal_degrades_gracefully(tmp_path: Path):
 
 def test_sweep_report_from_a_real_sweep(tmp_path: Path):
     res = run_cli(
-        ["sweep", str(REPO / "instances" / "toy.yaml"), "--set", "site.power_mw=6,10,14",
-         "--workers", "1", "--out", str(tmp_path / "sw")],
+        [
+            "sweep",
+            str(REPO / "instances" / "toy.yaml"),
+            "--set",
+            "site.power_mw=6,10,14",
+            "--workers",
+            "1",
+            "--out",
+            str(tmp_path / "sw"),
+        ],
         cwd=tmp_path,
     )
     assert res.returncode == 0, res.stderr
@@ -264,7 +295,11 @@ def test_sweep_report_from_a_real_sweep(tmp_path: Path):
     "name, content, expect",
     [
         ("nothing.txt", "hello", "expected an instance"),
-        ("stochastic.json", '{"first_stage": [], "scenarios": [{"probability": "x"}]}', "scenarios[0].probability"),
+        (
+            "stochastic.json",
+            '{"first_stage": [], "scenarios": [{"probability": "x"}]}',
+            "scenarios[0].probability",
+        ),
         ("broken.json", "{", "not valid JSON"),
     ],
 )

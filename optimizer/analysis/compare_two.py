@@ -98,7 +98,12 @@ def compare_instances(
             for k in fa
         ]
     )
-    summary.loc[len(summary)] = {"figure": "status", na: pa.status, nb: pb.status, "b_minus_a": None}
+    summary.loc[len(summary)] = {
+        "figure": "status",
+        na: pa.status,
+        nb: pb.status,
+        "b_minus_a": None,
+    }
     buys = []
     for name, plan in ((na, pa), (nb, pb)):
         if len(plan.buy):
@@ -106,7 +111,11 @@ def compare_instances(
     if buys:
         long = pd.concat(buys, ignore_index=True)
         wide = long.pivot_table(
-            index=["hardware", "period"], columns="plan", values="units", aggfunc="sum", fill_value=0
+            index=["hardware", "period"],
+            columns="plan",
+            values="units",
+            aggfunc="sum",
+            fill_value=0,
         ).reset_index()
         for n in (na, nb):
             if n not in wide:

@@ -259,16 +259,22 @@ def _compare_two(
             table.add_column(escape(c), justify="left" if c == "figure" else "right")
         for r in result.summary.itertuples(index=False, name=None):
             fig, va, vb, d = r
-            fmt = (lambda v: "-" if _num(v) is None else f"${float(v):.4f}") if "per_mtok" in fig else (
-                (lambda v: "-" if _num(v) is None else f"{float(v):,.4g}") if fig == "mtok" else (
-                    lambda v: str(v) if isinstance(v, str) else _usd(_num(v))
+            fmt = (
+                (lambda v: "-" if _num(v) is None else f"${float(v):.4f}")
+                if "per_mtok" in fig
+                else (
+                    (lambda v: "-" if _num(v) is None else f"{float(v):,.4g}")
+                    if fig == "mtok"
+                    else (lambda v: str(v) if isinstance(v, str) else _usd(_num(v)))
                 )
             )
             table.add_row(fig, fmt(va), fmt(vb), "" if d is None or pd.isna(d) else fmt(d))
         console.print(table)
         plan = Table(title="Units bought")
         for c in result.plan.columns:
-            plan.add_column(escape(str(c)), justify="left" if c in ("hardware", "period") else "right")
+            plan.add_column(
+                escape(str(c)), justify="left" if c in ("hardware", "period") else "right"
+            )
         for r in result.plan.itertuples(index=False, name=None):
             plan.add_row(*[str(v) if not isinstance(v, float) else f"{v:,.0f}" for v in r])
         console.print(plan)

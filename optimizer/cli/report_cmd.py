@@ -54,6 +54,13 @@ def report(
     from optimizer.report.html import render_html
     from optimizer.results.write import write_atomic
 
+    missing = [m for m in ("plotly", *(("openpyxl",) if xlsx else ())) if not _importable(m)]
+    if missing:
+        err_console.print(
+            f"[bold red]error:[/] optimizer report needs {', '.join(missing)}: "
+            'pip install "optimizer[report]"'
+        )
+        raise typer.Exit(EXIT_NO_PLAN)
     try:
         kind, target = kind_of(path)
         rep = build_report(
@@ -76,7 +83,9 @@ def report(
 
             written.append(write_workbook(rep, folder / "report.xlsx"))
     except OSError as exc:
-        err_console.print(f"[bold red]error:[/] cannot write to {escape(str(folder))}: {escape(str(exc))}")
+        err_console.print(
+            f"[bold red]error:[/] cannot write to {escape(str(folder))}: {escape(str(exc))}"
+        )
         raise typer.Exit(EXIT_NO_PLAN) from None
     if pdf:
         from optimizer.report.pdf import html_to_pdf
@@ -90,3 +99,9 @@ def report(
     status = dict(rep.headline).get("status")
     if rep.kind == "plan" and status not in ("optimal", "time_limit"):
         raise typer.Exit(EXIT_NO_PLAN)
+
+
+def _importable(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None

@@ -314,9 +314,7 @@ def plot_frontier(
     """
     model, _ = resolve_model_context(instance, table, model, context_tokens)
     out = Path(out_path) if out_path is not None else default_frontier_path(instance, model)
-    fig = frontier_figure(
-        instance, table, plan, model, context_tokens, period=period, log_y=log_y
-    )
+    fig = frontier_figure(instance, table, plan, model, context_tokens, period=period, log_y=log_y)
     return save_png_atomic(fig, out)
 
 

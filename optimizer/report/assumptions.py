@@ -17,7 +17,9 @@ from typing import Any
 import pandas as pd
 import yaml
 
-_KEY = re.compile(r"^(?P<indent>\s*)(?P<dash>-\s+)?(?P<key>[A-Za-z0-9_.\-]+):(?:\s+|$)(?P<rest>.*)$")
+_KEY = re.compile(
+    r"^(?P<indent>\s*)(?P<dash>-\s+)?(?P<key>[A-Za-z0-9_.\-]+):(?:\s+|$)(?P<rest>.*)$"
+)
 
 COLUMNS = ["key", "value", "kind", "text"]
 
@@ -110,7 +112,10 @@ def spec_sources(instance_path: Path, hardware: list[str], models: list[str]) ->
     """The cited sources of the spec entries the instance uses (``specs/*.yaml`` beside it)."""
     rows: list[dict[str, Any]] = []
     folder = instance_path.parent / "specs"
-    for fname, listkey, ids in (("hardware.yaml", "hardware", hardware), ("models.yaml", "models", models)):
+    for fname, listkey, ids in (
+        ("hardware.yaml", "hardware", hardware),
+        ("models.yaml", "models", models),
+    ):
         path = folder / fname
         if not path.is_file():
             continue
@@ -142,7 +147,9 @@ def _short(v: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def instance_assumptions(path: str | Path, hardware: list[str], models: list[str]) -> dict[str, Any]:
+def instance_assumptions(
+    path: str | Path, hardware: list[str], models: list[str]
+) -> dict[str, Any]:
     """Everything the report's assumptions section shows, read from the instance file."""
     p = Path(path)
     try:

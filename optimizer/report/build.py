@@ -148,15 +148,29 @@ def plan_from_folder(folder: Path, instance: Any = None) -> Any:
     if instance is not None and len(installed):
         hw = {h.id: h for h in instance.hardware}
         pue = instance.site.pue
-        installed["it_mw"] = [u * hw[h].power_kw / 1000 for h, u in zip(installed["hardware"], installed["units"], strict=True)]
+        installed["it_mw"] = [
+            u * hw[h].power_kw / 1000
+            for h, u in zip(installed["hardware"], installed["units"], strict=True)
+        ]
         installed["facility_mw"] = installed["it_mw"] * pue
-        installed["rack_positions"] = [u * hw[h].rack_positions for h, u in zip(installed["hardware"], installed["units"], strict=True)]
+        installed["rack_positions"] = [
+            u * hw[h].rack_positions
+            for h, u in zip(installed["hardware"], installed["units"], strict=True)
+        ]
     res = pd.DataFrame(doc.get("resources") or [])
     if len(res):
         res["slack"] = res["cap"] - res["used"]
         res = res[["period", "resource", "used", "cap", "slack", "binding"]]
     mv = pd.DataFrame(doc.get("marginal_values") or [])
-    for c in ("resource", "period", "tier", "hardware", "usd_per_unit", "usd_per_unit_undiscounted", "unit"):
+    for c in (
+        "resource",
+        "period",
+        "tier",
+        "hardware",
+        "usd_per_unit",
+        "usd_per_unit_undiscounted",
+        "unit",
+    ):
         if len(mv) and c not in mv:
             mv[c] = None
     return Plan(
@@ -174,7 +188,9 @@ def plan_from_folder(folder: Path, instance: Any = None) -> Any:
         serve=frame("serve", "serve.csv"),
         sold=frame("sold", "sold.csv"),
         resources=res,
-        unusable=pd.DataFrame(doc.get("unusable_pairs") or [], columns=["hardware", "tier", "reason"]),
+        unusable=pd.DataFrame(
+            doc.get("unusable_pairs") or [], columns=["hardware", "tier", "reason"]
+        ),
         marginal_values=mv,
         diagnosis=pd.DataFrame({"message": doc.get("diagnosis") or []}),
         message=str(doc.get("message") or ""),
@@ -191,7 +207,11 @@ def results_report(folder: Path, *, instance_path: str | Path | None = None) -> 
         name = json.loads((folder / "plan.json").read_text(encoding="utf-8")).get("instance")
     except (OSError, ValueError, AttributeError):
         pass
-    ipath = Path(instance_path) if instance_path else (find_instance(str(name), folder) if name else None)
+    ipath = (
+        Path(instance_path)
+        if instance_path
+        else (find_instance(str(name), folder) if name else None)
+    )
     inst = load_instance(ipath) if ipath is not None else None
     if inst is not None and name and inst.name != name:
         raise InputError(f"{ipath}: instance {inst.name!r} is not the one of {folder} ({name!r})")
@@ -200,7 +220,9 @@ def results_report(folder: Path, *, instance_path: str | Path | None = None) -> 
     table = _read_csv(folder / "compare.csv")
     if table is not None and "plan" in table:
         by_tier = _read_csv(folder / "compare_by_tier.csv")
-        comp = Comparison(table=table, by_tier=by_tier if by_tier is not None else pd.DataFrame(), plans={})
+        comp = Comparison(
+            table=table, by_tier=by_tier if by_tier is not None else pd.DataFrame(), plans={}
+        )
     pngs = {f.stem: f.read_bytes() for f in sorted(folder.glob("*.png"))}
     return plan_report(
         plan,

@@ -78,9 +78,7 @@ def stacked_bars(
     x_order: Sequence[str] | None = None,
 ) -> go.Figure:
     """One bar per ``x`` value, stacked by ``series``; an optional cap drawn as a line."""
-    xs = list(x_order) if x_order is not None else sorted(
-        {str(v) for v in df[x]}, key=_period_key
-    )
+    xs = list(x_order) if x_order is not None else sorted({str(v) for v in df[x]}, key=_period_key)
     scale, scale_name = usd_scale(df[value]) if hover_unit == "USD" and len(df) else (1.0, "")
     if scale_name:
         y_title = y_title.replace("USD", f"USD {scale_name}s", 1)
@@ -241,10 +239,18 @@ def distribution(
         if value is None or not np.isfinite(value):
             continue
         for col in (1, 2):
-            fig.add_vline(x=value, line={"color": "#444", "dash": "dot", "width": 1}, row=1, col=col)
+            fig.add_vline(
+                x=value, line={"color": "#444", "dash": "dot", "width": 1}, row=1, col=col
+            )
         fig.add_annotation(
-            x=value, y=1.0, yref="y2 domain", xref="x2", text=label, showarrow=False,
-            yanchor="bottom", font={"size": 11},
+            x=value,
+            y=1.0,
+            yref="y2 domain",
+            xref="x2",
+            text=label,
+            showarrow=False,
+            yanchor="bottom",
+            font={"size": 11},
         )
     _layout(fig, title, "", "", barmode="overlay", height=430)
     fig.update_xaxes(title_text=x_title, tickprefix="$", exponentformat="B")
@@ -254,8 +260,16 @@ def distribution(
 
 
 def heatmap(
-    df: pd.DataFrame, *, x: str, y: str, value: str, title: str, x_title: str, y_title: str,
-    text_fmt: str = "{:.0%}", colorbar: str = "share",
+    df: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    value: str,
+    title: str,
+    x_title: str,
+    y_title: str,
+    text_fmt: str = "{:.0%}",
+    colorbar: str = "share",
 ) -> go.Figure:
     xs = [str(v) for v in pd.unique(df[x])]
     ys = [str(v) for v in pd.unique(df[y])]
@@ -274,7 +288,7 @@ def heatmap(
             zmin=0,
             zmax=1 if colorbar.startswith("share") else None,
             colorbar={"title": {"text": colorbar}},
-            hovertemplate=f"%{{y}} in %{{x}}: %{{text}}<extra></extra>",
+            hovertemplate="%{y} in %{x}: %{text}<extra></extra>",
         )
     )
     _layout(fig, title, x_title, y_title, height=max(300, 120 + 40 * len(ys)))
@@ -313,9 +327,17 @@ def scatter_inputs(
             col=i % cols + 1,
         )
         fig.update_xaxes(title_text=f"{key} (input value)", row=i // cols + 1, col=i % cols + 1)
-        fig.update_yaxes(title_text=y_title, tickprefix="$", exponentformat="B", row=i // cols + 1, col=i % cols + 1)
+        fig.update_yaxes(
+            title_text=y_title,
+            tickprefix="$",
+            exponentformat="B",
+            row=i // cols + 1,
+            col=i % cols + 1,
+        )
     _layout(fig, title, "", "", height=380 * rows, showlegend=False)
     fig.update_xaxes(title_font={"size": 11})
     for i in range(len(inputs)):
-        fig.update_xaxes(title_text=f"{inputs[i]} (input value)", row=i // cols + 1, col=i % cols + 1)
+        fig.update_xaxes(
+            title_text=f"{inputs[i]} (input value)", row=i // cols + 1, col=i % cols + 1
+        )
     return fig

@@ -57,9 +57,14 @@ def table_html(t: Table) -> str:
         for c, v in zip(df.columns, rec, strict=True):
             num = isinstance(v, int | float) and not isinstance(v, bool)
             if str(c) in LABELS:  # a label that happens to be a number: 2026, not 2,026
-                num, text = False, "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
+                num, text = (
+                    False,
+                    "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v),
+                )
             else:
-                text = fmt_value(v, t.unit(str(c))) if not (v is None or (num and pd.isna(v))) else ""
+                text = (
+                    fmt_value(v, t.unit(str(c))) if not (v is None or (num and pd.isna(v))) else ""
+                )
             cls = ' class="num"' if num else ""
             cells.append(f"<td{cls}>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
@@ -120,14 +125,15 @@ def render_html(report: Report) -> str:
         for k, v in report.headline
     )
     nav = "".join(
-        f'<a href="#{_slug(s.id)}">{html.escape(s.title.split(":")[0])}</a>' for s in report.sections
+        f'<a href="#{_slug(s.id)}">{html.escape(s.title.split(":")[0])}</a>'
+        for s in report.sections
     )
     body = "\n".join(section_html(s) for s in report.sections)
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(report.title)}</title><style>{CSS}</style>{script}</head><body>"
         f"<header><h1>{html.escape(report.title)}</h1><p>{html.escape(report.subtitle)}</p></header>"
-        f"<nav>{nav}</nav><main><section id=\"headline\"><div class=\"headline\">{figures}</div>"
-        f"</section>\n{body}\n<p class=\"caption\">Written by optimizer report.</p></main></body></html>\n"
+        f'<nav>{nav}</nav><main><section id="headline"><div class="headline">{figures}</div>'
+        f'</section>\n{body}\n<p class="caption">Written by optimizer report.</p></main></body></html>\n'
     )

@@ -143,7 +143,9 @@ def plan_sections(
                         x_title="period",
                         y_title="facility power (MW, IT × PUE)",
                         colors=hw_colors,
-                        order=[h for h in hw_order if h in set(inst[inst["units"] > 0]["hardware"])],
+                        order=[
+                            h for h in hw_order if h in set(inst[inst["units"] > 0]["hardware"])
+                        ],
                         cap=cap,
                         cap_name="site power cap",
                         hover_unit="MW",
@@ -239,7 +241,12 @@ def plan_sections(
                 )
             )
         sec.tables.append(
-            Table("resources", "Resources used against caps", res, {"used": "in unit", "cap": "in unit", "slack": "in unit", "percent_of_cap": "%"})
+            Table(
+                "resources",
+                "Resources used against caps",
+                res,
+                {"used": "in unit", "cap": "in unit", "slack": "in unit", "percent_of_cap": "%"},
+            )
         )
         secs.append(sec)
 
@@ -269,7 +276,15 @@ def plan_sections(
                 )
             )
         sec.tables.append(
-            Table("marginal_values", "Marginal values", mv.reset_index(drop=True), {"usd_per_unit": "USD per unit, present value", "usd_per_unit_undiscounted": "USD per unit, undiscounted"})
+            Table(
+                "marginal_values",
+                "Marginal values",
+                mv.reset_index(drop=True),
+                {
+                    "usd_per_unit": "USD per unit, present value",
+                    "usd_per_unit_undiscounted": "USD per unit, undiscounted",
+                },
+            )
         )
         secs.append(sec)
 
@@ -354,8 +369,14 @@ def baseline_section(result: Comparison) -> Section:
                     y_title="",
                     colors=["#0072B2" if p == "optimal" else "#999999" for p in ok["plan"]],
                     hover=[
-                        f"{usd_short(o)}; optimum earns {u:+.1f}% more" if pd.notna(u) else usd_short(o)
-                        for o, u in zip(ok["objective_usd"], ok.get("optimum_uplift_pct", [None] * len(ok)), strict=True)
+                        f"{usd_short(o)}; optimum earns {u:+.1f}% more"
+                        if pd.notna(u)
+                        else usd_short(o)
+                        for o, u in zip(
+                            ok["objective_usd"],
+                            ok.get("optimum_uplift_pct", [None] * len(ok)),
+                            strict=True,
+                        )
                     ],
                 ),
             )

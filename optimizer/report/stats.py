@@ -6,16 +6,18 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
 
 PERCENTILES = (10, 50, 90)
+Values: TypeAlias = "Sequence[float] | np.ndarray"
 _BOUGHT = re.compile(r"^bought\[(?P<hw>[^,\]]+),(?P<period>[^\]]+)\]$")
 _UNITS = re.compile(r"^units_bought\[(?P<hw>.+)\]$")
 
 
-def weighted_percentile(values: Sequence[float], weights: Sequence[float], q: float) -> float:
+def weighted_percentile(values: Values, weights: Values, q: float) -> float:
     """The smallest value whose cumulative probability reaches ``q`` percent.
 
     With equal weights on 1..10, P10 = 1, P50 = 5, P90 = 9 (the lower quantile, an
@@ -34,7 +36,7 @@ def weighted_percentile(values: Sequence[float], weights: Sequence[float], q: fl
     return float(v[min(i, v.size - 1)])
 
 
-def summary(values: Sequence[float], weights: Sequence[float] | None = None) -> dict[str, float]:
+def summary(values: Values, weights: Values | None = None) -> dict[str, float]:
     """P10, P50, P90, mean, worst (min) and best (max) of the outcomes."""
     v = np.asarray(values, dtype=float)
     w = np.ones_like(v) if weights is None else np.asarray(weights, dtype=float)
@@ -48,7 +50,7 @@ def summary(values: Sequence[float], weights: Sequence[float] | None = None) -> 
     return out
 
 
-def cdf(values: Sequence[float], weights: Sequence[float] | None = None) -> pd.DataFrame:
+def cdf(values: Values, weights: Values | None = None) -> pd.DataFrame:
     """Sorted outcomes with their cumulative probability (a step function)."""
     v = np.asarray(values, dtype=float)
     w = np.ones_like(v) if weights is None else np.asarray(weights, dtype=float)
@@ -123,7 +125,9 @@ def input_effects(table: pd.DataFrame, inputs: Sequence[str]) -> pd.DataFrame:
                 "swing_usd": swing,
             }
         )
-    df = pd.DataFrame(rows, columns=["input", "input_p10", "input_p90", "spearman_rho", "swing_usd"])
+    df = pd.DataFrame(
+        rows, columns=["input", "input_p10", "input_p90", "spearman_rho", "swing_usd"]
+    )
     if df.empty:
         return df
     order = df["swing_usd"].abs().fillna(df["spearman_rho"].abs())

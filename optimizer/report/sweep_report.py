@@ -114,12 +114,20 @@ def effects_section(table: pd.DataFrame, inputs: list[str]) -> Section:
                     "scatter",
                     "Objective against each input",
                     charts.scatter_inputs(
-                        table, eff["input"].tolist(), title="Objective of each scenario against each input", y_title="objective (USD)"
+                        table,
+                        eff["input"].tolist(),
+                        title="Objective of each scenario against each input",
+                        y_title="objective (USD)",
                     ),
                 )
             )
     sec.tables.append(
-        Table("drivers", "Inputs that move the objective", eff, {"input_p10": "input unit", "input_p90": "input unit", "spearman_rho": "-1..1"})
+        Table(
+            "drivers",
+            "Inputs that move the objective",
+            eff,
+            {"input_p10": "input unit", "input_p90": "input unit", "spearman_rho": "-1..1"},
+        )
     )
     return sec
 
@@ -144,9 +152,15 @@ def sweep_report(table: pd.DataFrame, *, source: str, title: str | None = None) 
     ]
     for k in ("p10", "p50", "p90", "mean", "worst", "best"):
         if k in summ:
-            rep.headline.append((f"objective {k.upper() if k.startswith('p') else k}", usd_short(summ[k])))
+            rep.headline.append(
+                (f"objective {k.upper() if k.startswith('p') else k}", usd_short(summ[k]))
+            )
     if len(ok):
-        rep.sections.append(distribution_section(values, weights, what=f"{len(ok)} scenarios with a plan (equal weights)"))
+        rep.sections.append(
+            distribution_section(
+                values, weights, what=f"{len(ok)} scenarios with a plan (equal weights)"
+            )
+        )
         rep.sections.append(buy_section(stats.buy_frequency_from_table(ok), "scenarios"))
         if inputs:
             rep.sections.append(effects_section(ok, inputs))
@@ -154,7 +168,13 @@ def sweep_report(table: pd.DataFrame, *, source: str, title: str | None = None) 
     if len(failed):
         cols = [c for c in ("scenario", *inputs, "status", "error") if c in failed.columns]
         rep.sections.append(
-            Section("failed", "Scenarios without a plan", tables=[Table("failed", "Scenarios without a plan", failed[cols].reset_index(drop=True))])
+            Section(
+                "failed",
+                "Scenarios without a plan",
+                tables=[
+                    Table("failed", "Scenarios without a plan", failed[cols].reset_index(drop=True))
+                ],
+            )
         )
     if len(ok) and inputs:
         try:
@@ -163,11 +183,19 @@ def sweep_report(table: pd.DataFrame, *, source: str, title: str | None = None) 
 
             png = png_of(sweep_figure(table))
             rep.sections.append(
-                Section("deck-charts", "Chart for a deck", charts=[Chart("png-sweep", "Sweep", png=png)])
+                Section(
+                    "deck-charts", "Chart for a deck", charts=[Chart("png-sweep", "Sweep", png=png)]
+                )
             )
         except ValueError:
             pass
     rep.sections.append(
-        Section("scenarios", "Every scenario", tables=[Table("scenarios", "Every scenario of the sweep", table.reset_index(drop=True))])
+        Section(
+            "scenarios",
+            "Every scenario",
+            tables=[
+                Table("scenarios", "Every scenario of the sweep", table.reset_index(drop=True))
+            ],
+        )
     )
     return rep

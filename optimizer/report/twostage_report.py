@@ -19,11 +19,19 @@ import numpy as np
 import pandas as pd
 
 from optimizer.errors import InputError
-from optimizer.report import charts, stats
+from optimizer.report import charts
 from optimizer.report.model import Chart, Report, Section, Table, usd_short
 from optimizer.report.sweep_report import buy_section, distribution_section
 
-SCENARIO_KEYS = ("scenario", "probability", "status", "objective_usd", "ws_objective_usd", "ev_objective_usd", "regret_usd")
+SCENARIO_KEYS = (
+    "scenario",
+    "probability",
+    "status",
+    "objective_usd",
+    "ws_objective_usd",
+    "ev_objective_usd",
+    "regret_usd",
+)
 
 
 def is_two_stage(doc: object) -> bool:
@@ -88,13 +96,24 @@ def _buy_frequency(doc: dict[str, Any], scen: pd.DataFrame) -> pd.DataFrame:
         share = sum(probs.get(k, 0.0) for k, u in by.items() if u > 0) / total
         mean = sum(probs.get(k, 0.0) * u for k, u in by.items()) / total
         rows.append({"hardware": h, "period": p, "share": share, "mean_units": mean})
-    return pd.DataFrame(rows, columns=["hardware", "period", "share", "mean_units"]).sort_values(["hardware", "period"], kind="stable").reset_index(drop=True)
+    return (
+        pd.DataFrame(rows, columns=["hardware", "period", "share", "mean_units"])
+        .sort_values(["hardware", "period"], kind="stable")
+        .reset_index(drop=True)
+    )
 
 
 def two_stage_report(doc: dict[str, Any], *, source: str) -> Report:
     check_two_stage(doc, source)
     scen = pd.DataFrame(
-        [{k: s.get(k) for k in SCENARIO_KEYS if k in s or k in ("scenario", "probability", "status", "objective_usd")} for s in doc["scenarios"]]
+        [
+            {
+                k: s.get(k)
+                for k in SCENARIO_KEYS
+                if k in s or k in ("scenario", "probability", "status", "objective_usd")
+            }
+            for s in doc["scenarios"]
+        ]
     )
     scen["scenario"] = scen["scenario"].astype(str)
     name = doc.get("instance") or Path(source).parent.name or "two-stage result"
@@ -115,7 +134,9 @@ def two_stage_report(doc: dict[str, Any], *, source: str) -> Report:
         ("bound", "bound_usd"),
     ):
         v = _num(doc, key)
-        if v is not None and not (key == "expected_objective_usd" and v == _num(doc, "objective_usd")):
+        if v is not None and not (
+            key == "expected_objective_usd" and v == _num(doc, "objective_usd")
+        ):
             head.append((label, usd_short(v)))
     gap = _num(doc, "mip_gap") if _num(doc, "mip_gap") is not None else _num(doc, "gap")
     if gap is not None:
@@ -146,7 +167,8 @@ def two_stage_report(doc: dict[str, Any], *, source: str) -> Report:
                     x="period",
                     series="series",
                     value="units",
-                    title="First-stage units bought" + (" (beside the EV plan's)" if len(ev) else ""),
+                    title="First-stage units bought"
+                    + (" (beside the EV plan's)" if len(ev) else ""),
                     x_title="period",
                     y_title="units bought (servers or racks)",
                 ),
@@ -167,14 +189,30 @@ def two_stage_report(doc: dict[str, Any], *, source: str) -> Report:
         extra["wait-and-see"] = (ok["ws_objective_usd"].astype(float).to_numpy(), weights)
     given = doc.get("percentiles") if isinstance(doc.get("percentiles"), dict) else None
     if len(ok):
-        dist = distribution_section(values, weights, what=f"{len(ok)} scenarios", extra=extra, given=given, name="stochastic plan")
+        dist = distribution_section(
+            values,
+            weights,
+            what=f"{len(ok)} scenarios",
+            extra=extra,
+            given=given,
+            name="stochastic plan",
+        )
         evp = doc.get("ev_percentiles")
         if isinstance(evp, dict) and evp:
             dist.tables.append(
-                Table("ev_percentiles", "Percentiles of the EV plan's objective", pd.DataFrame([{"statistic": k.upper() if k.startswith("p") else k, "objective_usd": v} for k, v in evp.items()]))
+                Table(
+                    "ev_percentiles",
+                    "Percentiles of the EV plan's objective",
+                    pd.DataFrame(
+                        [
+                            {"statistic": k.upper() if k.startswith("p") else k, "objective_usd": v}
+                            for k, v in evp.items()
+                        ]
+                    ),
+                )
             )
         rep.sections.insert(0, dist)
-        for k, label in (("p10", "P10"), ("p50", "P50"), ("p90", "P90")):
+        for label in ("P10", "P50", "P90"):
             row = dist.tables[0].df
             v = row.loc[row["statistic"] == label, "objective_usd"]
             if len(v):
@@ -208,7 +246,14 @@ def two_stage_report(doc: dict[str, Any], *, source: str) -> Report:
                 ),
             )
         )
-        drivers.tables.append(Table("scenario_drivers", "Scenarios furthest from the expected objective", far.reset_index(drop=True), {"distance_usd": "USD"}))
+        drivers.tables.append(
+            Table(
+                "scenario_drivers",
+                "Scenarios furthest from the expected objective",
+                far.reset_index(drop=True),
+                {"distance_usd": "USD"},
+            )
+        )
     rep.sections.append(drivers)
     rep.sections.append(
         Section("scenarios", "Every scenario", tables=[Table("scenarios", "Scenarios", scen)])

@@ -293,8 +293,9 @@ def _html_table(title: str, df: pd.DataFrame, headers: dict[str, str]) -> str:
     if df.empty:
         return ""
     cols = list(df.columns)
+    text_cols = {c for c in cols if not pd.api.types.is_numeric_dtype(df[c])} | {"period"}
     head = "".join(
-        f"<th style='text-align:{'left' if df[c].dtype == object or c in ('period', 'tier', 'hardware') else 'right'}'>"
+        f"<th style='text-align:{'left' if c in text_cols else 'right'}'>"
         f"{esc(headers.get(c, c))}</th>"
         for c in cols
     )
