@@ -306,8 +306,8 @@ def test_sweep_report_from_a_real_sweep(tmp_path: Path):
 def test_bad_input_one_line_exit_2(tmp_path: Path, name: str, content: str, expect: str):
     path = tmp_path / name
     path.write_text(content)
-    res = run_cli(["report", str(path)], cwd=tmp_path)
-    assert res.returncode == 2, res.stderr
+    res = _invoke(["report", str(path)])
+    assert res.exit_code == 2, res.stderr
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and expect in lines[0], res.stderr
     assert "Traceback" not in res.stderr
@@ -316,5 +316,14 @@ def test_bad_input_one_line_exit_2(tmp_path: Path, name: str, content: str, expe
 
 
 def test_missing_path_exit_2(tmp_path: Path):
-    res = run_cli(["report", str(tmp_path / "nope.yaml")], cwd=tmp_path)
-    assert res.returncode == 2 and "file not found" in res.stderr
+    res = _invoke(["report", str(tmp_path / "nope.yaml")])
+    assert res.exit_code == 2 and "file not found" in res.stderr
+
+
+def _invoke(args: list[str]):
+    """The command line in process (fast); the CLI tests above run the real process."""
+    from typer.testing import CliRunner
+
+    from optimizer.cli.main import app
+
+    return CliRunner().invoke(app, args)

@@ -124,3 +124,15 @@ def test_the_checks_catch_a_request_an_error_and_an_empty_chart(tmp_path: Path):
     assert result["requests"] == ["https://example.invalid/x.png"]
     assert any("boom" in e for e in result["errors"])
     assert [c["ok"] for c in result["charts"]] == [False]
+
+
+def test_pdf_through_headless_chromium(tmp_path: Path):
+    from optimizer.report.pdf import html_to_pdf
+
+    _browser_or_skip()
+    html = tmp_path / "report.html"
+    html.write_text(render_html(build_report(FIXTURE)), encoding="utf-8")
+    pdf = html_to_pdf(html, tmp_path / "report.pdf")
+    data = pdf.read_bytes()
+    assert data[:5] == b"%PDF-" and len(data) > 20_000
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html", "report.pdf"]
