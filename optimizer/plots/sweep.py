@@ -142,6 +142,22 @@ def input_unit(key: str) -> tuple[str, Callable[[float], str]]:
         return "kW", _compact
     if field.endswith("rate") or field.endswith("_share") or field.endswith("_frac"):
         return "%", lambda v: f"{v * 100:.3g}%"
+    named = {
+        "pue": "facility / IT power",
+        "utilization": "share of the year",
+        "lifetime_years": "years",
+        "period_years": "years",
+        "min_interactivity": "tok/s per user",
+        "max_ttft_s": "s",
+        "gpus_per_unit": "GPUs",
+        "rack_positions": "rack positions",
+        "existing_units": "units",
+        "max_units": "units",
+        "min_units": "units",
+        "context_tokens": "tokens",
+    }
+    if field in named:
+        return named[field], lambda v: f"{v:.3g}"
     return "value", _compact
 
 

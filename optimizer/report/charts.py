@@ -341,3 +341,63 @@ def scatter_inputs(
             title_text=f"{inputs[i]} (input value)", row=i // cols + 1, col=i % cols + 1
         )
     return fig
+
+
+def frontier(
+    series: pd.DataFrame,
+    points: pd.DataFrame,
+    *,
+    title: str,
+    colors: Mapping[str, str] | None = None,
+) -> go.Figure:
+    """Throughput per facility MW against tokens/s per user: one curve per hardware (click
+    a legend entry to hide it), the plan's operating points sized by units."""
+    fig = go.Figure()
+    names = [str(h) for h in pd.unique(series["hardware"])]
+    col = colors_for(names, colors)
+    for h in names:
+        sub = series[series["hardware"] == h]
+        fig.add_trace(
+            go.Scatter(
+                name=h,
+                legendgroup=h,
+                x=sub["interactivity"],
+                y=sub["tok_s_per_mw"],
+                mode="lines+markers",
+                line={"color": col[h], "width": 2.5},
+                marker={"size": 5},
+                hovertemplate=f"{h}<br>%{{x:,.4~g}} tok/s per user<br>"
+                "%{y:,.0f} tok/s per facility MW<extra></extra>",
+            )
+        )
+    if len(points):
+        size = points["units"].astype(float)
+        scale = 40.0 / max(float(np.sqrt(size.max())), 1.0)
+        for h, grp in points.groupby("hardware", sort=False):
+            fig.add_trace(
+                go.Scatter(
+                    name=f"plan: {h}",
+                    legendgroup=str(h),
+                    x=grp["interactivity"],
+                    y=grp["tok_s_per_mw"],
+                    mode="markers",
+                    marker={
+                        "size": np.maximum(8.0, np.sqrt(grp["units"].astype(float)) * scale),
+                        "color": col.get(str(h), "#888888"),
+                        "line": {"color": "#111111", "width": 1.5},
+                    },
+                    customdata=np.column_stack([grp["tier"], grp["units"]]),
+                    hovertemplate=f"plan: {h} serving %{{customdata[0]}}<br>"
+                    "up to %{customdata[1]:,.0f} units<br>%{x:,.4~g} tok/s per user<br>"
+                    "%{y:,.0f} tok/s per facility MW<extra></extra>",
+                )
+            )
+    _layout(
+        fig,
+        title,
+        "interactivity (tokens/s per user, log scale)",
+        "throughput (tokens/s per facility MW)",
+        height=480,
+    )
+    fig.update_xaxes(type="log", dtick="D2")  # 10, 20, 50, 100 labelled
+    return fig

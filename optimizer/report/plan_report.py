@@ -313,6 +313,10 @@ def plan_sections(
     if baselines is not None:
         secs.append(baseline_section(baselines))
 
+    # ------------------------------------------------------------- frontiers
+    if instance is not None and table is not None:
+        secs.append(frontier_section(instance, table, plan if plan.has_solution else None))
+
     # ------------------------------------------------------------ deck charts
     pngs: dict[str, bytes] = dict(extra_pngs or {})
     if instance is not None and table is not None and plan.has_solution:
@@ -327,6 +331,42 @@ def plan_sections(
             )
         )
     return secs
+
+
+def frontier_section(instance: Instance, table: pd.DataFrame, plan: Plan | None) -> Section:
+    """One interactive frontier chart per model the tiers sell (smallest context)."""
+    from optimizer.plots import hardware_colors
+    from optimizer.plots.frontier import available_models, frontier_series, operating_points
+
+    sec = Section(
+        "frontiers",
+        "Frontiers: throughput per MW against speed per user",
+        "Each hardware's Pareto envelope from the frontier table, in tokens/s per MW of "
+        "facility power (IT power × PUE), and where the plan operates on it (marker size: "
+        "units serving). Click a legend entry to hide a curve; hover for the numbers.",
+    )
+    models = available_models(table)
+    for m in dict.fromkeys(t.model for t in instance.tiers):
+        if m not in models:
+            continue
+        series = frontier_series(instance, table, m)
+        if series.empty:
+            continue
+        pts = operating_points(instance, table, plan, m)
+        ctx = int(series["context_tokens"].iloc[0])
+        sec.charts.append(
+            Chart(
+                f"frontier-{m}",
+                f"Frontier of {m}",
+                charts.frontier(
+                    series,
+                    pts,
+                    title=f"{m} at {ctx:,}-token context",
+                    colors=hardware_colors(instance),
+                ),
+            )
+        )
+    return sec
 
 
 def deck_pngs(instance: Instance, table: pd.DataFrame, plan: Plan) -> dict[str, bytes]:
