@@ -207,13 +207,45 @@ def test_results_folder_round_trip(toy_plan, tmp_path: Path):
     assert back.buy.set_index(["hardware", "period"])["units"].to_dict() == (
         toy_plan.buy.set_index(["hardware", "period"])["units"].to_dict()
     )
+    # what else optimizer writes into a results folder: a sensitivity table and a sweep
+    (folder / "sensitivity").mkdir()
+    pd.DataFrame(
+        {
+            "input": ["site.power_mw", "tiers[paid].price_usd_per_mtok"],
+            "base_value": [10.0, 3.0],
+            "low_value": [9.0, 2.7],
+            "high_value": [11.0, 3.3],
+            "objective_low_usd": [3.27e8, 3.27e8],
+            "objective_high_usd": [4.0e8, 4.0e8],
+            "base_objective_usd": [3.63e8, 3.63e8],
+            "swing_usd": [7.3e7, 7.3e7],
+            "delta": [0.1, 0.1],
+        }
+    ).to_parquet(folder / "sensitivity" / "sensitivity.parquet")
+    (folder / "sweep").mkdir()
+    pd.DataFrame(
+        {
+            "scenario": [0, 1, 2, 3],
+            "site.power_mw": [8.0, 10.0, 12.0, 14.0],
+            "status": "optimal",
+            "objective_usd": [2.9e8, 3.6e8, 4.4e8, 5.1e8],
+            "bought[nvl72,2026]": [50, 66, 76, 90],
+        }
+    ).to_csv(folder / "sweep" / "sweep.csv", index=False)
     res = run_cli(
         ["report", str(folder), "--xlsx", "--instance", str(REPO / "instances" / "toy.yaml")],
         cwd=tmp_path,
     )
     assert res.returncode == 0, res.stderr
-    assert (folder / "report.html").stat().st_size > 1_000_000  # the plotly bundle is inside
-    assert (folder / "report.xlsx").is_file()
+    page = (folder / "report.html").read_text()
+    assert len(page) > 1_000_000  # the plotly bundle is inside
+    assert "site: power cap (MW)" in page  # the tornado, inputs in words
+    assert "Sweep: distribution of the objective" in page
+    sheets = pd.read_excel(folder / "report.xlsx", sheet_name=None)
+    p = sheets["sweep_percentiles"].set_index("statistic")["objective_usd (USD)"]
+    # 4 equal weights: P10 -> the 1st (0.25 >= 0.1), P50 -> the 2nd (0.5), P90 -> the 4th
+    assert (p["P10"], p["P50"], p["P90"]) == (2.9e8, 3.6e8, 5.1e8)
+    assert len(sheets["sensitivity"]) == 2
     assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) == []
 
 

@@ -231,4 +231,40 @@ def results_report(folder: Path, *, instance_path: str | Path | None = None) -> 
         baselines=comp,
         instance_path=ipath,
         extra_pngs=pngs,
+        extra_sections=folder_extras(folder, plan.objective_kind),
     )
+
+
+def folder_extras(folder: Path, objective: str) -> list[Any]:
+    """Sections for what else ``optimizer`` wrote into a results folder: a sensitivity
+    table (``sensitivity/``) and a sweep (``sweep/``)."""
+    from optimizer.report.sections import sensitivity_section
+    from optimizer.report.sweep_report import sweep_report
+
+    out: list[Any] = []
+    sens = folder / "sensitivity" / "sensitivity.parquet"
+    if sens.is_file():
+        try:
+            out.append(sensitivity_section(pd.read_parquet(sens), objective))
+        except (OSError, ValueError, KeyError):
+            pass  # a damaged extra is left out
+    for name in ("sweep/sweep.parquet", "sweep/sweep.csv"):
+        if (folder / name).is_file():
+            from optimizer.cli.plot_cmd import _read_sweep_table
+
+            try:
+                rep = sweep_report(_read_sweep_table(folder / name), source=name)
+            except (InputError, ValueError):
+                break
+            for sec in rep.sections:
+                if sec.id == "scenarios":
+                    continue  # every row: in the sweep's own report
+                sec.id = f"sweep-{sec.id}"
+                sec.title = f"Sweep: {sec.title[0].lower()}{sec.title[1:]}"
+                for t in sec.tables:
+                    t.key = f"sweep_{t.key}"
+                for c in sec.charts:
+                    c.key = f"sweep-{c.key}"
+                out.append(sec)
+            break
+    return out
