@@ -319,7 +319,8 @@ def sweep_figure(
     xlabels = [_axis_label(k, wrap_width, n_col) for k in shown]
     colour_key = {k: _colour_input(k, all_inputs) for k in shown} if not line_mode else {}
     colour_titles = {
-        k: "colour: " + _wrap_key(_strip_factor(c), wrap_width) for k, c in colour_key.items()
+        k: "\n".join(textwrap.wrap("colour: " + human_label(_strip_factor(c)), wrap_width))
+        for k, c in colour_key.items()
     }
     sub_lines = _subtitle(n, ok, obj, status, X, all_inputs)
     xlabel_lines = max(t.count("\n") + 1 for t in xlabels)
@@ -376,8 +377,8 @@ def sweep_figure(
                         )
                 for h in used_hw:
                     xh, yh = binned_median(x[good], units[h][good], max_bins=10**9)
-                    ab.plot(xh, yh, color=palette[h], lw=2.0, marker="o", ms=3.5, zorder=3)
-                    if np.nanmax(np.abs(yh), initial=0.0) > 0:
+                    if np.nanmax(np.abs(yh), initial=0.0) > 0:  # a line flat at 0: not drawn
+                        ab.plot(xh, yh, color=palette[h], lw=2.0, marker="o", ms=3.5, zorder=3)
                         drawn_hw.add(h)
             else:
                 ckey = colour_key[key]
@@ -450,8 +451,8 @@ def sweep_figure(
                         zorder=2,
                     )
                     xh, yh = binned_median(x[good], units[h][good])
-                    ab.plot(xh, yh, color=palette[h], lw=2.0, zorder=3)
-                    if np.nanmax(np.abs(yh), initial=0.0) > 0:
+                    if np.nanmax(np.abs(yh), initial=0.0) > 0:  # a median flat at 0: dots only
+                        ab.plot(xh, yh, color=palette[h], lw=2.0, zorder=3)
                         drawn_hw.add(h)
 
             # Scenarios without a plan: red x at the foot of the objective panel.
@@ -480,7 +481,11 @@ def sweep_figure(
             else:  # as many ticks as fit the panel's width without touching
                 widest = max(len(fmt(float(v))) for v in (lo_x, hi_x, (lo_x + hi_x) / 2))
                 fit = int((_PANEL_CHARS / n_col) // (widest + 5))
-                ab.xaxis.set_major_locator(MaxNLocator(max(2, min(6, fit))))
+                ticks = MaxNLocator(max(2, min(6, fit + 1))).tick_values(lo_x, hi_x)
+                if n_col > 1:  # no label at a panel's edge, where it would meet the next one's
+                    w = (hi_x - lo_x) or 1.0
+                    ticks = [t for t in ticks if lo_x + 0.06 * w <= t <= hi_x - 0.06 * w]
+                ab.set_xticks(ticks)
             at.tick_params(labelbottom=False)
             if j > 0:
                 at.tick_params(labelleft=False)
@@ -574,7 +579,7 @@ def sweep_figure(
 
         # Title, subtitle and notes.
         what = (
-            f"vs {_strip_factor(all_inputs[0])}"
+            f"vs {human_label(_strip_factor(all_inputs[0]))}"
             if line_mode
             else f"vs {len(all_inputs)} swept inputs"
         )
@@ -617,6 +622,12 @@ def sweep_figure(
 def _axis_label(key: str, width: int, n_col: int) -> str:
     """The key path and its unit: one line when it fits, else the unit on a line of its own."""
     unit = input_unit(key)[0]
+    name = human_label(_strip_factor(key))
+    if name != _strip_factor(key):  # a known field: its label already carries its unit
+        text = name + (" (× base value)" if key.endswith(":factor") else "")
+        if "(" not in name and not key.endswith(":factor"):
+            text += f" ({unit})"
+        return "\n".join(textwrap.wrap(text, width)) or text
     one = f"{_strip_factor(key)} ({unit})"
     if len(one) <= width:
         return one
