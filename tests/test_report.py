@@ -267,6 +267,12 @@ def test_two_stage_report_figures(tmp_path: Path):
     assert freq.loc[("nvl72", "2027"), "share"] == pytest.approx(0.8)
     assert freq.loc[("nvl72", "2027"), "mean_units"] == pytest.approx(0.5 * 6 + 0.3 * 12)
     assert freq.loc[("hgx-h100", "2026"), "share"] == pytest.approx(1.0)
+    # an extra numeric scenario field is read as an input: objective 40/100/140 against
+    # demand_growth 1.5/2.5/3.5 -> least-squares slope 50 per unit; its P10..P90 (linear
+    # quantiles 1.7..3.3) -> swing 50 x 1.6 = 80; ranks move together -> rho = 1
+    drivers = {t.key: t.df for t in rep.tables()}["drivers"].set_index("input")
+    assert drivers.loc["demand_growth", "swing_usd"] == pytest.approx(80.0)
+    assert drivers.loc["demand_growth", "spearman_rho"] == pytest.approx(1.0)
 
 
 def test_two_stage_minimal_degrades_gracefully(tmp_path: Path):

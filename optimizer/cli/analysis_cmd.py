@@ -73,6 +73,8 @@ def compare(
     from optimizer.analysis.compare import compare as run_compare
 
     if other is not None:
+        if split is not None or shell_usd_per_mw_year is not None:
+            fail_input(InputError("--split and --shell-usd-per-mw-year apply to one instance"))
         _compare_two(path, other, out, objective, time_limit, quiet)
         return
 

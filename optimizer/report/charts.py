@@ -244,12 +244,14 @@ def distribution(
             )
         fig.add_annotation(
             x=value,
-            y=1.0,
+            y=0.99,
             yref="y2 domain",
             xref="x2",
             text=label,
             showarrow=False,
-            yanchor="bottom",
+            xanchor="left",
+            yanchor="top",
+            xshift=2,
             font={"size": 11},
         )
     _layout(fig, title, "", "", barmode="overlay", height=430)

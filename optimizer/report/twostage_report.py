@@ -255,6 +255,33 @@ def two_stage_report(doc: dict[str, Any], *, source: str) -> Report:
             )
         )
     rep.sections.append(drivers)
+    # Scenario fields beyond the format's (e.g. the inputs each scenario draws): numeric
+    # ones are treated as inputs, ranked by how much they move the objective.
+    extra_keys = [
+        k
+        for k in dict.fromkeys(k for s in doc["scenarios"] for k in s)
+        if k not in SCENARIO_KEYS and k != "buy"
+    ]
+    inputs = [
+        k
+        for k in extra_keys
+        if all(
+            isinstance(s.get(k), int | float) and not isinstance(s.get(k), bool)
+            for s in doc["scenarios"]
+        )
+    ]
+    if inputs and len(ok) > 2:
+        from optimizer.report.sweep_report import effects_section
+
+        table = pd.DataFrame(
+            [
+                {k: s.get(k) for k in ("scenario", *inputs, "objective_usd")}
+                for s in doc["scenarios"]
+            ]
+        ).dropna(subset=["objective_usd"])
+        eff = effects_section(table.reset_index(drop=True), inputs)
+        eff.id, eff.title = "inputs", "Inputs that move the objective most"
+        rep.sections.append(eff)
     rep.sections.append(
         Section("scenarios", "Every scenario", tables=[Table("scenarios", "Scenarios", scen)])
     )
