@@ -207,9 +207,12 @@ def distribution(
                 legendgroup=name,
                 x=mids,
                 y=share,
-                width=(edges[1] - edges[0]) * 0.95,
+                width=(edges[1] - edges[0]) * (0.95 if len(series) == 1 else 0.9 / len(series)),
+                offset=None
+                if len(series) == 1
+                else (i / len(series) - 0.45) * (edges[1] - edges[0]),
                 marker_color=color,
-                opacity=0.75,
+                opacity=0.85,
                 customdata=np.column_stack([edges[:-1], edges[1:]]),
                 hovertemplate=f"{name}<br>$%{{customdata[0]:,.0f}} to $%{{customdata[1]:,.0f}}"
                 "<br>probability %{y:.1%}<extra></extra>",
@@ -257,7 +260,9 @@ def distribution(
     _layout(fig, title, "", "", barmode="overlay", height=430)
     fig.update_xaxes(title_text=x_title, tickprefix="$", exponentformat="B")
     fig.update_yaxes(title_text="probability per bin", tickformat=".0%", row=1, col=1)
-    fig.update_yaxes(title_text="probability objective ≤ x", tickformat=".0%", row=1, col=2)
+    fig.update_yaxes(
+        title_text="probability objective ≤ x", tickformat=".0%", range=[0, 1.04], row=1, col=2
+    )
     return fig
 
 
