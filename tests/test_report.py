@@ -365,3 +365,20 @@ def _invoke(args: list[str]):
     from optimizer.cli.main import app
 
     return CliRunner().invoke(app, args)
+
+
+def test_infeasible_instance_report_says_what_to_relax(tmp_path: Path):
+    """No plan: the page still opens, with the diagnosis; exit status 1."""
+    import yaml
+
+    doc = yaml.safe_load((REPO / "instances" / "toy.yaml").read_text())
+    doc["frontiers"] = str(REPO / "instances" / "toy_frontiers.csv")
+    doc["site"]["power_mw"] = 0.001
+    doc["hardware"][0]["existing_units"] = 50  # their power alone exceeds the cap
+    (tmp_path / "inf.yaml").write_text(yaml.safe_dump(doc))
+    res = run_cli(["report", "inf.yaml", "--xlsx", "--out", "out"], cwd=tmp_path)
+    assert res.returncode == 1, res.stderr
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "Why there is no plan" in page and "must rise to" in page
+    sheets = pd.read_excel(tmp_path / "out" / "report.xlsx", sheet_name=None)
+    assert any("must rise to" in m for m in sheets["diagnosis"]["message"])
