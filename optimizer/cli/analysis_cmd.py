@@ -44,6 +44,13 @@ def parse_split(text: str | None) -> dict[str, float] | None:
 
 def compare(
     path: Annotated[str, typer.Argument(help="Instance file.")],
+    other: Annotated[
+        str | None,
+        typer.Argument(
+            help="A second instance: its optimum beside the first one's (plan, revenue, cost "
+            "per Mtok by tier, what differs) instead of the baselines."
+        ),
+    ] = None,
     split: Annotated[
         str | None,
         typer.Option(
@@ -65,13 +72,19 @@ def compare(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
-    """The optimum beside baselines: a power split (equal shares by default), one-hardware
-    fleets, a greedy rule."""
+    """The optimum beside baselines (a power split, equal shares by default; one-hardware
+    fleets; a greedy rule), or, given two instances, their optima side by side."""
     import pandas as pd
 
     from optimizer.analysis.compare import compare as run_compare
     from optimizer.instance.load import load_instance
     from optimizer.results.report import _usd
+
+    if other is not None:
+        if split is not None or shell_usd_per_mw_year is not None:
+            fail_input(InputError("--split and --shell-usd-per-mw-year apply to one instance"))
+        _compare_two(path, other, out, objective, time_limit, quiet)
+        return
 
     try:
         inst = load_instance(path)
@@ -209,7 +222,7 @@ def sensitivity(
         fail_input(exc)
     folder = out if out is not None else default_out(inst.name, "sensitivity")
     files = write_table(result.table, folder / "sensitivity")
-    png = plot_tornado(result.table, folder / "tornado.png", top=top)
+    png = plot_tornado(result.table, folder / "tornado.png", top=top, objective=inst.objective)
     if not quiet:
         console = make_console()
         table = Table(
@@ -227,4 +240,72 @@ def sensitivity(
         console.print(table)
         err_console.print(f"wrote {', '.join(str(f) for f in files)}, {png}")
     if result.base_objective_usd is None:
+        raise typer.Exit(EXIT_NO_PLAN)
+
+
+def _compare_two(
+    path: str,
+    other: str,
+    out: Path | None,
+    objective: ObjectiveChoice | None,
+    time_limit: float | None,
+    quiet: bool,
+) -> None:
+    """``optimizer compare A B``: two instances' optima side by side."""
+    import pandas as pd
+
+    from optimizer.analysis.compare_two import compare_instances, markdown
+    from optimizer.cli.common import safe_name
+    from optimizer.instance.load import load_instance
+    from optimizer.results.report import _usd
+
+    try:
+        a, b = load_instance(path), load_instance(other)
+        result = compare_instances(
+            a, b, objective=objective.value if objective else None, time_limit=time_limit
+        )
+    except InputError as exc:
+        fail_input(exc)
+    folder = out if out is not None else default_out(a.name)
+    stem = f"compare-{safe_name(a.name)}-vs-{safe_name(b.name)}"
+    write_atomic(folder / f"{stem}.md", markdown(result))
+    write_atomic(folder / f"{stem}.csv", result.summary.to_csv(index=False))
+    write_atomic(folder / f"{stem}-plan.csv", result.plan.to_csv(index=False))
+    write_atomic(folder / f"{stem}-by-tier.csv", result.by_tier.to_csv(index=False))
+    write_atomic(folder / f"{stem}-differences.csv", result.differences.to_csv(index=False))
+    na, nb = result.names
+    if not quiet:
+        console = make_console()
+        table = Table(title=f"{na} against {nb}")
+        for c in ("figure", na, nb, "B - A"):
+            table.add_column(escape(c), justify="left" if c == "figure" else "right")
+        for r in result.summary.itertuples(index=False, name=None):
+            fig, va, vb, d = r
+            fmt = (
+                (lambda v: "-" if _num(v) is None else f"${float(v):.4f}")
+                if "per_mtok" in fig
+                else (
+                    (lambda v: "-" if _num(v) is None else f"{float(v):,.4g}")
+                    if fig == "mtok"
+                    else (lambda v: str(v) if isinstance(v, str) else _usd(_num(v)))
+                )
+            )
+            table.add_row(fig, fmt(va), fmt(vb), "" if d is None or pd.isna(d) else fmt(d))
+        console.print(table)
+        plan = Table(title="Units bought")
+        for c in result.plan.columns:
+            plan.add_column(
+                escape(str(c)), justify="left" if c in ("hardware", "period") else "right"
+            )
+        for r in result.plan.itertuples(index=False, name=None):
+            plan.add_row(*[str(v) if not isinstance(v, float) else f"{v:,.0f}" for v in r])
+        console.print(plan)
+        diff = Table(title="What differs")
+        for c in ("input", na, nb):
+            diff.add_column(escape(c))
+        for r in result.differences.head(40).itertuples(index=False, name=None):
+            diff.add_row(*(escape(str(v)) for v in r))
+        console.print(diff)
+        err_console.print(f"wrote {folder}/{stem}.md and CSVs", highlight=False)
+    if any(not p.ok for p in result.plans):
         raise typer.Exit(EXIT_NO_PLAN)

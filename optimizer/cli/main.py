@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from optimizer.cli import analysis_cmd, project_cmd, serve_cmd, sweep_cmd
+from optimizer.cli import analysis_cmd, project_cmd, report_cmd, serve_cmd, sweep_cmd
 from optimizer.cli.common import (
     HELP_MARKUP,
     ObjectiveChoice,
@@ -165,6 +165,7 @@ app.command()(analysis_cmd.sensitivity)
 app.command()(serve_cmd.serve)
 app.command()(project_cmd.schema)
 app.command()(project_cmd.init)
+app.command()(report_cmd.report)
 app.add_typer(plot_app, name="plot", help="Charts: frontier (the keynote chart), plan, sweep.")
 app.add_typer(
     frontiers_app,

@@ -9,6 +9,13 @@ Agg and written atomically (temporary file in the same folder, then rename).
   user, one Pareto curve per hardware, tier speed bands, the plan's operating points.
 * :func:`plot_plan` (``optimizer.plots.plan``): capex and units bought, installed
   power by hardware, and facility power split across tiers, per period.
+* :func:`plot_sweep`, :func:`plot_tornado`: a sweep's objective and purchases against
+  its inputs; one-at-a-time sensitivity.
+
+Each ``plot_*`` function writes a PNG and returns its path; the matching ``*_figure``
+function (:func:`frontier_figure`, :func:`plan_figure`, :func:`sweep_figure`,
+:func:`tornado_figure`) returns the matplotlib ``Figure`` and writes nothing, for
+notebooks and for the HTML report (saving is the caller's choice).
 """
 
 from __future__ import annotations
@@ -160,6 +167,12 @@ _LAZY = {
     "frontier_series": "optimizer.plots.frontier",
     "operating_points": "optimizer.plots.frontier",
     "plot_plan": "optimizer.plots.plan",
+    "frontier_figure": "optimizer.plots.frontier",
+    "plan_figure": "optimizer.plots.plan",
+    "sweep_figure": "optimizer.plots.sweep",
+    "tornado_figure": "optimizer.plots.tornado",
+    "plot_sweep": "optimizer.plots.sweep",
+    "plot_tornado": "optimizer.plots.tornado",
 }
 
 
@@ -179,12 +192,18 @@ __all__ = [
     "fmt_count",
     "fmt_price",
     "fmt_usd",
+    "frontier_figure",
     "frontier_series",
     "hardware_colors",
     "operating_points",
+    "plan_figure",
     "plot_frontier",
     "plot_plan",
+    "plot_sweep",
+    "plot_tornado",
     "safe_name",
     "save_png_atomic",
+    "sweep_figure",
     "tier_colors",
+    "tornado_figure",
 ]

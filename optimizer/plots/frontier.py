@@ -38,6 +38,7 @@ from optimizer.plots import (
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
     from optimizer.results.plan import Plan
 
@@ -307,7 +308,27 @@ def plot_frontier(
     period: PeriodLabel | None = None,
     log_y: bool = False,
 ) -> Path:
-    """Draw the throughput-per-MW frontier of ``model`` and write it as a PNG; returns the path.
+    """Draw the chart of :func:`frontier_figure` and write it as a PNG; returns the path.
+
+    ``out_path`` defaults to ``results/<instance name>/frontier-<model>.png``.
+    """
+    model, _ = resolve_model_context(instance, table, model, context_tokens)
+    out = Path(out_path) if out_path is not None else default_frontier_path(instance, model)
+    fig = frontier_figure(instance, table, plan, model, context_tokens, period=period, log_y=log_y)
+    return save_png_atomic(fig, out)
+
+
+def frontier_figure(
+    instance: Instance,
+    table: pd.DataFrame,
+    plan: Plan | None = None,
+    model: str | None = None,
+    context_tokens: int | None = None,
+    *,
+    period: PeriodLabel | None = None,
+    log_y: bool = False,
+) -> Figure:
+    """The throughput-per-MW frontier of ``model`` as a figure (nothing written).
 
     Parameters
     ----------
@@ -319,8 +340,6 @@ def plot_frontier(
         Model id of the table; default: the model most tiers sell.
     context_tokens:
         Context of the table rows to draw; default: the model's smallest.
-    out_path:
-        Default ``results/<instance name>/frontier-<model>.png``.
     period:
         Mark only this period's operating points and show its prices (default: all periods).
     log_y:
@@ -343,7 +362,6 @@ def plot_frontier(
             raise InputError(
                 f"period: {period!r} is not one of periods {[str(p) for p in instance.periods]}"
             ) from None
-    out = Path(out_path) if out_path is not None else default_frontier_path(instance, model)
     series = frontier_series(instance, table, model, ctx)
     points = operating_points(instance, table, plan, model, ctx, period)
     shown, elsewhere = tiers_at_context(instance, table, model, ctx)
@@ -538,7 +556,7 @@ def plot_frontier(
                 ha="left",
                 va="bottom",
             )
-        return save_png_atomic(fig, out)
+        return fig
 
 
 def _stack_labels(fig: Any, labels: list[Any]) -> int:
@@ -564,6 +582,9 @@ def _stack_labels(fig: Any, labels: list[Any]) -> int:
     return top
 
 
+_LABEL_CHAR_AXES = 0.0085  # width of one 9-pt character as a fraction of the plot's width
+
+
 def _label_points(
     ax: Axes, points: pd.DataFrame, colors: dict[str, str], log_y: bool, spans: bool
 ) -> None:
@@ -584,13 +605,16 @@ def _label_points(
             if p["ttft_limited"]:
                 text += " · TTFT cap"
             moved = abs(y_lab - y0) > 0.01
+            # A label that would run past the plot's right edge (into the legend, which
+            # sits there) goes to the left of its point instead.
+            right = x_ax + 0.028 + _LABEL_CHAR_AXES * len(text) <= 0.99
             ax.annotate(
                 text,
                 xy=(p["interactivity"], p["tok_s_per_mw"]),
                 xycoords="data",
-                xytext=(x_ax + 0.028, y_lab),
+                xytext=(x_ax + 0.028 if right else x_ax - 0.028, y_lab),
                 textcoords="axes fraction",
-                ha="left",
+                ha="left" if right else "right",
                 va="center",
                 fontsize=9,
                 color="#111111",

@@ -39,6 +39,7 @@ from optimizer.plots import (
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
     from optimizer.results.plan import Plan
 
@@ -216,9 +217,18 @@ def _totals(
 
 
 def plot_plan(instance: Instance, plan: Plan, out_path: str | Path | None = None) -> Path:
-    """Draw the plan (purchases, installed power, power by tier, per period) as a PNG.
+    """Draw the plan with :func:`plan_figure` and write it as a PNG; returns the path.
 
-    ``out_path`` defaults to ``results/<instance name>/plan.png``. Returns the path.
+    ``out_path`` defaults to ``results/<instance name>/plan.png``.
+    """
+    out = Path(out_path) if out_path is not None else default_plan_path(instance)
+    return save_png_atomic(plan_figure(instance, plan), out)
+
+
+def plan_figure(instance: Instance, plan: Plan) -> Figure:
+    """The plan (purchases, installed power, power by tier, per period) as a figure.
+
+    Nothing is written: save it with ``fig.savefig(...)`` or show it in a notebook.
 
     Raises
     ------
@@ -231,7 +241,6 @@ def plot_plan(instance: Instance, plan: Plan, out_path: str | Path | None = None
 
     if not plan.has_solution:
         raise ValueError(f"plan has no solution to draw (status: {plan.status})")
-    out = Path(out_path) if out_path is not None else default_plan_path(instance)
     d = plan_tables(instance, plan)
     P = [str(p) for p in instance.periods]
     x = np.arange(len(P))
@@ -272,6 +281,7 @@ def plot_plan(instance: Instance, plan: Plan, out_path: str | Path | None = None
         unit_txt = d["buy_units"].apply(lambda c: c.map(lambda u: f"{u:,.0f}" if u > 0 else ""))
         _segment_labels(ax_buy, buy_vals, unit_txt, min_frac=0.045)
         _totals(ax_buy, buy_vals.sum(axis=1).to_numpy(), totals, budget if by_money else None)
+        _small_purchases(ax_buy, buy_vals, d["buy_units"], hw_color)
 
         # 2. Installed fleet, facility MW.
         inst = d["installed_facility_mw"]
@@ -283,11 +293,11 @@ def plot_plan(instance: Instance, plan: Plan, out_path: str | Path | None = None
         ax_inst.set_ylim(0, ymax_mw or 1.0)
         _cap_lines(ax_inst, power_cap, "site power cap")
         ax_inst.set_ylabel("Facility MW (IT × PUE)")
-        ax_inst.set_title("Installed power", loc="left")
+        ax_inst.set_title("Installed power (MW)", loc="left")
         _totals(
             ax_inst,
             inst.sum(axis=1).to_numpy(),
-            [f"{v:,.0f} MW" if v > 0 else "" for v in inst.sum(axis=1)],
+            [f"{v:,.0f}" if v > 0 else "" for v in inst.sum(axis=1)],  # MW: the axis says so
             power_cap,
         )
 
@@ -320,8 +330,8 @@ def plot_plan(instance: Instance, plan: Plan, out_path: str | Path | None = None
             ax.set_xlim((len(P) - 1) / 2 - half, (len(P) - 1) / 2 + half)
             ax.grid(axis="x", visible=False)
             ax.set_axisbelow(True)
-        for ax in (ax_inst, ax_tier):
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_count(v)))
+        for ax in (ax_inst, ax_tier):  # MW in full: 1,000 and 1,200, not 1K and 1.2K
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
 
         # Legends under the panels: hardware under 1-2, tiers under 3.
         used_hw = [
@@ -407,7 +417,11 @@ def plot_plan(instance: Instance, plan: Plan, out_path: str | Path | None = None
                 bits.append(f"residual +{fmt_usd(plan.residual_value_usd)}")
             if plan.fixed_cost_usd:
                 bits.append(f"site −{fmt_usd(plan.fixed_cost_usd)}")
-        disc = f" (discounted at {instance.discount_rate:.0%}/yr)" if instance.discount_rate else ""
+        disc = (
+            f" (present values at {instance.discount_rate:.0%}/yr)"
+            if instance.discount_rate
+            else ""
+        )
         gap = (
             ""
             if plan.mip_gap is None
@@ -416,9 +430,63 @@ def plot_plan(instance: Instance, plan: Plan, out_path: str | Path | None = None
             else ""
         )
         sub = f"{' · '.join(bits)}{disc} · {plan.status}{gap} · PUE {pue:g}"
+        fig.text(
+            0.09,
+            0.025,
+            "Revenue over the 'Power by tier' bars: per period, undiscounted"
+            + ("; the figures above are present values." if instance.discount_rate else ".")
+            + "\nSmall tags '+n': purchases too small to see in their stack (n units).",
+            fontsize=8.5,
+            color="#555555",
+            ha="left",
+            va="bottom",
+        )
         size = 10.5 if len(sub) <= 130 else 10.5 * 130 / len(sub)  # v2 terms make it longer
         fig.text(0.09, 0.915, sub, fontsize=size, color="#555555", ha="left", va="top")
-        return save_png_atomic(fig, out)
+        return fig
+
+
+def _small_purchases(
+    ax: Axes, values: pd.DataFrame, units: pd.DataFrame, colors: dict[str, Any]
+) -> None:
+    """Mark purchases too thin to see in their stack (e.g. 2 racks among $3B of servers).
+
+    A triangle in the hardware's colour points at the segment from the bar's right
+    edge, with the units bought beside it; marks in one bar are spread apart.
+    """
+    ymax = ax.get_ylim()[1]
+    for i, period in enumerate(values.index):
+        bottom = 0.0
+        marks = []
+        for h in values.columns:
+            v = float(values.loc[period, h])
+            if 0 < v < _THIN * ymax and units.loc[period, h] > 0:
+                marks.append((bottom + v / 2, h, int(units.loc[period, h])))
+            bottom += max(v, 0.0)
+        ys = _spread_up([max(y, 0.035 * ymax) for y, _, _ in marks], gap=0.05 * ymax)
+        for y, (_, h, u) in zip(ys, marks, strict=True):
+            ax.text(
+                i + _BAR_W / 2,
+                y,
+                f"+{u:,}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                fontweight="bold",
+                color="white",
+                zorder=6,
+                bbox={"boxstyle": "round,pad=0.18", "fc": colors[h], "ec": "white", "lw": 0.6},
+            )
+
+
+def _spread_up(ys: list[float], gap: float) -> list[float]:
+    out: list[float] = []
+    for y in ys:
+        out.append(max(y, out[-1] + gap) if out else y)
+    return out
+
+
+_THIN = 0.01  # a stacked segment under 1% of the axis height is invisible on a slide
 
 
 def _revenue_labels(rev: np.ndarray) -> list[str]:

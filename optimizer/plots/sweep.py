@@ -43,8 +43,10 @@ from optimizer.plots import (
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 MAX_INPUTS = 4
+_PANEL_CHARS = 120  # characters of 10-pt tick text across the figure's panel area
 _UNITS = re.compile(r"^units_bought\[(.+)\]$")
 _FAIL_COLOR = "#C0392B"
 _MEDIAN_COLOR = "#222222"
@@ -140,7 +142,75 @@ def input_unit(key: str) -> tuple[str, Callable[[float], str]]:
         return "kW", _compact
     if field.endswith("rate") or field.endswith("_share") or field.endswith("_frac"):
         return "%", lambda v: f"{v * 100:.3g}%"
+    named = {
+        "pue": "facility / IT power",
+        "utilization": "share of the year",
+        "lifetime_years": "years",
+        "period_years": "years",
+        "min_interactivity": "tok/s per user",
+        "max_ttft_s": "s",
+        "gpus_per_unit": "GPUs",
+        "rack_positions": "rack positions",
+        "existing_units": "units",
+        "max_units": "units",
+        "min_units": "units",
+        "context_tokens": "tokens",
+    }
+    if field in named:
+        return named[field], lambda v: f"{v:.3g}"
     return "value", _compact
+
+
+_FIELD_LABELS = {
+    "price_usd_per_mtok": "price (USD/Mtok)",
+    "demand_mtok": "demand (Mtok)",
+    "capex_usd": "capex per unit (USD)",
+    "power_kw": "power per unit (kW)",
+    "power_mw": "power cap (MW)",
+    "rack_positions": "rack positions",
+    "capex_budget_usd": "capex budget (USD)",
+    "electricity_usd_per_mwh": "electricity (USD/MWh)",
+    "pue": "PUE",
+    "discount_rate": "discount rate",
+    "utilization": "utilization",
+    "min_interactivity": "min speed (tok/s/user)",
+    "max_ttft_s": "max time to first token (s)",
+    "lifetime_years": "lifetime (years)",
+    "min_power_share": "min share of power",
+    "max_power_share": "max share of power",
+    "existing_units": "existing units",
+    "max_units": "max units",
+    "min_units": "min units",
+    "gpus_per_unit": "GPUs per unit",
+    "period_years": "period length (years)",
+}
+_KEY = re.compile(
+    r"^(?:(?P<list>tiers|hardware)\[(?P<id>[^\]]+)\]\.|(?P<site>site)\.)?"
+    r"(?P<field>[a-z_]+)(?:\[(?P<period>[^\]]+)\])?(?P<factor>:factor)?$"
+)
+
+
+def human_label(key: str) -> str:
+    """A key path as a reader says it: ``tiers[premium].price_usd_per_mtok`` ->
+    "premium tier: price (USD/Mtok)", ``site.power_mw[2027]`` -> "site: power cap (MW)
+    in 2027". Unknown forms are returned as they are."""
+    m = _KEY.match(key)
+    if m is None:
+        return key
+    field = _FIELD_LABELS.get(m["field"], m["field"].replace("_", " "))
+    if m["list"] == "tiers":
+        text = f"{m['id']} tier: {field}"
+    elif m["list"] == "hardware":
+        text = f"{m['id']}: {field}"
+    elif m["site"]:
+        text = f"site: {field}"
+    else:
+        text = field
+    if m["period"]:
+        text += f" in {m['period']}"
+    if m["factor"]:
+        text += " (× base)"
+    return text
 
 
 def _wrap_key(key: str, width: int) -> str:
@@ -167,13 +237,24 @@ def plot_sweep(
     colors: Mapping[str, str] | None = None,
     title: str | None = None,
 ) -> Path:
+    """Draw the chart of :func:`sweep_figure` and write it as a PNG at ``out_path``."""
+    return save_png_atomic(sweep_figure(table, inputs, colors=colors, title=title), out_path)
+
+
+def sweep_figure(
+    table: pd.DataFrame,
+    inputs: Sequence[str] | None = None,
+    *,
+    colors: Mapping[str, str] | None = None,
+    title: str | None = None,
+) -> Figure:
     """Draw the objective and the units bought per hardware against each swept input.
 
     ``inputs`` defaults to the table's swept inputs (columns between ``scenario`` and
     ``status``); the first :data:`MAX_INPUTS` are drawn and the rest named in a note.
     ``colors`` (hardware id -> colour, e.g. :func:`optimizer.plots.hardware_colors`)
     defaults to the plan chart's palette in the table's hardware order, which is the
-    instance's. Returns the path of the PNG.
+    instance's.
 
     Raises
     ------
@@ -230,6 +311,7 @@ def plot_sweep(
         for h, c in hw_cols.items()
     }
     used_hw = [h for h in hw_cols if np.nansum(units[h]) > 0]
+    drawn_hw: set[str] = set()  # hardware whose drawn line is not flat at zero
     n, n_ok = len(table), int(ok.sum())
 
     # Text first, so the panels can make room for it.
@@ -237,7 +319,8 @@ def plot_sweep(
     xlabels = [_axis_label(k, wrap_width, n_col) for k in shown]
     colour_key = {k: _colour_input(k, all_inputs) for k in shown} if not line_mode else {}
     colour_titles = {
-        k: "colour: " + _wrap_key(_strip_factor(c), wrap_width) for k, c in colour_key.items()
+        k: "\n".join(textwrap.wrap("colour: " + human_label(_strip_factor(c)), wrap_width))
+        for k, c in colour_key.items()
     }
     sub_lines = _subtitle(n, ok, obj, status, X, all_inputs)
     xlabel_lines = max(t.count("\n") + 1 for t in xlabels)
@@ -252,7 +335,7 @@ def plot_sweep(
         gs = fig.add_gridspec(
             2,
             n_col,
-            left=0.085,
+            left=0.10,  # room for the two-line "Units bought" label and its ticks
             right=0.985,
             top=top,
             bottom=bottom,
@@ -294,7 +377,9 @@ def plot_sweep(
                         )
                 for h in used_hw:
                     xh, yh = binned_median(x[good], units[h][good], max_bins=10**9)
-                    ab.plot(xh, yh, color=palette[h], lw=2.0, marker="o", ms=3.5, zorder=3)
+                    if np.nanmax(np.abs(yh), initial=0.0) > 0:  # a line flat at 0: not drawn
+                        ab.plot(xh, yh, color=palette[h], lw=2.0, marker="o", ms=3.5, zorder=3)
+                        drawn_hw.add(h)
             else:
                 ckey = colour_key[key]
                 cval = X[ckey]
@@ -366,7 +451,9 @@ def plot_sweep(
                         zorder=2,
                     )
                     xh, yh = binned_median(x[good], units[h][good])
-                    ab.plot(xh, yh, color=palette[h], lw=2.0, zorder=3)
+                    if np.nanmax(np.abs(yh), initial=0.0) > 0:  # a median flat at 0: dots only
+                        ab.plot(xh, yh, color=palette[h], lw=2.0, zorder=3)
+                        drawn_hw.add(h)
 
             # Scenarios without a plan: red x at the foot of the objective panel.
             bad = ~ok & np.isfinite(x)
@@ -391,8 +478,14 @@ def plot_sweep(
             ab.xaxis.set_major_formatter(FuncFormatter(lambda v, _, f=fmt: f(v)))
             if line_mode and 1 < len(distinct) <= 13:
                 ab.set_xticks(distinct)  # a grid: one tick per value
-            else:
-                ab.xaxis.set_major_locator(MaxNLocator(5 if n_col <= 2 else 4))
+            else:  # as many ticks as fit the panel's width without touching
+                widest = max(len(fmt(float(v))) for v in (lo_x, hi_x, (lo_x + hi_x) / 2))
+                fit = int((_PANEL_CHARS / n_col) // (widest + 5))
+                ticks = MaxNLocator(max(2, min(6, fit + 1))).tick_values(lo_x, hi_x)
+                if n_col > 1:  # no label at a panel's edge, where it would meet the next one's
+                    w = (hi_x - lo_x) or 1.0
+                    ticks = [t for t in ticks if lo_x + 0.06 * w <= t <= hi_x - 0.06 * w]
+                ab.set_xticks(ticks)
             at.tick_params(labelbottom=False)
             if j > 0:
                 at.tick_params(labelleft=False)
@@ -424,7 +517,8 @@ def plot_sweep(
         if used_hw:
             ab0.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
             ab0.yaxis.set_major_locator(MaxNLocator(5, integer=True))
-            ab0.set_ylim(bottom=0)
+            top_u = max(float(np.nanmax(units[h][ok])) for h in used_hw) if n_ok else 1.0
+            ab0.set_ylim(bottom=-0.03 * top_u)  # a line at 0 shows above the axis line
         else:
             ab0.set_ylim(0, 1)
             ab0.yaxis.set_major_locator(NullLocator())
@@ -440,7 +534,9 @@ def plot_sweep(
                 )
 
         # Legend under the panels: hardware, then the markers.
-        handles: list[Any] = [Line2D([], [], color=palette[h], lw=2.2, label=h) for h in used_hw]
+        handles: list[Any] = [
+            Line2D([], [], color=palette[h], lw=2.2, label=h) for h in used_hw if h in drawn_hw
+        ]
         if n_ok and (line_mode or any_median):
             handles.append(
                 Line2D(
@@ -462,21 +558,33 @@ def plot_sweep(
         fig.legend(
             handles=handles,
             loc="upper left",
-            bbox_to_anchor=(0.075, bottom - 0.03 * xlabel_lines - 0.05),
+            bbox_to_anchor=(0.09, bottom - 0.03 * xlabel_lines - 0.05),
             ncol=min(len(handles), 8),
             fontsize=9.5,
             columnspacing=1.6,
             handlelength=1.8,
         )
 
+        flat = [h for h in used_hw if h not in drawn_hw]
+        if flat:  # bought in a few scenarios only: their median line lies on zero
+            fig.text(
+                0.10,
+                0.012,
+                "Median zero (bought in few scenarios, dots only): " + ", ".join(flat),
+                fontsize=8.5,
+                color="#555555",
+                ha="left",
+                va="bottom",
+            )
+
         # Title, subtitle and notes.
         what = (
-            f"vs {_strip_factor(all_inputs[0])}"
+            f"vs {human_label(_strip_factor(all_inputs[0]))}"
             if line_mode
             else f"vs {len(all_inputs)} swept inputs"
         )
         fig.text(
-            0.085,
+            0.10,
             0.965,
             title or f"Sweep: objective and hardware bought {what}",
             fontsize=16,
@@ -485,7 +593,7 @@ def plot_sweep(
             va="top",
         )
         fig.text(
-            0.085,
+            0.10,
             0.915,
             "\n".join(sub_lines),
             fontsize=10.5,
@@ -508,12 +616,18 @@ def plot_sweep(
                 ha="right",
                 va="bottom",
             )
-        return save_png_atomic(fig, out_path)
+        return fig
 
 
 def _axis_label(key: str, width: int, n_col: int) -> str:
     """The key path and its unit: one line when it fits, else the unit on a line of its own."""
     unit = input_unit(key)[0]
+    name = human_label(_strip_factor(key))
+    if name != _strip_factor(key):  # a known field: its label already carries its unit
+        text = name + (" (× base value)" if key.endswith(":factor") else "")
+        if "(" not in name and not key.endswith(":factor"):
+            text += f" ({unit})"
+        return "\n".join(textwrap.wrap(text, width)) or text
     one = f"{_strip_factor(key)} ({unit})"
     if len(one) <= width:
         return one

@@ -15,13 +15,16 @@ The table has one row per input with columns ``input`` (key path), ``base_value`
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from optimizer.plots import DECK_SIZE_IN, DPI, deck_style, fmt_usd, save_png_atomic
-from optimizer.plots.sweep import _compact, input_unit
+from optimizer.plots.sweep import _compact, human_label, input_unit
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 TORNADO_COLUMNS = [
     "input",
@@ -96,10 +99,19 @@ def _delta_text(table: pd.DataFrame) -> str:
     return "±delta (per input)" if len(d) else ""
 
 
-def plot_tornado(table: pd.DataFrame, out_path: str | Path, top: int = 15) -> Path:
-    """Draw the tornado chart of ``table`` (one row per input) to a PNG at ``out_path``.
+def plot_tornado(
+    table: pd.DataFrame, out_path: str | Path, top: int = 15, objective: str | None = None
+) -> Path:
+    """Draw the chart of :func:`tornado_figure` and write it as a PNG at ``out_path``."""
+    return save_png_atomic(tornado_figure(table, top, objective), out_path)
 
-    The ``top`` inputs by swing are drawn, largest on top. Returns the path.
+
+def tornado_figure(table: pd.DataFrame, top: int = 15, objective: str | None = None) -> Figure:
+    """The tornado chart of ``table`` (one row per input) as a figure (nothing written).
+
+    The ``top`` inputs by swing are drawn, largest on top, each named in words
+    (:func:`optimizer.plots.sweep.human_label`). ``objective`` ("profit" or "revenue")
+    names what moves; default "objective".
 
     Raises
     ------
@@ -183,12 +195,14 @@ def plot_tornado(table: pd.DataFrame, out_path: str | Path, top: int = 15) -> Pa
                     )
 
         # Input names and their low -> high values, left of the axes.
-        longest = max((len(k) for k in names), default=0)
+        what = objective or "objective"
+        labels = [human_label(k) for k in names]
+        longest = max((len(k) for k in labels), default=0)
         name_size = 10 if n <= 10 and longest <= 40 else 9 if longest <= 46 else 8
         for i, key in enumerate(names):
             r = rows.iloc[i]
             ax.annotate(
-                key.removesuffix(":factor"),
+                labels[i],
                 (0, y[i]),
                 xycoords=("axes fraction", "data"),
                 xytext=(-8, 1.0),
@@ -239,7 +253,7 @@ def plot_tornado(table: pd.DataFrame, out_path: str | Path, top: int = 15) -> Pa
             fontweight="bold",
             color="#222222",
         )
-        ax.set_xlabel("Change in objective vs base (USD)")
+        ax.set_xlabel(f"Change in {what} vs base (USD, present value)")
         ax.spines["left"].set_visible(False)
 
         pm = delta or "±delta"
@@ -260,13 +274,13 @@ def plot_tornado(table: pd.DataFrame, out_path: str | Path, top: int = 15) -> Pa
         fig.text(
             0.03,
             0.965,
-            f"Sensitivity: objective change for {pm} on each input",
+            f"Sensitivity: {what} change for {pm} on each input",
             fontsize=16,
             fontweight="bold",
             ha="left",
             va="top",
         )
-        bits = [f"base objective {fmt_usd(base)}" if np.isfinite(base) else "no base objective"]
+        bits = [f"base {what} {fmt_usd(base)}" if np.isfinite(base) else f"no base {what}"]
         total = table["input"].astype(str).nunique()
         bits.append(
             f"top {n} of {total} inputs by swing"
@@ -277,4 +291,4 @@ def plot_tornado(table: pd.DataFrame, out_path: str | Path, top: int = 15) -> Pa
         if n_fail:
             bits.append(f"{n_fail} case{'s' if n_fail > 1 else ''} without a plan")
         fig.text(0.03, 0.915, " · ".join(bits), fontsize=10.5, color="#555555", ha="left", va="top")
-        return save_png_atomic(fig, out_path)
+        return fig

@@ -146,11 +146,10 @@ class Plan:
 
         return summary_text(self)
 
-    def _repr_html_(self) -> str:  # notebook display
-        from optimizer.results.report import summary_markdown
+    def _repr_html_(self) -> str:  # notebook display: headline, purchases, tiers as tables
+        from optimizer.results.report import summary_html
 
-        body = summary_markdown(self).replace("\n", "<br>")
-        return f"<div style='font-family:monospace'>{body}</div>"
+        return summary_html(self)
 
 
 # Decimal places kept in JSON output: far below the solver's tolerances, and free of

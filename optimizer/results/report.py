@@ -365,3 +365,87 @@ def summary_text(plan: Plan) -> str:
     for r in binding.itertuples(index=False):
         lines.append(f"  binding: {r.resource} in {r.period}")
     return "\n".join(lines)
+
+
+def _html_table(title: str, df: pd.DataFrame, headers: dict[str, str]) -> str:
+    from html import escape as esc
+
+    if df.empty:
+        return ""
+    cols = list(df.columns)
+    text_cols = {c for c in cols if not pd.api.types.is_numeric_dtype(df[c])} | {"period"}
+    head = "".join(
+        f"<th style='text-align:{'left' if c in text_cols else 'right'}'>"
+        f"{esc(headers.get(c, c))}</th>"
+        for c in cols
+    )
+    rows = []
+    for rec in df.itertuples(index=False, name=None):
+        cells = []
+        for c, v in zip(cols, rec, strict=True):
+            if c == "power_share":
+                text, right = f"{100 * v:.1f}%", True
+            elif c == "revenue_usd":
+                text, right = _usd(v), True
+            elif c == "mtok":
+                text, right = _qty(v), True
+            elif isinstance(v, float):
+                text, right = _num(v), True
+            elif isinstance(v, int) and c not in ("period",):
+                text, right = f"{v:,}", True
+            else:
+                text, right = str(v), False
+            cells.append(f"<td style='text-align:{'right' if right else 'left'}'>{esc(text)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return (
+        f"<table><caption style='text-align:left;font-weight:bold'>{esc(title)}</caption>"
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def summary_html(plan: Plan) -> str:
+    """The plan as HTML tables (headline, hardware bought and installed, tiers): notebooks."""
+    from html import escape as esc
+
+    head = "".join(
+        f"<tr><th style='text-align:left'>{esc(k)}</th><td style='text-align:left'>{esc(v)}</td></tr>"
+        for k, v in _headline(plan)
+        if k not in ("seconds", "model")
+    )
+    parts = [
+        f"<div><strong>Plan for {esc(plan.instance_name)}</strong>",
+        f"<table>{head}</table>",
+    ]
+    if plan.has_solution:
+        parts.append(
+            _html_table(
+                "Hardware bought and installed",
+                _hardware_table(plan),
+                {
+                    "bought": "bought (units)",
+                    "units": "installed (units)",
+                    "facility_mw": "facility MW",
+                    "rack_positions": "rack positions",
+                },
+            )
+        )
+        parts.append(
+            _html_table(
+                "Tiers",
+                _tier_table(plan),
+                {
+                    "units": "units serving",
+                    "mtok": "Mtok sold",
+                    "revenue_usd": "revenue (USD, undiscounted)",
+                    "power_share": "share of IT power",
+                },
+            )
+        )
+    if not plan.diagnosis.empty:
+        parts.append(
+            "<p><strong>Relaxations that make it feasible:</strong></p><ul>"
+            + "".join(f"<li>{esc(m)}</li>" for m in plan.diagnosis["message"])
+            + "</ul>"
+        )
+    parts.append("</div>")
+    return "\n".join(p for p in parts if p)

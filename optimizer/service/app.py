@@ -25,7 +25,7 @@ import pandas as pd
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import ValidationError
 from pydantic.json_schema import models_json_schema
 from starlette.concurrency import run_in_threadpool
@@ -371,6 +371,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 ],
             )
         return view
+
+    @app.get(
+        "/jobs/{job_id}/report",
+        summary="The report of a finished sweep job: one self-contained HTML page.",
+        response_class=HTMLResponse,
+        responses={
+            404: {"model": ErrorBody, "description": "No such job (or forgotten)."},
+            409: {"model": ErrorBody, "description": "The job has not finished."},
+        },
+    )
+    async def job_report(job_id: str) -> HTMLResponse:
+        # the same page as `optimizer report` on the sweep's table (optimizer/report/)
+        view = jobs.get(job_id)
+        if view is None:
+            raise Problems(404, [f"jobs/{job_id[:64]}: no such job"])
+        if view["status"] != "done" or not view.get("results"):
+            raise Problems(409, [f"jobs/{job_id[:64]}: {view['status']}, no report until done"])
+
+        def render() -> str:
+            from optimizer.report.html import render_html
+            from optimizer.report.sweep_report import sweep_report
+
+            table = pd.DataFrame(view["results"])
+            return render_html(sweep_report(table, source=f"job {job_id}", title="Sweep report"))
+
+        return HTMLResponse(await in_thread(render))
 
     # ----------------------------------------------------------------- OpenAPI
     def openapi() -> dict[str, Any]:

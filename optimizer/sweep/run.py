@@ -90,6 +90,8 @@ def plan_row(plan: Plan) -> dict[str, Any]:
     bought = plan.buy.groupby("hardware")["units"].sum() if len(plan.buy) else {}
     for hw in plan.installed["hardware"].unique():
         row[f"units_bought[{hw}]"] = int(bought.get(hw, 0)) if len(plan.buy) else 0
+    for r in plan.buy.itertuples(index=False):  # per period: how often each is bought when
+        row[f"bought[{r.hardware},{r.period}]"] = int(r.units)
     for r in plan.resources.itertuples(index=False):
         if r.resource in ("power_mw", "rack_positions"):
             row[f"{r.resource}_used[{r.period}]"] = float(r.used)

@@ -1,0 +1,270 @@
+"""From a PATH to a :class:`~optimizer.report.model.Report`, whatever PATH is.
+
+* an instance (YAML, or JSON in MODEL.md's instance format): solved, with baselines;
+* a results folder (``plan.json`` and the CSVs ``optimizer solve`` writes, plus
+  ``compare.csv`` and PNG charts when present): reported as it is, nothing re-solved;
+* a sweep table (``sweep.parquet`` / ``sweep.csv``, or a folder holding one);
+* a two-stage result (``stochastic.json``, or a folder holding one).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from optimizer.errors import InputError
+from optimizer.report.model import Report
+
+SWEEP_NAMES = ("sweep/sweep.parquet", "sweep.parquet", "sweep/sweep.csv", "sweep.csv")
+
+
+def kind_of(path: Path) -> tuple[str, Path]:
+    """("instance" | "results" | "sweep" | "two-stage", the file or folder to read)."""
+    if path.is_dir():
+        if (path / "plan.json").is_file():
+            return "results", path
+        for name in SWEEP_NAMES:
+            if (path / name).is_file():
+                return "sweep", path / name
+        if (path / "stochastic.json").is_file():
+            return "two-stage", path / "stochastic.json"
+        raise InputError(
+            f"{path}: no plan.json, sweep table or stochastic.json in this folder: nothing to report"
+        )
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".csv"):
+        return "sweep", path
+    if suffix in (".yaml", ".yml"):
+        return "instance", path
+    if suffix == ".json":
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(f"{path}: not valid JSON ({exc})") from None
+        from optimizer.report.twostage_report import is_two_stage
+
+        if is_two_stage(doc):
+            return "two-stage", path
+        if isinstance(doc, dict) and "buy" in doc and "sold" in doc and "site" not in doc:
+            return "results", path.parent
+        return "instance", path
+    raise InputError(
+        f"{path}: expected an instance (.yaml/.json), a results folder, a sweep table "
+        "(.parquet/.csv) or a two-stage result (.json)"
+    )
+
+
+def build_report(
+    path: str | Path,
+    *,
+    baselines: bool = True,
+    instance_path: str | Path | None = None,
+    time_limit: float | None = None,
+) -> Report:
+    """The report of ``path``; raises :class:`InputError` for anything it cannot read."""
+    p = Path(path)
+    kind, target = kind_of(p)
+    if kind == "instance":
+        return instance_report(target, baselines=baselines, time_limit=time_limit)
+    if kind == "results":
+        return results_report(target, instance_path=instance_path)
+    if kind == "sweep":
+        from optimizer.cli.plot_cmd import _read_sweep_table
+        from optimizer.report.sweep_report import sweep_report
+
+        table = _read_sweep_table(target)
+        name = target.parent.parent.name if target.parent.name == "sweep" else target.parent.name
+        return sweep_report(table, source=str(target), title=f"Sweep of {name}")
+    from optimizer.report.twostage_report import read_two_stage, two_stage_report
+
+    return two_stage_report(read_two_stage(target), source=str(target))
+
+
+def instance_report(
+    path: Path, *, baselines: bool = True, time_limit: float | None = None
+) -> Report:
+    from optimizer.instance.load import load_instance
+    from optimizer.report.plan_report import plan_report
+    from optimizer.solve.planner import Planner
+
+    inst = load_instance(path)
+    planner = Planner(inst, time_limit=time_limit)
+    plan = planner.solve()
+    comparison = None
+    if baselines and plan.has_solution:
+        from optimizer.analysis.compare import compare
+
+        comparison = compare(inst, time_limit=time_limit)
+    return plan_report(
+        plan,
+        inst,
+        source=path.name,
+        table=planner.table,
+        baselines=comparison,
+        instance_path=path,
+    )
+
+
+def _read_csv(path: Path) -> pd.DataFrame | None:
+    try:
+        return pd.read_csv(path) if path.is_file() else None
+    except Exception:  # a damaged extra file is left out, not fatal
+        return None
+
+
+def find_instance(name: str, folder: Path) -> Path | None:
+    """``instances/<name>.yaml`` next to the results tree, or under the working folder."""
+    for base in (folder.parent.parent, folder.parent, Path.cwd()):
+        for ext in (".yaml", ".yml", ".json"):
+            cand = base / "instances" / f"{name}{ext}"
+            if cand.is_file():
+                return cand
+    return None
+
+
+def plan_from_folder(folder: Path, instance: Any = None) -> Any:
+    """A :class:`Plan` rebuilt from the files ``optimizer solve`` wrote (no solve)."""
+    from optimizer.results.plan import Plan
+
+    try:
+        doc = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{folder / 'plan.json'}: cannot read ({exc})") from None
+    if not isinstance(doc, dict) or "status" not in doc:
+        raise InputError(f"{folder / 'plan.json'}: not a plan (no 'status')")
+
+    def frame(key: str, csv: str | None = None) -> pd.DataFrame:
+        df = _read_csv(folder / csv) if csv else None
+        if df is not None:
+            return df
+        return pd.DataFrame(doc.get(key) or [])
+
+    installed = pd.DataFrame(doc.get("installed") or [])
+    if instance is not None and len(installed):
+        hw = {h.id: h for h in instance.hardware}
+        pue = instance.site.pue
+        installed["it_mw"] = [
+            u * hw[h].power_kw / 1000
+            for h, u in zip(installed["hardware"], installed["units"], strict=True)
+        ]
+        installed["facility_mw"] = installed["it_mw"] * pue
+        installed["rack_positions"] = [
+            u * hw[h].rack_positions
+            for h, u in zip(installed["hardware"], installed["units"], strict=True)
+        ]
+    res = pd.DataFrame(doc.get("resources") or [])
+    if len(res):
+        res["slack"] = res["cap"] - res["used"]
+        res = res[["period", "resource", "used", "cap", "slack", "binding"]]
+    mv = pd.DataFrame(doc.get("marginal_values") or [])
+    for c in (
+        "resource",
+        "period",
+        "tier",
+        "hardware",
+        "usd_per_unit",
+        "usd_per_unit_undiscounted",
+        "unit",
+    ):
+        if len(mv) and c not in mv:
+            mv[c] = None
+    return Plan(
+        instance_name=str(doc.get("instance") or folder.name),
+        objective_kind=str(doc.get("objective") or "objective"),
+        status=str(doc["status"]),
+        objective_usd=doc.get("objective_usd"),
+        mip_gap=doc.get("mip_gap"),
+        best_bound_usd=doc.get("best_bound_usd"),
+        revenue_usd=doc.get("revenue_usd"),
+        capex_usd=doc.get("capex_usd"),
+        energy_usd=doc.get("energy_usd"),
+        buy=frame("buy", "buy.csv"),
+        installed=installed,
+        serve=frame("serve", "serve.csv"),
+        sold=frame("sold", "sold.csv"),
+        resources=res,
+        unusable=pd.DataFrame(
+            doc.get("unusable_pairs") or [], columns=["hardware", "tier", "reason"]
+        ),
+        marginal_values=mv,
+        diagnosis=pd.DataFrame({"message": doc.get("diagnosis") or []}),
+        message=str(doc.get("message") or ""),
+    )
+
+
+def results_report(folder: Path, *, instance_path: str | Path | None = None) -> Report:
+    from optimizer.analysis.compare import Comparison
+    from optimizer.instance.load import load_instance
+    from optimizer.report.plan_report import plan_report
+
+    name = None
+    try:
+        name = json.loads((folder / "plan.json").read_text(encoding="utf-8")).get("instance")
+    except (OSError, ValueError, AttributeError):
+        pass
+    ipath = (
+        Path(instance_path)
+        if instance_path
+        else (find_instance(str(name), folder) if name else None)
+    )
+    inst = load_instance(ipath) if ipath is not None else None
+    if inst is not None and name and inst.name != name:
+        raise InputError(f"{ipath}: instance {inst.name!r} is not the one of {folder} ({name!r})")
+    plan = plan_from_folder(folder, inst)
+    comp = None
+    table = _read_csv(folder / "compare.csv")
+    if table is not None and "plan" in table:
+        by_tier = _read_csv(folder / "compare_by_tier.csv")
+        comp = Comparison(
+            table=table, by_tier=by_tier if by_tier is not None else pd.DataFrame(), plans={}
+        )
+    pngs = {f.stem: f.read_bytes() for f in sorted(folder.glob("*.png"))}
+    return plan_report(
+        plan,
+        inst,
+        source=str(folder),
+        baselines=comp,
+        instance_path=ipath,
+        extra_pngs=pngs,
+        extra_sections=folder_extras(folder, plan.objective_kind),
+    )
+
+
+def folder_extras(folder: Path, objective: str) -> list[Any]:
+    """Sections for what else ``optimizer`` wrote into a results folder: a sensitivity
+    table (``sensitivity/``) and a sweep (``sweep/``)."""
+    from optimizer.report.sections import sensitivity_section
+    from optimizer.report.sweep_report import sweep_report
+
+    out: list[Any] = []
+    sens = folder / "sensitivity" / "sensitivity.parquet"
+    if sens.is_file():
+        try:
+            out.append(sensitivity_section(pd.read_parquet(sens), objective))
+        except (OSError, ValueError, KeyError):
+            pass  # a damaged extra is left out
+    for name in ("sweep/sweep.parquet", "sweep/sweep.csv"):
+        if (folder / name).is_file():
+            from optimizer.cli.plot_cmd import _read_sweep_table
+
+            try:
+                rep = sweep_report(_read_sweep_table(folder / name), source=name)
+            except (InputError, ValueError):
+                break
+            for sec in rep.sections:
+                if sec.id == "scenarios":
+                    continue  # every row: in the sweep's own report
+                sec.id = f"sweep-{sec.id}"
+                sec.title = f"Sweep: {sec.title[0].lower()}{sec.title[1:]}"
+                for t in sec.tables:
+                    t.key = f"sweep_{t.key}"
+                for c in sec.charts:
+                    c.key = f"sweep-{c.key}"
+                out.append(sec)
+            break
+    return out

@@ -1,0 +1,462 @@
+"""The report of one plan: headline, plan tables, resources, marginal values, pairs that
+cannot be used, baselines, deck charts and the instance's assumptions."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from optimizer.report import charts
+from optimizer.report.model import Chart, Report, Section, Table, usd_short
+from optimizer.results.report import _hardware_table, _marginals_table, _tier_table
+
+if TYPE_CHECKING:
+    from optimizer.analysis.compare import Comparison
+    from optimizer.instance.schema import Instance
+    from optimizer.results.plan import Plan
+
+RESOURCE_UNITS = {"power_mw": "facility MW", "rack_positions": "rack positions", "capex_usd": "USD"}
+
+
+def png_of(fig: Any) -> bytes:
+    """A matplotlib figure as PNG bytes."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=fig.dpi, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def headline(plan: Plan, instance: Instance | None) -> list[tuple[str, str]]:
+    rows = [
+        ("status", plan.status),
+        (f"objective ({plan.objective_kind}, discounted)", usd_short(plan.objective_usd)),
+        ("revenue (discounted)", usd_short(plan.revenue_usd)),
+        ("capex (discounted)", usd_short(plan.capex_usd)),
+        ("electricity (discounted)", usd_short(plan.energy_usd)),
+        ("MIP gap", "-" if plan.mip_gap is None else f"{plan.mip_gap:.2e}"),
+    ]
+    if instance is not None and instance.discount_rate:
+        rows.append(("discount rate", f"{instance.discount_rate:.1%} per year"))
+    if len(plan.buy):
+        total = plan.buy.groupby("hardware", sort=False)["units"].sum()
+        rows.append(("units bought", ", ".join(f"{h} {int(u):,}" for h, u in total.items())))
+    if not plan.resources.empty:
+        b = plan.resources[plan.resources["binding"].astype(bool)]
+        if len(b):
+            rows.append(
+                ("binding caps", ", ".join(f"{r.resource} {r.period}" for r in b.itertuples()))
+            )
+    if plan.message and plan.diagnosis.empty:
+        rows.append(("note", plan.message))
+    return rows
+
+
+def plan_sections(
+    plan: Plan,
+    instance: Instance | None,
+    *,
+    table: pd.DataFrame | None = None,
+    baselines: Comparison | None = None,
+    extra_pngs: dict[str, bytes] | None = None,
+) -> list[Section]:
+    secs: list[Section] = []
+    hw_colors: dict[str, str] = {}
+    t_colors: dict[str, str] | None = None
+    if instance is not None:
+        from matplotlib.colors import to_hex
+
+        from optimizer.plots import hardware_colors, tier_colors
+
+        hw_colors = hardware_colors(instance)
+        t_colors = {k: to_hex(v) for k, v in tier_colors(instance).items()}
+    hw_order = (
+        [h.id for h in instance.hardware]
+        if instance is not None
+        else [str(h) for h in pd.unique(plan.installed.get("hardware", pd.Series(dtype=str)))]
+    )
+
+    if not plan.diagnosis.empty:
+        secs.append(
+            Section(
+                "infeasible",
+                "Why there is no plan: relaxations that make it feasible",
+                tables=[Table("diagnosis", "Relaxations", plan.diagnosis.copy())],
+            )
+        )
+
+    # ------------------------------------------------------------------ the plan
+    if plan.has_solution:
+        hwt = _hardware_table(plan)
+        tiers = _tier_table(plan)
+        if not tiers.empty:
+            tiers = tiers.merge(
+                plan.sold[["tier", "period", "price_usd_per_mtok"]], on=["tier", "period"]
+            )
+        sec = Section(
+            "plan",
+            "The plan",
+            "Hardware bought and installed per period, and how its capacity is split across "
+            "tiers. Money in the tables is per period and undiscounted; the headline's is "
+            "discounted (present value).",
+        )
+        buy = plan.buy.copy()
+        if len(buy):
+            sec.charts.append(
+                Chart(
+                    "units-bought",
+                    "Units bought per period",
+                    charts.stacked_bars(
+                        buy,
+                        x="period",
+                        series="hardware",
+                        value="units",
+                        title="Units bought per period (labels: units)",
+                        x_title="period",
+                        y_title="units bought (servers or racks)",
+                        colors=hw_colors,
+                        order=[h for h in hw_order if h in set(buy["hardware"])],
+                        hover_unit="units",
+                        text=True,
+                    ),
+                    caption="Units of different hardware do not add up in capability (a 72-GPU rack "
+                    "against an 8-GPU server); hover for each.",
+                )
+            )
+        inst = plan.installed
+        if len(inst) and "facility_mw" in inst:
+            cap = None
+            if not plan.resources.empty:
+                r = plan.resources[plan.resources["resource"] == "power_mw"]
+                cap = pd.Series(r["cap"].to_numpy(), index=r["period"].astype(str)).dropna()
+            sec.charts.append(
+                Chart(
+                    "installed-power",
+                    "Installed power",
+                    charts.stacked_bars(
+                        inst[inst["units"] > 0],
+                        x="period",
+                        series="hardware",
+                        value="facility_mw",
+                        title="Installed facility power by hardware",
+                        x_title="period",
+                        y_title="facility power (MW, IT × PUE)",
+                        colors=hw_colors,
+                        order=[
+                            h for h in hw_order if h in set(inst[inst["units"] > 0]["hardware"])
+                        ],
+                        cap=cap,
+                        cap_name="site power cap",
+                        hover_unit="MW",
+                    ),
+                )
+            )
+        if not tiers.empty:
+            sec.charts.append(
+                Chart(
+                    "power-by-tier",
+                    "IT power by tier",
+                    charts.stacked_bars(
+                        tiers.assign(it_mw=plan.sold["it_mw"].to_numpy()),
+                        x="period",
+                        series="tier",
+                        value="it_mw",
+                        title="IT power serving each tier",
+                        colors=t_colors,
+                        x_title="period",
+                        y_title="IT power (MW)",
+                        hover_unit="MW",
+                    ),
+                )
+            )
+            sec.charts.append(
+                Chart(
+                    "revenue-by-tier",
+                    "Revenue by tier",
+                    charts.stacked_bars(
+                        tiers,
+                        x="period",
+                        series="tier",
+                        value="revenue_usd",
+                        title="Revenue per period by tier (undiscounted)",
+                        colors=t_colors,
+                        x_title="period",
+                        y_title="revenue (USD per period, undiscounted)",
+                        hover_unit="USD",
+                    ),
+                )
+            )
+        sec.tables.append(
+            Table(
+                "hardware",
+                "Hardware bought and installed",
+                hwt.reset_index(drop=True),
+                {"facility_mw": "MW"},
+            )
+        )
+        sec.tables.append(
+            Table(
+                "tiers",
+                "Tiers: units serving, tokens sold, revenue (undiscounted), share of IT power",
+                tiers.reset_index(drop=True),
+            )
+        )
+        sec.tables.append(
+            Table(
+                "serve",
+                "Units serving each tier, per hardware and period",
+                plan.serve.reset_index(drop=True),
+            )
+        )
+        secs.append(sec)
+
+    # ----------------------------------------------------------- resources
+    if not plan.resources.empty and plan.has_solution:
+        res = plan.resources.copy()
+        res = res[res["cap"].notna() | (res["used"] > 0)].reset_index(drop=True)
+        res.insert(2, "unit", res["resource"].map(RESOURCE_UNITS).fillna(""))
+        pct = 100 * res["used"] / res["cap"].where(res["cap"] > 0)
+        res["percent_of_cap"] = pct
+        sec = Section(
+            "resources",
+            "Resources used against caps",
+            "A cap is binding when no room is left for one more unit of any hardware on sale.",
+        )
+        capped = res[res["cap"].notna()]
+        if len(capped):
+            sec.charts.append(
+                Chart(
+                    "resources",
+                    "Use of each cap",
+                    charts.grouped_bars(
+                        capped.assign(percent_of_cap=capped["percent_of_cap"].fillna(0)),
+                        x="period",
+                        series="resource",
+                        value="percent_of_cap",
+                        title="Share of each cap used",
+                        x_title="period",
+                        y_title="used / cap (%)",
+                    ),
+                )
+            )
+        sec.tables.append(
+            Table(
+                "resources",
+                "Resources used against caps",
+                res,
+                {"used": "in unit", "cap": "in unit", "slack": "in unit", "percent_of_cap": "%"},
+            )
+        )
+        secs.append(sec)
+
+    # ------------------------------------------------------- marginal values
+    mv = _marginals_table(plan)
+    if not mv.empty:
+        sec = Section(
+            "marginal-values",
+            "Marginal values",
+            "What one more unit of each resource is worth to this plan, with its hardware "
+            "choice held fixed: present value and undiscounted.",
+        )
+        power = mv[mv["resource"] == "power"]
+        if len(power):
+            sec.charts.append(
+                Chart(
+                    "mv-power",
+                    "Value of one more MW",
+                    charts.hbar(
+                        [f"power {p}" for p in power["period"]],
+                        power["usd_per_unit"].tolist(),
+                        title="Value of one more facility MW, per period (present value)",
+                        x_title="USD per facility MW (present value)",
+                        y_title="",
+                        hover=[usd_short(v) for v in power["usd_per_unit"]],
+                    ),
+                )
+            )
+        sec.tables.append(
+            Table(
+                "marginal_values",
+                "Marginal values",
+                mv.reset_index(drop=True),
+                {
+                    "usd_per_unit": "USD per unit, present value",
+                    "usd_per_unit_undiscounted": "USD per unit, undiscounted",
+                },
+            )
+        )
+        secs.append(sec)
+
+    # ------------------------------------------------------- unusable pairs
+    secs.append(
+        Section(
+            "unusable",
+            "Pairs that cannot be used, and why",
+            "Hardware and tier pairs the frontier table cannot serve (speed, latency or "
+            "context out of reach)."
+            if not plan.unusable.empty
+            else "None: every hardware can serve every tier.",
+            tables=[
+                Table(
+                    "unusable",
+                    "Pairs that cannot be used",
+                    plan.unusable.reset_index(drop=True),
+                )
+            ]
+            if not plan.unusable.empty
+            else [],
+        )
+    )
+
+    # -------------------------------------------------------------- baselines
+    if baselines is not None:
+        secs.append(baseline_section(baselines))
+
+    # ------------------------------------------------------------- frontiers
+    if instance is not None and table is not None:
+        secs.append(frontier_section(instance, table, plan if plan.has_solution else None))
+
+    # ------------------------------------------------------------ deck charts
+    pngs: dict[str, bytes] = dict(extra_pngs or {})
+    if instance is not None and table is not None and plan.has_solution:
+        pngs.update(deck_pngs(instance, table, plan))
+    if pngs:
+        secs.append(
+            Section(
+                "deck-charts",
+                "Charts for a deck",
+                "The PNG charts of `optimizer plot`, as they go on a slide.",
+                charts=[Chart(f"png-{k}", k, png=v) for k, v in pngs.items()],
+            )
+        )
+    return secs
+
+
+def frontier_section(instance: Instance, table: pd.DataFrame, plan: Plan | None) -> Section:
+    """One interactive frontier chart per model the tiers sell (smallest context)."""
+    from optimizer.plots import hardware_colors
+    from optimizer.plots.frontier import available_models, frontier_series, operating_points
+
+    sec = Section(
+        "frontiers",
+        "Frontiers: throughput per MW against speed per user",
+        "Each hardware's Pareto envelope from the frontier table, in tokens/s per MW of "
+        "facility power (IT power × PUE), and where the plan operates on it (marker size: "
+        "units serving). Click a legend entry to hide a curve; hover for the numbers.",
+    )
+    models = available_models(table)
+    for m in dict.fromkeys(t.model for t in instance.tiers):
+        if m not in models:
+            continue
+        series = frontier_series(instance, table, m)
+        if series.empty:
+            continue
+        pts = operating_points(instance, table, plan, m)
+        ctx = int(series["context_tokens"].iloc[0])
+        sec.charts.append(
+            Chart(
+                f"frontier-{m}",
+                f"Frontier of {m}",
+                charts.frontier(
+                    series,
+                    pts,
+                    title=f"{m} at {ctx:,}-token context",
+                    colors=hardware_colors(instance),
+                ),
+            )
+        )
+    return sec
+
+
+def deck_pngs(instance: Instance, table: pd.DataFrame, plan: Plan) -> dict[str, bytes]:
+    """The plan chart and a frontier chart per model the tiers sell, as PNG bytes."""
+    from matplotlib.figure import Figure
+
+    from optimizer.plots.frontier import available_models, frontier_figure
+    from optimizer.plots.plan import plan_figure
+
+    out: dict[str, bytes] = {}
+    fig: Figure = plan_figure(instance, plan)
+    out["Purchase plan and power split"] = png_of(fig)
+    models = available_models(table)
+    for m in dict.fromkeys(t.model for t in instance.tiers):
+        if m in models:
+            out[f"Frontier of {m}"] = png_of(frontier_figure(instance, table, plan, m))
+    return out
+
+
+def baseline_section(result: Comparison) -> Section:
+    t = result.table.copy()
+    sec = Section(
+        "baselines",
+        "Baselines",
+        "The optimum beside simpler plans on the same instance, each solved by the same model: "
+        "the keynote's equal power split, single-hardware fleets and a greedy rule. Objective "
+        "and money discounted; cost per Mtok = (discounted capex + electricity) / Mtok sold.",
+    )
+    ok = t[t["objective_usd"].notna()]
+    if len(ok):
+        sec.charts.append(
+            Chart(
+                "baselines",
+                "Objective of each plan",
+                charts.hbar(
+                    ok["plan"].astype(str).tolist(),
+                    ok["objective_usd"].astype(float).tolist(),
+                    title="Objective of the optimum and of each baseline (discounted)",
+                    x_title="objective (USD, discounted)",
+                    y_title="",
+                    colors=["#0072B2" if p == "optimal" else "#999999" for p in ok["plan"]],
+                    hover=[
+                        f"{usd_short(o)}; optimum earns {u:+.1f}% more"
+                        if pd.notna(u)
+                        else usd_short(o)
+                        for o, u in zip(
+                            ok["objective_usd"],
+                            ok.get("optimum_uplift_pct", [None] * len(ok)),
+                            strict=True,
+                        )
+                    ],
+                ),
+            )
+        )
+    sec.tables.append(Table("baselines", "Optimum against baselines", t))
+    if not result.by_tier.empty:
+        sec.tables.append(
+            Table(
+                "baselines_by_tier",
+                "Cost per Mtok by tier (undiscounted sums over the horizon)",
+                result.by_tier.copy(),
+            )
+        )
+    return sec
+
+
+def plan_report(
+    plan: Plan,
+    instance: Instance | None,
+    *,
+    source: str,
+    table: pd.DataFrame | None = None,
+    baselines: Comparison | None = None,
+    instance_path: Path | None = None,
+    extra_pngs: dict[str, bytes] | None = None,
+    extra_sections: list[Section] | None = None,
+) -> Report:
+    from optimizer.report.sections import assumptions_section
+
+    name = plan.instance_name
+    rep = Report(
+        title=f"Plan for {name}",
+        subtitle=f"{plan.objective_kind} · {plan.status} · from {source}",
+        kind="plan",
+        headline=headline(plan, instance),
+    )
+    rep.sections = plan_sections(
+        plan, instance, table=table, baselines=baselines, extra_pngs=extra_pngs
+    )
+    rep.sections += extra_sections or []
+    if instance_path is not None and instance is not None:
+        rep.sections.append(assumptions_section(instance_path, instance))
+    return rep
