@@ -109,7 +109,10 @@ def commented_values(text: str) -> pd.DataFrame:
 
 
 def spec_sources(instance_path: Path, hardware: list[str], models: list[str]) -> pd.DataFrame:
-    """The cited sources of the spec entries the instance uses (``specs/*.yaml`` beside it)."""
+    """The cited sources of the spec entries the instance uses: ``specs/*.yaml`` beside the
+    instance if there are such files, else the specs shipped with the package."""
+    from optimizer.data import SPECS_DIR
+
     rows: list[dict[str, Any]] = []
     folder = instance_path.parent / "specs"
     for fname, listkey, ids in (
@@ -117,6 +120,8 @@ def spec_sources(instance_path: Path, hardware: list[str], models: list[str]) ->
         ("models.yaml", "models", models),
     ):
         path = folder / fname
+        if not path.is_file():
+            path = SPECS_DIR / fname
         if not path.is_file():
             continue
         try:
@@ -136,7 +141,7 @@ def spec_sources(instance_path: Path, hardware: list[str], models: list[str]) ->
                         "value": _short(entry.get(field)),
                         "kind": "estimate" if field in estimates else "source",
                         "text": str(text),
-                        "file": f"specs/{fname}",
+                        "file": str(path.relative_to(path.parents[1])),
                     }
                 )
     return pd.DataFrame(rows, columns=[*COLUMNS, "file"])
