@@ -16,6 +16,7 @@ from optimizer.instance.schema import Hardware, Instance, Site, Tier
 from optimizer.model.build import build_model
 from optimizer.model.data import ModelData
 from optimizer.results.plan import Plan
+from optimizer.solve.options import SolveOptions
 from optimizer.solve.planner import Planner, solve
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "Plan",
     "Planner",
     "Site",
+    "SolveOptions",
     "Tier",
     "build_model",
     "compute_coefficients",

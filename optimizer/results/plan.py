@@ -67,6 +67,10 @@ class Plan:
     timings: dict[str, float] = field(default_factory=dict)
     model_size: dict[str, int] = field(default_factory=dict)
     message: str = ""
+    # Post-solve steps left out, and why ("marginal_values: deadline"): see SolveOptions.
+    skipped: list[str] = field(default_factory=list)
+    # Things a reader must know about the numbers (e.g. coefficients near the tolerances).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def has_solution(self) -> bool:
@@ -114,6 +118,8 @@ class Plan:
             "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
             "model_size": self.model_size,
             "message": self.message,
+            "skipped": list(self.skipped),
+            "warnings": list(self.warnings),
         }
 
     def to_json(self, indent: int | None = 2) -> str:

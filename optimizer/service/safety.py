@@ -1,4 +1,10 @@
-"""What keeps a request from hurting the server: a body-size limit and the frontier-name rule.
+"""What keeps a request from hurting the server: who may call, body limits, the frontier rule.
+
+:class:`GuardMiddleware` runs first: ``Host`` must be one the server answers to (DNS
+rebinding), a browser ``Origin`` must be allowed, the bearer token must match when one is
+set, a POST must be ``application/json``, and a POST that would have to queue beyond the
+server's limit is answered 503 before its body is read. :class:`BodyLimitMiddleware` then
+reads the body, bounded in bytes (413) and in time (408).
 
 No file path from a request is ever read. ``frontiers`` must be inline rows, or the bare
 name of a table shipped in the frontiers folder (``measured-2026``, ``reference-2026.csv``);
@@ -8,14 +14,18 @@ before the instance is loaded.
 
 from __future__ import annotations
 
+import asyncio
+import hmac
 import json
 import re
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 # A body declared too large is read and thrown away up to this many bytes before the 413 is
 # sent, so that the client (which writes its whole body before reading) sees the answer
 # rather than a reset connection; beyond it the connection is simply answered and closed.
@@ -34,6 +44,12 @@ def _shown(text: str, limit: int = 60) -> str:
 
 def _check_name(text: str, where: str, folder: Path) -> tuple[str | None, list[str]]:
     """The file name of a shipped table, or the problems with ``text``."""
+    if len(text) > 100:
+        return None, [
+            f"{where}: a name of {len(text)} characters is not allowed (at most 100): give "
+            "the rows inline, or the bare name of a shipped table "
+            f"({', '.join(shipped_tables(folder)) or 'none shipped'})"
+        ]
     if (
         not _NAME.fullmatch(text)
         or ".." in text
@@ -48,9 +64,11 @@ def _check_name(text: str, where: str, folder: Path) -> tuple[str | None, list[s
         ]
     file_name = text if text.endswith(".csv") else f"{text}.csv"
     candidate = folder / file_name
-    root = folder.resolve()
-    if candidate.is_file() and candidate.resolve().parent == root:
-        return file_name, []
+    try:
+        if candidate.is_file() and candidate.resolve().parent == folder.resolve():
+            return file_name, []
+    except OSError:  # e.g. a name the file system finds too long: simply not shipped
+        pass
     return None, [
         f"{where}: no shipped frontier table named {_shown(text)} "
         f"(shipped: {', '.join(shipped_tables(folder)) or 'none'})"
@@ -93,9 +111,10 @@ class BodyLimitMiddleware:
     over the limit is refused at once, and a chunked body is counted as it arrives.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout_s: float = 30.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout_s = timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -117,8 +136,13 @@ class BodyLimitMiddleware:
                 return
         chunks: list[bytes] = []
         total = 0
+        deadline = time.monotonic() + self.timeout_s
         while True:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                await _answer(send, 408, [f"body: not received within {self.timeout_s:g} s"])
+                return
             if message["type"] == "http.disconnect":
                 return
             chunk = message.get("body", b"")
@@ -148,6 +172,96 @@ class BodyLimitMiddleware:
         return f"body: too large ({got}; the limit is {self.max_bytes} bytes)"
 
 
+# ------------------------------------------------------------------- who may call
+class GuardMiddleware:
+    """Refuse, before any body is read, requests that must not do work.
+
+    In order: a ``Host`` not in ``allowed_hosts`` (when that is not empty) -> 421; an
+    ``Origin`` not in ``allowed_origins`` -> 403; a missing or wrong bearer token (when
+    ``token`` is set; ``GET /health`` is exempt) -> 401; a POST whose content type is not
+    ``application/json`` -> 415; a POST that ``admit(path)`` refuses (the queue is full)
+    -> 503. ``admit`` returns a release function (called when the request is answered),
+    or a message saying why not.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        allowed_hosts: tuple[str, ...],
+        allowed_origins: tuple[str, ...],
+        token: str | None,
+        admit: Callable[[str], Callable[[], None] | str],
+    ) -> None:
+        self.app = app
+        self.hosts = {h.lower() for h in allowed_hosts}
+        self.origins = {o.rstrip("/").lower() for o in allowed_origins}
+        self.token = token
+        self.admit = admit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.lower(): v for k, v in scope.get("headers", [])}
+        refusal = self._refusal(scope, headers)
+        if refusal is not None:
+            await _answer(send, refusal[0], [refusal[1]])
+            return
+        release: Callable[[], None] | None = None
+        if scope["method"] == "POST":
+            admitted = self.admit(scope["path"])
+            if isinstance(admitted, str):
+                await _answer(send, 503, [admitted], extra=[(b"retry-after", b"5")])
+                return
+            release = admitted
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if release is not None:
+                release()
+
+    def _refusal(self, scope: Scope, headers: dict[bytes, bytes]) -> tuple[int, str] | None:
+        host = headers.get(b"host", b"").decode("latin-1").strip().lower()
+        if self.hosts and _host_name(host) not in self.hosts:
+            return 421, (
+                f"host: {host[:80]!r} is not a name this server answers to "
+                f"({', '.join(sorted(self.hosts))})"
+            )
+        origin = headers.get(b"origin")
+        if origin is not None:
+            text = origin.decode("latin-1").strip().rstrip("/").lower()
+            if text not in self.origins and not _same_origin(text, host):
+                return 403, (
+                    f"origin: {text[:80]!r} is not allowed (a web page may not call this "
+                    "service; the operator can allow origins with --allow-origin)"
+                )
+        if self.token is not None and not (scope["method"] == "GET" and scope["path"] == "/health"):
+            given = headers.get(b"authorization", b"").decode("latin-1")
+            scheme, _, value = given.partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(
+                value.strip().encode(), self.token.encode()
+            ):
+                return 401, "authorization: send 'Authorization: Bearer <token>'"
+        if scope["method"] == "POST":
+            ctype = headers.get(b"content-type", b"").decode("latin-1")
+            if ctype.split(";")[0].strip().lower() != "application/json":
+                return 415, (f"content-type: must be application/json (got {ctype[:60]!r})")
+        return None
+
+
+def _host_name(host: str) -> str:
+    """``Host`` without its port: ``127.0.0.1:8000`` -> ``127.0.0.1``; ``[::1]:80`` -> ``[::1]``."""
+    if host.startswith("["):
+        return host[: host.find("]") + 1] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def _same_origin(origin: str, host: str) -> bool:
+    """An Origin of the server itself (its own /docs page calling it)."""
+    return origin in (f"http://{host}", f"https://{host}")
+
+
 async def _drain(receive: Receive, limit: int) -> int:
     """Read and discard the rest of a body, at most ``limit`` bytes; return bytes read."""
     read = 0
@@ -161,17 +275,22 @@ async def _drain(receive: Receive, limit: int) -> int:
     return read
 
 
-async def _answer(send: Send, status: int, errors: list[str]) -> None:
+async def _answer(
+    send: Send, status: int, errors: list[str], extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
     payload = json.dumps({"errors": errors}).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+        (b"connection", b"close"),
+    ]
+    if status == 401:
+        headers.append((b"www-authenticate", b"Bearer"))
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-                (b"connection", b"close"),
-            ],
+            "headers": headers + (extra or []),
         }
     )
     await send({"type": "http.response.body", "body": payload})

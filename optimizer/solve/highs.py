@@ -14,6 +14,7 @@ import logging
 import math
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -66,6 +67,9 @@ class HighsSession:
         HiGHS threads; None lets HiGHS choose.
     log:
         Write HiGHS's log to stderr.
+    cancel:
+        An event that interrupts a run once set (through HiGHS's interrupt callbacks;
+        the run ends with status ``time_limit``, keeping any incumbent).
     """
 
     def __init__(
@@ -74,8 +78,11 @@ class HighsSession:
         mip_gap: float | None = None,
         threads: int | None = None,
         log: bool = False,
+        cancel: threading.Event | None = None,
     ) -> None:
         _ensure_log_handler()
+        self.cancel = cancel
+        self._hooked: Any = None  # the highspy object the cancel callbacks are set on
         self.solver = Highs()
         if not self.solver.available():
             raise RuntimeError("HiGHS is not available: pip install highspy")
@@ -86,6 +93,7 @@ class HighsSession:
         cfg.log_level = logging.INFO
         HIGHS_LOG.setLevel(logging.INFO if log else logging.WARNING)
         cfg.time_limit = time_limit
+        self.time_limit = time_limit
         cfg.mip_gap = mip_gap
         # HiGHS fixes its thread pool at the first run in a process (0 = its automatic
         # choice); asking for another count later makes every run fail, so the first
@@ -107,13 +115,25 @@ class HighsSession:
         """The underlying ``highspy.Highs`` object (after the first run)."""
         return self.solver._solver_model
 
-    def run(self, model: pyo.ConcreteModel) -> RawOutcome:
-        """Solve ``model`` (set up on first call, updated in place afterwards)."""
+    def run(self, model: pyo.ConcreteModel, time_limit: float | None = None) -> RawOutcome:
+        """Solve ``model`` (set up on first call, updated in place afterwards).
+
+        ``time_limit`` (seconds) replaces the session's limit for this run only.
+        """
+        if time_limit is not None:
+            limit = time_limit if self.time_limit is None else min(time_limit, self.time_limit)
+        else:
+            limit = self.time_limit
+        self.solver.config.time_limit = limit
         with stdout_to_stderr():
             return self._run(model)
 
     def _run(self, model: pyo.ConcreteModel) -> RawOutcome:
         start = time.perf_counter()
+        if self.cancel is not None:
+            if model is not self.solver._model:
+                self.solver.set_instance(model)  # so the callbacks exist before the run
+            self._hook_cancel()
         results = self.solver.solve(model)
         self._model = model
         status, has_solution = _map_status(results.termination_condition, results)
@@ -141,6 +161,23 @@ class HighsSession:
             mip_gap=gap,
             seconds=time.perf_counter() - start,
         )
+
+    def _hook_cancel(self) -> None:
+        """Have HiGHS poll ``self.cancel`` in its simplex, IPM and MIP loops."""
+        highs = self.highs
+        if highs is None or highs is self._hooked:
+            return
+        event = self.cancel
+        assert event is not None
+
+        def interrupt(e: Any) -> None:
+            if event.is_set():
+                e.interrupt()
+
+        highs.cbSimplexInterrupt += interrupt
+        highs.cbIpmInterrupt += interrupt
+        highs.cbMipInterrupt += interrupt
+        self._hooked = highs
 
     def _infeasible_or_unbounded(self, model: pyo.ConcreteModel) -> Status:
         """Tell infeasible from unbounded: is the model feasible with a zero objective?"""

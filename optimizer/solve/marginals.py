@@ -50,13 +50,14 @@ COLUMNS = [
 
 
 def marginal_values(
-    m: pyo.ConcreteModel, session: HighsSession
+    m: pyo.ConcreteModel, session: HighsSession, time_limit: float | None = None
 ) -> tuple[pd.DataFrame, float | None]:
     """Duals of power, land, demand, budget and supply with the plan's choices fixed.
 
     ``m`` must hold a MILP solution. The model is restored (domains, fixings) before
-    returning, so it can be re-solved as a MILP. Returns the table (see module doc)
-    and the LP's objective in USD (>= the MILP optimum), or an empty table and None
+    returning, so it can be re-solved as a MILP; ``time_limit`` bounds the LP (seconds).
+    Returns the table (see module doc) and the LP's objective in USD (>= the MILP
+    optimum), or an empty table and None
     if the LP cannot be solved.
     """
     saved_buy: list[tuple[Any, float | None, Any]] = []
@@ -75,7 +76,7 @@ def marginal_values(
         m.used[h].domain = pyo.Reals  # fixed anyway; an integer column would keep it a MIP
         m.used[h].fix(round(pyo.value(m.used[h])))
     try:
-        outcome = session.run(m)
+        outcome = session.run(m, time_limit=time_limit)
         if outcome.status != "optimal" or outcome.objective is None:
             return pd.DataFrame(columns=COLUMNS), None
         table = _read_duals(m, session)

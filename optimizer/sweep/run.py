@@ -27,21 +27,16 @@ from optimizer.errors import InputError
 from optimizer.instance.load import load_instance
 from optimizer.instance.schema import Instance
 from optimizer.results.plan import Plan
+from optimizer.solve.options import SolveOptions
 from optimizer.solve.planner import Planner
 from optimizer.sweep.spec import Factor, KeyPath, parse_key, scenario_instance
 
 Changes = dict[KeyPath, float]
 
 
-@dataclass(frozen=True)
-class SolveOptions:
-    """Solver settings every scenario uses."""
-
-    objective: str | None = None
-    time_limit: float | None = None
-    mip_gap: float | None = None
-    threads: int | None = 1  # one HiGHS thread per worker: the workers are the parallelism
-    marginals: bool = True
+# A sweep runs one HiGHS thread per worker unless told otherwise: the workers are the
+# parallelism. ``SolveOptions`` is the one options object of optimizer.solve.options.
+SWEEP_OPTIONS = SolveOptions(threads=1)
 
 
 @dataclass
@@ -152,14 +147,7 @@ def solve_task(
 
 # --------------------------------------------------------------------------- driver
 def _local_planner(base: Instance, options: SolveOptions) -> Planner:
-    return Planner(
-        base,
-        objective=options.objective,  # type: ignore[arg-type]
-        time_limit=options.time_limit,
-        mip_gap=options.mip_gap,
-        threads=options.threads,
-        marginals=options.marginals,
-    )
+    return Planner(base, options)
 
 
 def run_sweep(
@@ -178,7 +166,7 @@ def run_sweep(
     ``distributed.Client``; scenarios then run on that cluster.
     ``progress(done, total)`` is called as scenarios finish.
     """
-    options = options or SolveOptions()
+    options = options or SWEEP_OPTIONS
     t0 = time.perf_counter()
     rows: list[dict[str, Any]] = []
     notes: list[str] = []
