@@ -94,10 +94,9 @@ def serve(
 ) -> None:
     """Serve the planner over HTTP: POST /solve, POST /sweep, GET /jobs/ID, GET /health."""
     try:
-        import uvicorn
+        import uvicorn  # noqa: F401  (checked here, used by run_server)
 
-        from optimizer.service import Settings, create_app
-        from optimizer.service.connections import guarded_protocol, install_log_filters
+        from optimizer.service import Settings
         from optimizer.service.settings import LOOPBACK_NAMES
     except ImportError as exc:  # pragma: no cover - depends on the environment
         fail_input(
@@ -137,6 +136,20 @@ def serve(
         )
     except ValueError as exc:
         fail_input(InputError(str(exc)))
+    run_server(settings, host, port)
+
+
+def run_server(settings: Any, host: str, port: int) -> None:
+    """Run the service under ``settings`` with uvicorn until stopped (SIGINT/SIGTERM).
+
+    Connections are guarded (header timeout, connection cap, idle keep-alive closed);
+    on a stop signal, running requests are told at once and answer 503 before exiting.
+    """
+    import uvicorn
+
+    from optimizer.service import create_app
+    from optimizer.service.connections import guarded_protocol, install_log_filters
+
     stream = _log_stream()
     config = _log_config(stream)
     logging.getLogger("optimizer.service").setLevel(logging.INFO)
@@ -148,7 +161,7 @@ def serve(
         port=port,
         log_config=config,
         http=guarded_protocol(settings.header_timeout_s, settings.max_connections),
-        timeout_keep_alive=int(math.ceil(settings.keep_alive_s)),
+        timeout_keep_alive=max(1, int(math.ceil(settings.keep_alive_s))),
         timeout_graceful_shutdown=5,
         backlog=128,
     )
