@@ -69,15 +69,25 @@ def solve(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No report, no progress; errors only.")
     ] = False,
+    allow_paths: Annotated[
+        bool,
+        typer.Option(
+            "--allow-paths",
+            help="Let an instance read from stdin name frontier files (by default it may "
+            "name only shipped tables or give rows inline).",
+        ),
+    ] = False,
 ) -> None:
     """Solve an instance and report the optimal plan."""
+    from optimizer.instance.load import load_instance
     from optimizer.results.report import print_report
     from optimizer.results.write import write_plan
     from optimizer.solve.planner import solve as solve_instance
 
     try:
+        instance = load_instance(path, allow_paths=True if allow_paths else None)
         plan = solve_instance(
-            path,
+            instance,
             objective=objective.value if objective else None,
             time_limit=time_limit,
             mip_gap=mip_gap,

@@ -1,14 +1,18 @@
 """Read and check frontier tables: measured or modelled (interactivity, tok/s per GPU) points.
 
 A table is a CSV with columns ``hardware, model, context_tokens, interactivity,
-tok_s_per_gpu`` and an optional ``ttft_s``; other columns (``source``, ``note``) are
-kept for people and ignored by the planner. Rows may also be given inline in the
-instance. Problems name the file and its line (the header is line 1).
+tok_s_per_gpu`` and an optional ``ttft_s``; the descriptive columns of
+:data:`DESCRIPTIVE_COLUMNS` (``layout``, ``technique``, ``units_per_replica``, ``source``,
+``isl``, ``osl``, ``note``) are checked and kept for people but ignored by the planner. Any
+other column is an error: a misspelt ``ttft`` must not silently drop a latency cap.
+Rows may also be given inline in the instance. Problems name the file and its line (the header is line 1).
 """
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,6 +23,9 @@ from optimizer.instance.schema import Instance
 REQUIRED_COLUMNS = ("hardware", "model", "context_tokens", "interactivity", "tok_s_per_gpu")
 OPTIONAL_COLUMNS = ("ttft_s",)
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+# Columns a table may carry for people and tools; checked, never used by the model.
+DESCRIPTIVE_COLUMNS = ("layout", "technique", "units_per_replica", "source", "isl", "osl", "note")
+_WHOLE_COLUMNS = ("units_per_replica", "isl", "osl")  # whole numbers >= 1 when given
 _MAX_LISTED = 10  # problems listed per file before "... and N more"
 # Upper limits, as in the instance schema: far above any real table, within HiGHS's range.
 _LIMITS = {"context_tokens": 1e9, "interactivity": 1e7, "tok_s_per_gpu": 1e9, "ttft_s": 1e6}
@@ -39,6 +46,28 @@ def _resolve(path_text: str, base_dir: str | None, where: str) -> Path:
     raise InputError(f"{where}: frontier file {str(path)!r} not found")
 
 
+MAX_TABLE_BYTES = 256 * 1024 * 1024  # a frontier CSV larger than this is not a table
+
+
+def _shown_columns(columns: Any) -> str:
+    names = [str(c) for c in columns]
+    shown = [repr(n if len(n) <= 24 else n[:24] + "...") for n in names[:4]]
+    return ", ".join(shown) + (", ..." if len(names) > 4 else "")
+
+
+def _read_table_bytes(path: Path) -> bytes:
+    """The file's bytes, at most MAX_TABLE_BYTES (a device or an endless file: an error)."""
+    with open(path, "rb") as fh:
+        data = fh.read(MAX_TABLE_BYTES + 1)
+    if len(data) > MAX_TABLE_BYTES:
+        raise InputError(
+            f"{path}: larger than {MAX_TABLE_BYTES // (1024 * 1024)} MB; not a frontier table"
+        )
+    if b"\x00" in data[:65536]:
+        raise InputError(f"{path}: holds NUL bytes; not a CSV text file")
+    return data
+
+
 def _check_frame(
     df: pd.DataFrame, label: str, line_offset: int | None
 ) -> tuple[pd.DataFrame, list[str]]:
@@ -46,12 +75,21 @@ def _check_frame(
     problems: list[str] = []
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
+        # Column names are shown shortened and few: a file that is not a table (say
+        # /proc/self/environ) must not have its contents echoed in a message.
         return df, [
             f"{label}: missing column(s) {', '.join(missing)} "
-            f"(has {', '.join(map(str, df.columns))})"
+            f"(has {len(df.columns)} column(s): {_shown_columns(df.columns)}); "
+            "not a frontier table?"
         ]
+    unknown = [str(c) for c in df.columns if c not in COLUMNS and c not in DESCRIPTIVE_COLUMNS]
+    if unknown:
+        problems.append(
+            f"{label}: unknown column(s) {', '.join(repr(c[:40]) for c in unknown[:5])} "
+            f"(known: {', '.join(COLUMNS + DESCRIPTIVE_COLUMNS)})"
+        )
     if df.empty:
-        return df, [f"{label}: has no rows"]
+        return df, [*problems, f"{label}: has no rows"]
     out = pd.DataFrame(index=df.index)
     bad = pd.Series("", index=df.index, dtype=object)
     for col in ("hardware", "model"):
@@ -89,6 +127,14 @@ def _check_frame(
         else:
             bad[ok & (num < 0)] += f"{col} must be >= 0; "
         out[col] = num
+    for col in _WHOLE_COLUMNS:
+        if col not in df.columns:
+            continue
+        raw = df[col]
+        given = raw.notna() & (raw.astype("string").str.strip() != "")
+        num = pd.to_numeric(raw, errors="coerce").astype(float)
+        wrong = given & ~(np.isfinite(num) & (num >= 1) & (num == np.round(num)))
+        bad[wrong] += f"{col} must be a whole number >= 1; "
     rows = np.flatnonzero(bad.to_numpy() != "")
     for k in rows[:_MAX_LISTED]:
         where = f"{label}[{k}]" if line_offset is None else f"{label} line {k + line_offset}"
@@ -132,8 +178,16 @@ def read_frontier_table(instance: Instance) -> pd.DataFrame:
                 problems += exc.problems
                 continue
             try:
+                data = _read_table_bytes(path)
+            except InputError as exc:
+                problems += exc.problems
+                continue
+            except OSError as exc:
+                problems.append(f"{path}: cannot read ({exc.strerror or type(exc).__name__})")
+                continue
+            try:
                 raw = pd.read_csv(
-                    path, skipinitialspace=True, na_values=[""], keep_default_na=False
+                    io.BytesIO(data), skipinitialspace=True, na_values=[""], keep_default_na=False
                 )
             except pd.errors.EmptyDataError:
                 problems.append(f"{path}: empty file (expected a header {', '.join(COLUMNS)})")

@@ -92,9 +92,15 @@ class Tier(_Frozen):
 
 
 class FrontierRow(_Frozen):
-    """One operating point of a frontier table, given inline."""
+    """One operating point of a frontier table, given inline.
 
-    model_config = ConfigDict(extra="ignore", frozen=True, strict=True, allow_inf_nan=False)
+    Unknown keys are errors (a misspelt ``ttft`` would otherwise drop the latency cap
+    silently). Besides the planner's columns, rows may carry descriptive columns that
+    the planner does not use: ``layout``, ``technique``, ``units_per_replica``,
+    ``source``, ``isl``, ``osl``, ``note``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
     hardware: str = Field(min_length=1)
     model: str = Field(min_length=1)
@@ -102,6 +108,14 @@ class FrontierRow(_Frozen):
     interactivity: Annotated[float, Field(gt=0, le=1e7)]
     tok_s_per_gpu: Annotated[float, Field(ge=0, le=1e9)]
     ttft_s: RateValue | None = None
+    # Descriptive columns (kept for people and tools; not used by the model).
+    layout: str | None = None
+    technique: str | None = None
+    units_per_replica: Annotated[int, Field(ge=1, le=10**6)] = 1
+    source: str | None = None
+    isl: Annotated[int, Field(ge=1, le=10**9)] | None = None
+    osl: Annotated[int, Field(ge=1, le=10**9)] | None = None
+    note: str | None = None
 
 
 class Instance(_Frozen):

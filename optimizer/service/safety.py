@@ -17,90 +17,21 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
-import re
 import time
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+from optimizer.frontiers.names import check_frontiers, shipped_tables
+
 # A body declared too large is read and thrown away up to this many bytes before the 413 is
 # sent, so that the client (which writes its whole body before reading) sees the answer
 # rather than a reset connection; beyond it the connection is simply answered and closed.
 _DRAIN_LIMIT = 64 * 1024 * 1024
 
 
-# ------------------------------------------------------------------ frontiers rule
-def shipped_tables(folder: Path) -> list[str]:
-    """Names of the shipped frontier tables (file stems), sorted."""
-    return sorted(p.stem for p in folder.glob("*.csv") if p.is_file())
-
-
-def _shown(text: str, limit: int = 60) -> str:
-    return repr(text if len(text) <= limit else text[:limit] + "...")
-
-
-def _check_name(text: str, where: str, folder: Path) -> tuple[str | None, list[str]]:
-    """The file name of a shipped table, or the problems with ``text``."""
-    if len(text) > 100:
-        return None, [
-            f"{where}: a name of {len(text)} characters is not allowed (at most 100): give "
-            "the rows inline, or the bare name of a shipped table "
-            f"({', '.join(shipped_tables(folder)) or 'none shipped'})"
-        ]
-    if (
-        not _NAME.fullmatch(text)
-        or ".." in text
-        or "/" in text
-        or "\\" in text
-        or Path(text).is_absolute()
-    ):
-        return None, [
-            f"{where}: {_shown(text)} is not allowed: give the rows inline, or the bare name "
-            f"of a shipped table ({', '.join(shipped_tables(folder)) or 'none shipped'}); "
-            "file paths are never read"
-        ]
-    file_name = text if text.endswith(".csv") else f"{text}.csv"
-    candidate = folder / file_name
-    try:
-        if candidate.is_file() and candidate.resolve().parent == folder.resolve():
-            return file_name, []
-    except OSError:  # e.g. a name the file system finds too long: simply not shipped
-        pass
-    return None, [
-        f"{where}: no shipped frontier table named {_shown(text)} "
-        f"(shipped: {', '.join(shipped_tables(folder)) or 'none'})"
-    ]
-
-
-def check_frontiers(doc: dict[str, Any], folder: Path, where: str = "frontiers") -> list[str]:
-    """Check (and normalise to ``NAME.csv``) the ``frontiers`` key of a raw instance mapping.
-
-    Returns the problems, one line each, naming ``where``. A missing key or a value of
-    the wrong shape is left to the instance schema, which reports it by key path; only
-    strings (which the planner would read as paths) are judged here.
-    """
-    value = doc.get("frontiers")
-    problems: list[str] = []
-    if isinstance(value, str):
-        name, problems = _check_name(value, where, folder)
-        if name is not None:
-            doc["frontiers"] = name
-        return problems
-    if isinstance(value, list):
-        names: list[Any] = []
-        for i, item in enumerate(value):
-            if isinstance(item, str):
-                name, errs = _check_name(item, f"{where}[{i}]", folder)
-                problems += errs
-                names.append(name)
-            else:
-                names.append(item)
-        if not problems and any(isinstance(item, str) for item in value):
-            doc["frontiers"] = names
-    return problems
+# The frontier-name rule lives with the frontier tables (the CLI applies it to stdin too).
+__all__ = ["BodyLimitMiddleware", "GuardMiddleware", "check_frontiers", "shipped_tables"]
 
 
 # ------------------------------------------------------------------- body limit
