@@ -10,7 +10,9 @@ Rows may also be given inline in the instance. Problems name the file and its li
 
 from __future__ import annotations
 
+import difflib
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -49,10 +51,22 @@ def _resolve(path_text: str, base_dir: str | None, where: str) -> Path:
 MAX_TABLE_BYTES = 256 * 1024 * 1024  # a frontier CSV larger than this is not a table
 
 
-def _shown_columns(columns: Any) -> str:
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")
+
+
+def _shown_columns(columns: Any, wanted: tuple[str, ...]) -> str:
+    """What a reader needs to fix the header, without quoting an arbitrary file.
+
+    Only names that look like column names AND are close to a ``wanted`` one are shown
+    (a typo such as ``hardwre``); the first line of, say, /proc/self/environ never is.
+    """
     names = [str(c) for c in columns]
-    shown = [repr(n if len(n) <= 24 else n[:24] + "...") for n in names[:4]]
-    return ", ".join(shown) + (", ..." if len(names) > 4 else "")
+    hints = []
+    for want in wanted:
+        close = difflib.get_close_matches(want, [n for n in names if _IDENT.match(n)], 1, 0.75)
+        if close and close[0] != want:
+            hints.append(f"{close[0]!r} for {want}?")
+    return f"{len(names)} column(s)" + (f"; did you mean {', '.join(hints)}" if hints else "")
 
 
 def _read_table_bytes(path: Path) -> bytes:
@@ -79,8 +93,7 @@ def _check_frame(
         # /proc/self/environ) must not have its contents echoed in a message.
         return df, [
             f"{label}: missing column(s) {', '.join(missing)} "
-            f"(has {len(df.columns)} column(s): {_shown_columns(df.columns)}); "
-            "not a frontier table?"
+            f"(has {_shown_columns(df.columns, tuple(missing))}); not a frontier table?"
         ]
     unknown = [str(c) for c in df.columns if c not in COLUMNS and c not in DESCRIPTIVE_COLUMNS]
     if unknown:
