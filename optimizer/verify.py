@@ -208,15 +208,16 @@ def _pareto_envelope(inter: np.ndarray, tput: np.ndarray) -> tuple[np.ndarray, n
     """Points no other point dominates (>= on both, > on one); duplicates kept once.
 
     Returned sorted by interactivity, ascending (throughput then strictly descends).
+    O(n log n): at each interactivity only the highest throughput can survive, and it
+    survives when it beats every point at a strictly higher interactivity.
     """
-    pts = np.unique(np.column_stack([inter, tput]), axis=0)
-    i, t = pts[:, 0], pts[:, 1]
-    ge = (i[None, :] >= i[:, None]) & (t[None, :] >= t[:, None])
-    gt = (i[None, :] > i[:, None]) | (t[None, :] > t[:, None])
-    dominated = (ge & gt).any(axis=1)
-    keep = pts[~dominated]
-    order = np.argsort(keep[:, 0], kind="stable")
-    return keep[order, 0], keep[order, 1]
+    order = np.lexsort((tput, inter))  # by interactivity, then throughput, ascending
+    i, t = inter[order], tput[order]
+    top = np.r_[i[1:] != i[:-1], True]  # the last (highest) throughput of each interactivity
+    gi, gt = i[top], t[top]
+    beyond = np.r_[np.maximum.accumulate(gt[::-1])[::-1][1:], -np.inf]  # max at higher i
+    keep = gt > beyond
+    return gi[keep], gt[keep]
 
 
 def recompute_coefficients(
@@ -245,6 +246,8 @@ def recompute_coefficients(
         )
 
     out: dict[tuple[str, str], PairCoefficient] = {}
+    # Tiers that share a model, context and TTFT cap share an envelope: computed once.
+    envelopes: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = {}
     for hw in instance.hardware:
         for tier in instance.tiers:
             key = (hw.id, tier.id)
@@ -278,7 +281,10 @@ def recompute_coefficients(
                 )
                 continue
             # Step 3: the Pareto upper envelope.
-            env_i, env_t = _pareto_envelope(inter[sel], tput[sel])
+            env_key = (hw.id, tier.model, chosen, tier.max_ttft_s)
+            if env_key not in envelopes:
+                envelopes[env_key] = _pareto_envelope(inter[sel], tput[sel])
+            env_i, env_t = envelopes[env_key]
             # Step 4: throughput at the tier's minimum speed per user.
             x = float(tier.min_interactivity)
             if x > env_i[-1]:

@@ -263,6 +263,7 @@ class Planner:
                 if not plan.diagnosis.empty:
                     plan.message = "infeasible: " + "; ".join(plan.diagnosis["message"])
         plan.skipped = skipped
+        plan.warnings = [*self.data.notes, *plan.warnings]
         plan.timings = dict(self.timings)
         plan.model_size = model_size(self.model)
         return plan
