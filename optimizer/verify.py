@@ -341,6 +341,7 @@ class _Checker:
         self.hw = {h.id: h for h in instance.hardware}
         self.tiers = {t.id: t for t in instance.tiers}
         self.objective_kind = instance.objective
+        self.optimality = True
 
     # ------------------------------------------------------------------ helpers
     def add(self, family: str, index: str, message: str) -> None:
@@ -739,7 +740,7 @@ class _Checker:
         If that plan beats the plan's own best bound, the plan was not optimal: the check
         that keeps a zero plan (a solver that dropped a coefficient) from passing.
         """
-        if report.status != "optimal" or report.objective_usd is None:
+        if not self.optimality or report.status != "optimal" or report.objective_usd is None:
             return
         gain, where = _best_greedy_step(self, a, report.objective_kind)
         if gain <= 0:
@@ -988,6 +989,7 @@ def verify_plan(
     table: pd.DataFrame | None = None,
     rel_tol: float = 1e-6,
     abs_tol: float = 1e-6,
+    optimality: bool = True,
 ) -> VerificationReport:
     """Check a plan against every constraint of MODEL.md and recompute its objective.
 
@@ -1000,6 +1002,10 @@ def verify_plan(
         ``sold``, ``installed`` tables, ``status``, ``objective_usd``, ``objective_kind``).
     table:
         The frontier rows; read from the instance when not given.
+    optimality:
+        Also fail an "optimal" plan that a one-step greedy addition beats (family
+        ``unused value``). False for plans optimal only under extra restrictions (a
+        purchase plan held fixed).
     rel_tol, abs_tol:
         A check fails when it is broken by more than ``abs_tol + rel_tol * max(|lhs|,
         |rhs|)`` in its own unit (units, Mtok, MW, rack positions, USD).
@@ -1031,6 +1037,7 @@ def verify_plan(
     report.coefficients = coef
     checker = _Checker(inst, plan, coef, rel_tol, abs_tol)
     checker.objective_kind = report.objective_kind
+    checker.optimality = optimality
     checker.run(report)
     report.items = checker.items
     if status == "time_limit":

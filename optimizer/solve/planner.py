@@ -87,6 +87,7 @@ class Planner:
         cancel: threading.Event | None = None,
     ) -> None:
         self.cancel = cancel
+        self.fixed_purchases = False  # set while solve_with_purchases holds buys fixed
         self.options = merge_options(
             options,
             objective=objective,
@@ -231,7 +232,9 @@ class Planner:
                     # An independent checker (no Pyomo, its own coefficients) re-evaluates
                     # every constraint and the objective; a disagreement is a bug: fail loudly.
                     t0 = time.perf_counter()
-                    verify_plan(self.instance, plan, table=self.table).raise_if_failed()
+                    verify_plan(
+                        self.instance, plan, table=self.table, optimality=not self.fixed_purchases
+                    ).raise_if_failed()
                     plan.verified = True
                     self.timings["verify"] = time.perf_counter() - t0
             if self.options.marginals:
@@ -294,10 +297,12 @@ def solve_with_purchases(planner: Planner, units: Mapping[tuple[str, Any], int])
     for idx in m.BUY:
         m.buy[idx].fix(int(units.get(idx, 0)))
     marginals, planner.marginals = planner.marginals, False  # prices of a fixed plan: all 0
+    planner.fixed_purchases = True  # optimal for these buys only: no optimality floor
     try:
         return planner.solve()
     finally:
         planner.marginals = marginals
+        planner.fixed_purchases = False
         for idx in m.BUY:
             m.buy[idx].unfix()
 
