@@ -214,11 +214,42 @@ def _pareto_envelope(inter: np.ndarray, tput: np.ndarray) -> tuple[np.ndarray, n
     """
     order = np.lexsort((tput, inter))  # by interactivity, then throughput, ascending
     i, t = inter[order], tput[order]
-    top = np.r_[i[1:] != i[:-1], True]  # the last (highest) throughput of each interactivity
+    top = np.empty(len(i), dtype=bool)  # the last (highest) throughput of each interactivity
+    top[:-1] = i[1:] != i[:-1]
+    top[-1] = True
     gi, gt = i[top], t[top]
-    beyond = np.r_[np.maximum.accumulate(gt[::-1])[::-1][1:], -np.inf]  # max at higher i
+    beyond = np.empty(len(gt))  # the highest throughput at a strictly higher interactivity
+    beyond[:-1] = np.maximum.accumulate(gt[::-1])[::-1][1:]
+    beyond[-1] = -np.inf
     keep = gt > beyond
     return gi[keep], gt[keep]
+
+
+def _groups(table: pd.DataFrame) -> dict[tuple[str, str], tuple[np.ndarray, ...]]:
+    """(hardware, model) -> (context, interactivity, tok/s, ttft) arrays, in one pass."""
+    n = len(table)
+    if n == 0:
+        return {}
+    hw_codes, hw_names = pd.factorize(table["hardware"].astype(str), sort=False)
+    m_codes, m_names = pd.factorize(table["model"].astype(str), sort=False)
+    key = hw_codes.astype(np.int64) * len(m_names) + m_codes
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    cols = [table[c].to_numpy(dtype=float)[order] for c in ("context_tokens", "interactivity")]
+    cols.append(table["tok_s_per_gpu"].to_numpy(dtype=float)[order])
+    if "ttft_s" in table.columns:
+        cols.append(table["ttft_s"].to_numpy(dtype=float)[order])
+    else:
+        cols.append(np.full(n, np.nan))
+    cuts = np.flatnonzero(np.diff(key)) + 1
+    starts = np.concatenate(([0], cuts))
+    ends = np.concatenate((cuts, [n]))
+    out = {}
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+        k = int(key[a])
+        name = (str(hw_names[k // len(m_names)]), str(m_names[k % len(m_names)]))
+        out[name] = tuple(c[a:b] for c in cols)
+    return out
 
 
 def recompute_coefficients(
@@ -233,18 +264,7 @@ def recompute_coefficients(
        envelope's highest throughput below its range; unusable above it;
     5. a = r * gpus_per_unit * utilization * 31,536,000 * period_years / 1e6.
     """
-    has_ttft = "ttft_s" in table.columns
-    groups: dict[tuple[str, str], tuple[np.ndarray, ...]] = {}
-    for (h, m), g in table.groupby(["hardware", "model"], sort=False):
-        ttft = (
-            g["ttft_s"].to_numpy(dtype=float) if has_ttft else np.full(len(g), np.nan, dtype=float)
-        )
-        groups[(str(h), str(m))] = (
-            g["context_tokens"].to_numpy(dtype=float),
-            g["interactivity"].to_numpy(dtype=float),
-            g["tok_s_per_gpu"].to_numpy(dtype=float),
-            ttft,
-        )
+    groups = _groups(table)
 
     out: dict[tuple[str, str], PairCoefficient] = {}
     # Tiers that share a model, context and TTFT cap share an envelope: computed once.
