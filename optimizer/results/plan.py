@@ -164,7 +164,8 @@ def _plain(v: Any, digits: int | None = None) -> Any:
 
 
 def _val(x: Any) -> float:
-    v = pyo.value(x, exception=False)
+    # A variable's value directly (pyo.value walks an expression tree: 4x slower at 44,000).
+    v = x.value if hasattr(x, "fixed") else pyo.value(x, exception=False)
     return 0.0 if v is None else float(v)
 
 
