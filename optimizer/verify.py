@@ -360,7 +360,7 @@ class _Checker:
         self.n = len(self.labels)
         self.hw = {h.id: h for h in instance.hardware}
         self.tiers = {t.id: t for t in instance.tiers}
-        self.objective_kind = instance.objective
+        self.objective_kind: str = instance.objective
         self.optimality = True
 
     # ------------------------------------------------------------------ helpers

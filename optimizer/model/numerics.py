@@ -84,7 +84,7 @@ def check_ranges(inst: Instance, data: ModelData) -> tuple[list[str], list[str]]
     # and revenue from a tier without a demand cap becomes astronomical.
     uncapped = {t for t in s.tiers if any((t, p) not in data.demand for p in s.periods)}
     paying = {t for t in uncapped if any(data.price[(t, p)] > 0 for p in s.periods)}
-    serves = {}
+    serves: dict[str, set[str]] = {}
     for h, t, _p in s.serve_index:
         serves.setdefault(h, set()).add(t)
     for h in s.hardware:

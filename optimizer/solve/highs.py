@@ -120,6 +120,7 @@ class HighsSession:
 
         ``time_limit`` (seconds) replaces the session's limit for this run only.
         """
+        limit: float | None
         if time_limit is not None:
             limit = time_limit if self.time_limit is None else min(time_limit, self.time_limit)
         else:
