@@ -362,6 +362,7 @@ class _Checker:
         self.tiers = {t.id: t for t in instance.tiers}
         self.objective_kind: str = instance.objective
         self.optimality = True
+        self.notes_out: list[str] = []
 
     # ------------------------------------------------------------------ helpers
     def add(self, family: str, index: str, message: str) -> None:
@@ -762,6 +763,9 @@ class _Checker:
         """
         if not self.optimality or report.status != "optimal" or report.objective_usd is None:
             return
+        if not _v1_only(self.inst):
+            self.notes_out.append("unused value: not checked (v2 options are set)")
+            return
         gain, where = _best_greedy_step(self, a, report.objective_kind)
         if gain <= 0:
             return
@@ -934,6 +938,20 @@ class _Arrays:
         )
 
 
+def _v1_only(inst: Instance) -> bool:
+    """True when the instance uses none of MODEL.md's v2 options, which the greedy step of
+    the ``unused value`` floor does not model (per-period capex or existing units, price
+    menus, residual value): a new option must be modelled there before the floor applies."""
+    for h in inst.hardware:
+        if isinstance(getattr(h, "capex_usd", 0), Mapping):
+            return False
+        if isinstance(getattr(h, "existing_units", 0), Mapping):
+            return False
+    if any(getattr(t, "price_menu", None) for t in inst.tiers):
+        return False
+    return getattr(inst, "residual_value", None) in (None, "none")
+
+
 def _best_greedy_step(ck: _Checker, a: _Arrays, kind: str) -> tuple[float, str]:
     """The best one-step addition to the plan that keeps every constraint (see
     :meth:`_Checker.check_unused_value`): its gain in USD and where, or (0, "").
@@ -1060,6 +1078,7 @@ def verify_plan(
     checker.optimality = optimality
     checker.run(report)
     report.items = checker.items
+    report.notes += checker.notes_out
     if status == "time_limit":
         report.notes.append("time limit: feasibility checked, optimality not claimed")
     return report
