@@ -57,28 +57,21 @@ def check_ranges(inst: Instance, data: ModelData) -> tuple[list[str], list[str]]
             f"be dropped and the tier never served); utilization is {tier.utilization:g}"
         )
 
-    # Per-unit power, land and capex coefficients.
+    # Per-unit power, land and capex coefficients this small are dropped by HiGHS, that
+    # is, treated as 0. Harmless in itself (the amounts are negligible); what it could
+    # unleash (a fleet nothing bounds) is refused below. Said in the plan's warnings.
     for h in s.hardware:
         i = hw_index[h]
-        mw = data.pue * data.unit_it_mw[h]
-        if 0 < mw < SMALLEST_COEFFICIENT:
-            refusals.append(
-                f"hardware[{i}].power_kw: {inst.hardware[i].power_kw:g} kW per unit is below "
-                "what the solver represents in MW (the power cap would not see it); check the "
-                "unit (kW per unit)"
-            )
-        if 0 < data.unit_racks[h] < SMALLEST_COEFFICIENT:
-            refusals.append(
-                f"hardware[{i}].rack_positions: {data.unit_racks[h]:g} per unit is below what "
-                "the solver represents; use 0 for hardware that takes no rack position"
-            )
-        if 0 < data.unit_capex[h] < SMALLEST_COEFFICIENT and (
-            s.budget_periods or s.objective == "profit"
+        for key, value, shown in (
+            ("power_kw", data.pue * data.unit_it_mw[h], inst.hardware[i].power_kw),
+            ("rack_positions", data.unit_racks[h], data.unit_racks[h]),
+            ("capex_usd", data.unit_capex[h], inst.hardware[i].capex_usd),
         ):
-            refusals.append(
-                f"hardware[{i}].capex_usd: {inst.hardware[i].capex_usd:g} USD per unit is below "
-                "what the solver represents in $M; use 0 for free hardware"
-            )
+            if 0 < value < SMALLEST_COEFFICIENT:
+                warnings.append(
+                    f"hardware[{i}].{key}: {shown:g} per unit is below what the solver "
+                    "represents; it is treated as 0"
+                )
 
     # How many units the caps allow: beyond MOST_UNITS, counts and money lose precision,
     # and revenue from a tier without a demand cap becomes astronomical.
