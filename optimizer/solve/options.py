@@ -57,10 +57,10 @@ class SolveOptions:
             problems.append(f"objective: 'revenue' or 'profit' (got {self.objective!r})")
         if self.time_limit is not None and not (
             isinstance(self.time_limit, (int, float))
-            and self.time_limit > 0
+            and self.time_limit >= 0
             and math.isfinite(self.time_limit)
         ):
-            problems.append(f"time_limit: a number of seconds > 0 (got {self.time_limit!r})")
+            problems.append(f"time_limit: a number of seconds >= 0 (got {self.time_limit!r})")
         if self.mip_gap is not None and not (0 <= self.mip_gap and math.isfinite(self.mip_gap)):
             problems.append(f"mip_gap: a number >= 0 (got {self.mip_gap!r})")
         if self.threads is not None and self.threads < 1:

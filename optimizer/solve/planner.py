@@ -273,9 +273,8 @@ class Planner:
 
 
 def _budget(deadline: float | None) -> float | None:
-    """HiGHS's time limit for a run that must end by ``deadline`` (at least 10 ms)."""
-    left = remaining(deadline)
-    return None if left is None else max(left, 0.01)
+    """HiGHS's time limit for a run that must end by ``deadline`` (0 stops it at once)."""
+    return remaining(deadline)
 
 
 def _out_of_time(deadline: float | None) -> bool:
