@@ -245,20 +245,20 @@ def extract_plan(
     inst_by_p = (
         installed.groupby("period", sort=False)["it_mw"].sum().to_dict() if len(installed) else {}
     )
-    prod = (
-        serve.groupby(["tier", "period"], sort=False)[["mtok", "it_mw"]].sum()
-        if len(serve)
-        else None
-    )
+    prod: dict[tuple[Any, Any], tuple[float, float]] = {}
+    if len(serve):
+        grouped = serve.groupby(["tier", "period"], sort=False)[["mtok", "it_mw"]].sum()
+        prod = {
+            key: (float(mtok), float(mw))
+            for key, mtok, mw in zip(grouped.index, grouped["mtok"], grouped["it_mw"], strict=True)
+        }
     sold_rows = []
     revenue = 0.0
     for t in tiers:
         prices = instance.per_period(tiers[t].price_usd_per_mtok)
         demands = instance.per_period(tiers[t].demand_mtok)
         for i, p in enumerate(P):
-            made, mw = (0.0, 0.0)
-            if prod is not None and (t, p) in prod.index:
-                made, mw = (float(v) for v in prod.loc[(t, p)])
+            made, mw = prod.get((t, p), (0.0, 0.0))
             cap = demands[i]
             sold_mtok = made if cap is None else min(made, cap)
             if sold_mtok < _ZERO * TOKENS_MTOK * 1e-6:
