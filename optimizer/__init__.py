@@ -35,6 +35,7 @@ _EXPORTS = {
     "ModelData": "optimizer.model.data",
     "Plan": "optimizer.results.plan",
     "Planner": "optimizer.solve.planner",
+    "SolveOptions": "optimizer.solve.options",
     "solve": "optimizer.solve.planner",
     "InputError": "optimizer.errors",
 }
@@ -48,6 +49,7 @@ __all__ = [
     "Plan",
     "Planner",
     "Site",
+    "SolveOptions",
     "Tier",
     "build_model",
     "compute_coefficients",
@@ -67,6 +69,7 @@ if TYPE_CHECKING:
     from optimizer.model.build import build_model
     from optimizer.model.data import ModelData
     from optimizer.results.plan import Plan
+    from optimizer.solve.options import SolveOptions
     from optimizer.solve.planner import Planner, solve
 
 

@@ -1,4 +1,4 @@
-"""An independent checker of plans against the contract (``../shared/spec/MODEL.md``).
+"""An independent checker of plans against the model of ``docs/model.md``.
 
 :func:`verify_plan` re-evaluates every constraint of MODEL.md and the objective from a
 plan's ``buy``, ``serve`` and ``sold`` tables, with nothing but the instance, the frontier
@@ -62,6 +62,7 @@ FAMILIES = (
     "minimum lot",
     "power share",
     "price menu",
+    "unused value",
     "usable pairs",
     "availability",
     "integrality",
@@ -204,20 +205,64 @@ def _lifetime_periods(lifetime_years: float | None, period_years: float, n: int)
     return max(1, math.ceil(lifetime_years / period_years - 1e-12))
 
 
+# ------------------------------------------------------------------- v2 figures
+def _menu_entries(tier: Any, labels: list[str], i: int) -> list[tuple[float, float]]:
+    """(price USD/Mtok, demand Mtok) of every entry of a tier's price menu in period i."""
+    return [
+        (
+            _per_period(e.price_usd_per_mtok, labels)[i] or 0.0,
+            _per_period(e.demand_mtok, labels)[i] or 0.0,
+        )
+        for e in tier.price_menu or ()
+    ]
+
+
 # ---------------------------------------------------------------------- coefficients
 def _pareto_envelope(inter: np.ndarray, tput: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Points no other point dominates (>= on both, > on one); duplicates kept once.
 
     Returned sorted by interactivity, ascending (throughput then strictly descends).
+    O(n log n): at each interactivity only the highest throughput can survive, and it
+    survives when it beats every point at a strictly higher interactivity.
     """
-    pts = np.unique(np.column_stack([inter, tput]), axis=0)
-    i, t = pts[:, 0], pts[:, 1]
-    ge = (i[None, :] >= i[:, None]) & (t[None, :] >= t[:, None])
-    gt = (i[None, :] > i[:, None]) | (t[None, :] > t[:, None])
-    dominated = (ge & gt).any(axis=1)
-    keep = pts[~dominated]
-    order = np.argsort(keep[:, 0], kind="stable")
-    return keep[order, 0], keep[order, 1]
+    order = np.lexsort((tput, inter))  # by interactivity, then throughput, ascending
+    i, t = inter[order], tput[order]
+    top = np.empty(len(i), dtype=bool)  # the last (highest) throughput of each interactivity
+    top[:-1] = i[1:] != i[:-1]
+    top[-1] = True
+    gi, gt = i[top], t[top]
+    beyond = np.empty(len(gt))  # the highest throughput at a strictly higher interactivity
+    beyond[:-1] = np.maximum.accumulate(gt[::-1])[::-1][1:]
+    beyond[-1] = -np.inf
+    keep = gt > beyond
+    return gi[keep], gt[keep]
+
+
+def _groups(table: pd.DataFrame) -> dict[tuple[str, str], tuple[np.ndarray, ...]]:
+    """(hardware, model) -> (context, interactivity, tok/s, ttft) arrays, in one pass."""
+    n = len(table)
+    if n == 0:
+        return {}
+    hw_codes, hw_names = pd.factorize(table["hardware"].astype(str), sort=False)
+    m_codes, m_names = pd.factorize(table["model"].astype(str), sort=False)
+    key = hw_codes.astype(np.int64) * len(m_names) + m_codes
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    cols = [table[c].to_numpy(dtype=float)[order] for c in ("context_tokens", "interactivity")]
+    cols.append(table["tok_s_per_gpu"].to_numpy(dtype=float)[order])
+    if "ttft_s" in table.columns:
+        cols.append(table["ttft_s"].to_numpy(dtype=float)[order])
+    else:
+        cols.append(np.full(n, np.nan))
+    cuts = np.flatnonzero(np.diff(key)) + 1
+    starts = np.concatenate(([0], cuts))
+    ends = np.concatenate((cuts, [n]))
+    out = {}
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+        k = int(key[a])
+        name = (str(hw_names[k // len(m_names)]), str(m_names[k % len(m_names)]))
+        out[name] = tuple(c[a:b] for c in cols)
+    return out
 
 
 def recompute_coefficients(
@@ -232,20 +277,11 @@ def recompute_coefficients(
        envelope's highest throughput below its range; unusable above it;
     5. a = r * gpus_per_unit * utilization * 31,536,000 * period_years / 1e6.
     """
-    has_ttft = "ttft_s" in table.columns
-    groups: dict[tuple[str, str], tuple[np.ndarray, ...]] = {}
-    for (h, m), g in table.groupby(["hardware", "model"], sort=False):
-        ttft = (
-            g["ttft_s"].to_numpy(dtype=float) if has_ttft else np.full(len(g), np.nan, dtype=float)
-        )
-        groups[(str(h), str(m))] = (
-            g["context_tokens"].to_numpy(dtype=float),
-            g["interactivity"].to_numpy(dtype=float),
-            g["tok_s_per_gpu"].to_numpy(dtype=float),
-            ttft,
-        )
+    groups = _groups(table)
 
     out: dict[tuple[str, str], PairCoefficient] = {}
+    # Tiers that share a model, context and TTFT cap share an envelope: computed once.
+    envelopes: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = {}
     for hw in instance.hardware:
         for tier in instance.tiers:
             key = (hw.id, tier.id)
@@ -279,7 +315,10 @@ def recompute_coefficients(
                 )
                 continue
             # Step 3: the Pareto upper envelope.
-            env_i, env_t = _pareto_envelope(inter[sel], tput[sel])
+            env_key = (hw.id, tier.model, chosen, tier.max_ttft_s)
+            if env_key not in envelopes:
+                envelopes[env_key] = _pareto_envelope(inter[sel], tput[sel])
+            env_i, env_t = envelopes[env_key]
             # Step 4: throughput at the tier's minimum speed per user.
             x = float(tier.min_interactivity)
             if x > env_i[-1]:
@@ -298,8 +337,8 @@ def recompute_coefficients(
                     x0, x1 = float(env_i[k - 1]), float(env_i[k])
                     y0, y1 = float(env_t[k - 1]), float(env_t[k])
                     r = y0 + (x - x0) * (y1 - y0) / (x1 - x0)
-            r *= instance.frontier_scale  # option frontier_scale (1 = off)
             # Step 5: Mtok one unit makes in one period.
+            r *= instance.frontier_scale  # option frontier_scale (1 = off)
             a = (
                 r
                 * hw.gpus_per_unit
@@ -312,23 +351,6 @@ def recompute_coefficients(
                 hw.id, tier.id, usable=True, r=r, a=a, context_tokens=int(chosen)
             )
     return out
-
-
-# ------------------------------------------------------------------- v2 figures
-def _existing(hw: Any, labels: list[str], i: int) -> float:
-    """Units of ``hw`` installed at no capex in period index i (v2: a per-period mapping)."""
-    return _per_period(hw.existing_units, labels)[i] or 0.0
-
-
-def _menu_entries(tier: Any, labels: list[str], i: int) -> list[tuple[float, float]]:
-    """(price USD/Mtok, demand Mtok) of every entry of a tier's price menu in period i."""
-    return [
-        (
-            _per_period(e.price_usd_per_mtok, labels)[i] or 0.0,
-            _per_period(e.demand_mtok, labels)[i] or 0.0,
-        )
-        for e in tier.price_menu or ()
-    ]
 
 
 # ------------------------------------------------------------------------- the checker
@@ -352,6 +374,9 @@ class _Checker:
         self.n = len(self.labels)
         self.hw = {h.id: h for h in instance.hardware}
         self.tiers = {t.id: t for t in instance.tiers}
+        self.objective_kind: str = instance.objective
+        self.optimality = True
+        self.notes_out: list[str] = []
         # v2 price menus: (tier, period index) -> (entry, price, demand) the plan chose
         self.menu_choice: dict[tuple[str, int], tuple[int, float, float]] = {}
 
@@ -534,40 +559,13 @@ class _Checker:
                     )
         return sold
 
-    # ------------------------------------------------------------------ v2 checks
-    def capex(self, h: str, i: int) -> float:
-        """Price of one unit of h bought in period index i (v2: capex by period)."""
-        return _per_period(self.hw[h].capex_usd, self.labels)[i] or 0.0
-
+    # ------------------------------------------------------------------ v2 figures
     def unit_price(self, t: str, i: int, listed: float | None) -> float:
         """The tier's price in period i: the menu entry the plan chose, else the listed one."""
         if self.tiers[t].price_menu is not None:
             choice = self.menu_choice.get((t, i))
             return 0.0 if choice is None else choice[1]
         return listed or 0.0
-
-    def residual_value(self, buy: Mapping[tuple[str, int], float]) -> float:
-        """MODEL.md v2: sum of w_end * capex[h,p] * max(0, L - (N - i) * years) / L * buy."""
-        inst = self.inst
-        if inst.residual_value != "straight_line":
-            return 0.0
-        w_end = (1.0 + inst.discount_rate) ** (-self.n * inst.period_years)
-        total = 0.0
-        for (h, i), units in buy.items():
-            life = self.hw[h].lifetime_years
-            if life is None:
-                continue
-            left = max(0.0, life - (self.n - i) * inst.period_years)
-            total += w_end * self.capex(h, i) * left / life * units
-        return total
-
-    def fixed_cost(self) -> float:
-        """MODEL.md v2: sum_p w[p] * fixed_cost_usd_per_year * period_years."""
-        inst = self.inst
-        yearly = inst.site.fixed_cost_usd_per_year * inst.period_years
-        return sum(
-            yearly * (1.0 + inst.discount_rate) ** (-i * inst.period_years) for i in range(self.n)
-        )
 
     def read_price_menu(self) -> None:
         """The plan's ``price`` rows: one per menu tier and period that sells, on the menu."""
@@ -600,13 +598,117 @@ class _Checker:
             k = match[0]
             self.menu_choice[(t, i)] = (k, entries[k][0], entries[k][1])
 
-    def check_price_menu(self, sold: Mapping[tuple[str, int], float]) -> None:
-        """sold[t,p] <= Y[t,p,k] of the chosen entry; nothing sold without a chosen price."""
-        for t, tier in self.tiers.items():
-            if tier.price_menu is None:
+    # ------------------------------------------------------------------ the checks
+    def run(self, report: VerificationReport) -> None:
+        """Read the plan into arrays, then run every family's check (see FAMILY_CHECKS)."""
+        self.read_price_menu()
+        buy = self.read_buy()
+        serve = self.read_serve()
+        sold = self.read_sold()
+        a = _Arrays.build(self, buy, serve, sold)
+        self.check_installed_table(
+            {(h, i): float(a.installed[k, i]) for k, h in enumerate(a.H) for i in range(a.n)}
+        )
+        for check in FAMILY_CHECKS:
+            check(self, a)
+        self.check_objective(report, a)
+        self.check_unused_value(report, a)
+
+    # One method per constraint family of MODEL.md, each on the arrays of _Arrays.
+    # A new family is one more method, added to FAMILY_CHECKS below the class.
+    def flag(self, family: str, lhs: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+        """Indices where ``lhs > rhs`` beyond tolerance (elementwise)."""
+        bad = lhs - rhs > self.abs + self.rel * np.maximum(np.abs(lhs), np.abs(rhs))
+        return np.argwhere(bad)
+
+    def check_capacity(self, a: _Arrays) -> None:
+        """capacity[h,p]: sum_t serve <= installed."""
+        used = a.serve.sum(axis=1)
+        for k, i in self.flag("capacity", used, a.installed):
+            self.add(
+                "capacity",
+                _ix(a.H[k], self.label(i)),
+                f"{_fmt(used[k, i])} units serve tiers > {_fmt(a.installed[k, i])} installed",
+            )
+
+    def check_production(self, a: _Arrays) -> None:
+        """production[t,p]: sold <= sum_h a[h,t] * serve."""
+        for t, i in self.flag("production", a.sold, a.made):
+            self.add(
+                "production",
+                _ix(a.T[t], self.label(i)),
+                f"{_fmt(a.sold[t, i])} Mtok sold > {_fmt(a.made[t, i])} Mtok produced",
+            )
+
+    def check_demand(self, a: _Arrays) -> None:
+        """demand[t,p]: sold <= demand_mtok, where set."""
+        cap = np.where(np.isnan(a.demand), np.inf, a.demand)
+        for t, i in self.flag("demand", a.sold, cap):
+            self.add(
+                "demand",
+                _ix(a.T[t], self.label(i)),
+                f"{_fmt(a.sold[t, i])} Mtok sold > demand {_fmt(a.demand[t, i])} Mtok",
+            )
+
+    def check_power(self, a: _Arrays) -> None:
+        """power[p]: pue * sum_h power_kw * installed / 1000 <= power_mw."""
+        for (i,) in self.flag("power", a.facility_mw, a.power_cap):
+            self.add(
+                "power",
+                self.label(i),
+                f"{_fmt(a.facility_mw[i])} MW used > cap {_fmt(a.power_cap[i])} MW",
+            )
+
+    def check_land(self, a: _Arrays) -> None:
+        """land[p]: sum_h rack_positions * installed <= rack_positions."""
+        for (i,) in self.flag("land", a.racks_used, a.land_cap):
+            self.add(
+                "land",
+                self.label(i),
+                f"{_fmt(a.racks_used[i])} rack positions used > cap {_fmt(a.land_cap[i])}",
+            )
+
+    def check_budget(self, a: _Arrays) -> None:
+        """budget[p]: sum_h capex_usd * buy <= capex_budget_usd, where set."""
+        cap = np.where(np.isnan(a.budget), np.inf, a.budget)
+        for (i,) in self.flag("budget", a.spend, cap):
+            self.add(
+                "budget",
+                self.label(i),
+                f"{_fmt(a.spend[i])} USD spent > budget {_fmt(a.budget[i])} USD",
+            )
+
+    def check_power_share(self, a: _Arrays) -> None:
+        """power share[t,p]: min_share * IT MW <= IT MW serving t <= max_share * IT MW.
+
+        In MW, the unit of the model's rows (HiGHS's feasibility tolerance, 1e-7, applies
+        there): an excess of 1e-8 MW is solver noise.
+        """
+        lo = a.min_share[:, None] * a.it_mw[None, :]
+        hi = a.max_share[:, None] * a.it_mw[None, :]
+        for t, i in self.flag("power share", lo, a.tier_mw):
+            self.add(
+                "power share",
+                _ix(a.T[t], self.label(i)),
+                f"{_fmt(a.tier_mw[t, i])} IT MW serve it < min_power_share {a.min_share[t]:g} "
+                f"* {_fmt(a.it_mw[i])} MW installed = {_fmt(lo[t, i])} MW",
+            )
+        for t, i in self.flag("power share", a.tier_mw, hi):
+            self.add(
+                "power share",
+                _ix(a.T[t], self.label(i)),
+                f"{_fmt(a.tier_mw[t, i])} IT MW serve it > max_power_share {a.max_share[t]:g} "
+                f"* {_fmt(a.it_mw[i])} MW installed = {_fmt(hi[t, i])} MW",
+            )
+        self.check_share_column(a)
+
+    def check_price_menu(self, a: _Arrays) -> None:
+        """price menu[t,p] (v2): sold <= Y of the entry chosen; nothing sold unpriced."""
+        for j, t in enumerate(a.T):
+            if self.tiers[t].price_menu is None:
                 continue
-            for i in range(self.n):
-                s = sold.get((t, i), 0.0)
+            for i in range(a.n):
+                s = float(a.sold[j, i])
                 choice = self.menu_choice.get((t, i))
                 where = _ix(t, self.label(i))
                 if choice is None:
@@ -620,127 +722,20 @@ class _Checker:
                         f"price {_fmt(choice[1])} (entry {choice[0]})",
                     )
 
-    # ------------------------------------------------------------------ the checks
-    def run(self, report: VerificationReport) -> None:
-        inst, n = self.inst, self.n
-        buy = self.read_buy()
-        serve = self.read_serve()
-        self.read_price_menu()
-        sold = self.read_sold()
-        labels = self.labels
-
-        # installed[h,p] = existing + buys of the last L[h] periods.
-        installed: dict[tuple[str, int], float] = {}
-        for h, hw in self.hw.items():
-            life = _lifetime_periods(hw.lifetime_years, inst.period_years, n)
-            for i in range(n):
-                alive = sum(buy.get((h, j), 0.0) for j in range(max(0, i - life + 1), i + 1))
-                installed[(h, i)] = _existing(hw, labels, i) + alive
-        self.check_installed_table(installed)
-
-        # capacity[h,p]: sum_t serve <= installed
-        serving_units: dict[tuple[str, int], float] = {}
-        for (h, _t, i), u in serve.items():
-            serving_units[(h, i)] = serving_units.get((h, i), 0.0) + u
-        for (h, i), used in serving_units.items():
-            cap = installed[(h, i)]
-            if self.exceeds(used, cap):
-                self.add(
-                    "capacity",
-                    _ix(h, self.label(i)),
-                    f"{_fmt(used)} units serve tiers > {_fmt(cap)} installed",
-                )
-
-        # production[t,p] and demand[t,p]
-        produced: dict[tuple[str, int], float] = {}
-        for (h, t, i), u in serve.items():
-            c = self.coef[(h, t)]
-            if c.usable:
-                produced[(t, i)] = produced.get((t, i), 0.0) + c.a * u
-        for t, tier in self.tiers.items():
-            demand = _per_period(tier.demand_mtok, labels)
-            for i in range(n):
-                s = sold.get((t, i), 0.0)
-                made = produced.get((t, i), 0.0)
-                if self.exceeds(s, made):
-                    self.add(
-                        "production",
-                        _ix(t, self.label(i)),
-                        f"{_fmt(s)} Mtok sold > {_fmt(made)} Mtok produced",
-                    )
-                limit = demand[i]
-                if limit is not None and self.exceeds(s, limit):
-                    self.add(
-                        "demand",
-                        _ix(t, self.label(i)),
-                        f"{_fmt(s)} Mtok sold > demand {_fmt(limit)} Mtok",
-                    )
-
-        # power[p], land[p], budget[p], power share[t,p]
-        site = inst.site
-        power_cap = _per_period(site.power_mw, labels)
-        land_cap = _per_period(site.rack_positions, labels)
-        budget_cap = _per_period(site.capex_budget_usd, labels)
-        serving_mw: dict[tuple[str, int], float] = {}
-        for (h, t, i), u in serve.items():
-            serving_mw[(t, i)] = serving_mw.get((t, i), 0.0) + self.hw[h].power_kw * u / 1000
-        for i in range(n):
-            p = self.label(i)
-            it_kw = sum(hw.power_kw * installed[(h, i)] for h, hw in self.hw.items())
-            facility_mw = site.pue * it_kw / 1000
-            cap_mw = power_cap[i] or 0.0
-            if self.exceeds(facility_mw, cap_mw):
-                self.add("power", p, f"{_fmt(facility_mw)} MW used > cap {_fmt(cap_mw)} MW")
-            racks = sum(hw.rack_positions * installed[(h, i)] for h, hw in self.hw.items())
-            cap_racks = land_cap[i] or 0.0
-            if self.exceeds(racks, cap_racks):
-                self.add(
-                    "land",
-                    p,
-                    f"{_fmt(racks)} rack positions used > cap {_fmt(cap_racks)}",
-                )
-            budget = budget_cap[i]
-            if budget is not None:
-                spend = sum(self.capex(h, i) * buy.get((h, i), 0.0) for h in self.hw)
-                if self.exceeds(spend, budget):
-                    self.add("budget", p, f"{_fmt(spend)} USD spent > budget {_fmt(budget)} USD")
-            # Power share in MW, the unit of the model's rows (HiGHS's feasibility
-            # tolerance, 1e-7, applies there): an excess of 1e-8 MW is solver noise.
-            it_mw = it_kw / 1000
-            for t, tier in self.tiers.items():
-                mw = serving_mw.get((t, i), 0.0)
-                lo, hi = tier.min_power_share * it_mw, tier.max_power_share * it_mw
-                if self.exceeds(lo, mw):
-                    self.add(
-                        "power share",
-                        _ix(t, p),
-                        f"{_fmt(mw)} IT MW serve it < min_power_share {tier.min_power_share} "
-                        f"* {_fmt(it_mw)} MW installed = {_fmt(lo)} MW",
-                    )
-                if self.exceeds(mw, hi):
-                    self.add(
-                        "power share",
-                        _ix(t, p),
-                        f"{_fmt(mw)} IT MW serve it > max_power_share {tier.max_power_share} "
-                        f"* {_fmt(it_mw)} MW installed = {_fmt(hi)} MW",
-                    )
-        self.check_share_column(serve, installed)
-
-        # supply[h] and minimum lot[h]
-        for h, hw in self.hw.items():
-            total = sum(buy.get((h, i), 0.0) for i in range(n))
-            if hw.max_units is not None and self.exceeds(total, hw.max_units):
-                self.add("supply", h, f"{_fmt(total)} units bought > max_units {hw.max_units}")
-            if hw.min_units > 0 and total > self.abs and self.exceeds(hw.min_units, total):
+    def check_supply_and_lot(self, a: _Arrays) -> None:
+        """supply[h]: sum_p buy <= max_units; minimum lot[h]: buy none or >= min_units."""
+        total = a.buy.sum(axis=1)
+        for k, h in enumerate(a.H):
+            hw = self.hw[h]
+            if hw.max_units is not None and self.exceeds(total[k], hw.max_units):
+                self.add("supply", h, f"{_fmt(total[k])} units bought > max_units {hw.max_units}")
+            if hw.min_units > 0 and total[k] > self.abs and self.exceeds(hw.min_units, total[k]):
                 self.add(
                     "minimum lot",
                     h,
-                    f"{_fmt(total)} units bought, fewer than min_units {hw.min_units} "
+                    f"{_fmt(total[k])} units bought, fewer than min_units {hw.min_units} "
                     "(buy none or at least the lot)",
                 )
-
-        self.check_price_menu(sold)
-        self.check_objective(report, buy, serve, sold)
 
     def check_installed_table(self, installed: dict[tuple[str, int], float]) -> None:
         df = self.frame("installed", ["hardware", "period", "units"])
@@ -778,23 +773,17 @@ class _Checker:
                     f"lifetime give {_fmt(units)}",
                 )
 
-    def check_share_column(
-        self,
-        serve: dict[tuple[str, str, int], float],
-        installed: dict[tuple[str, int], float],
-    ) -> None:
+    def check_share_column(self, a: _Arrays) -> None:
         df = getattr(self.plan, "sold", None)
         if not isinstance(df, pd.DataFrame) or df.empty or "power_share" not in df.columns:
             return
+        t_of = {t: j for j, t in enumerate(a.T)}
         for t, p, share in df[["tier", "period", "power_share"]].itertuples(index=False, name=None):
             i = self.index.get(str(p))
-            if t not in self.tiers or i is None or share is None:
+            if t not in t_of or i is None or share is None:
                 continue
-            total = sum(hw.power_kw * installed[(h, i)] for h, hw in self.hw.items())
-            mine = sum(
-                self.hw[h].power_kw * u for (h, tt, j), u in serve.items() if tt == t and j == i
-            )
-            expected = mine / total if total > 0 else 0.0
+            total = a.it_mw[i]
+            expected = a.tier_mw[t_of[t], i] / total if total > 0 else 0.0
             if self.differs(float(share), expected):
                 self.add(
                     "power share",
@@ -803,37 +792,14 @@ class _Checker:
                     f"{_fmt(expected)}",
                 )
 
-    def check_objective(
-        self,
-        report: VerificationReport,
-        buy: dict[tuple[str, int], float],
-        serve: dict[tuple[str, str, int], float],
-        sold: dict[tuple[str, int], float],
-    ) -> None:
-        inst, n = self.inst, self.n
-        w = [(1.0 + inst.discount_rate) ** (-i * inst.period_years) for i in range(n)]
-        revenue = 0.0
-        for (t, i), mtok in sold.items():
-            price = self.unit_price(
-                t, i, _per_period(self.tiers[t].price_usd_per_mtok, self.labels)[i]
-            )
-            revenue += w[i] * price * mtok
-        capex = sum(w[i] * self.capex(h, i) * u for (h, i), u in buy.items())
-        elec = _per_period(inst.site.electricity_usd_per_mwh, self.labels)
-        energy = 0.0
-        for (h, t, i), u in serve.items():
-            mwh = (
-                inst.site.pue
-                * self.hw[h].power_kw
-                / 1000
-                * self.tiers[t].utilization
-                * u
-                * HOURS_PER_YEAR
-                * inst.period_years
-            )
-            energy += w[i] * (elec[i] or 0.0) * mwh
+    def check_objective(self, report: VerificationReport, a: _Arrays) -> None:
+        w = a.weight
+        revenue = float((w[None, :] * a.price * a.sold).sum())
+        capex = float((w[None, :] * a.capex * a.buy).sum())
+        energy = float((w[None, None, :] * a.energy_per_unit * a.serve).sum())
+        residual = float((a.residual * a.buy).sum())
+        fixed = float((w * a.fixed_cost).sum())
         kind = report.objective_kind
-        residual, fixed = self.residual_value(buy), self.fixed_cost()
         objective = revenue if kind == "revenue" else revenue - capex - energy + residual - fixed
         report.objective_usd = objective
         report.revenue_usd, report.capex_usd, report.energy_usd = revenue, capex, energy
@@ -865,6 +831,299 @@ class _Checker:
                     f"plan reports {_fmt(float(theirs))} USD, recomputed {_fmt(mine)} USD",
                 )
 
+    def check_unused_value(self, report: VerificationReport, a: _Arrays) -> None:
+        """unused value: an "optimal" plan that a trivially feasible change beats.
+
+        A greedy step: buy one more unit (or a whole minimum lot) of one hardware in one
+        period, where power, land, budget, supply and every power share still hold, and
+        let it serve in each period of its life the tier that earns most there (or idle).
+        If that plan beats the plan's own best bound, the plan was not optimal: the check
+        that keeps a zero plan (a solver that dropped a coefficient) from passing.
+        """
+        if not self.optimality or report.status != "optimal" or report.objective_usd is None:
+            return
+        if not _v1_only(self.inst):
+            self.notes_out.append("unused value: not checked (v2 options are set)")
+            return
+        gain, where = _best_greedy_step(self, a, report.objective_kind)
+        if gain <= 0:
+            return
+        obj = report.objective_usd
+        bound = getattr(self.plan, "best_bound_usd", None)
+        gap = getattr(self.plan, "mip_gap", None)
+        if not isinstance(bound, (int, float)) or not math.isfinite(bound):
+            bound = obj + max(float(gap or 0.0), 1e-4) * abs(obj)
+        ceiling = max(float(bound), obj)
+        if obj + gain > ceiling + 1e-6 * max(1.0, abs(ceiling)) + 1e-3:
+            self.add(
+                "unused value",
+                where,
+                f"the plan is reported optimal at {_fmt(obj)} USD (bound {_fmt(ceiling)}), "
+                f"but this step keeps every constraint and adds {_fmt(gain)} USD",
+            )
+
+
+# The family checks run on every plan, in this order (objective and unused value after).
+FAMILY_CHECKS: tuple[Any, ...] = (
+    _Checker.check_capacity,
+    _Checker.check_production,
+    _Checker.check_demand,
+    _Checker.check_power,
+    _Checker.check_land,
+    _Checker.check_budget,
+    _Checker.check_power_share,
+    _Checker.check_price_menu,
+    _Checker.check_supply_and_lot,
+)
+
+
+@dataclass
+class _Arrays:
+    """The plan and the instance as arrays: hardware x tier x period, in contract units."""
+
+    H: list[str]
+    T: list[str]
+    n: int
+    buy: np.ndarray  # [h, p] units bought
+    serve: np.ndarray  # [h, t, p] units serving
+    sold: np.ndarray  # [t, p] Mtok
+    installed: np.ndarray  # [h, p] existing + buys within the lifetime
+    life: np.ndarray  # [h] L[h] in periods
+    window: np.ndarray  # [h, 2] first and last period on sale
+    a: np.ndarray  # [h, t] Mtok per unit per period (0 when unusable)
+    usable: np.ndarray  # [h, t]
+    kw: np.ndarray  # [h]
+    racks: np.ndarray  # [h]
+    capex: np.ndarray  # [h, p] USD per unit bought in p (v2: capex by period)
+    residual: np.ndarray  # [h, p] USD credited per unit bought in p (v2: residual value)
+    fixed_cost: np.ndarray  # [p] USD of site fixed cost per period (v2), undiscounted
+    min_units: np.ndarray  # [h]
+    max_units: np.ndarray  # [h] (inf when unset)
+    pue: float
+    weight: np.ndarray  # [p] discount weights
+    price: np.ndarray  # [t, p] USD per Mtok
+    demand: np.ndarray  # [t, p] Mtok (nan when unset)
+    min_share: np.ndarray  # [t]
+    max_share: np.ndarray  # [t]
+    power_cap: np.ndarray  # [p] MW
+    land_cap: np.ndarray  # [p]
+    budget: np.ndarray  # [p] USD (nan when unset)
+    energy_per_unit: np.ndarray  # [h, t, p] USD per serving unit (0 unless profit)
+    made: np.ndarray  # [t, p] Mtok produced
+    it_mw: np.ndarray  # [p] installed IT MW
+    facility_mw: np.ndarray  # [p]
+    racks_used: np.ndarray  # [p]
+    spend: np.ndarray  # [p] USD
+    tier_mw: np.ndarray  # [t, p] IT MW serving each tier
+
+    @classmethod
+    def build(
+        cls,
+        ck: _Checker,
+        buy: dict[tuple[str, int], float],
+        serve: dict[tuple[str, str, int], float],
+        sold: dict[tuple[str, int], float],
+    ) -> _Arrays:
+        inst, n = ck.inst, ck.n
+        H, T = list(ck.hw), list(ck.tiers)
+        hi = {h: k for k, h in enumerate(H)}
+        ti = {t: k for k, t in enumerate(T)}
+        B = np.zeros((len(H), n))
+        for (h, i), u in buy.items():
+            B[hi[h], i] += u
+        S = np.zeros((len(H), len(T), n))
+        for (h, t, i), u in serve.items():
+            if ck.coef[(h, t)].usable:
+                S[hi[h], ti[t], i] += u
+        Q = np.zeros((len(T), n))
+        for (t, i), q in sold.items():
+            Q[ti[t], i] += q
+        hws = [ck.hw[h] for h in H]
+        tiers = [ck.tiers[t] for t in T]
+        life = np.array([_lifetime_periods(h.lifetime_years, inst.period_years, n) for h in hws])
+        # installed[h,i] = existing + buys of periods i-L+1..i (a running sum over a window).
+        cum = np.concatenate([np.zeros((len(H), 1)), np.cumsum(B, axis=1)], axis=1)
+        idx = np.arange(n)
+        start = np.maximum(0, idx[None, :] - life[:, None] + 1)
+        alive = cum[:, 1:] - np.take_along_axis(cum, start, axis=1)
+        labels = ck.labels
+
+        def per(value: Any) -> np.ndarray:
+            return np.array([np.nan if v is None else v for v in _per_period(value, labels)])
+
+        # v2: existing units and capex may be given per period
+        existing = np.array([np.nan_to_num(per(h.existing_units)) for h in hws]).reshape(-1, n)
+        installed = existing + alive
+        A = np.array([[ck.coef[(h, t)].a if ck.coef[(h, t)].usable else 0.0 for t in T] for h in H])
+        usable = np.array([[ck.coef[(h, t)].usable for t in T] for h in H], dtype=bool)
+        A = A.reshape(len(H), len(T))
+        usable = usable.reshape(len(H), len(T))
+        kw = np.array([h.power_kw for h in hws], dtype=float)
+        racks = np.array([h.rack_positions for h in hws], dtype=float)
+        capex = np.array([np.nan_to_num(per(h.capex_usd)) for h in hws]).reshape(len(H), n)
+        price = np.array(
+            [
+                [
+                    ck.unit_price(t.id, i, v)
+                    for i, v in enumerate(_per_period(t.price_usd_per_mtok, labels))
+                ]
+                for t in tiers
+            ]
+        ).reshape(len(T), n)
+        demand = np.array([per(t.demand_mtok) for t in tiers]).reshape(len(T), n)
+        # Residual value (v2, straight line): w_end * capex * max(0, life - (N - i) * years)
+        # / life per unit bought in period i, for hardware with a lifetime.
+        residual = np.zeros((len(H), n))
+        if inst.residual_value == "straight_line" and ck.objective_kind == "profit":
+            w_end = (1.0 + inst.discount_rate) ** (-n * inst.period_years)
+            for k, h in enumerate(hws):
+                if h.lifetime_years is not None:
+                    left = np.maximum(0.0, h.lifetime_years - (n - np.arange(n)) * inst.period_years)
+                    residual[k] = w_end * capex[k] * left / h.lifetime_years
+        fixed = np.full(n, inst.site.fixed_cost_usd_per_year * inst.period_years)
+        site = inst.site
+        elec = np.nan_to_num(per(site.electricity_usd_per_mwh))
+        util = np.array([t.utilization for t in tiers], dtype=float)
+        energy = (
+            site.pue
+            * kw[:, None, None]
+            / 1000
+            * util[None, :, None]
+            * HOURS_PER_YEAR
+            * inst.period_years
+            * elec[None, None, :]
+        )
+        if ck.objective_kind != "profit":
+            energy = np.zeros_like(energy)
+        weight = np.array(
+            [(1.0 + inst.discount_rate) ** (-i * inst.period_years) for i in range(n)]
+        )
+        it_mw = kw @ installed / 1000
+        return cls(
+            H=H,
+            T=T,
+            n=n,
+            buy=B,
+            serve=S,
+            sold=Q,
+            installed=installed,
+            life=life,
+            window=np.array([ck.sale_window(h) for h in hws], dtype=int).reshape(len(H), 2),
+            a=A,
+            usable=usable,
+            kw=kw,
+            racks=racks,
+            capex=capex,
+            residual=residual,
+            fixed_cost=fixed,
+            min_units=np.array([float(h.min_units) for h in hws]),
+            max_units=np.array(
+                [np.inf if h.max_units is None else float(h.max_units) for h in hws]
+            ),
+            pue=site.pue,
+            weight=weight,
+            price=price,
+            demand=demand,
+            min_share=np.array([t.min_power_share for t in tiers], dtype=float),
+            max_share=np.array([t.max_power_share for t in tiers], dtype=float),
+            power_cap=np.nan_to_num(per(site.power_mw)),
+            land_cap=np.nan_to_num(per(site.rack_positions)),
+            budget=per(site.capex_budget_usd),
+            energy_per_unit=energy,
+            made=np.einsum("ht,htp->tp", A, S),
+            it_mw=it_mw,
+            facility_mw=site.pue * it_mw,
+            racks_used=racks @ installed,
+            spend=(capex * B).sum(axis=0),
+            tier_mw=np.einsum("h,htp->tp", kw, S) / 1000,
+        )
+
+
+def _v1_only(inst: Instance) -> bool:
+    """True when the instance uses none of MODEL.md's v2 options, which the greedy step of
+    the ``unused value`` floor does not model (per-period capex or existing units, price
+    menus, residual value, whole replicas): a new option must be modelled there before the
+    floor applies."""
+    for h in inst.hardware:
+        if isinstance(getattr(h, "capex_usd", 0), Mapping):
+            return False
+        if isinstance(getattr(h, "existing_units", 0), Mapping):
+            return False
+    if any(getattr(t, "price_menu", None) for t in inst.tiers):
+        return False
+    if getattr(inst, "whole_replicas", False):  # the greedy step serves fractional replicas
+        return False
+    return getattr(inst, "residual_value", None) in (None, "none")
+
+
+def _best_greedy_step(ck: _Checker, a: _Arrays, kind: str) -> tuple[float, str]:
+    """The best one-step addition to the plan that keeps every constraint (see
+    :meth:`_Checker.check_unused_value`): its gain in USD and where, or (0, "").
+
+    The step buys ``lot`` units of one hardware in one period (one unit, or the minimum
+    lot if none is bought yet). In each period of their life the new units first serve
+    what each tier's min_power_share now needs (the installed IT power grew), then the
+    rest serves the single tier that earns most, up to its max_power_share; the rest
+    idles. Resources must keep a small relative margin, so noise never counts.
+    """
+    margin = 1e-6
+    power_room = a.power_cap - a.facility_mw
+    land_room = a.land_cap - a.racks_used
+    budget_room = np.where(np.isnan(a.budget), np.inf, a.budget - a.spend)
+    demand_room = np.where(np.isnan(a.demand), np.inf, np.maximum(0.0, a.demand - a.sold))
+    bought = a.buy.sum(axis=1)
+    best, where = 0.0, ""
+    for k, h in enumerate(a.H):
+        lot = a.min_units[k] if bought[k] <= ck.abs and a.min_units[k] > 0 else 1.0
+        if bought[k] + lot > a.max_units[k] + ck.abs:
+            continue
+        f = a.kw[k] / 1000  # IT MW per unit
+        dmw = f * lot
+        fits = (power_room >= a.pue * dmw * (1 + margin) + 1e-9) & (
+            land_room >= a.racks[k] * lot * (1 + margin) + 1e-9
+        )
+        it = a.it_mw + dmw  # [p] installed IT MW with the new units
+        tol = 1e-7 + 1e-6 * it
+        # Short by less than tol is within the checker's own tolerance of the share rows.
+        need_mw = np.maximum(0.0, a.min_share[:, None] * it[None, :] - a.tier_mw - tol[None, :])
+        need_mw = np.where(a.min_share[:, None] > 0, need_mw, 0.0)
+        if f > 0:
+            need = need_mw / f  # [t, p] units each tier needs from the new ones
+            room = (a.max_share[:, None] * it[None, :] - a.tier_mw) / f - need  # [t, p]
+        else:  # units that draw no power change no share
+            need = np.zeros_like(need_mw)
+            room = np.full_like(need_mw, np.inf)
+        usable = a.usable[k][:, None]
+        ok = (
+            ((need <= 0) | usable).all(axis=0)
+            & (need.sum(axis=0) <= lot * (1 + 1e-12))
+            & (room >= -1e-9).all(axis=0)
+        )
+        rest = np.maximum(0.0, lot - need.sum(axis=0))  # [p]
+
+        def earn(units: np.ndarray, k: int = k) -> np.ndarray:
+            sold = np.minimum(a.a[k][:, None] * units, demand_room)
+            return a.price * sold - a.energy_per_unit[k] * units
+
+        base = earn(need)  # [t, p]
+        extra = np.where(usable, np.minimum(rest[None, :], np.maximum(room, 0.0)), 0.0)
+        gain_t = earn(need + extra) - base  # [t, p]: what tier t gains taking the rest
+        per_period = base.sum(axis=0) + np.maximum(gain_t.max(axis=0), 0.0)
+        per_period = np.where(fits & ok, per_period * a.weight, -np.inf)
+        lo, hi = a.window[k]
+        for j in range(lo, hi + 1):
+            if budget_room[j] < a.capex[k, j] * lot * (1 + margin):
+                continue
+            alive = per_period[j : min(a.n, j + a.life[k])]
+            if not np.all(np.isfinite(alive)):
+                continue
+            gain = float(alive.sum())
+            if kind == "profit":
+                gain -= a.weight[j] * a.capex[k, j] * lot
+            if gain > best:
+                best, where = gain, f"buy {lot:g} {h} in {ck.label(j)}"
+    return best, where
+
 
 def verify_plan(
     instance: Instance | str | Path | Mapping[str, Any],
@@ -872,6 +1131,7 @@ def verify_plan(
     table: pd.DataFrame | None = None,
     rel_tol: float = 1e-6,
     abs_tol: float = 1e-6,
+    optimality: bool = True,
 ) -> VerificationReport:
     """Check a plan against every constraint of MODEL.md and recompute its objective.
 
@@ -884,6 +1144,10 @@ def verify_plan(
         ``sold``, ``installed`` tables, ``status``, ``objective_usd``, ``objective_kind``).
     table:
         The frontier rows; read from the instance when not given.
+    optimality:
+        Also fail an "optimal" plan that a one-step greedy addition beats (family
+        ``unused value``). False for plans optimal only under extra restrictions (a
+        purchase plan held fixed).
     rel_tol, abs_tol:
         A check fails when it is broken by more than ``abs_tol + rel_tol * max(|lhs|,
         |rhs|)`` in its own unit (units, Mtok, MW, rack positions, USD).
@@ -914,8 +1178,11 @@ def verify_plan(
     coef = recompute_coefficients(inst, table)
     report.coefficients = coef
     checker = _Checker(inst, plan, coef, rel_tol, abs_tol)
+    checker.objective_kind = report.objective_kind
+    checker.optimality = optimality
     checker.run(report)
     report.items = checker.items
+    report.notes += checker.notes_out
     if status == "time_limit":
         report.notes.append("time limit: feasibility checked, optimality not claimed")
     return report

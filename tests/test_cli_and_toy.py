@@ -44,7 +44,15 @@ def test_solve_json_prints_the_contract_and_nothing_else(tmp_path: Path):
     assert all(r["period"] == 2026 for r in doc["buy"])  # periods as their labels
     assert "HiGHS" not in res.stdout
     files = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert files == ["buy.csv", "plan.json", "run.json", "serve.csv", "sold.csv", "summary.md"]
+    assert files == [
+        "buy.csv",
+        "manifest.json",
+        "plan.json",
+        "run.json",
+        "serve.csv",
+        "sold.csv",
+        "summary.md",
+    ]
 
 
 def test_report_and_default_out_folder(tmp_path: Path):

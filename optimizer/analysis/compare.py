@@ -30,6 +30,7 @@ from optimizer.analysis.costs import tier_costs
 from optimizer.errors import InputError
 from optimizer.instance.schema import Instance, PeriodLabel
 from optimizer.results.plan import Plan
+from optimizer.solve.options import SolveOptions, merge_options
 from optimizer.solve.planner import Planner, solve_with_purchases
 
 
@@ -217,10 +218,18 @@ def compare(
     time_limit: float | None = None,
     mip_gap: float | None = None,
     shell_usd_per_mw_year: float | None = None,
+    options: SolveOptions | None = None,
 ) -> Comparison:
-    """Solve the optimum and the baselines; the table has the optimum's uplift over each."""
-    opts: dict[str, Any] = {"objective": objective, "time_limit": time_limit, "mip_gap": mip_gap}
-    planner = Planner(instance, marginals=False, **opts)
+    """Solve the optimum and the baselines; the table has the optimum's uplift over each.
+
+    ``options`` (or the ``objective``/``time_limit``/``mip_gap`` shorthands) apply to each
+    of the solves; marginal values are never computed here.
+    """
+    solve_opts = merge_options(
+        options, objective=objective, time_limit=time_limit, mip_gap=mip_gap
+    ).but(marginals=False)
+    opts: dict[str, Any] = {"options": solve_opts}
+    planner = Planner(instance, **opts)
     plans: dict[str, Plan] = {"optimal": planner.solve()}
     rows = [_row("optimal", plans["optimal"])]
 
@@ -230,14 +239,14 @@ def compare(
         else ",".join(f"{k}={v:g}" for k, v in split.items())
     )
     plans[label] = Planner(
-        split_instance(instance, split), marginals=False, table=planner.table, **opts
+        split_instance(instance, split), table=planner.table, **opts
     ).solve()
     rows.append(_row(label, plans[label], "each tier holds a fixed share of IT power"))
 
     for h in instance.hardware:
         name = f"only {h.id}"
         plans[name] = Planner(
-            only_instance(instance, h.id), marginals=False, table=planner.table, **opts
+            only_instance(instance, h.id), table=planner.table, **opts
         ).solve()
         dropped = sum(
             max(instance.existing_by_period(g)) for g in instance.hardware if g.id != h.id

@@ -96,6 +96,14 @@ def solve(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No report, no progress; errors only.")
     ] = False,
+    allow_paths: Annotated[
+        bool,
+        typer.Option(
+            "--allow-paths",
+            help="Let an instance read from stdin name frontier files (by default it may "
+            "name only shipped tables or give rows inline).",
+        ),
+    ] = False,
 ) -> None:
     """Solve an instance and report the optimal plan."""
     from optimizer.instance.load import load_instance
@@ -104,7 +112,7 @@ def solve(
         # The schema and the frontier table are checked before Pyomo is even imported, so
         # a bad input fails fast (the planner reads the table again: ~0.1 s on the 1 GW
         # reference instance, for an answer in under a second on every input error).
-        instance = load_instance(path)
+        instance = load_instance(path, allow_paths=True if allow_paths else None)
         from optimizer.frontiers.table import read_frontier_table  # pandas: only now
 
         read_frontier_table(instance)

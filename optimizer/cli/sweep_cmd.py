@@ -157,6 +157,7 @@ def sweep(
         objective=objective.value if objective else None,
         time_limit=time_limit,
         mip_gap=mip_gap,
+        threads=1,  # one HiGHS thread per worker: the workers are the parallelism
         marginals=marginals,
     )
     fingerprint = record.fingerprint(base, plan, options)

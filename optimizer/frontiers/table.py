@@ -2,15 +2,20 @@
 
 A table is a CSV with columns ``hardware, model, context_tokens, interactivity,
 tok_s_per_gpu`` and the optional ``ttft_s`` and ``units_per_replica`` (units one replica
-of the row's layout spans, > 0; read by the ``whole_replicas`` option); other columns
-(``source``, ``note``, ``layout``, ``technique``) are kept for people and ignored by the
-planner. Rows may also be given inline in the
-instance. Problems name the file and its line (the header is line 1).
+of the row's layout spans, > 0; read by the ``whole_replicas`` option); the descriptive
+columns of :data:`DESCRIPTIVE_COLUMNS` (``layout``, ``technique``, ``source``, ``isl``,
+``osl``, ``note``) are checked and kept for people but ignored by the planner. Any other
+column is an error: a misspelt ``ttft`` must not silently drop a latency cap. Rows may also
+be given inline in the instance. Problems name the file and its line (the header is line 1).
 """
 
 from __future__ import annotations
 
+import difflib
+import io
+import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,6 +27,9 @@ from optimizer.instance.schema import Instance
 REQUIRED_COLUMNS = ("hardware", "model", "context_tokens", "interactivity", "tok_s_per_gpu")
 OPTIONAL_COLUMNS = ("ttft_s", "units_per_replica")
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+# Columns a table may carry for people and tools; checked, never used by the model.
+DESCRIPTIVE_COLUMNS = ("layout", "technique", "source", "isl", "osl", "note")
+_WHOLE_COLUMNS = ("isl", "osl")  # whole numbers >= 1 when given
 _MAX_LISTED = 10  # problems listed per file before "... and N more"
 # Upper limits, as in the instance schema: far above any real table, within HiGHS's range.
 _LIMITS = {
@@ -48,6 +56,40 @@ def _resolve(path_text: str, base_dir: str | None, where: str) -> Path:
     raise InputError(f"{where}: frontier file {str(path)!r} not found")
 
 
+MAX_TABLE_BYTES = 256 * 1024 * 1024  # a frontier CSV larger than this is not a table
+
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")
+
+
+def _shown_columns(columns: Any, wanted: tuple[str, ...]) -> str:
+    """What a reader needs to fix the header, without quoting an arbitrary file.
+
+    Only names that look like column names AND are close to a ``wanted`` one are shown
+    (a typo such as ``hardwre``); the first line of, say, /proc/self/environ never is.
+    """
+    names = [str(c) for c in columns]
+    hints = []
+    for want in wanted:
+        close = difflib.get_close_matches(want, [n for n in names if _IDENT.match(n)], 1, 0.75)
+        if close and close[0] != want:
+            hints.append(f"{close[0]!r} for {want}?")
+    return f"{len(names)} column(s)" + (f"; did you mean {', '.join(hints)}" if hints else "")
+
+
+def _read_table_bytes(path: Path) -> bytes:
+    """The file's bytes, at most MAX_TABLE_BYTES (a device or an endless file: an error)."""
+    with open(path, "rb") as fh:
+        data = fh.read(MAX_TABLE_BYTES + 1)
+    if len(data) > MAX_TABLE_BYTES:
+        raise InputError(
+            f"{path}: larger than {MAX_TABLE_BYTES // (1024 * 1024)} MB; not a frontier table"
+        )
+    if b"\x00" in data[:65536]:
+        raise InputError(f"{path}: holds NUL bytes; not a CSV text file")
+    return data
+
+
 def _check_frame(
     df: pd.DataFrame, label: str, line_offset: int | None
 ) -> tuple[pd.DataFrame, list[str]]:
@@ -55,12 +97,20 @@ def _check_frame(
     problems: list[str] = []
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
+        # Column names are shown shortened and few: a file that is not a table (say
+        # /proc/self/environ) must not have its contents echoed in a message.
         return df, [
             f"{label}: missing column(s) {', '.join(missing)} "
-            f"(has {', '.join(map(str, df.columns))})"
+            f"(has {_shown_columns(df.columns, tuple(missing))}); not a frontier table?"
         ]
+    unknown = [str(c) for c in df.columns if c not in COLUMNS and c not in DESCRIPTIVE_COLUMNS]
+    if unknown:
+        problems.append(
+            f"{label}: unknown column(s) {', '.join(repr(c[:40]) for c in unknown[:5])} "
+            f"(known: {', '.join(COLUMNS + DESCRIPTIVE_COLUMNS)})"
+        )
     if df.empty:
-        return df, [f"{label}: has no rows"]
+        return df, [*problems, f"{label}: has no rows"]
     out = pd.DataFrame(index=df.index)
     bad = pd.Series("", index=df.index, dtype=object)
     for col in ("hardware", "model"):
@@ -98,6 +148,14 @@ def _check_frame(
         else:
             bad[ok & (num < 0)] += f"{col} must be >= 0; "
         out[col] = num
+    for col in _WHOLE_COLUMNS:
+        if col not in df.columns:
+            continue
+        raw = df[col]
+        given = raw.notna() & (raw.astype("string").str.strip() != "")
+        num = pd.to_numeric(raw, errors="coerce").astype(float)
+        wrong = given & ~(np.isfinite(num) & (num >= 1) & (num == np.round(num)))
+        bad[wrong] += f"{col} must be a whole number >= 1; "
     rows = np.flatnonzero(bad.to_numpy() != "")
     for k in rows[:_MAX_LISTED]:
         where = f"{label}[{k}]" if line_offset is None else f"{label} line {k + line_offset}"
@@ -141,8 +199,16 @@ def read_frontier_table(instance: Instance) -> pd.DataFrame:
                 problems += exc.problems
                 continue
             try:
+                data = _read_table_bytes(path)
+            except InputError as exc:
+                problems += exc.problems
+                continue
+            except OSError as exc:
+                problems.append(f"{path}: cannot read ({exc.strerror or type(exc).__name__})")
+                continue
+            try:
                 raw = pd.read_csv(
-                    path, skipinitialspace=True, na_values=[""], keep_default_na=False
+                    io.BytesIO(data), skipinitialspace=True, na_values=[""], keep_default_na=False
                 )
             except pd.errors.EmptyDataError:
                 problems.append(f"{path}: empty file (expected a header {', '.join(COLUMNS)})")

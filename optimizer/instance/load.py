@@ -117,7 +117,15 @@ def format_validation_error(exc: ValidationError) -> list[str]:
     return lines
 
 
-class _Loader(yaml.SafeLoader):
+# The largest instance file (or stdin) read: far above any real instance (the shipped ones
+# are a few KB; 1,000 inline frontier rows are ~100 KB), far below what exhausts memory.
+MAX_INSTANCE_BYTES = 16 * 1024 * 1024
+# Deepest nesting of mappings/lists accepted: an instance is at most ~5 levels deep.
+MAX_DEPTH = 64
+_SafeBase: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster
+
+
+class _Loader(_SafeBase):  # type: ignore[misc,valid-type]
     """YAML 1.1 reads ``4.0e9`` and ``1e6`` as text; read them as numbers, as YAML 1.2 does."""
 
 
@@ -128,17 +136,82 @@ _Loader.add_implicit_resolver(
 )
 
 
-def read_document(path: str | Path) -> dict[str, Any]:
-    """Read a YAML or JSON file (``-`` for stdin) into a mapping, with one-line errors."""
-    name = str(path)
+def _read_capped(name: str) -> bytes:
+    """At most MAX_INSTANCE_BYTES of the file (or stdin); more is an error, whatever the
+    file is (a device such as /dev/zero, a pipe that never ends, a file still growing)."""
+    limit = MAX_INSTANCE_BYTES
+    too_big = InputError(
+        f"{name}: larger than {limit // (1024 * 1024)} MB; an instance is a few KB "
+        "(give large frontier tables as a CSV file)"
+    )
+    if name == "-":
+        stream = getattr(sys.stdin, "buffer", None)
+        if stream is None:  # a text stream (tests, embedding)
+            text = sys.stdin.read(limit + 1)
+            data = text.encode("utf-8")
+        else:
+            data = stream.read(limit + 1)
+        if len(data) > limit:
+            raise too_big
+        return data
     try:
-        text = sys.stdin.read() if name == "-" else Path(path).read_text(encoding="utf-8")
+        with open(name, "rb") as fh:
+            data = fh.read(limit + 1)
     except FileNotFoundError:
         raise InputError(f"{name}: file not found") from None
     except IsADirectoryError:
         raise InputError(f"{name}: is a folder, not an instance file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{name}: cannot read ({exc.__class__.__name__}: {exc})") from None
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read ({exc.strerror or type(exc).__name__})") from None
+    if len(data) > limit:
+        raise too_big
+    return data
+
+
+def _depth_ok(text: str) -> bool:
+    """A cheap upper bound on nesting: brackets and braces (JSON, YAML flow style)."""
+    depth = deepest = 0
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_DEPTH:
+                return False
+        elif ch in "]}":
+            depth -= 1
+    return True
+
+
+def _nesting(doc: Any, limit: int = MAX_DEPTH) -> bool:
+    """True if ``doc`` nests mappings/lists no deeper than ``limit`` (iterative)."""
+    stack = [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return False
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+    return True
+
+
+def read_document(path: str | Path) -> dict[str, Any]:
+    """Read a YAML or JSON file (``-`` for stdin) into a mapping, with one-line errors.
+
+    Hostile input ends in one line too: more than MAX_INSTANCE_BYTES, nesting deeper than
+    MAX_DEPTH, integers with thousands of digits. No message quotes the file's contents.
+    """
+    name = str(path)
+    data = _read_capped(name)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{name}: not UTF-8 text (byte {exc.start})") from None
+    if "\x00" in text:
+        raise InputError(f"{name}: holds NUL bytes; not a text file")
+    if not _depth_ok(text):
+        raise InputError(f"{name}: nested deeper than {MAX_DEPTH} levels; not an instance")
     try:
         if name.endswith(".json") or name == "-":
             try:
@@ -154,20 +227,34 @@ def read_document(path: str | Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "?"
-        problem = getattr(exc, "problem", None) or str(exc)
+        problem = getattr(exc, "problem", None) or type(exc).__name__
         raise InputError(f"{name}: not valid YAML ({where}: {problem})") from None
+    except RecursionError:
+        raise InputError(f"{name}: nested too deeply; not an instance") from None
+    except (ValueError, OverflowError) as exc:  # e.g. an integer of 5,000 digits
+        why = "a number with thousands of digits" if "digits" in str(exc) else type(exc).__name__
+        raise InputError(f"{name}: a value cannot be read ({why})") from None
+    if not _nesting(doc):
+        raise InputError(f"{name}: nested deeper than {MAX_DEPTH} levels; not an instance")
     if not isinstance(doc, dict):
         raise InputError(f"{name}: must hold a mapping of keys (name, site, hardware, ...)")
     return doc
 
 
 def load_instance(
-    source: str | Path | Mapping[str, Any] | Instance, base_dir: str | Path | None = None
+    source: str | Path | Mapping[str, Any] | Instance,
+    base_dir: str | Path | None = None,
+    *,
+    allow_paths: bool | None = None,
 ) -> Instance:
     """Validate an instance from a path (YAML/JSON, ``-`` = stdin), a mapping, or an Instance.
 
     Relative frontier paths are resolved against the instance file's folder, or
     ``base_dir`` for a mapping (default: the current folder).
+
+    ``allow_paths`` False lets ``frontiers`` name only shipped tables by bare name (or
+    give rows inline), as the HTTP service does: a document from an untrusted source must
+    not make the planner read an arbitrary file. Default: False for stdin, True otherwise.
 
     Raises
     ------
@@ -181,11 +268,30 @@ def load_instance(
         folder = Path(base_dir) if base_dir is not None else Path.cwd()
     else:
         doc = read_document(source)
+        if allow_paths is None:
+            allow_paths = str(source) != "-"
         folder = (
             Path(base_dir)
             if base_dir is not None
             else (Path.cwd() if str(source) == "-" else Path(source).resolve().parent)
         )
+    if allow_paths is False:
+        from optimizer.frontiers.names import check_frontiers
+        from optimizer.frontiers.table import SHIPPED_DIR
+
+        doc = dict(doc)
+        refused = check_frontiers(doc, SHIPPED_DIR)
+        if refused:
+            if isinstance(source, str) and source == "-":
+                refused = [
+                    r.replace(
+                        "file paths are never read",
+                        "an instance on stdin may not name files (--allow-paths allows it)",
+                    )
+                    for r in refused
+                ]
+            raise InputError(refused)
+        folder = SHIPPED_DIR
     return validate_document(doc, folder)
 
 

@@ -132,9 +132,15 @@ class Tier(_Frozen):
 
 
 class FrontierRow(_Frozen):
-    """One operating point of a frontier table, given inline."""
+    """One operating point of a frontier table, given inline.
 
-    model_config = ConfigDict(extra="ignore", frozen=True, strict=True, allow_inf_nan=False)
+    Unknown keys are errors (a misspelt ``ttft`` would otherwise drop the latency cap
+    silently). Besides the planner's columns, rows may carry descriptive columns that
+    the planner does not use: ``layout``, ``technique``, ``units_per_replica``,
+    ``source``, ``isl``, ``osl``, ``note``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
     hardware: str = Field(min_length=1)
     model: str = Field(min_length=1)
@@ -142,10 +148,15 @@ class FrontierRow(_Frozen):
     interactivity: Annotated[float, Field(gt=0, le=1e7)]
     tok_s_per_gpu: Annotated[float, Field(ge=0, le=1e9)]
     ttft_s: RateValue | None = None
+    # units one replica of the row's layout spans (> 0; read by the whole_replicas option)
     units_per_replica: Annotated[float, Field(gt=0, le=1e6)] | None = None
+    # Descriptive columns (kept for people and tools; not used by the model).
     layout: str | None = None
     technique: str | None = None
     source: str | None = None
+    isl: Annotated[int, Field(ge=1, le=10**9)] | None = None
+    osl: Annotated[int, Field(ge=1, le=10**9)] | None = None
+    note: str | None = None
 
 
 class Instance(_Frozen):

@@ -102,7 +102,16 @@ class ModelData:
     def from_instance(
         cls, instance: Instance, coefficients: Coefficients, objective: str | None = None
     ) -> ModelData:
-        return _build_data(instance, coefficients, objective or instance.objective)
+        """The scaled data; an instance beyond what the solver represents is refused
+        (:mod:`optimizer.model.numerics`), figures near the tolerances are noted."""
+        from optimizer.model.numerics import check_ranges
+
+        data = _build_data(instance, coefficients, objective or instance.objective)
+        refusals, warnings = check_ranges(instance, data)
+        if refusals:
+            raise InputError(refusals)
+        data.notes.extend(warnings)
+        return data
 
 
 def _build_data(inst: Instance, coef: Coefficients, objective: str) -> ModelData:

@@ -1,13 +1,20 @@
 """Write plan files atomically: each to a temporary file in the same folder, then renamed.
 
-A reader never sees a half-written file, and an interrupted run leaves the
-previous files intact. The plan files hold only what the same inputs always give, so
-shipped results can be regenerated and compared byte for byte; what differs run to run
-(timings) goes to ``run.json`` beside them, which is not meant to be committed.
+A reader never sees a half-written file. A plan is a SET of files (plan.json, buy.csv,
+serve.csv, sold.csv, summary.md) and the set is marked by ``manifest.json``, written
+last, which lists each file with its SHA-256: :func:`write_plan` removes the old manifest
+before it replaces any file, so a run killed half-way (even with kill -9) leaves a folder
+without a manifest, which :func:`check_result_folder` reports as incomplete, never a
+silent mix of two runs. Temporary files left by killed runs are removed by the next write.
+
+The plan files hold only what the same inputs always give, so shipped results can be
+regenerated and compared byte for byte; what differs run to run (timings) goes to
+``run.json`` beside them, written after the manifest and not listed in it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -48,6 +55,61 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+PLAN_FILES = ("plan.json", "buy.csv", "serve.csv", "sold.csv", "summary.md")
+MANIFEST = "manifest.json"
+RUN_FILE = "run.json"  # timings: differ run to run, not committed
+
+
+def clean_stale_temporaries(folder: Path, names: tuple[str, ...]) -> list[Path]:
+    """Remove the temporary files (``.NAME.*.tmp``) that killed writes of ``names`` left."""
+    removed = []
+    for name in names:
+        for tmp in folder.glob(f".{name}.*.tmp"):
+            try:
+                tmp.unlink()
+                removed.append(tmp)
+            except OSError:
+                pass
+    return removed
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename or an unlink in ``folder`` durable (no-op where not supported)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def check_result_folder(out_dir: str | Path) -> list[str]:
+    """Problems with a plan folder: no manifest (an interrupted write), or a file that is
+    missing or differs from what the manifest recorded. Empty when the set is whole."""
+    out = Path(out_dir)
+    try:
+        manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        files = manifest["files"]
+    except FileNotFoundError:
+        return [f"{out}: incomplete (no {MANIFEST}: a write was interrupted, or not a plan folder)"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return [f"{out}/{MANIFEST}: unreadable"]
+    problems = []
+    for name, digest in files.items():
+        try:
+            data = (out / name).read_bytes()
+        except OSError:
+            problems.append(f"{out}/{name}: missing (listed in {MANIFEST})")
+            continue
+        if hashlib.sha256(data).hexdigest() != digest:
+            problems.append(f"{out}/{name}: not the file {MANIFEST} lists (another run's?)")
+    return problems
+
+
 def plan_files(plan: Plan) -> dict[str, str]:
     """The reproducible plan files by name: plan.json, buy/serve/sold.csv, summary.md."""
     from optimizer.results.report import summary_markdown
@@ -63,21 +125,35 @@ def plan_files(plan: Plan) -> dict[str, str]:
 
 
 def write_plan(plan: Plan, out_dir: str | Path) -> list[Path]:
-    """The files of :func:`plan_files` into ``out_dir``, and run.json (timings, version)."""
+    """The files of :func:`plan_files` into ``out_dir``, then ``manifest.json`` (see the
+    module doc), then ``run.json`` (timings, version). Other files are left alone."""
     from optimizer import __version__
 
     out = Path(out_dir)
     files = plan_files(plan)
+    out.mkdir(parents=True, exist_ok=True)
+    clean_stale_temporaries(out, (*PLAN_FILES, MANIFEST, RUN_FILE))
+    # From here until the new manifest is in place, the folder reads as incomplete.
+    (out / MANIFEST).unlink(missing_ok=True)
+    _sync_folder(out)
+    written = []
+    digests = {}
+    for name, text in files.items():
+        data = text.encode("utf-8")
+        write_atomic(out / name, text)
+        digests[name] = hashlib.sha256(data).hexdigest()
+        written.append(out / name)
+    manifest = {"instance": plan.instance_name, "status": plan.status, "files": digests}
+    write_atomic(out / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+    _sync_folder(out)
+    written.append(out / MANIFEST)
     run = {
         "instance": plan.instance_name,
         "optimizer_version": __version__,
         "timings_s": plan.to_dict()["timings_s"],
     }
-    files["run.json"] = json.dumps(run, indent=2) + "\n"
-    written = []
-    for name, text in files.items():
-        write_atomic(out / name, text)
-        written.append(out / name)
+    write_atomic(out / RUN_FILE, json.dumps(run, indent=2) + "\n")
+    written.append(out / RUN_FILE)
     return written
 
 

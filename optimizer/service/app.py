@@ -14,9 +14,11 @@ the first count it was given for the life of the process).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -36,6 +38,7 @@ from optimizer.errors import InputError
 from optimizer.frontiers.table import read_frontier_table
 from optimizer.instance.load import format_validation_error, load_instance
 from optimizer.instance.schema import Instance
+from optimizer.service.docs import docs_page
 from optimizer.service.jobs import Busy, JobStore
 from optimizer.service.models import (
     ErrorBody,
@@ -48,12 +51,18 @@ from optimizer.service.models import (
     SweepBody,
     SweepRequest,
 )
-from optimizer.service.safety import BodyLimitMiddleware, check_frontiers
+from optimizer.service.safety import BodyLimitMiddleware, GuardMiddleware, check_frontiers
 from optimizer.service.settings import Settings
+from optimizer.solve.options import SolveOptions
 from optimizer.solve.planner import Planner
-from optimizer.sweep import SolveOptions, Values, build_scenarios, parse_set
+from optimizer.sweep import Values, build_scenarios, parse_set
 
 LOG = logging.getLogger("optimizer.service")
+POLL_S = 0.2  # how often a waiting request checks that its client is still there
+
+
+class Cancelled(Exception):
+    """The work of a request was stopped: its client hung up, or the server is stopping."""
 
 
 class Problems(Exception):
@@ -146,6 +155,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     solver_lock = threading.Lock()
     pending = threading.BoundedSemaphore(settings.max_pending_solves)
+    stopping = threading.Event()  # set when the server begins to shut down
     jobs = JobStore(
         running=settings.max_running_jobs,
         queued=settings.max_queued_jobs,
@@ -160,7 +170,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        stopping.set()
         jobs.shutdown()
+
+    def admit(path: str) -> Callable[[], None] | str:
+        """Room for one more POST? Decided before its body is read."""
+        if stopping.is_set():
+            return "the server is shutting down"
+        if path == "/solve":
+            if not pending.acquire(blocking=False):
+                return f"{settings.max_pending_solves} solves are queued or running; try later"
+            return pending.release
+        if path == "/sweep":
+            busy = jobs.busy()
+            if busy is not None:
+                return busy
+        return lambda: None
 
     app = FastAPI(
         title="optimizer",
@@ -168,17 +193,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Plan an AI inference factory over HTTP.",
         description=(
             "Which hardware to buy, and how to split it across token tiers, under power, land "
-            "and latency limits. Instances and results follow MODEL.md. Limits: request body "
-            f"at most {settings.max_body_bytes} bytes (413 beyond); every HiGHS run at most "
-            f"{settings.max_solve_seconds:g} s. Bad input: 422 with one line per problem. "
+            "and latency limits. Limits: request body "
+            f"at most {settings.max_body_bytes} bytes (413 beyond); each request at most "
+            f"{settings.max_solve_seconds:g} s from arrival to answer (solve, check, marginal "
+            "values and diagnosis; what does not fit is listed in `skipped`). Bad input: 422 "
+            "with one line per problem. "
             "`frontiers` must be inline rows or the bare name of a shipped table; file paths "
             "are never read."
         ),
         lifespan=lifespan,
+        docs_url=None,  # FastAPI's page loads its scripts from a CDN; ours is self-contained
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.jobs = jobs
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.state.stopping = stopping
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        timeout_s=settings.body_timeout_s,
+    )
+    # Added last, so it runs first: refusals come before any body is read.
+    app.add_middleware(
+        GuardMiddleware,
+        allowed_hosts=settings.allowed_hosts,
+        allowed_origins=settings.allowed_origins,
+        token=settings.token,
+        admit=admit,
+    )
 
     # ------------------------------------------------------------- error bodies
     @app.exception_handler(Problems)
@@ -209,7 +251,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def in_thread(fn: Callable[[], Any]) -> Any:
         try:
             return await run_in_threadpool(fn)
-        except (Problems, Busy):
+        except (Problems, Busy, Cancelled):
             raise
         except Exception:
             LOG.exception("unexpected error")
@@ -238,6 +280,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_extra=_body_ref("SolveRequest"),
     )
     async def solve(request: Request) -> JSONResponse:
+        arrived = time.monotonic()
         raw = await request.body()
 
         def prepare() -> tuple[Instance, pd.DataFrame, Options]:
@@ -253,33 +296,65 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         instance, table, options = await in_thread(prepare)
         limit = time_limit(options)
+        deadline = arrived + limit  # one deadline for the whole request
+        cancel = threading.Event()
 
         def run() -> dict[str, Any]:
+            # Wait for the solver, giving up if the client leaves or time runs out.
+            while not solver_lock.acquire(timeout=POLL_S):
+                if cancel.is_set():
+                    raise Cancelled()
+                if time.monotonic() >= deadline:
+                    raise Problems(
+                        503,
+                        [f"waited the whole time limit ({limit:g} s) for the solver; try later"],
+                    )
             try:
-                with solver_lock:
-                    planner = Planner(
-                        instance,
+                if cancel.is_set():
+                    raise Cancelled()
+                planner = Planner(
+                    instance,
+                    SolveOptions(
                         objective=options.objective,
                         time_limit=limit,
                         mip_gap=options.mip_gap,
                         marginals=options.marginals,
-                        table=table,
-                    )
-                    plan = planner.solve()
+                    ),
+                    table=table,
+                    cancel=cancel,
+                )
+                plan = planner.solve(deadline)
             except InputError as exc:
                 raise Problems(422, exc.problems) from None
+            finally:
+                solver_lock.release()
+            if cancel.is_set():
+                raise Cancelled()
             body = plan.to_dict()
             body["time_limit_s"] = limit
             return body
 
-        if not pending.acquire(blocking=False):
-            raise Problems(
-                503, [f"{settings.max_pending_solves} solves are queued or running; try later"]
-            )
+        work = asyncio.ensure_future(in_thread(run))
         try:
-            body = await in_thread(run)
-        finally:
-            pending.release()
+            while not work.done():
+                await asyncio.wait({work}, timeout=POLL_S)
+                if work.done():
+                    break
+                if stopping.is_set() or await request.is_disconnected():
+                    cancel.set()
+            body = await work
+        except Cancelled:
+            seconds = time.monotonic() - arrived
+            if stopping.is_set():
+                LOG.info("POST /solve stopped after %.1f s: the server is shutting down", seconds)
+                raise Problems(
+                    503, ["the server is shutting down; the solve was stopped"]
+                ) from None
+            LOG.info("POST /solve cancelled after %.1f s: the client hung up", seconds)
+            raise Problems(499, ["client closed the request"]) from None
+        except asyncio.CancelledError:
+            cancel.set()  # uvicorn gave up waiting (forced shutdown): stop the thread too
+            raise
         return JSONResponse(body)
 
     @app.post(
@@ -338,9 +413,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             options = body.options or Options()
             solve_options = SolveOptions(
                 objective=options.objective,
-                time_limit=time_limit(options),
+                time_limit=time_limit(options),  # per scenario, post-solve included
                 mip_gap=options.mip_gap,
-                threads=None,
+                threads=None,  # HiGHS keeps the first count of the process: never set one
                 marginals=options.marginals,
             )
             return base, scenarios, solve_options
@@ -397,6 +472,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return render_html(sweep_report(table, source=f"job {job_id}", title="Sweep report"))
 
         return HTMLResponse(await in_thread(render))
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> Any:
+        return docs_page(app.openapi())
 
     # ----------------------------------------------------------------- OpenAPI
     def openapi() -> dict[str, Any]:

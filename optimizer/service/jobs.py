@@ -87,6 +87,14 @@ class JobStore:
         self._pool.submit(self._run, job, base, list(scenarios), options)
         return job
 
+    def busy(self) -> str | None:
+        """Why a new job would be refused now, or None if it would be taken."""
+        with self._lock:
+            active = sum(1 for j in self._jobs.values() if j.status in ("queued", "running"))
+        if active >= self.capacity:
+            return f"{active} sweep jobs are queued or running; try again later"
+        return None
+
     def get(self, job_id: str) -> dict[str, Any] | None:
         with self._lock:
             job = self._jobs.get(job_id)

@@ -1,4 +1,10 @@
-"""What keeps a request from hurting the server: a body-size limit and the frontier-name rule.
+"""What keeps a request from hurting the server: who may call, body limits, the frontier rule.
+
+:class:`GuardMiddleware` runs first: ``Host`` must be one the server answers to (DNS
+rebinding), a browser ``Origin`` must be allowed, the bearer token must match when one is
+set, a POST must be ``application/json``, and a POST that would have to queue beyond the
+server's limit is answered 503 before its body is read. :class:`BodyLimitMiddleware` then
+reads the body, bounded in bytes (413) and in time (408).
 
 No file path from a request is ever read. ``frontiers`` must be inline rows, or the bare
 name of a table shipped in the frontiers folder (``measured-2026``, ``reference-2026.csv``);
@@ -8,81 +14,24 @@ before the instance is loaded.
 
 from __future__ import annotations
 
+import asyncio
+import hmac
 import json
-import re
-from pathlib import Path
-from typing import Any
+import time
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+from optimizer.frontiers.names import check_frontiers, shipped_tables
+
 # A body declared too large is read and thrown away up to this many bytes before the 413 is
 # sent, so that the client (which writes its whole body before reading) sees the answer
 # rather than a reset connection; beyond it the connection is simply answered and closed.
 _DRAIN_LIMIT = 64 * 1024 * 1024
 
 
-# ------------------------------------------------------------------ frontiers rule
-def shipped_tables(folder: Path) -> list[str]:
-    """Names of the shipped frontier tables (file stems), sorted."""
-    return sorted(p.stem for p in folder.glob("*.csv") if p.is_file())
-
-
-def _shown(text: str, limit: int = 60) -> str:
-    return repr(text if len(text) <= limit else text[:limit] + "...")
-
-
-def _check_name(text: str, where: str, folder: Path) -> tuple[str | None, list[str]]:
-    """The file name of a shipped table, or the problems with ``text``."""
-    if (
-        not _NAME.fullmatch(text)
-        or ".." in text
-        or "/" in text
-        or "\\" in text
-        or Path(text).is_absolute()
-    ):
-        return None, [
-            f"{where}: {_shown(text)} is not allowed: give the rows inline, or the bare name "
-            f"of a shipped table ({', '.join(shipped_tables(folder)) or 'none shipped'}); "
-            "file paths are never read"
-        ]
-    file_name = text if text.endswith(".csv") else f"{text}.csv"
-    candidate = folder / file_name
-    root = folder.resolve()
-    if candidate.is_file() and candidate.resolve().parent == root:
-        return file_name, []
-    return None, [
-        f"{where}: no shipped frontier table named {_shown(text)} "
-        f"(shipped: {', '.join(shipped_tables(folder)) or 'none'})"
-    ]
-
-
-def check_frontiers(doc: dict[str, Any], folder: Path, where: str = "frontiers") -> list[str]:
-    """Check (and normalise to ``NAME.csv``) the ``frontiers`` key of a raw instance mapping.
-
-    Returns the problems, one line each, naming ``where``. A missing key or a value of
-    the wrong shape is left to the instance schema, which reports it by key path; only
-    strings (which the planner would read as paths) are judged here.
-    """
-    value = doc.get("frontiers")
-    problems: list[str] = []
-    if isinstance(value, str):
-        name, problems = _check_name(value, where, folder)
-        if name is not None:
-            doc["frontiers"] = name
-        return problems
-    if isinstance(value, list):
-        names: list[Any] = []
-        for i, item in enumerate(value):
-            if isinstance(item, str):
-                name, errs = _check_name(item, f"{where}[{i}]", folder)
-                problems += errs
-                names.append(name)
-            else:
-                names.append(item)
-        if not problems and any(isinstance(item, str) for item in value):
-            doc["frontiers"] = names
-    return problems
+# The frontier-name rule lives with the frontier tables (the CLI applies it to stdin too).
+__all__ = ["BodyLimitMiddleware", "GuardMiddleware", "check_frontiers", "shipped_tables"]
 
 
 # ------------------------------------------------------------------- body limit
@@ -93,9 +42,10 @@ class BodyLimitMiddleware:
     over the limit is refused at once, and a chunked body is counted as it arrives.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout_s: float = 30.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout_s = timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -117,8 +67,13 @@ class BodyLimitMiddleware:
                 return
         chunks: list[bytes] = []
         total = 0
+        deadline = time.monotonic() + self.timeout_s
         while True:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                await _answer(send, 408, [f"body: not received within {self.timeout_s:g} s"])
+                return
             if message["type"] == "http.disconnect":
                 return
             chunk = message.get("body", b"")
@@ -148,6 +103,96 @@ class BodyLimitMiddleware:
         return f"body: too large ({got}; the limit is {self.max_bytes} bytes)"
 
 
+# ------------------------------------------------------------------- who may call
+class GuardMiddleware:
+    """Refuse, before any body is read, requests that must not do work.
+
+    In order: a ``Host`` not in ``allowed_hosts`` (when that is not empty) -> 421; an
+    ``Origin`` not in ``allowed_origins`` -> 403; a missing or wrong bearer token (when
+    ``token`` is set; ``GET /health`` is exempt) -> 401; a POST whose content type is not
+    ``application/json`` -> 415; a POST that ``admit(path)`` refuses (the queue is full)
+    -> 503. ``admit`` returns a release function (called when the request is answered),
+    or a message saying why not.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        allowed_hosts: tuple[str, ...],
+        allowed_origins: tuple[str, ...],
+        token: str | None,
+        admit: Callable[[str], Callable[[], None] | str],
+    ) -> None:
+        self.app = app
+        self.hosts = {h.lower() for h in allowed_hosts}
+        self.origins = {o.rstrip("/").lower() for o in allowed_origins}
+        self.token = token
+        self.admit = admit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.lower(): v for k, v in scope.get("headers", [])}
+        refusal = self._refusal(scope, headers)
+        if refusal is not None:
+            await _answer(send, refusal[0], [refusal[1]])
+            return
+        release: Callable[[], None] | None = None
+        if scope["method"] == "POST":
+            admitted = self.admit(scope["path"])
+            if isinstance(admitted, str):
+                await _answer(send, 503, [admitted], extra=[(b"retry-after", b"5")])
+                return
+            release = admitted
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if release is not None:
+                release()
+
+    def _refusal(self, scope: Scope, headers: dict[bytes, bytes]) -> tuple[int, str] | None:
+        host = headers.get(b"host", b"").decode("latin-1").strip().lower()
+        if self.hosts and _host_name(host) not in self.hosts:
+            return 421, (
+                f"host: {host[:80]!r} is not a name this server answers to "
+                f"({', '.join(sorted(self.hosts))})"
+            )
+        origin = headers.get(b"origin")
+        if origin is not None:
+            text = origin.decode("latin-1").strip().rstrip("/").lower()
+            if text not in self.origins and not _same_origin(text, host):
+                return 403, (
+                    f"origin: {text[:80]!r} is not allowed (a web page may not call this "
+                    "service; the operator can allow origins with --allow-origin)"
+                )
+        if self.token is not None and not (scope["method"] == "GET" and scope["path"] == "/health"):
+            given = headers.get(b"authorization", b"").decode("latin-1")
+            scheme, _, value = given.partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(
+                value.strip().encode(), self.token.encode()
+            ):
+                return 401, "authorization: send 'Authorization: Bearer <token>'"
+        if scope["method"] == "POST":
+            ctype = headers.get(b"content-type", b"").decode("latin-1")
+            if ctype.split(";")[0].strip().lower() != "application/json":
+                return 415, (f"content-type: must be application/json (got {ctype[:60]!r})")
+        return None
+
+
+def _host_name(host: str) -> str:
+    """``Host`` without its port: ``127.0.0.1:8000`` -> ``127.0.0.1``; ``[::1]:80`` -> ``[::1]``."""
+    if host.startswith("["):
+        return host[: host.find("]") + 1] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def _same_origin(origin: str, host: str) -> bool:
+    """An Origin of the server itself (its own /docs page calling it)."""
+    return origin in (f"http://{host}", f"https://{host}")
+
+
 async def _drain(receive: Receive, limit: int) -> int:
     """Read and discard the rest of a body, at most ``limit`` bytes; return bytes read."""
     read = 0
@@ -161,17 +206,22 @@ async def _drain(receive: Receive, limit: int) -> int:
     return read
 
 
-async def _answer(send: Send, status: int, errors: list[str]) -> None:
+async def _answer(
+    send: Send, status: int, errors: list[str], extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
     payload = json.dumps({"errors": errors}).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+        (b"connection", b"close"),
+    ]
+    if status == 401:
+        headers.append((b"www-authenticate", b"Bearer"))
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-                (b"connection", b"close"),
-            ],
+            "headers": headers + (extra or []),
         }
     )
     await send({"type": "http.response.body", "body": payload})

@@ -9,6 +9,7 @@ from pathlib import Path
 from optimizer.frontiers.table import SHIPPED_DIR
 
 MB = 1024 * 1024
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,10 @@ class Settings:
     max_body_bytes:
         Larger request bodies are refused with 413 (default 5 MB).
     max_solve_seconds:
-        Time limit of every HiGHS run (a request's ``time_limit`` can only lower it).
+        The deadline of one ``/solve`` request, from its arrival to its answer: loading,
+        building, the MILP, the independent check, marginal values and diagnosis all fit in
+        it (what does not fit is skipped and named in the answer's ``skipped``). A
+        request's ``time_limit`` can only lower it. Each sweep scenario gets the same.
     max_pending_solves:
         ``/solve`` requests waiting or running at once; more get 503. Solves run one at a
         time in this process (HiGHS through Pyomo redirects the process's stdout/stderr
@@ -35,6 +39,21 @@ class Settings:
         ``KEY=VALUES`` entries in one sweep.
     frontiers_dir:
         The only folder frontier tables are read from (by bare name).
+    header_timeout_s, body_timeout_s, keep_alive_s:
+        A connection that has not sent its whole request head within ``header_timeout_s``
+        of connecting (or of its first byte), or whose body stalls for ``body_timeout_s``,
+        is closed (408 for the body); an idle keep-alive connection after ``keep_alive_s``.
+    max_connections:
+        Open connections at once; more are closed as soon as they are accepted.
+    token:
+        When set, every request but ``GET /health`` must carry ``Authorization: Bearer
+        <token>`` (401 otherwise). Required when listening beyond loopback.
+    allowed_hosts:
+        Accepted ``Host`` header names (without port); empty accepts any (a non-loopback
+        bind, where the token protects instead). Guards against DNS rebinding.
+    allowed_origins:
+        Browser ``Origin`` values allowed to call the service; any other Origin gets 403.
+        Requests without an Origin (curl, scripts) are not affected.
     """
 
     max_body_bytes: int = 5 * MB
@@ -46,6 +65,13 @@ class Settings:
     max_scenarios: int = 1000
     max_set_items: int = 20
     frontiers_dir: Path = field(default=SHIPPED_DIR)
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 30.0
+    keep_alive_s: float = 5.0
+    max_connections: int = 64
+    token: str | None = None
+    allowed_hosts: tuple[str, ...] = LOOPBACK_NAMES
+    allowed_origins: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         problems = self.problems()
@@ -67,6 +93,14 @@ class Settings:
         ):
             if getattr(self, name) < 1:
                 out.append(f"{name} must be >= 1 (got {getattr(self, name)})")
+        for name in ("header_timeout_s", "body_timeout_s", "keep_alive_s"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                out.append(f"{name} must be a number > 0 (got {value})")
+        if self.max_connections < 2:
+            out.append(f"max_connections must be >= 2 (got {self.max_connections})")
+        if self.token is not None and len(self.token) < 16:
+            out.append("token must be at least 16 characters")
         if self.max_queued_jobs < 0:
             out.append(f"max_queued_jobs must be >= 0 (got {self.max_queued_jobs})")
         return out

@@ -68,23 +68,26 @@ class RawOutcome:
 class HighsSession:
     """A persistent HiGHS solver bound to one model.
 
-        Every run starts from a clean solver state (no basis, no solution, no MIP data kept
-        from the previous run; the model and its in-place changes stay), so a re-solve is a
-        function of the model's numbers, not of what this session solved before: a sweep
-        gives the same rows on any number of workers. ``reset_between_runs = False`` keeps
-        HiGHS's state (and folds fixed variables into rows) instead, to measure the cost
-    in ``benchmarks/sweep.py``.
+    Every run starts from a clean solver state (no basis, no solution, no MIP data kept
+    from the previous run; the model and its in-place changes stay), so a re-solve is a
+    function of the model's numbers, not of what this session solved before: a sweep
+    gives the same rows on any number of workers. ``reset_between_runs = False`` keeps
+    HiGHS's state (and folds fixed variables into rows) instead, to measure the cost in
+    ``benchmarks/sweep.py``.
 
-        Parameters
-        ----------
-        time_limit:
-            Seconds; None for no limit.
-        mip_gap:
-            Relative MIP gap; None keeps HiGHS's default (1e-4).
-        threads:
-            HiGHS threads; None lets HiGHS choose.
-        log:
-            Write HiGHS's log to stderr.
+    Parameters
+    ----------
+    time_limit:
+        Seconds; None for no limit.
+    mip_gap:
+        Relative MIP gap; None keeps HiGHS's default (1e-4).
+    threads:
+        HiGHS threads; None lets HiGHS choose.
+    log:
+        Write HiGHS's log to stderr.
+    cancel:
+        An event that interrupts a run once set (through HiGHS's interrupt callbacks;
+        the run ends with status ``time_limit``, keeping any incumbent).
     """
 
     def __init__(
@@ -93,8 +96,11 @@ class HighsSession:
         mip_gap: float | None = None,
         threads: int | None = None,
         log: bool = False,
+        cancel: threading.Event | None = None,
     ) -> None:
         _ensure_log_handler()
+        self.cancel = cancel
+        self._hooked: Any = None  # the highspy object the cancel callbacks are set on
         self.solver = Highs()
         if not self.solver.available():
             raise RuntimeError("HiGHS is not available: pip install highspy")
@@ -109,6 +115,7 @@ class HighsSession:
         cfg.log_level = logging.INFO
         HIGHS_LOG.setLevel(logging.INFO if log else logging.WARNING)
         cfg.time_limit = time_limit
+        self.time_limit = time_limit
         cfg.mip_gap = mip_gap
         # HiGHS fixes its thread pool at the first run in a process (0 = its automatic
         # choice); asking for another count later makes every run fail, so the first
@@ -134,14 +141,22 @@ class HighsSession:
         """The underlying ``highspy.Highs`` object (after the first run)."""
         return self.solver._solver_model
 
-    def run(self, model: pyo.ConcreteModel) -> RawOutcome:
+    def run(self, model: pyo.ConcreteModel, time_limit: float | None = None) -> RawOutcome:
         """Solve ``model`` (set up on first call, updated in place afterwards).
+
+        ``time_limit`` (seconds) replaces the session's limit for this run only.
 
         Raises
         ------
         KeyboardInterrupt
             On Ctrl-C during the run (HiGHS is stopped; no half-done result is returned).
         """
+        limit: float | None
+        if time_limit is not None:
+            limit = time_limit if self.time_limit is None else min(time_limit, self.time_limit)
+        else:
+            limit = self.time_limit
+        self.solver.config.time_limit = limit
         with stdout_to_stderr(), _ctrl_c_stops(lambda: self.solver._solver_model) as stopped:
             outcome = self._run(model)
         if stopped:
@@ -152,6 +167,10 @@ class HighsSession:
         start = time.perf_counter()
         if self.reset_between_runs and self._model is model and self.highs is not None:
             self.highs.clearSolver()  # forget the last basis and MIP search; keep the model
+        if self.cancel is not None:
+            if model is not self.solver._model:
+                self.solver.set_instance(model)  # so the callbacks exist before the run
+            self._hook_cancel()
         results = self.solver.solve(model)
         self._model = model
         status, has_solution = _map_status(results.termination_condition, results)
@@ -179,6 +198,23 @@ class HighsSession:
             mip_gap=gap,
             seconds=time.perf_counter() - start,
         )
+
+    def _hook_cancel(self) -> None:
+        """Have HiGHS poll ``self.cancel`` in its simplex, IPM and MIP loops."""
+        highs = self.highs
+        if highs is None or highs is self._hooked:
+            return
+        event = self.cancel
+        assert event is not None
+
+        def interrupt(e: Any) -> None:
+            if event.is_set():
+                e.interrupt()
+
+        highs.cbSimplexInterrupt += interrupt
+        highs.cbIpmInterrupt += interrupt
+        highs.cbMipInterrupt += interrupt
+        self._hooked = highs
 
     def _infeasible_or_unbounded(self, model: pyo.ConcreteModel) -> Status:
         """Tell infeasible from unbounded: is the model feasible with a zero objective?"""

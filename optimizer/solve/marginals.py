@@ -8,29 +8,31 @@ no one's question. So the plan is held fixed in what it *chooses*, not in its
 unit counts:
 
 * ``buy[h,p]`` that the plan leaves at 0 stay at 0, and minimum-lot decisions
-  ``used[h]`` and price-menu picks ``pick[t,p,k]`` (v2) are fixed;
+  ``used[h]`` and price-menu picks ``pick[t,p,k]`` are fixed (a menu tier's demand is
+  priced at the entry chosen, as resource ``price_menu``);
 * the other ``buy[h,p]`` become continuous (fractional units of the hardware the
   plan already buys, in the periods it buys them).
 
 The duals of that LP are the value of one more unit of each resource if it is
 filled with more of the same mix: "what one more MW is worth to this plan". They
 are valid for small changes and for the plan's hardware choice; a large change
-can make a different choice better (a sweep answers that). For a tier with a price
-menu, ``price_menu`` is the value of one more Mtok of demand at the price the plan
-chose (the dual of ``sold_at <= Y * pick`` for the picked entry). Values are present
+can make a different choice better (a sweep answers that). Values are present
 values (discounted like the objective); ``usd_per_unit_undiscounted`` divides by
 the period's discount weight.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import highspy
+import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
 from optimizer.model.data import MONEY_USD, TOKENS_MTOK
-from optimizer.solve.highs import HighsSession
+from optimizer.solve.highs import HIGHS_LOG, HighsSession, stdout_to_stderr
 
 # family -> (unit in words, factor from model dual ($M per model unit) to USD per unit)
 FAMILIES: dict[str, tuple[str, float]] = {
@@ -55,70 +57,93 @@ COLUMNS = [
 
 
 def marginal_values(
-    m: pyo.ConcreteModel, session: HighsSession
+    m: pyo.ConcreteModel, session: HighsSession, time_limit: float | None = None
 ) -> tuple[pd.DataFrame, float | None]:
     """Duals of power, land, demand, budget and supply with the plan's choices fixed.
 
-    ``m`` must hold a MILP solution. The model is restored (domains, fixings) before
-    returning, so it can be re-solved as a MILP. Returns the table (see module doc)
-    and the LP's objective in USD (>= the MILP optimum), or an empty table and None
-    if the LP cannot be solved.
+    ``m`` must hold a MILP solution, solved by ``session``. The LP is made in place in the
+    HiGHS model that just solved the MILP (columns made continuous, bounds changed), not
+    through Pyomo: re-sending a model of 40,000 columns through Pyomo costs more than the
+    LP itself. Everything is restored before returning, so the model can be re-solved as
+    a MILP; ``time_limit`` bounds the LP (seconds). Returns the table (see module doc)
+    and the LP's objective in USD (>= the MILP optimum), or an empty table and None if
+    the LP cannot be solved (or runs out of time).
     """
-    saved_buy: list[tuple[Any, float | None, Any]] = []
+    highs = session.highs
+    solver = session.solver
+    if highs is None:
+        return pd.DataFrame(columns=COLUMNS), None
+    col_of = solver._pyomo_var_to_solver_var_map  # id(var) -> HiGHS column
+    lp = highs.getLp()
+    n_col = int(lp.num_col_)
+    saved_lower = np.array(lp.col_lower_, dtype=float)
+    saved_upper = np.array(lp.col_upper_, dtype=float)
+    saved_integrality = list(lp.integrality_)
+    lower, upper = saved_lower.copy(), saved_upper.copy()
     for idx in m.BUY:
         v = m.buy[idx]
-        units = round(pyo.value(v))
-        saved_buy.append((idx, v.value, v.ub))
+        col = col_of.get(id(v))
+        if col is None:
+            continue
         # The derived bound on buy would take the dual that belongs to power, land,
-        # budget or supply (it is implied by them), so it is lifted for this LP.
-        v.setub(None)
-        v.domain = pyo.NonNegativeReals  # even fixed, an integer column keeps HiGHS in MIP mode
-        if units == 0:
-            v.fix(0)
-    for idx in m.REPLICA:  # option whole_replicas: replica counts relaxed for this LP
-        m.replicas[idx].domain = pyo.NonNegativeReals
-    binaries = [m.used[h] for h in m.LOT_H] + [m.pick[k] for k in m.MENU]
-    saved_used = [(v, v.value) for v in binaries]
-    for v in binaries:
-        v.domain = pyo.Reals  # fixed anyway; an integer column would keep it a MIP
-        v.fix(round(pyo.value(v)))
+        # budget or supply (it is implied by them), so it is lifted for this LP; a
+        # hardware the plan does not buy in that period stays at 0.
+        units = round(pyo.value(v))
+        lower[col], upper[col] = 0.0, (0.0 if units == 0 else highspy.kHighsInf)
+    # Minimum-lot and price-menu choices stay as the plan made them. Every column becomes
+    # continuous below, so the option whole_replicas' replica counts are relaxed too.
+    for v in [m.used[h] for h in m.LOT_H] + [m.pick[k] for k in m.MENU]:
+        col = col_of.get(id(v))
+        if col is not None:
+            lower[col] = upper[col] = float(round(pyo.value(v)))
+    cols = np.arange(n_col, dtype=np.int32)
+    saved_limit = _option(highs, "time_limit")
+    saved_output = _option(highs, "output_flag")
     try:
-        outcome = session.run(m)
-        if outcome.status != "optimal" or outcome.objective is None:
+        if saved_integrality:
+            continuous = np.full(n_col, highspy.HighsVarType.kContinuous)
+            highs.changeColsIntegrality(n_col, cols, continuous)
+        highs.changeColsBounds(n_col, cols, lower, upper)
+        highs.setOptionValue(
+            "time_limit", float(time_limit) if time_limit is not None else highspy.kHighsInf
+        )
+        # HiGHS's log goes through Pyomo's capture during MILP solves; here it is shown
+        # only when the log was asked for (--log).
+        highs.setOptionValue("output_flag", HIGHS_LOG.isEnabledFor(logging.INFO))
+        with stdout_to_stderr():
+            highs.run()
+        if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return pd.DataFrame(columns=COLUMNS), None
-        table = _read_duals(m, session)
-        return table, outcome.objective * MONEY_USD
+        row_dual = np.asarray(highs.getSolution().row_dual, dtype=float)
+        objective = float(highs.getInfo().objective_function_value)
+        return _read_duals(m, solver._pyomo_con_to_solver_con_map, row_dual), objective * MONEY_USD
     finally:
-        for idx, value, ub in saved_buy:
-            v = m.buy[idx]
-            v.unfix()
-            v.domain = pyo.NonNegativeIntegers
-            v.setub(ub)
-            v.set_value(value, skip_validation=True)
-        for idx in m.REPLICA:
-            m.replicas[idx].domain = pyo.NonNegativeIntegers
-        for var, value in saved_used:
-            var.unfix()
-            var.domain = pyo.Binary
-            var.set_value(value, skip_validation=True)
+        highs.setOptionValue("time_limit", saved_limit)
+        highs.setOptionValue("output_flag", saved_output)
+        highs.changeColsBounds(n_col, cols, saved_lower, saved_upper)
+        if saved_integrality:
+            highs.changeColsIntegrality(n_col, cols, np.array(saved_integrality))
 
 
-def _read_duals(m: pyo.ConcreteModel, session: HighsSession) -> pd.DataFrame:
-    solver = session.solver
-    present = {c for c in solver._pyomo_con_to_solver_con_map}  # constraints HiGHS holds
+def _option(highs: Any, name: str) -> Any:
+    """A HiGHS option's value (some highspy versions return (status, value))."""
+    value = highs.getOptionValue(name)
+    return value[1] if isinstance(value, tuple) else value
+
+
+def _read_duals(m: pyo.ConcreteModel, row_of: dict[Any, int], row_dual: np.ndarray) -> pd.DataFrame:
     rows = []
     for family, (unit, factor) in FAMILIES.items():
         comp = getattr(m, family)
         for idx in comp:
-            con = comp[idx]
-            if con not in present:
+            row = row_of.get(comp[idx])
+            if row is None:  # a constraint HiGHS does not hold (skipped or trivial)
                 continue
             if family == "price_menu_demand" and round(pyo.value(m.pick[idx])) != 1:
                 continue  # only the entry the plan chose prices its demand
-            dual = solver.get_duals([con])[con]
             # For this maximisation HiGHS's row dual is the objective's change per unit
             # of the row's bound: + means one more unit is worth that much.
-            value = dual * factor
+            value = float(row_dual[row]) * factor
             value = 0.0 if abs(value) < 1e-9 * max(1.0, factor) else value
             period = tier = hardware = None
             if family in ("power", "land", "budget"):

@@ -9,6 +9,7 @@ model's structure (a pair becoming usable, a period added...).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,6 +29,7 @@ from optimizer.results.plan import Plan, empty_plan, extract_plan
 from optimizer.solve.diagnose import diagnose
 from optimizer.solve.highs import HIGHS_LOG, HighsSession
 from optimizer.solve.marginals import marginal_values
+from optimizer.solve.options import SolveOptions, merge_options, remaining
 from optimizer.verify import verify_plan
 
 Objective = Literal["revenue", "profit"]
@@ -40,10 +42,15 @@ class Planner:
     ----------
     instance:
         A validated :class:`Instance` (see :func:`optimizer.load_instance`).
+    options:
+        A :class:`~optimizer.solve.options.SolveOptions`; ``time_limit`` bounds each
+        :meth:`solve` as a whole (MILP, check, marginal values, diagnosis). The keyword
+        arguments below are a shorthand that overrides it field by field.
     objective:
         Override the instance's objective ("revenue" or "profit").
     time_limit, mip_gap, threads:
-        HiGHS settings; ``mip_gap`` None keeps HiGHS's default relative gap 1e-4.
+        ``time_limit``: seconds for the whole solve; ``mip_gap`` None keeps HiGHS's
+        default relative gap 1e-4.
     log:
         Write HiGHS's log to stderr.
     table:
@@ -57,32 +64,41 @@ class Planner:
     verify:
         Check every plan with the independent checker of :mod:`optimizer.verify`; a
         disagreement raises :class:`optimizer.verify.VerificationError`.
+    cancel:
+        An event that, once set, interrupts HiGHS (the run ends as at a time limit) and
+        skips the remaining post-solve steps (the HTTP service sets it when the client
+        hangs up or the server stops).
     """
 
     def __init__(
         self,
         instance: Instance,
+        options: SolveOptions | None = None,
         *,
         objective: Objective | None = None,
         time_limit: float | None = None,
         mip_gap: float | None = None,
         threads: int | None = None,
-        log: bool = False,
+        log: bool | None = None,
         table: pd.DataFrame | None = None,
-        marginals: bool = True,
-        diagnose: bool = True,
-        verify: bool = True,
+        marginals: bool | None = None,
+        diagnose: bool | None = None,
+        verify: bool | None = None,
+        cancel: threading.Event | None = None,
     ) -> None:
-        self.objective_override = objective
-        self.marginals = marginals
-        self.diagnose = diagnose
-        self.verify = verify
-        self.session_options: dict[str, Any] = {
-            "time_limit": time_limit,
-            "mip_gap": mip_gap,
-            "threads": threads,
-            "log": log,
-        }
+        self.cancel = cancel
+        self.fixed_purchases = False  # set while solve_with_purchases holds buys fixed
+        self.options = merge_options(
+            options,
+            objective=objective,
+            time_limit=time_limit,
+            mip_gap=mip_gap,
+            threads=threads,
+            log=log,
+            marginals=marginals,
+            diagnose=diagnose,
+            verify=verify,
+        )
         self.timings: dict[str, float] = {}
         self.rebuilds = 0
         self.model: pyo.ConcreteModel | None = None
@@ -90,6 +106,37 @@ class Planner:
         self._zeros: frozenset[tuple[str, Any]] = frozenset()
         self._coef_key: object = None
         self._set_instance(instance, table)
+
+    # The old attribute names, kept for code that set them on a planner.
+    @property
+    def objective_override(self) -> str | None:
+        return self.options.objective
+
+    @property
+    def marginals(self) -> bool:
+        return self.options.marginals
+
+    @marginals.setter
+    def marginals(self, value: bool) -> None:
+        self.options = self.options.but(marginals=value)
+
+    @property
+    def diagnose(self) -> bool:
+        return self.options.diagnose
+
+    @property
+    def verify(self) -> bool:
+        return self.options.verify
+
+    @property
+    def session_options(self) -> dict[str, Any]:
+        o = self.options
+        return {
+            "time_limit": o.time_limit,
+            "mip_gap": o.mip_gap,
+            "threads": o.threads,
+            "log": o.log,
+        }
 
     # ------------------------------------------------------------------ setup
     @property
@@ -123,7 +170,7 @@ class Planner:
     def _build(self) -> None:
         t0 = time.perf_counter()
         self.model = build_model(self.data)
-        self.session = HighsSession(**self.session_options)
+        self.session = HighsSession(**self.session_options, cancel=self.cancel)
         self._zeros = zero_pattern(self.data)
         self.timings["build"] = time.perf_counter() - t0
         self.rebuilds += 1
@@ -147,7 +194,7 @@ class Planner:
             zeros = zero_pattern(data)
             if zeros != self._zeros:
                 # A coefficient crossed zero: hand HiGHS the model afresh (see zero_pattern).
-                self.session = HighsSession(**self.session_options)
+                self.session = HighsSession(**self.session_options, cancel=self.cancel)
                 self._zeros = zeros
             self.timings["build"] = time.perf_counter() - t0
             return False
@@ -156,10 +203,22 @@ class Planner:
         return True
 
     # ------------------------------------------------------------------ solve
-    def solve(self) -> Plan:
-        """Solve the current model and return the plan (contract units)."""
+    def solve(self, deadline: float | None = None) -> Plan:
+        """Solve the current model and return the plan (contract units).
+
+        ``deadline`` (a ``time.monotonic()`` instant) bounds the whole call; by default it
+        is ``options.time_limit`` from now. HiGHS gets what is left; the check, marginal
+        values and diagnosis run only in what is left after it, and a step that does not
+        fit is named in ``plan.skipped``.
+        """
         assert self.model is not None and self.session is not None
-        outcome = self.session.run(self.model)
+        if deadline is None:
+            deadline = self.options.deadline()
+        skipped: list[str] = []
+        self.timings.pop("verify", None)
+        self.timings.pop("marginals", None)
+        self.timings.pop("diagnose", None)
+        outcome = self.session.run(self.model, time_limit=_budget(deadline))
         self.timings["solve"] = outcome.seconds
         if outcome.has_solution:
             t0 = time.perf_counter()
@@ -173,33 +232,61 @@ class Planner:
                 outcome.bound,
             )
             self.timings["extract"] = time.perf_counter() - t0
-            if self.verify:
-                # An independent checker (no Pyomo, its own coefficients) re-evaluates
-                # every constraint and the objective; a disagreement is a bug: fail loudly.
-                t0 = time.perf_counter()
-                verify_plan(self.instance, plan, table=self.table).raise_if_failed()
-                plan.verified = True
-                self.timings["verify"] = time.perf_counter() - t0
-            if self.marginals:
-                t0 = time.perf_counter()
-                plan.marginal_values, plan.lp_objective_usd = marginal_values(
-                    self.model, self.session
-                )
-                self.timings["marginals"] = time.perf_counter() - t0
+            if self.options.verify:
+                if _out_of_time(deadline):
+                    skipped.append("verify: deadline")
+                else:
+                    # An independent checker (no Pyomo, its own coefficients) re-evaluates
+                    # every constraint and the objective; a disagreement is a bug: fail loudly.
+                    t0 = time.perf_counter()
+                    verify_plan(
+                        self.instance, plan, table=self.table, optimality=not self.fixed_purchases
+                    ).raise_if_failed()
+                    plan.verified = True
+                    self.timings["verify"] = time.perf_counter() - t0
+            if self.options.marginals:
+                if _out_of_time(deadline):
+                    skipped.append("marginal_values: deadline")
+                else:
+                    t0 = time.perf_counter()
+                    mv, lp = marginal_values(self.model, self.session, _budget(deadline))
+                    plan.marginal_values, plan.lp_objective_usd = mv, lp
+                    if lp is None and _out_of_time(deadline):
+                        skipped.append("marginal_values: deadline")
+                    self.timings["marginals"] = time.perf_counter() - t0
         else:
             plan = empty_plan(self.instance, self.coefficients, self.objective, outcome.status)
-            if outcome.status == "infeasible" and self.diagnose:
-                t0 = time.perf_counter()
-                try:
-                    plan.diagnosis = diagnose(self.model, self.instance)
-                except Exception as exc:  # the diagnosis must not hide the solve's answer
-                    HIGHS_LOG.warning("infeasibility diagnosis failed: %s", exc)
-                self.timings["diagnose"] = time.perf_counter() - t0
+            if outcome.status == "infeasible" and self.options.diagnose:
+                if _out_of_time(deadline):
+                    skipped.append("diagnosis: deadline")
+                else:
+                    t0 = time.perf_counter()
+                    try:
+                        plan.diagnosis = diagnose(
+                            self.model, self.instance, time_limit=_budget(deadline)
+                        )
+                    except Exception as exc:  # the diagnosis must not hide the solve's answer
+                        HIGHS_LOG.warning("infeasibility diagnosis failed: %s", exc)
+                    self.timings["diagnose"] = time.perf_counter() - t0
+                    if plan.diagnosis.empty and _out_of_time(deadline):
+                        skipped.append("diagnosis: deadline")
                 if not plan.diagnosis.empty:
                     plan.message = "infeasible: " + "; ".join(plan.diagnosis["message"])
+        plan.skipped = skipped
+        plan.warnings = [*self.data.notes, *plan.warnings]
         plan.timings = dict(self.timings)
         plan.model_size = model_size(self.model)
         return plan
+
+
+def _budget(deadline: float | None) -> float | None:
+    """HiGHS's time limit for a run that must end by ``deadline`` (0 stops it at once)."""
+    return remaining(deadline)
+
+
+def _out_of_time(deadline: float | None) -> bool:
+    left = remaining(deadline)
+    return left is not None and left <= 0.0
 
 
 def solve_with_purchases(planner: Planner, units: Mapping[tuple[str, Any], int]) -> Plan:
@@ -216,10 +303,12 @@ def solve_with_purchases(planner: Planner, units: Mapping[tuple[str, Any], int])
     for idx in m.BUY:
         m.buy[idx].fix(int(units.get(idx, 0)))
     marginals, planner.marginals = planner.marginals, False  # prices of a fixed plan: all 0
+    planner.fixed_purchases = True  # optimal for these buys only: no optimality floor
     try:
         return planner.solve()
     finally:
         planner.marginals = marginals
+        planner.fixed_purchases = False
         for idx in m.BUY:
             m.buy[idx].unfix()
 
@@ -251,26 +340,27 @@ def model_size(m: pyo.ConcreteModel) -> dict[str, int]:
 
 def solve(
     instance: Instance | str | Path | Mapping[str, Any],
+    options: SolveOptions | None = None,
     *,
     objective: Objective | None = None,
     time_limit: float | None = None,
     mip_gap: float | None = None,
     threads: int | None = None,
-    log: bool = False,
-    marginals: bool = True,
+    log: bool | None = None,
+    marginals: bool | None = None,
 ) -> Plan:
     """Solve an instance (an :class:`Instance`, a path, or a mapping) and return its :class:`Plan`.
+
+    ``options`` (a :class:`SolveOptions`) or the keyword shorthands set how; its
+    ``time_limit`` bounds everything from loading the instance to the last post-solve step.
 
     Raises
     ------
     optimizer.InputError
         If the instance or its frontier table has problems (all listed).
     """
-    t0 = time.perf_counter()
-    inst = load_instance(instance)
-    load_s = time.perf_counter() - t0
-    planner = Planner(
-        inst,
+    opts = merge_options(
+        options,
         objective=objective,
         time_limit=time_limit,
         mip_gap=mip_gap,
@@ -278,6 +368,11 @@ def solve(
         log=log,
         marginals=marginals,
     )
-    plan = planner.solve()
+    deadline = opts.deadline()
+    t0 = time.perf_counter()
+    inst = load_instance(instance)
+    load_s = time.perf_counter() - t0
+    planner = Planner(inst, opts)
+    plan = planner.solve(deadline)
     plan.timings = {"load": load_s, **plan.timings}
     return plan

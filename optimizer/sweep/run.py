@@ -33,6 +33,7 @@ from optimizer.errors import InputError
 from optimizer.instance.load import load_instance
 from optimizer.instance.schema import Instance
 from optimizer.results.plan import Plan
+from optimizer.solve.options import SolveOptions
 from optimizer.solve.planner import Planner
 from optimizer.sweep.spec import Factor, KeyPath, ScenarioValue, parse_key, scenario_instance
 
@@ -41,15 +42,9 @@ Changes = Mapping[KeyPath, ScenarioValue]
 TIMING_COLUMNS = ("seconds", "solver_s")
 
 
-@dataclass(frozen=True)
-class SolveOptions:
-    """Solver settings every scenario uses."""
-
-    objective: str | None = None
-    time_limit: float | None = None
-    mip_gap: float | None = None
-    threads: int | None = 1  # one HiGHS thread per worker: the workers are the parallelism
-    marginals: bool = True
+# A sweep runs one HiGHS thread per worker unless told otherwise: the workers are the
+# parallelism. ``SolveOptions`` is the one options object of optimizer.solve.options.
+SWEEP_OPTIONS = SolveOptions(threads=1)
 
 
 @dataclass
@@ -181,14 +176,7 @@ def solve_task(
 
 # --------------------------------------------------------------------------- driver
 def _local_planner(base: Instance, options: SolveOptions) -> Planner:
-    return Planner(
-        base,
-        objective=options.objective,  # type: ignore[arg-type]
-        time_limit=options.time_limit,
-        mip_gap=options.mip_gap,
-        threads=options.threads,
-        marginals=options.marginals,
-    )
+    return Planner(base, options)
 
 
 def run_sweep(
@@ -211,7 +199,7 @@ def run_sweep(
     finished row (to journal it). ``done``: rows already finished (a resumed sweep):
     kept, and their scenarios are not solved again.
     """
-    options = options or SolveOptions()
+    options = options or SWEEP_OPTIONS
     t0 = time.perf_counter()
     rows: list[dict[str, Any]] = [dict(r) for r in done]
     finished = {int(r["scenario"]) for r in rows}

@@ -1,0 +1,97 @@
+"""One options object for every way of solving: :class:`SolveOptions`.
+
+:class:`~optimizer.solve.planner.Planner`, :func:`~optimizer.solve.planner.solve`, sweeps,
+``compare``, the HTTP service and the infeasibility diagnosis all take a ``SolveOptions``.
+``time_limit`` bounds the WHOLE solve: the MILP, then the independent check, the marginal
+values and (when infeasible) the diagnosis, in that order. Post-solve steps that no longer
+fit in what is left are skipped and named in ``Plan.skipped`` (e.g.
+``"marginal_values: deadline"``), never silently dropped.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+Objective = Literal["revenue", "profit"]
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """How to solve.
+
+    Attributes
+    ----------
+    objective:
+        Override the instance's objective ("revenue" or "profit"); None keeps it.
+    time_limit:
+        Seconds for the whole solve, post-solve work included (None: no limit).
+    mip_gap:
+        Relative MIP gap; None keeps HiGHS's default (1e-4).
+    threads:
+        HiGHS threads; None lets HiGHS choose (sweeps use one per worker).
+    log:
+        Write HiGHS's log to stderr.
+    marginals:
+        Price the caps with the plan's hardware choice held fixed (one LP).
+    verify:
+        Check every plan with :mod:`optimizer.verify`; a disagreement raises.
+    diagnose:
+        When infeasible, find the smallest relaxations that make it feasible.
+    """
+
+    objective: Objective | None = None
+    time_limit: float | None = None
+    mip_gap: float | None = None
+    threads: int | None = None
+    log: bool = False
+    marginals: bool = True
+    verify: bool = True
+    diagnose: bool = True
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.objective not in (None, "revenue", "profit"):
+            problems.append(f"objective: 'revenue' or 'profit' (got {self.objective!r})")
+        if self.time_limit is not None and not (
+            isinstance(self.time_limit, (int, float))
+            and self.time_limit >= 0
+            and math.isfinite(self.time_limit)
+        ):
+            problems.append(f"time_limit: a number of seconds >= 0 (got {self.time_limit!r})")
+        if self.mip_gap is not None and not (0 <= self.mip_gap and math.isfinite(self.mip_gap)):
+            problems.append(f"mip_gap: a number >= 0 (got {self.mip_gap!r})")
+        if self.threads is not None and self.threads < 1:
+            problems.append(f"threads: >= 1 (got {self.threads!r})")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    def but(self, **changes: Any) -> SolveOptions:
+        """A copy with ``changes`` applied (the object itself is frozen)."""
+        return replace(self, **changes)
+
+    def deadline(self, start: float | None = None) -> float | None:
+        """The ``time.monotonic()`` instant the whole solve must end by (None: no limit)."""
+        if self.time_limit is None:
+            return None
+        return (time.monotonic() if start is None else start) + self.time_limit
+
+
+def merge_options(options: SolveOptions | None, **legacy: Any) -> SolveOptions:
+    """``options`` with the old keyword arguments (``time_limit=...``) laid over it.
+
+    Keeps ``Planner(inst, time_limit=5)`` working; a keyword left at None (or, for the
+    booleans, not given) does not override ``options``.
+    """
+    base = options or SolveOptions()
+    given = {k: v for k, v in legacy.items() if v is not None}
+    return replace(base, **given) if given else base
+
+
+def remaining(deadline: float | None) -> float | None:
+    """Seconds left before ``deadline`` (None: no limit; never negative)."""
+    if deadline is None:
+        return None
+    return max(0.0, deadline - time.monotonic())
