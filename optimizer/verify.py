@@ -978,7 +978,9 @@ class _Arrays:
             w_end = (1.0 + inst.discount_rate) ** (-n * inst.period_years)
             for k, h in enumerate(hws):
                 if h.lifetime_years is not None:
-                    left = np.maximum(0.0, h.lifetime_years - (n - np.arange(n)) * inst.period_years)
+                    left = np.maximum(
+                        0.0, h.lifetime_years - (n - np.arange(n)) * inst.period_years
+                    )
                     residual[k] = w_end * capex[k] * left / h.lifetime_years
         fixed = np.full(n, inst.site.fixed_cost_usd_per_year * inst.period_years)
         site = inst.site

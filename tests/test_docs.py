@@ -25,12 +25,24 @@ def test_shipped_table_by_name_through_stdin() -> None:
         "name": "by-name",
         "site": {"power_mw": 1.25, "pue": 1.25, "rack_positions": 100},
         "hardware": [{"id": "gb300-nvl72", "gpus_per_unit": 72, "power_kw": 135}],
-        "tiers": [{"id": "r1", "model": "deepseek-r1", "context_tokens": 8192,
-                   "price_usd_per_mtok": 1.0, "min_interactivity": 35}],
+        "tiers": [
+            {
+                "id": "r1",
+                "model": "deepseek-r1",
+                "context_tokens": 8192,
+                "price_usd_per_mtok": 1.0,
+                "min_interactivity": 35,
+            }
+        ],
         "frontiers": "measured-2026",
     }
-    res = subprocess.run([sys.executable, "-m", "optimizer", "solve", "-", "--json", "--no-write"],
-                         input=json.dumps(doc), capture_output=True, text=True, timeout=120)
+    res = subprocess.run(
+        [sys.executable, "-m", "optimizer", "solve", "-", "--json", "--no-write"],
+        input=json.dumps(doc),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
     # 1,000 kW of IT holds 7 racks of 135 kW.

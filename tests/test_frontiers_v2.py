@@ -27,7 +27,8 @@ REPO = Path(__file__).resolve().parents[1]
 HW_LIST = yaml.safe_load((REPO / "optimizer/data/specs/hardware.yaml").read_text())["hardware"]
 HW = {h["id"]: h for h in HW_LIST}
 MODELS = {
-    m["id"]: m for m in yaml.safe_load((REPO / "optimizer/data/specs/models.yaml").read_text())["models"]
+    m["id"]: m
+    for m in yaml.safe_load((REPO / "optimizer/data/specs/models.yaml").read_text())["models"]
 }
 
 

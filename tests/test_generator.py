@@ -33,7 +33,8 @@ HW = {
     for h in yaml.safe_load((REPO / "optimizer/data/specs/hardware.yaml").read_text())["hardware"]
 }
 MODELS = {
-    m["id"]: m for m in yaml.safe_load((REPO / "optimizer/data/specs/models.yaml").read_text())["models"]
+    m["id"]: m
+    for m in yaml.safe_load((REPO / "optimizer/data/specs/models.yaml").read_text())["models"]
 }
 KEY = ["hardware", "model", "context_tokens"]
 

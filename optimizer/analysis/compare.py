@@ -238,16 +238,12 @@ def compare(
         if split is None
         else ",".join(f"{k}={v:g}" for k, v in split.items())
     )
-    plans[label] = Planner(
-        split_instance(instance, split), table=planner.table, **opts
-    ).solve()
+    plans[label] = Planner(split_instance(instance, split), table=planner.table, **opts).solve()
     rows.append(_row(label, plans[label], "each tier holds a fixed share of IT power"))
 
     for h in instance.hardware:
         name = f"only {h.id}"
-        plans[name] = Planner(
-            only_instance(instance, h.id), table=planner.table, **opts
-        ).solve()
+        plans[name] = Planner(only_instance(instance, h.id), table=planner.table, **opts).solve()
         dropped = sum(
             max(instance.existing_by_period(g)) for g in instance.hardware if g.id != h.id
         )

@@ -98,7 +98,9 @@ def tier_costs(
         revenue = float(sold.loc[t, "revenue_usd"]) if t in sold.index else 0.0
         parts = cost[t]
         total_cost = parts["hardware_usd"] + parts["energy_usd"] + parts["shell_usd"]
-        rows.append({"tier": t, "mtok": mtok, "revenue_usd": revenue, **parts, "cost_usd": total_cost})
+        rows.append(
+            {"tier": t, "mtok": mtok, "revenue_usd": revenue, **parts, "cost_usd": total_cost}
+        )
     df = pd.DataFrame(rows)
     total = df.drop(columns="tier").sum()
     df = pd.concat([df, pd.DataFrame([{"tier": "total", **total.to_dict()}])], ignore_index=True)

@@ -152,7 +152,9 @@ def build(
     if profile not in PROFILES:
         _fail(f"--profile: must be one of {', '.join(PROFILES)} (got {profile!r})")
     name = "reference-2026.csv" if profile == "tuned" else f"reference-2026-{profile}.csv"
-    target = _target(out, overwrite_shipped, DEFAULT_BUILD_OUT.with_name(name), FRONTIERS_DIR / name)
+    target = _target(
+        out, overwrite_shipped, DEFAULT_BUILD_OUT.with_name(name), FRONTIERS_DIR / name
+    )
     ctxs = _int_list(contexts, "--contexts")
     all_hw, model_specs = _load(specs)
     hw_specs = _pick(all_hw, hardware, "hardware")
@@ -257,7 +259,9 @@ def calibrate(
     ] = False,
     fit: Annotated[
         bool,
-        typer.Option("--fit", help="Redo the fit (about 5-10 minutes) instead of scoring the defaults."),
+        typer.Option(
+            "--fit", help="Redo the fit (about 5-10 minutes) instead of scoring the defaults."
+        ),
     ] = False,
     spec: Annotated[
         list[str] | None,

@@ -472,6 +472,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return render_html(sweep_report(table, source=f"job {job_id}", title="Sweep report"))
 
         return HTMLResponse(await in_thread(render))
+
     @app.get("/docs", include_in_schema=False)
     async def docs() -> Any:
         return docs_page(app.openapi())
