@@ -976,12 +976,11 @@ class _Arrays:
         residual = np.zeros((len(H), n))
         if inst.residual_value == "straight_line" and ck.objective_kind == "profit":
             w_end = (1.0 + inst.discount_rate) ** (-n * inst.period_years)
-            for k, h in enumerate(hws):
-                if h.lifetime_years is not None:
-                    left = np.maximum(
-                        0.0, h.lifetime_years - (n - np.arange(n)) * inst.period_years
-                    )
-                    residual[k] = w_end * capex[k] * left / h.lifetime_years
+            for k, spec in enumerate(hws):
+                life_y = spec.lifetime_years
+                if life_y is not None:
+                    left = np.maximum(0.0, life_y - (n - np.arange(n)) * inst.period_years)
+                    residual[k] = w_end * capex[k] * left / life_y
         fixed = np.full(n, inst.site.fixed_cost_usd_per_year * inst.period_years)
         site = inst.site
         elec = np.nan_to_num(per(site.electricity_usd_per_mwh))

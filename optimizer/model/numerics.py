@@ -17,6 +17,7 @@ import math
 from typing import TYPE_CHECKING
 
 from optimizer.instance.schema import Instance
+from optimizer.model.data import MONEY_USD
 
 if TYPE_CHECKING:
     from optimizer.model.data import ModelData
@@ -62,10 +63,12 @@ def check_ranges(inst: Instance, data: ModelData) -> tuple[list[str], list[str]]
     # unleash (a fleet nothing bounds) is refused below. Said in the plan's warnings.
     for h in s.hardware:
         i = hw_index[h]
+        # capex may differ by period (v2): the smallest positive price of one unit
+        capex = min((v for (g, _p), v in data.unit_capex.items() if g == h and v > 0), default=0.0)
         for key, value, shown in (
             ("power_kw", data.pue * data.unit_it_mw[h], inst.hardware[i].power_kw),
             ("rack_positions", data.unit_racks[h], data.unit_racks[h]),
-            ("capex_usd", data.unit_capex[h], inst.hardware[i].capex_usd),
+            ("capex_usd", capex, capex * MONEY_USD),
         ):
             if 0 < value < SMALLEST_COEFFICIENT:
                 warnings.append(
@@ -102,8 +105,9 @@ def check_ranges(inst: Instance, data: ModelData) -> tuple[list[str], list[str]]
                         f"site.rack_positions ({_g(data.rack_cap[p])})"
                     ]
                 bound = min(bound, racks)
-            if p in data.budget and data.unit_capex[h] > 0:
-                bound = min(bound, data.budget[p] / data.unit_capex[h])
+            unit_capex = data.unit_capex.get((h, p), 0.0)
+            if p in data.budget and unit_capex > 0:
+                bound = min(bound, data.budget[p] / unit_capex)
             if h in data.max_units:
                 bound = min(bound, data.max_units[h])
             limits.append((bound, why))
