@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from optimizer.cli import analysis_cmd, serve_cmd, sweep_cmd
+from optimizer.cli import analysis_cmd, serve_cmd, stochastic_cmd, sweep_cmd
 from optimizer.cli.common import ObjectiveChoice, default_out, err_console, fail_input
 from optimizer.cli.frontiers_cmd import frontiers_app
 from optimizer.cli.plot_cmd import plot_app
@@ -119,6 +119,7 @@ def solve(
 
 
 app.command()(sweep_cmd.sweep)
+app.command()(stochastic_cmd.stochastic)
 app.command()(analysis_cmd.compare)
 app.command()(analysis_cmd.sensitivity)
 app.command()(serve_cmd.serve)

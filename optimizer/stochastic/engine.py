@@ -171,7 +171,9 @@ def solve(
     ev_first = _first_stage_from_plan(ev_plan, periods) if ev_plan.has_solution else None
     eev: list[ScenarioOutcome | None] = [None] * len(sc)
     if ev_first is not None:
-        eev = list(ranks.share(len(sc), lambda i: _outcome(timed_replan(sc.instances[i], ev_first))))
+        eev = list(
+            ranks.share(len(sc), lambda i: _outcome(timed_replan(sc.instances[i], ev_first)))
+        )
     timings["expected_value"] = time.perf_counter() - t0
 
     # 3. the two-stage program
@@ -195,7 +197,9 @@ def solve(
             rho=ph_rho,
             mip_gap=mip_gap,
             time_limit=time_limit,
-            ws_usd=sum(p * (o.objective_usd or 0.0) for p, o in zip(sc.probabilities, ws, strict=True)),
+            ws_usd=sum(
+                p * (o.objective_usd or 0.0) for p, o in zip(sc.probabilities, ws, strict=True)
+            ),
         )
     timings["two_stage"] = time.perf_counter() - t0
     solver_seconds[0] += two.pop("solver_seconds", 0.0)
@@ -253,8 +257,10 @@ def _infeasible_scenarios(
     timings: dict[str, float],
     t_start: float,
 ) -> TwoStagePlan:
-    lines = [f"scenario {n!r} is {o.status} on its own" + (f": {o.message}" if o.message else "")
-             for n, o in alone]
+    lines = [
+        f"scenario {n!r} is {o.status} on its own" + (f": {o.message}" if o.message else "")
+        for n, o in alone
+    ]
     timings["total"] = time.perf_counter() - t_start
     return TwoStagePlan(
         instance_name=base.name,
@@ -418,13 +424,17 @@ def _solve_ph(
         outs = ranks.share(len(sc), lambda i, c=cand: _outcome(evaluate(sc.instances[i], c)))  # type: ignore[misc]
         if not all(o.has_plan for o in outs):
             continue
-        value = sum(p * (o.objective_usd or 0.0) for p, o in zip(sc.probabilities, outs, strict=True))
+        value = sum(
+            p * (o.objective_usd or 0.0) for p, o in zip(sc.probabilities, outs, strict=True)
+        )
         if models.cvar_alpha is not None and models.risk_weight > 0:
             from optimizer.stochastic.result import risk_objective
 
             value = risk_objective(
-                [o.objective_usd or 0.0 for o in outs], sc.probabilities,
-                models.cvar_alpha, models.risk_weight,
+                [o.objective_usd or 0.0 for o in outs],
+                sc.probabilities,
+                models.cvar_alpha,
+                models.risk_weight,
             )
         if best is None or value > best[0]:
             best = (value, cand, outs)
@@ -436,9 +446,13 @@ def _solve_ph(
     bound = min(bounds) if bounds else None
     out: dict[str, Any] = {"bound_usd": bound, "stopped_because": stopped, "iterations": done}
     if best is None:
-        out.update(status="error", objective_usd=None, mip_gap=None,
-                   message="no candidate first stage from PH is feasible in every scenario; "
-                   "try --method ef or more --ph-iterations")
+        out.update(
+            status="error",
+            objective_usd=None,
+            mip_gap=None,
+            message="no candidate first stage from PH is feasible in every scenario; "
+            "try --method ef or more --ph-iterations",
+        )
         return out
     value, cand, outs = best
     gap = None if bound is None else max(0.0, bound - value) / max(1.0, abs(bound))

@@ -196,7 +196,9 @@ class TwoStagePlan:
         """A few lines a planner reads first."""
         if not self.has_solution:
             return f"{self.instance_name}: {self.status}. {self.message}".strip()
-        buy = ", ".join(f"{r.hardware} {r.units}" for r in self.first_stage.itertuples()) or "nothing"
+        buy = (
+            ", ".join(f"{r.hardware} {r.units}" for r in self.first_stage.itertuples()) or "nothing"
+        )
         lines = [
             f"{self.instance_name}: {self.status} ({self.method}), {len(self.scenario_names)} scenarios",
             f"buy now ({', '.join(map(str, self.first_stage_periods))}): {buy}",
@@ -327,7 +329,9 @@ def assemble(
         for (h, p), u in sorted(o.buys.items(), key=lambda kv: (str(kv[0][1]), kv[0][0]))
         if u
     ]
-    result.scenario_buys = pd.DataFrame(buy_rows, columns=["scenario", "hardware", "period", "units"])
+    result.scenario_buys = pd.DataFrame(
+        buy_rows, columns=["scenario", "hardware", "period", "units"]
+    )
     result.buy_frequency = buy_frequency(result.scenario_buys, names, probs, periods, base)
     return result
 

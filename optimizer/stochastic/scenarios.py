@@ -128,8 +128,11 @@ def scenario_instance(base: Instance, changes: Mapping[KeyPath, Value]) -> Insta
     """The base instance with one scenario's changes, validated."""
     periods = list(base.periods)
     doc = base.model_dump()
-    numbers = {k: float(v) if not isinstance(v, Factor) else v for k, v in changes.items()
-               if not _is_label(k)}
+    numbers = {
+        k: float(v) if not isinstance(v, Factor) else v
+        for k, v in changes.items()
+        if not _is_label(k)
+    }
     doc = apply(doc, numbers, periods)  # type: ignore[arg-type]
     for k, v in changes.items():
         if _is_label(k):
@@ -190,7 +193,9 @@ def read_scenario_csv(path: str | Path) -> pd.DataFrame:
     return table
 
 
-def scenarios_from_table(base: Instance, table: pd.DataFrame, source: str = "scenarios") -> Scenarios:
+def scenarios_from_table(
+    base: Instance, table: pd.DataFrame, source: str = "scenarios"
+) -> Scenarios:
     """Check a scenario table against the base instance and apply every row."""
     problems = ProblemList()
     cols = list(table.columns)
@@ -205,9 +210,7 @@ def scenarios_from_table(base: Instance, table: pd.DataFrame, source: str = "sce
         if n in ("", "nan"):
             problems.add(f"{source} row {i + 2}", "scenario name is empty")
         elif n in seen:
-            problems.add(
-                f"{source} row {i + 2}", f"scenario {n!r} duplicates row {seen[n] + 2}"
-            )
+            problems.add(f"{source} row {i + 2}", f"scenario {n!r} duplicates row {seen[n] + 2}")
         else:
             seen[n] = i
     if "probability" in cols:
@@ -243,7 +246,11 @@ def scenarios_from_table(base: Instance, table: pd.DataFrame, source: str = "sce
         ch: dict[KeyPath, Value] = {}
         for k in keys:
             raw = cells[k.text] if k.text in cells else cells[str(k)]
-            if raw is None or (isinstance(raw, float) and math.isnan(raw)) or str(raw).strip() == "":
+            if (
+                raw is None
+                or (isinstance(raw, float) and math.isnan(raw))
+                or str(raw).strip() == ""
+            ):
                 continue
             where = f"{source} row {i + 2} ({names[i]}), {k}"
             if _is_label(k):
@@ -278,7 +285,7 @@ def scenarios_from_sets(
     periods = list(base.periods)
     changes: list[dict[KeyPath, Value]] = []
     problems = ProblemList()
-    for i, sc in enumerate(drawn):
+    for sc in drawn:
         ch: dict[KeyPath, Value] = {}
         for k, v in sc.items():
             if _is_label(k):
