@@ -45,6 +45,7 @@ from optimizer.stochastic.model import (
     first_stage_periods,
     objective_usd,
     replan,
+    sale_index,
 )
 from optimizer.stochastic.result import ScenarioOutcome, TwoStagePlan, assemble
 from optimizer.stochastic.scenarios import Scenarios, load_scenarios
@@ -170,10 +171,25 @@ def solve(
     ev_plan = timed_replan(ev_instance, None)
     ev_first = _first_stage_from_plan(ev_plan, periods) if ev_plan.has_solution else None
     eev: list[ScenarioOutcome | None] = [None] * len(sc)
+    eev_delivered: list[ScenarioOutcome] | None = None
     if ev_first is not None:
         eev = list(
             ranks.share(len(sc), lambda i: _outcome(timed_replan(sc.instances[i], ev_first)))
         )
+
+        # Where EV's purchase is not on sale in a scenario (a later ship date), EEV is
+        # infeasible and VSS infinite (MODEL.md). Also report the plan whose undeliverable
+        # units simply never arrive: a finite, conservative companion figure.
+        def delivered(i: int) -> ScenarioOutcome:
+            e = eev[i]
+            assert e is not None and ev_first is not None
+            if e.has_plan:
+                return e
+            on_sale = sale_index(sc.instances[i])
+            kept = {hp: u for hp, u in ev_first.items() if hp in on_sale}
+            return _outcome(timed_replan(sc.instances[i], kept))
+
+        eev_delivered = ranks.share(len(sc), delivered)
     timings["expected_value"] = time.perf_counter() - t0
 
     # 3. the two-stage program
@@ -216,6 +232,7 @@ def solve(
         eev=eev,
         ev_plan=ev_plan,
         ev_first=ev_first,
+        eev_delivered=eev_delivered,
         cvar_alpha=cvar_alpha,
         risk_weight=risk_weight or 0.0,
         timings=timings,

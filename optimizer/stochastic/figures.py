@@ -137,7 +137,12 @@ def plot_first_stage_regret(result: TwoStagePlan) -> Figure:
         ev_regret = s["ws_objective_usd"] - s["ev_objective_usd"]
         if ev_regret.notna().all():
             right.bar(x + 0.2, ev_regret, 0.4, color=EV_PLAN, label="expected-value plan")
-        right.set_xticks(x, s["scenario"], rotation=90, fontsize=7 if len(s) > 20 else 9)
+        names = [str(n) for n in s["scenario"]]
+        if len(names) > 12 or max(map(len, names)) > 14:  # long names: scenario numbers
+            order = {n: i + 1 for i, n in enumerate(result.scenario_names)}
+            names = [str(order.get(n, n)) for n in names]
+            right.set_xlabel("scenario (number = row of scenarios.csv)")
+        right.set_xticks(x, names, rotation=90 if len(names) <= 12 else 0, fontsize=8)
         right.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_usd(v)))
         right.set_ylabel("regret: WS - plan's objective")
         right.set_title("regret per scenario (against perfect foresight)")

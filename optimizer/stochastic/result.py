@@ -15,6 +15,8 @@ is to one solve: DataFrames for analysis, :meth:`TwoStagePlan.to_dict` /
 ``buy_frequency``           per later period and hardware: share of probability that buys it,
                             mean units
 ``scenarios[]``             + ws_objective_usd, ev_objective_usd, regret_usd (WS_s - obj_s), buy
+``eev_delivered_usd``, ``vss_delivered_usd``  EEV and VSS when EV's purchases that are not on
+                            sale in a scenario never arrive (finite where VSS is infinite)
 ``method``, ``bound_usd``, ``gap``, ``stopped_because``  how the solve ended
 """
 
@@ -255,6 +257,7 @@ def assemble(
     cvar_alpha: float | None,
     risk_weight: float,
     timings: dict[str, float],
+    eev_delivered: list[ScenarioOutcome] | None = None,
 ) -> TwoStagePlan:
     """Put the pieces of a two-stage run into a :class:`TwoStagePlan`."""
     names, probs = list(scenarios.names), list(scenarios.probabilities)
@@ -307,6 +310,10 @@ def assemble(
         result.vss_usd = result.expected_objective_usd - result.eev_usd
     elif result.vss_infeasible:
         result.vss_usd = math.inf
+    if eev_delivered is not None and all(o.has_plan for o in eev_delivered):
+        dv = sum(p * (o.objective_usd or 0.0) for p, o in zip(probs, eev_delivered, strict=True))
+        result.extra["eev_delivered_usd"] = dv
+        result.extra["vss_delivered_usd"] = result.expected_objective_usd - dv
 
     rows = []
     for i, name in enumerate(names):

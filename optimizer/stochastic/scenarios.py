@@ -128,11 +128,15 @@ def scenario_instance(base: Instance, changes: Mapping[KeyPath, Value]) -> Insta
     """The base instance with one scenario's changes, validated."""
     periods = list(base.periods)
     doc = base.model_dump()
-    numbers = {
-        k: float(v) if not isinstance(v, Factor) else v
-        for k, v in changes.items()
-        if not _is_label(k)
-    }
+    numbers: dict[KeyPath, float] = {}
+    for k, v in changes.items():
+        if _is_label(k):
+            continue
+        if isinstance(v, Factor) and k.steps[-1][1] is not None:
+            # One period of a figure: the factor applies to that period's base value only.
+            numbers[k] = float(v) * base_value(doc, k, periods)
+        else:
+            numbers[k] = v if isinstance(v, Factor) else float(v)  # type: ignore[arg-type]
     doc = apply(doc, numbers, periods)  # type: ignore[arg-type]
     for k, v in changes.items():
         if _is_label(k):
