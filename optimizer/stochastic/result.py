@@ -148,7 +148,12 @@ class TwoStagePlan:
         return self.has_solution and self.status in ("optimal", "time_limit", "heuristic")
 
     def first_stage_units(self) -> dict[HP, int]:
+        """The first-stage purchase as {(hardware, period): units}."""
         return {(r.hardware, r.period): int(r.units) for r in self.first_stage.itertuples()}
+
+    def ev_first_stage_units(self) -> dict[HP, int]:
+        """The expected-value plan's first-stage purchase as {(hardware, period): units}."""
+        return {(r.hardware, r.period): int(r.units) for r in self.ev_first_stage.itertuples()}
 
     def to_dict(self) -> dict[str, Any]:
         def rows(df: pd.DataFrame) -> list[dict[str, Any]]:
