@@ -19,11 +19,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import MTOK_PER_UNIT_YEAR, TOY, base, frontier, run_cli
 from optimizer import solve as solve_one
 from optimizer.instance.load import load_instance
 from optimizer.solve.planner import Planner
 from optimizer.stochastic import solve
+
+from conftest import MTOK_PER_UNIT_YEAR, TOY, base, frontier, run_cli
 
 A = MTOK_PER_UNIT_YEAR
 
