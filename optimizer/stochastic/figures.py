@@ -54,11 +54,16 @@ def plot_profit_distribution(result: TwoStagePlan) -> Figure:
                 EV_PLAN,
                 f"expected-value plan (expected {fmt_usd(float(probs @ ev))})",
             )
-        elif result.vss_infeasible:
+        elif np.isfinite(dv := s["ev_delivered_objective_usd"].to_numpy(float)).all():
+            label = "expected-value plan, undeliverable units dropped"
+            _cdf(ax, dv, probs, EV_PLAN, f"{label} (expected {fmt_usd(float(probs @ dv))})")
+        if result.vss_infeasible:
             ax.text(
                 0.01,
                 0.97,
-                "expected-value plan infeasible in: " + ", ".join(result.vss_infeasible[:6]),
+                f"expected-value plan infeasible in {len(result.vss_infeasible)} scenarios: "
+                + ", ".join(result.vss_infeasible[:3])
+                + (", ..." if len(result.vss_infeasible) > 3 else ""),
                 transform=ax.transAxes,
                 va="top",
                 fontsize=9,
@@ -135,6 +140,8 @@ def plot_first_stage_regret(result: TwoStagePlan) -> Figure:
         x = np.arange(len(s))
         right.bar(x - 0.2, s["regret_usd"], 0.4, color=TWO_STAGE, label="two-stage plan")
         ev_regret = s["ws_objective_usd"] - s["ev_objective_usd"]
+        if ev_regret.isna().any():  # EV's units undeliverable somewhere: dropped there
+            ev_regret = s["ws_objective_usd"] - s["ev_delivered_objective_usd"]
         if ev_regret.notna().all():
             right.bar(x + 0.2, ev_regret, 0.4, color=EV_PLAN, label="expected-value plan")
         names = [str(n) for n in s["scenario"]]

@@ -16,7 +16,9 @@ is to one solve: DataFrames for analysis, :meth:`TwoStagePlan.to_dict` /
                             mean units
 ``scenarios[]``             + ws_objective_usd, ev_objective_usd, regret_usd (WS_s - obj_s), buy
 ``eev_delivered_usd``, ``vss_delivered_usd``  EEV and VSS when EV's purchases that are not on
-                            sale in a scenario never arrive (finite where VSS is infinite)
+                            sale in a scenario are cancelled at no cost there (finite where VSS
+                            is infinite). That cancellation is a recourse the two-stage plan
+                            does not get, so this VSS can be negative: read it as a floor
 ``method``, ``bound_usd``, ``gap``, ``stopped_because``  how the solve ended
 """
 
@@ -315,10 +317,15 @@ def assemble(
         result.vss_usd = result.expected_objective_usd - result.eev_usd
     elif result.vss_infeasible:
         result.vss_usd = math.inf
-    if eev_delivered is not None and all(o.has_plan for o in eev_delivered):
-        dv = sum(p * (o.objective_usd or 0.0) for p, o in zip(probs, eev_delivered, strict=True))
+    delivered_ok = eev_delivered is not None and all(o.has_plan for o in eev_delivered)
+    if eev_delivered is not None and delivered_ok:
+        dvals = [o.objective_usd or 0.0 for o in eev_delivered]
+        dv = sum(p * v for p, v in zip(probs, dvals, strict=True))
         result.extra["eev_delivered_usd"] = dv
         result.extra["vss_delivered_usd"] = result.expected_objective_usd - dv
+        if result.ev_percentiles is None:  # EEV infeasible somewhere: the delivered plan's
+            result.ev_percentiles = percentiles(dvals, probs)
+            result.extra["ev_percentiles_basis"] = "undeliverable units dropped"
 
     rows = []
     for i, name in enumerate(names):
@@ -332,6 +339,9 @@ def assemble(
                 "ws_objective_usd": ws_vals[i],
                 "ev_objective_usd": e.objective_usd if e is not None and e.has_plan else None,
                 "regret_usd": ws_vals[i] - vals[i],
+                "ev_delivered_objective_usd": (
+                    eev_delivered[i].objective_usd if eev_delivered is not None else None
+                ),
             }
         )
     result.scenarios = pd.DataFrame(rows)
