@@ -65,11 +65,11 @@ def run_ef(path: Path, gap: float) -> dict[str, float | str | None]:
     }
 
 
-def run_ph(path: Path, ranks: int, gap: float) -> dict[str, float | str | None]:
+def run_ph(path: Path, ranks: int, gap: float, iterations: int) -> dict[str, float | str | None]:
     mpiexec = shutil.which("mpiexec", path=str(Path(sys.executable).parent)) or "mpiexec"
     cmd = [mpiexec, "-n", str(ranks), sys.executable, "-m", "optimizer", "stochastic"]
     cmd += [str(INSTANCE), "--scenarios", str(path), "--method", "ph", "--json", "--no-write"]
-    cmd += ["--mip-gap", str(gap)]
+    cmd += ["--mip-gap", str(gap), "--ph-iterations", str(iterations)]
     t0 = time.perf_counter()
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - t0
@@ -91,6 +91,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="27,100", help="scenario counts (27 = the reference file)")
     ap.add_argument("--gap", type=float, default=1e-4)
     ap.add_argument("--ph-ranks", type=int, default=2, help="0: no PH run")
+    ap.add_argument("--ph-iterations", type=int, default=10)
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
@@ -111,7 +112,7 @@ def main() -> None:
         if args.ph_ranks:
             n = sizes[-1]
             path = scenario_file(n, Path(tmp))
-            ph = run_ph(path, args.ph_ranks, args.gap)
+            ph = run_ph(path, args.ph_ranks, args.gap, args.ph_iterations)
             ratio = float(ph["wall_s"] or 0) / float(ef[n]["wall_s"] or 1)
             print(
                 f"PH  {n:4d} scenarios on {args.ph_ranks} ranks: {ph['wall_s']:.1f} s "
