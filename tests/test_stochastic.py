@@ -242,6 +242,17 @@ def test_bad_scenario_files_one_line_exit_2(tmp_path: Path, csv: str, needle: st
     assert "Traceback" not in out.stderr and not (tmp_path / "results").exists()
 
 
+def test_first_stage_must_be_leading_periods(tmp_path: Path) -> None:
+    doc, table = _random_instance(random.Random(1))
+    (tmp_path / "i.yaml").write_text(yaml.safe_dump(doc))
+    table.to_csv(tmp_path / "s.csv", index=False)
+    out = run_cli(["stochastic", "i.yaml", "--scenarios", "s.csv", "--first-stage", "2"], tmp_path)
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [
+        "error: --first-stage: 2 are not the leading periods (give 1)"
+    ]
+
+
 def test_cli_writes_the_result_files(tmp_path: Path) -> None:
     (tmp_path / "i.yaml").write_text(yaml.safe_dump(newsvendor(20_000)))
     DEMAND_50_150.to_csv(tmp_path / "s.csv", index=False)

@@ -13,6 +13,7 @@ problem, before anything is solved.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -21,7 +22,7 @@ import typer
 from rich.markup import escape
 
 from optimizer.cli.common import ObjectiveChoice, default_out, err_console, fail_input, safe_name
-from optimizer.errors import EXIT_NO_PLAN, EXIT_OK, InputError
+from optimizer.errors import EXIT_BAD_INPUT, EXIT_NO_PLAN, EXIT_OK, InputError
 
 
 def stochastic(
@@ -70,7 +71,10 @@ def stochastic(
     ] = None,
     no_write: Annotated[bool, typer.Option("--no-write", help="Write no files.")] = False,
     time_limit: Annotated[
-        float | None, typer.Option("--time-limit", min=0, help="Seconds per solve.")
+        float | None,
+        typer.Option(
+            "--time-limit", min=0, help="Seconds per HiGHS solve (PH: for all its iterations)."
+        ),
     ] = None,
     mip_gap: Annotated[
         float | None, typer.Option("--mip-gap", min=0, help="Relative MIP gap [default 1e-4].")
@@ -115,6 +119,8 @@ def stochastic(
             ph_iterations=ph_iterations,
         )
     except InputError as exc:
+        if _rank() != 0:  # rank 0 says it once
+            raise typer.Exit(EXIT_BAD_INPUT) from None
         fail_input(exc)
 
     rank0 = _rank() == 0
@@ -148,6 +154,9 @@ def stochastic(
 
 def _rank() -> int:
     """MPI rank of this process (0 without MPI): only rank 0 prints and writes."""
+    for var in ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK"):  # MPICH, Open MPI
+        if os.environ.get(var, "").isdigit():
+            return int(os.environ[var])
     if "mpi4py" not in sys.modules:
         return 0
     from mpi4py import MPI

@@ -25,7 +25,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import pandas as pd
 import pyomo.environ as pyo
@@ -51,7 +51,7 @@ from optimizer.stochastic.result import ScenarioOutcome, TwoStagePlan, assemble
 from optimizer.stochastic.scenarios import Scenarios, load_scenarios
 
 T = TypeVar("T")
-ScenarioInput = Scenarios | pd.DataFrame | str | Path | Sequence[Mapping[str, Any]]
+ScenarioInput: TypeAlias = Scenarios | pd.DataFrame | str | Path | Sequence[Mapping[str, Any]]
 
 
 # --------------------------------------------------------------------------- MPI
@@ -138,6 +138,10 @@ def solve(
     periods = first_stage_periods(base, first_stage)
     table = read_frontier_table(base)
     ranks = _Ranks()
+    if method == "ef" and ranks.size > 1:
+        raise InputError(
+            "--method ef solves one model in one process; under mpiexec use --method ph"
+        )
     timings: dict[str, float] = {"prepare": time.perf_counter() - t_start}
     solver_seconds = [0.0]
 

@@ -94,7 +94,9 @@ class Scenarios:
         best = max(range(len(self)), key=lambda i: (self.probabilities[i], -i))
         for k in self.keys:
             if _is_label(k):
-                ev[k] = self.changes[best].get(k, _base_label(doc, k))  # type: ignore[arg-type]
+                label = self.changes[best].get(k, _base_label(doc, k))
+                if label is not None:  # unset in the base and in that scenario: keep unset
+                    ev[k] = label
                 continue
             factors = [isinstance(ch.get(k), Factor) for ch in self.changes]
             if any(factors):
@@ -291,15 +293,15 @@ def scenarios_from_sets(
     problems = ProblemList()
     for sc in drawn:
         ch: dict[KeyPath, Value] = {}
-        for k, v in sc.items():
+        for k, x in sc.items():
             if _is_label(k):
-                label = _label(v, periods)
+                label = _label(x, periods)
                 if label is None:
-                    problems.add(f"--set {k}", f"{v!r} is not one of the periods {periods}")
+                    problems.add(f"--set {k}", f"{x!r} is not one of the periods {periods}")
                     continue
                 ch[k] = label
             else:
-                ch[k] = v
+                ch[k] = x
         changes.append(ch)
     problems.raise_if_any()
     names = [f"s{i + 1}" for i in range(len(changes))]
