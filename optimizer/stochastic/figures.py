@@ -61,7 +61,7 @@ def plot_profit_distribution(result: TwoStagePlan) -> Figure:
             ax.text(
                 0.01,
                 0.97,
-                f"expected-value plan infeasible in {len(result.vss_infeasible)} scenarios: "
+                f"expected-value plan infeasible in {len(result.vss_infeasible)} scenario(s): "
                 + ", ".join(result.vss_infeasible[:3])
                 + (", ..." if len(result.vss_infeasible) > 3 else ""),
                 transform=ax.transAxes,
