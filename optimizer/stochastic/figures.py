@@ -140,10 +140,12 @@ def plot_first_stage_regret(result: TwoStagePlan) -> Figure:
         x = np.arange(len(s))
         right.bar(x - 0.2, s["regret_usd"], 0.4, color=TWO_STAGE, label="two-stage plan")
         ev_regret = s["ws_objective_usd"] - s["ev_objective_usd"]
+        ev_label = "expected-value plan"
         if ev_regret.isna().any():  # EV's units undeliverable somewhere: dropped there
             ev_regret = s["ws_objective_usd"] - s["ev_delivered_objective_usd"]
+            ev_label += ", undeliverable units dropped"
         if ev_regret.notna().all():
-            right.bar(x + 0.2, ev_regret, 0.4, color=EV_PLAN, label="expected-value plan")
+            right.bar(x + 0.2, ev_regret, 0.4, color=EV_PLAN, label=ev_label)
         names = [str(n) for n in s["scenario"]]
         if len(names) > 12 or max(map(len, names)) > 14:  # long names: scenario numbers
             order = {n: i + 1 for i, n in enumerate(result.scenario_names)}
