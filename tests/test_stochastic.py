@@ -205,6 +205,9 @@ def test_ship_date_scenario_uses_the_union_index() -> None:
     assert r.first_stage_units() == {}
     assert r.ev_first_stage_units() == {("g2", 1): 5}
     assert r.vss_usd == float("inf") and r.vss_infeasible == ["late"]
+    # Without the units not on sale in every scenario, EV's first stage is empty: the
+    # two-stage plan's own, so the finite companion VSS is exactly 0.
+    assert r.extra["vss_delivered_usd"] == pytest.approx(0, abs=1e-3)
     # Both scenarios buy 5 units in period 2 and sell there: 5 * 31,536 / 1.0 - 5,000.
     assert list(r.scenarios["objective_usd"]) == pytest.approx([5 * A - 5000] * 2, abs=1e-3)
 

@@ -176,24 +176,23 @@ def solve(
     ev_first = _first_stage_from_plan(ev_plan, periods) if ev_plan.has_solution else None
     eev: list[ScenarioOutcome | None] = [None] * len(sc)
     eev_delivered: list[ScenarioOutcome] | None = None
+    ev_deliverable_first: dict[HP, int] | None = None
     if ev_first is not None:
         eev = list(
             ranks.share(len(sc), lambda i: _outcome(timed_replan(sc.instances[i], ev_first)))
         )
 
         # Where EV's purchase is not on sale in a scenario (a later ship date), EEV is
-        # infeasible and VSS infinite (MODEL.md). Also report the plan whose undeliverable
-        # units simply never arrive: a finite, conservative companion figure.
-        def delivered(i: int) -> ScenarioOutcome:
-            e = eev[i]
-            assert e is not None and ev_first is not None
-            if e.has_plan:
-                return e
-            on_sale = sale_index(sc.instances[i])
-            kept = {hp: u for hp, u in ev_first.items() if hp in on_sale}
-            return _outcome(timed_replan(sc.instances[i], kept))
-
-        eev_delivered = ranks.share(len(sc), delivered)
+        # infeasible and VSS infinite (MODEL.md). Also report EV's purchase without the
+        # units that are not on sale in every scenario: one first stage for all, so its
+        # expected value is a floor of SP and VSS against it is >= 0 (a finite companion).
+        if any(o is not None and not o.has_plan for o in eev):
+            common = set.intersection(*(sale_index(inst) for inst in sc.instances))
+            kept = {hp: u for hp, u in ev_first.items() if hp in common}
+            eev_delivered = ranks.share(
+                len(sc), lambda i: _outcome(timed_replan(sc.instances[i], kept))
+            )
+            ev_deliverable_first = kept
     timings["expected_value"] = time.perf_counter() - t0
 
     # 3. the two-stage program
@@ -237,6 +236,7 @@ def solve(
         ev_plan=ev_plan,
         ev_first=ev_first,
         eev_delivered=eev_delivered,
+        ev_deliverable_first=ev_deliverable_first,
         cvar_alpha=cvar_alpha,
         risk_weight=risk_weight or 0.0,
         timings=timings,

@@ -55,7 +55,7 @@ def plot_profit_distribution(result: TwoStagePlan) -> Figure:
                 f"expected-value plan (expected {fmt_usd(float(probs @ ev))})",
             )
         elif np.isfinite(dv := s["ev_delivered_objective_usd"].to_numpy(float)).all():
-            label = "expected-value plan, undeliverable units dropped"
+            label = "expected-value plan without units not on sale in every scenario"
             _cdf(ax, dv, probs, EV_PLAN, f"{label} (expected {fmt_usd(float(probs @ dv))})")
         if result.vss_infeasible:
             ax.text(
@@ -143,7 +143,7 @@ def plot_first_stage_regret(result: TwoStagePlan) -> Figure:
         ev_label = "expected-value plan"
         if ev_regret.isna().any():  # EV's units undeliverable somewhere: dropped there
             ev_regret = s["ws_objective_usd"] - s["ev_delivered_objective_usd"]
-            ev_label += ", undeliverable units dropped"
+            ev_label += " without units not on sale in every scenario"
         if ev_regret.notna().all():
             right.bar(x + 0.2, ev_regret, 0.4, color=EV_PLAN, label=ev_label)
         names = [str(n) for n in s["scenario"]]

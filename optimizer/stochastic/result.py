@@ -15,10 +15,10 @@ is to one solve: DataFrames for analysis, :meth:`TwoStagePlan.to_dict` /
 ``buy_frequency``           per later period and hardware: share of probability that buys it,
                             mean units
 ``scenarios[]``             + ws_objective_usd, ev_objective_usd, regret_usd (WS_s - obj_s), buy
-``eev_delivered_usd``, ``vss_delivered_usd``  EEV and VSS when EV's purchases that are not on
-                            sale in a scenario are cancelled at no cost there (finite where VSS
-                            is infinite). That cancellation is a recourse the two-stage plan
-                            does not get, so this VSS can be negative: read it as a floor
+``eev_delivered_usd``, ``vss_delivered_usd``  only where EEV is infeasible somewhere: EEV and
+                            VSS for EV's first stage without the units that are not on sale in
+                            every scenario (``ev_deliverable_first_stage``): one purchase for
+                            all scenarios, so this VSS is >= 0 and finite where VSS is infinite
 ``method``, ``bound_usd``, ``gap``, ``stopped_because``  how the solve ended
 """
 
@@ -265,6 +265,7 @@ def assemble(
     risk_weight: float,
     timings: dict[str, float],
     eev_delivered: list[ScenarioOutcome] | None = None,
+    ev_deliverable_first: dict[HP, int] | None = None,
 ) -> TwoStagePlan:
     """Put the pieces of a two-stage run into a :class:`TwoStagePlan`."""
     names, probs = list(scenarios.names), list(scenarios.probabilities)
@@ -323,9 +324,14 @@ def assemble(
         dv = sum(p * v for p, v in zip(probs, dvals, strict=True))
         result.extra["eev_delivered_usd"] = dv
         result.extra["vss_delivered_usd"] = result.expected_objective_usd - dv
+        if ev_deliverable_first is not None:
+            result.extra["ev_deliverable_first_stage"] = [
+                {"hardware": h, "period": p, "units": u}
+                for (h, p), u in ev_deliverable_first.items()
+            ]
         if result.ev_percentiles is None:  # EEV infeasible somewhere: the delivered plan's
             result.ev_percentiles = percentiles(dvals, probs)
-            result.extra["ev_percentiles_basis"] = "undeliverable units dropped"
+            result.extra["ev_percentiles_basis"] = "units not on sale in every scenario dropped"
 
     rows = []
     for i, name in enumerate(names):
