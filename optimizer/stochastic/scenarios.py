@@ -242,7 +242,7 @@ def scenarios_from_table(
             check_key(base, key, f"{source} column {c!r}")
             keys.append(key)
         except InputError as exc:
-            problems.extend(exc.problems)
+            problems.extend(p if p.startswith(source) else f"{source}: {p}" for p in exc.problems)
     problems.raise_if_any()
 
     periods = list(base.periods)
