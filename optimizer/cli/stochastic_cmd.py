@@ -39,7 +39,7 @@ def stochastic(
         typer.Option(
             "--set",
             help="KEY=DIST to draw scenarios (sweep syntax), e.g. "
-            "tiers[medium].demand_mtok=scale(x0.5,x1.5); equal probabilities.",
+            "tiers\\[medium].demand_mtok=scale(x0.5,x1.5); equal probabilities.",
         ),
     ] = None,
     samples: Annotated[int | None, typer.Option(min=1, help="Scenarios to draw.")] = None,
@@ -47,7 +47,7 @@ def stochastic(
     first_stage: Annotated[
         str | None,
         typer.Option(
-            "--first-stage", help="Periods decided now, e.g. 2026,2027 [default: the first]."
+            "--first-stage", help="Periods decided now, e.g. 2026,2027 \\[default: the first]."
         ),
     ] = None,
     cvar: Annotated[
@@ -67,7 +67,7 @@ def stochastic(
         bool, typer.Option("--json", help="Print stochastic.json on stdout, nothing else.")
     ] = False,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Folder [default: results/<name>-stochastic/].")
+        Path | None, typer.Option("--out", help="Folder \\[default: results/<name>-stochastic/].")
     ] = None,
     no_write: Annotated[bool, typer.Option("--no-write", help="Write no files.")] = False,
     time_limit: Annotated[
@@ -77,7 +77,7 @@ def stochastic(
         ),
     ] = None,
     mip_gap: Annotated[
-        float | None, typer.Option("--mip-gap", min=0, help="Relative MIP gap [default 1e-4].")
+        float | None, typer.Option("--mip-gap", min=0, help="Relative MIP gap \\[default 1e-4].")
     ] = None,
     objective: Annotated[
         ObjectiveChoice | None, typer.Option("--objective", help="Override the objective.")
