@@ -52,7 +52,7 @@ def run_ef(path: Path, gap: float) -> dict[str, float | str | None]:
     from optimizer.stochastic import solve
 
     t0, c0 = time.perf_counter(), time.process_time()
-    r = solve(INSTANCE, path, mip_gap=gap)
+    r = solve(INSTANCE, path, mip_gap=gap, parallel=True)  # as the command line does
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     highs = r.timings.get("highs", 0.0)
     return {

@@ -147,6 +147,16 @@ def test_evpi_vss_nonnegative_first_stage_shared_and_recourse_optimal(seed: int)
         assert plan.objective_usd == pytest.approx(obj, rel=1e-7, abs=1e-3)
 
 
+def test_second_process_gives_the_same_figures() -> None:
+    # parallel=True re-plans WS/EV/EEV in a spawned process beside the EF solve.
+    doc, table = _random_instance(random.Random(2))
+    one = solve(doc, table, mip_gap=0, parallel=False).to_dict()
+    two = solve(doc, table, mip_gap=0, parallel=True).to_dict()
+    for d in (one, two):
+        d.pop("timings")
+    assert one == two
+
+
 def test_ph_agrees_with_ef_within_its_reported_gap() -> None:
     doc, table = _random_instance(random.Random(7))
     ef = solve(doc, table, mip_gap=0)

@@ -117,6 +117,9 @@ def stochastic(
             time_limit=time_limit,
             mip_gap=mip_gap,
             ph_iterations=ph_iterations,
+            # Re-plans beside the EF solve in a second process; below 8 scenarios starting
+            # another interpreter costs more than it saves.
+            parallel=method == "ef" and len(sc) >= 8,
         )
     except InputError as exc:
         if _rank() != 0:  # rank 0 says it once

@@ -24,6 +24,7 @@ import math
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeAlias, TypeVar
 
@@ -58,9 +59,11 @@ ScenarioInput: TypeAlias = Scenarios | pd.DataFrame | str | Path | Sequence[Mapp
 class _Ranks:
     """This process's rank among MPI ranks (one rank without mpi4py or mpiexec)."""
 
-    def __init__(self) -> None:
+    def __init__(self, use_mpi: bool = True) -> None:
         self.comm: Any = None
         self.rank, self.size = 0, 1
+        if not use_mpi:
+            return
         try:
             from mpi4py import MPI
         except ImportError:
@@ -102,6 +105,7 @@ def solve(
     ph_iterations: int = 30,
     ph_rho: float | None = None,
     log: bool = False,
+    parallel: bool = False,
 ) -> TwoStagePlan:
     """One first-stage purchase for all scenarios of ``instance``; see the module doc.
 
@@ -118,6 +122,11 @@ def solve(
     cvar_alpha, risk_weight:
         Report the CVaR of the worst ``1 - alpha`` share of outcomes; with
         ``risk_weight`` lambda > 0 also maximise MODEL.md's risk objective.
+    parallel:
+        EF only: re-plan the wait-and-see and expected-value figures in a second (spawned)
+        process while HiGHS solves the extensive form. Off by default in the library: a
+        spawned process re-imports the main script, so call it from code under
+        ``if __name__ == "__main__":``. The command line turns it on from 8 scenarios.
 
     Raises
     ------
@@ -143,59 +152,15 @@ def solve(
             "--method ef solves one model in one process; under mpiexec use --method ph"
         )
     timings: dict[str, float] = {"prepare": time.perf_counter() - t_start}
+    opts = _PlannerOptions(objective, time_limit, mip_gap, threads, log)
+    planner = opts.planner(sc.instances[0], table)
     solver_seconds = [0.0]
-
-    planner = Planner(
-        sc.instances[0],
-        objective=objective,  # type: ignore[arg-type]
-        time_limit=time_limit,
-        mip_gap=mip_gap,
-        threads=threads,
-        log=log,
-        table=table,
-        marginals=False,
-    )
 
     def timed_replan(inst: Instance, fixed: Mapping[HP, int] | None) -> Plan:
         plan = replan(planner, inst, fixed, periods)
         solver_seconds[0] += plan.timings.get("solve", 0.0)
         return plan
 
-    # 1. wait and see
-    t0 = time.perf_counter()
-    ws = ranks.share(len(sc), lambda i: _outcome(timed_replan(sc.instances[i], None)))
-    timings["wait_and_see"] = time.perf_counter() - t0
-    alone = [(n, o) for n, o in zip(sc.names, ws, strict=True) if not o.has_plan]
-    if alone:
-        return _infeasible_scenarios(base, sc, periods, method, alone, timings, t_start)
-
-    # 2. expected value and EEV
-    t0 = time.perf_counter()
-    ev_instance = sc.expected_value_instance()
-    ev_plan = timed_replan(ev_instance, None)
-    ev_first = _first_stage_from_plan(ev_plan, periods) if ev_plan.has_solution else None
-    eev: list[ScenarioOutcome | None] = [None] * len(sc)
-    eev_delivered: list[ScenarioOutcome] | None = None
-    ev_deliverable_first: dict[HP, int] | None = None
-    if ev_first is not None:
-        eev = list(
-            ranks.share(len(sc), lambda i: _outcome(timed_replan(sc.instances[i], ev_first)))
-        )
-
-        # Where EV's purchase is not on sale in a scenario (a later ship date), EEV is
-        # infeasible and VSS infinite (MODEL.md). Also report EV's purchase without the
-        # units that are not on sale in every scenario: one first stage for all, so its
-        # expected value is a floor of SP and VSS against it is >= 0 (a finite companion).
-        if any(o is not None and not o.has_plan for o in eev):
-            common = set.intersection(*(sale_index(inst) for inst in sc.instances))
-            kept = {hp: u for hp, u in ev_first.items() if hp in common}
-            eev_delivered = ranks.share(
-                len(sc), lambda i: _outcome(timed_replan(sc.instances[i], kept))
-            )
-            ev_deliverable_first = kept
-    timings["expected_value"] = time.perf_counter() - t0
-
-    # 3. the two-stage program
     models = ScenarioModels(
         scenarios=sc,
         first_periods=periods,
@@ -204,9 +169,40 @@ def solve(
         risk_weight=risk_weight or 0.0,
         table=table,
     )
+    two: dict[str, Any] | None = None
+    if parallel and method == "ef" and ranks.size == 1:
+        # HiGHS's MIP search runs mostly on one core: the re-plans of the wait-and-see and
+        # expected-value figures run meanwhile in a second process (spawned: a fresh
+        # interpreter, nothing inherited from MPI or HiGHS's threads).
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        t0 = time.perf_counter()
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            future = pool.submit(_side_figures_alone, sc, periods, opts, table)
+            two = _solve_ef(
+                models, time_limit=time_limit, mip_gap=mip_gap, threads=threads, log=log
+            )
+            timings["two_stage"] = time.perf_counter() - t0
+            side = future.result()
+        timings.update(side.timings)
+        timings["side_figures_wall"] = time.perf_counter() - t0
+    else:
+        side = _side_figures(sc, periods, timed_replan, ranks)
+        timings.update(side.timings)
+    solver_seconds[0] += side.solver_seconds
+    ws = side.ws
+    alone = [(n, o) for n, o in zip(sc.names, ws, strict=True) if not o.has_plan]
+    if alone:
+        return _infeasible_scenarios(base, sc, periods, method, alone, timings, t_start)
+
+    # 3. the two-stage program
     t0 = time.perf_counter()
-    if method == "ef":
+    if two is not None:
+        pass  # solved above, beside the re-plans
+    elif method == "ef":
         two = _solve_ef(models, time_limit=time_limit, mip_gap=mip_gap, threads=threads, log=log)
+        timings["two_stage"] = time.perf_counter() - t0
     else:
         two = _solve_ph(
             models,
@@ -220,7 +216,7 @@ def solve(
                 p * (o.objective_usd or 0.0) for p, o in zip(sc.probabilities, ws, strict=True)
             ),
         )
-    timings["two_stage"] = time.perf_counter() - t0
+        timings["two_stage"] = time.perf_counter() - t0
     solver_seconds[0] += two.pop("solver_seconds", 0.0)
     timings["highs"] = solver_seconds[0]
     timings["total"] = time.perf_counter() - t_start
@@ -232,15 +228,107 @@ def solve(
         objective_kind=objective or base.objective,
         two_stage=two,
         ws=ws,
-        eev=eev,
-        ev_plan=ev_plan,
-        ev_first=ev_first,
-        eev_delivered=eev_delivered,
-        ev_deliverable_first=ev_deliverable_first,
+        eev=side.eev,
+        ev_objective_usd=side.ev_objective_usd,
+        ev_first=side.ev_first,
+        eev_delivered=side.eev_delivered,
+        ev_deliverable_first=side.ev_deliverable_first,
         cvar_alpha=cvar_alpha,
         risk_weight=risk_weight or 0.0,
         timings=timings,
     )
+
+
+@dataclass(frozen=True)
+class _PlannerOptions:
+    """What every re-plan's planner is built with (picklable, for a second process)."""
+
+    objective: str | None
+    time_limit: float | None
+    mip_gap: float | None
+    threads: int | None
+    log: bool
+
+    def planner(self, instance: Instance, table: pd.DataFrame) -> Planner:
+        return Planner(
+            instance,
+            objective=self.objective,  # type: ignore[arg-type]
+            time_limit=self.time_limit,
+            mip_gap=self.mip_gap,
+            threads=self.threads,
+            log=self.log,
+            table=table,
+            marginals=False,
+        )
+
+
+@dataclass
+class _SideFigures:
+    """Wait-and-see, expected-value and EEV re-plans (MODEL.md's EVPI and VSS)."""
+
+    ws: list[ScenarioOutcome]
+    ev_objective_usd: float | None = None
+    ev_first: dict[HP, int] | None = None
+    eev: list[ScenarioOutcome | None] = field(default_factory=list)
+    eev_delivered: list[ScenarioOutcome] | None = None
+    ev_deliverable_first: dict[HP, int] | None = None
+    solver_seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _side_figures_alone(
+    sc: Scenarios, periods: list[PeriodLabel], opts: _PlannerOptions, table: pd.DataFrame
+) -> _SideFigures:
+    """:func:`_side_figures` in a process of its own (no MPI)."""
+    planner = opts.planner(sc.instances[0], table)
+    seconds = [0.0]
+
+    def timed(inst: Instance, fixed: Mapping[HP, int] | None) -> Plan:
+        plan = replan(planner, inst, fixed, periods)
+        seconds[0] += plan.timings.get("solve", 0.0)
+        return plan
+
+    side = _side_figures(sc, periods, timed, _Ranks(use_mpi=False))
+    side.solver_seconds = seconds[0]
+    return side
+
+
+def _side_figures(
+    sc: Scenarios,
+    periods: list[PeriodLabel],
+    timed_replan: Callable[[Instance, Mapping[HP, int] | None], Plan],
+    ranks: _Ranks,
+) -> _SideFigures:
+    """WS_s for every scenario; EV, its first stage and EEV_s (stops early if a WS fails)."""
+    t0 = time.perf_counter()
+    side = _SideFigures(
+        ws=ranks.share(len(sc), lambda i: _outcome(timed_replan(sc.instances[i], None)))
+    )
+    side.timings["wait_and_see"] = time.perf_counter() - t0
+    if not all(o.has_plan for o in side.ws):
+        return side
+    t0 = time.perf_counter()
+    ev_plan = timed_replan(sc.expected_value_instance(), None)
+    side.eev = [None] * len(sc)
+    if ev_plan.has_solution:
+        side.ev_objective_usd = ev_plan.objective_usd
+        ev_first = side.ev_first = _first_stage_from_plan(ev_plan, periods)
+        side.eev = list(
+            ranks.share(len(sc), lambda i: _outcome(timed_replan(sc.instances[i], ev_first)))
+        )
+        # Where EV's purchase is not on sale in a scenario (a later ship date), EEV is
+        # infeasible and VSS infinite (MODEL.md). Also report EV's purchase without the
+        # units that are not on sale in every scenario: one first stage for all, so its
+        # expected value is a floor of SP and VSS against it is >= 0 (a finite companion).
+        if any(o is not None and not o.has_plan for o in side.eev):
+            common = set.intersection(*(sale_index(inst) for inst in sc.instances))
+            kept = {hp: u for hp, u in ev_first.items() if hp in common}
+            side.eev_delivered = ranks.share(
+                len(sc), lambda i: _outcome(timed_replan(sc.instances[i], kept))
+            )
+            side.ev_deliverable_first = kept
+    side.timings["expected_value"] = time.perf_counter() - t0
+    return side
 
 
 def _outcome(plan: Plan) -> ScenarioOutcome:

@@ -34,7 +34,6 @@ import numpy as np
 import pandas as pd
 
 from optimizer.instance.schema import Instance, PeriodLabel
-from optimizer.results.plan import Plan
 from optimizer.stochastic.scenarios import Scenarios
 
 HP = tuple[str, PeriodLabel]
@@ -259,7 +258,7 @@ def assemble(
     two_stage: dict[str, Any],
     ws: list[ScenarioOutcome],
     eev: list[ScenarioOutcome | None],
-    ev_plan: Plan,
+    ev_objective_usd: float | None,
     ev_first: dict[HP, int] | None,
     cvar_alpha: float | None,
     risk_weight: float,
@@ -285,7 +284,7 @@ def assemble(
         cvar_alpha=cvar_alpha,
         risk_weight=risk_weight,
         timings=timings,
-        ev_objective_usd=ev_plan.objective_usd if ev_plan.has_solution else None,
+        ev_objective_usd=ev_objective_usd,
     )
     if "iterations" in two_stage:
         result.extra["ph_iterations"] = two_stage["iterations"]
