@@ -18,7 +18,14 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from optimizer.cli import analysis_cmd, project_cmd, report_cmd, serve_cmd, sweep_cmd
+from optimizer.cli import (
+    analysis_cmd,
+    project_cmd,
+    report_cmd,
+    serve_cmd,
+    stochastic_cmd,
+    sweep_cmd,
+)
 from optimizer.cli.common import (
     HELP_MARKUP,
     ObjectiveChoice,
@@ -168,6 +175,7 @@ def solve(
 
 
 app.command()(sweep_cmd.sweep)
+app.command()(stochastic_cmd.stochastic)
 app.command()(analysis_cmd.compare)
 app.command()(analysis_cmd.sensitivity)
 app.command()(serve_cmd.serve)

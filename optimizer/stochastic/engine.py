@@ -1,0 +1,582 @@
+"""Solve a two-stage program: extensive form (EF) or progressive hedging (PH), with mpi-sppy.
+
+:func:`solve` does, in order:
+
+1. wait and see: each scenario alone (WS_s); a scenario infeasible on its own is
+   infeasible whatever the first stage, so the run stops there and names it with the
+   deterministic planner's diagnosis;
+2. the expected-value instance EV (MODEL.md), and EEV_s: each scenario re-planned with
+   EV's first-stage purchase fixed;
+3. the two-stage program: ``ef`` builds mpi-sppy's ``ExtensiveForm`` from the planner's
+   scenario models and solves it with HiGHS; ``ph`` runs mpi-sppy's ``PH`` (scenarios
+   spread over MPI ranks), then evaluates candidate first stages (PH's rounded consensus
+   and the scenarios' own) and reports the best, with an outer bound (the smaller of the
+   wait-and-see bound and PH's Lagrangian bound) and the gap between them.
+
+Under ``mpiexec -n K`` every rank runs this function; scenarios' re-plans are split
+across ranks and gathered; every rank returns the same result (rank 0 writes files).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeAlias, TypeVar
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from optimizer.errors import InputError
+from optimizer.frontiers.table import read_frontier_table
+from optimizer.instance.load import load_instance
+from optimizer.instance.schema import Instance, PeriodLabel
+from optimizer.model.data import MONEY_USD
+from optimizer.results.plan import Plan
+from optimizer.solve.highs import HighsSession
+from optimizer.solve.planner import Planner
+from optimizer.stochastic.model import (
+    HP,
+    ScenarioModels,
+    first_stage_of,
+    first_stage_periods,
+    objective_usd,
+    replan,
+    sale_index,
+)
+from optimizer.stochastic.result import ScenarioOutcome, TwoStagePlan, assemble
+from optimizer.stochastic.scenarios import Scenarios, load_scenarios
+
+T = TypeVar("T")
+ScenarioInput: TypeAlias = Scenarios | pd.DataFrame | str | Path | Sequence[Mapping[str, Any]]
+
+
+# --------------------------------------------------------------------------- MPI
+class _Ranks:
+    """This process's rank among MPI ranks (one rank without mpi4py or mpiexec)."""
+
+    def __init__(self, use_mpi: bool = True) -> None:
+        self.comm: Any = None
+        self.rank, self.size = 0, 1
+        if not use_mpi:
+            return
+        try:
+            from mpi4py import MPI
+        except ImportError:
+            return
+        self.comm = MPI.COMM_WORLD
+        self.rank, self.size = self.comm.Get_rank(), self.comm.Get_size()
+
+    def share(self, n: int, work: Callable[[int], T]) -> list[T]:
+        """``[work(i) for i in range(n)]``, rank r doing i = r, r + K, ..., gathered."""
+        mine = {i: work(i) for i in range(self.rank, n, self.size)}
+        if self.size == 1:
+            return [mine[i] for i in range(n)]
+        merged: dict[int, T] = {}
+        for part in self.comm.allgather(mine):
+            merged.update(part)
+        return [merged[i] for i in range(n)]
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """mpi-sppy prints progress with print(): keep stdout clean for --json."""
+    with contextlib.redirect_stdout(sys.stderr):
+        yield
+
+
+# ------------------------------------------------------------------------- solve
+def solve(
+    instance: Instance | str | Path | Mapping[str, Any],
+    scenarios: ScenarioInput,
+    *,
+    first_stage: Sequence[Any] | None = None,
+    method: str = "ef",
+    cvar_alpha: float | None = None,
+    risk_weight: float | None = None,
+    objective: str | None = None,
+    time_limit: float | None = None,
+    mip_gap: float | None = None,
+    threads: int | None = None,
+    ph_iterations: int = 30,
+    ph_rho: float | None = None,
+    log: bool = False,
+    parallel: bool = False,
+) -> TwoStagePlan:
+    """One first-stage purchase for all scenarios of ``instance``; see the module doc.
+
+    Parameters
+    ----------
+    scenarios:
+        A scenario CSV path, a DataFrame or list of rows in that format, or
+        :class:`~optimizer.stochastic.scenarios.Scenarios`.
+    first_stage:
+        Leading period labels decided now (default: the first period).
+    method:
+        ``"ef"`` (extensive form, exact within ``mip_gap``) or ``"ph"`` (progressive
+        hedging; a heuristic on integer first stages: read ``bound_usd`` and ``gap``).
+    cvar_alpha, risk_weight:
+        Report the CVaR of the worst ``1 - alpha`` share of outcomes; with
+        ``risk_weight`` lambda > 0 also maximise MODEL.md's risk objective.
+    parallel:
+        EF only: re-plan the wait-and-see and expected-value figures in a second (spawned)
+        process while HiGHS solves the extensive form. Off by default in the library: a
+        spawned process re-imports the main script, so call it from code under
+        ``if __name__ == "__main__":``. The command line turns it on from 8 scenarios.
+
+    Raises
+    ------
+    optimizer.InputError
+        Bad instance, scenarios or options (all listed), before anything is solved.
+    """
+    t_start = time.perf_counter()
+    if method not in ("ef", "ph"):
+        raise InputError(f"--method: {method!r} is not ef or ph")
+    if cvar_alpha is not None and not 0 < cvar_alpha < 1:
+        raise InputError(f"--cvar: alpha {cvar_alpha} is not in (0, 1)")
+    if risk_weight is not None and not 0 <= risk_weight <= 1:
+        raise InputError(f"--risk-weight: lambda {risk_weight} is not in [0, 1]")
+    if risk_weight and cvar_alpha is None:
+        raise InputError("--risk-weight needs --cvar ALPHA")
+    base = load_instance(instance)
+    sc = load_scenarios(base, scenarios)
+    periods = first_stage_periods(base, first_stage)
+    table = read_frontier_table(base)
+    ranks = _Ranks()
+    if method == "ef" and ranks.size > 1:
+        raise InputError(
+            "--method ef solves one model in one process; under mpiexec use --method ph"
+        )
+    timings: dict[str, float] = {"prepare": time.perf_counter() - t_start}
+    opts = _PlannerOptions(objective, time_limit, mip_gap, threads, log)
+    planner = opts.planner(sc.instances[0], table)
+    solver_seconds = [0.0]
+
+    def timed_replan(inst: Instance, fixed: Mapping[HP, int] | None) -> Plan:
+        plan = replan(planner, inst, fixed, periods)
+        solver_seconds[0] += plan.timings.get("solve", 0.0)
+        return plan
+
+    models = ScenarioModels(
+        scenarios=sc,
+        first_periods=periods,
+        objective=objective,
+        cvar_alpha=cvar_alpha,
+        risk_weight=risk_weight or 0.0,
+        table=table,
+    )
+    two: dict[str, Any] | None = None
+    if parallel and method == "ef" and ranks.size == 1:
+        # HiGHS's MIP search runs mostly on one core: the re-plans of the wait-and-see and
+        # expected-value figures run meanwhile in a second process (spawned: a fresh
+        # interpreter, nothing inherited from MPI or HiGHS's threads).
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        t0 = time.perf_counter()
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            future = pool.submit(_side_figures_alone, sc, periods, opts, table)
+            two = _solve_ef(
+                models, time_limit=time_limit, mip_gap=mip_gap, threads=threads, log=log
+            )
+            timings["two_stage"] = time.perf_counter() - t0
+            side = future.result()
+        timings.update(side.timings)
+        timings["side_figures_wall"] = time.perf_counter() - t0
+    else:
+        side = _side_figures(sc, periods, timed_replan, ranks)
+        timings.update(side.timings)
+    solver_seconds[0] += side.solver_seconds
+    ws = side.ws
+    alone = [(n, o) for n, o in zip(sc.names, ws, strict=True) if not o.has_plan]
+    if alone:
+        return _infeasible_scenarios(base, sc, periods, method, alone, timings, t_start)
+
+    # 3. the two-stage program
+    t0 = time.perf_counter()
+    if two is not None:
+        pass  # solved above, beside the re-plans
+    elif method == "ef":
+        two = _solve_ef(models, time_limit=time_limit, mip_gap=mip_gap, threads=threads, log=log)
+        timings["two_stage"] = time.perf_counter() - t0
+    else:
+        two = _solve_ph(
+            models,
+            ranks,
+            timed_replan,
+            iterations=ph_iterations,
+            rho=ph_rho,
+            mip_gap=mip_gap,
+            time_limit=time_limit,
+            ws_usd=sum(
+                p * (o.objective_usd or 0.0) for p, o in zip(sc.probabilities, ws, strict=True)
+            ),
+        )
+        timings["two_stage"] = time.perf_counter() - t0
+    solver_seconds[0] += two.pop("solver_seconds", 0.0)
+    timings["highs"] = solver_seconds[0]
+    timings["total"] = time.perf_counter() - t_start
+    return assemble(
+        base=base,
+        scenarios=sc,
+        periods=periods,
+        method=method,
+        objective_kind=objective or base.objective,
+        two_stage=two,
+        ws=ws,
+        eev=side.eev,
+        ev_objective_usd=side.ev_objective_usd,
+        ev_first=side.ev_first,
+        eev_delivered=side.eev_delivered,
+        ev_deliverable_first=side.ev_deliverable_first,
+        cvar_alpha=cvar_alpha,
+        risk_weight=risk_weight or 0.0,
+        timings=timings,
+    )
+
+
+@dataclass(frozen=True)
+class _PlannerOptions:
+    """What every re-plan's planner is built with (picklable, for a second process)."""
+
+    objective: str | None
+    time_limit: float | None
+    mip_gap: float | None
+    threads: int | None
+    log: bool
+
+    def planner(self, instance: Instance, table: pd.DataFrame) -> Planner:
+        return Planner(
+            instance,
+            objective=self.objective,  # type: ignore[arg-type]
+            time_limit=self.time_limit,
+            mip_gap=self.mip_gap,
+            threads=self.threads,
+            log=self.log,
+            table=table,
+            marginals=False,
+        )
+
+
+@dataclass
+class _SideFigures:
+    """Wait-and-see, expected-value and EEV re-plans (MODEL.md's EVPI and VSS)."""
+
+    ws: list[ScenarioOutcome]
+    ev_objective_usd: float | None = None
+    ev_first: dict[HP, int] | None = None
+    eev: list[ScenarioOutcome | None] = field(default_factory=list)
+    eev_delivered: list[ScenarioOutcome] | None = None
+    ev_deliverable_first: dict[HP, int] | None = None
+    solver_seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _side_figures_alone(
+    sc: Scenarios, periods: list[PeriodLabel], opts: _PlannerOptions, table: pd.DataFrame
+) -> _SideFigures:
+    """:func:`_side_figures` in a process of its own (no MPI)."""
+    planner = opts.planner(sc.instances[0], table)
+    seconds = [0.0]
+
+    def timed(inst: Instance, fixed: Mapping[HP, int] | None) -> Plan:
+        plan = replan(planner, inst, fixed, periods)
+        seconds[0] += plan.timings.get("solve", 0.0)
+        return plan
+
+    side = _side_figures(sc, periods, timed, _Ranks(use_mpi=False))
+    side.solver_seconds = seconds[0]
+    return side
+
+
+def _side_figures(
+    sc: Scenarios,
+    periods: list[PeriodLabel],
+    timed_replan: Callable[[Instance, Mapping[HP, int] | None], Plan],
+    ranks: _Ranks,
+) -> _SideFigures:
+    """WS_s for every scenario; EV, its first stage and EEV_s (stops early if a WS fails)."""
+    t0 = time.perf_counter()
+    side = _SideFigures(
+        ws=ranks.share(len(sc), lambda i: _outcome(timed_replan(sc.instances[i], None)))
+    )
+    side.timings["wait_and_see"] = time.perf_counter() - t0
+    if not all(o.has_plan for o in side.ws):
+        return side
+    t0 = time.perf_counter()
+    ev_plan = timed_replan(sc.expected_value_instance(), None)
+    side.eev = [None] * len(sc)
+    if ev_plan.has_solution:
+        side.ev_objective_usd = ev_plan.objective_usd
+        ev_first = side.ev_first = _first_stage_from_plan(ev_plan, periods)
+        side.eev = list(
+            ranks.share(len(sc), lambda i: _outcome(timed_replan(sc.instances[i], ev_first)))
+        )
+        # Where EV's purchase is not on sale in a scenario (a later ship date), EEV is
+        # infeasible and VSS infinite (MODEL.md). Also report EV's purchase without the
+        # units that are not on sale in every scenario: one first stage for all, so its
+        # expected value is a floor of SP and VSS against it is >= 0 (a finite companion).
+        if any(o is not None and not o.has_plan for o in side.eev):
+            common = set.intersection(*(sale_index(inst) for inst in sc.instances))
+            kept = {hp: u for hp, u in ev_first.items() if hp in common}
+            side.eev_delivered = ranks.share(
+                len(sc), lambda i: _outcome(timed_replan(sc.instances[i], kept))
+            )
+            side.ev_deliverable_first = kept
+    side.timings["expected_value"] = time.perf_counter() - t0
+    return side
+
+
+def _outcome(plan: Plan) -> ScenarioOutcome:
+    """What the result keeps of one scenario's plan (picklable, for MPI)."""
+    buys: dict[HP, int] = {}
+    if plan.has_solution and len(plan.buy):
+        for r in plan.buy.itertuples(index=False):
+            if int(r.units):
+                buys[(str(r.hardware), r.period)] = int(r.units)
+    msg = plan.message
+    if not msg and not plan.diagnosis.empty:
+        msg = "; ".join(plan.diagnosis["message"])
+    return ScenarioOutcome(
+        status=plan.status,
+        objective_usd=plan.objective_usd if plan.has_solution else None,
+        buys=buys,
+        message=msg,
+    )
+
+
+def _first_stage_from_plan(plan: Plan, periods: Sequence[PeriodLabel]) -> dict[HP, int]:
+    out: dict[HP, int] = {}
+    for r in plan.buy.itertuples(index=False):
+        if r.period in periods and int(r.units):
+            out[(str(r.hardware), r.period)] = int(r.units)
+    return out
+
+
+def _infeasible_scenarios(
+    base: Instance,
+    sc: Scenarios,
+    periods: list[PeriodLabel],
+    method: str,
+    alone: list[tuple[str, ScenarioOutcome]],
+    timings: dict[str, float],
+    t_start: float,
+) -> TwoStagePlan:
+    lines = [
+        f"scenario {n!r} is {o.status} on its own" + (f": {o.message}" if o.message else "")
+        for n, o in alone
+    ]
+    timings["total"] = time.perf_counter() - t_start
+    return TwoStagePlan(
+        instance_name=base.name,
+        objective_kind=base.objective,
+        method=method,
+        status="infeasible",
+        first_stage_periods=periods,
+        scenario_names=list(sc.names),
+        probabilities=list(sc.probabilities),
+        message="; ".join(lines),
+        timings=timings,
+    )
+
+
+# ---------------------------------------------------------------------------- EF
+def _solve_ef(
+    models: ScenarioModels,
+    *,
+    time_limit: float | None,
+    mip_gap: float | None,
+    threads: int | None,
+    log: bool,
+) -> dict[str, Any]:
+    """mpi-sppy's ExtensiveForm of the scenario models, solved by HiGHS."""
+    with _quiet():
+        from mpisppy.opt.ef import ExtensiveForm
+
+        ef = ExtensiveForm(
+            {"solver": "appsi_highs"},
+            list(models.scenarios.names),
+            models.creator,
+            model_name="two_stage",
+        )
+    m = ef.ef
+    (ef_obj,) = list(m.component_data_objects(pyo.Objective, active=True))
+    ef_obj.deactivate()
+    m.obj = pyo.Objective(expr=ef_obj.expr, sense=pyo.maximize)
+    session = HighsSession(time_limit=time_limit, mip_gap=mip_gap, threads=threads, log=log)
+    outcome = session.run(m)
+    out: dict[str, Any] = {
+        "status": outcome.status,
+        "mip_gap": outcome.mip_gap,
+        "solver_seconds": outcome.seconds,
+        "bound_usd": None if outcome.bound is None else outcome.bound * MONEY_USD,
+        "objective_usd": None if outcome.objective is None else outcome.objective * MONEY_USD,
+        "stopped_because": _ef_stop(outcome.status),
+    }
+    if not outcome.has_solution:
+        if outcome.status == "infeasible":
+            out["message"] = (
+                "every scenario is feasible on its own but no first-stage purchase suits them all"
+            )
+        return out
+    scen = dict(ef.scenarios())
+    names = models.scenarios.names
+    first = first_stage_of(scen[names[0]], models.first_periods)
+    out["first_stage"] = first
+    out["scenarios"] = [
+        ScenarioOutcome(
+            status=outcome.status,
+            objective_usd=objective_usd(scen[n]),
+            buys=_model_buys(scen[n]),
+        )
+        for n in names
+    ]
+    out["first_stage_by_scenario"] = [first_stage_of(scen[n], models.first_periods) for n in names]
+    return out
+
+
+def _ef_stop(status: str) -> str:
+    return {
+        "optimal": "optimal within the MIP gap",
+        "time_limit": "time limit",
+        "infeasible": "infeasible",
+    }.get(status, status)
+
+
+def _model_buys(m: pyo.ConcreteModel) -> dict[HP, int]:
+    out: dict[HP, int] = {}
+    for hp in m.BUY:
+        v = m.buy[hp].value
+        if v is not None and round(v):
+            out[hp] = int(round(v))
+    return out
+
+
+# ---------------------------------------------------------------------------- PH
+def _solve_ph(
+    models: ScenarioModels,
+    ranks: _Ranks,
+    evaluate: Callable[[Instance, Mapping[HP, int] | None], Plan],
+    *,
+    iterations: int,
+    rho: float | None,
+    mip_gap: float | None,
+    time_limit: float | None,
+    ws_usd: float,
+) -> dict[str, Any]:
+    """Progressive hedging over MPI ranks, then the best candidate first stage and a bound."""
+    with _quiet():
+        from mpisppy.opt.ph import PH
+
+    sc = models.scenarios
+    solver_opts: dict[str, Any] = {"mip_rel_gap": mip_gap if mip_gap is not None else 1e-4}
+    options: dict[str, Any] = {
+        "solver_name": "appsi_highs",
+        "PHIterLimit": iterations,
+        "defaultPHrho": rho if rho is not None else _default_rho(models),
+        "convthresh": 1e-3,
+        "verbose": False,
+        "display_progress": False,
+        "display_timing": False,
+        "display_convergence_detail": False,
+        "solver_options_layers": [{"when": "default", "options": dict(solver_opts)}],
+        "linearize_proximal_terms": True,
+        "proximal_linearization_tolerance": 1e-1,
+        "smoothed": 0,
+        "defaultPHp": 0.0,
+        "defaultPHbeta": 0.0,
+    }
+    if time_limit is not None:
+        options["time_limit"] = time_limit
+    t0 = time.perf_counter()
+    with _quiet():
+        ph = PH(options, list(sc.names), models.creator)
+        conv, _, trivial = ph.ph_main()
+        lagrangian = ph.post_solve_bound(solver_options=solver_opts)
+    ph_seconds = time.perf_counter() - t0
+    done = ph._PHIter if hasattr(ph, "_PHIter") else iterations
+    if conv is not None and conv < options["convthresh"]:
+        stopped = f"converged after {done} iterations (PH convergence {conv:.2g})"
+    elif time_limit is not None and ph_seconds >= time_limit:
+        stopped = f"time limit after {done} iterations (PH convergence {conv:.2g})"
+    else:
+        stopped = f"iteration limit {iterations} (PH convergence {conv:.2g})"
+
+    # Candidates: the rounded consensus xbar and each local scenario's own first stage.
+    local: list[dict[HP, int]] = []
+    for s in ph.local_scenarios.values():
+        xbar: dict[HP, int] = {}
+        for (ndn, i), var in s._mpisppy_data.nonant_indices.items():
+            idx = var.index()
+            if var.parent_component().name != "buy":
+                continue
+            units = int(round(pyo.value(s._mpisppy_model.xbars[ndn, i])))
+            if units:
+                xbar[idx] = units
+        local.append(xbar)
+        local.append(first_stage_of(s, models.first_periods))
+    candidates: list[dict[HP, int]] = []
+    parts = ranks.comm.allgather(local) if ranks.size > 1 else [local]
+    for part in parts:
+        for c in part:
+            if c not in candidates:
+                candidates.append(c)
+    candidates = candidates[:4]
+
+    best: tuple[float, dict[HP, int], list[ScenarioOutcome]] | None = None
+    for cand in candidates:
+        outs = ranks.share(len(sc), lambda i, c=cand: _outcome(evaluate(sc.instances[i], c)))  # type: ignore[misc]
+        if not all(o.has_plan for o in outs):
+            continue
+        value = sum(
+            p * (o.objective_usd or 0.0) for p, o in zip(sc.probabilities, outs, strict=True)
+        )
+        if models.cvar_alpha is not None and models.risk_weight > 0:
+            from optimizer.stochastic.result import risk_objective
+
+            value = risk_objective(
+                [o.objective_usd or 0.0 for o in outs],
+                sc.probabilities,
+                models.cvar_alpha,
+                models.risk_weight,
+            )
+        if best is None or value > best[0]:
+            best = (value, cand, outs)
+    # Outer bounds on a maximisation: the smaller is the better.
+    to_usd = MONEY_USD
+    bounds = [b * to_usd for b in (trivial, lagrangian) if b is not None and math.isfinite(b)]
+    if not (models.cvar_alpha is not None and models.risk_weight > 0):
+        bounds.append(ws_usd)
+    bound = min(bounds) if bounds else None
+    out: dict[str, Any] = {"bound_usd": bound, "stopped_because": stopped, "iterations": done}
+    if best is None:
+        out.update(
+            status="error",
+            objective_usd=None,
+            mip_gap=None,
+            message="no candidate first stage from PH is feasible in every scenario; "
+            "try --method ef or more --ph-iterations",
+        )
+        return out
+    value, cand, outs = best
+    gap = None if bound is None else max(0.0, bound - value) / max(1.0, abs(bound))
+    out.update(
+        status="optimal" if gap is not None and gap <= (mip_gap or 1e-4) else "heuristic",
+        objective_usd=value,
+        mip_gap=gap,
+        first_stage=cand,
+        scenarios=outs,
+        first_stage_by_scenario=[cand] * len(sc),
+    )
+    return out
+
+
+def _default_rho(models: ScenarioModels) -> float:
+    """PH's penalty per unit of disagreement, $M: a tenth of the dearest unit's capex."""
+    capex = [h.capex_usd for h in models.scenarios.base.hardware]
+    costs = [float(c) if not isinstance(c, Mapping) else max(c.values()) for c in capex]
+    return max(0.1, 0.1 * max(costs, default=1e6) / MONEY_USD)

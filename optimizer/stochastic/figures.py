@@ -1,0 +1,186 @@
+"""Charts of a two-stage result; each returns a matplotlib ``Figure`` (saving is the caller's).
+
+* :func:`plot_profit_distribution`: the CDF of the objective over scenarios for the
+  two-stage plan and for the expected-value plan re-planned per scenario, with the
+  expectations, P10/P90 and (when asked) the CVaR marked.
+* :func:`plot_first_stage_regret`: left, the first-stage purchase of the two-stage plan
+  beside the expected-value plan's; right, each scenario's regret (WS_s - obj_s: what
+  perfect foresight would have earned more) for both plans.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from optimizer.plots import DECK_SIZE_IN, DPI, deck_style, fmt_usd
+from optimizer.stochastic.result import TwoStagePlan
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+TWO_STAGE = "#1f6fb4"
+EV_PLAN = "#d9822b"
+
+
+def _cdf(ax: Axes, values: np.ndarray, probs: np.ndarray, color: str, label: str) -> None:
+    order = np.argsort(values, kind="stable")
+    x = values[order]
+    y = np.cumsum(probs[order])
+    ax.step(np.r_[x[0], x], np.r_[0.0, y], where="post", color=color, lw=2, label=label)
+
+
+def plot_profit_distribution(result: TwoStagePlan) -> Figure:
+    """CDF of scenario objectives: two-stage plan against the expected-value plan."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
+    with deck_style():
+        fig = Figure(figsize=DECK_SIZE_IN, dpi=DPI, layout="constrained")
+        ax = fig.add_subplot()
+        s = result.scenarios
+        probs = s["probability"].to_numpy(float)
+        two = s["objective_usd"].to_numpy(float)
+        _cdf(ax, two, probs, TWO_STAGE, f"two-stage plan (expected {fmt_usd(float(probs @ two))})")
+        ev = s["ev_objective_usd"].to_numpy(float)
+        if np.isfinite(ev).all():
+            _cdf(
+                ax,
+                ev,
+                probs,
+                EV_PLAN,
+                f"expected-value plan (expected {fmt_usd(float(probs @ ev))})",
+            )
+        elif np.isfinite(dv := s["ev_delivered_objective_usd"].to_numpy(float)).all():
+            label = "expected-value plan without units not on sale in every scenario"
+            _cdf(ax, dv, probs, EV_PLAN, f"{label} (expected {fmt_usd(float(probs @ dv))})")
+        if result.vss_infeasible:
+            ax.text(
+                0.01,
+                0.97,
+                f"expected-value plan infeasible in {len(result.vss_infeasible)} scenario(s): "
+                + ", ".join(result.vss_infeasible[:3])
+                + (", ..." if len(result.vss_infeasible) > 3 else ""),
+                transform=ax.transAxes,
+                va="top",
+                fontsize=9,
+                color=EV_PLAN,
+            )
+        for x, style in ((result.expected_objective_usd, "--"),):
+            if x is not None:
+                ax.axvline(x, color=TWO_STAGE, ls=style, lw=1)
+        if result.cvar_usd is not None and result.cvar_alpha is not None:
+            ax.axvline(
+                result.cvar_usd,
+                color="#b22222",
+                ls=":",
+                lw=1.5,
+                label=f"CVaR {result.cvar_alpha:g} of two-stage ({fmt_usd(result.cvar_usd)})",
+            )
+        ax.set_ylim(0, 1.02)
+        ax.set_ylabel("share of scenarios (probability) at or below")
+        ax.set_xlabel(f"{result.objective_kind}, USD (discounted)")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_usd(v)))
+        vss = (
+            ""
+            if result.vss_usd is None
+            else f", VSS {fmt_usd(result.vss_usd)}"
+            if np.isfinite(result.vss_usd)
+            else ", VSS infinite"
+        )
+        evpi = "" if result.evpi_usd is None else f"EVPI {fmt_usd(result.evpi_usd)}"
+        ax.set_title(
+            f"{result.instance_name}: {result.objective_kind} over "
+            f"{len(result.scenario_names)} scenarios ({evpi}{vss})"
+        )
+        ax.legend(loc="lower right")
+    return fig
+
+
+def plot_first_stage_regret(result: TwoStagePlan) -> Figure:
+    """First-stage purchase (two-stage vs expected-value plan) and regret per scenario."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
+    with deck_style():
+        fig = Figure(figsize=DECK_SIZE_IN, dpi=DPI, layout="constrained")
+        left, right = fig.subplots(1, 2, width_ratios=[1, 1.6])
+        fs, ev = result.first_stage, result.ev_first_stage
+        labels = sorted(
+            {f"{r.hardware} {r.period}" for df in (fs, ev) for r in df.itertuples()}, key=str
+        )
+
+        def units(df: object, lab: str) -> int:
+            import pandas as pd
+
+            assert isinstance(df, pd.DataFrame)
+            return int(sum(r.units for r in df.itertuples() if f"{r.hardware} {r.period}" == lab))
+
+        y = np.arange(len(labels))
+        left.barh(
+            y - 0.2, [units(fs, lab) for lab in labels], 0.4, color=TWO_STAGE, label="two-stage"
+        )
+        left.barh(
+            y + 0.2,
+            [units(ev, lab) for lab in labels],
+            0.4,
+            color=EV_PLAN,
+            label="expected-value plan",
+        )
+        left.set_yticks(y, labels)
+        left.invert_yaxis()
+        left.set_xlabel("units bought now")
+        left.set_title("first-stage purchase")
+        left.legend(loc="lower right")
+
+        s = result.scenarios.sort_values("regret_usd", kind="stable")
+        x = np.arange(len(s))
+        right.bar(x - 0.2, s["regret_usd"], 0.4, color=TWO_STAGE, label="two-stage plan")
+        ev_regret = s["ws_objective_usd"] - s["ev_objective_usd"]
+        ev_label = "expected-value plan"
+        if ev_regret.isna().any():  # EV's units undeliverable somewhere: dropped there
+            ev_regret = s["ws_objective_usd"] - s["ev_delivered_objective_usd"]
+            ev_label += " without units not on sale in every scenario"
+        if ev_regret.notna().all():
+            right.bar(x + 0.2, ev_regret, 0.4, color=EV_PLAN, label=ev_label)
+        names = [str(n) for n in s["scenario"]]
+        if len(names) > 12 or max(map(len, names)) > 14:  # long names: scenario numbers
+            order = {n: i + 1 for i, n in enumerate(result.scenario_names)}
+            names = [str(order.get(n, n)) for n in names]
+            right.set_xlabel("scenario (number = row of scenarios.csv)")
+        right.set_xticks(x, names, rotation=90 if len(names) <= 12 else 0, fontsize=8)
+        right.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_usd(v)))
+        right.set_ylabel("regret: WS - plan's objective")
+        right.set_title("regret per scenario (against perfect foresight)")
+        right.legend(loc="upper left")
+    return fig
+
+
+def write_two_stage(result: TwoStagePlan, out_dir: str | Path) -> list[Path]:
+    """stochastic.json, first_stage/scenarios/buy_frequency.csv and the two PNGs."""
+    from optimizer.plots import save_png_atomic
+    from optimizer.results.write import write_atomic
+
+    out = Path(out_dir)
+    scen = result.scenarios.copy()
+    files = {
+        "stochastic.json": result.to_json() + "\n",
+        "first_stage.csv": result.first_stage.to_csv(index=False),
+        "scenarios.csv": scen.to_csv(index=False),
+        "scenario_buys.csv": result.scenario_buys.to_csv(index=False),
+        "buy_frequency.csv": result.buy_frequency.to_csv(index=False),
+    }
+    written = []
+    for name, text in files.items():
+        write_atomic(out / name, text)
+        written.append(out / name)
+    if result.has_solution and len(result.scenarios):
+        for name, plot in (
+            ("profit_distribution.png", plot_profit_distribution),
+            ("first_stage_regret.png", plot_first_stage_regret),
+        ):
+            written.append(save_png_atomic(plot(result), out / name))
+    return written
