@@ -19,7 +19,7 @@ import yaml
 
 import optimizer
 from optimizer.errors import InputError
-from optimizer.results.write import MANIFEST, PLAN_FILES, check_result_folder, write_plan
+from optimizer.results.write import MANIFEST, PLAN_FILES, RUN_FILE, check_result_folder, write_plan
 
 from conftest import REPO, base, frontier
 from conftest import run_cli as _run
@@ -234,7 +234,7 @@ def test_kill_9_never_leaves_a_silent_mix(tmp_path: Path) -> None:
     write_plan(toy, out)
     assert check_result_folder(out) == []
     assert not list(out.glob(".*.tmp"))
-    assert {p.name for p in out.iterdir()} == {*PLAN_FILES, MANIFEST}
+    assert {p.name for p in out.iterdir()} == {*PLAN_FILES, MANIFEST, RUN_FILE}
 
 
 def test_a_mix_of_two_runs_is_detected(tmp_path: Path) -> None:
