@@ -30,7 +30,7 @@ def _toy() -> dict:
 
 
 def test_report_of_a_finished_job() -> None:
-    with TestClient(create_app()) as client:
+    with TestClient(create_app(), base_url="http://127.0.0.1") as client:
         r = client.post("/sweep", json={"instance": _toy(), "set": ["site.power_mw=8,10,12"]})
         assert r.status_code == 202, r.text
         job = r.json()["job_id"]

@@ -350,7 +350,7 @@ def test_service_solves_a_menu_instance_in_process():
 
     from optimizer.service.app import create_app
 
-    with TestClient(create_app()) as client:
+    with TestClient(create_app(), base_url="http://127.0.0.1") as client:
         r = client.post("/solve", json=_menu_doc())
     assert r.status_code == 200, r.text
     body = r.json()

@@ -110,6 +110,9 @@ def marginal_values(
         # HiGHS's log goes through Pyomo's capture during MILP solves; here it is shown
         # only when the log was asked for (--log).
         highs.setOptionValue("output_flag", HIGHS_LOG.isEnabledFor(logging.INFO))
+        # From a clean state, as every MILP run: the duals (and their last bits) are then a
+        # function of this plan, not of what the session solved before.
+        highs.clearSolver()
         with stdout_to_stderr():
             highs.run()
         if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:

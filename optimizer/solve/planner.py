@@ -124,9 +124,17 @@ class Planner:
     def diagnose(self) -> bool:
         return self.options.diagnose
 
+    @diagnose.setter
+    def diagnose(self, value: bool) -> None:
+        self.options = self.options.but(diagnose=value)
+
     @property
     def verify(self) -> bool:
         return self.options.verify
+
+    @verify.setter
+    def verify(self, value: bool) -> None:
+        self.options = self.options.but(verify=value)
 
     @property
     def session_options(self) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Decisions under uncertainty: one first-stage purchase for many scenarios (MODEL.md,
+"""Decisions under uncertainty: one first-stage purchase for many scenarios (docs/model.md,
 "Two-stage plans over scenarios").
 
 ``solve(instance, scenarios, ...)`` returns a :class:`TwoStagePlan`. The flow:

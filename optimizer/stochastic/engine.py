@@ -5,7 +5,7 @@
 1. wait and see: each scenario alone (WS_s); a scenario infeasible on its own is
    infeasible whatever the first stage, so the run stops there and names it with the
    deterministic planner's diagnosis;
-2. the expected-value instance EV (MODEL.md), and EEV_s: each scenario re-planned with
+2. the expected-value instance EV (docs/model.md), and EEV_s: each scenario re-planned with
    EV's first-stage purchase fixed;
 3. the two-stage program: ``ef`` builds mpi-sppy's ``ExtensiveForm`` from the planner's
    scenario models and solves it with HiGHS; ``ph`` runs mpi-sppy's ``PH`` (scenarios
@@ -121,7 +121,7 @@ def solve(
         hedging; a heuristic on integer first stages: read ``bound_usd`` and ``gap``).
     cvar_alpha, risk_weight:
         Report the CVaR of the worst ``1 - alpha`` share of outcomes; with
-        ``risk_weight`` lambda > 0 also maximise MODEL.md's risk objective.
+        ``risk_weight`` lambda > 0 also maximise docs/model.md's risk objective.
     parallel:
         EF only: re-plan the wait-and-see and expected-value figures in a second (spawned)
         process while HiGHS solves the extensive form. Off by default in the library: a
@@ -264,7 +264,7 @@ class _PlannerOptions:
 
 @dataclass
 class _SideFigures:
-    """Wait-and-see, expected-value and EEV re-plans (MODEL.md's EVPI and VSS)."""
+    """Wait-and-see, expected-value and EEV re-plans (docs/model.md's EVPI and VSS)."""
 
     ws: list[ScenarioOutcome]
     ev_objective_usd: float | None = None
@@ -317,7 +317,7 @@ def _side_figures(
             ranks.share(len(sc), lambda i: _outcome(timed_replan(sc.instances[i], ev_first)))
         )
         # Where EV's purchase is not on sale in a scenario (a later ship date), EEV is
-        # infeasible and VSS infinite (MODEL.md). Also report EV's purchase without the
+        # infeasible and VSS infinite (docs/model.md). Also report EV's purchase without the
         # units that are not on sale in every scenario: one first stage for all, so its
         # expected value is a floor of SP and VSS against it is >= 0 (a finite companion).
         if any(o is not None and not o.has_plan for o in side.eev):

@@ -11,10 +11,10 @@ scenario may change ``available_from``/``available_until`` and with it the index
 hardware on sale from the earliest first period to the latest last period of any
 scenario), and a purchase that is not on sale in a scenario gets the upper bound 0.
 
-Risk (MODEL.md): with ``cvar_alpha`` and ``risk_weight`` lambda, each scenario's objective
+Risk (docs/model.md): with ``cvar_alpha`` and ``risk_weight`` lambda, each scenario's objective
 becomes ``(1 - lambda) * obj_s + lambda * (eta - u_s / (1 - alpha))`` with
 ``u_s >= eta - obj_s``, ``u_s >= 0``; ``eta`` is a first-stage variable (the same in
-every scenario), so the probability-weighted sum is MODEL.md's objective.
+every scenario), so the probability-weighted sum is docs/model.md's objective.
 """
 
 from __future__ import annotations
@@ -194,10 +194,12 @@ def replan(
     for hp in held:
         m.buy[hp].fix(int(fixed.get(hp, 0)))
     diagnose, planner.diagnose = planner.diagnose, False
+    planner.fixed_purchases = True  # optimal for this first stage only: no optimality floor
     try:
         plan = planner.solve()
     finally:
         planner.diagnose = diagnose
+        planner.fixed_purchases = False
         for hp in held:
             m.buy[hp].unfix()
     if plan.status == "infeasible" and not plan.message:

@@ -2,12 +2,12 @@
 
 :class:`TwoStagePlan` is to a two-stage run what :class:`~optimizer.results.plan.Plan`
 is to one solve: DataFrames for analysis, :meth:`TwoStagePlan.to_dict` /
-:meth:`TwoStagePlan.to_json` in MODEL.md's two-stage format plus extras:
+:meth:`TwoStagePlan.to_json` in docs/model.md's two-stage format plus extras:
 
 ``expected_objective_usd``  sum_s pi_s obj_s of the two-stage plan
 ``ws_usd``                  sum_s pi_s WS_s (each scenario solved alone)
 ``eev_usd``                 sum_s pi_s EEV_s (EV's first stage fixed, the rest re-planned)
-``evpi_usd``, ``vss_usd``   ws - expected, expected - eev (MODEL.md; risk-neutral runs: SP)
+``evpi_usd``, ``vss_usd``   ws - expected, expected - eev (docs/model.md; risk-neutral runs: SP)
 ``ev_first_stage``          EV's first-stage purchase
 ``percentiles``             p10/p50/p90/worst/best of the two-stage plan's scenario objectives
 ``ev_percentiles``          the same for the EV plan re-planned per scenario
@@ -81,7 +81,7 @@ def cvar(values: Sequence[float], probs: Sequence[float], alpha: float) -> float
 def risk_objective(
     values: Sequence[float], probs: Sequence[float], alpha: float, lam: float
 ) -> float:
-    """MODEL.md's risk objective: (1 - lambda) E[obj] + lambda CVaR_alpha[obj]."""
+    """docs/model.md's risk objective: (1 - lambda) E[obj] + lambda CVaR_alpha[obj]."""
     mean = sum(p * v for p, v in zip(probs, values, strict=True))
     return (1 - lam) * mean + lam * cvar(values, probs, alpha)
 

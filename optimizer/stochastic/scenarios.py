@@ -1,6 +1,6 @@
 """Scenarios of one base instance: read a scenario CSV or draw them, check them, apply them.
 
-A scenario file (MODEL.md, "Two-stage plans over scenarios") has a column ``scenario``
+A scenario file (docs/model.md, "Two-stage plans over scenarios") has a column ``scenario``
 (a name), an optional ``probability`` (default: equal; they must sum to 1 within 1e-9)
 and one column per key path in the sweep syntax (:mod:`optimizer.sweep.spec`). Lines
 starting with ``#`` are comments. An empty cell keeps the base value.
