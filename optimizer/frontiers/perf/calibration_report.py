@@ -360,7 +360,7 @@ TRIED: tuple[str, ...] = (
     "for the first MTP draft, above the 0.75 the model uses for every draft. Taking 0.875 for "
     "the 1-draft run (1.875 tokens per step) and 0.61 for later drafts keeps 2.73 at 3 drafts "
     "and gives 3.17 at 7 drafts, close to the 3.20 measured for the original MTP module "
-    "(huggingface.co/nebius/MTP-DeepSeek-V3-0324). A refit keeps the same factors; the fit "
+    "(huggingface.co/nebius/MTP-DeepSeek-V3-0324). A refit finds no better factors; the fit "
     "error improves (loss 0.0445 -> 0.0375, median 19% -> 17%) and the large-batch MTP points "
     "on GB200/GB300 rise (0.64 -> 0.69, 0.56 -> 0.61), but the small-batch MTP points move "
     "above their measurements (GB200 at 125: 1.03 -> 1.33; at 136: 1.26 -> 1.41) and the "
@@ -371,6 +371,7 @@ TRIED: tuple[str, ...] = (
     "0.0329 (attention 0.8, matmuls 0.15) but held-out median 35%, Hopper DeepSeek-R1 8k/1k "
     "at 40-50 tok/s/user read 1.6-2.1x high; the same with the Hopper/AMD software factor "
     "left off attention: 35%.",
-    "The per-sequence speculation cost charged once per step instead of per draft token: "
-    "refitted fit loss 0.0633 (worse) and the 8xB200 MTP point at 253 tok/s/user out of reach.",
+    "The per-sequence speculation cost charged once per step instead of per draft token, "
+    "with the two draft costs refitted: fit loss 0.0633 (worse) and the 8xB200 MTP point at "
+    "253 tok/s/user out of reach.",
 )
