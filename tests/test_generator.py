@@ -149,6 +149,32 @@ def test_calibration_error_matches_report() -> None:
     assert 0.9 < held["median_ratio"] < 1.25
     report = (REPO / "optimizer/data/frontiers/calibration.md").read_text()
     assert f"| held out | 28 | {held['median_ratio']:.2f} |" in report
+    # The report's verdict on issue 12's targets (held-out median under 20%, no held-out
+    # point beyond 2x) must say what the numbers say: today both are missed.
+    met_median = held["median_abs_log_error_factor"] <= 1.20
+    met_worst = held["worst_factor"] <= 2.0
+    assert ("The median is within target" in report) is met_median
+    assert ("no point is beyond 2x" in report) is met_worst
+    assert not met_median and not met_worst
+
+
+def test_published_ratio_within_target_stays_within_it() -> None:
+    # Of the seven published ratios (calibration/ratios.csv) one is modelled within 1.5x:
+    # GB200 NVL72 / H100 on GPT-MoE-1.8T 32k/1k at 20 tok/s/user (published 30x, modelled
+    # ~22.7x, factor ~0.76). Pin that target; the others are missed (calibration.md says why).
+    plain = {k: v for k, v in HW.items() if "pod" not in v}
+    hw = cal.calibration_hardware({k: hardware_from_dict(v) for k, v in plain.items()})
+    mo = {k: model_from_dict(v) for k, v in MODELS.items()}
+    power = {k: float(v.get("power_kw_per_unit") or 0.0) for k, v in plain.items()}
+    ratios = cal.load_ratios()
+    one = ratios[ratios["model"] == "gpt-moe-1.8t"]
+    assert len(one) == 1
+    rt = cal.ratio_table(hw, mo, DEFAULT_EFFICIENCY, power, one)
+    assert 1 / 1.5 <= float(rt["factor"].iloc[0]) <= 1.5
+    report = (REPO / "optimizer/data/frontiers/calibration.md").read_text()
+    assert f"| {float(rt['modelled'].iloc[0]):.2f} | {float(rt['factor'].iloc[0]):.2f} | yes |" in (
+        report
+    )
 
 
 def test_cli_build_writes_a_table_the_planner_accepts(tmp_path: Path) -> None:
