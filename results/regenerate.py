@@ -1,7 +1,8 @@
 """Regenerate every shipped result in this folder: one command, from the project root.
 
     python results/regenerate.py                # plan files, comparison and charts
-    python results/regenerate.py --no-charts    # only the text files (what the tests compare)
+    python results/regenerate.py --no-charts    # only the text files
+    python results/regenerate.py --fast         # without the two-stage run (minutes)
     python results/regenerate.py --out DIR      # write under DIR instead of results/
 
 Each step is an ``optimizer`` command (listed in :data:`STEPS`, and in results/README.md).
@@ -40,6 +41,25 @@ STEPS: list[tuple[str, list[str]]] = [
         ],
     ),
 ]
+# The two-stage plan of the reference over its 27 scenarios: minutes, not seconds (27
+# copies of the model with its price-menu binaries), so tests/test_shipped_results.py does
+# not re-run it; `--fast` leaves it out here too.
+SLOW_STEPS: list[tuple[str, list[str]]] = [
+    (
+        "gtc2026-1gw-stochastic",
+        [
+            "stochastic",
+            GTC,
+            "--scenarios",
+            "instances/gtc2026-1gw-scenarios.csv",
+            "--mip-gap",
+            "1e-3",
+            "--out",
+            "{out}",
+            "--quiet",
+        ],
+    )
+]
 # Charts (PNG): not compared byte for byte (renderer versions differ).
 CHART_STEPS: list[tuple[str, list[str]]] = [
     ("gtc2026-1gw", ["plot", "plan", GTC, "--out", "{out}/plan.png"]),
@@ -54,10 +74,10 @@ CHART_STEPS: list[tuple[str, list[str]]] = [
 ]
 
 
-def regenerate(out_root: Path, charts: bool = True) -> list[Path]:
+def regenerate(out_root: Path, charts: bool = True, slow: bool = False) -> list[Path]:
     """Run every step with its output under ``out_root``; return the folders written."""
     folders: list[Path] = []
-    for folder, args in STEPS + (CHART_STEPS if charts else []):
+    for folder, args in STEPS + (SLOW_STEPS if slow else []) + (CHART_STEPS if charts else []):
         out = out_root / folder
         cmd = [sys.executable, "-m", "optimizer", *[a.format(out=out) for a in args]]
         print("$ optimizer " + " ".join(cmd[3:]), flush=True)
@@ -71,8 +91,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "results", help="root folder")
     parser.add_argument("--no-charts", action="store_true", help="text files only")
+    parser.add_argument("--fast", action="store_true", help="leave out the two-stage run")
     args = parser.parse_args()
-    regenerate(args.out.resolve(), charts=not args.no_charts)
+    regenerate(args.out.resolve(), charts=not args.no_charts, slow=not args.fast)
 
 
 if __name__ == "__main__":

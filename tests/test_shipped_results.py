@@ -44,8 +44,9 @@ def test_shipped_results_regenerate_identically(tmp_path: Path) -> None:
                 f"results/{folder.name}/{path.name} is stale: run `python results/regenerate.py`"
             )
             compared += 1
-    # toy, site and gtc plan files (5 each) and the three comparison files.
-    assert compared == 18
+    # toy, site and gtc plan files (5 each and a manifest) and the three comparison files.
+    # The two-stage result (results/gtc2026-1gw-stochastic) takes minutes: not re-run here.
+    assert compared == 3 * 6 + 3
 
 
 def test_run_files_are_ignored_by_git() -> None:

@@ -160,18 +160,26 @@ def plot_first_stage_regret(result: TwoStagePlan) -> Figure:
 
 
 def write_two_stage(result: TwoStagePlan, out_dir: str | Path) -> list[Path]:
-    """stochastic.json, first_stage/scenarios/buy_frequency.csv and the two PNGs."""
+    """stochastic.json, first_stage/scenarios/buy_frequency.csv and the two PNGs; the
+    timings go to run.json (they differ run to run; the other files do not)."""
+    import json
+
+    from optimizer import __version__
     from optimizer.plots import save_png_atomic
-    from optimizer.results.write import write_atomic
+    from optimizer.results.write import RUN_FILE, write_atomic
 
     out = Path(out_dir)
     scen = result.scenarios.copy()
+    doc = result.to_dict()
+    run = {"instance": doc.get("instance"), "optimizer_version": __version__}
+    run["timings_s"] = doc.pop("timings", {})
     files = {
-        "stochastic.json": result.to_json() + "\n",
+        "stochastic.json": json.dumps(doc, indent=2) + "\n",
         "first_stage.csv": result.first_stage.to_csv(index=False),
         "scenarios.csv": scen.to_csv(index=False),
         "scenario_buys.csv": result.scenario_buys.to_csv(index=False),
         "buy_frequency.csv": result.buy_frequency.to_csv(index=False),
+        RUN_FILE: json.dumps(run, indent=2) + "\n",
     }
     written = []
     for name, text in files.items():
