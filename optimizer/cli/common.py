@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import NoReturn
@@ -52,3 +53,20 @@ def safe_name(name: str) -> str:
 def default_out(name: str, *parts: str) -> Path:
     """results/<instance name>/<parts...>"""
     return Path("results", safe_name(name), *parts)
+
+
+def write_or_fail(write: Callable[[Path], list[Path]], folder: Path, quiet: bool) -> list[Path]:
+    """Write result files into ``folder``; a folder that cannot be written ends the command
+    in one line (exit 1, the results are lost but nothing the user gave is)."""
+    from optimizer.errors import EXIT_NO_PLAN
+
+    try:
+        files = write(folder)
+    except OSError as exc:
+        err_console.print(
+            f"[bold red]error:[/] cannot write results to {escape(str(folder))}: {escape(str(exc))}"
+        )
+        raise typer.Exit(EXIT_NO_PLAN) from None
+    if not quiet:
+        err_console.print(f"wrote {len(files)} files to {folder}/", highlight=False)
+    return files

@@ -33,6 +33,7 @@ from optimizer.cli.common import (
     err_console,
     fail_input,
     make_console,
+    write_or_fail,
 )
 from optimizer.cli.frontiers_cmd import frontiers_app
 from optimizer.cli.plot_cmd import plot_app
@@ -155,15 +156,7 @@ def solve(
         print_report(plan, make_console())
     if not no_write and plan.has_solution:
         folder = out if out is not None else default_out(plan.instance_name)
-        try:
-            files = write_plan(plan, folder)
-        except OSError as exc:
-            err_console.print(
-                f"[bold red]error:[/] cannot write results to {escape(str(folder))}: {escape(str(exc))}"
-            )
-            raise typer.Exit(EXIT_NO_PLAN) from None
-        if not quiet:
-            err_console.print(f"wrote {len(files)} files to {folder}/", highlight=False)
+        write_or_fail(lambda f: write_plan(plan, f), folder, quiet)
     if not plan.ok:
         if not quiet:
             err_console.print(f"[bold red]no plan:[/] {plan.status}")

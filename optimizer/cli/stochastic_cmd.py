@@ -21,7 +21,14 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from optimizer.cli.common import ObjectiveChoice, default_out, err_console, fail_input, safe_name
+from optimizer.cli.common import (
+    ObjectiveChoice,
+    default_out,
+    err_console,
+    fail_input,
+    safe_name,
+    write_or_fail,
+)
 from optimizer.errors import EXIT_BAD_INPUT, EXIT_NO_PLAN, EXIT_OK, InputError
 
 
@@ -134,15 +141,7 @@ def stochastic(
         err_console.print(escape(result.summary()), highlight=False)
     if rank0 and not no_write:
         folder = out if out is not None else default_out(f"{safe_name(base.name)}-stochastic")
-        try:
-            files = write_two_stage(result, folder)
-        except OSError as exc:
-            err_console.print(
-                f"[bold red]error:[/] cannot write results to {escape(str(folder))}: {escape(str(exc))}"
-            )
-            raise typer.Exit(EXIT_NO_PLAN) from None
-        if not quiet:
-            err_console.print(f"wrote {len(files)} files to {folder}/", highlight=False)
+        write_or_fail(lambda f: write_two_stage(result, f), folder, quiet)
     if not result.ok:
         if rank0:
             err_console.print(

@@ -130,7 +130,9 @@ class ScenarioModels:
                 m.buy[hp].setub(0)
         first = [m.buy[h, p] for h, p in m.BUY if p in self.first_periods]
         first_cost = sum(
-            m.weight[p] * m.unit_capex[h, p] * m.buy[h, p] for h, p in m.BUY if p in self.first_periods
+            m.weight[p] * m.unit_capex[h, p] * m.buy[h, p]
+            for h, p in m.BUY
+            if p in self.first_periods
         )
         if self.cvar_alpha is not None and self.risk_weight > 0:
             lam, alpha = self.risk_weight, self.cvar_alpha
