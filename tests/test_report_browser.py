@@ -8,27 +8,20 @@ when no Chromium is installed, and fails in CI (CI=1) so it cannot go green sile
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from optimizer.report.build import build_report
 from optimizer.report.html import render_html
+from optimizer.report.pdf import FLAGS as PDF_FLAGS
+from optimizer.report.pdf import find_browser
 
 from conftest import REPO
 
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-CHROMIUM = os.environ.get("OPTIMIZER_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+# The flags the package prints PDFs with (the closed network here needs them).
+FLAGS = [f for f in PDF_FLAGS if not f.startswith(("--no-pdf", "--virtual-time"))]
+CHROMIUM = find_browser() or "/usr/bin/chromium"
 FIXTURE = REPO / "tests" / "data" / "stochastic.json"
 
 

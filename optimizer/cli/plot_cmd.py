@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from optimizer.instance.schema import Instance
+    from optimizer.results.plan import Plan
     from optimizer.solve.planner import Planner
 
 plot_app = typer.Typer(
@@ -160,14 +161,7 @@ def plan(
     from optimizer.plots.plan import plot_plan
 
     instance, planner = _load(instance_path)
-    result = planner.solve()
-    if not result.has_solution:
-        _err(f"no plan ({result.status}): nothing to draw. {result.message}".strip())
-        raise typer.Exit(EXIT_NO_PLAN)
-    path = _write(lambda o: plot_plan(instance, result, o), out, "plan")
-    sys.stderr.write(f"wrote {path}\n")
-    if not result.ok:
-        raise typer.Exit(EXIT_NO_PLAN)
+    _solve_and_draw(planner, lambda result, o: plot_plan(instance, result, o), out, "plan")
 
 
 @plot_app.command()
@@ -189,12 +183,22 @@ def prices(
     instance, planner = _load(instance_path)
     if not any(t.price_menu is not None for t in instance.tiers):
         _fail_input(InputError(f"{instance_path}: no tier has a price_menu: nothing to draw"))
+    _solve_and_draw(planner, lambda result, o: plot_prices(instance, result, o), out, "prices")
+
+
+def _solve_and_draw(
+    planner: Planner, draw: Callable[[Plan, Path | None], Path], out: Path | None, name: str
+) -> None:
+    """Solve, draw the plan's chart and say where it went; exit 1 when there is no plan to
+    act on (nothing drawn without a solution)."""
     result = planner.solve()
     if not result.has_solution:
         _err(f"no plan ({result.status}): nothing to draw. {result.message}".strip())
         raise typer.Exit(EXIT_NO_PLAN)
-    path = _write(lambda o: plot_prices(instance, result, o), out, "prices")
+    path = _write(lambda o: draw(result, o), out, name)
     sys.stderr.write(f"wrote {path}\n")
+    if not result.ok:
+        raise typer.Exit(EXIT_NO_PLAN)
 
 
 def _read_sweep_table(path: Path) -> pd.DataFrame:
