@@ -166,6 +166,10 @@ def report_markdown(
             "missed (see the table and Known weaknesses)."
         ),
         "",
+    ]
+    L += _target_lines(frame[frame.role == "holdout"], rt)
+    L += [
+        "",
         "## Published ratios (issue 12)",
         "",
     ]
@@ -186,6 +190,52 @@ def report_markdown(
     L += [f"- {w}" for w in TRIED]
     L.append("")
     return "\n".join(L), {"fit": fit_s, "holdout": hold_s}
+
+
+# Why a held-out point beyond 2x is there: (hardware, technique, interactivity) -> reason.
+BEYOND_2X_REASONS: dict[tuple[str, str, float], str] = {
+    ("gb300-nvl72", "none", 98.0): "the GB300 no-MTP point at 98 tok/s/user contradicts the "
+    "GB200 point at 97 on the same page (2,954 tok/s/GPU, with GB300 the faster rack): a sweep "
+    "gap no model that serves both can meet (Known weaknesses)",
+    ("mi300x", "best", 90.0): "MI300X is an InferenceMAX v1 run (October 2025 software) scored "
+    "with the AMD software factor fitted on MI355X 2026 runs",
+    ("gb200-nvl72", "none", 136.0): "GB200 without MTP at 136 tok/s/user is at the model's top "
+    "speed without speculation (tiny batches on one 8-GPU group): the fixed per-step and "
+    "per-layer costs, fitted on B200, leave 150 tok/s/GPU there against 320 measured",
+}
+
+
+def _target_lines(hold: pd.DataFrame, rt: pd.DataFrame) -> list[str]:
+    """Issue 12's calibration targets, each with what is met and what is not."""
+    r = hold["ratio"].to_numpy(dtype=float)
+    fac = np.where(r > 0, np.maximum(r, 1 / np.where(r > 0, r, 1)), np.inf)
+    within = int((fac <= HELD_OUT_MEDIAN_TARGET).sum())
+    need = (len(r) + 1) // 2
+    beyond = hold[fac > WORST_TARGET]
+    names = []
+    for p in beyond.itertuples():
+        why = BEYOND_2X_REASONS.get((p.hardware, p.technique, float(p.interactivity)))
+        names.append(
+            f"{p.hardware} {p.model} {p.isl}/{p.osl} {p.technique} at {p.interactivity:g} "
+            f"tok/s/user, {fmt_ratio(p.ratio)}" + (f": {why}" if why else "")
+        )
+    ok = int((rt["factor"].between(1 / RATIO_TARGET, RATIO_TARGET)).sum())
+    return [
+        "Targets (issue 12):",
+        "",
+        f"- Held-out median under 20%: {within} of {len(r)} held-out points are within 20% "
+        f"(a median under 20% needs at least {need}). "
+        + (
+            "Met." if within >= need else "Not met: see the MTP curve shape under Known weaknesses."
+        ),
+        f"- No held-out point beyond 2x: {len(beyond)} beyond"
+        + (" (" + "; ".join(names) + ")." if names else ". Met."),
+        f"- Published ratios within 1.5x: {ok} of {len(rt)}; the reasons for the others follow "
+        "the table below.",
+        "- The whole reference set builds in under 5 s: met. `optimizer frontiers build` reports "
+        "0.8 s (tuned) and 0.4 s (typical) for the build itself; each command takes 2-3 s end "
+        "to end with start-up and spec loading (measured 2026-12-01 on a shared 2-core machine).",
+    ]
 
 
 def _checks(
@@ -311,11 +361,12 @@ RATIO_REASONS: tuple[str, ...] = (
     "(baseten.co blog 'how we made the fastest gpt-oss on NVIDIA GPUs 60% faster', measured by "
     "Artificial Analysis), is ~400 tok/s/user without speculation and ~650 with EAGLE-3, so the "
     "model's cap is 1.8x below that too: its fixed latencies are a DeepSeek-sized engine's.",
-    "Held-out targets: the median error (28%) and the worst point are driven by three groups: "
-    "the GB300 no-MTP point at 98 tok/s/user (3.98x, a sweep gap, see Known weaknesses), MI300X "
-    "on 2025 software (2.52x) and the MTP curves at large batch on GB200/GB300 (0.56-0.64: "
-    "measured MTP still adds throughput at 57-59 tok/s/user; in the model the 1 + k verified "
-    "tokens cost compute there). Without the GB300 gap the worst held-out point is 2.52x.",
+    "Held-out targets: the median error and the worst point are driven by three groups: the "
+    "GB300 no-MTP point at 98 tok/s/user (a sweep gap, see Known weaknesses), MI300X on 2025 "
+    "software and the MTP curves at large batch, read low on every hardware including the "
+    "fitted B200 (see the MTP curve shape under Known weaknesses: with one MTP draft a "
+    "sequence's share of the step costs 3.3-4.2x its share without in the model, 1.0-1.9x in "
+    "the measurements).",
 )
 
 WEAKNESSES: tuple[str, ...] = (
@@ -335,6 +386,22 @@ WEAKNESSES: tuple[str, ...] = (
     "Speculative decoding: one acceptance length per model (published, or estimated for "
     "DeepSeek-R1's 3-step MTP), independent of batch and context; the draft costs are fitted "
     "on B200 DeepSeek MTP runs only. Qwen3 and GPT-MoE-1.8T have no speculative entry.",
+    "MTP curve shape: the measured DeepSeek-R1 1k/1k curves fall about linearly with interactivity, "
+    "as a step time t0 + c x (sequences) gives (tok/s per GPU proportional to (tau - t0 x "
+    "speed) / c); the two ends of each curve give the per-sequence cost with one MTP draft over "
+    "that without, c'/c = tau x (intercept off) / (intercept MTP): B200 1.85, GB200 1.33, "
+    "GB300 0.98 with tau = 1.75 (B200 points at 21.6/41.6 off and 56.4/74 MTP; GB200 at 57/97 "
+    "both; GB300 at 59/138 off, 59/98 MTP). In the model, between batches of 512 and 1,024 "
+    "(B200 DEP8) or 2,048 and 4,096 (GB200/GB300 DEP72), c'/c is 4.2, 3.3 and 3.7: the draft "
+    "token goes through the matmuls, the attention and the all-to-all at `flops` 0.2 and pays "
+    "the per-sequence draft cost. The fit cannot lower it: fitting the nine B200 DeepSeek "
+    "1k/1k points alone (every factor free) still reads MTP at 56.4/74 at 0.78/0.81 and at "
+    "101.8 at 1.26, because the same factors must make the measured MTP curve fall 3.4x from "
+    "56 to 102 tok/s/user (the model's falls 2.0x), and cheaper verification raises the whole "
+    "curve. The rack-scale curves differ from the single-server ones the draft costs are fitted "
+    "on (c'/c 1.0-1.3 against 1.85), per GPU the model treats them alike, and the fit set has "
+    "no rack-scale MTP point; InferenceX's spec-decode pages themselves warn that MTP "
+    "acceptance implementations differ across engines.",
     "TTFT is now loaded: prefill workers are provisioned busy `prefill_utilization` (0.8, "
     "assumed) of the time, and a prompt waits in an M/D/c queue (Sakasegawa's approximation) "
     "before its forward; aggregated layouts queue prompts on the decode instance. The queue "
@@ -374,4 +441,36 @@ TRIED: tuple[str, ...] = (
     "The per-sequence speculation cost charged once per step instead of per draft token, "
     "with the two draft costs refitted: fit loss 0.0633 (worse) and the 8xB200 MTP point at "
     "253 tok/s/user out of reach.",
+    "Second round (fit loss 0.0445 for the defaults; each change refitted from the fit starts "
+    "on the fit points only). Host work overlapped with GPU work (an overlap scheduler hides "
+    "the per-sequence costs behind the step's kernels; the hidden share fitted in 0-1): fit "
+    "loss 0.0386 with it fully hidden (flops 0.12, 150 us per sequence, 2 ms per draft), but "
+    "held-out median 27% with the 8xB200 MTP point at 253 tok/s/user out of reach.",
+    "Decode collectives overlapped with compute (two-batch overlap, share fitted in 0-1): "
+    "fit loss 0.0858 and 0.133 from the two starts tried with it on; the search keeps it off.",
+    "A roofline per kernel class (expert matmuls against the touched expert weights, shared "
+    "matmuls against the shared weights, attention against the KV read once for all 1 + k "
+    "queries, summed) instead of one per step: at the default factors held-out median 29% "
+    "(12 of 28 within 20%, fit loss 0.0676); refitted, fit loss 0.0585 and held-out median "
+    "33%, worst 4.31x.",
+    "Wider grids for the software factors (`hopper_sw`, `amd_sw` down to 0.05) and the "
+    "per-sequence cost: fit loss halves (0.0217: flops 0.6, hopper_sw 0.05, amd_sw 0.3) and the "
+    "rack-scale MTP points rise (GB200 at 57: 0.82, GB300 at 59: 0.72), but held-out median "
+    "35%, Hopper points at 0.13-0.44 and MI300X at 4.14x: the only Hopper fit points are "
+    "gpt-oss runs (InferenceMAX v1 and vLLM), so a higher decode `flops` is paid for with a "
+    "Hopper factor the 2026 Hopper DeepSeek-R1 and gpt-oss points reject.",
+    "Every draft length from 1 to k (not only 1 and k): no change at large batch; the "
+    "high-speed MTP points rise (GB200 at 136: 1.26 -> 1.42; GB300 at 138: 1.04 -> 1.15).",
+    "Separate draft costs for MTP (a full MoE layer of the target with its own dispatch) and "
+    "EAGLE-3 (a small dense head), with the draft-cost grids widened (up to 4 ms per draft, "
+    "down to 10 us per sequence): from the defaults the search keeps the shared values; from a "
+    "start with 2.5 ms per draft and 10 us per sequence it ends at loss 0.0468 (1.5 ms + 50 "
+    "us, flops 0.15), held-out median 28% with the 253 tok/s/user point out of reach.",
+    "A global search instead of the coordinate search (differential evolution over bw, "
+    "flops, prefill_flops, comm, the layer, step, sequence and two draft costs, hopper_sw and "
+    "amd_sw within the grid ranges; 2,288 scorings of the fit points): it ends next to the "
+    "defaults (loss 0.0430 against 0.0445; flops 0.20, comm 0.80, draft 1.1 ms + 94 us), so the "
+    "defaults are this structure's optimum on the fit set. Its held-out median (24%) comes "
+    "from points near the 20% line moving with the jitter while the held-out mean squared log "
+    "error gets worse (0.205 -> 0.214) and the worst point goes to 4.8x: not adopted.",
 )
