@@ -64,6 +64,7 @@ class _Split:
     """The EF's matrix cut into scenario blocks and non-anticipativity rows."""
 
     lp: Any  # highspy.HighsLp of the whole EF
+    matrix: Any  # its constraint matrix, scipy.sparse CSC
     block_cols: list[np.ndarray]
     block_rows: list[np.ndarray]
     na_rows: np.ndarray
@@ -118,18 +119,9 @@ def certify(
     scale = max(MIN_LP_SCALE, abs(cert.lp_bound))
     abs_gap = mip_gap * scale / (4 * len(block_names))
 
-    # Lagrangian costs: c - A_NA^T y on every column (only first-stage columns change).
-    a = lp.a_matrix_
-    starts, index, value = np.asarray(a.start_), np.asarray(a.index_), np.asarray(a.value_)
-    na_mask = np.zeros(lp.num_row_, dtype=bool)
-    na_mask[split.na_rows] = True
+    # Lagrangian costs: c - A_NA^T y (only first-stage columns have entries in NA rows).
     cost = np.asarray(lp.col_cost_, dtype=float)
-    lag_cost = cost.copy()
-    for j in split.first_cols:
-        rows = index[starts[j] : starts[j + 1]]
-        vals = value[starts[j] : starts[j + 1]]
-        keep = na_mask[rows]
-        lag_cost[j] -= float(np.dot(y[rows[keep]], vals[keep]))
+    lag_cost = cost - split.matrix[split.na_rows, :].T @ y[split.na_rows]
 
     # 3's first stage: the LP's, integers rounded inside their bounds.
     lower, upper = np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)
@@ -149,7 +141,7 @@ def certify(
     feasible = True
     for cols, rows in zip(split.block_cols, split.block_rows, strict=True):
         is_mip = bool(split.integer[cols].any())
-        sub = _block(lp, cols, rows, lag_cost[cols], lower[cols], upper[cols])
+        sub = _block(lp, split.matrix, cols, rows, lag_cost[cols], lower[cols], upper[cols])
         h, seconds = _run(sub, 0.0, abs_gap, deadline)
         cert.highs_seconds += seconds
         b = _upper_bound(h, is_mip)
@@ -159,7 +151,7 @@ def certify(
         bound += b
         if not feasible:
             continue
-        sub = _block(lp, cols, rows, cost[cols], fixed_lower[cols], fixed_upper[cols])
+        sub = _block(lp, split.matrix, cols, rows, cost[cols], fixed_lower[cols], fixed_upper[cols])
         h, seconds = _run(sub, 0.0, abs_gap, deadline)
         cert.highs_seconds += seconds
         if not _has_solution(h):
@@ -201,10 +193,8 @@ def _split(
     if (col_block < 0).any():
         return None  # a column outside every block (the EF holds only blocks and NA rows)
     na = np.array(sorted(con_to_row[c] for c in na_constraints if c in con_to_row), dtype=int)
-    a = lp.a_matrix_
-    if a.format_ != highspy.MatrixFormat.kColwise:
-        return None
-    starts, index = np.asarray(a.start_), np.asarray(a.index_)
+    matrix = _csc(lp)
+    starts, index = matrix.indptr, matrix.indices
     row_block = np.full(m, -1)
     row_mixed = np.zeros(m, dtype=bool)
     for j in range(n):
@@ -224,7 +214,20 @@ def _split(
     integer = np.array(
         [bool(integrality) and integrality[j] != highspy.HighsVarType.kContinuous for j in range(n)]
     )
-    return _Split(lp, cols_of, rows_of, na, first, integer)
+    return _Split(lp, matrix, cols_of, rows_of, na, first, integer)
+
+
+def _csc(lp: Any) -> Any:
+    """The LP's constraint matrix as scipy.sparse CSC (HiGHS may hold it row-wise)."""
+    import highspy
+    from scipy import sparse
+
+    a = lp.a_matrix_
+    data = (np.asarray(a.value_), np.asarray(a.index_), np.asarray(a.start_))
+    shape = (lp.num_row_, lp.num_col_)
+    if a.format_ == highspy.MatrixFormat.kColwise:
+        return sparse.csc_matrix(data, shape=shape)
+    return sparse.csr_matrix(data, shape=shape).tocsc()
 
 
 def _copy_lp(lp: Any) -> Any:
@@ -242,6 +245,7 @@ def _copy_lp(lp: Any) -> Any:
 
 def _block(
     lp: Any,
+    matrix: Any,
     cols: np.ndarray,
     rows: np.ndarray,
     cost: np.ndarray,
@@ -251,30 +255,20 @@ def _block(
     """The sub-LP of columns ``cols`` and rows ``rows`` (rows only touch these columns)."""
     import highspy
 
-    a = lp.a_matrix_
-    starts, index, value = np.asarray(a.start_), np.asarray(a.index_), np.asarray(a.value_)
-    new_row = np.full(lp.num_row_, -1)
-    new_row[rows] = np.arange(len(rows))
-    sub_start = [0]
-    sub_index: list[np.ndarray] = []
-    sub_value: list[np.ndarray] = []
-    for j in cols:
-        r = index[starts[j] : starts[j + 1]]
-        v = value[starts[j] : starts[j + 1]]
-        keep = new_row[r] >= 0
-        sub_index.append(new_row[r[keep]])
-        sub_value.append(v[keep])
-        sub_start.append(sub_start[-1] + int(keep.sum()))
+    sub = matrix[rows, :][:, cols].tocsc()
+    sub.sort_indices()
     out = highspy.HighsLp()
     out.num_col_, out.num_row_ = len(cols), len(rows)
-    out.col_cost_ = cost
-    out.col_lower_, out.col_upper_ = lower, upper
+    out.col_cost_ = np.ascontiguousarray(cost, dtype=float)
+    out.col_lower_ = np.ascontiguousarray(lower, dtype=float)
+    out.col_upper_ = np.ascontiguousarray(upper, dtype=float)
     out.row_lower_ = np.asarray(lp.row_lower_)[rows]
     out.row_upper_ = np.asarray(lp.row_upper_)[rows]
     out.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    out.a_matrix_.start_ = np.asarray(sub_start, dtype=np.int32)
-    out.a_matrix_.index_ = np.concatenate(sub_index).astype(np.int32) if sub_index else []
-    out.a_matrix_.value_ = np.concatenate(sub_value) if sub_value else []
+    out.a_matrix_.num_col_, out.a_matrix_.num_row_ = len(cols), len(rows)
+    out.a_matrix_.start_ = sub.indptr.astype(np.int32)
+    out.a_matrix_.index_ = sub.indices.astype(np.int32)
+    out.a_matrix_.value_ = sub.data.astype(float)
     out.sense_ = lp.sense_
     out.offset_ = 0.0
     integrality = list(lp.integrality_)
