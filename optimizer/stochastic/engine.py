@@ -508,9 +508,7 @@ def _certify(
     """Load the EF into HiGHS (the MILP run reuses it) and run the decomposition on it."""
     solver = session.solver
     solver.set_instance(m)
-    first = [
-        v for n in names for v in m.component(n)._mpisppy_node_list[0].nonant_vardata_list
-    ]
+    first = [v for n in names for v in m.component(n)._mpisppy_node_list[0].nonant_vardata_list]
     na = [c for comp in (m._C_EF_, m._C_EF_suppl) for c in comp.values()]
     deadline = None if time_limit is None else time.perf_counter() + time_limit
     return certify(
