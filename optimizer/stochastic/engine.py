@@ -473,7 +473,6 @@ def _solve_ef(
             "objective_usd": None if cert.objective is None else cert.objective * MONEY_USD,
             "lp_bound_usd": None if cert.lp_bound is None else cert.lp_bound * MONEY_USD,
             "gap": cert.gap,
-            "seconds": cert.timings.get("total"),
             "message": cert.message,
         }
     if not outcome.has_solution:
