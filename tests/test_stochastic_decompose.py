@@ -60,6 +60,13 @@ def test_menu_newsvendor_hand_optimum_when_the_rounded_lp_is_not_optimal(
     assert r.first_stage_units() == {("g1", 1): 50}
     assert r.objective_usd == pytest.approx(40 * A, rel=1e-6)
     assert PROOF not in r.stopped_because
+    if decompose:
+        # LP: 0.5 (100 + 0.5 * 50) + 0.5 * 200 - 120 = 42.5 A at x = 100; the blocks'
+        # incumbent is x = 100 re-planned (30 A); their bound lies between 40 A and 42.5 A.
+        proof = r.to_dict()["ef_block_proof"]
+        assert proof["lp_bound_usd"] == pytest.approx(42.5 * A, rel=1e-9)
+        assert proof["objective_usd"] == pytest.approx(30 * A, rel=1e-6)
+        assert 40 * A * (1 - 1e-9) <= proof["bound_usd"] <= 42.5 * A * (1 + 1e-9)
 
 
 # high: three times low's demand at each price, so both scenarios' menus break at x = 150.
@@ -83,6 +90,10 @@ def test_menu_newsvendor_hand_optimum_proved_by_blocks(decompose: bool) -> None:
     assert r.first_stage_units() == {("g1", 1): 150}
     assert r.objective_usd == pytest.approx(165 * A, rel=1e-6)
     assert (PROOF in r.stopped_because) == decompose
+    if decompose:
+        proof = r.to_dict()["ef_block_proof"]
+        assert proof["lp_bound_usd"] == pytest.approx(165 * A, rel=1e-9)
+        assert r.bound_usd == pytest.approx(165 * A, rel=1e-6)
 
 
 def _menu_instance(rng: random.Random) -> tuple[dict[str, Any], pd.DataFrame]:
