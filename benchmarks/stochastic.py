@@ -28,26 +28,41 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 INSTANCE = REPO / "instances" / "gtc2026-1gw.yaml"
 SCENARIOS = REPO / "instances" / "gtc2026-1gw-scenarios.csv"
-DRAWS = [
-    "tiers[medium].demand_mtok=scale(x0.4,x1.6)",
-    "tiers[high].demand_mtok=scale(x0.4,x1.6)",
-    "tiers[premium].demand_mtok=scale(x0.4,x1.6)",
-    "tiers[medium].price_usd_per_mtok=scale(x0.7,x1.3)",
-    "hardware[vr-nvl144].capex_usd=scale(x0.85,x1.17)",
-]
+# Drawn scenarios (uniform factors, seed 0): each paid tier's demand at every price of its
+# menu, the medium tier's menu prices, Vera Rubin's capex (as the sweep syntax's scale()).
+DEMAND_TIERS = ("medium", "high", "premium")
+DEMAND_RANGE = (0.4, 1.6)
+PRICE_RANGE = (0.7, 1.3)  # tiers[medium]: every menu price
+VR_CAPEX_RANGE = (0.85, 1.17)
 
 
 def scenario_file(n: int, folder: Path) -> Path:
     """The reference file for 27, else n scenarios drawn (seed 0) and written as a CSV."""
     if n == 27:
         return SCENARIOS
-    from optimizer.instance.load import load_instance
-    from optimizer.stochastic.scenarios import scenarios_from_sets
-    from optimizer.sweep.spec import parse_set
+    import random
 
-    sc = scenarios_from_sets(load_instance(INSTANCE), [parse_set(s) for s in DRAWS], n, 0)
+    import pandas as pd
+
+    from optimizer.instance.load import load_instance
+
+    base = load_instance(INSTANCE)
+    entries = {t.id: len(t.price_menu or ()) for t in base.tiers}
+    rng = random.Random(0)
+    rows = []
+    for i in range(n):
+        row: dict[str, str | float] = {"scenario": f"s{i + 1}"}
+        for t in DEMAND_TIERS:
+            f = rng.uniform(*DEMAND_RANGE)
+            for k in range(entries[t]):
+                row[f"tiers[{t}].price_menu[{k}].demand_mtok"] = f"x{f:.6g}"
+        f = rng.uniform(*PRICE_RANGE)
+        for k in range(entries["medium"]):
+            row[f"tiers[medium].price_menu[{k}].price_usd_per_mtok"] = f"x{f:.6g}"
+        row["hardware[vr-nvl144].capex_usd"] = f"x{rng.uniform(*VR_CAPEX_RANGE):.6g}"
+        rows.append(row)
     path = folder / f"drawn-{n}.csv"
-    sc.table().to_csv(path, index=False)
+    pd.DataFrame(rows).to_csv(path, index=False)
     return path
 
 
