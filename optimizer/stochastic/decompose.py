@@ -10,9 +10,9 @@ the same EF (built by mpi-sppy, loaded in HiGHS):
    Lagrange multipliers.
 2. **Bound.** Relax the non-anticipativity rows with ``y``: the EF splits into one MILP per
    scenario block (objective ``pi_s * obj_s - (A_NA^T y) x``). For ANY ``y`` the sum of
-   their optima (plus ``y . b``, here 0) is >= the EF optimum, so the sum of their HiGHS
-   dual bounds is a valid upper bound on the two-stage optimum (weak duality; a wrong
-   ``y`` only loosens it).
+   their optima plus ``y . b_NA`` (0 for mpi-sppy's ``x_ref - x_s = 0``) is >= the EF
+   optimum, so the sum of their HiGHS dual bounds is a valid upper bound on the two-stage
+   optimum (weak duality; a poor ``y`` only loosens it).
 3. **Incumbent.** Round the LP's first stage (integers to the nearest integer inside their
    bounds) and fix it in every block: each scenario's best recourse is its own MILP.
    Their sum is the objective of a feasible EF solution.
@@ -123,6 +123,14 @@ def certify(
     cost = np.asarray(lp.col_cost_, dtype=float)
     lag_cost = cost - split.matrix[split.na_rows, :].T @ y[split.na_rows]
 
+    # L(y) = y . b_NA + sum over blocks of max (c - A_NA^T y) x: NA rows are equalities.
+    na_lo = np.asarray(lp.row_lower_)[split.na_rows]
+    na_hi = np.asarray(lp.row_upper_)[split.na_rows]
+    if not np.array_equal(na_lo, na_hi):
+        cert.message = "a non-anticipativity row is not an equality"
+        return cert
+    constant = float(np.dot(y[split.na_rows], na_lo))
+
     # 3's first stage: the LP's, integers rounded inside their bounds.
     lower, upper = np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)
     x_first = x_lp[split.first_cols].copy()
@@ -132,7 +140,7 @@ def certify(
     )
 
     # 2 and 3, block by block.
-    bound = lp.offset_
+    bound = lp.offset_ + constant
     objective = lp.offset_
     values = np.zeros(lp.num_col_)
     fixed_lower, fixed_upper = lower.copy(), upper.copy()
