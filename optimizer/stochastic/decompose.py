@@ -288,8 +288,12 @@ def _block(
 def _run(lp: Any, rel_gap: float, abs_gap: float, deadline: float | None) -> tuple[Any, float]:
     import highspy
 
+    from optimizer.solve.highs import _PROCESS_THREADS
+
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
+    if _PROCESS_THREADS.get("n"):  # HiGHS keeps the first run's thread count per process
+        h.setOptionValue("threads", _PROCESS_THREADS["n"])
     h.setOptionValue("mip_rel_gap", rel_gap)
     h.setOptionValue("mip_abs_gap", max(abs_gap, 1e-9))
     if deadline is not None:
