@@ -153,7 +153,12 @@ def certify(
         h, seconds = _run(sub, 0.0, abs_gap, deadline)
         cert.highs_seconds += seconds
         if not _has_solution(h):
-            cert.message = "the EF's rounded LP first stage is infeasible in a scenario"
+            infeasible = h.getModelStatus() == highspy.HighsModelStatus.kInfeasible
+            cert.message = (
+                "the EF's rounded LP first stage is infeasible in a scenario"
+                if infeasible
+                else "a scenario block did not find a plan in time"
+            )
             cert.timings["total"] = time.perf_counter() - t0
             return cert
         objective += float(h.getInfo().objective_function_value)
