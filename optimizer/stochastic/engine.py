@@ -37,8 +37,9 @@ from optimizer.instance.load import load_instance
 from optimizer.instance.schema import Instance, PeriodLabel
 from optimizer.model.data import MONEY_USD
 from optimizer.results.plan import Plan
-from optimizer.solve.highs import HighsSession
+from optimizer.solve.highs import HighsSession, RawOutcome
 from optimizer.solve.planner import Planner
+from optimizer.stochastic.decompose import Certificate, certify
 from optimizer.stochastic.model import (
     HP,
     ScenarioModels,
@@ -106,6 +107,7 @@ def solve(
     ph_rho: float | None = None,
     log: bool = False,
     parallel: bool = False,
+    ef_decompose: bool = True,
 ) -> TwoStagePlan:
     """One first-stage purchase for all scenarios of ``instance``; see the module doc.
 
@@ -127,6 +129,11 @@ def solve(
         process while HiGHS solves the extensive form. Off by default in the library: a
         spawned process re-imports the main script, so call it from code under
         ``if __name__ == "__main__":``. The command line turns it on from 8 scenarios.
+    ef_decompose:
+        EF only: before solving the EF as one MILP, try to prove the gap on it scenario by
+        scenario (:mod:`optimizer.stochastic.decompose`: a Lagrangian bound and the LP's
+        rounded first stage re-planned per scenario). Exact either way; False solves the
+        EF MILP alone (as before, for comparison).
 
     Raises
     ------
@@ -181,7 +188,12 @@ def solve(
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
             future = pool.submit(_side_figures_alone, sc, periods, opts, table)
             two = _solve_ef(
-                models, time_limit=time_limit, mip_gap=mip_gap, threads=threads, log=log
+                models,
+                time_limit=time_limit,
+                mip_gap=mip_gap,
+                threads=threads,
+                log=log,
+                decompose=ef_decompose,
             )
             timings["two_stage"] = time.perf_counter() - t0
             side = future.result()
@@ -201,7 +213,14 @@ def solve(
     if two is not None:
         pass  # solved above, beside the re-plans
     elif method == "ef":
-        two = _solve_ef(models, time_limit=time_limit, mip_gap=mip_gap, threads=threads, log=log)
+        two = _solve_ef(
+            models,
+            time_limit=time_limit,
+            mip_gap=mip_gap,
+            threads=threads,
+            log=log,
+            decompose=ef_decompose,
+        )
         timings["two_stage"] = time.perf_counter() - t0
     else:
         two = _solve_ph(
@@ -217,7 +236,8 @@ def solve(
             ),
         )
         timings["two_stage"] = time.perf_counter() - t0
-    solver_seconds[0] += two.pop("solver_seconds", 0.0)
+    timings["highs_two_stage"] = two.pop("solver_seconds", 0.0)
+    solver_seconds[0] += timings["highs_two_stage"]
     timings["highs"] = solver_seconds[0]
     timings["total"] = time.perf_counter() - t_start
     return assemble(
@@ -280,6 +300,7 @@ def _side_figures_alone(
     sc: Scenarios, periods: list[PeriodLabel], opts: _PlannerOptions, table: pd.DataFrame
 ) -> _SideFigures:
     """:func:`_side_figures` in a process of its own (no MPI)."""
+    cpu = time.process_time()
     planner = opts.planner(sc.instances[0], table)
     seconds = [0.0]
 
@@ -290,6 +311,7 @@ def _side_figures_alone(
 
     side = _side_figures(sc, periods, timed, _Ranks(use_mpi=False))
     side.solver_seconds = seconds[0]
+    side.timings["side_figures_cpu"] = time.process_time() - cpu
     return side
 
 
@@ -392,8 +414,15 @@ def _solve_ef(
     mip_gap: float | None,
     threads: int | None,
     log: bool,
+    decompose: bool = True,
 ) -> dict[str, Any]:
-    """mpi-sppy's ExtensiveForm of the scenario models, solved by HiGHS."""
+    """mpi-sppy's ExtensiveForm of the scenario models, solved by HiGHS.
+
+    With ``decompose`` (the default), :mod:`optimizer.stochastic.decompose` first tries to
+    prove the gap block by block on the same EF (a Lagrangian bound from the EF's LP duals
+    and the LP's rounded first stage re-planned per scenario); the EF MILP is solved only
+    if that proof falls short, keeping the better bound and incumbent of the two.
+    """
     with _quiet():
         from mpisppy.opt.ef import ExtensiveForm
 
@@ -408,15 +437,46 @@ def _solve_ef(
     ef_obj.deactivate()
     m.obj = pyo.Objective(expr=ef_obj.expr, sense=pyo.maximize)
     session = HighsSession(time_limit=time_limit, mip_gap=mip_gap, threads=threads, log=log)
-    outcome = session.run(m)
+    names = list(models.scenarios.names)
+    cert = None
+    if decompose and len(names) > 1:
+        cert = _certify(session, m, names, mip_gap, time_limit)
+    target = 1e-4 if mip_gap is None else mip_gap
+    if cert is not None and cert.gap is not None and cert.gap <= target:
+        outcome = RawOutcome(
+            status="optimal",
+            has_solution=True,
+            objective=cert.objective,
+            bound=cert.bound,
+            mip_gap=cert.gap,
+            seconds=cert.highs_seconds,
+        )
+        _load_values(session, m, cert)
+        stopped = "optimal within the MIP gap (bound: Lagrangian decomposition of the EF)"
+    else:
+        remaining = None
+        if time_limit is not None and cert is not None:
+            remaining = max(1.0, time_limit - cert.timings.get("total", 0.0))
+        outcome = session.run(m, time_limit=remaining)
+        stopped = _ef_stop(outcome.status)
+        if cert is not None:
+            outcome, stopped = _merge(session, m, outcome, cert, target, stopped)
     out: dict[str, Any] = {
         "status": outcome.status,
         "mip_gap": outcome.mip_gap,
         "solver_seconds": outcome.seconds,
         "bound_usd": None if outcome.bound is None else outcome.bound * MONEY_USD,
         "objective_usd": None if outcome.objective is None else outcome.objective * MONEY_USD,
-        "stopped_because": _ef_stop(outcome.status),
+        "stopped_because": stopped,
     }
+    if cert is not None:
+        out["decomposition"] = {
+            "bound_usd": None if cert.bound is None else cert.bound * MONEY_USD,
+            "objective_usd": None if cert.objective is None else cert.objective * MONEY_USD,
+            "lp_bound_usd": None if cert.lp_bound is None else cert.lp_bound * MONEY_USD,
+            "gap": cert.gap,
+            "message": cert.message,
+        }
     if not outcome.has_solution:
         if outcome.status == "infeasible":
             out["message"] = (
@@ -437,6 +497,79 @@ def _solve_ef(
     ]
     out["first_stage_by_scenario"] = [first_stage_of(scen[n], models.first_periods) for n in names]
     return out
+
+
+def _certify(
+    session: HighsSession,
+    m: pyo.ConcreteModel,
+    names: list[str],
+    mip_gap: float | None,
+    time_limit: float | None,
+) -> Certificate:
+    """Load the EF into HiGHS (the MILP run reuses it) and run the decomposition on it."""
+    solver = session.solver
+    solver.set_instance(m)
+    first = [v for n in names for v in m.component(n)._mpisppy_node_list[0].nonant_vardata_list]
+    na = [c for comp in (m._C_EF_, m._C_EF_suppl) for c in comp.values()]
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
+    return certify(
+        session.highs,
+        solver._pyomo_var_to_solver_var_map,
+        solver._pyomo_con_to_solver_con_map,
+        m,
+        names,
+        first,
+        na,
+        mip_gap=1e-4 if mip_gap is None else mip_gap,
+        deadline=deadline,
+    )
+
+
+def _load_values(session: HighsSession, m: pyo.ConcreteModel, cert: Certificate) -> None:
+    """Write the decomposition's EF solution into the model's variables."""
+    assert cert.values is not None
+    for v in m.component_data_objects(pyo.Var, descend_into=True):
+        j = session.solver._pyomo_var_to_solver_var_map.get(id(v))
+        if j is None or v.fixed:
+            continue
+        x = float(cert.values[j])
+        v.set_value(round(x) if v.is_integer() else x, skip_validation=True)
+
+
+def _merge(
+    session: HighsSession,
+    m: pyo.ConcreteModel,
+    outcome: RawOutcome,
+    cert: Certificate,
+    target: float,
+    stopped: str,
+) -> tuple[RawOutcome, str]:
+    """The EF MILP's outcome with the decomposition's bound and incumbent where better."""
+    objective, bound = outcome.objective, outcome.bound
+    has_solution = outcome.has_solution
+    if cert.objective is not None and (objective is None or cert.objective > objective):
+        _load_values(session, m, cert)
+        objective, has_solution = cert.objective, True
+    if cert.bound is not None and (bound is None or cert.bound < bound):
+        bound = cert.bound
+    if objective is None or bound is None or not has_solution:
+        return outcome, stopped
+    gap = max(0.0, bound - objective) / max(1.0, abs(bound))
+    status = outcome.status
+    if status == "time_limit" and gap <= target:
+        stopped = "optimal within the MIP gap (bound: Lagrangian decomposition of the EF)"
+        status = "optimal"
+    return (
+        RawOutcome(
+            status=status,
+            has_solution=True,
+            objective=objective,
+            bound=bound,
+            mip_gap=gap,
+            seconds=outcome.seconds + cert.highs_seconds,
+        ),
+        stopped,
+    )
 
 
 def _ef_stop(status: str) -> str:

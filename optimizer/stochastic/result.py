@@ -288,6 +288,8 @@ def assemble(
     )
     if "iterations" in two_stage:
         result.extra["ph_iterations"] = two_stage["iterations"]
+    if "decomposition" in two_stage:  # EF: the block-by-block proof (decompose.py)
+        result.extra["ef_block_proof"] = two_stage["decomposition"]
     ws_vals = [o.objective_usd or 0.0 for o in ws]
     result.ws_usd = sum(p * v for p, v in zip(probs, ws_vals, strict=True))
     if ev_first is not None:
