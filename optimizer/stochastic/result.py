@@ -288,6 +288,8 @@ def assemble(
     )
     if "iterations" in two_stage:
         result.extra["ph_iterations"] = two_stage["iterations"]
+    if "bounds" in two_stage:
+        result.extra["bounds"] = {k: _plain(v) for k, v in two_stage["bounds"].items()}
     ws_vals = [o.objective_usd or 0.0 for o in ws]
     result.ws_usd = sum(p * v for p, v in zip(probs, ws_vals, strict=True))
     if ev_first is not None:
