@@ -54,18 +54,25 @@ MAX_CANDIDATES = 4  # first stages re-planned in every scenario
 
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
-    """mpi-sppy prints progress with print(): keep stdout clean for --json.
+    """Keep stdout clean for --json: mpi-sppy's prints and HiGHS's own go to stderr.
 
-    Its prints go to a stream of their own on stderr's file descriptor: with ``sys.stdout``
-    the very object ``sys.stderr`` is, HiGHS's output capture (pyomo, by file descriptor)
-    deadlocked in the hub.
+    By file descriptor (HiGHS writes some warnings straight to fd 1). Not by pointing
+    ``sys.stdout`` at the ``sys.stderr`` object: with that, pyomo's capture of HiGHS's
+    output deadlocked in the hub.
     """
     sys.stdout.flush()
-    with (
-        open(os.dup(sys.stderr.fileno()), "w", buffering=1) as err,
-        contextlib.redirect_stdout(err),
-    ):
+    try:
+        saved = os.dup(1)
+        os.dup2(2, 1)
+    except (OSError, ValueError):  # no real descriptors (embedded): leave them
         yield
+        return
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def cylinder_count(ranks: int, have_mpi: bool) -> int:
@@ -181,9 +188,14 @@ def _ph_alone(
         conv, _, trivial = ph.ph_main()
         elapsed = time.perf_counter() - t0
         lagrangian = ph.post_solve_bound(solver_options={"mip_rel_gap": sub_gap})
-    outer = [(b, s) for b, s in ((trivial, "PH trivial bound (each scenario alone)"),
-                                 (lagrangian, "PH post-solve Lagrangian bound"))
-             if b is not None and math.isfinite(b)]
+    outer = [
+        (b, s)
+        for b, s in (
+            (trivial, "PH trivial bound (each scenario alone)"),
+            (lagrangian, "PH post-solve Lagrangian bound"),
+        )
+        if b is not None and math.isfinite(b)
+    ]
     done = int(getattr(ph, "_PHIter", options["PHIterLimit"]))
     return _Run(
         outer=outer,
@@ -327,12 +339,7 @@ def _wheel(
     stopped = _wheel_stop(info, options, elapsed, gap_goal, n_cyl)
 
     local: list[tuple[dict[HP, int], str]] = []
-    if (
-        n_cyl == 3
-        and info["inner_by"] == 2
-        and wheel.strata_rank == 2
-        and wheel.cylinder_rank == 0
-    ):
+    if n_cyl == 3 and info["inner_by"] == 2 and wheel.strata_rank == 2 and wheel.cylinder_rank == 0:
         # The spoke's finalize loaded its best xhat into its scenario models.
         s = next(iter(spcomm.opt.local_scenarios.values()))
         local.append((first_stage_of(s, models.first_periods), "xhatshuffle spoke's best"))
