@@ -204,6 +204,7 @@ def test_mpi_ranks_run_ph_cylinders(tmp_path: Path, ranks: int, cylinders: list[
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     args = ["-n", str(ranks), sys.executable, "-m", "optimizer", "stochastic", "i.yaml"]
     args += ["--scenarios", "s.csv", "--method", "ph", "--json", "--no-write", "--mip-gap", "0"]
+    args += ["--ph-iterations", "15"]
     out = subprocess.run(
         [mpiexec, *args], cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env
     )

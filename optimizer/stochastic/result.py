@@ -219,6 +219,15 @@ class TwoStagePlan:
                 f"worst {_usd(p['worst'])}"
             )
         lines.append(f"EVPI {_usd(self.evpi_usd)} · VSS {_usd(self.vss_usd)}")
+        b = self.extra.get("bounds")
+        if b:
+            gap = "n/a" if self.mip_gap is None else f"{100 * self.mip_gap:.3g}%"
+            lines.append(
+                f"bounds: outer {_usd(b.get('outer_usd'))} ({b.get('outer_source') or 'none'}) · "
+                f"inner {_usd(b.get('inner_usd'))} ({b.get('inner_source')}) · gap {gap}"
+            )
+        if self.stopped_because:
+            lines.append(f"stopped: {self.stopped_because}")
         return "\n".join(lines)
 
 
