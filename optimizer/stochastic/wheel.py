@@ -50,6 +50,7 @@ Evaluate = Callable[[Instance, Mapping[HP, int] | None], ScenarioOutcome]
 
 CONVTHRESH = 1e-3  # PH's own stop: mean distance of the first stages from their mean
 MAX_CANDIDATES = 4  # first stages re-planned in every scenario
+POLL_SECONDS = 0.01  # a spoke's pause between two looks at the hub
 
 
 @contextlib.contextmanager
@@ -268,6 +269,8 @@ def _wheel(
         from mpisppy.utils.xhat_eval import Xhat_Eval
 
     names = list(models.scenarios.names)
+    lagrangian = type("LagrangianOuterBound", (_Polite, LagrangianOuterBound), {})
+    xhatshuffle = type("XhatShuffleInnerBound", (_Polite, XhatShuffleInnerBound), {})
 
     def opt_kwargs(opts: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -288,7 +291,7 @@ def _wheel(
     spoke_opts["convthresh"] = 0
     spokes: list[dict[str, Any]] = [
         {
-            "spoke_class": LagrangianOuterBound,
+            "spoke_class": lagrangian,
             "opt_class": PHBase,
             "opt_kwargs": opt_kwargs(copy.deepcopy(spoke_opts)),
         }
@@ -302,7 +305,7 @@ def _wheel(
         }
         spokes.append(
             {
-                "spoke_class": XhatShuffleInnerBound,
+                "spoke_class": xhatshuffle,
                 "opt_class": Xhat_Eval,
                 "opt_kwargs": opt_kwargs(xhat_opts),
             }
@@ -354,6 +357,19 @@ def _wheel(
         candidates=xhat + [c for c in cands if all(c[0] != x for x, _ in xhat)],
         wheel_inner=inner,
     )
+
+
+class _Polite:
+    """Mixed into a spoke: a short sleep each time it polls the hub.
+
+    mpi-sppy's spokes poll in a tight loop while they wait for the hub's next iterate
+    (the Lagrangian spoke does nothing else meanwhile); on a machine with fewer cores than
+    ranks that loop takes CPU from the hub's solves.
+    """
+
+    def got_kill_signal(self) -> bool:
+        time.sleep(POLL_SECONDS)
+        return bool(super().got_kill_signal())  # type: ignore[misc]
 
 
 def _source(labels: list[str], idx: int | None, kind: str) -> str:
