@@ -8,10 +8,9 @@
 2. the expected-value instance EV (docs/model.md), and EEV_s: each scenario re-planned with
    EV's first-stage purchase fixed;
 3. the two-stage program: ``ef`` builds mpi-sppy's ``ExtensiveForm`` from the planner's
-   scenario models and solves it with HiGHS; ``ph`` runs mpi-sppy's ``PH`` (scenarios
-   spread over MPI ranks), then evaluates candidate first stages (PH's rounded consensus
-   and the scenarios' own) and reports the best, with an outer bound (the smaller of the
-   wait-and-see bound and PH's Lagrangian bound) and the gap between them.
+   scenario models and solves it with HiGHS; ``ph`` runs mpi-sppy's PH hub with bound
+   spokes over the MPI ranks (:mod:`optimizer.stochastic.wheel`), re-plans candidate
+   first stages in every scenario and reports the best, its bounds and their gap.
 
 Under ``mpiexec -n K`` every rank runs this function; scenarios' re-plans are split
 across ranks and gathered; every rank returns the same result (rank 0 writes files).
