@@ -258,6 +258,34 @@ def test_ship_date_scenario_uses_the_union_index() -> None:
     assert list(r.scenarios["objective_usd"]) == pytest.approx([5 * A - 5000] * 2, abs=1e-3)
 
 
+def test_a_fixed_first_stage_cannot_buy_what_is_not_on_sale() -> None:
+    # PH's xhat spokes fix the first stage to a candidate, and fixing a variable overrides
+    # its bounds: "late" must still refuse g2 in period 1 (g2 ships in period 2 there).
+    import pyomo.environ as pyo
+
+    from optimizer.stochastic.model import ScenarioModels
+    from optimizer.stochastic.scenarios import load_scenarios
+    from optimizer.stochastic.wheel import _creator
+
+    doc = base()
+    doc["periods"] = [1, 2]
+    doc["objective"] = "profit"
+    doc["hardware"] = [{"id": "g2", "gpus_per_unit": 1, "power_kw": 1, "capex_usd": 1000}]
+    doc["frontiers"] = frontier("g2")
+    doc["tiers"][0]["demand_mtok"] = 5 * A
+    table = pd.DataFrame({"scenario": ["early", "late"], "hardware[g2].available_from": [1, 2]})
+    inst = load_instance(doc)
+    models = ScenarioModels(scenarios=load_scenarios(inst, table), first_periods=[1])
+    create = _creator(models)
+    solver = pyo.SolverFactory("appsi_highs")
+    for name, feasible in (("early", True), ("late", False)):
+        m = create(name)
+        m.buy["g2", 1].fix(5)
+        res = solver.solve(m, load_solutions=False)
+        ok = str(res.solver.termination_condition) == "optimal"
+        assert ok == feasible, (name, res.solver.termination_condition)
+
+
 def test_a_scenario_infeasible_on_its_own_is_named(tmp_path: Path) -> None:
     doc = base()
     doc["hardware"][0]["existing_units"] = 10  # 10 kW installed, whatever is bought

@@ -171,6 +171,29 @@ def default_rho(models: ScenarioModels) -> float:
     return max(1e-6, 0.1 * max(costs, default=1e6) / MONEY_USD)
 
 
+def _creator(models: ScenarioModels) -> Callable[..., pyo.ConcreteModel]:
+    """``models.creator`` with "not on sale" as a constraint, not only a bound of 0.
+
+    The xhat spokes fix the first stage to a candidate; fixing a variable overrides its
+    bounds, so a candidate buying a unit that a scenario cannot buy then (a later ship date)
+    would be evaluated as if it could (seen on the reference: an "inner bound" above the
+    outer one). A constraint makes that candidate infeasible in that scenario, as it is.
+    """
+
+    def create(name: str, **kwargs: Any) -> pyo.ConcreteModel:
+        m = models.creator(name, **kwargs)
+        off = [
+            hp
+            for hp in m.BUY
+            if hp[1] in models.first_periods and m.buy[hp].ub is not None and m.buy[hp].ub <= 0
+        ]
+        if off:
+            m.first_stage_not_on_sale = pyo.Constraint(off, rule=lambda m, h, p: m.buy[h, p] <= 0)
+        return m
+
+    return create
+
+
 # -------------------------------------------------------------------- PH alone
 def _ph_alone(
     models: ScenarioModels,
@@ -184,7 +207,7 @@ def _ph_alone(
         from mpisppy.opt.ph import PH
 
         t0 = time.perf_counter()
-        ph = PH(options, list(models.scenarios.names), models.creator)
+        ph = PH(options, list(models.scenarios.names), _creator(models))
         conv, _, trivial = ph.ph_main()
         elapsed = time.perf_counter() - t0
         lagrangian = ph.post_solve_bound(solver_options={"mip_rel_gap": sub_gap})
@@ -268,6 +291,7 @@ def _wheel(
         from mpisppy.utils.xhat_eval import Xhat_Eval
 
     names = list(models.scenarios.names)
+    creator = _creator(models)
     lagrangian = type("LagrangianOuterBound", (_Polite, LagrangianOuterBound), {})
     xhatshuffle = type("XhatShuffleInnerBound", (_Polite, XhatShuffleInnerBound), {})
 
@@ -275,7 +299,7 @@ def _wheel(
         return {
             "options": opts,
             "all_scenario_names": names,
-            "scenario_creator": models.creator,
+            "scenario_creator": creator,
         }
 
     hub = {
@@ -388,6 +412,8 @@ def _wheel_stop(
 ) -> str:
     done, limit, conv = info["iterations"], options["PHIterLimit"], info["conv"]
     c = "n/a" if conv is None else f"{conv:.2g}"
+    if info["rel_gap"] < -1e-9:  # a cylinder's inner bound above another's outer bound
+        return f"cylinders' bounds crossed after {done} PH iterations (a cylinder erred)"
     if n_cyl == 3 and info["rel_gap"] <= gap_goal and done < limit:
         return (
             f"cylinders' gap {100 * info['rel_gap']:.3g}% within {100 * gap_goal:.3g}% "
