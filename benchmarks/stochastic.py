@@ -109,12 +109,18 @@ def run_ph(path: Path, ranks: int, gap: float, iterations: int) -> dict[str, flo
     if out.returncode != 0:
         return {"wall_s": wall, "status": "error: " + out.stderr.strip().splitlines()[-1]}
     d = json.loads(out.stdout)
+    b = d.get("bounds") or {}
     return {
         "wall_s": wall,
         "status": d["status"],
         "gap": d["gap"],
         "objective_usd": d["objective_usd"],
         "bound_usd": d["bound_usd"],
+        "outer_source": b.get("outer_source"),
+        "inner_source": b.get("inner_source"),
+        "cylinders": " + ".join(b.get("cylinders") or []),
+        "ph_s": b.get("ph_seconds"),
+        "iterations": d.get("ph_iterations"),
         "stopped_because": d["stopped_because"],
     }
 
@@ -155,11 +161,20 @@ def main() -> None:
             path = scenario_file(n, Path(tmp))
             ph = run_ph(path, args.ph_ranks, gaps[0], args.ph_iterations)
             ratio = float(ph["wall_s"] or 0) / float(ef[n, gaps[0]]["wall_s"] or 1)
+            ef_obj = ef[n, gaps[0]]["objective_usd"]
+            true_gap = None
+            if ph.get("objective_usd") is not None and isinstance(ef_obj, float):
+                true_gap = (ef_obj - float(ph["objective_usd"] or 0)) / abs(ef_obj)
             print(
-                f"PH  {n:4d} scenarios on {args.ph_ranks} ranks: {ph['wall_s']:.1f} s "
-                f"({ratio:.2f}x EF's wall time), {ph['status']}, gap {ph.get('gap')}, "
-                f"{ph.get('stopped_because')}; objective {ph.get('objective_usd')} vs EF "
-                f"{ef[n, gaps[0]]['objective_usd']}"
+                f"PH  {n:4d} scenarios on {args.ph_ranks} ranks ({ph.get('cylinders')}): "
+                f"{ph['wall_s']:.1f} s ({ratio:.2f}x EF's wall time; PH and cylinders "
+                f"{ph.get('ph_s') or 0:.1f} s), {ph['status']}, {ph.get('iterations')} "
+                f"iterations, {ph.get('stopped_because')}"
+            )
+            print(
+                f"    outer bound {ph.get('bound_usd')} ({ph.get('outer_source')}), "
+                f"inner {ph.get('objective_usd')} ({ph.get('inner_source')}): reported gap "
+                f"{ph.get('gap')}; EF {ef_obj}: PH's plan is {true_gap} below it"
             )
 
 

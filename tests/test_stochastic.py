@@ -158,6 +158,8 @@ def test_second_process_gives_the_same_figures() -> None:
 
 
 def test_ph_agrees_with_ef_within_its_reported_gap() -> None:
+    # One process: PH alone (no cylinders), bounds from PH's trivial and post-solve
+    # Lagrangian bounds, the plan the best candidate first stage re-planned per scenario.
     doc, table = _random_instance(random.Random(7))
     ef = solve(doc, table, mip_gap=0)
     ph = solve(doc, table, method="ph", ph_iterations=20, mip_gap=0)
@@ -167,9 +169,31 @@ def test_ph_agrees_with_ef_within_its_reported_gap() -> None:
     assert ph.objective_usd <= ef.objective_usd + tol  # PH's plan is feasible, not better
     assert ph.bound_usd >= ef.objective_usd - tol  # its bound is an outer bound
     assert ef.objective_usd - ph.objective_usd <= ph.mip_gap * abs(ph.bound_usd) + tol
+    b = ph.extra["bounds"]
+    assert b["cylinders"] == ["PH"] and b["ranks"] == 1
+    assert b["inner_usd"] == ph.objective_usd and b["outer_usd"] == ph.bound_usd
+    assert "re-planned in every scenario" in b["inner_source"] and b["outer_source"]
+    assert ph.mip_gap == pytest.approx((b["outer_usd"] - b["inner_usd"]) / abs(b["outer_usd"]))
 
 
-def test_mpi_two_ranks_run_ph(tmp_path: Path) -> None:
+def test_ranks_map_to_cylinders() -> None:
+    from optimizer.stochastic.wheel import cylinder_count
+
+    # hub + Lagrangian + xhatshuffle where 3 divides the ranks, else hub + Lagrangian where
+    # 2 does, else PH alone; without mpi4py always PH alone.
+    got = {k: cylinder_count(k, have_mpi=True) for k in (1, 2, 3, 4, 5, 6, 8, 9)}
+    assert got == {1: 1, 2: 2, 3: 3, 4: 2, 5: 1, 6: 3, 8: 2, 9: 3}
+    assert cylinder_count(6, have_mpi=False) == 1
+
+
+@pytest.mark.parametrize(
+    "ranks, cylinders",
+    [
+        (2, ["PH hub", "Lagrangian spoke"]),
+        (3, ["PH hub", "Lagrangian spoke", "xhatshuffle spoke"]),
+    ],
+)
+def test_mpi_ranks_run_ph_cylinders(tmp_path: Path, ranks: int, cylinders: list[str]) -> None:
     mpiexec = shutil.which("mpiexec", path=str(Path(sys.executable).parent)) or shutil.which(
         "mpiexec"
     )
@@ -178,8 +202,9 @@ def test_mpi_two_ranks_run_ph(tmp_path: Path) -> None:
     (tmp_path / "i.yaml").write_text(yaml.safe_dump(doc))
     table.to_csv(tmp_path / "s.csv", index=False)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    args = ["-n", "2", sys.executable, "-m", "optimizer", "stochastic", "i.yaml"]
+    args = ["-n", str(ranks), sys.executable, "-m", "optimizer", "stochastic", "i.yaml"]
     args += ["--scenarios", "s.csv", "--method", "ph", "--json", "--no-write", "--mip-gap", "0"]
+    args += ["--ph-iterations", "15"]
     out = subprocess.run(
         [mpiexec, *args], cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env
     )
@@ -188,8 +213,19 @@ def test_mpi_two_ranks_run_ph(tmp_path: Path) -> None:
     ef = solve(doc, table, mip_gap=0)
     assert ef.objective_usd is not None
     assert got["method"] == "ph"
-    assert got["bound_usd"] >= ef.objective_usd - 1e-6 * abs(ef.objective_usd)
-    assert ef.objective_usd - got["objective_usd"] <= got["gap"] * abs(got["bound_usd"]) + 1e-3
+    b = got["bounds"]
+    assert b["cylinders"] == cylinders and b["ranks"] == ranks and b["ranks_per_cylinder"] == 1
+    tol = 1e-6 * abs(ef.objective_usd)
+    # outer >= the two-stage optimum >= inner (a maximisation), and the plan is the inner
+    assert b["outer_usd"] == got["bound_usd"] >= ef.objective_usd - tol
+    assert b["inner_usd"] == got["objective_usd"] <= ef.objective_usd + tol
+    assert got["gap"] == pytest.approx((b["outer_usd"] - b["inner_usd"]) / abs(b["outer_usd"]))
+    assert ef.objective_usd - got["objective_usd"] <= got["gap"] * abs(got["bound_usd"]) + tol
+    assert b["outer_source"] in ("Lagrangian spoke", "PH hub (trivial bound: each scenario alone)")
+    assert got["stopped_because"] and got["ph_iterations"] >= 1
+    if ranks == 3:
+        # the xhatshuffle spoke's own evaluation of its best first stage is an inner bound too
+        assert b["wheel_inner_usd"] is not None and b["wheel_inner_usd"] <= ef.objective_usd + tol
 
 
 def test_ship_date_scenario_uses_the_union_index() -> None:
@@ -220,6 +256,34 @@ def test_ship_date_scenario_uses_the_union_index() -> None:
     assert r.extra["vss_delivered_usd"] == pytest.approx(0, abs=1e-3)
     # Both scenarios buy 5 units in period 2 and sell there: 5 * 31,536 / 1.0 - 5,000.
     assert list(r.scenarios["objective_usd"]) == pytest.approx([5 * A - 5000] * 2, abs=1e-3)
+
+
+def test_a_fixed_first_stage_cannot_buy_what_is_not_on_sale() -> None:
+    # PH's xhat spokes fix the first stage to a candidate, and fixing a variable overrides
+    # its bounds: "late" must still refuse g2 in period 1 (g2 ships in period 2 there).
+    import pyomo.environ as pyo
+
+    from optimizer.stochastic.model import ScenarioModels
+    from optimizer.stochastic.scenarios import load_scenarios
+    from optimizer.stochastic.wheel import _creator
+
+    doc = base()
+    doc["periods"] = [1, 2]
+    doc["objective"] = "profit"
+    doc["hardware"] = [{"id": "g2", "gpus_per_unit": 1, "power_kw": 1, "capex_usd": 1000}]
+    doc["frontiers"] = frontier("g2")
+    doc["tiers"][0]["demand_mtok"] = 5 * A
+    table = pd.DataFrame({"scenario": ["early", "late"], "hardware[g2].available_from": [1, 2]})
+    inst = load_instance(doc)
+    models = ScenarioModels(scenarios=load_scenarios(inst, table), first_periods=[1])
+    create = _creator(models)
+    solver = pyo.SolverFactory("appsi_highs")
+    for name, feasible in (("early", True), ("late", False)):
+        m = create(name)
+        m.buy["g2", 1].fix(5)
+        res = solver.solve(m, load_solutions=False)
+        ok = str(res.solver.termination_condition) == "optimal"
+        assert ok == feasible, (name, res.solver.termination_condition)
 
 
 def test_a_scenario_infeasible_on_its_own_is_named(tmp_path: Path) -> None:

@@ -8,10 +8,9 @@
 2. the expected-value instance EV (docs/model.md), and EEV_s: each scenario re-planned with
    EV's first-stage purchase fixed;
 3. the two-stage program: ``ef`` builds mpi-sppy's ``ExtensiveForm`` from the planner's
-   scenario models and solves it with HiGHS; ``ph`` runs mpi-sppy's ``PH`` (scenarios
-   spread over MPI ranks), then evaluates candidate first stages (PH's rounded consensus
-   and the scenarios' own) and reports the best, with an outer bound (the smaller of the
-   wait-and-see bound and PH's Lagrangian bound) and the gap between them.
+   scenario models and solves it with HiGHS; ``ph`` runs mpi-sppy's PH hub with bound
+   spokes over the MPI ranks (:mod:`optimizer.stochastic.wheel`), re-plans candidate
+   first stages in every scenario and reports the best, its bounds and their gap.
 
 Under ``mpiexec -n K`` every rank runs this function; scenarios' re-plans are split
 across ranks and gathered; every rank returns the same result (rank 0 writes files).
@@ -20,7 +19,6 @@ across ranks and gathered; every rank returns the same result (rank 0 writes fil
 from __future__ import annotations
 
 import contextlib
-import math
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -231,9 +229,7 @@ def solve(
             rho=ph_rho,
             mip_gap=mip_gap,
             time_limit=time_limit,
-            ws_usd=sum(
-                p * (o.objective_usd or 0.0) for p, o in zip(sc.probabilities, ws, strict=True)
-            ),
+            threads=threads,
         )
         timings["two_stage"] = time.perf_counter() - t0
     timings["highs_two_stage"] = two.pop("solver_seconds", 0.0)
@@ -599,117 +595,18 @@ def _solve_ph(
     rho: float | None,
     mip_gap: float | None,
     time_limit: float | None,
-    ws_usd: float,
+    threads: int | None = None,
 ) -> dict[str, Any]:
-    """Progressive hedging over MPI ranks, then the best candidate first stage and a bound."""
-    with _quiet():
-        from mpisppy.opt.ph import PH
+    """PH with bounds from mpi-sppy's cylinders (optimizer.stochastic.wheel)."""
+    from optimizer.stochastic.wheel import solve_ph
 
-    sc = models.scenarios
-    solver_opts: dict[str, Any] = {"mip_rel_gap": mip_gap if mip_gap is not None else 1e-4}
-    options: dict[str, Any] = {
-        "solver_name": "appsi_highs",
-        "PHIterLimit": iterations,
-        "defaultPHrho": rho if rho is not None else _default_rho(models),
-        "convthresh": 1e-3,
-        "verbose": False,
-        "display_progress": False,
-        "display_timing": False,
-        "display_convergence_detail": False,
-        "solver_options_layers": [{"when": "default", "options": dict(solver_opts)}],
-        "linearize_proximal_terms": True,
-        "proximal_linearization_tolerance": 1e-1,
-        "smoothed": 0,
-        "defaultPHp": 0.0,
-        "defaultPHbeta": 0.0,
-    }
-    if time_limit is not None:
-        options["time_limit"] = time_limit
-    t0 = time.perf_counter()
-    with _quiet():
-        ph = PH(options, list(sc.names), models.creator)
-        conv, _, trivial = ph.ph_main()
-        lagrangian = ph.post_solve_bound(solver_options=solver_opts)
-    ph_seconds = time.perf_counter() - t0
-    done = ph._PHIter if hasattr(ph, "_PHIter") else iterations
-    if conv is not None and conv < options["convthresh"]:
-        stopped = f"converged after {done} iterations (PH convergence {conv:.2g})"
-    elif time_limit is not None and ph_seconds >= time_limit:
-        stopped = f"time limit after {done} iterations (PH convergence {conv:.2g})"
-    else:
-        stopped = f"iteration limit {iterations} (PH convergence {conv:.2g})"
-
-    # Candidates: the rounded consensus xbar and each local scenario's own first stage.
-    local: list[dict[HP, int]] = []
-    for s in ph.local_scenarios.values():
-        xbar: dict[HP, int] = {}
-        for (ndn, i), var in s._mpisppy_data.nonant_indices.items():
-            idx = var.index()
-            if var.parent_component().name != "buy":
-                continue
-            units = int(round(pyo.value(s._mpisppy_model.xbars[ndn, i])))
-            if units:
-                xbar[idx] = units
-        local.append(xbar)
-        local.append(first_stage_of(s, models.first_periods))
-    candidates: list[dict[HP, int]] = []
-    parts = ranks.comm.allgather(local) if ranks.size > 1 else [local]
-    for part in parts:
-        for c in part:
-            if c not in candidates:
-                candidates.append(c)
-    candidates = candidates[:4]
-
-    best: tuple[float, dict[HP, int], list[ScenarioOutcome]] | None = None
-    for cand in candidates:
-        outs = ranks.share(len(sc), lambda i, c=cand: _outcome(evaluate(sc.instances[i], c)))  # type: ignore[misc]
-        if not all(o.has_plan for o in outs):
-            continue
-        value = sum(
-            p * (o.objective_usd or 0.0) for p, o in zip(sc.probabilities, outs, strict=True)
-        )
-        if models.cvar_alpha is not None and models.risk_weight > 0:
-            from optimizer.stochastic.result import risk_objective
-
-            value = risk_objective(
-                [o.objective_usd or 0.0 for o in outs],
-                sc.probabilities,
-                models.cvar_alpha,
-                models.risk_weight,
-            )
-        if best is None or value > best[0]:
-            best = (value, cand, outs)
-    # Outer bounds on a maximisation: the smaller is the better.
-    to_usd = MONEY_USD
-    bounds = [b * to_usd for b in (trivial, lagrangian) if b is not None and math.isfinite(b)]
-    if not (models.cvar_alpha is not None and models.risk_weight > 0):
-        bounds.append(ws_usd)
-    bound = min(bounds) if bounds else None
-    out: dict[str, Any] = {"bound_usd": bound, "stopped_because": stopped, "iterations": done}
-    if best is None:
-        out.update(
-            status="error",
-            objective_usd=None,
-            mip_gap=None,
-            message="no candidate first stage from PH is feasible in every scenario; "
-            "try --method ef or more --ph-iterations",
-        )
-        return out
-    value, cand, outs = best
-    gap = None if bound is None else max(0.0, bound - value) / max(1.0, abs(bound))
-    out.update(
-        status="optimal" if gap is not None and gap <= (mip_gap or 1e-4) else "heuristic",
-        objective_usd=value,
-        mip_gap=gap,
-        first_stage=cand,
-        scenarios=outs,
-        first_stage_by_scenario=[cand] * len(sc),
+    return solve_ph(
+        models,
+        ranks,
+        lambda inst, fixed: _outcome(evaluate(inst, fixed)),
+        iterations=iterations,
+        rho=rho,
+        mip_gap=mip_gap,
+        time_limit=time_limit,
+        threads=threads,
     )
-    return out
-
-
-def _default_rho(models: ScenarioModels) -> float:
-    """PH's penalty per unit of disagreement, $M: a tenth of the dearest unit's capex."""
-    capex = [h.capex_usd for h in models.scenarios.base.hardware]
-    costs = [float(c) if not isinstance(c, Mapping) else max(c.values()) for c in capex]
-    return max(0.1, 0.1 * max(costs, default=1e6) / MONEY_USD)

@@ -219,6 +219,15 @@ class TwoStagePlan:
                 f"worst {_usd(p['worst'])}"
             )
         lines.append(f"EVPI {_usd(self.evpi_usd)} · VSS {_usd(self.vss_usd)}")
+        b = self.extra.get("bounds")
+        if b:
+            gap = "n/a" if self.mip_gap is None else f"{100 * self.mip_gap:.3g}%"
+            lines.append(
+                f"bounds: outer {_usd(b.get('outer_usd'))} ({b.get('outer_source') or 'none'}) · "
+                f"inner {_usd(b.get('inner_usd'))} ({b.get('inner_source')}) · gap {gap}"
+            )
+        if self.stopped_because:
+            lines.append(f"stopped: {self.stopped_because}")
         return "\n".join(lines)
 
 
@@ -290,6 +299,8 @@ def assemble(
         result.extra["ph_iterations"] = two_stage["iterations"]
     if "decomposition" in two_stage:  # EF: the block-by-block proof (decompose.py)
         result.extra["ef_block_proof"] = two_stage["decomposition"]
+    if "bounds" in two_stage:
+        result.extra["bounds"] = {k: _plain(v) for k, v in two_stage["bounds"].items()}
     ws_vals = [o.objective_usd or 0.0 for o in ws]
     result.ws_usd = sum(p * v for p, v in zip(probs, ws_vals, strict=True))
     if ev_first is not None:
