@@ -174,6 +174,17 @@ def solve(
         risk_weight=risk_weight or 0.0,
         table=table,
     )
+
+    def solve_ef() -> dict[str, Any]:
+        return _solve_ef(
+            models,
+            time_limit=time_limit,
+            mip_gap=mip_gap,
+            threads=threads,
+            log=log,
+            decompose=ef_decompose,
+        )
+
     two: dict[str, Any] | None = None
     if parallel and method == "ef" and ranks.size == 1:
         # HiGHS's MIP search runs mostly on one core: the re-plans of the wait-and-see and
@@ -185,14 +196,7 @@ def solve(
         t0 = time.perf_counter()
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
             future = pool.submit(_side_figures_alone, sc, periods, opts, table)
-            two = _solve_ef(
-                models,
-                time_limit=time_limit,
-                mip_gap=mip_gap,
-                threads=threads,
-                log=log,
-                decompose=ef_decompose,
-            )
+            two = solve_ef()
             timings["two_stage"] = time.perf_counter() - t0
             side = future.result()
         timings.update(side.timings)
@@ -211,14 +215,7 @@ def solve(
     if two is not None:
         pass  # solved above, beside the re-plans
     elif method == "ef":
-        two = _solve_ef(
-            models,
-            time_limit=time_limit,
-            mip_gap=mip_gap,
-            threads=threads,
-            log=log,
-            decompose=ef_decompose,
-        )
+        two = solve_ef()
         timings["two_stage"] = time.perf_counter() - t0
     else:
         two = _solve_ph(
