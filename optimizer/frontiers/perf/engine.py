@@ -245,16 +245,7 @@ def enumerate_layouts(
     """
     if typical:
         gs = [g for g in _pow2_upto(min(TYPICAL_NODE, hw.domain))]
-        t = np.array([(1, g, 1, 0, g, 0, 0) for g in gs], dtype=float)
-        return Layouts(
-            t[:, 0],
-            t[:, 1],
-            t[:, 2],
-            t[:, 3].astype(int),
-            t[:, 4],
-            t[:, 5].astype(bool),
-            t[:, 6].astype(bool),
-        )
+        return _layouts([(1, g, 1, 0, g, False, False) for g in gs])
     if max_units is None:
         max_units = default_max_units(hw)
     gs = sorted(set(_pow2_upto(hw.domain)) | {hw.domain})
@@ -279,6 +270,11 @@ def enumerate_layouts(
         for mode, a in modes:
             for dis in (False, True) if hw.disaggregation else (False,):
                 rows.append((u, g, pp, mode, a, dis, span))
+    return _layouts(rows)
+
+
+def _layouts(rows: list[tuple[Any, ...]]) -> Layouts:
+    """Layouts from rows (units, g, pp, attention mode, attention group, disaggregated, span)."""
     t = np.array(rows, dtype=float).reshape(-1, 7)
     return Layouts(
         t[:, 0],
