@@ -32,6 +32,14 @@ if TYPE_CHECKING:
     from optimizer.results.plan import Plan
     from optimizer.solve.planner import Planner
 
+# The INSTANCE argument every plot command takes.
+InstanceArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="INSTANCE", help="Instance file (YAML or JSON); - reads JSON from stdin."
+    ),
+]
+
 plot_app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -74,12 +82,7 @@ def _write(draw: Callable[[Path | None], Path], out: Path | None, what: str) -> 
 
 @plot_app.command()
 def frontier(
-    instance_path: Annotated[
-        str,
-        typer.Argument(
-            metavar="INSTANCE", help="Instance file (YAML or JSON); - reads JSON from stdin."
-        ),
-    ],
+    instance_path: InstanceArg,
     model: Annotated[
         str | None,
         typer.Option(
@@ -146,12 +149,7 @@ def frontier(
 
 @plot_app.command()
 def plan(
-    instance_path: Annotated[
-        str,
-        typer.Argument(
-            metavar="INSTANCE", help="Instance file (YAML or JSON); - reads JSON from stdin."
-        ),
-    ],
+    instance_path: InstanceArg,
     out: Annotated[
         Path | None,
         typer.Option("--out", help="PNG path (default: results/<instance name>/plan.png)."),
@@ -166,12 +164,7 @@ def plan(
 
 @plot_app.command()
 def prices(
-    instance_path: Annotated[
-        str,
-        typer.Argument(
-            metavar="INSTANCE", help="Instance file (YAML or JSON); - reads JSON from stdin."
-        ),
-    ],
+    instance_path: InstanceArg,
     out: Annotated[
         Path | None,
         typer.Option("--out", help="PNG path (default: results/<instance name>/prices.png)."),
