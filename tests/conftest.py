@@ -99,3 +99,19 @@ def run_cli(args: list[str], cwd: Path, stdin: str | None = None) -> subprocess.
         text=True,
         timeout=120,
     )
+
+
+def two_unit_profit_doc(rng: Any, powers: list[float]) -> dict[str, Any]:
+    """A profit instance over periods 1-2 (discount 0.1) with two unit types of different
+    speed, capex and power, drawn from ``rng`` (a random.Random); one tier, as :func:`base`."""
+    doc = base(power_mw=rng.choice(powers))
+    doc["objective"] = "profit"
+    doc["periods"] = [1, 2]
+    doc["discount_rate"] = 0.1
+    doc["site"]["rack_positions"] = 1000
+    doc["hardware"] = [
+        {"id": "g1", "gpus_per_unit": 1, "power_kw": 1, "capex_usd": rng.randint(8, 30) * 1000},
+        {"id": "g2", "gpus_per_unit": 1, "power_kw": 2, "capex_usd": rng.randint(20, 60) * 1000},
+    ]
+    doc["frontiers"] = frontier("g1") + frontier("g2", tok=rng.choice([1500.0, 2500.0]))
+    return doc

@@ -24,7 +24,7 @@ from optimizer.instance.load import load_instance
 from optimizer.solve.planner import Planner
 from optimizer.stochastic import solve
 
-from conftest import MTOK_PER_UNIT_YEAR, TOY, base, frontier, run_cli
+from conftest import MTOK_PER_UNIT_YEAR, TOY, base, frontier, run_cli, two_unit_profit_doc
 
 A = MTOK_PER_UNIT_YEAR
 
@@ -102,16 +102,7 @@ def test_one_scenario_with_probability_one_is_the_deterministic_optimum() -> Non
 
 def _random_instance(rng: random.Random) -> tuple[dict[str, Any], pd.DataFrame]:
     """Two periods, two unit types (different speed, capex, power), 3-4 demand scenarios."""
-    doc = base(power_mw=rng.choice([0.05, 0.1, 0.2]))
-    doc["objective"] = "profit"
-    doc["periods"] = [1, 2]
-    doc["discount_rate"] = 0.1
-    doc["site"]["rack_positions"] = 1000
-    doc["hardware"] = [
-        {"id": "g1", "gpus_per_unit": 1, "power_kw": 1, "capex_usd": rng.randint(8, 30) * 1000},
-        {"id": "g2", "gpus_per_unit": 1, "power_kw": 2, "capex_usd": rng.randint(20, 60) * 1000},
-    ]
-    doc["frontiers"] = frontier("g1") + frontier("g2", tok=rng.choice([1500.0, 2500.0]))
+    doc = two_unit_profit_doc(rng, [0.05, 0.1, 0.2])
     doc["tiers"][0]["demand_mtok"] = 50 * A  # every scenario replaces it
     n = rng.randint(3, 4)
     table = pd.DataFrame(

@@ -14,7 +14,7 @@ import pytest
 
 from optimizer.stochastic import solve
 
-from conftest import MTOK_PER_UNIT_YEAR, base
+from conftest import MTOK_PER_UNIT_YEAR, base, two_unit_profit_doc
 
 A = MTOK_PER_UNIT_YEAR
 PROOF = "Lagrangian decomposition"
@@ -98,18 +98,7 @@ def test_menu_newsvendor_hand_optimum_proved_by_blocks(decompose: bool) -> None:
 
 def _menu_instance(rng: random.Random) -> tuple[dict[str, Any], pd.DataFrame]:
     """Two periods, two unit types, a three-price menu; scenarios scale period-2 demand."""
-    from conftest import frontier
-
-    doc = base(power_mw=rng.choice([0.1, 0.2]))
-    doc["objective"] = "profit"
-    doc["periods"] = [1, 2]
-    doc["discount_rate"] = 0.1
-    doc["site"]["rack_positions"] = 1000
-    doc["hardware"] = [
-        {"id": "g1", "gpus_per_unit": 1, "power_kw": 1, "capex_usd": rng.randint(8, 30) * 1000},
-        {"id": "g2", "gpus_per_unit": 1, "power_kw": 2, "capex_usd": rng.randint(20, 60) * 1000},
-    ]
-    doc["frontiers"] = frontier("g1") + frontier("g2", tok=rng.choice([1500.0, 2500.0]))
+    doc = two_unit_profit_doc(rng, [0.1, 0.2])
     tier = doc["tiers"][0]
     del tier["price_usd_per_mtok"]
     d0 = rng.randint(20, 60) * A
