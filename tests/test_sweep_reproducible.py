@@ -241,3 +241,32 @@ def test_a_broken_pool_keeps_the_rows_already_finished(monkeypatch) -> None:
     assert list(result.table["objective_usd"][:2]) == [-1.0, -1.0]  # kept, not re-solved
     assert solved_here == [2, 3]
     assert result.notes
+
+
+def test_a_ctrl_c_while_journaling_never_leaves_a_table_row_the_journal_lacks() -> None:
+    # The table written on Ctrl-C must hold only journaled rows: a row the journal lacks
+    # would be solved again on --resume, and the kept row would change under the user.
+    inst = load_instance(base())
+    scenarios = build_scenarios(inst, [parse_set("site.power_mw=0.2,0.4,0.6")])
+    journaled: list[int] = []
+
+    def on_row(row: dict) -> None:
+        if len(journaled) == 1:
+            raise KeyboardInterrupt  # Ctrl-C lands while the second row is journaled
+        journaled.append(int(row["scenario"]))
+
+    result = run_sweep(inst, scenarios, workers=1, on_row=on_row)
+    assert result.interrupted
+    assert list(result.table["scenario"]) == journaled == [0]
+
+
+def test_a_journal_line_cut_short_does_not_swallow_the_next_row(tmp_path: Path) -> None:
+    from optimizer.sweep.record import Journal
+
+    journal = Journal(tmp_path)
+    journal.start()
+    journal.append({"scenario": 0, "objective_usd": 1.5})
+    with journal.path.open("a", encoding="utf-8") as fh:
+        fh.write('{"scenario": 1, "objective')  # a process killed mid-line
+    journal.append({"scenario": 2, "objective_usd": 2.5})
+    assert [r["scenario"] for r in journal.read()] == [0, 2]

@@ -127,8 +127,14 @@ class Journal:
         self.path.write_text("", encoding="utf-8")
 
     def append(self, row: Mapping[str, Any]) -> None:
-        with self.path.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(dict(row), default=_plain) + "\n")
+        line = json.dumps(dict(row), default=_plain) + "\n"
+        with self.path.open("a+b") as fh:
+            # A line cut short by a killed process must not swallow this one.
+            if fh.seek(0, 2) > 0:
+                fh.seek(-1, 2)
+                if fh.read(1) != b"\n":
+                    line = "\n" + line
+            fh.write(line.encode("utf-8"))
 
     def read(self) -> list[dict[str, Any]]:
         """The rows journaled so far (a line cut short by a killed process is skipped)."""

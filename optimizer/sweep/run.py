@@ -210,9 +210,12 @@ def run_sweep(
     report = progress or (lambda done, total: None)
 
     def collect(row: dict[str, Any]) -> None:
-        rows.append(row)
+        # Journal first, then keep: a Ctrl-C between the two leaves a row in the journal
+        # that the table lacks (a resume keeps it), never a row in the table that the
+        # journal lacks (a resume would solve it again and the kept row would change).
         if on_row is not None:
             on_row({k: v for k, v in row.items() if not k.startswith("_")})
+        rows.append(row)
         report(len(rows), total)
 
     base_json = json.dumps(base.model_dump(mode="json"))
