@@ -128,3 +128,34 @@ def test_blocks_and_the_ef_milp_agree_on_menu_instances(seed: int, gap: float) -
     assert on.bound_usd >= off.objective_usd * (1 - 1e-9)
     assert off.bound_usd >= on.objective_usd * (1 - 1e-9)
     assert on.first_stage_identical
+
+
+@pytest.mark.parametrize(
+    ("runs_in_time", "message"),
+    [
+        (1, "a scenario block did not find a plan in time"),  # the LP only
+        (3, "a scenario block of the Lagrangian bound did not solve in time"),  # + incumbent
+    ],
+)
+def test_blocks_out_of_time_leave_the_ef_milp_to_decide(
+    monkeypatch: pytest.MonkeyPatch, runs_in_time: int, message: str
+) -> None:
+    # The proof's HiGHS runs get no time from the (runs_in_time + 1)-th on: the proof stops
+    # with its reason, the EF MILP decides, and the hand optimum of the first menu
+    # newsvendor (buy 50, 40 A) comes back all the same.
+    from optimizer.stochastic import decompose
+
+    runs = [0]
+
+    def seconds_left(deadline: float | None) -> float | None:
+        runs[0] += 1
+        return None if runs[0] <= runs_in_time else 0.0
+
+    monkeypatch.setattr(decompose, "_seconds_left", seconds_left)
+    r = solve(menu_newsvendor(1.2), MENU_LOW_HIGH, mip_gap=1e-6)
+    assert runs[0] == runs_in_time + 1  # the proof stopped at the first run out of time
+    assert r.status == "optimal"
+    assert r.first_stage_units() == {("g1", 1): 50}
+    assert r.objective_usd == pytest.approx(40 * A, rel=1e-6)
+    assert PROOF not in r.stopped_because
+    assert r.to_dict()["ef_block_proof"]["message"] == message

@@ -305,12 +305,18 @@ def _run(lp: Any, rel_gap: float, abs_gap: float, deadline: float | None) -> tup
         h.setOptionValue("threads", _PROCESS_THREADS["n"])
     h.setOptionValue("mip_rel_gap", rel_gap)
     h.setOptionValue("mip_abs_gap", max(abs_gap, 1e-9))
-    if deadline is not None:
-        h.setOptionValue("time_limit", max(0.01, deadline - time.perf_counter()))
+    seconds = _seconds_left(deadline)
+    if seconds is not None:
+        h.setOptionValue("time_limit", seconds)
     h.passModel(lp)
     t0 = time.perf_counter()
     h.run()
     return h, time.perf_counter() - t0
+
+
+def _seconds_left(deadline: float | None) -> float | None:
+    """HiGHS's time limit for the next run (None: no deadline)."""
+    return None if deadline is None else max(0.01, deadline - time.perf_counter())
 
 
 def _has_solution(h: Any) -> bool:
