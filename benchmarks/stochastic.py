@@ -98,11 +98,15 @@ def run_ef(
     }
 
 
-def run_ph(path: Path, ranks: int, gap: float, iterations: int) -> dict[str, float | str | None]:
+def run_ph(
+    path: Path, ranks: int, gap: float, iterations: int, time_limit: float | None = None
+) -> dict[str, float | str | None]:
     mpiexec = shutil.which("mpiexec", path=str(Path(sys.executable).parent)) or "mpiexec"
     cmd = [mpiexec, "-n", str(ranks), sys.executable, "-m", "optimizer", "stochastic"]
     cmd += [str(INSTANCE), "--scenarios", str(path), "--method", "ph", "--json", "--no-write"]
     cmd += ["--mip-gap", str(gap), "--ph-iterations", str(iterations)]
+    if time_limit is not None:
+        cmd += ["--time-limit", str(time_limit)]
     t0 = time.perf_counter()
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - t0
@@ -159,7 +163,7 @@ def main() -> None:
         if args.ph_ranks:
             n = sizes[-1]
             path = scenario_file(n, Path(tmp))
-            ph = run_ph(path, args.ph_ranks, gaps[0], args.ph_iterations)
+            ph = run_ph(path, args.ph_ranks, gaps[0], args.ph_iterations, args.time_limit)
             ratio = float(ph["wall_s"] or 0) / float(ef[n, gaps[0]]["wall_s"] or 1)
             ef_obj = ef[n, gaps[0]]["objective_usd"]
             true_gap = None
