@@ -192,6 +192,7 @@ def test_mpi_ranks_run_ph_cylinders(tmp_path: Path, ranks: int, cylinders: list[
     doc, table = _random_instance(random.Random(7))
     (tmp_path / "i.yaml").write_text(yaml.safe_dump(doc))
     table.to_csv(tmp_path / "s.csv", index=False)
+    (tmp_path / "hub.log").write_text("the user's own\n")  # a name mpi-sppy logs to
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     args = ["-n", str(ranks), sys.executable, "-m", "optimizer", "stochastic", "i.yaml"]
     args += ["--scenarios", "s.csv", "--method", "ph", "--json", "--no-write", "--mip-gap", "0"]
@@ -200,6 +201,9 @@ def test_mpi_ranks_run_ph_cylinders(tmp_path: Path, ranks: int, cylinders: list[
         [mpiexec, *args], cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env
     )
     assert out.returncode == 0, out.stderr[-2000:]
+    # --no-write leaves the folder as it was: no log files, the user's hub.log unchanged
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hub.log", "i.yaml", "s.csv"]
+    assert (tmp_path / "hub.log").read_text() == "the user's own\n"
     got = json.loads(out.stdout)  # rank 0 alone prints: one JSON document
     ef = solve(doc, table, mip_gap=0)
     assert ef.objective_usd is not None

@@ -194,6 +194,29 @@ def _creator(models: ScenarioModels) -> Callable[..., pyo.ConcreteModel]:
     return create
 
 
+@contextlib.contextmanager
+def _no_log_files() -> Iterator[None]:
+    """mpi-sppy modules that open a log file in the working folder on import send it to stderr.
+
+    ``mpisppy.cylinders.hub``, the xhat spokes and ``mpisppy.utils.xhat_eval`` call
+    ``mpisppy.log.setup_logger(name, "hub.log", ...)`` at import: a FileHandler in mode "w"
+    that empties a user's own ``hub.log`` in the folder mpiexec runs in and leaves empty
+    files there (their level is CRITICAL: nothing else is written to them).
+    """
+    import mpisppy.log
+
+    original = mpisppy.log.setup_logger
+
+    def to_stderr(name: str, out: Any, *args: Any, **kwargs: Any) -> None:
+        original(name, out if out in (sys.stdout, sys.stderr) else sys.stderr, *args, **kwargs)
+
+    mpisppy.log.setup_logger = to_stderr
+    try:
+        yield
+    finally:
+        mpisppy.log.setup_logger = original
+
+
 # -------------------------------------------------------------------- PH alone
 def _ph_alone(
     models: ScenarioModels,
@@ -281,7 +304,7 @@ def _wheel(
     """PH hub + Lagrangian spoke (+ xhatshuffle spoke) through ``WheelSpinner``."""
     import copy
 
-    with _quiet():
+    with _quiet(), _no_log_files():
         from mpisppy.cylinders.hub import PHHub
         from mpisppy.cylinders.lagrangian_bounder import LagrangianOuterBound
         from mpisppy.cylinders.xhatshufflelooper_bounder import XhatShuffleInnerBound
