@@ -223,17 +223,23 @@ def test_mpi_ranks_run_ph_cylinders(tmp_path: Path, ranks: int, cylinders: list[
         assert b["wheel_inner_usd"] is not None and b["wheel_inner_usd"] <= ef.objective_usd + tol
 
 
-def test_ship_date_scenario_uses_the_union_index() -> None:
-    # g2 is the only unit that can serve; on sale from period 1 in "early", from 2 in "late".
-    # Period 1 is decided now: it cannot count on g2, so nothing is bought now. EV takes the
-    # ship date of the most probable scenario ("early", 0.6) and buys g2 now, which "late"
-    # cannot take: VSS is infinite and names "late".
+def _ship_date_doc() -> dict:
+    """Two periods, one unit g2 (1 kW, $1,000) able to serve 5 A of demand."""
     doc = base()
     doc["periods"] = [1, 2]
     doc["objective"] = "profit"
     doc["hardware"] = [{"id": "g2", "gpus_per_unit": 1, "power_kw": 1, "capex_usd": 1000}]
     doc["frontiers"] = frontier("g2")
     doc["tiers"][0]["demand_mtok"] = 5 * A
+    return doc
+
+
+def test_ship_date_scenario_uses_the_union_index() -> None:
+    # g2 is the only unit that can serve; on sale from period 1 in "early", from 2 in "late".
+    # Period 1 is decided now: it cannot count on g2, so nothing is bought now. EV takes the
+    # ship date of the most probable scenario ("early", 0.6) and buys g2 now, which "late"
+    # cannot take: VSS is infinite and names "late".
+    doc = _ship_date_doc()
     table = pd.DataFrame(
         {
             "scenario": ["early", "late"],
@@ -262,12 +268,7 @@ def test_a_fixed_first_stage_cannot_buy_what_is_not_on_sale() -> None:
     from optimizer.stochastic.scenarios import load_scenarios
     from optimizer.stochastic.wheel import _creator
 
-    doc = base()
-    doc["periods"] = [1, 2]
-    doc["objective"] = "profit"
-    doc["hardware"] = [{"id": "g2", "gpus_per_unit": 1, "power_kw": 1, "capex_usd": 1000}]
-    doc["frontiers"] = frontier("g2")
-    doc["tiers"][0]["demand_mtok"] = 5 * A
+    doc = _ship_date_doc()
     table = pd.DataFrame({"scenario": ["early", "late"], "hardware[g2].available_from": [1, 2]})
     inst = load_instance(doc)
     models = ScenarioModels(scenarios=load_scenarios(inst, table), first_periods=[1])
