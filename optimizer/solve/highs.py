@@ -26,6 +26,7 @@ from pyomo.contrib.appsi.base import TerminationCondition as TC
 from pyomo.contrib.appsi.solvers import Highs
 
 HIGHS_LOG = logging.getLogger("optimizer.highs")
+DEFAULT_MIP_GAP = 1e-4  # HiGHS's own mip_rel_gap, what a solve without --mip-gap gets
 
 Status = str  # "optimal" | "time_limit" | "infeasible" | "unbounded" | "error"
 

@@ -35,7 +35,7 @@ from optimizer.instance.load import load_instance
 from optimizer.instance.schema import Instance, PeriodLabel
 from optimizer.model.data import MONEY_USD
 from optimizer.results.plan import Plan
-from optimizer.solve.highs import HighsSession, RawOutcome
+from optimizer.solve.highs import DEFAULT_MIP_GAP, HighsSession, RawOutcome
 from optimizer.solve.planner import Planner
 from optimizer.stochastic.decompose import Certificate, certify
 from optimizer.stochastic.model import (
@@ -431,10 +431,10 @@ def _solve_ef(
     m.obj = pyo.Objective(expr=ef_obj.expr, sense=pyo.maximize)
     session = HighsSession(time_limit=time_limit, mip_gap=mip_gap, threads=threads, log=log)
     names = list(models.scenarios.names)
+    target = DEFAULT_MIP_GAP if mip_gap is None else mip_gap
     cert = None
     if decompose and len(names) > 1:
-        cert = _certify(session, m, names, mip_gap, time_limit)
-    target = 1e-4 if mip_gap is None else mip_gap
+        cert = _certify(session, m, names, target, time_limit)
     if cert is not None and cert.gap is not None and cert.gap <= target:
         outcome = RawOutcome(
             status="optimal",
@@ -496,7 +496,7 @@ def _certify(
     session: HighsSession,
     m: pyo.ConcreteModel,
     names: list[str],
-    mip_gap: float | None,
+    mip_gap: float,
     time_limit: float | None,
 ) -> Certificate:
     """Load the EF into HiGHS (the MILP run reuses it) and run the decomposition on it."""
@@ -513,7 +513,7 @@ def _certify(
         names,
         first,
         na,
-        mip_gap=1e-4 if mip_gap is None else mip_gap,
+        mip_gap=mip_gap,
         deadline=deadline,
     )
 

@@ -40,6 +40,7 @@ import pyomo.environ as pyo
 
 from optimizer.instance.schema import Instance
 from optimizer.model.data import MONEY_USD
+from optimizer.solve.highs import DEFAULT_MIP_GAP
 from optimizer.stochastic.model import HP, ScenarioModels, first_stage_of
 from optimizer.stochastic.result import ScenarioOutcome, risk_objective
 
@@ -111,7 +112,7 @@ def solve_ph(
     threads: int | None = None,
 ) -> dict[str, Any]:
     """PH with bounds on ``ranks``; the two-stage dict :func:`assemble` reads."""
-    gap_goal = mip_gap if mip_gap is not None else 1e-4
+    gap_goal = mip_gap if mip_gap is not None else DEFAULT_MIP_GAP
     # Subproblems a tenth tighter than the goal: the Lagrangian bound is built from their
     # MIP bounds, so a looser subproblem gap alone would keep the outer bound from closing.
     sub_gap = gap_goal / 10
