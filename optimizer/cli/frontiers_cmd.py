@@ -308,3 +308,66 @@ def calibrate(
             highlight=False,
         )
     err.print(f"wrote {target}", highlight=False)
+
+
+@frontiers_app.command("import")
+def import_(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Result files of vllm bench serve (--save-result JSON), sglang.bench_serving "
+            "(--output-file JSON lines), GenAI-Perf / AIPerf (profile_export_*.json) or "
+            "InferenceX (result rows)."
+        ),
+    ],
+    out: Annotated[
+        Path, typer.Option("-o", "--out", help="Frontier CSV to write (never over a file).")
+    ],
+    hardware: Annotated[
+        str | None,
+        typer.Option("--hardware", help="Hardware id in your instance (InferenceX: its hw)."),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="Model id in your instance (InferenceX: its model)."),
+    ] = None,
+    gpus: Annotated[
+        int | None,
+        typer.Option(
+            "--gpus",
+            help="Accelerators that served each run (the files other than InferenceX's do not "
+            "record it).",
+        ),
+    ] = None,
+    context_tokens: Annotated[
+        int | None,
+        typer.Option(
+            "--context-tokens", min=1, help="Context of the rows (default: the mean prompt)."
+        ),
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="auto, vllm, sglang, genai-perf, aiperf, inferencex.")
+    ] = "auto",
+) -> None:
+    """Turn benchmark results into frontier-table rows (one per run, each citing its file)."""
+    from optimizer.errors import InputError
+    from optimizer.frontiers.importers import Labels, frontier_rows
+
+    if out.exists():
+        _fail(
+            f"--out {out}: exists; give a new path (an instance's `frontiers:` may list "
+            "several CSV files)"
+        )
+    labels = Labels(hardware=hardware, model=model, gpus=gpus, context_tokens=context_tokens)
+    try:
+        rows = frontier_rows(files, labels, fmt)
+    except InputError as exc:
+        _fail(exc.problems)
+    write_atomic(out, rows.to_csv(index=False, lineterminator="\n"))
+    err.print(
+        f"wrote {out}: {len(rows)} rows ({rows['hardware'].nunique()} hardware, "
+        f"{rows['model'].nunique()} models); use it as an instance's `frontiers:`, or score the "
+        "generator on it with `optimizer frontiers calibrate --points`",
+        highlight=False,
+        soft_wrap=True,
+    )
