@@ -371,3 +371,49 @@ def import_(
         highlight=False,
         soft_wrap=True,
     )
+
+
+@frontiers_app.command()
+def draws(
+    instance: Annotated[Path, typer.Argument(help="The instance whose hardware the draws scale.")],
+    out: Annotated[
+        Path, typer.Option("-o", "--out", help="Scenario CSV to write (never over a file).")
+    ],
+    samples: Annotated[int, typer.Option("--samples", min=1, max=10_000)] = 20,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same draws.")] = 0,
+) -> None:
+    """Scenarios of per-hardware frontier_scale drawn from the calibration's residuals
+    (one draw per hardware family), for `sweep --scenarios` and `stochastic`."""
+    from optimizer.errors import InputError
+    from optimizer.frontiers.draws import draw_scenarios, family_errors, family_of, residuals
+    from optimizer.frontiers.generator import DEFAULT_EFFICIENCY
+    from optimizer.frontiers.perf import calibration as cal
+    from optimizer.frontiers.perf.specs import hardware_from_dict, is_pod, model_from_dict
+    from optimizer.instance.load import load_instance
+
+    if out.exists():
+        _fail(f"--out {out}: exists; give a new path")
+    try:
+        inst = load_instance(instance)
+    except InputError as exc:
+        _fail(exc.problems)
+    hw_specs, model_specs = _load(None)
+    hw = cal.calibration_hardware(
+        {d["id"]: hardware_from_dict(d) for d in hw_specs if not is_pod(d)}
+    )
+    mo = {d["id"]: model_from_dict(d) for d in model_specs}
+    scored = cal.score(cal.POINTS, hw, mo, DEFAULT_EFFICIENCY)
+    ids = [h.id for h in inst.hardware]
+    errors = family_errors(residuals(scored), [family_of(h) for h in ids])
+    table = draw_scenarios(ids, errors, samples, seed)
+    write_atomic(out, table.to_csv(index=False, lineterminator="\n"))
+    for e in errors:
+        lo, mid, hi = e.quantiles()
+        members = ", ".join(h for h in ids if family_of(h) == e.family)
+        err.print(
+            f"{e.family} ({members}): from {e.source}; scale 10/50/90%: "
+            f"{lo:.2f} / {mid:.2f} / {hi:.2f}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    err.print(f"wrote {out}: {samples} equally likely scenarios (seed {seed})", highlight=False)
