@@ -30,7 +30,7 @@ import pandas as pd
 FAMILIES: dict[str, tuple[str, ...]] = {
     "hopper": ("h100-hgx", "h200-hgx"),
     "blackwell": ("b200-hgx", "gb200-nvl72", "gb300-nvl72"),
-    "rubin": ("vr-nvl144", "vr-lpx-pod"),
+    "rubin": ("vr-nvl144", "vr-lpx-pod", "vr-lpx16-pod"),
     "lpu": ("groq3-lpx",),
     "amd": ("mi300x", "mi355x"),
 }
