@@ -376,3 +376,25 @@ def test_pod_sized_for_gpt_moe_holds_it_and_says_where_its_speed_stops(
         )
 
     assert per_mw(rows, pod, 90) > 5 * per_mw(vr, HW["vr-nvl144"], 90)
+
+
+def test_gb300_is_at_least_as_fast_as_gb200_at_equal_speed() -> None:
+    """The ordering prior of a newer rack of the same family: GB300 NVL72 (1.5x FP4, 1.5x
+    HBM, 2x attention-layer throughput) never makes fewer tokens per GPU than GB200 NVL72 at
+    the same tok/s/user, and gains most where attention weighs most (400K contexts)."""
+    table = pd.read_csv(REPO / "optimizer/data/frontiers/reference-2026.csv")
+    gains = {}
+    for (model, ctx), grp in table[table.hardware.isin(["gb200-nvl72", "gb300-nvl72"])].groupby(
+        ["model", "context_tokens"]
+    ):
+        old = grp[grp.hardware == "gb200-nvl72"].sort_values("interactivity")
+        new = grp[grp.hardware == "gb300-nvl72"].sort_values("interactivity")
+        if old.empty or new.empty:
+            continue
+        speeds = old.interactivity[old.interactivity <= new.interactivity.max()]
+        ratio = np.interp(speeds, new.interactivity, new.tok_s_per_gpu) / np.interp(
+            speeds, old.interactivity, old.tok_s_per_gpu
+        )
+        assert (ratio >= 0.999).all(), (model, ctx)
+        gains[(model, ctx)] = float(np.median(ratio))
+    assert gains[("gpt-moe-1.8t", 400000)] > gains[("gpt-moe-1.8t", 8192)]
