@@ -4,7 +4,9 @@
 rebinding), a browser ``Origin`` must be allowed, the bearer token must match when one is
 set, a POST must be ``application/json``, and a POST that would have to queue beyond the
 server's limit is answered 503 before its body is read. :class:`BodyLimitMiddleware` then
-reads the body, bounded in bytes (413) and in time (408).
+reads the body, bounded in bytes (413) and in time (408). A solve slot is only *taken*
+once the whole body is in (by the route): a client that sends its body slowly holds a
+connection for at most the body timeout, never a place in the solve queue.
 
 No file path from a request is ever read. ``frontiers`` must be inline rows, or the bare
 name of a table shipped in the frontiers folder (``measured-2026``, ``reference-2026.csv``);
@@ -17,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import math
 import time
 from collections.abc import Callable
 
@@ -42,10 +45,18 @@ class BodyLimitMiddleware:
     over the limit is refused at once, and a chunked body is counted as it arrives.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, timeout_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        timeout_s: float = 30.0,
+        path_timeouts: dict[str, float] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.timeout_s = timeout_s
+        # A shorter bound for some paths (``/solve``: its deadline counts from arrival).
+        self.path_timeouts = dict(path_timeouts or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -67,12 +78,13 @@ class BodyLimitMiddleware:
                 return
         chunks: list[bytes] = []
         total = 0
-        deadline = time.monotonic() + self.timeout_s
+        timeout_s = min(self.timeout_s, self.path_timeouts.get(scope.get("path", ""), math.inf))
+        deadline = time.monotonic() + timeout_s
         while True:
             try:
                 message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
             except TimeoutError:
-                await _answer(send, 408, [f"body: not received within {self.timeout_s:g} s"])
+                await _answer(send, 408, [f"body: not received within {timeout_s:g} s"])
                 return
             if message["type"] == "http.disconnect":
                 return
@@ -111,8 +123,11 @@ class GuardMiddleware:
     ``Origin`` not in ``allowed_origins`` -> 403; a missing or wrong bearer token (when
     ``token`` is set; ``GET /health`` is exempt) -> 401; a POST whose content type is not
     ``application/json`` -> 415; a POST that ``admit(path)`` refuses (the queue is full)
-    -> 503. ``admit`` returns a release function (called when the request is answered),
-    or a message saying why not.
+    -> 503. ``admit`` only looks (it returns a message saying why not, or None): the
+    route takes its place in the queue once the body is in.
+
+    Every request it lets through carries its arrival time (``time.monotonic()`` when its
+    head was complete) as ``scope["state"]["arrived"]``: the deadline counts from there.
     """
 
     def __init__(
@@ -122,7 +137,7 @@ class GuardMiddleware:
         allowed_hosts: tuple[str, ...],
         allowed_origins: tuple[str, ...],
         token: str | None,
-        admit: Callable[[str], Callable[[], None] | str],
+        admit: Callable[[str], str | None],
     ) -> None:
         self.app = app
         self.hosts = {h.lower() for h in allowed_hosts}
@@ -134,23 +149,18 @@ class GuardMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        scope.setdefault("state", {})["arrived"] = time.monotonic()
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
         refusal = self._refusal(scope, headers)
         if refusal is not None:
             await _answer(send, refusal[0], [refusal[1]])
             return
-        release: Callable[[], None] | None = None
         if scope["method"] == "POST":
-            admitted = self.admit(scope["path"])
-            if isinstance(admitted, str):
-                await _answer(send, 503, [admitted], extra=[(b"retry-after", b"5")])
+            busy = self.admit(scope["path"])
+            if busy is not None:
+                await _answer(send, 503, [busy], extra=[(b"retry-after", b"5")])
                 return
-            release = admitted
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            if release is not None:
-                release()
+        await self.app(scope, receive, send)
 
     def _refusal(self, scope: Scope, headers: dict[bytes, bytes]) -> tuple[int, str] | None:
         host = headers.get(b"host", b"").decode("latin-1").strip().lower()
