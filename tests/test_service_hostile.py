@@ -376,3 +376,41 @@ def test_a_checker_refusal_reads_as_one_line() -> None:
     line = _check_refused(message)
     assert "\n" not in line
     assert line.endswith("The check found: unused value[buy 1 x in 2026]: adds 0.2 USD")
+
+
+# ------------------------------------------------------- every cap is documented
+def test_every_cap_is_in_the_limits_section_of_docs_service_md() -> None:
+    """Each limit of ``Settings`` is named in docs/service.md's Limits table (by its field
+    name, or the ``optimizer serve`` flag that sets it) with its default value."""
+    import dataclasses
+    import re
+
+    from test_service import REPO
+
+    text = (REPO / "docs" / "service.md").read_text()
+    limits = text.split("## Limits", 1)[1].split("\n## ", 1)[0]
+    flags = {
+        "max_body_bytes": "--max-body-mb",
+        "max_solve_seconds": "--max-solve-seconds",
+        "max_connections": "--max-connections",
+    }
+    not_caps = {"frontiers_dir", "token", "allowed_hosts", "allowed_origins"}
+    defaults = Settings()
+    missing = []
+    for f in dataclasses.fields(Settings):
+        if f.name in not_caps:
+            continue
+        row = next((r for r in limits.splitlines() if flags.get(f.name, f.name) in r), None)
+        if row is None:
+            missing.append(f"{f.name}: not in the Limits table")
+            continue
+        value = getattr(defaults, f.name)
+        shown = {
+            f"{value:,}" if isinstance(value, int) else f"{value:g}",
+            str(value),
+            f"{value / 2**20:g} MB" if f.name == "max_body_bytes" else "",
+        } - {""}
+        cells = re.split(r"\s*\|\s*", row)
+        if not any(s in cells[2] for s in shown):
+            missing.append(f"{f.name}: default {value} not in {cells[2]!r}")
+    assert not missing, missing
