@@ -42,8 +42,11 @@ def _context() -> Any:
     global _CTX
     with _CTX_LOCK:
         if _CTX is None:
-            ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(_PRELOAD)
+            try:
+                ctx = multiprocessing.get_context("forkserver")
+                ctx.set_forkserver_preload(_PRELOAD)
+            except ValueError:  # no fork server on this platform: each child imports afresh
+                ctx = multiprocessing.get_context("spawn")
             _CTX = ctx
         return _CTX
 
