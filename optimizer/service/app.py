@@ -37,7 +37,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from optimizer import __version__
-from optimizer.depth import too_deep
+from optimizer.depth import MAX_DEPTH, too_deep
 from optimizer.errors import InputError
 from optimizer.frontiers.table import read_frontier_table
 from optimizer.instance.load import format_validation_error, load_instance
@@ -108,7 +108,7 @@ class Slots:
 
 
 # ---------------------------------------------------------------------- parsing
-def parse_object(raw: bytes, max_depth: int = 32) -> dict[str, Any]:
+def parse_object(raw: bytes, max_depth: int = MAX_DEPTH) -> dict[str, Any]:
     """The request body as a JSON object, or a 422 saying why not.
 
     Nesting deeper than ``max_depth`` levels is refused here, before anything (pydantic,

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from optimizer.depth import MAX_DEPTH
 from optimizer.frontiers.table import SHIPPED_DIR
 
 MB = 1024 * 1024
@@ -89,7 +90,7 @@ class Settings:
     body_timeout_s: float = 30.0
     keep_alive_s: float = 5.0
     max_connections: int = 64
-    max_json_depth: int = 32
+    max_json_depth: int = MAX_DEPTH
     max_model_cells: int = 100_000
     max_frontier_rows: int = 50_000
     solve_grace_s: float = 5.0

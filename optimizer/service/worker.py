@@ -42,6 +42,7 @@ def _context() -> Any:
     global _CTX
     with _CTX_LOCK:
         if _CTX is None:
+            ctx: Any
             try:
                 ctx = multiprocessing.get_context("forkserver")
                 ctx.set_forkserver_preload(_PRELOAD)
