@@ -430,7 +430,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     ),
                     deadline=deadline,
                     grace_s=settings.solve_grace_s,
-                    cancelled=cancel.is_set,
+                    cancelled=lambda: cancel.is_set() or stopping.is_set(),
                 )
             except worker.Stopped as exc:
                 if exc.reason == "cancelled":

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import signal
 import threading
 import time
 import traceback
@@ -116,6 +117,8 @@ def solve_in_child(
                     message = receiver.recv()
                 except EOFError:  # died without a word (killed by the OS, e.g. memory)
                     child.join(5)
+                    if cancelled():
+                        raise Stopped("cancelled", stage) from None
                     return Outcome("crash", f"the solver process ended ({child.exitcode})")
                 if message[0] == "stage":
                     stage = message[1]
@@ -143,6 +146,10 @@ def _child(
     from optimizer.solve.planner import Planner
     from optimizer.verify import VerificationError
 
+    # The server decides when a child stops (it kills it): a Ctrl-C or a SIGTERM sent to
+    # the whole process group must not end it half-way with a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
         conn.send(("stage", "coefficients and build"))
         planner = Planner(instance, options, table=table)
