@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import threading
 import time
@@ -105,7 +106,9 @@ def solve_in_child(
     ctx = _context()
     receiver, sender = ctx.Pipe(duplex=False)
     child = ctx.Process(
-        target=_child, args=(sender, instance, table, options, deadline), daemon=True
+        target=_child,
+        args=(sender, instance, table, options, deadline, os.getpid()),
+        daemon=True,
     )
     child.start()
     sender.close()  # the parent's copy: the pipe reports EOF when the child dies
@@ -141,6 +144,7 @@ def _child(
     table: pd.DataFrame,
     options: SolveOptions,
     deadline: float,
+    server_pid: int,
 ) -> None:
     from optimizer.errors import InputError
     from optimizer.solve.planner import Planner
@@ -150,6 +154,7 @@ def _child(
     # the whole process group must not end it half-way with a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _die_with_server(server_pid)
     try:
         conn.send(("stage", "coefficients and build"))
         planner = Planner(instance, options, table=table)
@@ -167,3 +172,25 @@ def _child(
         conn.send(("crash", traceback.format_exc()))
     finally:
         conn.close()
+
+
+def _die_with_server(server_pid: int, every_s: float = 0.5) -> None:
+    """End this child soon after the server that asked for it is gone.
+
+    The server kills its children itself, but if it is killed outright (SIGKILL, out of
+    memory) nobody does: a child building a large model would run on, and keep the fork
+    server alive with it (each child holds the server's end of the fork server's pipe).
+    A daemon thread checks every ``every_s`` that the server still exists.
+    """
+
+    def watch() -> None:
+        while True:
+            time.sleep(every_s)
+            try:
+                os.kill(server_pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:  # exists, owned by someone else (pid reused): gone
+                os._exit(1)
+
+    threading.Thread(target=watch, name="server-watch", daemon=True).start()
