@@ -223,6 +223,32 @@ def test_the_solver_process_is_stopped_by_its_deadline_or_a_cancel() -> None:
     assert out.value["objective_usd"] == pytest.approx(TOY_OPTIMUM, rel=1e-6)
 
 
+def test_a_solver_process_ends_when_its_server_is_killed() -> None:
+    """A server killed outright (SIGKILL) cannot kill its solver process: the process
+    watches the server's pid and ends by itself (before: it built on, for as long as the
+    build took). Here a sleeping process stands in for the server."""
+    import subprocess
+    import sys
+
+    from test_service import REPO
+
+    server = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    code = (
+        "import time; from optimizer.service.worker import _die_with_server; "
+        f"_die_with_server({server.pid}, 0.1); time.sleep(120)"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code], cwd=REPO)
+    try:
+        server.kill()
+        server.wait(10)
+        assert child.wait(timeout=60) == 1
+    finally:
+        for proc in (server, child):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
+
+
 # ----------------------------- 3. unauthenticated sockets and report renders (item 3)
 def test_slowloris_heads_cannot_starve_authenticated_clients() -> None:
     """Before: sockets sending half a request head filled the connection cap (12 here)
