@@ -122,7 +122,10 @@ def test_slow_bodies_hold_no_solve_place() -> None:
     sockets as places, each sending a 1 MB body one byte at a time, made every other
     /solve a 503 for the whole body timeout. Now the place is taken once the body is in:
     with both places' worth of slow bodies arriving, a toy solve is still answered."""
-    srv = Server(max_pending_solves=2, body_timeout_s=30.0, max_solve_seconds=20.0)
+    # no minimum body rate here: the slow bodies stay in while the toy is solved
+    srv = Server(
+        max_pending_solves=2, body_timeout_s=30.0, max_solve_seconds=20.0, min_body_bytes_per_s=0
+    )
     socks = []
     try:
         for _ in range(2):
@@ -145,7 +148,7 @@ def test_a_slow_solve_body_counts_against_the_deadline() -> None:
     """The deadline runs from the request's arrival, so a /solve body still arriving when
     the deadline (3 s) passes is cut off with 408 then, not after the 30 s body timeout
     (before: the clock started only once the body was in)."""
-    srv = Server(max_solve_seconds=3.0, body_timeout_s=30.0)
+    srv = Server(max_solve_seconds=3.0, body_timeout_s=30.0, min_body_bytes_per_s=0)
     s = raw_socket(srv)
     try:
         s.sendall(solve_head(1000) + b"{")
@@ -155,6 +158,34 @@ def test_a_slow_solve_body_counts_against_the_deadline() -> None:
         srv.stop()
     assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
     assert b"within 3 s" in answer, answer
+
+
+def test_a_trickled_body_is_cut_off_by_the_minimum_rate() -> None:
+    """A body sent a byte every 0.2 s (5 bytes/s) holds its connection about 2 s, not the
+    30 s body timeout: from 2 s on it must have come at 1024 bytes/s on average."""
+    import select
+
+    srv = Server(body_timeout_s=30.0)
+    s = raw_socket(srv)
+    answer = b""
+    try:
+        s.sendall(
+            b"POST /sweep HTTP/1.1\r\nHost: 127.0.0.1\r\ncontent-type: application/json\r\n"
+            b"content-length: 1000\r\n\r\n"
+        )
+        end = time.monotonic() + 15.0  # half the body timeout
+        while time.monotonic() < end and not answer:
+            try:
+                s.sendall(b" ")
+            except OSError:  # closed after answering
+                pass
+            if select.select([s], [], [], 0.2)[0]:
+                answer = read_answer(s, 5.0)
+    finally:
+        s.close()
+        srv.stop()
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    assert b"arriving too slowly" in answer and b"at least 1024 bytes/s" in answer, answer
 
 
 # -------------------------------------- 2. the deadline bounds the whole request (item 2)
@@ -433,6 +464,7 @@ def test_every_cap_is_in_the_limits_section_of_docs_service_md() -> None:
         value = getattr(defaults, f.name)
         shown = {
             f"{value:,}" if isinstance(value, int) else f"{value:g}",
+            f"{value:,g}",
             str(value),
             f"{value / 2**20:g} MB" if f.name == "max_body_bytes" else "",
         } - {""}

@@ -310,6 +310,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         timeout_s=settings.body_timeout_s,
         # a /solve's deadline runs from its arrival: its body must come within it
         path_timeouts={"/solve": settings.max_solve_seconds},
+        min_rate=settings.min_body_bytes_per_s,
     )
     # Added last, so it runs first: refusals come before any body is read.
     app.add_middleware(

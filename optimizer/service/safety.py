@@ -31,6 +31,9 @@ from optimizer.frontiers.names import check_frontiers, shipped_tables
 # sent, so that the client (which writes its whole body before reading) sees the answer
 # rather than a reset connection; beyond it the connection is simply answered and closed.
 _DRAIN_LIMIT = 64 * 1024 * 1024
+# A body may start slowly; from this many seconds after its head, it must have come at the
+# minimum rate on average (a client trickling bytes holds its connection this long at most).
+BODY_RATE_GRACE_S = 2.0
 
 
 # The frontier-name rule lives with the frontier tables (the CLI applies it to stdin too).
@@ -42,7 +45,9 @@ class BodyLimitMiddleware:
     """Refuse request bodies over ``max_bytes`` with 413, before the app sees them.
 
     The body is read here (bounded) and handed on whole: a declared ``Content-Length``
-    over the limit is refused at once, and a chunked body is counted as it arrives.
+    over the limit is refused at once, and a chunked body is counted as it arrives. It
+    must arrive within ``timeout_s`` (``path_timeouts`` can shorten that per path) and,
+    from :data:`BODY_RATE_GRACE_S` on, at ``min_rate`` bytes/s on average; 408 if not.
     """
 
     def __init__(
@@ -51,10 +56,12 @@ class BodyLimitMiddleware:
         max_bytes: int,
         timeout_s: float = 30.0,
         path_timeouts: dict[str, float] | None = None,
+        min_rate: float = 0.0,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.timeout_s = timeout_s
+        self.min_rate = min_rate  # bytes/s a body must keep up after its first seconds; 0: none
         # A shorter bound for some paths (``/solve``: its deadline counts from arrival).
         self.path_timeouts = dict(path_timeouts or {})
 
@@ -79,12 +86,19 @@ class BodyLimitMiddleware:
         chunks: list[bytes] = []
         total = 0
         timeout_s = min(self.timeout_s, self.path_timeouts.get(scope.get("path", ""), math.inf))
-        deadline = time.monotonic() + timeout_s
+        start = time.monotonic()
+        deadline = start + timeout_s
         while True:
+            # Wake at the deadline, or when the bytes received so far fall below the rate.
+            slow_at = start + max(BODY_RATE_GRACE_S, total / self.min_rate) if self.min_rate else 0
+            wake = min(deadline, slow_at) if self.min_rate else deadline
             try:
-                message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
+                message = await asyncio.wait_for(receive(), max(0.0, wake - time.monotonic()))
             except TimeoutError:
-                await _answer(send, 408, [f"body: not received within {timeout_s:g} s"])
+                if time.monotonic() >= deadline or wake == deadline:
+                    await _answer(send, 408, [f"body: not received within {timeout_s:g} s"])
+                else:
+                    await _answer(send, 408, [self._slow(total, time.monotonic() - start)])
                 return
             if message["type"] == "http.disconnect":
                 return
@@ -98,6 +112,10 @@ class BodyLimitMiddleware:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
+            elapsed = time.monotonic() - start
+            if self.min_rate and elapsed >= BODY_RATE_GRACE_S and total < self.min_rate * elapsed:
+                await _answer(send, 408, [self._slow(total, elapsed)])
+                return
         body = b"".join(chunks)
         delivered = False
 
@@ -109,6 +127,12 @@ class BodyLimitMiddleware:
             return await receive()
 
         await self.app(scope, replay, send)
+
+    def _slow(self, total: int, elapsed: float) -> str:
+        return (
+            f"body: arriving too slowly ({total} bytes in {elapsed:.1f} s; at least "
+            f"{self.min_rate:g} bytes/s once {BODY_RATE_GRACE_S:g} s have passed)"
+        )
 
     def _message(self, size: int, exact: bool = True) -> str:
         got = f"{size} bytes" if exact else f"over {self.max_bytes} bytes"

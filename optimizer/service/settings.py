@@ -44,6 +44,10 @@ class Settings:
         A connection that has not sent its whole request head within ``header_timeout_s``
         of connecting (or of its first byte), or whose body stalls for ``body_timeout_s``,
         is closed (408 for the body); an idle keep-alive connection after ``keep_alive_s``.
+    min_body_bytes_per_s:
+        From 2 s after its head, a body must have arrived at this rate on average (408
+        otherwise), so a client trickling a body byte by byte holds its connection for
+        about 2 s, not ``body_timeout_s``; 0 turns the check off.
     max_connections:
         Open connections at once. When a new one would pass the cap, the oldest connection
         that holds no request (no complete request head yet, or idle between requests) is
@@ -89,6 +93,7 @@ class Settings:
     header_timeout_s: float = 10.0
     body_timeout_s: float = 30.0
     keep_alive_s: float = 5.0
+    min_body_bytes_per_s: float = 1024.0
     max_connections: int = 64
     max_json_depth: int = MAX_DEPTH
     max_model_cells: int = 100_000
@@ -127,6 +132,10 @@ class Settings:
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
                 out.append(f"{name} must be a number > 0 (got {value})")
+        if not (math.isfinite(self.min_body_bytes_per_s) and self.min_body_bytes_per_s >= 0):
+            out.append(
+                f"min_body_bytes_per_s must be a number >= 0 (got {self.min_body_bytes_per_s})"
+            )
         if self.max_connections < 2:
             out.append(f"max_connections must be >= 2 (got {self.max_connections})")
         if self.token is not None and len(self.token) < 16:
