@@ -347,7 +347,7 @@ def finance_of(instance: Instance, plan: Plan) -> Finance:
     cf = pd.DataFrame(rows)
     lengths = [years] * n
     if instance.residual_value == "straight_line":
-        end = {c: 0.0 for c in rows}
+        end: dict[str, Any] = {c: 0.0 for c in rows}
         end.update(
             period=END,
             start_year=n * years,

@@ -1,0 +1,251 @@
+"""Finance of a plan (optimizer/results/finance.py): cash flows, NPV, IRR, payback, cost per
+GPU-hour, each checked against figures worked out by hand in the docstrings.
+
+Unit of account (conftest): one g1 unit (1 GPU, 1 kW, 1 rack position) makes
+A = 31,536 Mtok per year at the tier's 10 tok/s/user; 15,768 at utilization 0.5.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from optimizer import load_instance, solve
+from optimizer.results.finance import CASH_FLOW_COLUMNS, finance_of, irr, payback
+
+from conftest import REPO, TOY, base
+
+
+def _profit_with_fixed() -> dict:
+    """10 g1 at 10,000 each, bought in period 1 of 2 (no lifetime: kept), utilization 0.5,
+    electricity 100 USD/MWh, site fixed cost 50,000 a year, 10 % a year."""
+    doc = base(power_mw=0.010, electricity_usd_per_mwh=100, fixed_cost_usd_per_year=50_000)
+    doc.update(objective="profit", periods=[1, 2], discount_rate=0.1)
+    doc["hardware"][0]["capex_usd"] = 10_000
+    doc["tiers"][0]["utilization"] = 0.5
+    return doc
+
+
+def _last_year_buy() -> dict:
+    """g1 on sale in period 2 only, 50,000 each, lifetime 4 years, straight-line residual."""
+    doc = base()
+    doc.update(objective="profit", periods=[1, 2], discount_rate=0.1)
+    doc["residual_value"] = "straight_line"
+    doc["hardware"][0].update(capex_usd=50_000, lifetime_years=4, available_from=2)
+    return doc
+
+
+def test_cash_flow_by_hand():
+    """Per period (10 units): revenue 10 * 15,768 * 1 USD = 157,680; electricity
+    10 * 1 kW * 0.5 * 8,760 h / 1000 * 100 USD/MWh = 4,380; fixed 50,000; capex 100,000 in
+    period 1. Net: 157,680 - 100,000 - 4,380 - 50,000 = 3,300, then 103,300.
+    NPV = 3,300 + 103,300 / 1.1 = 97,209.09..., the profit objective.
+    No period's net is negative: no IRR. Payback: the 100,000 paid at the start of period 1
+    comes back at 103,300 a year: 100,000 / 103,300 = 0.96805 years (discounted the same:
+    period 1's weight is 1)."""
+    plan = solve(_profit_with_fixed())
+    f = plan.finance
+    assert f is not None
+    cf = f.cash_flow
+    assert list(cf.columns) == CASH_FLOW_COLUMNS
+    assert list(cf["period"]) == [1, 2]
+    assert list(cf["revenue_usd"]) == pytest.approx([157_680, 157_680])
+    assert list(cf["capex_usd"]) == pytest.approx([100_000, 0])
+    assert list(cf["energy_usd"]) == pytest.approx([4_380, 4_380])
+    assert list(cf["fixed_usd"]) == pytest.approx([50_000, 50_000])
+    assert list(cf["opex_usd"]) == [0, 0]
+    assert list(cf["net_usd"]) == pytest.approx([3_300, 103_300])
+    assert list(cf["cumulative_net_usd"]) == pytest.approx([3_300, 106_600])
+    assert list(cf["discount_weight"]) == pytest.approx([1, 1 / 1.1])
+    assert list(cf["cumulative_discounted_net_usd"]) == pytest.approx(
+        [3_300, 3_300 + 103_300 / 1.1]
+    )
+    assert f.npv_usd == pytest.approx(3_300 + 103_300 / 1.1, rel=1e-9)
+    assert f.npv_usd == pytest.approx(plan.objective_usd, rel=1e-9)
+    assert f.irr is None and "negative" in f.notes["irr"]
+    assert f.payback_years == pytest.approx(100_000 / 103_300)
+    assert f.discounted_payback_years == pytest.approx(100_000 / 103_300)
+
+
+def test_residual_row_irr_and_payback_at_the_end():
+    """10 units bought in period 2 for 500,000 earn 10 * 31,536 = 315,360 there; the
+    residual 0.75 * 500,000 = 375,000 comes at the end (year 2, w_end = 1 / 1.21).
+    Flows -184,640 at year 1 and 375,000 at year 2: IRR = 375,000 / 184,640 - 1 = 103.098 %.
+    NPV = -184,640 / 1.1 + 375,000 / 1.21 = 142,062.98..., the objective. The cumulative
+    net is -184,640 until the residual arrives: payback 2 years, discounted too."""
+    plan = solve(_last_year_buy())
+    f = plan.finance
+    assert f is not None
+    cf = f.cash_flow
+    assert list(cf["period"]) == [1, 2, "end"]
+    assert list(cf["start_year"]) == [0, 1, 2]
+    assert list(cf["net_usd"]) == pytest.approx([0, 315_360 - 500_000, 375_000])
+    assert list(cf["residual_usd"]) == pytest.approx([0, 0, 375_000])
+    assert cf["discount_weight"].iloc[-1] == pytest.approx(1 / 1.21)
+    assert f.npv_usd == pytest.approx(-184_640 / 1.1 + 375_000 / 1.21, rel=1e-9)
+    assert f.npv_usd == pytest.approx(plan.objective_usd, rel=1e-9)
+    assert f.irr == pytest.approx(375_000 / 184_640 - 1, rel=1e-9)
+    assert f.payback_years == pytest.approx(2.0)
+    assert f.discounted_payback_years == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize("objective", ["profit", "revenue"])
+def test_npv_is_the_profit_objective_on_the_toy(objective):
+    """The toy (one period, rate 0, no costs but capex): NPV = revenue - capex =
+    363,294,720 - (66 * 3.5M + 8 * 250k = 233M) = 130,294,720 under the revenue objective;
+    under profit the NPV is the objective itself. Payback: 233M / 363,294,720 a year."""
+    plan = solve(TOY, objective=objective)
+    f = plan.finance
+    assert f is not None
+    if objective == "profit":
+        assert f.npv_usd == pytest.approx(plan.objective_usd, rel=1e-9)
+    else:
+        assert f.npv_usd == pytest.approx(363_294_720 - 233_000_000, rel=1e-9)
+        assert f.payback_years == pytest.approx(233_000_000 / 363_294_720)
+        assert "revenue" in f.notes["npv_usd"]
+
+
+def test_npv_is_the_objective_on_the_reference_instance():
+    """The 5-year reference site (profit, 8 %, existing units, capex by period)."""
+    plan = solve(REPO / "instances" / "site-2026-2030.yaml")
+    assert plan.finance is not None
+    assert plan.finance.npv_usd == pytest.approx(plan.objective_usd, rel=1e-9)
+    cf = plan.finance.cash_flow
+    assert cf["revenue_usd"].mul(cf["discount_weight"]).sum() == pytest.approx(plan.revenue_usd)
+    assert cf["capex_usd"].mul(cf["discount_weight"]).sum() == pytest.approx(plan.capex_usd)
+
+
+def test_cost_objective_npv_is_minus_the_cost():
+    """Under the ``cost`` objective revenue is not counted: NPV = -(capex + energy + fixed),
+    discounted, = objective - revenue of the profit plan (97,209.09 - 157,680 * 2.1 / 1.1)."""
+    plan = solve(_profit_with_fixed())
+    plan.objective_kind = "cost"
+    f = finance_of(load_instance(_profit_with_fixed()), plan)
+    assert list(f.cash_flow["revenue_usd"]) == [0, 0]
+    assert f.npv_usd == pytest.approx(plan.objective_usd - plan.revenue_usd, rel=1e-9)
+    assert f.npv_usd == pytest.approx(-(100_000 + 54_380 + 54_380 / 1.1), rel=1e-9)
+
+
+def test_irr_of_hand_made_streams():
+    """-100, 60, 60 a year apart: 60 x^2 + 60 x - 100 = 0 with x = 1 / (1 + r):
+    x = (-60 + sqrt(27,600)) / 120 = 0.884437..., r = 13.0662 %. Two-year periods: the
+    same stream gives (1 + r)^2 = 1.130662, r = 6.3326 %. -100, 230, -132 has two IRRs
+    (10 % and 20 %): none is reported. All positive: none."""
+    x = (-60 + math.sqrt(27_600)) / 120
+    rate, why = irr([-100, 60, 60])
+    assert rate == pytest.approx(1 / x - 1, rel=1e-9) and why == ""
+    assert rate == pytest.approx(0.130662, abs=1e-6)
+    two, _ = irr([-100, 60, 60], period_years=2)
+    assert two == pytest.approx(math.sqrt(1 / x) - 1, rel=1e-9)
+    none, why = irr([-100, 230, -132])
+    assert none is None and "10.00 %" in why and "20.00 %" in why
+    assert irr([5, 6])[0] is None
+    assert irr([0, 0])[0] is None
+
+
+def test_payback_interpolates_inside_the_period():
+    """Capex 100 at year 0, then 40 a year coming in evenly over three one-year periods:
+    cumulative -60 after year 1, -20 after year 2, crossing zero half-way through year 3
+    (20 / 40): 2.5 years. Never recovered: None with the shortfall."""
+    years, why = payback([-100, 0, 0], [40, 40, 40], [0, 1, 2], [1, 1, 1])
+    assert years == pytest.approx(2.5) and why == ""
+    none, why = payback([-100, 0], [40, 40], [0, 1], [1, 1])
+    assert none is None and "-20" in why
+    zero, why = payback([0, 0], [5, 5], [0, 1], [1, 1])
+    assert zero == 0.0 and "never negative" in why
+
+
+def test_cost_per_gpu_hour_by_hand():
+    """One g1 unit (1 GPU): capex 10,000 spread over the 2-year horizon (no lifetime) +
+    electricity 438 a year * 2 = 10,876 over 1 GPU * 8,760 h * 2 = 17,520 GPU-hours:
+    0.620776 USD per GPU-hour; over 2 * 15,768 = 31,536 Mtok: 0.344875 USD/Mtok.
+    With lifetime_years 4 only 2 of the 4 years fall in the horizon: capex charged 5,000,
+    (5,000 + 876) / 17,520 = 0.335388 USD per GPU-hour."""
+    plan = solve(_profit_with_fixed())
+    assert plan.finance is not None
+    row = plan.finance.hardware_costs.set_index("hardware").loc["g1"]
+    assert row["units_bought"] == 10
+    assert row["gpu_hours"] == pytest.approx(10 * 17_520)
+    assert row["capex_charged_usd"] == pytest.approx(100_000)
+    assert row["usd_per_gpu_hour"] == pytest.approx(10_876 / 17_520)
+    assert row["usd_per_mtok"] == pytest.approx(10_876 / 31_536)
+
+    doc = _profit_with_fixed()
+    doc["hardware"][0]["lifetime_years"] = 4
+    f = solve(doc).finance
+    assert f is not None
+    row = f.hardware_costs.set_index("hardware").loc["g1"]
+    assert row["capex_charged_usd"] == pytest.approx(50_000)
+    assert row["usd_per_gpu_hour"] == pytest.approx(5_876 / 17_520)
+
+
+def test_v3_cost_keys_by_hand():
+    """opex_usd_per_year, idle_power_share and platforms (read with getattr; added to the
+    hardware and instance here without the schema). One period, 10 g1 at 10,000 each,
+    utilization 0.5, 100 USD/MWh: opex 10 * 1,000 = 10,000; energy 100 * 8.76 MWh/kW *
+    1 kW * (0.3 * 10 + 0.7 * 0.5 * 10) = 876 * 6.5 = 5,694 (idle 0 gives 876 * 5 = 4,380,
+    the objective's); platform x (on g1) 5,000 a year; platform y has no unit: free.
+    Net = 157,680 - 100,000 - 10,000 - 5,694 - 5,000 = 36,986."""
+    doc = base(electricity_usd_per_mwh=100)
+    doc["hardware"][0]["capex_usd"] = 10_000
+    doc["tiers"][0]["utilization"] = 0.5
+    plan = solve(doc)
+    assert plan.energy_usd == pytest.approx(4_380)
+    inst = load_instance(doc)
+    hw = inst.hardware[0].model_copy(
+        update={"opex_usd_per_year": {1: 1_000}, "idle_power_share": 0.3, "platform": "x"}
+    )
+    platforms = [
+        {"id": "x", "fixed_cost_usd_per_year": 5_000},
+        {"id": "y", "fixed_cost_usd_per_year": 7_000},
+    ]
+    f = finance_of(inst.model_copy(update={"hardware": [hw], "platforms": platforms}), plan)
+    row = f.cash_flow.iloc[0]
+    assert row["opex_usd"] == pytest.approx(10_000)
+    assert row["energy_usd"] == pytest.approx(5_694)
+    assert row["fixed_usd"] == pytest.approx(5_000)
+    assert row["net_usd"] == pytest.approx(36_986)
+    hc = f.hardware_costs.iloc[0]
+    assert hc["total_usd"] == pytest.approx(100_000 + 10_000 + 5_694)
+
+
+def test_finance_in_the_json_and_result_folder(tmp_path):
+    """plan.json carries finance {cash_flow, npv_usd, irr, payback_years, ...}; the folder
+    has cash_flow.csv, listed in the manifest."""
+    from optimizer.results.write import check_result_folder, write_plan
+
+    plan = solve(_last_year_buy())
+    doc = json.loads(plan.to_json())
+    fin = doc["finance"]
+    assert set(fin) >= {
+        "cash_flow",
+        "npv_usd",
+        "irr",
+        "payback_years",
+        "discounted_payback_years",
+        "hardware_costs",
+    }
+    assert [r["period"] for r in fin["cash_flow"]] == [1, 2, "end"]
+    assert fin["npv_usd"] == pytest.approx(doc["objective_usd"], abs=1e-3)
+    write_plan(plan, tmp_path)
+    assert (tmp_path / "cash_flow.csv").read_text().startswith("period,start_year,revenue_usd")
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert "cash_flow.csv" in manifest["files"]
+    assert check_result_folder(tmp_path) == []
+
+
+def test_no_solution_no_finance(tmp_path):
+    """5 units of 1 kW must be bought under a 1 kW cap: infeasible, no finance; the folder
+    still gets a cash_flow.csv (its header only), so a result set is always the same files."""
+    from optimizer.results.write import write_plan
+
+    doc = base(power_mw=0.001)
+    doc["hardware"][0]["existing_units"] = 5
+    plan = solve(doc)
+    assert not plan.has_solution
+    assert plan.finance is None
+    assert plan.to_dict()["finance"] is None
+    write_plan(plan, tmp_path)
+    assert (tmp_path / "cash_flow.csv").read_text().strip() == ",".join(CASH_FLOW_COLUMNS)
