@@ -13,6 +13,8 @@ import math
 import pytest
 
 from optimizer import load_instance, solve
+from optimizer.errors import InputError
+from optimizer.instance.menus import linear_demand_menu, logistic_demand_menu
 from optimizer.results.finance import CASH_FLOW_COLUMNS, finance_of, irr, payback
 
 from conftest import REPO, TOY, base
@@ -249,3 +251,126 @@ def test_no_solution_no_finance(tmp_path):
     assert plan.to_dict()["finance"] is None
     write_plan(plan, tmp_path)
     assert (tmp_path / "cash_flow.csv").read_text().strip() == ",".join(CASH_FLOW_COLUMNS)
+
+
+# ---------------------------------------------------------------- demand curves for menus
+def _curve_doc(spec: dict) -> dict:
+    """base(): 10 free units make 10 A = 315,360 Mtok a year; the tier's menu is ``spec``."""
+    doc = base()
+    tier = doc["tiers"][0]
+    del tier["price_usd_per_mtok"]
+    tier["price_menu"] = spec
+    return doc
+
+
+def test_linear_curve_entries_by_hand():
+    """P0 = 2, D0 = 6, choke C = 8: M = 6 * 8 / (8 - 2) = 8, D(X) = 8 * (1 - X / 8):
+    D(1) = 7, D(2) = 6, D(4) = 4, D(8) = 0, D(10) = 0 (past the choke). Given M = 8
+    instead of C, C = 2 * 8 / (8 - 6) = 8: the same menu."""
+    menu = linear_demand_menu(2.0, 6.0, choke_price=8.0, multipliers=[0.5, 1, 2, 4, 5])
+    assert [e["price_usd_per_mtok"] for e in menu] == [1, 2, 4, 8, 10]
+    assert [e["demand_mtok"] for e in menu] == pytest.approx([7, 6, 4, 0, 0])
+    same = linear_demand_menu(2.0, 6.0, market_size=8.0, prices=[1, 2, 4, 8, 10])
+    assert same == pytest.approx(menu)
+    # Per period: P0 = {1: 2, 2: 4}, C = 8 -> M = {1: 8, 2: 6 * 8 / 4 = 12}; multiplier 2
+    # prices {4, 8}: demand {8 * 0.5 = 4, 0}.
+    per = linear_demand_menu({1: 2.0, 2: 4.0}, 6.0, choke_price=8.0, multipliers=[2])
+    assert per[0]["price_usd_per_mtok"] == {1: 4.0, 2: 8.0}
+    assert per[0]["demand_mtok"] == pytest.approx({1: 4.0, 2: 0.0})
+
+
+def test_logistic_curve_entries_by_hand():
+    """M = 10, P0 = 2, D0 = 6: (P0 - X_mid) / s = ln(10 / 6 - 1) = ln(2/3).
+    Midpoint 2.5: s = -0.5 / ln(2/3), so exp((X - 2.5) / s) = (2/3) ** (2 * (2.5 - X)):
+    D(1) = 10 / (1 + (2/3)^3) = 270 / 35 = 7.7143, D(2) = 6, D(3) = 10 / (1 + 3/2) = 4.
+    Steepness 0.5: X_mid = 2 - 0.5 ln(2/3) = 2.2027; D(1) = 10 / (1 + exp(-2.4055)) = 9.1724."""
+    menu = logistic_demand_menu(2.0, 6.0, 10.0, midpoint_price=2.5, prices=[1, 2, 3])
+    assert [e["demand_mtok"] for e in menu] == pytest.approx([270 / 35, 6, 4])
+    steep = logistic_demand_menu(2.0, 6.0, 10.0, steepness=0.5, prices=[1, 2])
+    mid = 2 - 0.5 * math.log(2 / 3)
+    assert steep[0]["demand_mtok"] == pytest.approx(10 / (1 + math.exp((1 - mid) / 0.5)))
+    assert steep[0]["demand_mtok"] == pytest.approx(9.1724, abs=1e-4)
+    assert steep[1]["demand_mtok"] == pytest.approx(6.0)
+
+
+def test_linear_curve_picks_half_the_choke_price():
+    """C = 4, P0 = 1, D0 = 150,000: M = 150,000 * 4 / 3 = 200,000 Mtok, below the 315,360
+    the free units make, so capacity is ample and revenue X * 200,000 * (1 - X / 4) is
+    largest at X = C / 2 = 2: 200,000 USD (X = 1.5 and 2.5 both give 187,500)."""
+    spec = {
+        "curve": "linear",
+        "reference_price_usd_per_mtok": 1.0,
+        "reference_demand_mtok": 150_000,
+        "choke_price_usd_per_mtok": 4.0,
+        "price_multipliers": [0.5, 1, 1.5, 2, 2.5, 3, 3.5],
+        "source": "made up for the test",
+    }
+    plan = solve(_curve_doc(spec))
+    assert list(plan.price["price_usd_per_mtok"]) == [2.0]
+    assert plan.objective_usd == pytest.approx(200_000, rel=1e-9)
+    assert plan.sold["mtok"].sum() == pytest.approx(100_000)
+
+
+def test_logistic_curve_from_yaml():
+    """The YAML form expands when loaded: entries as logistic_demand_menu gives."""
+    spec = {
+        "curve": "logistic",
+        "reference_price_usd_per_mtok": 2.0,
+        "reference_demand_mtok": 6.0,
+        "market_size_mtok": 10.0,
+        "midpoint_price_usd_per_mtok": 2.5,
+        "prices_usd_per_mtok": [1, 2, 3],
+    }
+    tier = load_instance(_curve_doc(spec)).tiers[0]
+    assert tier.price_menu is not None
+    assert [e.demand_mtok for e in tier.price_menu] == pytest.approx([270 / 35, 6, 4])
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        ({"choke_price_usd_per_mtok": 0.5}, "choke_price_usd_per_mtok (0.5) must exceed"),
+        ({"market_size_mtok": 2e5}, "not both"),
+        ({"curve": "cubic"}, "price_menu.curve: 'cubic' is not one of"),
+        ({"elasticity": -1}, "unknown key(s) elasticity"),
+        ({"reference_demand_mtok": {7: 1.0}, "choke_price_usd_per_mtok": {8: 4.0}}, "periods"),
+    ],
+)
+def test_curve_errors_name_the_key(change, words):
+    spec = {
+        "curve": "linear",
+        "reference_price_usd_per_mtok": 1.0,
+        "reference_demand_mtok": 150_000,
+        "choke_price_usd_per_mtok": 4.0,
+        "price_multipliers": [1, 2],
+    }
+    spec.update(change)
+    with pytest.raises(InputError) as err:
+        load_instance(_curve_doc(spec))
+    assert words in str(err.value)
+    assert "tiers[0].price_menu" in str(err.value) or "price_menu" in str(err.value)
+
+
+def test_logistic_midpoint_on_the_wrong_side_is_an_error():
+    """D0 = 6 of M = 10 is above half the market: the midpoint must be above P0 = 2."""
+    with pytest.raises(ValueError, match="does not fit the reference point"):
+        logistic_demand_menu(2.0, 6.0, 10.0, midpoint_price=1.5, prices=[1])
+
+
+def test_curve_specs_validate_against_the_shipped_schema():
+    """The YAML forms are in docs/instance.schema.json (editors complete them)."""
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads((REPO / "docs" / "instance.schema.json").read_text())
+    linear = {
+        "curve": "linear",
+        "reference_price_usd_per_mtok": 2.0,
+        "reference_demand_mtok": {1: 6.0},
+        "choke_price_usd_per_mtok": 8.0,
+        "price_multipliers": [1, 2],
+        "source": "test",
+    }
+    doc = _curve_doc(linear)
+    jsonschema.validate(json.loads(json.dumps(doc)), schema)
+    doc["tiers"][0]["price_menu"] = {**linear, "curve": "logistic", "midpoint_price": 1}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(json.loads(json.dumps(doc)), schema)
