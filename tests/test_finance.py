@@ -374,3 +374,49 @@ def test_curve_specs_validate_against_the_shipped_schema():
     doc["tiers"][0]["price_menu"] = {**linear, "curve": "logistic", "midpoint_price": 1}
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(json.loads(json.dumps(doc)), schema)
+
+
+# ------------------------------------------------------------------- workbook and page
+def test_report_finance_section_workbook_and_folder(tmp_path):
+    """The report of a results folder has the finance section (chart: capex below zero,
+    cumulative line ending at the cumulative net); the workbook's finance sheet holds the
+    plan's own cash flow; plan.json's finance reads back unchanged."""
+    import pandas as pd
+
+    from optimizer.report.build import build_report, plan_from_folder
+    from optimizer.report.html import render_html
+    from optimizer.report.workbook import write_workbook
+    from optimizer.results.write import write_plan
+
+    doc = _last_year_buy()
+    plan = solve(doc)
+    assert plan.finance is not None
+    folder = tmp_path / "micro"
+    write_plan(plan, folder)
+    (tmp_path / "micro.json").write_text(json.dumps(doc))
+    back = plan_from_folder(folder)
+    assert back.finance is not None
+    assert back.finance.npv_usd == pytest.approx(plan.finance.npv_usd, abs=1e-3)
+    assert back.finance.irr == pytest.approx(plan.finance.irr)
+
+    report = build_report(folder, instance_path=tmp_path / "micro.json")
+    sec = next(s for s in report.sections if s.id == "finance")
+    fig = sec.charts[0].figure
+    bars = {t.name: list(t.y) for t in fig.data if t.type == "bar"}
+    assert bars["capex"] == pytest.approx([0, -500_000 / 1e3, 0])  # USD thousands
+    assert bars["residual value"] == pytest.approx([0, 0, 375_000 / 1e3])
+    line = next(t for t in fig.data if t.name == "cumulative net")
+    assert line.y[-1] == pytest.approx((315_360 - 500_000 + 375_000) / 1e3)
+    assert "USD thousands" in fig.layout.yaxis.title.text
+    assert ("NPV", "$142.06k") in report.headline
+
+    path = write_workbook(report, tmp_path / "r.xlsx")
+    sheets = pd.read_excel(path, sheet_name=None)
+    cf = sheets["finance"]
+    assert list(cf["period"].astype(str)) == ["1", "2", "end"]
+    assert list(cf["net_usd (USD)"]) == pytest.approx([0, -184_640, 375_000])
+    returns = sheets["finance_returns"].set_index("figure")
+    assert returns.loc["irr", "value"] == pytest.approx(375_000 / 184_640 - 1)
+    assert "finance_hardware" in sheets
+    page = render_html(report)
+    assert 'id="table-finance"' in page and "Finance: cash flow" in page

@@ -137,6 +137,28 @@ class Finance:
             "gpu_hour_convention": GPU_HOUR_CONVENTION,
         }
 
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any], objective_kind: str = "") -> Finance:
+        """A Finance read back from the result JSON's ``finance`` (a results folder)."""
+        cf = pd.DataFrame(doc.get("cash_flow") or [])
+        for c in CASH_FLOW_COLUMNS:
+            if c not in cf:
+                cf[c] = 0.0
+        hc = pd.DataFrame(doc.get("hardware_costs") or [])
+        for c in HARDWARE_COST_COLUMNS:
+            if c not in hc:
+                hc[c] = None
+        return cls(
+            objective_kind=objective_kind,
+            cash_flow=cf[CASH_FLOW_COLUMNS],
+            hardware_costs=hc[HARDWARE_COST_COLUMNS],
+            npv_usd=float(doc.get("npv_usd") or 0.0),
+            irr=doc.get("irr"),
+            payback_years=doc.get("payback_years"),
+            discounted_payback_years=doc.get("discounted_payback_years"),
+            notes=dict(doc.get("notes") or {}),
+        )
+
 
 def _plain(v: Any, digits: int = 4) -> Any:
     """numpy scalars -> Python; non-finite -> None; floats rounded (no 1e-12 noise in JSON)."""
