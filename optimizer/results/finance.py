@@ -249,9 +249,10 @@ def _index(df: pd.DataFrame, keys: list[str], value: str) -> dict[tuple[str, ...
     if df is None or df.empty or value not in df.columns:
         return {}
     out: dict[tuple[str, ...], float] = {}
-    for rec in df[[*keys, value]].itertuples(index=False, name=None):
-        k = tuple(str(x) for x in rec[:-1])
-        out[k] = out.get(k, 0.0) + float(rec[-1] or 0.0)
+    columns = [df[k].tolist() for k in keys]  # plain lists: row access through pandas is slow
+    for *key, v in zip(*columns, df[value].tolist(), strict=True):
+        k = tuple(str(x) for x in key)
+        out[k] = out.get(k, 0.0) + float(v or 0.0)
     return out
 
 
@@ -353,43 +354,51 @@ def finance_of(instance: Instance, plan: Plan) -> Finance:
         if spec is not None:
             fixed += on * years * float(_get(spec, "fixed_cost_usd_per_year", 0.0))
 
-    net = revenue - capex - opex - energy - fixed
-    rows = {
-        "period": list(instance.periods),
-        "start_year": [i * years for i in range(n)],
-        "revenue_usd": revenue,
-        "capex_usd": capex,
-        "opex_usd": opex,
-        "energy_usd": energy,
-        "fixed_usd": fixed,
-        "residual_usd": np.zeros(n),
-        "net_usd": net,
-        "discount_weight": w,
-    }
-    cf = pd.DataFrame(rows)
+    periods: list[Any] = list(instance.periods)
+    starts_y = [i * years for i in range(n)]
     lengths = [years] * n
-    if instance.residual_value == "straight_line":
-        end: dict[str, Any] = {c: 0.0 for c in rows}
-        end.update(
-            period=END,
-            start_year=n * years,
-            residual_usd=residual,
-            net_usd=residual,
-            discount_weight=w_end,
-        )
-        cf = pd.concat([cf, pd.DataFrame([end])], ignore_index=True)
-        lengths.append(0.0)
-    cf["cumulative_net_usd"] = cf["net_usd"].cumsum()
-    cf["discounted_net_usd"] = cf["net_usd"] * cf["discount_weight"]
-    cf["cumulative_discounted_net_usd"] = cf["discounted_net_usd"].cumsum()
-    cf = cf[CASH_FLOW_COLUMNS]
+    residual_col = np.zeros(n)
+    weight_col = w
+    if instance.residual_value == "straight_line":  # one more row: the horizon's end
 
-    flows = [float(x) for x in cf["net_usd"]]
-    starts = [float(x) for x in cf["start_year"]]
+        def extend(a: np.ndarray, value: float = 0.0) -> np.ndarray:
+            return np.append(a, value)
+
+        revenue, capex, opex, energy, fixed = (
+            extend(a) for a in (revenue, capex, opex, energy, fixed)
+        )
+        residual_col = extend(residual_col, residual)
+        weight_col = extend(w, w_end)
+        periods.append(END)
+        starts_y.append(n * years)
+        lengths.append(0.0)
+    net = revenue - capex - opex - energy - fixed + residual_col
+    discounted = net * weight_col
+    cf = pd.DataFrame(
+        {
+            "period": periods,
+            "start_year": starts_y,
+            "revenue_usd": revenue,
+            "capex_usd": capex,
+            "opex_usd": opex,
+            "energy_usd": energy,
+            "fixed_usd": fixed,
+            "residual_usd": residual_col,
+            "net_usd": net,
+            "cumulative_net_usd": np.cumsum(net),
+            "discount_weight": weight_col,
+            "discounted_net_usd": discounted,
+            "cumulative_discounted_net_usd": np.cumsum(discounted),
+        },
+        columns=CASH_FLOW_COLUMNS,
+    )
+
+    flows = [float(x) for x in net]
+    starts = [float(x) for x in starts_y]
     rate, why_rate = irr(flows, years)
-    up = [-float(x) for x in cf["capex_usd"]]
+    up = [-float(x) for x in capex]
     running = [f - u for f, u in zip(flows, up, strict=True)]
-    weight = [float(x) for x in cf["discount_weight"]]
+    weight = [float(x) for x in weight_col]
     back, why_back = payback(up, running, starts, lengths)
     dback, why_dback = payback(
         [u * x for u, x in zip(up, weight, strict=True)],
@@ -405,7 +414,7 @@ def finance_of(instance: Instance, plan: Plan) -> Finance:
     ):
         if why:
             notes[key] = why
-    npv = float(cf["discounted_net_usd"].sum())
+    npv = float(discounted.sum())
     if kind == "revenue":
         notes["npv_usd"] = "the objective is revenue: the NPV also subtracts every cost"
     return Finance(
