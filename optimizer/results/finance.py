@@ -283,7 +283,15 @@ def finance_of(instance: Instance, plan: Plan) -> Finance:
     if kind == "cost":
         revenue = np.zeros(n)  # a least-cost plan earns nothing in its objective
     elec = np.array(instance.per_period_values(site.electricity_usd_per_mwh))
-    kwh_per_kw = site.pue * HOURS_PER_YEAR * years / 1000  # MWh per kW of IT load per period
+    mwh_per_kw = site.pue * HOURS_PER_YEAR * years / 1000  # MWh per kW of IT load per period
+
+    # sum_t utilization[t] * serve[h,t,p]: the serving units' average load, per hardware
+    position = {p: i for i, p in enumerate(labels)}
+    busy_by_hw: dict[str, np.ndarray] = {}
+    for (h_id, t, p), units in serve.items():
+        if t in tiers and p in position:
+            row = busy_by_hw.setdefault(h_id, np.zeros(n))
+            row[position[p]] += tiers[t].utilization * units
 
     capex = np.zeros(n)
     opex = np.zeros(n)
@@ -297,19 +305,10 @@ def finance_of(instance: Instance, plan: Plan) -> Finance:
         bought = np.array([buy.get((h.id, p), 0.0) for p in labels])
         opex_rate = np.array(instance.per_period_values(_get(h, "opex_usd_per_year", 0.0)))
         idle = float(_get(h, "idle_power_share", 0.0))
-        busy = np.array(
-            [
-                sum(
-                    tiers[t].utilization * serve.get((h.id, t, p), 0.0)
-                    for t in tiers
-                    if (h.id, t, p) in serve
-                )
-                for p in labels
-            ]
-        )
+        busy = busy_by_hw.get(h.id, np.zeros(n))
         h_capex = price * bought
         h_opex = years * opex_rate * units_in
-        h_energy = elec * kwh_per_kw * h.power_kw * (idle * units_in + (1 - idle) * busy)
+        h_energy = elec * mwh_per_kw * h.power_kw * (idle * units_in + (1 - idle) * busy)
         capex += h_capex
         opex += h_opex
         energy += h_energy
