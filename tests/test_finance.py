@@ -420,3 +420,21 @@ def test_report_finance_section_workbook_and_folder(tmp_path):
     assert "finance_hardware" in sheets
     page = render_html(report)
     assert 'id="table-finance"' in page and "Finance: cash flow" in page
+
+
+def test_sweep_rows_carry_npv_irr_and_payback():
+    """A sweep of the fixed cost (0 and 50,000 a year) of the two-period profit instance:
+    each row's npv_usd is its objective, 10 * 19,266.36... and that less 95,454.54...;
+    payback: 100,000 / (157,680 - 4,380 - fixed) = 0.6523 years without the fixed cost,
+    0.96805 with it; the net never turns negative, so no IRR (NaN in the table)."""
+    from optimizer.sweep import build_scenarios, parse_set, run_sweep
+
+    inst = load_instance(_profit_with_fixed())
+    scenarios = build_scenarios(inst, [parse_set("site.fixed_cost_usd_per_year=0,50000")])
+    table = run_sweep(inst, scenarios, workers=1).table.set_index("scenario")
+    per_unit = (15_768 - 438) * (1 + 1 / 1.1) - 10_000
+    assert list(table["npv_usd"]) == pytest.approx(list(table["objective_usd"]), rel=1e-9)
+    assert table.loc[0, "npv_usd"] == pytest.approx(10 * per_unit, rel=1e-9)
+    assert table.loc[1, "npv_usd"] == pytest.approx(10 * per_unit - 50_000 * 2.1 / 1.1)
+    assert list(table["payback_years"]) == pytest.approx([100_000 / 153_300, 100_000 / 103_300])
+    assert table["irr"].isna().all()

@@ -76,6 +76,10 @@ def plan_row(plan: Plan) -> dict[str, Any]:
         row["fixed_cost_usd"] = plan.fixed_cost_usd
     if not plan.has_solution:
         return row
+    if plan.finance is not None:  # optimizer/results/finance.py: what a finance team asks
+        row["npv_usd"] = plan.finance.npv_usd
+        row["irr"] = plan.finance.irr
+        row["payback_years"] = plan.finance.payback_years
     if plan.price is not None and len(plan.price):  # v2 price menus: the price chosen
         for r in plan.price.itertuples(index=False):
             row[f"price_usd_per_mtok[{r.tier},{r.period}]"] = float(r.price_usd_per_mtok)
