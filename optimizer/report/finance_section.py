@@ -8,6 +8,7 @@ per period (revenue and residual up, costs down) and the cumulative net as lines
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -63,14 +64,18 @@ def finance_headline(f: Finance) -> list[tuple[str, str]]:
 
 
 def returns_table(f: Finance) -> pd.DataFrame:
-    """One row per figure: value, unit and, when it does not exist, why."""
+    """One row per figure: value (NaN when it does not exist), unit and why not."""
+
+    def value(x: float | None) -> float:
+        return math.nan if x is None else float(x)
+
     rows = [
         ("npv_usd", f.npv_usd, "USD", f.notes.get("npv_usd", "")),
-        ("irr", f.irr, "fraction per year", f.notes.get("irr", "")),
-        ("payback_years", f.payback_years, "years", f.notes.get("payback_years", "")),
+        ("irr", value(f.irr), "fraction per year", f.notes.get("irr", "")),
+        ("payback_years", value(f.payback_years), "years", f.notes.get("payback_years", "")),
         (
             "discounted_payback_years",
-            f.discounted_payback_years,
+            value(f.discounted_payback_years),
             "years",
             f.notes.get("discounted_payback_years", ""),
         ),

@@ -342,7 +342,7 @@ def finance_of(instance: Instance, plan: Plan) -> Finance:
                     total,
                     total / gpu_hours,
                     mtok,
-                    total / mtok if mtok > 0 else None,
+                    total / mtok if mtok > 0 else math.nan,  # NaN: the column stays numeric
                 )
             )
 
