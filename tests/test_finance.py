@@ -293,6 +293,33 @@ def test_logistic_curve_entries_by_hand():
     assert steep[1]["demand_mtok"] == pytest.approx(6.0)
 
 
+def test_curves_as_the_v3_reference_draft_writes_them():
+    """The v3 draft (instances/gtc2026-1gw-v3-draft.yaml on main) gives choke price and
+    market size together. Its high tier in 2026: P0 = 1.733, D0 = 3e9, C = 2.888, M = 7.5e9;
+    the line through (P0, D0) and C has M = 3e9 * 2.888 / 1.155 = 7.5013e9 (0.02 % off, it
+    agrees), menu demand / D0 at 0.5, 0.75, 1, 1.5, 2 x P0 = (C - X) / (C - P0):
+    1.750, 1.375, 1, 0.250, 0. Its medium tier, logistic: P0 = 0.867, D0 = 6e9,
+    M = 3.84e10, choke (1 % of M) at 2.89: a = ln(6.4 - 1) = 1.6864, s = (2.89 - 0.867) /
+    (ln 99 - a) = 0.6955, X_mid = 0.867 - s a = -0.306; the draft's menu demand / D0:
+    1.64, 1.29, 1, 0.58, 0.32."""
+    mult = [0.5, 0.75, 1, 1.5, 2]
+    high = linear_demand_menu(1.733, 3e9, choke_price=2.888, market_size=7.5e9, multipliers=mult)
+    assert [e["demand_mtok"] / 3e9 for e in high] == pytest.approx(
+        [(2.888 - m * 1.733) / (2.888 - 1.733) if m < 1.6 else 0.0 for m in mult]
+    )
+    assert [round(e["demand_mtok"] / 3e9, 3) for e in high] == [1.75, 1.375, 1.0, 0.25, 0.0]
+    medium = logistic_demand_menu(0.867, 6e9, 3.84e10, choke_price=2.89, multipliers=mult)
+    assert [e["demand_mtok"] / 6e9 for e in medium] == pytest.approx(
+        [1.64, 1.29, 1, 0.58, 0.32], abs=0.01
+    )
+    s = (2.89 - 0.867) / (math.log(99) - math.log(5.4))
+    assert medium[0]["demand_mtok"] == pytest.approx(
+        3.84e10 / (1 + math.exp((0.4335 - (0.867 - s * math.log(5.4))) / s))
+    )
+    choke = logistic_demand_menu(0.867, 6e9, 3.84e10, choke_price=2.89, prices=[2.89])
+    assert choke[0]["demand_mtok"] == pytest.approx(0.01 * 3.84e10)
+
+
 def test_linear_curve_picks_half_the_choke_price():
     """C = 4, P0 = 1, D0 = 150,000: M = 150,000 * 4 / 3 = 200,000 Mtok, below the 315,360
     the free units make, so capacity is ample and revenue X * 200,000 * (1 - X / 4) is
@@ -330,7 +357,7 @@ def test_logistic_curve_from_yaml():
     "change, words",
     [
         ({"choke_price_usd_per_mtok": 0.5}, "choke_price_usd_per_mtok (0.5) must exceed"),
-        ({"market_size_mtok": 2e5}, "not both"),
+        ({"market_size_mtok": 3e5}, "disagrees with the line through the reference point"),
         ({"curve": "cubic"}, "price_menu.curve: 'cubic' is not one of"),
         ({"elasticity": -1}, "unknown key(s) elasticity"),
         ({"reference_demand_mtok": {7: 1.0}, "choke_price_usd_per_mtok": {8: 4.0}}, "periods"),

@@ -68,8 +68,8 @@ def _add_elasticity_menu(schema: dict[str, Any]) -> None:
         "title": "LinearDemandMenu",
         "description": "A price menu from a linear demand curve through a reference point, "
         "from market_size_mtok at price 0 to zero at choke_price_usd_per_mtok; give one of "
-        "the two (the reference point fixes the other) and prices_usd_per_mtok or "
-        "price_multipliers.",
+        "the two (the reference point fixes the other) or both (they must agree with it "
+        "within 1%), and prices_usd_per_mtok or price_multipliers.",
         "additionalProperties": False,
         "required": ["curve", "reference_price_usd_per_mtok", "reference_demand_mtok"],
         "properties": {
@@ -84,9 +84,10 @@ def _add_elasticity_menu(schema: dict[str, Any]) -> None:
         "type": "object",
         "title": "LogisticDemandMenu",
         "description": "A price menu from a logistic demand curve M / (1 + exp((X - X_mid) / "
-        "s)) through a reference point, saturating at market_size_mtok; give "
-        "steepness_usd_per_mtok or midpoint_price_usd_per_mtok (the reference point fixes "
-        "the other) and prices_usd_per_mtok or price_multipliers.",
+        "s)) through a reference point, saturating at market_size_mtok; give one of "
+        "steepness_usd_per_mtok, midpoint_price_usd_per_mtok and choke_price_usd_per_mtok "
+        "(demand 1% of the market; the reference point fixes the rest) and "
+        "prices_usd_per_mtok or price_multipliers.",
         "additionalProperties": False,
         "required": [
             "curve",
@@ -100,6 +101,7 @@ def _add_elasticity_menu(schema: dict[str, Any]) -> None:
             "market_size_mtok": number_or_map,
             "steepness_usd_per_mtok": number_or_map,
             "midpoint_price_usd_per_mtok": number_or_map,
+            "choke_price_usd_per_mtok": number_or_map,
             **grid,
         },
     }

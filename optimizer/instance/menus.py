@@ -26,13 +26,15 @@ A constant elasticity has no choke price and no market size: demand grows withou
 the price falls. Two curves that have both, each through the same reference point:
 
 * ``curve: linear``: ``D(X) = M * max(0, 1 - X / C)``, from the market size M at price 0
-  down to nothing at the choke price C. Give C (``choke_price_usd_per_mtok`` > P0) or M
-  (``market_size_mtok`` > D0); the reference point fixes the other: ``M = D0 * C / (C - P0)``,
+  down to nothing at the choke price C. Give C (``choke_price_usd_per_mtok`` > P0), M
+  (``market_size_mtok`` > D0) or both (they must then agree with the reference point within
+  1 %); the reference point fixes the other: ``M = D0 * C / (C - P0)``,
   ``C = P0 * M / (M - D0)``. Revenue X * D(X) is largest at X = C / 2.
 * ``curve: logistic``: ``D(X) = M / (1 + exp((X - X_mid) / s))``, saturating at M
-  (``market_size_mtok`` > D0) as the price falls, half of it at X_mid. Give the steepness s
-  (``steepness_usd_per_mtok`` > 0) or X_mid (``midpoint_price_usd_per_mtok``); the reference
-  point fixes the other: ``X_mid = P0 - s * ln(M / D0 - 1)``.
+  (``market_size_mtok`` > D0) as the price falls, half of it at X_mid. Give one of the
+  steepness s (``steepness_usd_per_mtok`` > 0), X_mid (``midpoint_price_usd_per_mtok``) or
+  the choke price C (``choke_price_usd_per_mtok``, where demand falls to 1 % of M); the
+  reference point fixes the rest: ``X_mid = P0 - s * ln(M / D0 - 1)``.
 
 From YAML::
 
@@ -72,6 +74,7 @@ CURVE_KEYS = {
         "market_size_mtok",
         "steepness_usd_per_mtok",
         "midpoint_price_usd_per_mtok",
+        "choke_price_usd_per_mtok",
         "curve",
         "source",
     },
@@ -233,6 +236,14 @@ def _positive(name: str, value: float | None) -> float:
     return value
 
 
+# A logistic curve never reaches zero: its choke price is where demand falls to this share
+# of the market size.
+CHOKE_SHARE = 0.01
+# Given both a linear curve's choke price and market size, the line through them must pass
+# within this relative distance of the reference point (rounded sourced figures).
+CONSISTENCY = 0.01
+
+
 def linear_demand_menu(
     reference_price: Figure,
     reference_demand: Figure,
@@ -244,40 +255,45 @@ def linear_demand_menu(
 ) -> list[dict[str, Any]]:
     """Menu entries on a linear demand curve through (P0, D0): ``D(X) = M * max(0, 1 - X / C)``.
 
-    Give the choke price C (USD/Mtok, > P0: demand is zero from there on) or the market
-    size M (Mtok per period at price 0, > D0), not both: the reference point fixes the
-    other (``M = D0 * C / (C - P0)``). Each figure is a number or a {period: value}
-    mapping; ``prices`` (USD/Mtok) or ``multipliers`` (of P0) give the menu's prices.
+    Give the choke price C (USD/Mtok, > P0: demand is zero from there on), the market
+    size M (Mtok per period at price 0, > D0), or both: the reference point fixes the one
+    not given (``M = D0 * C / (C - P0)``, ``C = P0 * M / (M - D0)``); given both, the
+    curve is the line through (P0, D0) and C, and M must agree with it within 1 %
+    (:data:`CONSISTENCY`). Each figure is a number or a {period: value} mapping;
+    ``prices`` (USD/Mtok) or ``multipliers`` (of P0) give the menu's prices.
 
     Raises
     ------
     ValueError
-        On a non-positive figure, C <= P0, M <= D0, or neither/both of C and M.
+        On a non-positive figure, C <= P0, M <= D0, neither of C and M, or both and
+        inconsistent with the reference point.
     """
-    if (choke_price is None) == (market_size is None):
-        raise ValueError(
-            "a linear curve takes choke_price_usd_per_mtok or market_size_mtok "
-            "(not both: the reference point fixes the other)"
-        )
+    if choke_price is None and market_size is None:
+        raise ValueError("a linear curve takes choke_price_usd_per_mtok or market_size_mtok")
 
     def demand(x: float, f: dict[str, float | None]) -> float:
         p0 = _positive("reference_price_usd_per_mtok", f["reference_price_usd_per_mtok"])
         d0 = _positive("reference_demand_mtok", f["reference_demand_mtok"])
-        if f["choke_price_usd_per_mtok"] is not None:
-            choke = f["choke_price_usd_per_mtok"]
-            if not choke > p0:
-                raise ValueError(
-                    f"choke_price_usd_per_mtok ({choke:g}) must exceed the reference price ({p0:g})"
-                )
-            size = d0 * choke / (choke - p0)
-        else:
-            size = f["market_size_mtok"] or 0.0
-            if not size > d0:
-                raise ValueError(
-                    f"market_size_mtok ({size:g}) must exceed the reference demand ({d0:g})"
-                )
+        choke, size = f["choke_price_usd_per_mtok"], f["market_size_mtok"]
+        if choke is not None and not choke > p0:
+            raise ValueError(
+                f"choke_price_usd_per_mtok ({choke:g}) must exceed the reference price ({p0:g})"
+            )
+        if size is not None and not size > d0:
+            raise ValueError(
+                f"market_size_mtok ({size:g}) must exceed the reference demand ({d0:g})"
+            )
+        if choke is None:
+            assert size is not None
             choke = p0 * size / (size - d0)
-        return size * max(0.0, 1.0 - x / choke)
+        implied = d0 * choke / (choke - p0)
+        if size is not None and abs(size - implied) > CONSISTENCY * implied:
+            raise ValueError(
+                f"market_size_mtok ({size:g}) disagrees with the line through the reference "
+                f"point ({p0:g}, {d0:g}) and the choke price {choke:g}, whose market size is "
+                f"{implied:g}: give one of the two, or figures that agree within 1 %"
+            )
+        return implied * max(0.0, 1.0 - x / choke)
 
     return _curve_menu(
         demand,
@@ -299,26 +315,30 @@ def logistic_demand_menu(
     *,
     steepness: Figure | None = None,
     midpoint_price: Figure | None = None,
+    choke_price: Figure | None = None,
     prices: Sequence[float] | None = None,
     multipliers: Sequence[float] | None = None,
 ) -> list[dict[str, Any]]:
     """Menu entries on ``D(X) = M / (1 + exp((X - X_mid) / s))`` through (P0, D0).
 
     M: the market size (Mtok per period, > D0) demand saturates at as the price falls.
-    Give the steepness s (USD/Mtok, > 0) or the midpoint price X_mid (where demand is M / 2),
-    not both: the reference point fixes the other, ``X_mid = P0 - s * ln(M / D0 - 1)``.
+    Give one of the steepness s (USD/Mtok, > 0), the midpoint price X_mid (where demand is
+    M / 2) or the choke price C (> P0, where demand falls to 1 % of M,
+    :data:`CHOKE_SHARE`); the reference point fixes the rest. With a = ln(M / D0 - 1):
+    ``X_mid = P0 - s * a``; from C, ``s = (C - P0) / (ln(1 / CHOKE_SHARE - 1) - a)``.
     Figures are numbers or {period: value} mappings, as in :func:`linear_demand_menu`.
 
     Raises
     ------
     ValueError
-        On a non-positive figure, M <= D0, neither/both of s and X_mid, or an X_mid on the
-        wrong side of P0 (it would need s <= 0).
+        On a non-positive figure, M <= D0, not exactly one of s, X_mid and C, or one that
+        does not fit the reference point (it would need s <= 0).
     """
-    if (steepness is None) == (midpoint_price is None):
+    given = [x for x in (steepness, midpoint_price, choke_price) if x is not None]
+    if len(given) != 1:
         raise ValueError(
-            "a logistic curve takes steepness_usd_per_mtok or midpoint_price_usd_per_mtok "
-            "(not both: the reference point fixes the other)"
+            "a logistic curve takes one of steepness_usd_per_mtok, midpoint_price_usd_per_mtok "
+            "and choke_price_usd_per_mtok (the reference point fixes the others)"
         )
 
     def demand(x: float, f: dict[str, float | None]) -> float:
@@ -332,6 +352,17 @@ def logistic_demand_menu(
         odds = math.log(size / d0 - 1.0)  # (P0 - X_mid) / s
         if f["steepness_usd_per_mtok"] is not None:
             s = _positive("steepness_usd_per_mtok", f["steepness_usd_per_mtok"])
+            mid = p0 - s * odds
+        elif f["choke_price_usd_per_mtok"] is not None:
+            choke = f["choke_price_usd_per_mtok"]
+            at_choke = math.log(1.0 / CHOKE_SHARE - 1.0)  # (C - X_mid) / s
+            if not choke > p0 or not at_choke > odds:
+                raise ValueError(
+                    f"choke_price_usd_per_mtok ({choke:g}) must exceed the reference price "
+                    f"({p0:g}), and the reference demand ({d0:g}) must exceed "
+                    f"{CHOKE_SHARE:.0%} of the market ({size:g})"
+                )
+            s = (choke - p0) / (at_choke - odds)
             mid = p0 - s * odds
         else:
             mid = f["midpoint_price_usd_per_mtok"] or 0.0
@@ -353,6 +384,7 @@ def logistic_demand_menu(
             "market_size_mtok": market_size,
             "steepness_usd_per_mtok": steepness,
             "midpoint_price_usd_per_mtok": midpoint_price,
+            "choke_price_usd_per_mtok": choke_price,
         },
         prices,
         multipliers,
@@ -397,6 +429,7 @@ def expand_menu_spec(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
                 spec["market_size_mtok"],
                 steepness=spec.get("steepness_usd_per_mtok"),
                 midpoint_price=spec.get("midpoint_price_usd_per_mtok"),
+                choke_price=spec.get("choke_price_usd_per_mtok"),
                 prices=spec.get("prices_usd_per_mtok"),
                 multipliers=spec.get("price_multipliers"),
             )
