@@ -426,6 +426,16 @@ def summary_markdown(plan: Plan) -> str:
                 *[f"- **{k}**: {v}" for k, v in _finance_lines(plan)],
                 "",
             ]
+            assert plan.finance is not None
+            hc = plan.finance.hardware_costs
+            if not hc.empty:
+                from optimizer.results.finance import GPU_HOUR_CONVENTION
+
+                out += [
+                    "## Cost per GPU-hour and per Mtok, by hardware\n",
+                    f"USD, {GPU_HOUR_CONVENTION}.\n",
+                    _md_table(hc),
+                ]
         res = plan.resources[(plan.resources["cap"].notna()) | (plan.resources["used"] > 0)]
         out += ["## Resources used against caps\n", _md_table(res)]
         mv = _marginals_table(plan)
