@@ -179,15 +179,17 @@ def _per_period(named: dict[str, Figure | None]) -> list[Any]:
     return [None] if keys is None else list(keys.values())
 
 
-def _at(value: Figure | None, period: Any) -> float | None:
+def _at(name: str, value: Figure | None, period: Any) -> float | None:
     """A scalar-or-mapping figure in one period (None when not given)."""
     if value is None:
         return None
+    where = name
     if isinstance(value, Mapping):
         by_text = {str(k): v for k, v in value.items()}
         value = by_text[str(period)]
+        where = f"{name}[{period}]"
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{value!r} is not a finite number")
+        raise ValueError(f"{where}: {value!r} is not a finite number")
     return float(value)
 
 
@@ -209,7 +211,7 @@ def _curve_menu(
             raise ValueError(f"menu prices and multipliers must be > 0 (got {x!r})")
     named = {"reference_price_usd_per_mtok": reference_price, **named}
     periods = _per_period(named)
-    figures = {p: {k: _at(v, p) for k, v in named.items()} for p in periods}
+    figures = {p: {k: _at(k, v, p) for k, v in named.items()} for p in periods}
     entries = []
     for x in factors:
         price = {
