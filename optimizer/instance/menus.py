@@ -203,7 +203,11 @@ def _curve_menu(
     """Menu entries on a curve: ``demand_at(price, figures of the period)`` per period."""
     if (prices is None) == (multipliers is None):
         raise ValueError("give exactly one of prices_usd_per_mtok and price_multipliers")
-    factors = list(multipliers) if multipliers is not None else list(prices or ())
+    grid = multipliers if multipliers is not None else prices
+    if isinstance(grid, str | bytes) or not isinstance(grid, Sequence):
+        key = "price_multipliers" if multipliers is not None else "prices_usd_per_mtok"
+        raise ValueError(f"{key}: a list of numbers, e.g. [0.5, 1, 2] (got {grid!r})")
+    factors = list(grid)
     if not factors:
         raise ValueError("the menu needs at least one price")
     for x in factors:
