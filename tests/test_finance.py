@@ -44,7 +44,9 @@ def test_cash_flow_by_hand():
     10 * 1 kW * 0.5 * 8,760 h / 1000 * 100 USD/MWh = 4,380; fixed 50,000; capex 100,000 in
     period 1. Net: 157,680 - 100,000 - 4,380 - 50,000 = 3,300, then 103,300.
     NPV = 3,300 + 103,300 / 1.1 = 97,209.09..., the profit objective.
-    No period's net is negative: no IRR. Payback: the 100,000 paid at the start of period 1
+    IRR (capex at a period's start, the rest at its end): flows -100,000, 103,300, 103,300
+    at years 0, 1, 2; x = 1 / (1 + r) solves 103,300 x^2 + 103,300 x - 100,000 = 0.
+    Payback: the 100,000 paid at the start of period 1
     comes back at 103,300 a year: 100,000 / 103,300 = 0.96805 years (discounted the same:
     period 1's weight is 1)."""
     plan = solve(_profit_with_fixed())
@@ -66,7 +68,9 @@ def test_cash_flow_by_hand():
     )
     assert f.npv_usd == pytest.approx(3_300 + 103_300 / 1.1, rel=1e-9)
     assert f.npv_usd == pytest.approx(plan.objective_usd, rel=1e-9)
-    assert f.irr is None and "negative" in f.notes["irr"]
+    x = (-103_300 + (103_300**2 + 4 * 103_300 * 100_000) ** 0.5) / (2 * 103_300)
+    assert f.irr == pytest.approx(1 / x - 1, rel=1e-9)
+    assert "irr" not in f.notes
     assert f.payback_years == pytest.approx(100_000 / 103_300)
     assert f.discounted_payback_years == pytest.approx(100_000 / 103_300)
 
@@ -74,7 +78,8 @@ def test_cash_flow_by_hand():
 def test_residual_row_irr_and_payback_at_the_end():
     """10 units bought in period 2 for 500,000 earn 10 * 31,536 = 315,360 there; the
     residual 0.75 * 500,000 = 375,000 comes at the end (year 2, w_end = 1 / 1.21).
-    Flows -184,640 at year 1 and 375,000 at year 2: IRR = 375,000 / 184,640 - 1 = 103.098 %.
+    IRR (capex at the period's start, the rest at its end): -500,000 at year 1, 315,360 +
+    375,000 = 690,360 at year 2: IRR = 690,360 / 500,000 - 1 = 38.072 %.
     NPV = -184,640 / 1.1 + 375,000 / 1.21 = 142,062.98..., the objective. The cumulative
     net is -184,640 until the residual arrives: payback 2 years, discounted too."""
     plan = solve(_last_year_buy())
@@ -88,7 +93,7 @@ def test_residual_row_irr_and_payback_at_the_end():
     assert cf["discount_weight"].iloc[-1] == pytest.approx(1 / 1.21)
     assert f.npv_usd == pytest.approx(-184_640 / 1.1 + 375_000 / 1.21, rel=1e-9)
     assert f.npv_usd == pytest.approx(plan.objective_usd, rel=1e-9)
-    assert f.irr == pytest.approx(375_000 / 184_640 - 1, rel=1e-9)
+    assert f.irr == pytest.approx(690_360 / 500_000 - 1, rel=1e-9)
     assert f.payback_years == pytest.approx(2.0)
     assert f.discounted_payback_years == pytest.approx(2.0)
 
@@ -446,7 +451,7 @@ def test_report_finance_section_workbook_and_folder(tmp_path):
     assert list(cf["period"].astype(str)) == ["1", "2", "end"]
     assert list(cf["net_usd (USD)"]) == pytest.approx([0, -184_640, 375_000])
     returns = sheets["finance_returns"].set_index("figure")
-    assert returns.loc["irr", "value"] == pytest.approx(375_000 / 184_640 - 1)
+    assert returns.loc["irr", "value"] == pytest.approx(690_360 / 500_000 - 1)
     assert "finance_hardware" in sheets
     page = render_html(report)
     assert 'id="table-finance"' in page and "Finance: cash flow" in page
@@ -456,7 +461,8 @@ def test_sweep_rows_carry_npv_irr_and_payback():
     """A sweep of the fixed cost (0 and 50,000 a year) of the two-period profit instance:
     each row's npv_usd is its objective, 10 * 19,266.36... and that less 95,454.54...;
     payback: 100,000 / (157,680 - 4,380 - fixed) = 0.6523 years without the fixed cost,
-    0.96805 with it; the net never turns negative, so no IRR (NaN in the table)."""
+    0.96805 with it. IRR: flows -100,000, a, a (a = 153,300 or 103,300; the capex at the
+    start, each year's net at its end): x = 1 / (1 + r) solves a x^2 + a x - 100,000 = 0."""
     from optimizer.sweep import build_scenarios, parse_set, run_sweep
 
     inst = load_instance(_profit_with_fixed())
@@ -467,4 +473,6 @@ def test_sweep_rows_carry_npv_irr_and_payback():
     assert table.loc[0, "npv_usd"] == pytest.approx(10 * per_unit, rel=1e-9)
     assert table.loc[1, "npv_usd"] == pytest.approx(10 * per_unit - 50_000 * 2.1 / 1.1)
     assert list(table["payback_years"]) == pytest.approx([100_000 / 153_300, 100_000 / 103_300])
-    assert table["irr"].isna().all()
+    for row, a in ((0, 153_300), (1, 103_300)):
+        x = (-a + (a**2 + 4 * a * 100_000) ** 0.5) / (2 * a)
+        assert table.loc[row, "irr"] == pytest.approx(1 / x - 1, rel=1e-9)

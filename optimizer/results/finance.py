@@ -181,7 +181,8 @@ def _get(obj: Any, name: str, default: Any) -> Any:
 def irr(flows: list[float], period_years: float = 1.0) -> tuple[float | None, str]:
     """The annual rate r with sum_k flows[k] * (1 + r) ** (-k * period_years) = 0.
 
-    ``flows[k]`` is the undiscounted net at ``k * period_years`` years. Returns (r, "")
+    ``flows[k]`` is the undiscounted net at ``k * period_years`` years (see
+    :func:`project_flows` for the timing a plan's IRR uses). Returns (r, "")
     or (None, why): no sign change, or several rates (each listed). Solved as the roots
     of the polynomial in x = (1 + r) ** (-period_years) (positive real roots only).
     """
@@ -193,8 +194,8 @@ def irr(flows: list[float], period_years: float = 1.0) -> tuple[float | None, st
     if not (c > 0).any() or not (c < 0).any():
         never = "negative" if (c >= 0).all() else "positive"
         return None, (
-            f"no period's net cash flow is {never} (a period's capex and revenue both count "
-            "at its start, as in the objective): no rate makes the NPV zero"
+            f"no net cash flow is {never} (capex at each period's start, the rest at its "
+            "end): no rate makes the NPV zero"
         )
     # np.roots wants the highest power first; trailing zeros of c are roots at x = 0.
     roots = np.roots(c[::-1])
@@ -211,6 +212,29 @@ def irr(flows: list[float], period_years: float = 1.0) -> tuple[float | None, st
         listed = ", ".join(f"{100 * r:.2f} %" for r in rates)
         return None, f"several rates make the NPV zero ({listed}): the IRR is not defined"
     return rates[0], ""
+
+
+def project_flows(
+    upfront: list[float],
+    accruing: list[float],
+    starts: list[float],
+    lengths: list[float],
+    period_years: float,
+) -> list[float]:
+    """Net cash flows on a grid of ``period_years``, as a project's IRR counts them.
+
+    Row k pays ``upfront[k]`` (capex, negative) at ``starts[k]`` and receives ``accruing[k]``
+    (revenue less running costs; the residual value) at ``starts[k] + lengths[k]``, the end
+    of its period: the usual project-finance timing. (The NPV and the objective count both
+    at the period's start; with that timing a period's revenue offsets its own capex and
+    the IRR rarely exists.)
+    """
+    end = max((t + span for t, span in zip(starts, lengths, strict=True)), default=0.0)
+    flows = [0.0] * (round(end / period_years) + 1)
+    for up, f, t0, span in zip(upfront, accruing, starts, lengths, strict=True):
+        flows[round(t0 / period_years)] += up
+        flows[round((t0 + span) / period_years)] += f
+    return flows
 
 
 def payback(
@@ -394,9 +418,9 @@ def finance_of(instance: Instance, plan: Plan) -> Finance:
 
     flows = [float(x) for x in net]
     starts = [float(x) for x in starts_y]
-    rate, why_rate = irr(flows, years)
     up = [-float(x) for x in capex]
     running = [f - u for f, u in zip(flows, up, strict=True)]
+    rate, why_rate = irr(project_flows(up, running, starts, lengths, years), years)
     weight = [float(x) for x in weight_col]
     back, why_back = payback(up, running, starts, lengths)
     dback, why_dback = payback(
