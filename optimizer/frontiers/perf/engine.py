@@ -97,6 +97,10 @@ class Efficiency:
     seq_overhead_s: float = 60e-6  # per sequence per step on one scheduler (attention group)
     hopper_sw: float = 0.2  # multiplies flops and prefill_flops on NVIDIA GPUs without FP4
     amd_sw: float = 0.25  # multiplies flops and prefill_flops on AMD GPUs
+    # Software vintage: x flops and prefill_flops for measurements on 2025 software (InferenceMAX
+    # v1 of October 2025 and earlier runs; see :meth:`at_vintage`). The tables are built for 2026
+    # software, so the generator never applies it: it only lets the fit use older points.
+    sw_2025: float = 1.0
     sram_latency_scale: float = 0.25  # SRAM dataflow hardware: fixed latencies x this (assumed)
     hbm_usable: float = 0.90  # share of HBM for weights + KV (rest: activations, runtime)
     sram_usable: float = 0.95  # share of on-chip SRAM for weights + KV
@@ -112,6 +116,14 @@ class Efficiency:
 
     def with_(self, **changes: Any) -> Efficiency:
         return replace(self, **changes)
+
+    def at_vintage(self, vintage: str) -> Efficiency:
+        """These factors for a measurement on software of ``vintage`` ("2025-10", "2026"):
+        2025 software runs flops and prefill_flops at ``sw_2025`` of 2026's."""
+        if not str(vintage).startswith("2025"):
+            return self
+        k = self.sw_2025
+        return replace(self, flops=self.flops * k, prefill_flops=self.prefill_flops * k)
 
     def for_hardware(self, hw: HardwareSpec) -> Efficiency:
         """These factors with the software-family multiplier of `hw` folded in."""
