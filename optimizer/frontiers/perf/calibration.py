@@ -21,6 +21,7 @@ The data live in CSV files beside the shipped tables (each row cites its public 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -165,6 +166,16 @@ def load_ratios(path: Path = RATIOS_CSV) -> pd.DataFrame:
 POINTS: tuple[Point, ...] = load_points()
 
 
+@functools.lru_cache(maxsize=64)
+def _techniques(
+    hw: HardwareSpec, m: ModelSpec, isl: int, osl: int, eff: Efficiency, typical: bool
+) -> dict[str, np.ndarray]:
+    """:func:`evaluate_techniques`, memoised: one scoring asks for the same hardware, model,
+    workload and factors once per technique and again for the ordering prior (the specs and
+    factors are frozen dataclasses, compared by value). Callers must not modify the arrays."""
+    return evaluate_techniques(hw, m, isl, osl, eff, typical=typical)
+
+
 def envelope_at(
     hw: HardwareSpec,
     m: ModelSpec,
@@ -175,12 +186,12 @@ def envelope_at(
     technique: str = "best",
     profile: str = "tuned",
 ) -> np.ndarray:
-    """Modelled tok/s per GPU (input + output) at each interactivity (MODEL.md step 4).
+    """Modelled tok/s per GPU (input + output) at each interactivity (docs/model.md step 4).
 
     Below the envelope's range: its highest throughput; above it: 0. ``technique``: the
     envelope over every technique ("best"), or only over points of one technique.
     """
-    r = evaluate_techniques(hw, m, isl, osl, eff, typical=profile == "typical")
+    r = _techniques(hw, m, int(isl), int(osl), eff, profile == "typical")
     q = np.asarray(interactivity, dtype=float)
     if technique != "best":
         sel = r["technique"] == technique
@@ -199,7 +210,7 @@ def envelope_at(
 def max_interactivity(
     hw: HardwareSpec, m: ModelSpec, isl: int, osl: int, eff: Efficiency, technique: str = "best"
 ) -> float:
-    r = evaluate_techniques(hw, m, isl, osl, eff)
+    r = _techniques(hw, m, int(isl), int(osl), eff, False)
     sel = (
         np.ones(r["interactivity"].size, bool)
         if technique == "best"
@@ -246,22 +257,43 @@ def score(
 def as_shipped(points: Iterable[Point]) -> list[Point]:
     """The points as the shipped tables answer for them (technique ``best``).
 
-    The tables keep the upper envelope of every technique, so where one source measured the
-    same hardware with and without speculation, the measured best at each of its speeds is
-    what a planner buys: of a source's ``none`` / ``mtp`` / ``eagle3`` points of one hardware,
-    model and workload at one speed, only the highest is kept, and it is compared with the
-    ``best`` envelope. Points already marked ``best`` stay as they are.
+    The tables keep the upper envelope of every technique, so where the same hardware, model
+    and workload was measured with and without speculation, the measured best at each speed is
+    what a planner buys. Each ``none`` / ``mtp`` / ``eagle3`` point becomes a ``best`` point at
+    its speed, its throughput the highest of its own and of every other technique's measured
+    curve there (linear between that curve's points, only inside its speed range); a lower
+    bound that another curve beats is a point of that curve, so it is scored two-sided. Points
+    already marked ``best`` stay as they are.
     """
-    best: dict[tuple[object, ...], Point] = {}
+    pts = list(points)
+    curves: dict[tuple[object, ...], dict[str, list[Point]]] = {}
+    for p in pts:
+        if p.technique != "best":
+            key = (p.hardware, p.model, p.isl, p.osl, p.profile, p.counts)
+            curves.setdefault(key, {}).setdefault(p.technique, []).append(p)
     out: list[Point] = []
-    for p in points:
+    seen: set[tuple[object, ...]] = set()
+    for p in pts:
         if p.technique == "best":
             out.append(p)
             continue
-        key = (p.hardware, p.model, p.isl, p.osl, p.profile, p.source, p.interactivity)
-        if key not in best or p.tok_s_per_gpu > best[key].tok_s_per_gpu:
-            best[key] = p
-    out += [dataclasses.replace(p, technique="best") for p in best.values()]
+        key = (p.hardware, p.model, p.isl, p.osl, p.profile, p.counts)
+        best = p.tok_s_per_gpu
+        for tech, curve in curves[key].items():
+            if tech == p.technique:
+                continue
+            c = sorted(curve, key=lambda q: q.interactivity)
+            xs = [q.interactivity for q in c]
+            if xs[0] <= p.interactivity <= xs[-1]:
+                other = float(np.interp(p.interactivity, xs, [q.tok_s_per_gpu for q in c]))
+                best = max(best, other)
+        dup = (*key, p.interactivity)
+        if dup in seen:  # the same speed measured with two techniques: one best point
+            continue
+        seen.add(dup)
+        if best > p.tok_s_per_gpu:
+            p = dataclasses.replace(p, tok_s_per_gpu=best, bound="point", upper=None)
+        out.append(dataclasses.replace(p, technique="best"))
     return out
 
 

@@ -16,6 +16,10 @@ import yaml
 
 from optimizer.frontiers.perf.calibration import (
     DATA_DIR,
+    ORDER_PAIRS,
+    ORDER_SPEEDS,
+    ORDER_WEIGHT,
+    ORDER_WORKLOADS,
     POINTS,
     SPARSE_DROP,
     SPARSE_SPEEDUP,
@@ -23,6 +27,7 @@ from optimizer.frontiers.perf.calibration import (
     envelope_at,
     fmt_ratio,
     max_interactivity,
+    ordering_penalty,
     ratio_table,
     score,
     summary,
@@ -54,9 +59,9 @@ def beyond_2x_reasons() -> dict[tuple[str, str, float], str]:
 
 def _point_table(frame: pd.DataFrame) -> list[str]:
     lines = [
-        "| hardware | model | isl/osl | technique | tok/s/user | measured tok/s/GPU | modelled | "
-        "ratio | scored | source |",
-        "|---|---|---|---|---:|---:|---:|---:|---:|---|",
+        "| hardware | model | isl/osl | technique | software | tok/s/user | measured tok/s/GPU | "
+        "modelled | ratio | scored | source |",
+        "|---|---|---|---|---|---:|---:|---:|---:|---:|---|",
     ]
     for r in frame.itertuples():
         count = " (output)" if r.counts == "output" else ""
@@ -65,7 +70,7 @@ def _point_table(frame: pd.DataFrame) -> list[str]:
         if r.bound == "lower":
             measured = f">= {measured} (<= {r.upper:,.0f})"
         lines.append(
-            f"| {r.hardware} | {r.model} | {r.isl}/{r.osl} | {r.technique}{prof} | "
+            f"| {r.hardware} | {r.model} | {r.isl}/{r.osl} | {r.technique}{prof} | {r.vintage} | "
             f"{r.interactivity:g} | {measured} | {r.modelled:,.1f} | "
             f"{fmt_ratio(r.raw_ratio)} | {fmt_ratio(r.ratio)} | {r.source}; {r.note} |"
         )
@@ -112,6 +117,7 @@ def report_markdown(
     ship_s = summary(shipped)
     rt = ratio_table(hardware, models, eff, power_kw)
     values = eff.as_dict()
+    order_pen = ordering_penalty(hardware, models, eff)
     L: list[str] = [
         "# Calibration of the frontier generator",
         "",
@@ -132,9 +138,10 @@ def report_markdown(
         "",
         "Fit: coordinate search over a grid of each fitted factor (`calibration.FIT_GRID`) from "
         "fixed starting points, minimising the mean squared log ratio modelled/measured over the "
-        "tuned fit points; then `typical_speed` alone on the typical fit point. Each point is "
+        f"tuned fit points plus {ORDER_WEIGHT:g} x the ordering prior (below); then "
+        "`typical_speed` alone on the typical fit point. Each point is "
         "compared with the modelled Pareto envelope of its technique (`none`, `mtp`, `eagle3`, or "
-        "`best` of all) at the measured interactivity (MODEL.md step 4: linear interpolation; "
+        "`best` of all) at the measured interactivity (docs/model.md step 4: linear interpolation; "
         "below the envelope's range its highest throughput; above it 0). Points marked "
         "(output) count output tokens only; all others input + output tokens per second per GPU.",
         "",
@@ -146,6 +153,23 @@ def report_markdown(
         "points.csv, decided by that rule, before fitting) scores 1 anywhere in [measured, "
         "previous], else the ratio to the nearer end; 'ratio' shows the raw modelled / "
         "measured, 'scored' what the summaries use.",
+        "",
+        "Roles: " + str(notes()["roles"]),
+        "",
+        "Software vintage: each point records the software its run used (`vintage` in "
+        "points.csv, column 'software' below): `2025-10` for InferenceMAX v1 (October 2025) and "
+        "earlier-2025 runs, `2026` for 2026 runs. A 2025 point is modelled with `flops` and "
+        "`prefill_flops` x `sw_2025`; the shipped tables are 2026 software and never use it.",
+        "",
+        "Ordering prior: a newer rack of the same family is at least as fast per GPU at equal "
+        "speed ("
+        + ", ".join(f"{a} >= {b}" for a, b in ORDER_PAIRS)
+        + "; DeepSeek-R1 "
+        + " and ".join(f"{i // 1024}k/{o // 1024}k" for _, i, o in ORDER_WORKLOADS)
+        + " at "
+        + ", ".join(f"{v:g}" for v in ORDER_SPEEDS)
+        + " tok/s/user, best of techniques): the fit pays the mean of max(0, ln(older / "
+        f"newer))^2 over those comparisons. At these factors it is {order_pen:.4f}.",
         "",
         "## Error summary (ratio = modelled / measured)",
         "",
