@@ -56,16 +56,22 @@ def test_a_2025_point_is_scored_with_the_vintage_factor(specs) -> None:
     FLOP efficiency (lower or equal: the slow end is compute bound)."""
     hw, mo = specs
     p26 = Point("b200-hgx", "deepseek-r1", 1024, 1024, 21.6, 13067.0, "fit", "t", "t")
-    p25 = Point("b200-hgx", "deepseek-r1", 1024, 1024, 21.6, 13067.0, "fit", "t", "t",
-                vintage="2025-10")  # fmt: skip
+    p25 = Point(
+        "b200-hgx", "deepseek-r1", 1024, 1024, 21.6, 13067.0, "fit", "t", "t", vintage="2025-10"
+    )
     same = cal.score([p26, p25], hw, mo, DEFAULT_EFFICIENCY)
     assert same["modelled"].iloc[0] == pytest.approx(same["modelled"].iloc[1])
     half = DEFAULT_EFFICIENCY.with_(sw_2025=0.5)
     frame = cal.score([p26, p25], hw, mo, half)
     direct = cal.envelope_at(
-        hw["b200-hgx"], mo["deepseek-r1"], 1024, 1024, half.with_(flops=0.1, prefill_flops=0.35),
-        [21.6], "best",
-    )[0]  # fmt: skip
+        hw["b200-hgx"],
+        mo["deepseek-r1"],
+        1024,
+        1024,
+        half.with_(flops=0.1, prefill_flops=0.35),
+        [21.6],
+        "best",
+    )[0]
     assert frame["modelled"].iloc[1] == pytest.approx(direct)
     assert frame["modelled"].iloc[1] < frame["modelled"].iloc[0]
 
@@ -81,11 +87,15 @@ def test_ordering_penalty_is_zero_for_the_shipped_factors_and_counts_a_slower_ne
     monkeypatch.setattr(cal, "ORDER_WORKLOADS", (("deepseek-r1", 8192, 1024),))
     monkeypatch.setattr(cal, "ORDER_SPEEDS", (20.0, 40.0))
     fake = dict(hw, **{"gb300-nvl72": hw["h100-hgx"]})
-    new = cal.envelope_at(hw["h100-hgx"], mo["deepseek-r1"], 8192, 1024, DEFAULT_EFFICIENCY,
-                          [20.0, 40.0])  # fmt: skip
-    old = cal.envelope_at(hw["gb200-nvl72"], mo["deepseek-r1"], 8192, 1024, DEFAULT_EFFICIENCY,
-                          [20.0, 40.0])  # fmt: skip
-    want = np.mean([max(0.0, math.log(o / max(n, o / 10))) ** 2 for n, o in zip(new, old)])
+    new = cal.envelope_at(
+        hw["h100-hgx"], mo["deepseek-r1"], 8192, 1024, DEFAULT_EFFICIENCY, [20.0, 40.0]
+    )
+    old = cal.envelope_at(
+        hw["gb200-nvl72"], mo["deepseek-r1"], 8192, 1024, DEFAULT_EFFICIENCY, [20.0, 40.0]
+    )
+    want = np.mean(
+        [max(0.0, math.log(o / max(n, o / 10))) ** 2 for n, o in zip(new, old, strict=True)]
+    )
     got = cal.ordering_penalty(fake, mo, DEFAULT_EFFICIENCY)
     assert got > 0.5 and got == pytest.approx(want)
     # A pair whose hardware is not in the tables is skipped.
@@ -99,8 +109,9 @@ def test_as_shipped_takes_the_best_measured_curve_at_each_speed() -> None:
     beats 50; at 30 only MTP (40)."""
 
     def pt(speed: float, tput: float, tech: str) -> Point:
-        return Point("b200-hgx", "deepseek-r1", 1024, 1024, speed, tput, "holdout", "s", "",
-                     technique=tech)  # fmt: skip
+        return Point(
+            "b200-hgx", "deepseek-r1", 1024, 1024, speed, tput, "holdout", "s", "", technique=tech
+        )
 
     pts = [pt(10, 100, "none"), pt(20, 50, "none"), pt(15, 120, "mtp"), pt(30, 40, "mtp")]
     got = {p.interactivity: p.tok_s_per_gpu for p in cal.as_shipped(pts)}
