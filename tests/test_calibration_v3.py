@@ -59,7 +59,7 @@ def test_a_2025_point_is_scored_with_the_vintage_factor(specs) -> None:
     p25 = Point(
         "b200-hgx", "deepseek-r1", 1024, 1024, 21.6, 13067.0, "fit", "t", "t", vintage="2025-10"
     )
-    same = cal.score([p26, p25], hw, mo, DEFAULT_EFFICIENCY)
+    same = cal.score([p26, p25], hw, mo, DEFAULT_EFFICIENCY.with_(sw_2025=1.0))
     assert same["modelled"].iloc[0] == pytest.approx(same["modelled"].iloc[1])
     half = DEFAULT_EFFICIENCY.with_(sw_2025=0.5)
     frame = cal.score([p26, p25], hw, mo, half)
