@@ -249,8 +249,9 @@ def _target_lines(hold: pd.DataFrame, rt: pd.DataFrame) -> list[str]:
         )
     ok = int((rt["factor"].between(1 / RATIO_TARGET, RATIO_TARGET)).sum())
     return [
-        "Targets (issues 12 and 19; issue 19 accepts a point beyond 2x whose source is "
-        "inconsistent with itself, each traced below):",
+        "Targets (issues 12 and 19; issue 19 accepts a point beyond 2x when its source is "
+        "inconsistent with itself: each point's reason follows, and a reason that says 'not "
+        "traced' or names the model's top speed is the model's, so the target is missed there):",
         "",
         f"- Held-out median under 20%: {within} of {len(r)} held-out points are within 20% "
         f"(a median under 20% needs at least {need}). "
