@@ -208,6 +208,7 @@ def report_markdown(
         ),
         "",
     ]
+    L += _by_hardware(frame[frame.role == "holdout"], shipped)
     L += _target_lines(frame[frame.role == "holdout"], rt)
     L += [
         "",
@@ -231,6 +232,32 @@ def report_markdown(
     L += [f"- {w}" for w in notes()["tried"]]
     L.append("")
     return "\n".join(L), {"fit": fit_s, "holdout": hold_s, "holdout as shipped": ship_s}
+
+
+def _by_hardware(hold: pd.DataFrame, shipped: pd.DataFrame) -> list[str]:
+    """Held-out error per hardware, by technique and as the shipped tables answer."""
+    L = [
+        "Held out, by hardware (a planner buys one hardware at a time):",
+        "",
+        "| hardware | points | median ratio | median abs error | as shipped: points | median "
+        "ratio | median abs error |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for h, grp in hold.groupby("hardware"):
+        a = summary(grp)
+        sub = shipped[shipped.hardware == h]
+        b = summary(sub) if len(sub) else None
+        tail = (
+            f"{int(b['n'])} | {b['median_ratio']:.2f} | "
+            f"{100 * (b['median_abs_log_error_factor'] - 1):.0f}%"
+            if b
+            else "0 | - | -"
+        )
+        L.append(
+            f"| {h} | {int(a['n'])} | {a['median_ratio']:.2f} | "
+            f"{100 * (a['median_abs_log_error_factor'] - 1):.0f}% | {tail} |"
+        )
+    return [*L, ""]
 
 
 def _target_lines(hold: pd.DataFrame, rt: pd.DataFrame) -> list[str]:
