@@ -339,7 +339,10 @@ def calibrate(
     note = "Scored with the default factors (no refit)."
     if fit:
         eff, loss = cal.fit(hw, mo, DEFAULT_EFFICIENCY, log=lambda s: err.print(s, highlight=False))
-        note = f"Refitted now: objective {loss:.4f} (mean squared ln ratio on the fit points plus the ordering prior)."
+        note = (
+            f"Refitted now: objective {loss:.4f} (mean squared ln ratio on the fit points "
+            "plus the ordering prior)."
+        )
         err.print(f"fitted: {eff.short()}", highlight=False)
     m26 = pd.read_csv(MEASURED_2026) if MEASURED_2026.exists() else None
     text, summ = report_markdown(hw, mo, eff, note, GENERATOR_VERSION, power, m26)
