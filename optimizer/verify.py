@@ -60,6 +60,11 @@ FAMILIES = (
     "budget",
     "supply",
     "minimum lot",
+    "forecast",
+    "committed",
+    "delivery",
+    "cooling",
+    "price move",
     "power share",
     "price menu",
     "unused value",
@@ -379,6 +384,7 @@ class _Checker:
         self.notes_out: list[str] = []
         # v2 price menus: (tier, period index) -> (entry, price, demand) the plan chose
         self.menu_choice: dict[tuple[str, int], tuple[int, float, float]] = {}
+        self.v3: _V3Figures  # set in run(), once the plan is read
 
     # ------------------------------------------------------------------ helpers
     def add(self, family: str, index: str, message: str) -> None:
@@ -611,6 +617,9 @@ class _Checker:
         )
         for check in FAMILY_CHECKS:
             check(self, a)
+        self.v3 = _V3Figures.build(self, a)
+        for v3_check in V3_CHECKS:
+            v3_check(self, a)
         self.check_objective(report, a)
         self.check_unused_value(report, a)
 
@@ -800,7 +809,11 @@ class _Checker:
         residual = float((a.residual * a.buy).sum())
         fixed = float((w * a.fixed_cost).sum())
         kind = report.objective_kind
-        objective = revenue if kind == "revenue" else revenue - capex - energy + residual - fixed
+        # v3: idle power (part of electricity), opex and platforms; 0 when off or revenue
+        idle, opex, platform = self.v3.costs(a) if kind != "revenue" else (0.0, 0.0, 0.0)
+        energy += idle
+        cost = capex + energy + opex + platform + fixed - residual
+        objective = {"revenue": revenue, "profit": revenue - cost, "cost": cost}[kind]
         report.objective_usd = objective
         report.revenue_usd, report.capex_usd, report.energy_usd = revenue, capex, energy
 
@@ -814,7 +827,7 @@ class _Checker:
                 f"plan reports {_fmt(got)} USD, its buy/serve/sold give {_fmt(objective)} USD "
                 f"({kind}: revenue {_fmt(revenue)}, capex {_fmt(capex)}, "
                 f"electricity {_fmt(energy)}, residual value {_fmt(residual)}, "
-                f"fixed cost {_fmt(fixed)})",
+                f"fixed cost {_fmt(fixed)}, opex {_fmt(opex)}, platforms {_fmt(platform)})",
             )
         for name, mine in (
             ("revenue_usd", revenue),
@@ -844,6 +857,9 @@ class _Checker:
             return
         if not _v1_only(self.inst):
             self.notes_out.append("unused value: not checked (v2 options are set)")
+            return
+        if report.objective_kind == "cost" or _v3_set(self.inst):
+            self.notes_out.append("unused value: not checked (objective cost or v3 options)")
             return
         gain, where = _best_greedy_step(self, a, report.objective_kind)
         if gain <= 0:
@@ -974,7 +990,7 @@ class _Arrays:
         # Residual value (v2, straight line): w_end * capex * max(0, life - (N - i) * years)
         # / life per unit bought in period i, for hardware with a lifetime.
         residual = np.zeros((len(H), n))
-        if inst.residual_value == "straight_line" and ck.objective_kind == "profit":
+        if inst.residual_value == "straight_line" and ck.objective_kind in ("profit", "cost"):
             w_end = (1.0 + inst.discount_rate) ** (-n * inst.period_years)
             for k, spec in enumerate(hws):
                 life_y = spec.lifetime_years
@@ -985,8 +1001,10 @@ class _Arrays:
         site = inst.site
         elec = np.nan_to_num(per(site.electricity_usd_per_mwh))
         util = np.array([t.utilization for t in tiers], dtype=float)
+        busy = 1.0 - np.array([h.idle_power_share for h in hws], dtype=float)  # v3 idle power
         energy = (
-            site.pue
+            busy[:, None, None]
+            * site.pue
             * kw[:, None, None]
             / 1000
             * util[None, :, None]
@@ -994,7 +1012,7 @@ class _Arrays:
             * inst.period_years
             * elec[None, None, :]
         )
-        if ck.objective_kind != "profit":
+        if ck.objective_kind not in ("profit", "cost"):
             energy = np.zeros_like(energy)
         weight = np.array(
             [(1.0 + inst.discount_rate) ** (-i * inst.period_years) for i in range(n)]
@@ -1038,6 +1056,176 @@ class _Arrays:
             spend=(capex * B).sum(axis=0),
             tier_mw=np.einsum("h,htp->tp", kw, S) / 1000,
         )
+
+
+def _v3_set(inst: Instance) -> bool:
+    """True when the instance sets any v3 option (docs/model.md "v3 options")."""
+    for h in inst.hardware:
+        if h.opex_usd_per_year or h.idle_power_share or h.platform or h.cooling:
+            return True
+        if isinstance(h.delivery_share, Mapping) or h.delivery_share != 1:
+            return True
+    return any(t.committed_mtok is not None or t.max_price_change for t in inst.tiers)
+
+
+@dataclass
+class _V3Figures:
+    """The v3 options' figures as arrays (docs/model.md "v3 options"), in contract units."""
+
+    opex: np.ndarray  # [h, p] USD per installed unit per period (period_years included)
+    idle_usd: np.ndarray  # [h, p] USD of idle-power electricity per installed unit
+    late: np.ndarray  # [h, p] 1 - delivery_share
+    committed: np.ndarray  # [t, p] Mtok (nan when unset)
+    platform_of: list[str | None]  # [h]
+    platform_cost: dict[str, float]  # USD per year
+    cooling_of: list[str | None]  # [h]
+    cooling_cap: dict[str, np.ndarray]  # class -> [p] rack positions
+    years: float  # period_years
+
+    @classmethod
+    def build(cls, ck: _Checker, a: _Arrays) -> _V3Figures:
+        inst, n, labels = ck.inst, ck.n, ck.labels
+        hws = [ck.hw[h] for h in a.H]
+        years = inst.period_years
+
+        def per(value: Any, default: float) -> np.ndarray:
+            got = _per_period(value, labels)
+            return np.array([default if v is None else v for v in got], dtype=float)
+
+        elec = per(inst.site.electricity_usd_per_mwh, 0.0)
+        opex = np.array([per(h.opex_usd_per_year, 0.0) * years for h in hws]).reshape(-1, n)
+        idle = np.array(
+            [
+                h.idle_power_share
+                * inst.site.pue
+                * h.power_kw
+                / 1000
+                * HOURS_PER_YEAR
+                * years
+                * elec
+                for h in hws
+            ]
+        ).reshape(-1, n)
+        late = np.array([1.0 - per(h.delivery_share, 1.0) for h in hws]).reshape(-1, n)
+        committed = np.array([per(ck.tiers[t].committed_mtok, np.nan) for t in a.T]).reshape(-1, n)
+        caps: dict[str, np.ndarray] = {}
+        if inst.site.cooling is not None:
+            for c in ("air", "liquid"):
+                given = getattr(inst.site.cooling, c)
+                if given is not None:
+                    caps[c] = per(given, 0.0)
+        return cls(
+            opex=opex,
+            idle_usd=idle,
+            late=late,
+            committed=committed,
+            platform_of=[h.platform for h in hws],
+            platform_cost={f.id: f.fixed_cost_usd_per_year for f in inst.platforms},
+            cooling_of=[h.cooling for h in hws],
+            cooling_cap=caps,
+            years=years,
+        )
+
+    def adopted(self, a: _Arrays) -> dict[str, np.ndarray]:
+        """Platform -> [p] True where any of its units is installed."""
+        out: dict[str, np.ndarray] = {}
+        for k, f in enumerate(self.platform_of):
+            if f is not None:
+                out[f] = out.get(f, np.zeros(a.n, dtype=bool)) | (a.installed[k] > 0)
+        return out
+
+    def costs(self, a: _Arrays) -> tuple[float, float, float]:
+        """Discounted idle-power electricity, opex and platform fixed cost, USD."""
+        idle = float((a.weight[None, :] * self.idle_usd * a.installed).sum())
+        opex = float((a.weight[None, :] * self.opex * a.installed).sum())
+        platform = sum(
+            float((a.weight * on).sum()) * self.platform_cost.get(f, 0.0) * self.years
+            for f, on in self.adopted(a).items()
+        )
+        return idle, opex, platform
+
+
+def _check_forecast(ck: _Checker, a: _Arrays) -> None:
+    """forecast[t,p] (objective cost): sold >= demand_mtok (the forecast is served)."""
+    if ck.objective_kind != "cost":
+        return
+    need = np.where(np.isnan(a.demand), 0.0, a.demand)
+    for t, i in ck.flag("forecast", need, a.sold):
+        ck.add(
+            "forecast",
+            _ix(a.T[t], ck.label(i)),
+            f"{_fmt(a.sold[t, i])} Mtok sold < forecast {_fmt(need[t, i])} Mtok",
+        )
+
+
+def _check_committed(ck: _Checker, a: _Arrays) -> None:
+    """committed[t,p]: sold >= committed_mtok, where set."""
+    need = np.nan_to_num(ck.v3.committed)
+    for t, i in ck.flag("committed", need, a.sold):
+        ck.add(
+            "committed",
+            _ix(a.T[t], ck.label(i)),
+            f"{_fmt(a.sold[t, i])} Mtok sold < committed {_fmt(need[t, i])} Mtok",
+        )
+
+
+def _check_delivery(ck: _Checker, a: _Arrays) -> None:
+    """delivery[h,p]: sum_t serve <= installed - (1 - delivery_share) * buy."""
+    usable = a.installed - ck.v3.late * a.buy
+    used = a.serve.sum(axis=1)
+    for k, i in ck.flag("delivery", used, usable):
+        ck.add(
+            "delivery",
+            _ix(a.H[k], ck.label(i)),
+            f"{_fmt(used[k, i])} units serve tiers > {_fmt(usable[k, i])} delivered in time "
+            f"({_fmt(a.installed[k, i])} installed, {_fmt(a.buy[k, i])} bought with "
+            f"delivery_share {1 - ck.v3.late[k, i]:g})",
+        )
+
+
+def _check_cooling(ck: _Checker, a: _Arrays) -> None:
+    """cooling[c,p]: rack positions of hardware needing class c <= the site's c positions."""
+    for c in ("air", "liquid"):
+        rows = [k for k, need in enumerate(ck.v3.cooling_of) if need == c]
+        if not rows:
+            continue
+        cap = ck.v3.cooling_cap.get(c, np.zeros(a.n))
+        used = (a.racks[rows, None] * a.installed[rows]).sum(axis=0)
+        for (i,) in ck.flag("cooling", used, cap):
+            ck.add(
+                "cooling",
+                _ix(c, ck.label(i)),
+                f"{_fmt(used[i])} {c}-cooled rack positions used > {_fmt(cap[i])}",
+            )
+
+
+def _check_price_move(ck: _Checker, a: _Arrays) -> None:
+    """price move[t,p]: a menu tier's price moves by at most max_price_change to p+1."""
+    for t in a.T:
+        tier = ck.tiers[t]
+        if tier.max_price_change is None or tier.price_menu is None:
+            continue
+        for i in range(a.n - 1):
+            now, nxt = ck.menu_choice.get((t, i)), ck.menu_choice.get((t, i + 1))
+            if now is None or nxt is None:
+                continue
+            x, x2 = now[1], nxt[1]
+            if abs(x2 - x) > tier.max_price_change * x * (1 + 1e-9) + ck.abs:
+                ck.add(
+                    "price move",
+                    _ix(t, ck.label(i)),
+                    f"price moves from {_fmt(x)} to {_fmt(x2)} USD/Mtok in "
+                    f"{ck.label(i + 1)}, more than max_price_change {tier.max_price_change:g}",
+                )
+
+
+V3_CHECKS: tuple[Any, ...] = (
+    _check_forecast,
+    _check_committed,
+    _check_delivery,
+    _check_cooling,
+    _check_price_move,
+)
 
 
 def _v1_only(inst: Instance) -> bool:
@@ -1159,7 +1347,7 @@ def verify_plan(
     inst = load_instance(instance)
     status = str(getattr(plan, "status", "unknown"))
     kind = getattr(plan, "objective_kind", None)
-    if kind not in ("revenue", "profit"):
+    if kind not in ("revenue", "profit", "cost"):
         kind = inst.objective
     reported = getattr(plan, "objective_usd", None)
     report = VerificationReport(

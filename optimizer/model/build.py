@@ -36,6 +36,13 @@ def build_model(data: ModelData) -> pyo.ConcreteModel:
     constraints.power_share(m)
     constraints.price_menu(m)
     constraints.whole_replica(m)
+    # v3 options (docs/model.md "v3 options"): each adds nothing when off
+    constraints.forecast(m)
+    constraints.committed(m)
+    constraints.delivery(m)
+    constraints.platform(m)
+    constraints.cooling(m)
+    constraints.price_move(m)
 
     objective(m)
     return m
@@ -67,6 +74,8 @@ def define_sets(m: pyo.ConcreteModel, d: ModelData) -> None:
     )
     m.menu_by_tp = {tp: [k for t, p, k in s.menu_index if (t, p) == tp] for tp in menu_tp}
 
+    define_v3_sets(m, d)
+
     # Lookup tables the constraint rules use (plain dicts: built once, read often).
     m.alive_buys = {hp: list(q) for hp, q in s.installed_buys}
     serve_by_hp: dict[Any, list[str]] = {}
@@ -79,6 +88,27 @@ def define_sets(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.inst_by_p = {p: [h for h, q in s.installed_index if q == p] for p in s.periods}
     m.buy_by_h = {h: [p for g, p in s.buy_index if g == h] for h in s.hardware}
     m.buy_by_p = {p: [h for h, q in s.buy_index if q == p] for p in s.periods}
+
+
+def define_v3_sets(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """Index sets of the v3 options (docs/model.md "v3 options"); empty when off."""
+    s = d.structure
+    m.FORECAST = pyo.Set(initialize=list(s.forecast_index), dimen=2, ordered=True)
+    m.COMMITTED = pyo.Set(initialize=list(s.committed_index), dimen=2, ordered=True)
+    m.DELIVERY = pyo.Set(initialize=list(s.delivery_index), dimen=2, ordered=True)
+    m.F = pyo.Set(initialize=list(s.platforms), ordered=True)
+    m.FP = pyo.Set(initialize=[(f, p) for f in s.platforms for p in s.periods], dimen=2)
+    platform_of = dict(s.platform_of)
+    m.platform_of = platform_of
+    m.PLATFORM_INST = pyo.Set(
+        initialize=[(h, p) for h, p in s.installed_index if h in platform_of],
+        dimen=2,
+        ordered=True,
+    )
+    m.COOLING = pyo.Set(initialize=list(s.cooling_index), dimen=2, ordered=True)
+    m.cooling_of = dict(s.cooling_of)
+    m.PRICE_MOVE = pyo.Set(initialize=list(s.price_move_index), dimen=4, ordered=True)
+    m.next_period = {s.periods[i]: s.periods[i + 1] for i in range(len(s.periods) - 1)}
 
 
 def parameter_values(d: ModelData) -> dict[str, tuple[str | None, Any]]:
@@ -110,6 +140,15 @@ def parameter_values(d: ModelData) -> dict[str, tuple[str | None, Any]]:
         "fixed_cost": (None, d.fixed_cost),
         "menu_price": ("MENU", d.menu_price),
         "menu_demand": ("MENU", d.menu_demand),
+        # v3 options (docs/model.md "v3 options"), empty when off
+        "committed_mtok": ("COMMITTED", d.committed),
+        "opex": ("INST", d.opex),
+        "idle_energy": ("INST", d.idle_energy),
+        "late_share": ("DELIVERY", d.late_share),
+        "platform_cost": ("FP", d.platform_cost),
+        "platform_m": ("PLATFORM_INST", d.platform_m),
+        "cooling_cap": ("COOLING", d.cooling_cap),
+        "price_far": ("PRICE_MOVE", d.price_far),
         "units_per_replica": (
             "HT",
             {(h, t): d.units_per_replica.get((h, t), 1.0) for h, t, _ in d.structure.serve_index},
@@ -162,6 +201,8 @@ def define_variables(m: pyo.ConcreteModel, d: ModelData) -> None:
         ordered=True,
     )
     m.replicas = pyo.Var(m.REPLICA, domain=pyo.NonNegativeIntegers)
+    # v3 option platforms: adopt[f,p] = 1 when platform f runs in p (empty set when off).
+    m.adopt = pyo.Var(m.FP, domain=pyo.Binary)
     set_buy_bounds(m, d)
 
     def installed(m: pyo.ConcreteModel, h: str, p: Any) -> Any:

@@ -178,3 +178,89 @@ def whole_replica(m: pyo.ConcreteModel) -> None:
         return m.serve[h, t, p] == m.units_per_replica[h, t] * m.replicas[h, t, p]
 
     m.whole_replica = pyo.Constraint(m.REPLICA, rule=rule)
+
+
+# --------------------------------------------------------------------------- v3 options
+# Each family below is empty unless its option is set (docs/model.md "v3 options").
+
+
+def forecast(m: pyo.ConcreteModel) -> None:
+    """forecast[t,p] (objective cost):  sold[t,p] >= demand_mtok[t,p].
+
+    With demand[t,p] (sold <= demand_mtok) this sells exactly the forecast.
+    """
+
+    def rule(m: pyo.ConcreteModel, t: str, p: Any) -> Any:
+        return m.sold[t, p] >= m.demand_cap[t, p]
+
+    m.forecast = pyo.Constraint(m.FORECAST, rule=rule)
+
+
+def committed(m: pyo.ConcreteModel) -> None:
+    """committed[t,p]:  sold[t,p] >= committed_mtok[t,p], for tiers with committed_mtok."""
+
+    def rule(m: pyo.ConcreteModel, t: str, p: Any) -> Any:
+        return m.sold[t, p] >= m.committed_mtok[t, p]
+
+    m.committed = pyo.Constraint(m.COMMITTED, rule=rule)
+
+
+def delivery(m: pyo.ConcreteModel) -> None:
+    """delivery[h,p]:  sum_t serve[h,t,p] <= installed[h,p] - (1 - delivery_share[h,p]) * buy[h,p].
+
+    Units bought in p arrive during p and serve only delivery_share of it; power, land
+    and capex count the whole unit. Only for hardware with a delivery_share below 1
+    (capacity[h,p] is this row with delivery_share = 1).
+    """
+
+    def rule(m: pyo.ConcreteModel, h: str, p: Any) -> Any:
+        tiers = m.serve_by_hp.get((h, p))
+        if not tiers:
+            return Skip
+        used = sum(m.serve[h, t, p] for t in tiers)
+        return used <= m.installed[h, p] - m.late_share[h, p] * m.buy[h, p]
+
+    m.delivery = pyo.Constraint(m.DELIVERY, rule=rule)
+
+
+def platform(m: pyo.ConcreteModel) -> None:
+    """platform[h,p]:  installed[h,p] <= M[h,p] * adopt[f,p], f the platform of h.
+
+    M[h,p] is the most units of h that can be installed in p (site power and land, supply,
+    buy bounds; computed in ModelData). Existing units of a platform force adopt to 1.
+    """
+
+    def rule(m: pyo.ConcreteModel, h: str, p: Any) -> Any:
+        return m.installed[h, p] <= m.platform_m[h, p] * m.adopt[m.platform_of[h], p]
+
+    m.platform = pyo.Constraint(m.PLATFORM_INST, rule=rule)
+
+
+def cooling(m: pyo.ConcreteModel) -> None:
+    """cooling[c,p]:  sum_{h needs c} rack_positions[h] * installed[h,p] <= cooling_positions[c,p].
+
+    Beside the overall land cap; hardware with no cooling class is held by land only.
+    """
+
+    def rule(m: pyo.ConcreteModel, c: str, p: Any) -> Any:
+        hws = [h for h in m.inst_by_p[p] if m.cooling_of.get(h) == c]
+        if not hws:
+            return Skip
+        return sum(m.unit_racks[h] * m.installed[h, p] for h in hws) <= m.cooling_cap[c, p]
+
+    m.cooling = pyo.Constraint(m.COOLING, rule=rule)
+
+
+def price_move(m: pyo.ConcreteModel) -> None:
+    """price_move[t,p,k,k2]:  pick[t,p,k] + pick[t,p+1,k2] <= 2 - far[t,p,k,k2].
+
+    far = 1 when entry k2's price in p+1 differs from entry k's in p by more than
+    max_price_change * price[t,p,k] (then the two cannot both be picked), else 0 (the row
+    is slack). For price-menu tiers with max_price_change.
+    """
+
+    def rule(m: pyo.ConcreteModel, t: str, p: Any, k: int, k2: int) -> Any:
+        q = m.next_period[p]
+        return m.pick[t, p, k] + m.pick[t, q, k2] <= 2 - m.price_far[t, p, k, k2]
+
+    m.price_move = pyo.Constraint(m.PRICE_MOVE, rule=rule)

@@ -67,6 +67,8 @@ class Plan:
     energy_usd: float | None = None
     residual_value_usd: float | None = None  # v2: discounted, credited to profit
     fixed_cost_usd: float | None = None  # v2: discounted site fixed cost, charged to profit
+    opex_usd: float | None = None  # v3: discounted opex of installed units (profit, cost)
+    platform_cost_usd: float | None = None  # v3: discounted fixed cost of platforms adopted
     buy: pd.DataFrame = field(default_factory=pd.DataFrame)
     installed: pd.DataFrame = field(default_factory=pd.DataFrame)
     serve: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -125,6 +127,8 @@ class Plan:
             "energy_usd": _plain(self.energy_usd, _DIGITS["usd"]),
             "residual_value_usd": _plain(self.residual_value_usd, _DIGITS["usd"]),
             "fixed_cost_usd": _plain(self.fixed_cost_usd, _DIGITS["usd"]),
+            "opex_usd": _plain(self.opex_usd, _DIGITS["usd"]),
+            "platform_cost_usd": _plain(self.platform_cost_usd, _DIGITS["usd"]),
             "price_menu": rows(self.price, PRICE_COLUMNS),
             "installed": rows(self.installed, ["hardware", "period", "units"]),
             "resources": rows(self.resources, ["period", "resource", "used", "cap", "binding"]),
@@ -370,8 +374,14 @@ def extract_plan(
             * HOURS_PER_YEAR
             * instance.period_years
         )
-        energy += w[p] * (elec[p] or 0.0) * mwh
-    obj = revenue if objective == "revenue" else revenue - capex - energy + residual - fixed
+        energy += w[p] * (elec[p] or 0.0) * mwh * (1.0 - hw[h].idle_power_share)
+    idle, opex, platform = _v3_costs(instance, installed)
+    energy += idle
+    costed = objective in ("profit", "cost")
+    if not costed:
+        opex = platform = 0.0  # revenue ignores every cost
+    cost = capex + energy + opex + platform + fixed - residual
+    obj = {"revenue": revenue, "profit": revenue - cost, "cost": cost}[objective]
 
     plan = Plan(
         instance_name=instance.name,
@@ -383,8 +393,10 @@ def extract_plan(
         revenue_usd=revenue,
         capex_usd=capex,
         energy_usd=energy,
-        residual_value_usd=residual if objective == "profit" else None,
-        fixed_cost_usd=fixed if objective == "profit" else None,
+        residual_value_usd=residual if costed else None,
+        fixed_cost_usd=fixed if costed else None,
+        opex_usd=opex if costed else None,
+        platform_cost_usd=platform if costed else None,
         buy=buy[buy["units"] > 0].reset_index(drop=True),
         installed=installed,
         serve=serve,
@@ -525,3 +537,35 @@ def _price_row(
         lo_rev,
         given_up,
     )
+
+
+def _v3_costs(instance: Instance, installed: pd.DataFrame) -> tuple[float, float, float]:
+    """Discounted idle-power electricity, opex and platform fixed cost of the installed
+    units, USD (docs/model.md "v3 options"; each 0 when its option is off).
+
+    A platform's fixed cost is paid in each period any unit of it is installed.
+    """
+    P = list(instance.periods)
+    w = dict(zip(P, instance.weights(), strict=True))
+    hw = {h.id: h for h in instance.hardware}
+    elec = dict(
+        zip(P, instance.per_period_values(instance.site.electricity_usd_per_mwh), strict=True)
+    )
+    plat_cost = {f.id: f.fixed_cost_usd_per_year for f in instance.platforms}
+    years = instance.period_years
+    idle = opex = platform = 0.0
+    running: set[tuple[str, Any]] = set()
+    for h, p, units in installed[["hardware", "period", "units"]].itertuples(index=False):
+        spec = hw[h]
+        if units <= 0:
+            continue
+        opex += (
+            w[p] * years * instance.per_period_values(spec.opex_usd_per_year)[P.index(p)] * units
+        )
+        mwh = instance.site.pue * spec.power_kw / 1000 * HOURS_PER_YEAR * years * units
+        idle += w[p] * elec[p] * spec.idle_power_share * mwh
+        if spec.platform is not None:
+            running.add((spec.platform, p))
+    for f, p in running:
+        platform += w[p] * years * plat_cost.get(f, 0.0)
+    return idle, opex, platform

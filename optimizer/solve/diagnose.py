@@ -1,7 +1,8 @@
 """Why an instance is infeasible: the smallest relaxations that make it feasible.
 
 An elastic copy of the model gets a non-negative slack on every constraint of the
-families that can conflict (power, land, budget, supply, power share); the copy
+families that can conflict (power, land, budget, supply, power share; v3: forecast,
+committed volume, cooling); the copy
 minimises the slacks, each relative to its own cap, so a 10 MW shortfall on a
 1,000 MW site weighs like a 1-position shortfall on a 100-position hall. Every
 slack left above zero is one relaxation, told in words with the contract's units.
@@ -15,7 +16,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from optimizer.instance.schema import Instance
-from optimizer.model.data import MONEY_USD
+from optimizer.model.data import MONEY_USD, TOKENS_MTOK
 from optimizer.solve.highs import HighsSession
 
 # family -> (what it limits, unit, factor from model units to contract units)
@@ -26,6 +27,10 @@ ELASTIC = {
     "supply": ("supply", "units", 1.0),
     "power_share_lower": ("minimum power share", "MW of IT", 1.0),
     "power_share_upper": ("maximum power share", "MW of IT", 1.0),
+    # v3 (docs/model.md "v3 options"): a forecast (objective cost) or commitment not served
+    "forecast": ("forecast", "Mtok", TOKENS_MTOK),
+    "committed": ("committed volume", "Mtok", TOKENS_MTOK),
+    "cooling": ("cooling positions", "rack positions", 1.0),
 }
 COLUMNS = ["family", "index", "relax_by", "unit", "message"]
 
@@ -97,6 +102,21 @@ def _explain(
         p = idx
         cap = pyo.value(e.budget_cap[p]) * MONEY_USD
         msg = f"capex budget in {p}: must rise from {cap:,.0f} to {cap + relax:,.0f} USD"
+    elif family in ("forecast", "committed"):
+        t, p = idx
+        asked = pyo.value(e.demand_cap[t, p] if family == "forecast" else e.committed_mtok[t, p])
+        asked *= TOKENS_MTOK
+        msg = (
+            f"tier {t} in {p}: the {what} of {asked:,.2f} Mtok cannot be served; "
+            f"short by {relax:,.2f} Mtok"
+        )
+    elif family == "cooling":
+        c, p = idx
+        cap = pyo.value(e.cooling_cap[c, p])
+        msg = (
+            f"{c}-cooled rack positions in {p}: the cap of {cap:,.4g} must rise to "
+            f"{cap + relax:,.4g} (+{relax:,.4g})"
+        )
     elif family == "supply":
         msg = f"supply of {idx}: needs {relax:,.1f} more units than max_units {pyo.value(e.max_units[idx]):,.0f}"
     else:

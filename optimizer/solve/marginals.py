@@ -42,6 +42,11 @@ FAMILIES: dict[str, tuple[str, float]] = {
     "budget": ("USD per USD of budget", 1.0),
     "supply": ("USD per unit", MONEY_USD),
     "price_menu_demand": ("USD per Mtok", MONEY_USD / TOKENS_MTOK),
+    # v3 (docs/model.md "v3 options"): one more Mtok of forecast or commitment to sell;
+    # negative, minus what serving it costs (profit lost, or cost added).
+    "forecast": ("USD per Mtok", MONEY_USD / TOKENS_MTOK),
+    "committed": ("USD per Mtok", MONEY_USD / TOKENS_MTOK),
+    "cooling": ("USD per rack position", MONEY_USD),
 }
 # How a family is named in the table (the model's constraint names otherwise).
 RESOURCE = {"price_menu_demand": "price_menu"}
@@ -136,8 +141,13 @@ def _option(highs: Any, name: str) -> Any:
 
 def _read_duals(m: pyo.ConcreteModel, row_of: dict[Any, int], row_dual: np.ndarray) -> pd.DataFrame:
     rows = []
+    # v3 objective cost is minimised: one more unit of a cap lowers the cost, so its worth
+    # (as for a maximisation, + = better) is minus HiGHS's row dual.
+    sign = -1.0 if m.obj.sense == pyo.minimize else 1.0
     for family, (unit, factor) in FAMILIES.items():
-        comp = getattr(m, family)
+        comp = getattr(m, family, None)
+        if comp is None:
+            continue
         for idx in comp:
             row = row_of.get(comp[idx])
             if row is None:  # a constraint HiGHS does not hold (skipped or trivial)
@@ -146,19 +156,23 @@ def _read_duals(m: pyo.ConcreteModel, row_of: dict[Any, int], row_dual: np.ndarr
                 continue  # only the entry the plan chose prices its demand
             # For this maximisation HiGHS's row dual is the objective's change per unit
             # of the row's bound: + means one more unit is worth that much.
-            value = float(row_dual[row]) * factor
+            value = sign * float(row_dual[row]) * factor
             value = 0.0 if abs(value) < 1e-9 * max(1.0, factor) else value
             period = tier = hardware = None
             if family in ("power", "land", "budget"):
                 period = idx
-            elif family == "demand":
+            elif family in ("demand", "forecast", "committed"):
                 tier, period = idx
+            elif family == "cooling":
+                period = idx[1]
             elif family == "price_menu_demand":
                 tier, period = idx[0], idx[1]
             else:
                 hardware = idx
             w = pyo.value(m.weight[period]) if period is not None else 1.0
             name = RESOURCE.get(family, family)
+            if family == "cooling":
+                name = f"cooling_{idx[0]}"  # v3: cooling_air, cooling_liquid
             rows.append((name, period, tier, hardware, value, value / w, unit))
     table = pd.DataFrame(rows, columns=COLUMNS, dtype=object)  # keeps period labels as given
     for col in ("usd_per_unit", "usd_per_unit_undiscounted"):

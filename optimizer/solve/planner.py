@@ -32,7 +32,7 @@ from optimizer.solve.marginals import marginal_values
 from optimizer.solve.options import SolveOptions, merge_options, remaining
 from optimizer.verify import verify_plan
 
-Objective = Literal["revenue", "profit"]
+Objective = Literal["revenue", "profit", "cost"]
 
 
 class Planner:
