@@ -62,6 +62,10 @@ def _headline(plan: Plan, timings: bool = True) -> list[tuple[str, str]]:
         rows.append(("residual value at the end (discounted)", _usd(plan.residual_value_usd)))
     if plan.fixed_cost_usd:
         rows.append(("site fixed cost (discounted)", _usd(plan.fixed_cost_usd)))
+    if plan.opex_usd:  # v3 options
+        rows.append(("opex (discounted)", _usd(plan.opex_usd)))
+    if plan.platform_cost_usd:
+        rows.append(("platform fixed cost (discounted)", _usd(plan.platform_cost_usd)))
     if timings:
         rows.append(
             (

@@ -107,8 +107,8 @@ def _explain(
         asked = pyo.value(e.demand_cap[t, p] if family == "forecast" else e.committed_mtok[t, p])
         asked *= TOKENS_MTOK
         msg = (
-            f"tier {t} in {p}: the {what} of {asked:,.2f} Mtok cannot be served; "
-            f"short by {relax:,.2f} Mtok"
+            f"tier {t} in {p}: the {what} of {_mtok(asked)} Mtok cannot be served; "
+            f"short by {_mtok(relax)} Mtok"
         )
     elif family == "cooling":
         c, p = idx
@@ -130,3 +130,8 @@ def _explain(
             f"short by {relax:,.4g} MW of IT"
         )
     return {"family": family, "index": idx, "relax_by": relax, "unit": unit, "message": msg}
+
+
+def _mtok(x: float) -> str:
+    """Mtok for a message: whole Mtok with separators, small amounts to 4 digits."""
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.4g}"
