@@ -608,3 +608,61 @@ def test_least_cost_matches_brute_force_enumeration():
         if na + nb <= 10 and (na + 2 * nb) * A >= 150_000
     )
     assert solve(doc).objective_usd == pytest.approx(best, rel=1e-9)
+
+
+# ------------------------------------------------------------------ more checks
+def test_shipped_least_cost_example_serves_its_forecast():
+    """instances/least-cost-forecast.yaml: every tier's forecast sold exactly, a positive
+    cost that is capex + electricity + opex - residual (no fixed costs), checked."""
+    path = REPO / "instances" / "least-cost-forecast.yaml"
+    plan = solve(path)
+    assert plan.status == "optimal" and plan.verified and plan.objective_usd > 0
+    inst = load_instance(path)
+    for tier in inst.tiers:
+        got = plan.sold.loc[plan.sold["tier"] == tier.id, "mtok"].tolist()
+        assert got == pytest.approx(inst.per_period_values(tier.demand_mtok), rel=1e-9)
+    parts = plan.capex_usd + plan.energy_usd + plan.opex_usd - plan.residual_value_usd
+    assert plan.objective_usd == pytest.approx(parts, rel=1e-9)
+
+
+def test_verifier_catches_unserved_forecast_and_cooling_overflow():
+    doc = _forecast_doc()
+    plan = solve(doc)
+    plan.sold["mtok"] = 50_000.0
+    assert "forecast" in verify_plan(doc, plan).families
+    doc = base(cooling={"air": 4})
+    doc["hardware"][0]["cooling"] = "air"
+    plan = solve(doc)
+    assert list(plan.buy["units"]) == [4]
+    plan.buy["units"] = 6
+    plan.installed["units"] = 6.0
+    assert "cooling" in verify_plan(doc, plan).families
+
+
+def test_verifier_recomputes_platform_and_opex_costs():
+    """A plan that misreports its objective by the platform cost is caught."""
+    doc = _platform_doc()
+    plan = solve(doc)
+    plan.objective_usd += 50_000
+    report = verify_plan(doc, plan)
+    assert "objective" in report.families
+    assert report.objective_usd == pytest.approx(9 * A - 50_000, rel=1e-9)
+
+
+def test_platform_and_cooling_key_paths_sweep():
+    """platforms[rocm].fixed_cost_usd_per_year 50,000 -> 250,000: g2 only now nets
+    283,824 - 250,000 = 33,824 < g1 only 215,360: the plan moves to g1.
+    site.cooling.air 4 -> 7: 7 A + 3 * 0.9 A = 305,899.2."""
+    inst = load_instance(_platform_doc())
+    doc = apply(
+        inst.model_dump(), {parse_key("platforms[rocm].fixed_cost_usd_per_year"): 250_000}, [1]
+    )
+    assert solve(doc).objective_usd == pytest.approx(10 * A - 100_000, rel=1e-9)
+    cool = base(cooling={"air": 4, "liquid": 10})
+    cool["hardware"][0]["cooling"] = "air"
+    cool["hardware"].append(
+        {"id": "g2", "gpus_per_unit": 1, "power_kw": 1, "rack_positions": 1, "cooling": "liquid"}
+    )
+    cool["frontiers"] = frontier("g1") + frontier("g2", tok=900.0)
+    moved = apply(load_instance(cool).model_dump(), {parse_key("site.cooling.air"): 7}, [1])
+    assert solve(moved).objective_usd == pytest.approx(7 * A + 3 * 0.9 * A, rel=1e-9)
