@@ -25,8 +25,21 @@ SITE_KEYS = (
     "electricity_usd_per_mwh",
     "fixed_cost_usd_per_year",
 )
-HARDWARE_KEYS = ("capex_usd", "power_kw", "max_units", "lifetime_years")
-TIER_KEYS = ("price_usd_per_mtok", "demand_mtok", "min_interactivity", "utilization")
+HARDWARE_KEYS = (
+    "capex_usd",
+    "power_kw",
+    "max_units",
+    "lifetime_years",
+    "opex_usd_per_year",  # v3 options: moved only where set and non-zero
+    "idle_power_share",
+)
+TIER_KEYS = (
+    "price_usd_per_mtok",
+    "demand_mtok",
+    "min_interactivity",
+    "utilization",
+    "committed_mtok",  # v3
+)
 
 
 def numeric_inputs(instance: Instance) -> list[KeyPath]:
@@ -36,6 +49,7 @@ def numeric_inputs(instance: Instance) -> list[KeyPath]:
     keys = [f"site.{k}" for k in SITE_KEYS] + ["discount_rate"]
     keys += [f"hardware[{h.id}].{k}" for h in instance.hardware for k in HARDWARE_KEYS]
     keys += [f"tiers[{t.id}].{k}" for t in instance.tiers for k in TIER_KEYS]
+    keys += [f"platforms[{f.id}].fixed_cost_usd_per_year" for f in instance.platforms]  # v3
     out = []
     for text in keys:
         key = parse_key(text)

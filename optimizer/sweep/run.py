@@ -74,6 +74,10 @@ def plan_row(plan: Plan) -> dict[str, Any]:
         row["residual_value_usd"] = plan.residual_value_usd
     if plan.fixed_cost_usd:
         row["fixed_cost_usd"] = plan.fixed_cost_usd
+    if plan.opex_usd:  # v3 options, likewise
+        row["opex_usd"] = plan.opex_usd
+    if plan.platform_cost_usd:
+        row["platform_cost_usd"] = plan.platform_cost_usd
     if not plan.has_solution:
         return row
     if plan.price is not None and len(plan.price):  # v2 price menus: the price chosen
