@@ -666,3 +666,14 @@ def test_platform_and_cooling_key_paths_sweep():
     cool["frontiers"] = frontier("g1") + frontier("g2", tok=900.0)
     moved = apply(load_instance(cool).model_dump(), {parse_key("site.cooling.air"): 7}, [1])
     assert solve(moved).objective_usd == pytest.approx(7 * A + 3 * 0.9 * A, rel=1e-9)
+
+
+def test_committed_key_path_on_a_tier_without_one():
+    """tiers[u].committed_mtok[2] on an instance that sets none: the other period is 0.
+    Period 1: 315,360; period 2: 200,000 * 0.5 + 115,360 = 215,360."""
+    doc = _two_tiers()
+    doc["periods"] = [1, 2]
+    inst = load_instance(doc)
+    moved = apply(inst.model_dump(), {parse_key("tiers[u].committed_mtok[2]"): 200_000}, [1, 2])
+    assert moved["tiers"][1]["committed_mtok"] == {1: 0.0, 2: 200_000.0}
+    assert solve(moved).objective_usd == pytest.approx(10 * A + 100_000 + 10 * A - 200_000)

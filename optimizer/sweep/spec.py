@@ -45,6 +45,9 @@ _DIST = re.compile(r"^(uniform|normal|triangular|scale)\((.*)\)$")
 
 # Fields that hold a period label, not a number.
 PERIOD_FIELDS = frozenset({"available_from", "available_until"})
+# Fields whose unset value (null) means 0 (v3 committed_mtok: no commitment), so a sweep
+# may set them, or one period of them, on an instance that leaves them out.
+NULL_IS_ZERO = frozenset({"committed_mtok"})
 
 ScenarioValue = float | int | str  # a number, a Factor, or a period label
 
@@ -118,6 +121,8 @@ def base_value(doc: dict[str, Any], key: KeyPath, periods: Sequence[Any]) -> flo
     """The value a key has in the base instance (the first period's, for a mapping)."""
     holder, name, period = _find(doc, key)
     value = holder[name]
+    if value is None and name in NULL_IS_ZERO:
+        value = 0.0
     if period is not None and str(period) not in {str(p) for p in periods}:
         raise InputError(f"{key}: no period {period!r} (periods: {list(periods)})")
     if isinstance(value, Mapping):
@@ -152,6 +157,8 @@ def apply(
     for key, value in changes.items():
         holder, name, period = _find(out, key)
         current = holder.get(name)
+        if current is None and name in NULL_IS_ZERO:
+            current = 0.0
         if isinstance(value, Factor):
             holder[name] = _scaled(current, float(value), period, name)
             continue
