@@ -677,3 +677,12 @@ def test_committed_key_path_on_a_tier_without_one():
     moved = apply(inst.model_dump(), {parse_key("tiers[u].committed_mtok[2]"): 200_000}, [1, 2])
     assert moved["tiers"][1]["committed_mtok"] == {1: 0.0, 2: 200_000.0}
     assert solve(moved).objective_usd == pytest.approx(10 * A + 100_000 + 10 * A - 200_000)
+
+
+def test_platform_marginal_values_price_land_not_the_big_m():
+    """10 g2 fill the 10 positions (rocm adopted). With adopt held at 1 one more position
+    holds one more g2 making 0.9 A = 28,382.4 USD (the platform rows, big-Ms, are lifted)."""
+    plan = solve(_platform_doc())
+    mv = plan.marginal_values
+    land = mv[mv["resource"] == "land"].iloc[0]["usd_per_unit"]
+    assert land == pytest.approx(0.9 * A, rel=1e-6)

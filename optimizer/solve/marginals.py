@@ -97,10 +97,15 @@ def marginal_values(
         lower[col], upper[col] = 0.0, (0.0 if units == 0 else highspy.kHighsInf)
     # Minimum-lot and price-menu choices stay as the plan made them. Every column becomes
     # continuous below, so the option whole_replicas' replica counts are relaxed too.
-    for v in [m.used[h] for h in m.LOT_H] + [m.pick[k] for k in m.MENU]:
+    for v in [m.used[h] for h in m.LOT_H] + [m.pick[k] for k in m.MENU] + _adopt_vars(m):
         col = col_of.get(id(v))
         if col is not None:
             lower[col] = upper[col] = float(round(pyo.value(v)))
+    # v3 platforms: with adopt fixed, platform[h,p] is only a big-M bound implied by the caps;
+    # lifted like the buy bounds so it cannot take a cap's dual.
+    big_m_rows = _platform_rows(m, solver._pyomo_con_to_solver_con_map)
+    saved_row_upper = np.array([lp.row_upper_[r] for r in big_m_rows], dtype=float)
+    saved_row_lower = np.array([lp.row_lower_[r] for r in big_m_rows], dtype=float)
     cols = np.arange(n_col, dtype=np.int32)
     saved_limit = _option(highs, "time_limit")
     saved_output = _option(highs, "output_flag")
@@ -109,6 +114,10 @@ def marginal_values(
             continuous = np.full(n_col, highspy.HighsVarType.kContinuous)
             highs.changeColsIntegrality(n_col, cols, continuous)
         highs.changeColsBounds(n_col, cols, lower, upper)
+        if big_m_rows:
+            rows = np.array(big_m_rows, dtype=np.int32)
+            free = np.full(len(rows), highspy.kHighsInf)
+            highs.changeRowsBounds(len(rows), rows, saved_row_lower, free)
         highs.setOptionValue(
             "time_limit", float(time_limit) if time_limit is not None else highspy.kHighsInf
         )
@@ -129,8 +138,25 @@ def marginal_values(
         highs.setOptionValue("time_limit", saved_limit)
         highs.setOptionValue("output_flag", saved_output)
         highs.changeColsBounds(n_col, cols, saved_lower, saved_upper)
+        if big_m_rows:
+            rows = np.array(big_m_rows, dtype=np.int32)
+            highs.changeRowsBounds(len(rows), rows, saved_row_lower, saved_row_upper)
         if saved_integrality:
             highs.changeColsIntegrality(n_col, cols, np.array(saved_integrality))
+
+
+def _adopt_vars(m: pyo.ConcreteModel) -> list[Any]:
+    """v3 platforms: the adopt[f,p] binaries (none when the option is off)."""
+    adopt = getattr(m, "adopt", None)
+    return [] if adopt is None else [adopt[k] for k in adopt]
+
+
+def _platform_rows(m: pyo.ConcreteModel, row_of: dict[Any, int]) -> list[int]:
+    """HiGHS rows of the v3 platform[h,p] family (none when the option is off)."""
+    comp = getattr(m, "platform", None)
+    if comp is None:
+        return []
+    return [row_of[comp[k]] for k in comp if comp[k] in row_of]
 
 
 def _option(highs: Any, name: str) -> Any:
