@@ -686,3 +686,15 @@ def test_platform_marginal_values_price_land_not_the_big_m():
     mv = plan.marginal_values
     land = mv[mv["resource"] == "land"].iloc[0]["usd_per_unit"]
     assert land == pytest.approx(0.9 * A, rel=1e-6)
+
+
+def test_compare_under_objective_cost_reports_the_cost_saved():
+    """Mélange's instance: only a: S needs 2 a, L needs 6 a -> 8 a = 8,000 USD, the optimum
+    (4,000) saves 4,000 against it; only b: 3 b = 4,500, saves 500."""
+    from optimizer.analysis.compare import compare
+
+    result = compare(load_instance(_melange_doc()))
+    table = result.table.set_index("plan")
+    assert table.loc["optimal", "objective_usd"] == pytest.approx(4000)
+    assert table.loc["only a", "optimum_uplift_usd"] == pytest.approx(4000)
+    assert table.loc["only b", "optimum_uplift_usd"] == pytest.approx(500)
