@@ -698,3 +698,10 @@ def test_compare_under_objective_cost_reports_the_cost_saved():
     assert table.loc["optimal", "objective_usd"] == pytest.approx(4000)
     assert table.loc["only a", "optimum_uplift_usd"] == pytest.approx(4000)
     assert table.loc["only b", "optimum_uplift_usd"] == pytest.approx(500)
+
+
+def test_two_stage_plans_refuse_objective_cost():
+    from optimizer.stochastic import solve as solve_two_stage
+
+    with pytest.raises(InputError, match="objective: cost"):
+        solve_two_stage(_forecast_doc(), [{"name": "a", "probability": 1.0}])

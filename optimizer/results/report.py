@@ -56,6 +56,8 @@ def _headline(plan: Plan, timings: bool = True) -> list[tuple[str, str]]:
         ("revenue (discounted)", _usd(plan.revenue_usd)),
         ("capex (discounted)", _usd(plan.capex_usd)),
     ]
+    if plan.objective_kind == "cost":  # v3: a least-cost plan has no revenue to show
+        rows = [r for r in rows if r[0] != "revenue (discounted)"]
     if plan.energy_usd:
         rows.append(("electricity (discounted)", _usd(plan.energy_usd)))
     if plan.residual_value_usd:
