@@ -116,6 +116,11 @@ class Hardware(_Frozen):
     existing_units: CountByPeriod = Field(
         0, description="Units installed at no capex; v2: or {period: units} (retirements)."
     )
+    frontier_scale: Annotated[float, Field(gt=0, le=100)] = Field(
+        1.0,
+        description="Multiplies this hardware's tok_s_per_gpu (throughput uncertainty of its "
+        "frontier; on top of the instance-wide frontier_scale).",
+    )
     # v3 options (docs/model.md "v3 options"), each off by default.
     opex_usd_per_year: Money = Field(
         0.0, description="v3: operating cost of one installed unit, USD per year (profit, cost)."
