@@ -853,3 +853,40 @@ def test_least_cost_with_v3_costs_matches_an_independent_scipy_model(seed):
     else:
         assert plan.status == "optimal" and plan.verified
         assert plan.objective_usd == pytest.approx(expected, rel=1e-6)
+
+
+def test_committed_and_cooling_marginal_values_by_hand():
+    """Committed: one more Mtok promised to u (0.5 USD) displaces one Mtok of t (1 USD):
+    worth -0.5 USD per Mtok. Cooling: one more air position, land held at 10, swaps a g2
+    (0.9 A) for a g1 (A): worth 0.1 A = 3,153.6 USD."""
+    doc = _two_tiers()
+    doc["tiers"][1]["committed_mtok"] = 100_000
+    mv = solve(doc).marginal_values
+    row = mv[mv["resource"] == "committed"]
+    assert row.iloc[0]["tier"] == "u"
+    assert row.iloc[0]["usd_per_unit"] == pytest.approx(-0.5, rel=1e-6)
+    cool = base(cooling={"air": 4, "liquid": 10})
+    cool["hardware"][0]["cooling"] = "air"
+    cool["hardware"].append(
+        {"id": "g2", "gpus_per_unit": 1, "power_kw": 1, "rack_positions": 1, "cooling": "liquid"}
+    )
+    cool["frontiers"] = frontier("g1") + frontier("g2", tok=900.0)
+    mv = solve(cool).marginal_values
+    air = mv[mv["resource"] == "cooling_air"]
+    assert air.iloc[0]["usd_per_unit"] == pytest.approx(0.1 * A, rel=1e-6)
+
+
+def test_v3_draft_reference_keys_load():
+    """instances/gtc2026-1gw-v3-draft.yaml writes issue 17's keys to spec; without the
+    time-slice keys (another part of the issue) it loads under this schema unchanged."""
+    import yaml
+
+    path = REPO / "instances" / "gtc2026-1gw-v3-draft.yaml"
+    doc = yaml.safe_load(path.read_text())
+    doc.pop("time_slices", None)
+    for tier in doc["tiers"]:
+        tier.pop("demand_profile", None)
+    inst = load_instance(doc, base_dir=path.parent)
+    assert {p.id for p in inst.platforms} == {"nvidia-gpu", "amd-gpu", "groq-lpx"}
+    assert inst.site.cooling is not None and inst.site.cooling.liquid == 6000
+    assert any(t.committed_mtok is not None for t in inst.tiers)
