@@ -379,6 +379,27 @@ class _Checker:
         self.notes_out: list[str] = []
         # v2 price menus: (tier, period index) -> (entry, price, demand) the plan chose
         self.menu_choice: dict[tuple[str, int], tuple[int, float, float]] = {}
+        # Option time_slices: the slices (one unnamed slice holding every hour when off),
+        # their hours shares [s] and each tier's demand profile [t, s].
+        self.sliced = bool(instance.time_slices)
+        self.slices: list[str | None] = (
+            [sl.id for sl in instance.time_slices or ()] if self.sliced else [None]
+        )
+        self.slice_of = {x: k for k, x in enumerate(self.slices)}
+        self.hours = np.array(
+            [sl.hours_share for sl in instance.time_slices or ()] if self.sliced else [1.0]
+        )
+        self.profile = np.array(
+            [
+                [
+                    float((t.demand_profile or {}).get(x, 0.0))
+                    if t.demand_profile is not None
+                    else float(self.hours[k])
+                    for k, x in enumerate(self.slices)
+                ]
+                for t in instance.tiers
+            ]
+        ).reshape(len(instance.tiers), len(self.slices))
 
     # ------------------------------------------------------------------ helpers
     def add(self, family: str, index: str, message: str) -> None:
@@ -396,6 +417,19 @@ class _Checker:
 
     def label(self, i: int) -> str:
         return str(self.inst.periods[i])
+
+    def at(self, *parts: object, s: int) -> str:
+        """An index for a message: the parts, then the slice's id when slices are set."""
+        return _ix(*parts, self.slices[s]) if self.sliced else _ix(*parts)
+
+    def slice_index(self, table: str, where: str, rec: Mapping[str, Any]) -> int | None:
+        """The row's slice (option time_slices; 0 when off), or None with a problem."""
+        if not self.sliced:
+            return 0
+        k = self.slice_of.get(rec.get("slice"))  # type: ignore[arg-type]
+        if k is None:
+            self.add("plan", where, f"{table}: unknown time slice {rec.get('slice')!r}")
+        return k
 
     def frame(self, name: str, required: list[str]) -> pd.DataFrame | None:
         df = getattr(self.plan, name, None)
@@ -470,27 +504,29 @@ class _Checker:
         hi = self.n - 1 if hw.available_until is None else self.index[str(hw.available_until)]
         return lo, hi
 
-    def read_serve(self) -> dict[tuple[str, str, int], float]:
-        serve: dict[tuple[str, str, int], float] = {}
-        df = self.frame("serve", ["hardware", "tier", "period", "units"])
+    def read_serve(self) -> dict[tuple[str, str, int, int], float]:
+        serve: dict[tuple[str, str, int, int], float] = {}
+        cols = ["hardware", "tier", "period", "units"] + (["slice"] if self.sliced else [])
+        df = self.frame("serve", cols)
         if df is None or df.empty:
             return serve
         has_mtok = "mtok" in df.columns
         has_mw = "it_mw" in df.columns
         for rec in df.to_dict("records"):
             h, t, p = rec["hardware"], rec["tier"], rec["period"]
-            where = _ix(h, t, p)
+            where = _ix(h, t, p, rec["slice"]) if self.sliced else _ix(h, t, p)
             if h not in self.hw or t not in self.tiers:
                 what = f"hardware {h!r}" if h not in self.hw else f"tier {t!r}"
                 self.add("plan", where, f"serve: unknown {what}")
                 continue
             i = self.period("serve", where, p)
+            s = self.slice_index("serve", where, rec)
             units = self.number("serve", where, rec["units"])
-            if i is None or units is None:
+            if i is None or s is None or units is None:
                 continue
-            if (h, t, i) in serve:
+            if (h, t, i, s) in serve:
                 self.add("plan", where, "serve: duplicated row (units added up)")
-            serve[(h, t, i)] = serve.get((h, t, i), 0.0) + units
+            serve[(h, t, i, s)] = serve.get((h, t, i, s), 0.0) + units
             c = self.coef[(h, t)]
             if not c.usable:
                 if units > self.abs:
@@ -502,13 +538,14 @@ class _Checker:
                     )
                 continue
             if has_mtok and rec["mtok"] is not None:
-                made = units * c.a
+                made = units * c.a * float(self.hours[s])
                 if self.differs(float(rec["mtok"]), made):
+                    share = f"hours_share {float(self.hours[s]):g} * " if self.sliced else ""
                     self.add(
                         "production",
                         where,
-                        f"serve reports {_fmt(float(rec['mtok']))} Mtok, but a[h,t] * units = "
-                        f"{_fmt(c.a)} * {_fmt(units)} = {_fmt(made)} Mtok",
+                        f"serve reports {_fmt(float(rec['mtok']))} Mtok, but {share}a[h,t] * "
+                        f"units = {_fmt(c.a)} * {_fmt(units)} = {_fmt(made)} Mtok",
                     )
             if has_mw and rec["it_mw"] is not None:
                 mw = units * self.hw[h].power_kw / 1000
@@ -521,25 +558,26 @@ class _Checker:
                     )
         return serve
 
-    def read_sold(self) -> dict[tuple[str, int], float]:
-        sold: dict[tuple[str, int], float] = {}
-        df = self.frame("sold", ["tier", "period", "mtok"])
+    def read_sold(self) -> dict[tuple[str, int, int], float]:
+        sold: dict[tuple[str, int, int], float] = {}
+        df = self.frame("sold", ["tier", "period", "mtok"] + (["slice"] if self.sliced else []))
         if df is None or df.empty:
             return sold
         prices = {t: _per_period(self.tiers[t].price_usd_per_mtok, self.labels) for t in self.tiers}
         for rec in df.to_dict("records"):
             t, p = rec["tier"], rec["period"]
-            where = _ix(t, p)
+            where = _ix(t, p, rec["slice"]) if self.sliced else _ix(t, p)
             if t not in self.tiers:
                 self.add("plan", where, f"sold: unknown tier {t!r}")
                 continue
             i = self.period("sold", where, p)
+            s = self.slice_index("sold", where, rec)
             mtok = self.number("sold", where, rec["mtok"])
-            if i is None or mtok is None:
+            if i is None or s is None or mtok is None:
                 continue
-            if (t, i) in sold:
+            if (t, i, s) in sold:
                 self.add("plan", where, "sold: duplicated row (Mtok added up)")
-            sold[(t, i)] = sold.get((t, i), 0.0) + mtok
+            sold[(t, i, s)] = sold.get((t, i, s), 0.0) + mtok
             price = self.unit_price(t, i, prices[t][i])
             if "price_usd_per_mtok" in rec and rec["price_usd_per_mtok"] is not None:
                 if self.differs(float(rec["price_usd_per_mtok"]), price):
@@ -622,32 +660,33 @@ class _Checker:
         return np.argwhere(bad)
 
     def check_capacity(self, a: _Arrays) -> None:
-        """capacity[h,p]: sum_t serve <= installed."""
-        used = a.serve.sum(axis=1)
-        for k, i in self.flag("capacity", used, a.installed):
+        """capacity[h,p(,s)]: sum_t serve <= installed, in every time slice."""
+        used = a.serve_s.sum(axis=1)  # [h, p, s]
+        for k, i, s in self.flag("capacity", used, a.installed[:, :, None]):
             self.add(
                 "capacity",
-                _ix(a.H[k], self.label(i)),
-                f"{_fmt(used[k, i])} units serve tiers > {_fmt(a.installed[k, i])} installed",
+                self.at(a.H[k], self.label(i), s=s),
+                f"{_fmt(used[k, i, s])} units serve tiers > {_fmt(a.installed[k, i])} installed",
             )
 
     def check_production(self, a: _Arrays) -> None:
-        """production[t,p]: sold <= sum_h a[h,t] * serve."""
-        for t, i in self.flag("production", a.sold, a.made):
+        """production[t,p(,s)]: sold <= sum_h hours_share[s] * a[h,t] * serve."""
+        for t, i, s in self.flag("production", a.sold_s, a.made_s):
             self.add(
                 "production",
-                _ix(a.T[t], self.label(i)),
-                f"{_fmt(a.sold[t, i])} Mtok sold > {_fmt(a.made[t, i])} Mtok produced",
+                self.at(a.T[t], self.label(i), s=s),
+                f"{_fmt(a.sold_s[t, i, s])} Mtok sold > {_fmt(a.made_s[t, i, s])} Mtok produced",
             )
 
     def check_demand(self, a: _Arrays) -> None:
-        """demand[t,p]: sold <= demand_mtok, where set."""
-        cap = np.where(np.isnan(a.demand), np.inf, a.demand)
-        for t, i in self.flag("demand", a.sold, cap):
+        """demand[t,p(,s)]: sold <= demand_profile[t,s] * demand_mtok, where set."""
+        cap = np.where(np.isnan(a.demand), np.inf, a.demand)[:, :, None] * self.profile[:, None, :]
+        cap = np.where(np.isnan(cap), np.inf, cap)  # inf * 0 (no cap, empty slice)
+        for t, i, s in self.flag("demand", a.sold_s, cap):
             self.add(
                 "demand",
-                _ix(a.T[t], self.label(i)),
-                f"{_fmt(a.sold[t, i])} Mtok sold > demand {_fmt(a.demand[t, i])} Mtok",
+                self.at(a.T[t], self.label(i), s=s),
+                f"{_fmt(a.sold_s[t, i, s])} Mtok sold > demand {_fmt(cap[t, i, s])} Mtok",
             )
 
     def check_power(self, a: _Arrays) -> None:
@@ -684,21 +723,22 @@ class _Checker:
         In MW, the unit of the model's rows (HiGHS's feasibility tolerance, 1e-7, applies
         there): an excess of 1e-8 MW is solver noise.
         """
-        lo = a.min_share[:, None] * a.it_mw[None, :]
-        hi = a.max_share[:, None] * a.it_mw[None, :]
-        for t, i in self.flag("power share", lo, a.tier_mw):
+        lo = a.min_share[:, None, None] * a.it_mw[None, :, None]
+        hi = a.max_share[:, None, None] * a.it_mw[None, :, None]
+        mw = a.tier_mw_s  # [t, p, s]: the bounds hold in every time slice
+        for t, i, s in self.flag("power share", lo + 0 * mw, mw):
             self.add(
                 "power share",
-                _ix(a.T[t], self.label(i)),
-                f"{_fmt(a.tier_mw[t, i])} IT MW serve it < min_power_share {a.min_share[t]:g} "
-                f"* {_fmt(a.it_mw[i])} MW installed = {_fmt(lo[t, i])} MW",
+                self.at(a.T[t], self.label(i), s=s),
+                f"{_fmt(mw[t, i, s])} IT MW serve it < min_power_share {a.min_share[t]:g} "
+                f"* {_fmt(a.it_mw[i])} MW installed = {_fmt(lo[t, i, 0])} MW",
             )
-        for t, i in self.flag("power share", a.tier_mw, hi):
+        for t, i, s in self.flag("power share", mw, hi + 0 * mw):
             self.add(
                 "power share",
-                _ix(a.T[t], self.label(i)),
-                f"{_fmt(a.tier_mw[t, i])} IT MW serve it > max_power_share {a.max_share[t]:g} "
-                f"* {_fmt(a.it_mw[i])} MW installed = {_fmt(hi[t, i])} MW",
+                self.at(a.T[t], self.label(i), s=s),
+                f"{_fmt(mw[t, i, s])} IT MW serve it > max_power_share {a.max_share[t]:g} "
+                f"* {_fmt(a.it_mw[i])} MW installed = {_fmt(hi[t, i, 0])} MW",
             )
         self.check_share_column(a)
 
@@ -721,6 +761,18 @@ class _Checker:
                         f"{_fmt(s)} Mtok sold > demand {_fmt(choice[2])} Mtok at the chosen "
                         f"price {_fmt(choice[1])} (entry {choice[0]})",
                     )
+                elif self.sliced:  # each slice sells at most its profile's share
+                    for x in range(len(self.slices)):
+                        cap = float(self.profile[j, x]) * choice[2]
+                        got = float(a.sold_s[j, i, x])
+                        if self.exceeds(got, cap):
+                            self.add(
+                                "price menu",
+                                self.at(t, self.label(i), s=x),
+                                f"{_fmt(got)} Mtok sold > demand_profile "
+                                f"{float(self.profile[j, x]):g} * {_fmt(choice[2])} Mtok at "
+                                f"the chosen price {_fmt(choice[1])} (entry {choice[0]})",
+                            )
 
     def check_supply_and_lot(self, a: _Arrays) -> None:
         """supply[h]: sum_p buy <= max_units; minimum lot[h]: buy none or >= min_units."""
@@ -778,16 +830,18 @@ class _Checker:
         if not isinstance(df, pd.DataFrame) or df.empty or "power_share" not in df.columns:
             return
         t_of = {t: j for j, t in enumerate(a.T)}
-        for t, p, share in df[["tier", "period", "power_share"]].itertuples(index=False, name=None):
+        for rec in df.to_dict("records"):
+            t, p, share = rec["tier"], rec["period"], rec["power_share"]
             i = self.index.get(str(p))
-            if t not in t_of or i is None or share is None:
+            s = self.slice_of.get(rec.get("slice")) if self.sliced else 0
+            if t not in t_of or i is None or s is None or share is None:
                 continue
             total = a.it_mw[i]
-            expected = a.tier_mw[t_of[t], i] / total if total > 0 else 0.0
+            expected = a.tier_mw_s[t_of[t], i, s] / total if total > 0 else 0.0
             if self.differs(float(share), expected):
                 self.add(
                     "power share",
-                    _ix(t, p),
+                    self.at(t, p, s=s),
                     f"sold reports power_share {_fmt(float(share))}, serve and installed give "
                     f"{_fmt(expected)}",
                 )
@@ -885,8 +939,12 @@ class _Arrays:
     T: list[str]
     n: int
     buy: np.ndarray  # [h, p] units bought
-    serve: np.ndarray  # [h, t, p] units serving
-    sold: np.ndarray  # [t, p] Mtok
+    serve: np.ndarray  # [h, t, p] unit-periods serving (slices weighted by their hours)
+    sold: np.ndarray  # [t, p] Mtok (the slices' sum)
+    serve_s: np.ndarray  # [h, t, p, s] units serving in time slice s (one slice when off)
+    sold_s: np.ndarray  # [t, p, s] Mtok sold in time slice s
+    made_s: np.ndarray  # [t, p, s] Mtok produced in time slice s
+    tier_mw_s: np.ndarray  # [t, p, s] IT MW serving each tier in time slice s
     installed: np.ndarray  # [h, p] existing + buys within the lifetime
     life: np.ndarray  # [h] L[h] in periods
     window: np.ndarray  # [h, 2] first and last period on sale
@@ -921,8 +979,8 @@ class _Arrays:
         cls,
         ck: _Checker,
         buy: dict[tuple[str, int], float],
-        serve: dict[tuple[str, str, int], float],
-        sold: dict[tuple[str, int], float],
+        serve: dict[tuple[str, str, int, int], float],
+        sold: dict[tuple[str, int, int], float],
     ) -> _Arrays:
         inst, n = ck.inst, ck.n
         H, T = list(ck.hw), list(ck.tiers)
@@ -931,13 +989,17 @@ class _Arrays:
         B = np.zeros((len(H), n))
         for (h, i), u in buy.items():
             B[hi[h], i] += u
-        S = np.zeros((len(H), len(T), n))
-        for (h, t, i), u in serve.items():
+        ns = len(ck.slices)
+        S4 = np.zeros((len(H), len(T), n, ns))
+        for (h, t, i, s), u in serve.items():
             if ck.coef[(h, t)].usable:
-                S[hi[h], ti[t], i] += u
-        Q = np.zeros((len(T), n))
-        for (t, i), q in sold.items():
-            Q[ti[t], i] += q
+                S4[hi[h], ti[t], i, s] += u
+        Q3 = np.zeros((len(T), n, ns))
+        for (t, i, s), q in sold.items():
+            Q3[ti[t], i, s] += q
+        # Per-period figures: unit-periods (slices weighted by their hours) and Mtok summed.
+        S = S4 @ ck.hours
+        Q = Q3.sum(axis=2)
         hws = [ck.hw[h] for h in H]
         tiers = [ck.tiers[t] for t in T]
         life = np.array([_lifetime_periods(h.lifetime_years, inst.period_years, n) for h in hws])
@@ -1007,6 +1069,10 @@ class _Arrays:
             buy=B,
             serve=S,
             sold=Q,
+            serve_s=S4,
+            sold_s=Q3,
+            made_s=np.einsum("ht,htps->tps", A, S4) * ck.hours[None, None, :],
+            tier_mw_s=np.einsum("h,htps->tps", kw, S4) / 1000,
             installed=installed,
             life=life,
             window=np.array([ck.sale_window(h) for h in hws], dtype=int).reshape(len(H), 2),
@@ -1053,6 +1119,8 @@ def _v1_only(inst: Instance) -> bool:
     if any(getattr(t, "price_menu", None) for t in inst.tiers):
         return False
     if getattr(inst, "whole_replicas", False):  # the greedy step serves fractional replicas
+        return False
+    if getattr(inst, "time_slices", None):  # the greedy step serves one split all period
         return False
     return getattr(inst, "residual_value", None) in (None, "none")
 

@@ -65,6 +65,8 @@ class Structure:
     menu_index: tuple[TPK, ...] = ()  # (t, p, k): entry k of t's menu in period p
     residual: bool = False  # straight-line residual value credited (profit only)
     whole_replicas: bool = False  # option: serve = units_per_replica x integer replicas
+    # Option time_slices (empty when off: serve and sold keep no slice index)
+    slices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,9 @@ class ModelData:
     menu_price: dict[TPK, float] = field(default_factory=dict)  # $M per Tok
     menu_demand: dict[TPK, float] = field(default_factory=dict)  # Tok per period
     units_per_replica: dict[tuple[str, str], float] = field(default_factory=dict)
+    # Option time_slices (empty when off)
+    hours_share: dict[str, float] = field(default_factory=dict)  # share of a period's hours
+    demand_share: dict[tuple[str, str], float] = field(default_factory=dict)  # (t, s) profile
     notes: list[str] = field(default_factory=list)
 
     @classmethod
@@ -268,7 +273,10 @@ def _build_data(inst: Instance, coef: Coefficients, objective: str) -> ModelData
         menu_index=tuple(menu_price),
         residual=residual_on,
         whole_replicas=inst.whole_replicas,
+        slices=tuple(inst.slice_ids()),
     )
+    hours_share = {sl.id: sl.hours_share for sl in inst.time_slices or ()}
+    demand_share = {(t, sid): v for t in T for sid, v in inst.demand_shares(tiers[t]).items()}
     return ModelData(
         structure=structure,
         weight=weight,
@@ -295,4 +303,6 @@ def _build_data(inst: Instance, coef: Coefficients, objective: str) -> ModelData
         fixed_cost=fixed_cost,
         menu_price=menu_price,
         menu_demand=menu_demand,
+        hours_share=hours_share,
+        demand_share=demand_share,
     )

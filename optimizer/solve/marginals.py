@@ -135,32 +135,76 @@ def _option(highs: Any, name: str) -> Any:
 
 
 def _read_duals(m: pyo.ConcreteModel, row_of: dict[Any, int], row_dual: np.ndarray) -> pd.DataFrame:
+    sliced = bool(m.data_structure.slices)
+
+    def dual(comp: Any, idx: Any) -> float | None:
+        """The row's dual in model units, None when HiGHS does not hold the row."""
+        row = row_of.get(comp[idx])
+        # For this maximisation HiGHS's row dual is the objective's change per unit
+        # of the row's bound: + means one more unit is worth that much.
+        return None if row is None else float(row_dual[row])
+
+    # Option time_slices: demand rows are per slice, demand[t,p,s]. A slice's dual is the
+    # value of one more Mtok of that slice's demand; the (t, p) row reports what one more
+    # Mtok of demand_mtok[t,p] is worth, spread by the profile: sum_s profile[t,s] * dual.
+    per_slice: dict[tuple[Any, Any], list[tuple[str, float]]] = {}
+    if sliced:
+        for t, p, x in m.demand:
+            d = dual(m.demand, (t, p, x))
+            if d is not None:
+                per_slice.setdefault((t, p), []).append((x, d))
+        for t, p, x in m.price_menu_slice:
+            d = dual(m.price_menu_slice, (t, p, x))
+            if d is not None:
+                per_slice.setdefault((t, p), []).append((x, d))
+
     rows = []
-    for family, (unit, factor) in FAMILIES.items():
+
+    def add(family: str, idx: Any, model_dual: float, x: str | None = None) -> None:
+        unit, factor = FAMILIES[family]
+        value = model_dual * factor
+        value = 0.0 if abs(value) < 1e-9 * max(1.0, factor) else value
+        period = tier = hardware = None
+        if family in ("power", "land", "budget"):
+            period = idx
+        elif family in ("demand", "price_menu_demand"):
+            tier, period = idx[0], idx[1]
+        else:
+            hardware = idx
+        w = pyo.value(m.weight[period]) if period is not None else 1.0
+        name = RESOURCE.get(family, family) + ("_slice" if x is not None else "")
+        rows.append((name, period, tier, hardware, value, value / w, unit, x))
+
+    for family in FAMILIES:
         comp = getattr(m, family)
+        if family == "demand" and sliced:
+            for (t, p), duals in per_slice.items():
+                if (t, p) not in m.DEMAND:
+                    continue
+                for x, d in duals:
+                    add(family, (t, p), d, x)
+                total = sum(pyo.value(m.demand_share[t, x]) * d for x, d in duals)
+                add(family, (t, p), total)
+            continue
         for idx in comp:
-            row = row_of.get(comp[idx])
-            if row is None:  # a constraint HiGHS does not hold (skipped or trivial)
+            d = dual(comp, idx)
+            if d is None:  # a constraint HiGHS does not hold (skipped or trivial)
                 continue
-            if family == "price_menu_demand" and round(pyo.value(m.pick[idx])) != 1:
-                continue  # only the entry the plan chose prices its demand
-            # For this maximisation HiGHS's row dual is the objective's change per unit
-            # of the row's bound: + means one more unit is worth that much.
-            value = float(row_dual[row]) * factor
-            value = 0.0 if abs(value) < 1e-9 * max(1.0, factor) else value
-            period = tier = hardware = None
-            if family in ("power", "land", "budget"):
-                period = idx
-            elif family == "demand":
-                tier, period = idx
-            elif family == "price_menu_demand":
-                tier, period = idx[0], idx[1]
-            else:
-                hardware = idx
-            w = pyo.value(m.weight[period]) if period is not None else 1.0
-            name = RESOURCE.get(family, family)
-            rows.append((name, period, tier, hardware, value, value / w, unit))
-    table = pd.DataFrame(rows, columns=COLUMNS, dtype=object)  # keeps period labels as given
+            if family == "price_menu_demand":
+                if round(pyo.value(m.pick[idx])) != 1:
+                    continue  # only the entry the plan chose prices its demand
+                # With time slices each slice's cap is profile * Y[t,p,k] of the pick.
+                t, p = idx[0], idx[1]
+                d += sum(
+                    pyo.value(m.demand_share[t, x]) * ds
+                    for x, ds in per_slice.get((t, p), [])
+                    if (t, p) not in m.DEMAND
+                )
+            add(family, idx, d)
+    columns = [*COLUMNS, "slice"] if sliced else COLUMNS
+    table = pd.DataFrame(
+        [r if sliced else r[:-1] for r in rows], columns=columns, dtype=object
+    )  # keeps period labels as given
     for col in ("usd_per_unit", "usd_per_unit_undiscounted"):
         table[col] = table[col].astype(float)
     return table
