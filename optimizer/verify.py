@@ -385,14 +385,14 @@ class _Checker:
         self.slices: list[str | None] = (
             [sl.id for sl in instance.time_slices or ()] if self.sliced else [None]
         )
-        self.slice_of = {x: k for k, x in enumerate(self.slices)}
+        self.slice_of: dict[Any, int] = {x: k for k, x in enumerate(self.slices)}
         self.hours = np.array(
             [sl.hours_share for sl in instance.time_slices or ()] if self.sliced else [1.0]
         )
         self.profile = np.array(
             [
                 [
-                    float((t.demand_profile or {}).get(x, 0.0))
+                    float((t.demand_profile or {}).get(str(x), 0.0))
                     if t.demand_profile is not None
                     else float(self.hours[k])
                     for k, x in enumerate(self.slices)
@@ -426,7 +426,7 @@ class _Checker:
         """The row's slice (option time_slices; 0 when off), or None with a problem."""
         if not self.sliced:
             return 0
-        k = self.slice_of.get(rec.get("slice"))  # type: ignore[arg-type]
+        k = self.slice_of.get(rec.get("slice"))
         if k is None:
             self.add("plan", where, f"{table}: unknown time slice {rec.get('slice')!r}")
         return k

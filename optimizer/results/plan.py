@@ -333,7 +333,9 @@ def extract_plan(
     # (t, p, slice), each with a ``slice`` column; off, no slice index (None below).
     slices: list[str | None] = list(instance.slice_ids()) or [None]
     sliced = slices != [None]
-    hours = {sl.id: sl.hours_share for sl in instance.time_slices or ()} if sliced else {None: 1.0}
+    hours: dict[str | None, float] = {None: 1.0}
+    if sliced:
+        hours = {sl.id: sl.hours_share for sl in instance.time_slices or ()}
     serve_rows = []
     for h, t, p in m.SERVE:
         for x in slices:
@@ -362,9 +364,9 @@ def extract_plan(
     for t in tiers:
         prices = instance.per_period(tiers[t].price_usd_per_mtok)
         demands = instance.per_period(tiers[t].demand_mtok)
-        profile: dict[str | None, float] = (
-            dict(instance.demand_shares(tiers[t])) if sliced else {None: 1.0}
-        )
+        profile: dict[str | None, float] = {None: 1.0}
+        if sliced:
+            profile = {x: v for x, v in instance.demand_shares(tiers[t]).items()}
         for i, p in enumerate(P):
             made_total = sum(prod.get((t, p, x), (0.0, 0.0))[0] for x in slices)
             cap = demands[i]
@@ -454,7 +456,7 @@ def extract_plan(
         unusable=coef.unusable[["hardware", "tier", "reason"]],
         coefficients=coef.usable,
         warnings=plan_warnings(instance, coef),
-        hours_share={x: hours[x] for x in slices if x is not None},
+        hours_share={x: v for x, v in hours.items() if x is not None},
     )
     return plan
 

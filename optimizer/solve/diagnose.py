@@ -100,10 +100,12 @@ def _explain(
     elif family == "supply":
         msg = f"supply of {idx}: needs {relax:,.1f} more units than max_units {pyo.value(e.max_units[idx]):,.0f}"
     else:
-        t, p = idx
+        t, p = idx[0], idx[1]  # option time_slices: [t, p, slice], a bound in every slice
+        if len(idx) > 2:
+            p = f"{p}, slice {idx[2]}"
         bound = "min_power_share" if family == "power_share_lower" else "max_power_share"
         share = pyo.value(e.min_share[t] if family == "power_share_lower" else e.max_share[t])
-        serving = [h for h in e.serve_by_tp.get((t, p), [])]
+        serving = [h for h in e.serve_by_tp.get((t, idx[1]), [])]
         why = "" if serving else " and no installed hardware can serve it"
         msg = (
             f"tier {t} in {p}: {bound} {share:g} of installed IT power cannot be met{why}; "
