@@ -92,7 +92,8 @@ def plan_sections(
         tiers = _tier_table(plan)
         if not tiers.empty:
             tiers = tiers.merge(
-                plan.sold[["tier", "period", "price_usd_per_mtok"]], on=["tier", "period"]
+                plan.sold_by_period()[["tier", "period", "price_usd_per_mtok"]],
+                on=["tier", "period"],
             )
         sec = Section(
             "plan",
@@ -158,7 +159,7 @@ def plan_sections(
                     "power-by-tier",
                     "IT power by tier",
                     charts.stacked_bars(
-                        tiers.assign(it_mw=plan.sold["it_mw"].to_numpy()),
+                        tiers.assign(it_mw=plan.sold_by_period()["it_mw"].to_numpy()),
                         x="period",
                         series="tier",
                         value="it_mw",
@@ -205,7 +206,8 @@ def plan_sections(
         sec.tables.append(
             Table(
                 "serve",
-                "Units serving each tier, per hardware and period",
+                "Units serving each tier, per hardware and period"
+                + (" and time slice" if plan.hours_share else ""),
                 plan.serve.reset_index(drop=True),
             )
         )
