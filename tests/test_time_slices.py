@@ -363,3 +363,71 @@ def test_a_bad_share_exits_2_with_one_line(tmp_path: Path):
     assert run.returncode == 2
     assert "time_slices: hours_share values sum to 1.1, not 1" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+# ------------------------------------------------------------------ sweeps, diagnosis
+def test_sweep_key_paths_rescale_the_other_slices_and_resolve_in_place():
+    """The fleet-for-the-peak instance (profit, capex $5,000, 315,360 Mtok a year).
+
+    ``tiers[t].demand_profile[peak]=0.5``: night gets 0.5 (rescaled from 0.2); the peak
+    (1/4 of the hours, 7,884 Mtok a unit) needs 157,680 / 7,884 = 20 units: profit 215,360.
+    ``time_slices[peak].hours_share=0.5`` (night 0.5): with the base profile (0.8 at the
+    peak: 252,288 Mtok, 15,768 a unit) 16 units: profit 315,360 - 80,000 = 235,360.
+    Both change numbers only: one model, re-solved in place.
+    """
+    from optimizer.sweep import build_scenarios, parse_set, run_sweep
+
+    doc = base(rack_positions=100)
+    doc["objective"] = "profit"
+    doc["hardware"][0]["capex_usd"] = 5_000
+    doc["tiers"][0]["demand_mtok"] = 10 * A
+    doc["time_slices"] = [{"id": "peak", "hours_share": 0.25}, {"id": "night", "hours_share": 0.75}]
+    doc["tiers"][0]["demand_profile"] = {"peak": 0.8, "night": 0.2}
+    inst = load_instance(doc)
+    scenarios = build_scenarios(
+        inst,
+        [
+            parse_set("tiers[t].demand_profile[peak]=0.5"),
+            parse_set("time_slices[peak].hours_share=0.5"),
+        ],
+    )
+    result = run_sweep(inst, scenarios, workers=1)
+    assert result.rebuilds == 0
+    row = result.table.set_index("scenario").loc[0]
+    assert row["status"] == "optimal"
+    # Both changes at once: peak demand 157,680 Mtok at 15,768 a unit -> 10 units; the
+    # night (half the hours, 157,680 Mtok) needs 10 too: profit 315,360 - 50,000 = 265,360.
+    assert row["objective_usd"] == pytest.approx(265_360.0, rel=1e-9)
+
+    one = build_scenarios(inst, [parse_set("tiers[t].demand_profile[peak]=0.5")])
+    assert run_sweep(inst, one, workers=1).table["objective_usd"].iloc[0] == pytest.approx(
+        215_360.0, rel=1e-9
+    )
+    other = build_scenarios(inst, [parse_set("time_slices[peak].hours_share=0.5")])
+    assert run_sweep(inst, other, workers=1).table["objective_usd"].iloc[0] == pytest.approx(
+        235_360.0, rel=1e-9
+    )
+
+
+def test_sweep_key_paths_name_unknown_slices():
+    from optimizer.sweep import build_scenarios, parse_set
+
+    inst = load_instance(_two_tier_doc())
+    with pytest.raises(InputError) as err:
+        build_scenarios(inst, [parse_set("tiers[chat].demand_profile[dusk]=0.5")])
+    assert "no time slice 'dusk' (time_slices: peak, night)" in str(err.value)
+    with pytest.raises(InputError) as err:
+        build_scenarios(inst, [parse_set("time_slices[dusk].hours_share=0.5")])
+    assert "no time_slices with id 'dusk'" in str(err.value)
+
+
+def test_an_infeasible_sliced_instance_is_diagnosed():
+    """1,200 existing g1 units draw 1.2 MW against a 1 MW cap: infeasible whatever the
+    slices; the diagnosis asks for 1.2 MW."""
+    doc = _two_tier_doc()
+    doc["site"]["rack_positions"] = 2_000
+    doc["hardware"][0]["existing_units"] = 1_200
+    plan = solve(doc)
+    assert plan.status == "infeasible"
+    assert list(plan.diagnosis["family"]) == ["power"]
+    assert "must rise to 1.2 MW" in plan.diagnosis["message"].iloc[0]
