@@ -15,6 +15,9 @@ production, demand, power, land, budget, supply, minimum lot, power share, usabl
 (serving with a pair the frontier table cannot serve), availability and integrality (of
 ``buy``), installed (lifetime / installed consistency), objective, and plan (a malformed
 table: unknown ids, missing columns, non-finite or negative numbers, duplicated rows).
+With the option ``time_slices`` the plan's ``serve`` and ``sold`` rows name their slice and
+capacity, production, demand, power share and price menu are checked in every slice (the
+index then ends with the slice id); energy weighs each slice's units by its hours share.
 
 >>> from optimizer import solve
 >>> from optimizer.verify import verify_plan

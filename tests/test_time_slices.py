@@ -272,6 +272,10 @@ def test_a_price_menu_caps_each_slice_by_its_profile():
     assert sold["peak"] == pytest.approx(100_000.0) and sold["night"] == 0.0
     assert plan.price.iloc[0]["price_usd_per_mtok"] == 3.0
     assert plan.price.iloc[0]["mtok"] == pytest.approx(100_000.0)
+    # One more Mtok of the chosen entry's demand sells at $3 on the peak's spare capacity
+    # (its value is shared between the entry's row and the peak slice's row: their sum).
+    mv = plan.marginal_values.set_index("resource")
+    assert mv.loc["price_menu", "usd_per_unit"] == pytest.approx(3.0, rel=1e-9)
 
 
 def test_profit_charges_energy_by_the_hours_of_each_slice():
@@ -431,3 +435,17 @@ def test_an_infeasible_sliced_instance_is_diagnosed():
     assert plan.status == "infeasible"
     assert list(plan.diagnosis["family"]) == ["power"]
     assert "must rise to 1.2 MW" in plan.diagnosis["message"].iloc[0]
+
+
+def test_whole_replicas_count_per_slice():
+    """The two-tier instance with replicas of 4 units: each slice serves whole replicas,
+    8 of the 10 units (2 replicas), chat at the peak and batch at night:
+    8 * 15,768 = 126,144 Mtok each, revenue 126,144 + 63,072 = 189,216."""
+    doc = _two_tier_doc()
+    for row in doc["frontiers"]:
+        row["units_per_replica"] = 4
+    doc["whole_replicas"] = True
+    plan = solve(doc)
+    assert plan.verified
+    assert plan.objective_usd == pytest.approx(189_216.0, rel=1e-9)
+    assert sorted(plan.serve["units"]) == pytest.approx([8.0, 8.0])

@@ -11,7 +11,12 @@ import pandas as pd
 
 from optimizer.report import charts
 from optimizer.report.model import Chart, Report, Section, Table, usd_short
-from optimizer.results.report import _hardware_table, _marginals_table, _tier_table
+from optimizer.results.report import (
+    _hardware_table,
+    _marginals_table,
+    _slice_table,
+    _tier_table,
+)
 
 if TYPE_CHECKING:
     from optimizer.analysis.compare import Comparison
@@ -203,6 +208,15 @@ def plan_sections(
                 tiers.reset_index(drop=True),
             )
         )
+        by_slice = _slice_table(plan)  # option time_slices: the same per slice
+        if not by_slice.empty:
+            sec.tables.append(
+                Table(
+                    "tiers-by-slice",
+                    "Tiers by time slice: units serving in the slice, its tokens and revenue",
+                    by_slice.reset_index(drop=True),
+                )
+            )
         sec.tables.append(
             Table(
                 "serve",
