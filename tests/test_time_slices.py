@@ -449,3 +449,17 @@ def test_whole_replicas_count_per_slice():
     assert plan.verified
     assert plan.objective_usd == pytest.approx(189_216.0, rel=1e-9)
     assert sorted(plan.serve["units"]) == pytest.approx([8.0, 8.0])
+
+
+def test_sensitivity_moves_each_share():
+    """Sensitivity lists every slice's hours share and every non-zero profile entry (a zero
+    share has nothing to scale)."""
+    from optimizer.analysis.sensitivity import numeric_inputs
+
+    keys = {str(k) for k in numeric_inputs(load_instance(_two_tier_doc()))}
+    assert {"time_slices[peak].hours_share", "time_slices[night].hours_share"} <= keys
+    assert {"tiers[chat].demand_profile[peak]", "tiers[batch].demand_profile[night]"} <= keys
+    assert "tiers[chat].demand_profile[night]" not in keys
+    assert not any(
+        "slice" in k or "profile" in k for k in map(str, numeric_inputs(load_instance(TOY)))
+    )
