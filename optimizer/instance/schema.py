@@ -1,4 +1,4 @@
-"""The instance schema of MODEL.md, as frozen pydantic models.
+"""The instance schema of docs/model.md, as frozen pydantic models.
 
 Every key of the contract is a field here, with its default and its unit in the
 name. Unknown keys, wrong types, NaN/inf and out-of-range numbers are rejected by
@@ -40,7 +40,7 @@ Money = USDValue | dict[PeriodLabel, USDValue]
 Rate = RateValue | dict[PeriodLabel, RateValue]
 Count = Annotated[int, Field(ge=0, le=MAX_UNIT_COUNT)]
 UnitPrice = Annotated[float, Field(ge=0, le=1e12)]
-# v2: capex and existing units may change by period (MODEL.md "v2 options").
+# v2: capex and existing units may change by period (docs/model.md "v2 options").
 UnitPriceByPeriod = UnitPrice | dict[PeriodLabel, UnitPrice]
 CountByPeriod = Count | dict[PeriodLabel, Count]
 # v3 (docs/model.md "v3 options"): a share in [0, 1], and a delivery share in (0, 1].
@@ -50,6 +50,8 @@ DeliveryByPeriod = DeliveryShare | dict[PeriodLabel, DeliveryShare]
 CoolingClass = Literal["air", "liquid"]
 
 HOURS_PER_YEAR = 8760.0
+# Option time_slices: hours shares and demand profiles must sum to 1 within this.
+SHARE_SUM_TOL = 1e-9
 SECONDS_PER_YEAR = 31_536_000.0
 
 
@@ -144,6 +146,15 @@ class MenuEntry(_Frozen):
     demand_mtok: Money
 
 
+class TimeSlice(_Frozen):
+    """Option ``time_slices``: a share of every period's hours (a peak, a night...)."""
+
+    id: str = Field(min_length=1)
+    hours_share: Annotated[float, Field(gt=0, le=1)] = Field(
+        description="Share of the period's hours in this slice, in (0, 1]; the shares sum to 1."
+    )
+
+
 class Tier(_Frozen):
     """A product sold by the token: a model at a context, speed and price.
 
@@ -171,6 +182,13 @@ class Tier(_Frozen):
         None,
         description="v3: for a price menu, the most the listed price may move from one period "
         "to the next, as a ratio (0.25 = 25%).",
+    )
+    # Option time_slices: the share of the period's demand in each slice (sums to 1;
+    # default each slice's hours_share, a flat load). docs/model.md "Time slices".
+    demand_profile: dict[str, Annotated[float, Field(ge=0, le=1)]] | None = Field(
+        None,
+        description="Option time_slices: {slice id: share of the period's demand}, summing "
+        "to 1; default each slice's hours_share (a flat load).",
     )
 
     @model_validator(mode="before")
@@ -237,6 +255,13 @@ class Instance(_Frozen):
     # Option (1 = off): multiplies every tok_s_per_gpu of the frontier table, e.g. a sweep
     # of frontier_scale over the typical / tuned factor (docs/model.md, Coefficients).
     frontier_scale: Annotated[float, Field(gt=0, le=100)] = 1.0
+    # Option (off by default): slices of every period's hours (docs/model.md "Time slices").
+    # Unset = one slice holding every hour: the model without a slice index.
+    time_slices: Annotated[list[TimeSlice], Field(min_length=1)] | None = Field(
+        None,
+        description="Option: [{id, hours_share}] slices of every period's hours (shares sum "
+        "to 1); serving and sales are planned per slice.",
+    )
 
     # Folder that relative frontier paths are read from (the instance file's folder).
     _base_dir: str | None = PrivateAttr(default=None)
@@ -300,7 +325,7 @@ class Instance(_Frozen):
         """Share of a unit's price left at the horizon's end when bought in period ``index``.
 
         ``max(0, lifetime - (N - i) * period_years) / lifetime`` with straight_line
-        residual value, else 0 (MODEL.md v2 "Residual value").
+        residual value, else 0 (docs/model.md v2 "Residual value").
         """
         if self.residual_value != "straight_line" or hw.lifetime_years is None:
             return 0.0
@@ -317,6 +342,18 @@ class Instance(_Frozen):
         if hw.lifetime_years is None:
             return len(self.periods)
         return max(1, math.ceil(hw.lifetime_years / self.period_years - 1e-12))
+
+    def slice_ids(self) -> list[str]:
+        """The time slices' ids (option ``time_slices``); empty when the option is off."""
+        return [s.id for s in self.time_slices or ()]
+
+    def demand_shares(self, tier: Tier) -> dict[str, float]:
+        """{slice: share of the tier's demand}: its ``demand_profile`` (slices it leaves out
+        get 0), or each slice's ``hours_share`` (a flat load). Empty when slices are off."""
+        slices = self.time_slices or []
+        if tier.demand_profile is None:
+            return {s.id: s.hours_share for s in slices}
+        return {s.id: float(tier.demand_profile.get(s.id, 0.0)) for s in slices}
 
     def with_changes(self, **changes: Any) -> Instance:
         """A validated copy with top-level keys replaced, keeping the base folder.
@@ -414,12 +451,28 @@ class Instance(_Frozen):
                 problems.append(
                     f"tiers[{i}].price_usd_per_mtok: required key is missing (or give a price_menu)"
                 )
+            if tier.demand_profile is not None:
+                known = set(self.slice_ids())
+                for sid in tier.demand_profile:
+                    if sid not in known:
+                        problems.append(
+                            f"tiers[{i}].demand_profile.{sid}: unknown time slice {sid!r} "
+                            + (
+                                f"(time_slices: {', '.join(self.slice_ids())})"
+                                if known
+                                else "(no time_slices are set)"
+                            )
+                        )
+                total = sum(tier.demand_profile.values())
+                if abs(total - 1.0) > SHARE_SUM_TOL:
+                    problems.append(f"tiers[{i}].demand_profile: shares sum to {total:.12g}, not 1")
             if tier.min_power_share > tier.max_power_share:
                 problems.append(
                     f"tiers[{i}].min_power_share: {tier.min_power_share} exceeds "
                     f"max_power_share {tier.max_power_share}"
                 )
         problems += self._v3_checks(check_map)
+        problems += self._slice_checks()
         return problems
 
     def _v3_checks(self, check_map: Any) -> list[str]:
@@ -503,4 +556,21 @@ class Instance(_Frozen):
                     f"tiers[{i}].demand_mtok: objective cost needs the forecast to serve "
                     "(Mtok per period)"
                 )
+        return problems
+
+    def _slice_checks(self) -> list[str]:
+        """Option time_slices: unique ids, hours shares summing to 1."""
+        if self.time_slices is None:
+            return []
+        problems: list[str] = []
+        seen: dict[str, int] = {}
+        for k, sl in enumerate(self.time_slices):
+            if sl.id in seen:
+                problems.append(
+                    f"time_slices[{k}].id: duplicate id {sl.id!r} (also time_slices[{seen[sl.id]}])"
+                )
+            seen.setdefault(sl.id, k)
+        total = sum(sl.hours_share for sl in self.time_slices)
+        if abs(total - 1.0) > SHARE_SUM_TOL:
+            problems.append(f"time_slices: hours_share values sum to {total:.12g}, not 1")
         return problems

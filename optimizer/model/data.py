@@ -77,6 +77,8 @@ class Structure:
     cooling_index: tuple[tuple[str, PeriodLabel], ...] = ()  # (class, p) with a cap
     cooling_of: tuple[tuple[str, str], ...] = ()  # (h, class) it needs
     price_move_index: tuple[tuple[str, PeriodLabel, int, int], ...] = ()  # (t, p, k, k2)
+    # Option time_slices (empty when off: serve and sold keep no slice index)
+    slices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,9 @@ class ModelData:
     platform_m: dict[HP, float] = field(default_factory=dict)  # most units installed
     cooling_cap: dict[tuple[str, PeriodLabel], float] = field(default_factory=dict)
     price_far: dict[tuple[str, PeriodLabel, int, int], float] = field(default_factory=dict)
+    # Option time_slices (empty when off)
+    hours_share: dict[str, float] = field(default_factory=dict)  # share of a period's hours
+    demand_share: dict[tuple[str, str], float] = field(default_factory=dict)  # (t, s) profile
     notes: list[str] = field(default_factory=list)
 
     @classmethod
@@ -307,7 +312,10 @@ def _build_data(inst: Instance, coef: Coefficients, objective: str) -> ModelData
         residual=residual_on,
         whole_replicas=inst.whole_replicas,
         **v3.structure,
+        slices=tuple(inst.slice_ids()),
     )
+    hours_share = {sl.id: sl.hours_share for sl in inst.time_slices or ()}
+    demand_share = {(t, sid): v for t in T for sid, v in inst.demand_shares(tiers[t]).items()}
     return ModelData(
         structure=structure,
         weight=weight,
@@ -335,6 +343,8 @@ def _build_data(inst: Instance, coef: Coefficients, objective: str) -> ModelData
         menu_price=menu_price,
         menu_demand=menu_demand,
         **v3.values,
+        hours_share=hours_share,
+        demand_share=demand_share,
     )
 
 

@@ -1,4 +1,4 @@
-"""The objective of MODEL.md (maximised; v3 objective cost: minimised), in $M.
+"""The objective of docs/model.md (maximised; v3 objective cost: minimised), in $M.
 
 revenue:  sum_p w[p] * (sum_t price[t,p] * sold[t,p]  +  sum_{t,k} X[t,p,k] * sold_at[t,p,k])
 profit:   revenue - sum_p w[p] * sum_h capex[h,p] * buy[h,p]

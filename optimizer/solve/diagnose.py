@@ -103,11 +103,15 @@ def _explain(
         cap = pyo.value(e.budget_cap[p]) * MONEY_USD
         msg = f"capex budget in {p}: must rise from {cap:,.0f} to {cap + relax:,.0f} USD"
     elif family in ("forecast", "committed"):
-        t, p = idx
+        t, p = idx[0], idx[1]
         asked = pyo.value(e.demand_cap[t, p] if family == "forecast" else e.committed_mtok[t, p])
         asked *= TOKENS_MTOK
+        where = f"{p}"
+        if len(idx) > 2:  # option time_slices: forecast[t, p, slice], the slice's share
+            asked *= pyo.value(e.demand_share[t, idx[2]])
+            where = f"{p}, slice {idx[2]}"
         msg = (
-            f"tier {t} in {p}: the {what} of {_mtok(asked)} Mtok cannot be served; "
+            f"tier {t} in {where}: the {what} of {_mtok(asked)} Mtok cannot be served; "
             f"short by {_mtok(relax)} Mtok"
         )
     elif family == "cooling":
@@ -120,10 +124,12 @@ def _explain(
     elif family == "supply":
         msg = f"supply of {idx}: needs {relax:,.1f} more units than max_units {pyo.value(e.max_units[idx]):,.0f}"
     else:
-        t, p = idx
+        t, p = idx[0], idx[1]  # option time_slices: [t, p, slice], a bound in every slice
+        if len(idx) > 2:
+            p = f"{p}, slice {idx[2]}"
         bound = "min_power_share" if family == "power_share_lower" else "max_power_share"
         share = pyo.value(e.min_share[t] if family == "power_share_lower" else e.max_share[t])
-        serving = [h for h in e.serve_by_tp.get((t, p), [])]
+        serving = [h for h in e.serve_by_tp.get((t, idx[1]), [])]
         why = "" if serving else " and no installed hardware can serve it"
         msg = (
             f"tier {t} in {p}: {bound} {share:g} of installed IT power cannot be met{why}; "

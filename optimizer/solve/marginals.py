@@ -166,41 +166,90 @@ def _option(highs: Any, name: str) -> Any:
 
 
 def _read_duals(m: pyo.ConcreteModel, row_of: dict[Any, int], row_dual: np.ndarray) -> pd.DataFrame:
-    rows = []
+    sliced = bool(m.data_structure.slices)
     # v3 objective cost is minimised: one more unit of a cap lowers the cost, so its worth
     # (as for a maximisation, + = better) is minus HiGHS's row dual.
     sign = -1.0 if m.obj.sense == pyo.minimize else 1.0
-    for family, (unit, factor) in FAMILIES.items():
+
+    def dual(comp: Any, idx: Any) -> float | None:
+        """The row's dual in model units, None when HiGHS does not hold the row."""
+        row = row_of.get(comp[idx])
+        # For a maximisation HiGHS's row dual is the objective's change per unit of the
+        # row's bound: + means one more unit is worth that much.
+        return None if row is None else sign * float(row_dual[row])
+
+    def slice_duals(*comps: Any) -> dict[tuple[Any, Any], list[tuple[str, float]]]:
+        """(t, p) -> [(slice, dual)] of rows indexed [t,p,s] (option time_slices)."""
+        out: dict[tuple[Any, Any], list[tuple[str, float]]] = {}
+        for comp in comps:
+            for t, p, x in comp:
+                ds = dual(comp, (t, p, x))
+                if ds is not None:
+                    out.setdefault((t, p), []).append((x, ds))
+        return out
+
+    # Option time_slices: demand rows (and the cost objective's forecast rows) are per
+    # slice, [t,p,s]. A slice's dual is the value of one more Mtok of that slice's demand;
+    # the (t, p) row reports what one more Mtok of demand_mtok[t,p] is worth, spread by the
+    # profile: sum_s profile[t,s] * dual.
+    per_slice: dict[str, dict[tuple[Any, Any], list[tuple[str, float]]]] = {}
+    if sliced:
+        per_slice["demand"] = slice_duals(m.demand, m.price_menu_slice)
+        per_slice["forecast"] = slice_duals(m.forecast)
+    rows = []
+
+    def add(family: str, idx: Any, model_dual: float, x: str | None = None) -> None:
+        unit, factor = FAMILIES[family]
+        value = model_dual * factor
+        value = 0.0 if abs(value) < 1e-9 * max(1.0, factor) else value
+        period = tier = hardware = None
+        name = RESOURCE.get(family, family)
+        if family in ("power", "land", "budget"):
+            period = idx
+        elif family in ("demand", "forecast", "committed", "price_menu_demand"):
+            tier, period = idx[0], idx[1]
+        elif family == "cooling":
+            period = idx[1]
+            name = f"cooling_{idx[0]}"  # v3: cooling_air, cooling_liquid
+        else:
+            hardware = idx
+        w = pyo.value(m.weight[period]) if period is not None else 1.0
+        name += "_slice" if x is not None else ""
+        rows.append((name, period, tier, hardware, value, value / w, unit, x))
+
+    for family in FAMILIES:
         comp = getattr(m, family, None)
         if comp is None:
             continue
+        if family in per_slice:
+            tp_index = m.DEMAND if family == "demand" else m.FORECAST
+            for (t, p), duals in per_slice[family].items():
+                if (t, p) not in tp_index:
+                    continue
+                for x, dx in duals:
+                    add(family, (t, p), dx, x)
+                total = sum(pyo.value(m.demand_share[t, x]) * dx for x, dx in duals)
+                add(family, (t, p), total)
+            continue
         for idx in comp:
-            row = row_of.get(comp[idx])
-            if row is None:  # a constraint HiGHS does not hold (skipped or trivial)
+            d = dual(comp, idx)
+            if d is None:  # a constraint HiGHS does not hold (skipped or trivial)
                 continue
-            if family == "price_menu_demand" and round(pyo.value(m.pick[idx])) != 1:
-                continue  # only the entry the plan chose prices its demand
-            # For this maximisation HiGHS's row dual is the objective's change per unit
-            # of the row's bound: + means one more unit is worth that much.
-            value = sign * float(row_dual[row]) * factor
-            value = 0.0 if abs(value) < 1e-9 * max(1.0, factor) else value
-            period = tier = hardware = None
-            if family in ("power", "land", "budget"):
-                period = idx
-            elif family in ("demand", "forecast", "committed"):
-                tier, period = idx
-            elif family == "cooling":
-                period = idx[1]
-            elif family == "price_menu_demand":
-                tier, period = idx[0], idx[1]
-            else:
-                hardware = idx
-            w = pyo.value(m.weight[period]) if period is not None else 1.0
-            name = RESOURCE.get(family, family)
-            if family == "cooling":
-                name = f"cooling_{idx[0]}"  # v3: cooling_air, cooling_liquid
-            rows.append((name, period, tier, hardware, value, value / w, unit))
-    table = pd.DataFrame(rows, columns=COLUMNS, dtype=object)  # keeps period labels as given
+            if family == "price_menu_demand":
+                if round(pyo.value(m.pick[idx])) != 1:
+                    continue  # only the entry the plan chose prices its demand
+                # With time slices each slice's cap is profile * Y[t,p,k] of the pick.
+                t, p = idx[0], idx[1]
+                d += sum(
+                    pyo.value(m.demand_share[t, x]) * ds
+                    for x, ds in per_slice.get("demand", {}).get((t, p), [])
+                    if (t, p) not in m.DEMAND
+                )
+            add(family, idx, d)
+    columns = [*COLUMNS, "slice"] if sliced else COLUMNS
+    table = pd.DataFrame(
+        [r if sliced else r[:-1] for r in rows], columns=columns, dtype=object
+    )  # keeps period labels as given
     for col in ("usd_per_unit", "usd_per_unit_undiscounted"):
         table[col] = table[col].astype(float)
     return table

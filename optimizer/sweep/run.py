@@ -102,7 +102,8 @@ def plan_row(plan: Plan) -> dict[str, Any]:
             if isinstance(r.hardware, str)
             else None
         )
-        label = ",".join(str(x) for x in (where, r.period) if x is not None and x == x)
+        at = (where, r.period, getattr(r, "slice", None))  # time slices: demand_slice rows
+        label = ",".join(str(x) for x in at if x is not None and x == x)
         row[f"mv_{r.resource}[{label}]"] = float(r.usd_per_unit)
     return row
 
