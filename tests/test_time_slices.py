@@ -463,3 +463,176 @@ def test_sensitivity_moves_each_share():
     assert not any(
         "slice" in k or "profile" in k for k in map(str, numeric_inputs(load_instance(TOY)))
     )
+
+
+# ------------------------------------------------- time slices with the v3 options
+# docs/model.md "Time slices", "Other families under slices": delivery shares and the cost
+# objective's forecast hold in every slice; commitments bound the slices' sum; idle power
+# is per installed unit, busy power weighted by the slices' hours.
+
+PEAK_QUARTER = [{"id": "peak", "hours_share": 0.25}, {"id": "night", "hours_share": 0.75}]
+
+
+def test_delivery_share_holds_in_every_slice():
+    """The two-tier instance (chat $1 all at the peak, batch $0.5 all at night, slices of
+    half the hours) with delivery_share 0.5: the 10 units bought in period 1 give
+    10 - 0.5 * 10 = 5 usable units in each slice. A unit makes 0.5 A = 15,768 Mtok per slice:
+    chat 5 * 15,768 = 78,840 at $1, batch 78,840 at $0.5: revenue 118,260.
+
+    Were delivery read on the hours-weighted aggregate (0.5 * 10 + 0.5 * 0 <= 5), all 10
+    units could serve chat at the peak: 157,680. The checker flags such a plan in the peak.
+    """
+    doc = _two_tier_doc()
+    doc["hardware"][0]["delivery_share"] = 0.5
+    plan = solve(doc)
+    assert plan.status == "optimal" and plan.verified
+    assert plan.objective_usd == pytest.approx(118_260.0, rel=1e-9)
+    serve = plan.serve.set_index(["tier", "slice"])["units"]
+    assert serve[("chat", "peak")] == pytest.approx(5.0)
+    assert serve[("batch", "night")] == pytest.approx(5.0)
+    sold = plan.sold.set_index(["tier", "slice"])["mtok"]
+    assert sold[("chat", "peak")] == pytest.approx(78_840.0)
+    assert sold[("batch", "night")] == pytest.approx(78_840.0)
+
+    # All 10 units on chat at the peak: capacity holds (10 installed), delivery does not.
+    tampered = copy.deepcopy(plan)
+    peak = (tampered.serve["tier"] == "chat") & (tampered.serve["slice"] == "peak")
+    tampered.serve.loc[peak, "units"] = 10.0
+    tampered.serve.loc[peak, "mtok"] = 157_680.0
+    report = verify_plan(doc, tampered, optimality=False)
+    assert "delivery" in report.families and "capacity" not in report.families
+    assert report.by_family("delivery")[0].startswith("delivery[g1, 1, peak]")
+
+
+def _least_cost_peak_doc() -> dict[str, Any]:
+    """objective cost: one tier, forecast 10 A = 315,360 Mtok a year, 80% of it in the peak
+    (a quarter of the hours); g1 at $1,000, electricity $100/MWh (876 USD per unit-year
+    at full load), 100 rack positions."""
+    doc = base(rack_positions=100, electricity_usd_per_mwh=100.0)
+    doc["objective"] = "cost"
+    doc["hardware"][0]["capex_usd"] = 1_000
+    tier = doc["tiers"][0]
+    del tier["price_usd_per_mtok"]
+    tier["demand_mtok"] = 10 * A
+    return doc
+
+
+def test_least_cost_sizes_the_fleet_for_the_peak_slice():
+    """Without slices 10 units make the forecast: cost 10 * 1,000 + 10 * 876 = 18,760.
+
+    Slices: peak 1/4 of the hours with 80% of the forecast (252,288 Mtok), night 3/4 with
+    20% (63,072). Each slice sells exactly its share. A unit makes 0.25 A = 7,884 Mtok at the
+    peak: 252,288 / 7,884 = 32 units; the night needs 63,072 / 23,652 = 2.667 of them.
+    Electricity is paid for the hours served: 0.25 * 32 + 0.75 * 2.667 = 10 unit-years,
+    8,760 USD. Cost = 32 * 1,000 + 8,760 = 40,760.
+
+    Marginal values (the plan's purchases continuous): one more Mtok at the peak costs a
+    1 / 7,884 unit (0.126839 USD) and its 1 / A unit-year of power (0.027778): -0.154617 a
+    Mtok; at night only the power, -0.027778. One more Mtok of the forecast, spread 80 / 20:
+    0.8 * -0.154617 + 0.2 * -0.027778 = -0.129249.
+    """
+    doc = _least_cost_peak_doc()
+    flat = solve(doc)
+    assert flat.objective_usd == pytest.approx(18_760.0, rel=1e-9)
+
+    doc["time_slices"] = copy.deepcopy(PEAK_QUARTER)
+    doc["tiers"][0]["demand_profile"] = {"peak": 0.8, "night": 0.2}
+    plan = solve(doc)
+    assert plan.status == "optimal" and plan.verified
+    assert plan.objective_usd == pytest.approx(40_760.0, rel=1e-9)
+    assert int(plan.buy["units"].sum()) == 32
+    assert plan.energy_usd == pytest.approx(8_760.0, rel=1e-9)
+    sold = plan.sold.set_index("slice")["mtok"]
+    assert sold["peak"] == pytest.approx(252_288.0)
+    assert sold["night"] == pytest.approx(63_072.0)
+    serve = plan.serve.set_index("slice")["units"]
+    assert serve["night"] == pytest.approx(63_072.0 / (0.75 * A))
+
+    mv = plan.marginal_values
+    rows = mv[mv["resource"] == "forecast_slice"].set_index("slice")["usd_per_unit"]
+    peak_cost = 1_000 / (0.25 * A) + 876 / A
+    assert rows["peak"] == pytest.approx(-peak_cost, rel=1e-6)
+    assert rows["night"] == pytest.approx(-876 / A, rel=1e-6)
+    total = mv[mv["resource"] == "forecast"]["usd_per_unit"].iloc[0]
+    assert total == pytest.approx(-(0.8 * peak_cost + 0.2 * 876 / A), rel=1e-6)
+
+    # Moving 52,288 Mtok of the peak's sales to the night keeps the period's total (the
+    # forecast summed over slices) but not the peak's share: the checker names the peak.
+    tampered = copy.deepcopy(plan)
+    tampered.sold = tampered.sold.set_index("slice")
+    tampered.sold.loc["peak", "mtok"] = 200_000.0
+    tampered.sold.loc["night", "mtok"] = 115_360.0
+    tampered.sold = tampered.sold.reset_index()
+    report = verify_plan(doc, tampered, optimality=False)
+    assert any(p.startswith("forecast[t, 1, peak]") for p in report.by_family("forecast"))
+
+
+def test_least_cost_slices_a_forecast_too_big_for_the_peak():
+    """The forecast above on 10 rack positions: the peak's 252,288 Mtok need 32 units, so it
+    is infeasible, and the diagnosis names the peak: 10 units make 78,840 there, short by
+    252,288 - 78,840 = 173,448 Mtok (the night's 63,072 fit)."""
+    doc = _least_cost_peak_doc()
+    doc["site"]["rack_positions"] = 10
+    doc["time_slices"] = copy.deepcopy(PEAK_QUARTER)
+    doc["tiers"][0]["demand_profile"] = {"peak": 0.8, "night": 0.2}
+    plan = solve(doc)
+    assert plan.status == "infeasible"
+    diag = plan.diagnosis
+    assert diag is not None
+    rows = diag[diag["family"] == "forecast"]
+    assert len(rows) == 1, diag
+    assert "slice peak" in rows["message"].iloc[0]
+    assert rows["relax_by"].iloc[0] == pytest.approx(173_448.0, rel=1e-6)
+
+
+def test_commitment_bounds_the_sum_of_the_slices():
+    """10 units, slices of half the hours (15,768 Mtok per unit and slice). chat ($1) wants
+    157,680 Mtok, all at the peak: the whole peak's output. batch ($0.5) wants 200,000,
+    a quarter at the peak (50,000) and three quarters at night (150,000), and is committed
+    to 180,000 in the period.
+
+    Night: batch sells its 150,000 (the capacity is free then). The other 30,000 of the
+    commitment must come from the peak, displacing chat: chat 127,680 at $1, batch 180,000
+    at $0.5: revenue 127,680 + 90,000 = 217,680 (without the commitment 157,680 + 75,000 =
+    232,680). A commitment split by the profile (45,000 at the peak) would earn 210,180.
+    """
+    doc = _two_tier_doc()
+    batch = doc["tiers"][1]
+    batch["demand_mtok"] = 200_000
+    batch["demand_profile"] = {"peak": 0.25, "night": 0.75}
+    assert solve(doc).objective_usd == pytest.approx(232_680.0, rel=1e-9)
+    batch["committed_mtok"] = 180_000
+    plan = solve(doc)
+    assert plan.status == "optimal" and plan.verified
+    assert plan.objective_usd == pytest.approx(217_680.0, rel=1e-9)
+    sold = plan.sold.set_index(["tier", "slice"])["mtok"]
+    assert sold[("batch", "peak")] == pytest.approx(30_000.0)
+    assert sold[("batch", "night")] == pytest.approx(150_000.0)
+    assert sold[("chat", "peak")] == pytest.approx(127_680.0)
+    by_period = plan.sold_by_period().set_index("tier")["mtok"]
+    assert by_period["batch"] == pytest.approx(180_000.0)
+
+
+def test_idle_power_with_slices():
+    """Profit, capex $5,000, electricity $100/MWh, idle_power_share 0.5: every installed unit
+    pays 0.5 * 876 = 438 USD a year, and a unit-year of service 438 more. Demand 10 A =
+    315,360 Mtok at $1, 80% in the peak quarter of the hours (252,288), 20% at night.
+
+    The peak needs 32 units (252,288 / 7,884); the 32nd earns 7,884 for 5,000 + 438 idle +
+    0.25 * 438 busy, so all 32 are bought. The night serves 63,072 / 23,652 = 2.667 units.
+    Energy: idle 32 * 438 = 14,016, busy (0.25 * 32 + 0.75 * 2.667 = 10 unit-years) * 438 =
+    4,380: 18,396. Profit = 315,360 - 32 * 5,000 - 18,396 = 136,964.
+    """
+    doc = base(rack_positions=100, electricity_usd_per_mwh=100.0)
+    doc["objective"] = "profit"
+    doc["hardware"][0].update(capex_usd=5_000, idle_power_share=0.5)
+    doc["tiers"][0]["demand_mtok"] = 10 * A
+    doc["time_slices"] = copy.deepcopy(PEAK_QUARTER)
+    doc["tiers"][0]["demand_profile"] = {"peak": 0.8, "night": 0.2}
+    plan = solve(doc)
+    assert plan.status == "optimal" and plan.verified
+    assert int(plan.buy["units"].sum()) == 32
+    assert plan.energy_usd == pytest.approx(18_396.0, rel=1e-9)
+    assert plan.objective_usd == pytest.approx(136_964.0, rel=1e-9)
+    report = verify_plan(doc, plan)
+    assert report.ok and report.objective_usd == pytest.approx(136_964.0, rel=1e-9)
