@@ -912,3 +912,21 @@ def test_max_price_change_sweeps_in_place():
     moved = apply(inst.model_dump(), {parse_key("tiers[t].max_price_change"): 0.6}, [1, 2])
     assert not planner.update(load_instance(moved))
     assert planner.solve().objective_usd == pytest.approx(850_000, rel=1e-9)
+
+
+def test_finance_npv_equals_the_objective_with_v3_costs():
+    """The finance module (optimizer.results.finance) reads the v3 keys on its own: on a
+    profit plan with opex, idle power, a late delivery and platforms its NPV is the
+    objective; on a least-cost plan it is minus the cost."""
+    doc = _platform_doc(electricity_usd_per_mwh=100.0)
+    doc["periods"] = [1, 2]
+    doc["discount_rate"] = 0.1
+    for h in doc["hardware"]:
+        h.update(opex_usd_per_year=5_000, idle_power_share=0.3, capex_usd=20_000)
+    doc["hardware"][1]["delivery_share"] = {1: 0.5, 2: 1.0}
+    plan = solve(doc)
+    assert plan.verified and plan.finance is not None
+    assert plan.finance.npv_usd == pytest.approx(plan.objective_usd, rel=1e-9)
+    cost = solve(_melange_doc())
+    assert cost.finance is not None
+    assert cost.finance.npv_usd == pytest.approx(-cost.objective_usd, rel=1e-9)
