@@ -636,3 +636,29 @@ def test_idle_power_with_slices():
     assert plan.objective_usd == pytest.approx(136_964.0, rel=1e-9)
     report = verify_plan(doc, plan)
     assert report.ok and report.objective_usd == pytest.approx(136_964.0, rel=1e-9)
+
+
+def test_finance_reads_slices_as_unit_periods():
+    """The finance module (optimizer.results.finance) on the sliced idle-power plan above:
+    its energy is the hand-worked 18,396 USD (32 idle units, 10 unit-years serving; summing
+    the slices' units unweighted would count 32 + 2.667 serving units and charge 15,184 of
+    busy power), and its NPV is the objective, 136,964. On the sliced least-cost plan the
+    NPV is minus the cost, -40,760."""
+    doc = base(rack_positions=100, electricity_usd_per_mwh=100.0)
+    doc["objective"] = "profit"
+    doc["hardware"][0].update(capex_usd=5_000, idle_power_share=0.5)
+    doc["tiers"][0]["demand_mtok"] = 10 * A
+    doc["time_slices"] = copy.deepcopy(PEAK_QUARTER)
+    doc["tiers"][0]["demand_profile"] = {"peak": 0.8, "night": 0.2}
+    plan = solve(doc)
+    assert plan.finance is not None
+    flow = plan.finance.cash_flow
+    assert float(flow["energy_usd"].sum()) == pytest.approx(18_396.0, rel=1e-9)
+    assert plan.finance.npv_usd == pytest.approx(136_964.0, rel=1e-9)
+
+    doc = _least_cost_peak_doc()
+    doc["time_slices"] = copy.deepcopy(PEAK_QUARTER)
+    doc["tiers"][0]["demand_profile"] = {"peak": 0.8, "night": 0.2}
+    cost = solve(doc)
+    assert cost.finance is not None
+    assert cost.finance.npv_usd == pytest.approx(-40_760.0, rel=1e-9)

@@ -890,3 +890,43 @@ def test_v3_draft_reference_keys_load():
     assert {p.id for p in inst.platforms} == {"nvidia-gpu", "amd-gpu", "groq-lpx"}
     assert inst.site.cooling is not None and inst.site.cooling.liquid == 6000
     assert any(t.committed_mtok is not None for t in inst.tiers)
+
+
+def test_max_price_change_sweeps_in_place():
+    """The menu of test_max_price_change_holds_consecutive_prices_together at a 25% limit
+    (810,000), then tiers[t].max_price_change = 0.6: the $2 -> $3 move (50%) is allowed
+    again, 850,000, in the same model (far[t,p,k,k2] is a parameter)."""
+    doc = base()
+    doc["periods"] = [1, 2]
+    tier = doc["tiers"][0]
+    del tier["price_usd_per_mtok"]
+    tier["price_menu"] = [
+        {"price_usd_per_mtok": 1.0, "demand_mtok": 400_000},
+        {"price_usd_per_mtok": 2.0, "demand_mtok": 200_000},
+        {"price_usd_per_mtok": 3.0, "demand_mtok": {1: 120_000, 2: 150_000}},
+    ]
+    tier["max_price_change"] = 0.25
+    inst = load_instance(doc)
+    planner = Planner(inst)
+    assert planner.solve().objective_usd == pytest.approx(810_000, rel=1e-9)
+    moved = apply(inst.model_dump(), {parse_key("tiers[t].max_price_change"): 0.6}, [1, 2])
+    assert not planner.update(load_instance(moved))
+    assert planner.solve().objective_usd == pytest.approx(850_000, rel=1e-9)
+
+
+def test_finance_npv_equals_the_objective_with_v3_costs():
+    """The finance module (optimizer.results.finance) reads the v3 keys on its own: on a
+    profit plan with opex, idle power, a late delivery and platforms its NPV is the
+    objective; on a least-cost plan it is minus the cost."""
+    doc = _platform_doc(electricity_usd_per_mwh=100.0)
+    doc["periods"] = [1, 2]
+    doc["discount_rate"] = 0.1
+    for h in doc["hardware"]:
+        h.update(opex_usd_per_year=5_000, idle_power_share=0.3, capex_usd=20_000)
+    doc["hardware"][1]["delivery_share"] = {1: 0.5, 2: 1.0}
+    plan = solve(doc)
+    assert plan.verified and plan.finance is not None
+    assert plan.finance.npv_usd == pytest.approx(plan.objective_usd, rel=1e-9)
+    cost = solve(_melange_doc())
+    assert cost.finance is not None
+    assert cost.finance.npv_usd == pytest.approx(-cost.objective_usd, rel=1e-9)

@@ -18,6 +18,7 @@ import pyomo.environ as pyo
 from optimizer.frontiers.coefficients import Coefficients
 from optimizer.instance.schema import HOURS_PER_YEAR, Instance, PeriodLabel
 from optimizer.model.data import MONEY_USD, TOKENS_MTOK
+from optimizer.results.finance import Finance, finance_of
 from optimizer.solve.marginals import COLUMNS as MV_COLUMNS
 
 _ZERO = 1e-7  # below this a serving unit count or a token volume is reported as zero
@@ -58,6 +59,9 @@ class Plan:
 
     ``warnings``: one line each, what the user should know before trusting the plan
     (a tier no hardware can serve sells nothing); also ``warnings`` in the JSON.
+
+    ``finance`` (:mod:`optimizer.results.finance`): cash flows per period, NPV, IRR,
+    payback and cost per GPU-hour of a plan with a solution; None without one.
     """
 
     instance_name: str
@@ -94,6 +98,7 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
     # Option time_slices: {slice id: share of a period's hours}; empty when off.
     hours_share: dict[str, float] = field(default_factory=dict)
+    finance: Finance | None = None
 
     def serve_by_period(self) -> pd.DataFrame:
         """``serve`` with one row per hardware, tier and period: without time slices the
@@ -183,6 +188,7 @@ class Plan:
             "message": self.message,
             "skipped": list(self.skipped),
             "warnings": list(self.warnings),
+            "finance": None if self.finance is None else self.finance.to_dict(),
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -470,6 +476,7 @@ def extract_plan(
         warnings=plan_warnings(instance, coef),
         hours_share={x: v for x, v in hours.items() if x is not None},
     )
+    plan.finance = finance_of(instance, plan)
     return plan
 
 
