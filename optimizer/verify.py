@@ -693,8 +693,9 @@ class _Checker:
 
     def check_demand(self, a: _Arrays) -> None:
         """demand[t,p(,s)]: sold <= demand_profile[t,s] * demand_mtok, where set."""
-        cap = np.where(np.isnan(a.demand), np.inf, a.demand)[:, :, None] * self.profile[:, None, :]
-        cap = np.where(np.isnan(cap), np.inf, cap)  # inf * 0 (no cap, empty slice)
+        cap = np.nan_to_num(a.demand)[:, :, None] * self.profile[:, None, :]
+        # no cap: any slice sells what it makes (set after the product: inf * 0 is nan)
+        cap = np.where(np.isnan(a.demand)[:, :, None], np.inf, cap)
         for t, i, s in self.flag("demand", a.sold_s, cap):
             self.add(
                 "demand",
