@@ -837,3 +837,38 @@ def test_sliced_least_cost_with_v3_costs_matches_an_independent_scipy_model(seed
     else:
         assert plan.status == "optimal" and plan.verified
         assert plan.objective_usd == pytest.approx(expected, rel=1e-6)
+
+
+def test_sliced_delivery_and_forecast_re_solve_in_place():
+    """Sweeps on sliced v3 instances keep the built model (numbers are parameters).
+
+    Delivery (the two-tier instance): delivery_share 0.5 -> 0.75 leaves 10 - 0.25 * 10 =
+    7.5 units per slice: chat 7.5 * 15,768 = 118,260 at $1, batch 118,260 at $0.5:
+    177,390.
+
+    Least cost (the peak instance): the peak's profile 0.8 -> 0.5 (night rescaled to 0.5):
+    the peak needs 157,680 / 7,884 = 20 units, the night 157,680 / 23,652 = 6.667; energy
+    0.25 * 20 + 0.75 * 6.667 = 10 unit-years, 8,760; cost 20,000 + 8,760 = 28,760.
+    """
+    from optimizer.sweep.spec import apply, parse_key
+
+    doc = _two_tier_doc()
+    doc["hardware"][0]["delivery_share"] = 0.5
+    inst = load_instance(doc)
+    planner = Planner(inst)
+    assert planner.solve().objective_usd == pytest.approx(118_260.0, rel=1e-9)
+    moved = apply(inst.model_dump(), {parse_key("hardware[g1].delivery_share"): 0.75}, [1])
+    assert not planner.update(load_instance(moved))  # False: not rebuilt, updated in place
+    assert planner.solve().objective_usd == pytest.approx(177_390.0, rel=1e-9)
+
+    doc = _least_cost_peak_doc()
+    doc["time_slices"] = copy.deepcopy(PEAK_QUARTER)
+    doc["tiers"][0]["demand_profile"] = {"peak": 0.8, "night": 0.2}
+    inst = load_instance(doc)
+    planner = Planner(inst)
+    assert planner.solve().objective_usd == pytest.approx(40_760.0, rel=1e-9)
+    moved = apply(inst.model_dump(), {parse_key("tiers[t].demand_profile[peak]"): 0.5}, [1])
+    assert not planner.update(load_instance(moved))
+    plan = planner.solve()
+    assert plan.objective_usd == pytest.approx(28_760.0, rel=1e-9)
+    assert int(plan.buy["units"].sum()) == 20
