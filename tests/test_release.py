@@ -167,7 +167,7 @@ def test_shipped_json_schema_is_current_and_validates_instances() -> None:
     assert res.stdout == shipped
     jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads(shipped)
-    for name in ("toy.yaml", "site-2026-2030.yaml", "gtc2026-1gw.yaml"):
+    for name in ("toy.yaml", "site-2026-2030.yaml", "gtc2026-1gw.yaml", "least-cost-forecast.yaml"):
         jsonschema.validate(yaml.safe_load((REPO / "instances" / name).read_text()), schema)
     bad = yaml.safe_load((REPO / "instances" / "toy.yaml").read_text())
     bad["site"]["power_mw"] = -1

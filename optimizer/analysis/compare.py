@@ -263,7 +263,9 @@ def compare(
     best = plans["optimal"].objective_usd
     if best is not None:
         obj = table["objective_usd"].astype(float)
-        table["optimum_uplift_usd"] = best - obj
-        table["optimum_uplift_pct"] = 100 * (best - obj) / obj.abs().where(obj.abs() > 0)
+        # v3 objective cost is minimised: the optimum's uplift is the cost it saves.
+        gain = obj - best if plans["optimal"].objective_kind == "cost" else best - obj
+        table["optimum_uplift_usd"] = gain
+        table["optimum_uplift_pct"] = 100 * gain / obj.abs().where(obj.abs() > 0)
     tiers = by_tier(plans, instance, shell_usd_per_mw_year)
     return Comparison(table=table, by_tier=tiers, plans=plans)

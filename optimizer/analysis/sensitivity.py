@@ -2,7 +2,8 @@
 
 Each input (a key path of the instance) is scaled by (1 - delta) and (1 + delta)
 while everything else stays at its base value; per-period mappings scale in every
-period. The scenarios run through the sweep engine (in place, on local workers or a
+period (time slices: a slice's share moves and the other slices' shares rescale so they
+still sum to 1). The scenarios run through the sweep engine (in place, on local workers or a
 Dask cluster). A move that makes the instance invalid (a PUE below 1, a utilization
 above 1) is kept as a row with its error.
 """
@@ -25,8 +26,21 @@ SITE_KEYS = (
     "electricity_usd_per_mwh",
     "fixed_cost_usd_per_year",
 )
-HARDWARE_KEYS = ("capex_usd", "power_kw", "max_units", "lifetime_years")
-TIER_KEYS = ("price_usd_per_mtok", "demand_mtok", "min_interactivity", "utilization")
+HARDWARE_KEYS = (
+    "capex_usd",
+    "power_kw",
+    "max_units",
+    "lifetime_years",
+    "opex_usd_per_year",  # v3 options: moved only where set and non-zero
+    "idle_power_share",
+)
+TIER_KEYS = (
+    "price_usd_per_mtok",
+    "demand_mtok",
+    "min_interactivity",
+    "utilization",
+    "committed_mtok",  # v3
+)
 
 
 def numeric_inputs(instance: Instance) -> list[KeyPath]:
@@ -36,6 +50,16 @@ def numeric_inputs(instance: Instance) -> list[KeyPath]:
     keys = [f"site.{k}" for k in SITE_KEYS] + ["discount_rate"]
     keys += [f"hardware[{h.id}].{k}" for h in instance.hardware for k in HARDWARE_KEYS]
     keys += [f"tiers[{t.id}].{k}" for t in instance.tiers for k in TIER_KEYS]
+    keys += [f"platforms[{f.id}].fixed_cost_usd_per_year" for f in instance.platforms]  # v3
+    slices = instance.slice_ids()
+    if len(slices) > 1:  # option time_slices: a share moves, its siblings rescale to sum 1
+        keys += [f"time_slices[{x}].hours_share" for x in slices]
+        keys += [
+            f"tiers[{t.id}].demand_profile[{x}]"
+            for t in instance.tiers
+            if t.demand_profile is not None
+            for x in slices
+        ]
     out = []
     for text in keys:
         key = parse_key(text)

@@ -36,6 +36,7 @@ err_console = make_console(stderr=True)
 class ObjectiveChoice(StrEnum):
     revenue = "revenue"
     profit = "profit"
+    cost = "cost"  # v3: least cost to serve every tier's demand_mtok forecast
 
 
 def fail_input(exc: InputError) -> NoReturn:

@@ -12,7 +12,12 @@ import pandas as pd
 from optimizer.report import charts
 from optimizer.report.finance_section import finance_headline, finance_sections
 from optimizer.report.model import Chart, Report, Section, Table, usd_short
-from optimizer.results.report import _hardware_table, _marginals_table, _tier_table
+from optimizer.results.report import (
+    _hardware_table,
+    _marginals_table,
+    _slice_table,
+    _tier_table,
+)
 
 if TYPE_CHECKING:
     from optimizer.analysis.compare import Comparison
@@ -93,7 +98,8 @@ def plan_sections(
         tiers = _tier_table(plan)
         if not tiers.empty:
             tiers = tiers.merge(
-                plan.sold[["tier", "period", "price_usd_per_mtok"]], on=["tier", "period"]
+                plan.sold_by_period()[["tier", "period", "price_usd_per_mtok"]],
+                on=["tier", "period"],
             )
         sec = Section(
             "plan",
@@ -159,7 +165,7 @@ def plan_sections(
                     "power-by-tier",
                     "IT power by tier",
                     charts.stacked_bars(
-                        tiers.assign(it_mw=plan.sold["it_mw"].to_numpy()),
+                        tiers.assign(it_mw=plan.sold_by_period()["it_mw"].to_numpy()),
                         x="period",
                         series="tier",
                         value="it_mw",
@@ -203,10 +209,20 @@ def plan_sections(
                 tiers.reset_index(drop=True),
             )
         )
+        by_slice = _slice_table(plan)  # option time_slices: the same per slice
+        if not by_slice.empty:
+            sec.tables.append(
+                Table(
+                    "tiers-by-slice",
+                    "Tiers by time slice: units serving in the slice, its tokens and revenue",
+                    by_slice.reset_index(drop=True),
+                )
+            )
         sec.tables.append(
             Table(
                 "serve",
-                "Units serving each tier, per hardware and period",
+                "Units serving each tier, per hardware and period"
+                + (" and time slice" if plan.hours_share else ""),
                 plan.serve.reset_index(drop=True),
             )
         )

@@ -56,12 +56,18 @@ def _headline(plan: Plan, timings: bool = True) -> list[tuple[str, str]]:
         ("revenue (discounted)", _usd(plan.revenue_usd)),
         ("capex (discounted)", _usd(plan.capex_usd)),
     ]
+    if plan.objective_kind == "cost":  # v3: a least-cost plan has no revenue to show
+        rows = [r for r in rows if r[0] != "revenue (discounted)"]
     if plan.energy_usd:
         rows.append(("electricity (discounted)", _usd(plan.energy_usd)))
     if plan.residual_value_usd:
         rows.append(("residual value at the end (discounted)", _usd(plan.residual_value_usd)))
     if plan.fixed_cost_usd:
         rows.append(("site fixed cost (discounted)", _usd(plan.fixed_cost_usd)))
+    if plan.opex_usd:  # v3 options
+        rows.append(("opex (discounted)", _usd(plan.opex_usd)))
+    if plan.platform_cost_usd:
+        rows.append(("platform fixed cost (discounted)", _usd(plan.platform_cost_usd)))
     if timings:
         rows.append(
             (
@@ -102,18 +108,33 @@ def _hardware_table(plan: Plan) -> pd.DataFrame:
 
 
 def _tier_table(plan: Plan) -> pd.DataFrame:
-    sold = plan.sold.copy()
+    sold = plan.sold_by_period().copy()  # time slices: summed (units: unit-periods)
     if sold.empty:
         return sold
+    serve = plan.serve_by_period()
     units = (
-        plan.serve.groupby(["tier", "period"])["units"].sum()
-        if len(plan.serve)
-        else pd.Series(dtype=float)
+        serve.groupby(["tier", "period"])["units"].sum() if len(serve) else pd.Series(dtype=float)
     )
     sold["units"] = [
         float(units.get((t, p), 0.0)) for t, p in zip(sold["tier"], sold["period"], strict=True)
     ]
     return sold[["period", "tier", "units", "mtok", "revenue_usd", "power_share"]]
+
+
+def _slice_table(plan: Plan) -> pd.DataFrame:
+    """Option time_slices: per period, slice and tier, the units serving (at once, in that
+    slice), Mtok sold, revenue and share of IT power. Empty without slices."""
+    sold = plan.sold
+    if not plan.hours_share or sold.empty or "slice" not in sold.columns:
+        return pd.DataFrame()
+    units = (
+        plan.serve.groupby(["tier", "period", "slice"])["units"].sum()
+        if len(plan.serve)
+        else pd.Series(dtype=float)
+    )
+    keys = zip(sold["tier"], sold["period"], sold["slice"], strict=True)
+    sold = sold.assign(units=[float(units.get(k, 0.0)) for k in keys])
+    return sold[["period", "slice", "tier", "units", "mtok", "revenue_usd", "power_share"]]
 
 
 def _price_table(plan: Plan) -> pd.DataFrame:
@@ -144,6 +165,9 @@ def _marginals_table(plan: Plan) -> pd.DataFrame:
     mv = mv[mv["usd_per_unit"].abs() > 0].copy()
     scope = mv["tier"].where(mv["tier"].notna(), mv["hardware"])
     mv["scope"] = scope.where(scope.notna(), "").astype(str)
+    if "slice" in mv.columns:  # time slices: demand_slice rows name their slice
+        at = mv["slice"].where(mv["slice"].notna(), "")
+        mv["scope"] = [f"{a} @ {b}" if b else a for a, b in zip(mv["scope"], at, strict=True)]
     mv["period"] = mv["period"].where(mv["period"].notna(), "all")
     return mv[["resource", "period", "scope", "usd_per_unit", "usd_per_unit_undiscounted", "unit"]]
 
@@ -257,6 +281,25 @@ def render(plan: Plan) -> Group:
         for r in tt.itertuples(index=False):
             t.add_row(
                 str(r.period),
+                r.tier,
+                _num(r.units),
+                _qty(r.mtok),
+                _usd(r.revenue_usd),
+                f"{100 * r.power_share:.1f}%",
+            )
+        parts.append(t)
+
+    st = _slice_table(plan)
+    if not st.empty and plan.has_solution:
+        t = _table(
+            "Tiers by time slice",
+            ("period", "slice", "tier"),
+            ("units serving", "Mtok sold", "revenue", "share of IT power"),
+        )
+        for r in st.itertuples(index=False):
+            t.add_row(
+                str(r.period),
+                str(r.slice),
                 r.tier,
                 _num(r.units),
                 _qty(r.mtok),
@@ -406,6 +449,10 @@ def summary_markdown(plan: Plan) -> str:
         if not tt.empty:
             tt = tt.assign(power_share=(100 * tt["power_share"]).round(1).astype(str) + "%")
         out += ["## Tiers\n", _md_table(tt)]
+        st = _slice_table(plan)
+        if not st.empty:
+            st = st.assign(power_share=(100 * st["power_share"]).round(1).astype(str) + "%")
+            out += ["## Tiers by time slice\n", _md_table(st)]
         pt = _price_table(plan)
         if not pt.empty:
             out += [

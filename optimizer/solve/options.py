@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-Objective = Literal["revenue", "profit"]
+Objective = Literal["revenue", "profit", "cost"]
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,8 @@ class SolveOptions:
     Attributes
     ----------
     objective:
-        Override the instance's objective ("revenue" or "profit"); None keeps it.
+        Override the instance's objective ("revenue", "profit" or v3 "cost": least cost
+        to serve every tier's demand_mtok); None keeps it.
     time_limit:
         Seconds for the whole solve, post-solve work included (None: no limit).
     mip_gap:
@@ -53,8 +54,8 @@ class SolveOptions:
 
     def __post_init__(self) -> None:
         problems = []
-        if self.objective not in (None, "revenue", "profit"):
-            problems.append(f"objective: 'revenue' or 'profit' (got {self.objective!r})")
+        if self.objective not in (None, "revenue", "profit", "cost"):
+            problems.append(f"objective: 'revenue', 'profit' or 'cost' (got {self.objective!r})")
         if self.time_limit is not None and not (
             isinstance(self.time_limit, (int, float))
             and self.time_limit >= 0

@@ -32,7 +32,7 @@ from optimizer.solve.marginals import marginal_values
 from optimizer.solve.options import SolveOptions, merge_options, remaining
 from optimizer.verify import verify_plan
 
-Objective = Literal["revenue", "profit"]
+Objective = Literal["revenue", "profit", "cost"]
 
 
 class Planner:
@@ -47,7 +47,7 @@ class Planner:
         :meth:`solve` as a whole (MILP, check, marginal values, diagnosis). The keyword
         arguments below are a shorthand that overrides it field by field.
     objective:
-        Override the instance's objective ("revenue" or "profit").
+        Override the instance's objective ("revenue", "profit" or v3 "cost").
     time_limit, mip_gap, threads:
         ``time_limit``: seconds for the whole solve; ``mip_gap`` None keeps HiGHS's
         default relative gap 1e-4.

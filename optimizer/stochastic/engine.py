@@ -148,6 +148,11 @@ def solve(
     if risk_weight and cvar_alpha is None:
         raise InputError("--risk-weight needs --cvar ALPHA")
     base = load_instance(instance)
+    if (objective or base.objective) == "cost":  # v3: the scenario models maximise
+        raise InputError(
+            "objective: cost (least cost to serve a forecast) is not supported by two-stage "
+            "plans yet; use revenue or profit"
+        )
     sc = load_scenarios(base, scenarios)
     periods = first_stage_periods(base, first_stage)
     table = read_frontier_table(base)

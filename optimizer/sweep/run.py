@@ -75,6 +75,10 @@ def plan_row(plan: Plan) -> dict[str, Any]:
         row["residual_value_usd"] = plan.residual_value_usd
     if plan.fixed_cost_usd:
         row["fixed_cost_usd"] = plan.fixed_cost_usd
+    if plan.opex_usd:  # v3 options, likewise
+        row["opex_usd"] = plan.opex_usd
+    if plan.platform_cost_usd:
+        row["platform_cost_usd"] = plan.platform_cost_usd
     if not plan.has_solution:
         return row
     if plan.finance is not None:  # optimizer/results/finance.py: what a finance team asks
@@ -105,7 +109,8 @@ def plan_row(plan: Plan) -> dict[str, Any]:
             if isinstance(r.hardware, str)
             else None
         )
-        label = ",".join(str(x) for x in (where, r.period) if x is not None and x == x)
+        at = (where, r.period, getattr(r, "slice", None))  # time slices: demand_slice rows
+        label = ",".join(str(x) for x in at if x is not None and x == x)
         row[f"mv_{r.resource}[{label}]"] = float(r.usd_per_unit)
     return row
 
