@@ -203,6 +203,45 @@ def test_missing_extra_is_one_line_naming_it(
     assert not (tmp_path / "p.png").exists()
 
 
+def _venv_with_wheel(env_dir: Path, wheel: Path) -> tuple[Path, dict[str, str]]:
+    """A fresh venv holding ``wheel``, whose other imports fall back on this interpreter's.
+
+    The wheel is installed first (so pip does not see this interpreter's ``optimizer`` and
+    skip it); then this interpreter's site-packages folders are listed in a ``.pth`` file of
+    the venv. They are plain paths, so their own ``.pth`` files (an editable install of this
+    project) are not processed. This works whether the tests run in the base interpreter or
+    in a user's venv: ``system_site_packages`` would see the base interpreter's packages,
+    not the venv's. Returns the venv's python and an environment without PYTHONPATH.
+    """
+    import os
+    import sysconfig
+
+    venv.EnvBuilder(system_site_packages=False, with_pip=False).create(env_dir)
+    vpy = env_dir / "bin" / "python"
+    clean_env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    res = subprocess.run(
+        [PY, "-m", "pip", "--python", str(vpy), "install", "--no-deps", "-q", str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=clean_env,
+    )
+    assert res.returncode == 0, res.stderr
+    site_dir = subprocess.run(
+        [vpy, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        env=clean_env,
+    ).stdout.strip()
+    assert site_dir, "the new venv has no site-packages"
+    ours = dict.fromkeys(
+        [sysconfig.get_paths()[k] for k in ("purelib", "platlib")]
+        + [p for p in sys.path if p.rstrip("/").endswith(("site-packages", "dist-packages"))]
+    )
+    (Path(site_dir) / "_test_dependencies.pth").write_text("\n".join(ours) + "\n")
+    return vpy, clean_env
+
+
 def test_wheel_installs_and_runs_from_any_folder(tmp_path: Path) -> None:
     """pip install of the built wheel (not editable): shipped tables found by bare name."""
     dist = tmp_path / "dist"
@@ -226,20 +265,10 @@ def test_wheel_installs_and_runs_from_any_folder(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     wheel = next(dist.glob("optimizer-*.whl"))
     env_dir = tmp_path / "venv"
-    # Dependencies come from the interpreter running the tests; the package from the wheel.
-    venv.EnvBuilder(system_site_packages=True, with_pip=False).create(env_dir)
-    vpy = env_dir / "bin" / "python"
-    base = subprocess.run(
-        [vpy, "-c", "import sys; print(sys.base_prefix)"], capture_output=True, text=True
-    ).stdout.strip()
-    assert base
-    res = subprocess.run(
-        [PY, "-m", "pip", "--python", str(vpy), "install", "--no-deps", "-q", str(wheel)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert res.returncode == 0, res.stderr
+    # Dependencies come from the interpreter running the tests (which may itself be a venv:
+    # system_site_packages would see the base interpreter's packages, not the user's venv's),
+    # the package from the wheel.
+    vpy, clean_env = _venv_with_wheel(env_dir, wheel)
     work = tmp_path / "elsewhere"
     work.mkdir()
     where = subprocess.run(
@@ -247,8 +276,10 @@ def test_wheel_installs_and_runs_from_any_folder(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         cwd=work,
-    ).stdout.strip()
-    assert where.startswith(str(env_dir)), f"imported {where}, not the wheel's copy"
+        env=clean_env,
+    )
+    assert where.returncode == 0, where.stderr
+    assert where.stdout.startswith(str(env_dir)), f"imported {where.stdout}, not the wheel's"
     doc = yaml.safe_load((REPO / "instances" / "gtc2026-1gw.yaml").read_text())
     assert doc["frontiers"] == "reference-2026"  # a bare name: the wheel's shipped table
     (work / "reference.yaml").write_text(yaml.safe_dump(doc))
@@ -258,6 +289,7 @@ def test_wheel_installs_and_runs_from_any_folder(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         cwd=work,
+        env=clean_env,
         timeout=300,
     )
     assert res.returncode == 0, res.stderr
@@ -267,11 +299,14 @@ def test_wheel_installs_and_runs_from_any_folder(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         cwd=work,
+        env=clean_env,
         timeout=120,
     )
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["tok_s_per_gpu"] > 0
-    res = subprocess.run([cli, "init", "--from", "toy"], capture_output=True, text=True, cwd=work)
+    res = subprocess.run(
+        [cli, "init", "--from", "toy"], capture_output=True, text=True, cwd=work, env=clean_env
+    )
     assert res.returncode == 0 and (work / "instance.yaml").is_file()
     assert not list(work.glob("results"))  # --no-write: nothing but what was asked
 
