@@ -46,7 +46,8 @@ def _scaled(a: float, decimals: int | None) -> str:
                 v = a / _SUFFIXES[i - 1][0]
                 return f"{v:,.{_digits(v, decimals)}f}{_SUFFIXES[i - 1][1]}"
             return text + suffix
-    text = f"{a:,.{_digits(a, decimals)}f}"
+    d = decimals if decimals is not None else (0 if a >= 10 or a == 0 else 2)
+    text = f"{a:,.{d}f}"
     if float(text.replace(",", "")) >= 1000:  # 999.996 reads 1.00k
         return _scaled(1000.0, decimals)
     return text

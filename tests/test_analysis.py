@@ -107,3 +107,12 @@ def test_tier_costs_toy_by_hand() -> None:
     assert costs.loc["paid", "cost_usd_per_mtok"] == pytest.approx(
         (3.5e6 * 160 / 3 + 8e6) / 121_098_240, rel=1e-9
     )
+
+
+def test_uplift_over_a_losing_baseline_is_not_a_percentage() -> None:
+    """A baseline with objective <= 0 has no uplift percentage (was "+5060.3%" on -$3.41B)."""
+    from optimizer.cli.analysis_cmd import _uplift
+
+    assert _uplift(5060.3, -3.41e9) == "n/a"
+    assert _uplift(None, 0.0) == "n/a"
+    assert _uplift(10.768, 152.6e9) == "+10.8%"

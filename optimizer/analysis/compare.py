@@ -264,6 +264,8 @@ def compare(
     if best is not None:
         obj = table["objective_usd"].astype(float)
         table["optimum_uplift_usd"] = best - obj
-        table["optimum_uplift_pct"] = 100 * (best - obj) / obj.abs().where(obj.abs() > 0)
+        # a percentage of a baseline that loses money (or earns nothing) means nothing:
+        # "+5060.3%" over -$3.41B; left empty, shown as n/a
+        table["optimum_uplift_pct"] = 100 * (best - obj) / obj.where(obj > 0)
     tiers = by_tier(plans, instance, shell_usd_per_mw_year)
     return Comparison(table=table, by_tier=tiers, plans=plans)

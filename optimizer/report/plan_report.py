@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from optimizer import fmt
 from optimizer.report import charts
-from optimizer.report.model import Chart, Report, Section, Table, usd_short
+from optimizer.report.model import Chart, Report, Section, Table
 from optimizer.results.report import _hardware_table, _marginals_table, _tier_table
 
 if TYPE_CHECKING:
@@ -31,10 +32,10 @@ def png_of(fig: Any) -> bytes:
 def headline(plan: Plan, instance: Instance | None) -> list[tuple[str, str]]:
     rows = [
         ("status", plan.status),
-        (f"objective ({plan.objective_kind}, discounted)", usd_short(plan.objective_usd)),
-        ("revenue (discounted)", usd_short(plan.revenue_usd)),
-        ("capex (discounted)", usd_short(plan.capex_usd)),
-        ("electricity (discounted)", usd_short(plan.energy_usd)),
+        (f"objective ({plan.objective_kind}, discounted)", fmt.usd(plan.objective_usd)),
+        ("revenue (discounted)", fmt.usd(plan.revenue_usd)),
+        ("capex (discounted)", fmt.usd(plan.capex_usd)),
+        ("electricity (discounted)", fmt.usd(plan.energy_usd)),
         ("MIP gap", "-" if plan.mip_gap is None else f"{plan.mip_gap:.2e}"),
     ]
     if instance is not None and instance.discount_rate:
@@ -271,7 +272,7 @@ def plan_sections(
                         title="Value of one more facility MW, per period (present value)",
                         x_title="USD per facility MW (present value)",
                         y_title="",
-                        hover=[usd_short(v) for v in power["usd_per_unit"]],
+                        hover=[fmt.usd(v) for v in power["usd_per_unit"]],
                     ),
                 )
             )
@@ -409,9 +410,9 @@ def baseline_section(result: Comparison) -> Section:
                     y_title="",
                     colors=["#0072B2" if p == "optimal" else "#999999" for p in ok["plan"]],
                     hover=[
-                        f"{usd_short(o)}; optimum earns {u:+.1f}% more"
+                        f"{fmt.usd(o)}; optimum earns {fmt.pct(u / 100, signed=True)} more"
                         if pd.notna(u)
-                        else usd_short(o)
+                        else fmt.usd(o)
                         for o, u in zip(
                             ok["objective_usd"],
                             ok.get("optimum_uplift_pct", [None] * len(ok)),

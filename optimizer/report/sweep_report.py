@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from optimizer import fmt
 from optimizer.report import charts, stats
-from optimizer.report.model import Chart, Report, Section, Table, usd_short
+from optimizer.report.model import Chart, Report, Section, Table
 
 
 def _has_plan(table: pd.DataFrame) -> pd.Series:
@@ -102,7 +103,7 @@ def effects_section(table: pd.DataFrame, inputs: list[str]) -> Section:
                     y_title="swept input",
                     colors=["#0072B2" if v >= 0 else "#D55E00" for v in eff["swing_usd"].fillna(0)],
                     hover=[
-                        f"swing {usd_short(s)}, rho {r:+.2f}"
+                        f"swing {fmt.usd(s)}, rho {r:+.2f}"
                         for s, r in zip(eff["swing_usd"], eff["spearman_rho"], strict=True)
                     ],
                 ),
@@ -153,7 +154,7 @@ def sweep_report(table: pd.DataFrame, *, source: str, title: str | None = None) 
     for k in ("p10", "p50", "p90", "mean", "worst", "best"):
         if k in summ:
             rep.headline.append(
-                (f"objective {k.upper() if k.startswith('p') else k}", usd_short(summ[k]))
+                (f"objective {k.upper() if k.startswith('p') else k}", fmt.usd(summ[k]))
             )
     if len(ok):
         rep.sections.append(

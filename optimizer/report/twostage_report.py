@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from optimizer import fmt
 from optimizer.errors import InputError
 from optimizer.report import charts
-from optimizer.report.model import Chart, Report, Section, Table, usd_short
+from optimizer.report.model import Chart, Report, Section, Table
 from optimizer.report.sweep_report import buy_section, distribution_section
 
 SCENARIO_KEYS = (
@@ -137,7 +138,7 @@ def two_stage_report(doc: dict[str, Any], *, source: str) -> Report:
         if v is not None and not (
             key == "expected_objective_usd" and v == _num(doc, "objective_usd")
         ):
-            head.append((label, usd_short(v)))
+            head.append((label, fmt.usd(v)))
     gap = _num(doc, "mip_gap") if _num(doc, "mip_gap") is not None else _num(doc, "gap")
     if gap is not None:
         head.append(("gap", f"{gap:.2e}"))
@@ -216,7 +217,7 @@ def two_stage_report(doc: dict[str, Any], *, source: str) -> Report:
             row = dist.tables[0].df
             v = row.loc[row["statistic"] == label, "objective_usd"]
             if len(v):
-                rep.headline.append((f"objective {label}", usd_short(float(v.iloc[0]))))
+                rep.headline.append((f"objective {label}", fmt.usd(float(v.iloc[0]))))
 
     freq = _buy_frequency(doc, scen)
     if not freq.empty:

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from optimizer import fmt
 from optimizer.instance.schema import Instance, PeriodLabel
 from optimizer.stochastic.scenarios import Scenarios
 
@@ -210,33 +211,25 @@ class TwoStagePlan:
         lines = [
             f"{self.instance_name}: {self.status} ({self.method}), {len(self.scenario_names)} scenarios",
             f"buy now ({', '.join(map(str, self.first_stage_periods))}): {buy}",
-            f"expected {self.objective_kind}: {_usd(self.expected_objective_usd)}",
+            f"expected {self.objective_kind}: {fmt.usd(self.expected_objective_usd)}",
         ]
         if self.percentiles:
             p = self.percentiles
             lines.append(
-                f"P10 {_usd(p['p10'])} · P50 {_usd(p['p50'])} · P90 {_usd(p['p90'])} · "
-                f"worst {_usd(p['worst'])}"
+                f"P10 {fmt.usd(p['p10'])} · P50 {fmt.usd(p['p50'])} · P90 {fmt.usd(p['p90'])} · "
+                f"worst {fmt.usd(p['worst'])}"
             )
-        lines.append(f"EVPI {_usd(self.evpi_usd)} · VSS {_usd(self.vss_usd)}")
+        lines.append(f"EVPI {fmt.usd(self.evpi_usd)} · VSS {fmt.usd(self.vss_usd)}")
         b = self.extra.get("bounds")
         if b:
             gap = "n/a" if self.mip_gap is None else f"{100 * self.mip_gap:.3g}%"
             lines.append(
-                f"bounds: outer {_usd(b.get('outer_usd'))} ({b.get('outer_source') or 'none'}) · "
-                f"inner {_usd(b.get('inner_usd'))} ({b.get('inner_source')}) · gap {gap}"
+                f"bounds: outer {fmt.usd(b.get('outer_usd'))} ({b.get('outer_source') or 'none'}) · "
+                f"inner {fmt.usd(b.get('inner_usd'))} ({b.get('inner_source')}) · gap {gap}"
             )
         if self.stopped_because:
             lines.append(f"stopped: {self.stopped_because}")
         return "\n".join(lines)
-
-
-def _usd(x: float | None) -> str:
-    if x is None:
-        return "n/a"
-    if math.isinf(x):
-        return "infinite"
-    return f"${x / 1e9:,.3f}B" if abs(x) >= 1e8 else f"${x:,.0f}"
 
 
 def _plain(v: Any) -> Any:
