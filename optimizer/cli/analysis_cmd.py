@@ -219,6 +219,16 @@ def sensitivity(
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """Move every numeric input by -delta and +delta, one at a time; tornado chart of the objective."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from optimizer.analysis.sensitivity import input_groups
     from optimizer.analysis.sensitivity import sensitivity as run_sensitivity
     from optimizer.fmt import usd as _usd
     from optimizer.instance.load import load_instance
@@ -226,7 +236,32 @@ def sensitivity(
 
     try:
         inst = load_instance(path)
-        result = run_sensitivity(inst, _delta(delta), workers=workers, scheduler=scheduler)
+        d = _delta(delta)
+        n = len(input_groups(inst))
+        if not quiet:  # minutes of solving: say what is coming, then show it
+            err_console.print(
+                f"{n} inputs, each at -{100 * d:g}% and +{100 * d:g}%: {2 * n + 1} solves",
+                highlight=False,
+            )
+        progress = Progress(
+            TextColumn("[bold]sensitivity"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=err_console,
+            disable=quiet,
+        )
+        with progress:
+            task = progress.add_task("sensitivity", total=2 * n + 1)
+            result = run_sensitivity(
+                inst,
+                d,
+                workers=workers,
+                scheduler=scheduler,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
     except InputError as exc:
         fail_input(exc)
     folder = out if out is not None else default_out(inst.name, "sensitivity")
