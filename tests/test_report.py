@@ -382,3 +382,27 @@ def test_infeasible_instance_report_says_what_to_relax(tmp_path: Path):
     assert "Why there is no plan" in page and "must rise to" in page
     sheets = pd.read_excel(tmp_path / "out" / "report.xlsx", sheet_name=None)
     assert any("must rise to" in m for m in sheets["diagnosis"]["message"])
+
+
+def test_two_stage_drivers_are_inputs_never_results():
+    """A result column (ev_delivered_objective_usd, rho 0.999) is not a driver; inputs are.
+
+    Issue 21 item 1: the report named a result as the main driver. With "input:" fields
+    (what optimizer stochastic writes), only they are ranked: objective 40/100/140 against
+    demand x0.5/x1/x1.5 -> slope 100 per unit of factor; P10..P90 of the factor (linear
+    quantiles 0.6..1.4) -> swing 100 x 0.8 = 80.
+    """
+    doc = json.loads(FIXTURE.read_text())
+    for s, f in zip(doc["scenarios"], (0.5, 1.0, 1.5), strict=True):
+        s.pop("demand_growth")
+        s["ev_delivered_objective_usd"] = s["objective_usd"] - 1.0  # a result, rho 1
+        s["input:tiers[*].demand_mtok:factor"] = f
+    rep = two_stage_report(doc, source=str(FIXTURE))
+    drivers = {t.key: t.df for t in rep.tables()}["drivers"].set_index("input")
+    assert list(drivers.index) == ["tiers[*].demand_mtok:factor"]
+    assert drivers.loc["tiers[*].demand_mtok:factor", "swing_usd"] == pytest.approx(80.0)
+    # a file from elsewhere without "input:" fields: still no *_usd result as a driver
+    for s in doc["scenarios"]:
+        s.pop("input:tiers[*].demand_mtok:factor")
+    rep = two_stage_report(doc, source=str(FIXTURE))
+    assert "drivers" not in {t.key for t in rep.tables()}

@@ -200,14 +200,16 @@ def human_label(key: str) -> str:
     elif m["entry"] is not None:
         field = f"menu entry {m['entry']}: {field}"
     if m["list"] == "tiers":
-        text = f"{m['id']} tier: {field}"
+        text = f"every tier: {field}" if m["id"] == "*" else f"{m['id']} tier: {field}"
     elif m["list"] == "hardware":
-        text = f"{m['id']}: {field}"
+        text = f"every unit: {field}" if m["id"] == "*" else f"{m['id']}: {field}"
     elif m["site"]:
         text = f"site: {field}"
     else:
         text = field
-    if m["period"]:
+    if m["period"] == "*":
+        text += ", every period"
+    elif m["period"]:
         text += f" in {m['period']}"
     if m["factor"]:
         text += " (× base)"

@@ -82,6 +82,9 @@ def buy_section(freq: pd.DataFrame, what: str) -> Section:
 
 
 def effects_section(table: pd.DataFrame, inputs: list[str]) -> Section:
+    """Inputs ranked by how far they move the objective, named as a reader says them."""
+    from optimizer.plots.sweep import human_label
+
     eff = stats.input_effects(table, inputs)
     sec = Section(
         "drivers",
@@ -96,7 +99,7 @@ def effects_section(table: pd.DataFrame, inputs: list[str]) -> Section:
                 "drivers",
                 "Drivers",
                 charts.hbar(
-                    eff["input"].tolist(),
+                    [human_label(str(k)) for k in eff["input"]],
                     eff["swing_usd"].fillna(0).tolist(),
                     title="Change of the objective from each input's P10 to its P90",
                     x_title="change of the objective (USD)",

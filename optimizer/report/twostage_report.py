@@ -24,6 +24,9 @@ from optimizer.report import charts
 from optimizer.report.model import Chart, Report, Section, Table
 from optimizer.report.sweep_report import buy_section, distribution_section
 
+# optimizer.stochastic.result.INPUT_PREFIX (not imported: that package loads Pyomo): scenario
+# fields holding what a scenario assumes, not what it gave.
+INPUT_PREFIX = "input:"
 SCENARIO_KEYS = (
     "scenario",
     "probability",
@@ -256,31 +259,37 @@ def two_stage_report(doc: dict[str, Any], *, source: str) -> Report:
             )
         )
     rep.sections.append(drivers)
-    # Scenario fields beyond the format's (e.g. the inputs each scenario draws): numeric
-    # ones are treated as inputs, ranked by how much they move the objective.
-    extra_keys = [
+    # What each scenario assumes: "input:KEY" fields (written by optimizer stochastic); in
+    # files from elsewhere, other numeric fields that are not results (no *_usd column).
+    fields = list(dict.fromkeys(k for s in doc["scenarios"] for k in s))
+    numeric = [
         k
-        for k in dict.fromkeys(k for s in doc["scenarios"] for k in s)
-        if k not in SCENARIO_KEYS and k != "buy"
-    ]
-    inputs = [
-        k
-        for k in extra_keys
-        if all(
+        for k in fields
+        if k not in SCENARIO_KEYS
+        and k != "buy"
+        and all(
             isinstance(s.get(k), int | float) and not isinstance(s.get(k), bool)
             for s in doc["scenarios"]
         )
     ]
+    inputs = [k for k in numeric if k.startswith(INPUT_PREFIX)] or [
+        k for k in numeric if not k.endswith("_usd") and ":" not in k
+    ]
     if inputs and len(ok) > 2:
         from optimizer.report.sweep_report import effects_section
 
+        names = {k: k.removeprefix(INPUT_PREFIX) for k in inputs}
         table = pd.DataFrame(
             [
-                {k: s.get(k) for k in ("scenario", *inputs, "objective_usd")}
+                {
+                    "scenario": s.get("scenario"),
+                    **{names[k]: s.get(k) for k in inputs},
+                    "objective_usd": s.get("objective_usd"),
+                }
                 for s in doc["scenarios"]
             ]
         ).dropna(subset=["objective_usd"])
-        eff = effects_section(table.reset_index(drop=True), inputs)
+        eff = effects_section(table.reset_index(drop=True), list(names.values()))
         eff.id, eff.title = "inputs", "Inputs that move the objective most"
         rep.sections.append(eff)
     rep.sections.append(

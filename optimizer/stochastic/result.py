@@ -97,6 +97,11 @@ def percentiles(values: Sequence[float], probs: Sequence[float]) -> dict[str, fl
     }
 
 
+# Columns of ``TwoStagePlan.scenarios`` (and scenarios.csv, stochastic.json) that hold what a
+# scenario assumes rather than what it gave: "input:" + a key path of the sweep syntax.
+INPUT_PREFIX = "input:"
+
+
 # --------------------------------------------------------------------------- plan
 @dataclass
 class TwoStagePlan:
@@ -356,6 +361,14 @@ def assemble(
             }
         )
     result.scenarios = pd.DataFrame(rows)
+    # What each scenario assumes (demand, prices, ship dates, capex...), so that reports can
+    # rank the inputs that move the objective: INPUT_PREFIX + the input's name.
+    try:
+        inputs = scenarios.inputs()
+    except Exception:  # noqa: BLE001 - a summary column must never sink a solved plan
+        inputs = pd.DataFrame()
+    for col in inputs.columns[1:]:
+        result.scenarios[INPUT_PREFIX + str(col)] = [_plain(v) for v in inputs[col]]
     buy_rows = [
         {"scenario": n, "hardware": h, "period": p, "units": u}
         for n, o in zip(names, outs, strict=True)
