@@ -386,3 +386,57 @@ def test_frontiers_build_writes_a_results_folder_not_the_shipped_table(tmp_path:
     )
     assert res.returncode == 2 and "give one of them" in res.stderr
     assert shipped.read_bytes() == before
+
+
+def _cli_without(
+    modules: tuple[str, ...], args: list[str], cwd: Path
+) -> subprocess.CompletedProcess:
+    """The command line with ``modules`` as if not installed."""
+    code = (
+        "import sys\n"
+        f"HIDDEN = {modules!r}\n"
+        "class Hide:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in HIDDEN:\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "sys.meta_path.insert(0, Hide())\n"
+        "sys.modules.update(dict.fromkeys(HIDDEN))  # blocked, as an uninstalled package\n"
+        "from optimizer.cli.main import main\n"
+        f"sys.argv = ['optimizer', *{args!r}]\n"
+        "main()\n"
+    )
+    return subprocess.run([PY, "-c", code], capture_output=True, text=True, timeout=300, cwd=cwd)
+
+
+def test_missing_extras_name_the_extra_and_keep_what_was_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 21 item 5: stochastic without mpi-sppy, report's extra, sweep --quiet's exit."""
+    toy = str(REPO / "instances" / "toy.yaml")
+    # stochastic without mpi-sppy: one line naming [stochastic], no traceback, nothing solved
+    res = _cli_without(
+        ("mpisppy",), ["stochastic", toy, "--set", "site.power_mw=10,12", "--no-write"], tmp_path
+    )
+    assert res.returncode == 1, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "pip install 'optimizer[stochastic]'" in lines[0], res.stderr
+    # the library: the same line as an exception, before anything is loaded or solved
+    from optimizer.extras import MissingExtra
+    from optimizer.stochastic import solve as solve_two_stage
+
+    monkeypatch.setitem(sys.modules, "mpisppy", None)
+    with pytest.raises(MissingExtra, match=r"optimizer\[stochastic\]"):
+        solve_two_stage(toy, [{"scenario": "a", "site.power_mw": 10}])
+    # report without plotly: the extra's name survives the terminal's markup
+    res = _cli_without(("plotly",), ["report", str(REPO / "results" / "toy")], tmp_path)
+    assert "optimizer report needs plotly: pip install 'optimizer[report]'" in res.stderr
+    assert res.returncode != 0 and "Traceback" not in res.stderr
+    # sweep --quiet without pyarrow: sweep.csv is complete, so exit 0 (it was 1)
+    res = _cli_without(
+        ("pyarrow",),
+        ["sweep", toy, "--set", "site.power_mw=10,12", "--quiet", "--out", "sw", "--workers", "1"],
+        tmp_path,
+    )
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "sw" / "sweep.csv").is_file()
+    assert not (tmp_path / "sw" / "sweep.parquet").exists()

@@ -18,7 +18,7 @@ from optimizer.cli.common import (
     make_console,
 )
 from optimizer.errors import EXIT_NO_PLAN, InputError
-from optimizer.results.write import write_atomic, write_table
+from optimizer.results.write import PARQUET_NOTE, write_atomic, write_table
 
 # pandas, the instance schema and the solver are imported inside the commands (fast --help).
 
@@ -266,6 +266,8 @@ def sensitivity(
         fail_input(exc)
     folder = out if out is not None else default_out(inst.name, "sensitivity")
     files = write_table(result.table, folder / "sensitivity")
+    if len(files) == 1 and not quiet:
+        err_console.print(f"note: {PARQUET_NOTE}", highlight=False)
     png = plot_tornado(result.table, folder / "tornado.png", top=top, objective=inst.objective)
     if not quiet:
         console = make_console()

@@ -191,6 +191,10 @@ _EXTRA_OF = {
     "distributed": "cluster",
     "fastapi": "service",
     "uvicorn": "service",
+    "mpisppy": "stochastic",
+    "mpi4py": "stochastic",
+    "plotly": "report",
+    "openpyxl": "report",
 }
 
 

@@ -30,7 +30,7 @@ from optimizer.cli.common import (
     make_console,
 )
 from optimizer.errors import EXIT_NO_PLAN, InputError
-from optimizer.results.write import write_table
+from optimizer.results.write import PARQUET_NOTE, write_table
 
 if TYPE_CHECKING:  # imported inside the command: --help must not load pandas or Pyomo
     import pandas as pd
@@ -234,6 +234,8 @@ def sweep(
             fail_input(exc)
 
     files = write_table(result.table, folder / "sweep")
+    if len(files) == 1 and not quiet:
+        err_console.print(f"note: {PARQUET_NOTE}", highlight=False)
     complete = len(result.table) == len(plan) and not result.interrupted
     meta.update(
         finished=len(result.table),

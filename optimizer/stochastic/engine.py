@@ -30,6 +30,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from optimizer.errors import InputError
+from optimizer.extras import require
 from optimizer.frontiers.table import read_frontier_table
 from optimizer.instance.load import load_instance
 from optimizer.instance.schema import Instance, PeriodLabel
@@ -139,6 +140,9 @@ def solve(
         Bad instance, scenarios or options (all listed), before anything is solved.
     """
     t_start = time.perf_counter()
+    # mpi-sppy builds the scenario tree: without it, one line naming the extra, before Pyomo
+    # or anything else is loaded and warns.
+    require("mpisppy", "stochastic", "a two-stage plan (optimizer stochastic)")
     if method not in ("ef", "ph"):
         raise InputError(f"--method: {method!r} is not ef or ph")
     if cvar_alpha is not None and not 0 < cvar_alpha < 1:
