@@ -173,5 +173,5 @@ def test_ttft_cap_named_when_the_fast_rows_miss_it():
     # beyond the table's fastest row the speed is the cause, whatever the TTFT
     c = _coef(rows, min_interactivity=90, max_ttft_s=30)
     assert (
-        c["reason"] == "speed above the table: min_interactivity 90 > fastest point 56 tok/s/user"
+        c["reason"] == "speed above the table: min_interactivity 90 > fastest point 81 tok/s/user"
     )
