@@ -163,4 +163,28 @@ def plain(x: Any, decimals: int = 2) -> str:
     return f"{v:,.{decimals}f}" if abs(v) >= 1 else f"{v:.{max(decimals, 2)}g}"
 
 
-__all__ = ["change", "count", "mtok", "pct", "plain", "price", "quantity", "signed_usd", "usd"]
+def safe_name(name: Any) -> str:
+    """A name made safe as a file or folder name (``results/<name>/``, chart files)."""
+    import re
+
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", str(name)).strip("._") or "instance"
+
+
+def labels(items: Any) -> str:
+    """Period labels (or ids) as a reader writes them: ``2026, 2027, 2028``, never
+    ``['2026', '2027']``: an integer label is not quoted as a string."""
+    return ", ".join(str(x) for x in items)
+
+
+__all__ = [
+    "change",
+    "count",
+    "labels",
+    "mtok",
+    "pct",
+    "plain",
+    "price",
+    "quantity",
+    "signed_usd",
+    "usd",
+]

@@ -76,3 +76,22 @@ def test_the_formatters_people_read_are_this_one() -> None:
     assert fmt_value(x, "USD") == fmt.usd(x) == "-$465.45M"
     assert fmt_usd(x) == "-$465M"
     assert fmt_value(2_667_074_233.99, "Mtok") == "2.67B"
+
+
+def test_period_errors_write_integer_labels_as_numbers() -> None:
+    """Issue 21 item 9: "no period '2031' (periods: ['2026'])" read as if labels were text."""
+    from optimizer import InputError, load_instance
+    from optimizer.sweep.spec import base_value, parse_key
+
+    from conftest import base
+
+    doc = base()
+    doc["periods"] = [2026, 2027]
+    doc["hardware"][0]["available_from"] = 2031
+    with pytest.raises(InputError) as exc:
+        load_instance(doc)
+    assert "hardware[0].available_from: 2031 is not one of periods 2026, 2027" in str(exc.value)
+    doc["hardware"][0].pop("available_from")
+    inst = load_instance(doc)
+    with pytest.raises(InputError, match=r"no period 2031 \(periods: 2026, 2027\)$"):
+        base_value(inst.model_dump(), parse_key("site.power_mw[2031]"), list(inst.periods))

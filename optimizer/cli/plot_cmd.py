@@ -126,7 +126,7 @@ def frontier(
         _fail_input(exc)
     if period is not None and period not in [str(p) for p in instance.periods]:
         known = ", ".join(str(p) for p in instance.periods)
-        _fail_input(InputError(f"--period: {period!r} is not one of periods {known}"))
+        _fail_input(InputError(f"--period: {period} is not one of periods {known}"))
     plan = None
     if not no_plan:
         plan = planner.solve()

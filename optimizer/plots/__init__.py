@@ -21,7 +21,6 @@ notebooks and for the HTML report (saving is the caller's choice).
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -109,9 +108,7 @@ def tier_colors(instance: Instance) -> dict[str, Any]:
     return out
 
 
-def safe_name(name: str) -> str:
-    """A file-name-safe version of an id (the same rule as ``optimizer solve``'s folder)."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", str(name)).strip("._") or "instance"
+safe_name = _fmt.safe_name  # the same rule as optimizer solve's results folder
 
 
 def save_png_atomic(fig: Figure, out_path: str | Path) -> Path:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from optimizer import fmt
 from optimizer.errors import InputError
 from optimizer.frontiers.coefficients import pareto_envelope
 from optimizer.instance.schema import Instance, PeriodLabel, Tier
@@ -360,7 +361,7 @@ def frontier_figure(
             instance.period_index(period)
         except KeyError:
             raise InputError(
-                f"period: {period!r} is not one of periods {[str(p) for p in instance.periods]}"
+                f"period: {period} is not one of periods {fmt.labels(instance.periods)}"
             ) from None
     series = frontier_series(instance, table, model, ctx)
     points = operating_points(instance, table, plan, model, ctx, period)
