@@ -440,3 +440,19 @@ def test_missing_extras_name_the_extra_and_keep_what_was_written(
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "sw" / "sweep.csv").is_file()
     assert not (tmp_path / "sw" / "sweep.parquet").exists()
+
+
+def test_frontiers_list_names_the_hardware_and_models_of_a_shipped_table() -> None:
+    """Issue 21 item 9: no command listed what a shipped table holds."""
+    res = _run(
+        "import sys\nfrom optimizer.cli.main import main\n"
+        "sys.argv = ['optimizer', 'frontiers', 'list', 'reference-2026', '--json']\nmain()\n"
+    )
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    pairs = {(p["hardware"], p["model"]): p for p in doc["pairs"]}
+    gb200 = pairs[("gb200-nvl72", "gpt-moe-1.8t")]
+    assert 400000 in gb200["contexts"] and gb200["interactivity_max"] > 60
+    assert ("vr-nvl144", "kimi-k2.5") in pairs
+    bad = _probe("frontiers", "list", "no-such-table")
+    assert bad[0] == 2
