@@ -456,3 +456,22 @@ def test_frontiers_list_names_the_hardware_and_models_of_a_shipped_table() -> No
     assert ("vr-nvl144", "kimi-k2.5") in pairs
     bad = _probe("frontiers", "list", "no-such-table")
     assert bad[0] == 2
+
+
+@pytest.mark.parametrize("group", [[], ["plot"], ["frontiers"]])
+def test_help_summaries_are_whole_sentences_at_80_columns(group: list[str]) -> None:
+    """Issue 21 item 10: summaries were cut mid-sentence ("one row per scenario in...")."""
+    import os
+
+    res = subprocess.run(
+        [PY, "-m", "optimizer", *group, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "80"},
+    )
+    assert res.returncode == 0, res.stderr
+    commands = res.stdout.split("Commands:")[1].strip().splitlines()
+    assert len(commands) >= 4
+    for line in commands:
+        assert line.rstrip().endswith(".") and not line.rstrip().endswith(("...", "vs.")), line

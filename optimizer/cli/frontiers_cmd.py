@@ -93,7 +93,7 @@ def _int_list(text: str, option: str) -> list[int]:
     return vals
 
 
-@frontiers_app.command()
+@frontiers_app.command(short_help="Build a modelled frontier table from the specs.")
 def build(
     specs: Annotated[
         list[str] | None,
@@ -193,7 +193,7 @@ def build(
             )
 
 
-@frontiers_app.command("list")
+@frontiers_app.command("list", short_help="The shipped tables; a table's hardware and models.")
 def list_tables(
     table: Annotated[
         str | None,
@@ -246,7 +246,7 @@ def list_tables(
         )
 
 
-@frontiers_app.command()
+@frontiers_app.command(short_help="Modelled tok/s per accelerator at one speed.")
 def query(
     hardware: Annotated[str, typer.Argument(help="Hardware id, e.g. gb200-nvl72.")],
     model: Annotated[str, typer.Argument(help="Model id, e.g. deepseek-r1.")],
@@ -292,7 +292,7 @@ def query(
     )
 
 
-@frontiers_app.command()
+@frontiers_app.command(short_help="Score or refit the model against measurements.")
 def calibrate(
     out: Annotated[
         Path | None,
