@@ -33,11 +33,18 @@ table{border-collapse:collapse;font-size:13px;background:#fff;margin:8px 0 4px 0
 th,td{border:1px solid #ddd;padding:3px 8px}
 th{background:#eef1f4;text-align:left;position:sticky;top:38px}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-th{white-space:nowrap}
+th{white-space:normal;overflow-wrap:normal}
 caption{text-align:left;font-weight:bold;padding:6px 0}
-.tablewrap{max-height:560px;overflow:auto;margin-bottom:14px}
-pre{background:#fff;border:1px solid #ddd;padding:12px;font-size:12px;white-space:pre-wrap}
-@media print{nav{display:none}.tablewrap{max-height:none;overflow:visible}th{position:static}}
+.tablewrap{overflow-x:auto;margin-bottom:14px;max-width:100%}
+td{overflow-wrap:break-word}
+pre{background:#fff;border:1px solid #ddd;padding:12px;font-size:12px;white-space:pre-wrap;
+overflow-wrap:anywhere;max-width:100%;box-sizing:border-box}
+@page{size:A4 landscape;margin:10mm}
+@media print{nav{display:none}main{padding:0 4mm;max-width:none}
+.tablewrap{overflow:visible}th{position:static}
+table{font-size:9px;width:100%}td{padding:2px 4px;overflow-wrap:anywhere}
+.modebar-container,.modebar{display:none!important}
+.chart,table,pre{break-inside:avoid}section{break-before:auto}}
 """
 
 LABELS = {"period", "scenario", "statistic"}
@@ -94,7 +101,7 @@ def chart_html(c: Chart) -> str:
         full_html=False,
         include_plotlyjs=False,
         div_id=cid,
-        config={"displaylogo": False, "responsive": True},
+        config={"displaylogo": False, "responsive": True, "displayModeBar": "hover"},
     )
     return f'<div class="chart" data-chart="plotly">{div}{cap}</div>'
 

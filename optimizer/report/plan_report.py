@@ -91,6 +91,7 @@ def plan_sections(
     if plan.has_solution:
         hwt = _hardware_table(plan)
         tiers = _tier_table(plan)
+        pue = float(instance.site.pue) if instance is not None else 1.0
         if not tiers.empty:
             tiers = tiers.merge(
                 plan.sold[["tier", "period", "price_usd_per_mtok"]], on=["tier", "period"]
@@ -104,25 +105,35 @@ def plan_sections(
         )
         buy = plan.buy.copy()
         if len(buy):
+            # Accelerators, not units: stacking 72-GPU racks on 8-GPU servers hid the servers.
+            gpus = {h.id: h.gpus_per_unit for h in instance.hardware} if instance else {}
+            by_gpu = bool(gpus) and all(h in gpus for h in buy["hardware"])
+            if by_gpu:
+                buy = buy.assign(
+                    gpus=[u * gpus[h] for h, u in zip(buy["hardware"], buy["units"], strict=True)]
+                )
             sec.charts.append(
                 Chart(
                     "units-bought",
-                    "Units bought per period",
+                    "Accelerators bought per period" if by_gpu else "Units bought per period",
                     charts.stacked_bars(
                         buy,
                         x="period",
                         series="hardware",
-                        value="units",
-                        title="Units bought per period (labels: units)",
+                        value="gpus" if by_gpu else "units",
+                        title=(
+                            "Accelerators bought per period (units × GPUs per unit)"
+                            if by_gpu
+                            else "Units bought per period"
+                        ),
                         x_title="period",
-                        y_title="units bought (servers or racks)",
+                        y_title="accelerators bought" if by_gpu else "units bought",
                         colors=hw_colors,
                         order=[h for h in hw_order if h in set(buy["hardware"])],
-                        hover_unit="units",
-                        text=True,
+                        hover_unit="accelerators" if by_gpu else "units",
                     ),
-                    caption="Units of different hardware do not add up in capability (a 72-GPU rack "
-                    "against an 8-GPU server); hover for each.",
+                    caption="The units (servers or racks) bought are in the table below; "
+                    "counting accelerators puts a 72-GPU rack and an 8-GPU server on one scale.",
                 )
             )
         inst = plan.installed
@@ -157,18 +168,20 @@ def plan_sections(
             sec.charts.append(
                 Chart(
                     "power-by-tier",
-                    "IT power by tier",
+                    "Facility power by tier",
                     charts.stacked_bars(
-                        tiers.assign(it_mw=plan.sold["it_mw"].to_numpy()),
+                        tiers.assign(facility_mw=plan.sold["it_mw"].to_numpy() * pue),
                         x="period",
                         series="tier",
-                        value="it_mw",
-                        title="IT power serving each tier",
+                        value="facility_mw",
+                        title="Facility power serving each tier",
                         colors=t_colors,
                         x_title="period",
-                        y_title="IT power (MW)",
+                        y_title="facility power (MW, IT × PUE)",
                         hover_unit="MW",
                     ),
+                    caption="Facility MW, as the installed-power chart and the deck chart draw "
+                    "them (IT MW × PUE).",
                 )
             )
             sec.charts.append(

@@ -151,10 +151,25 @@ def two_stage_report(doc: dict[str, Any], *, source: str) -> Report:
     rep.headline = head
 
     first = pd.DataFrame(doc.get("first_stage") or [], columns=["hardware", "period", "units"])
+    intro = "The hardware bought now, the same in every scenario."
+    infeasible = doc.get("vss_infeasible_scenarios") or []
+    if infeasible:  # VSS "infinite" needs saying why, and what the finite comparison is
+        delivered = _num(doc, "vss_delivered_usd")
+        intro += (
+            f" The expected-value (EV) plan cannot be carried out in {len(infeasible)} of "
+            f"{len(doc['scenarios'])} scenarios (it buys units not on sale there), so the value "
+            "of the stochastic solution (VSS) is infinite: no finite gain measures a plan "
+            "that cannot be executed."
+        )
+        if delivered is not None:
+            intro += (
+                " Carried out without those units (the rest re-planned), the EV plan earns "
+                f"{fmt.usd(delivered)} less in expectation than the two-stage plan."
+            )
     sec = Section(
         "first-stage",
         "First-stage purchases (decided before the scenario is known)",
-        "The hardware bought now, the same in every scenario.",
+        intro,
     )
     if len(first):
         ev = pd.DataFrame(doc.get("ev_first_stage") or [], columns=["hardware", "period", "units"])
@@ -162,6 +177,10 @@ def two_stage_report(doc: dict[str, Any], *, source: str) -> Report:
         if len(ev):
             both = pd.concat([both, ev.assign(plan="expected-value (EV) plan")], ignore_index=True)
         both["series"] = both["hardware"].astype(str) + " · " + both["plan"]
+        # the deck's hardware palette; the EV plan's bars hatched in the same colour
+        hw = charts.colors_for(sorted({str(h) for h in both["hardware"]}))
+        colors = {f"{r.hardware} · {r.plan}": hw[str(r.hardware)] for r in both.itertuples()}
+        patterns = {f"{r.hardware} · {r.plan}": "/" for r in both.itertuples() if "EV" in r.plan}
         sec.charts.append(
             Chart(
                 "first-stage",
@@ -170,6 +189,8 @@ def two_stage_report(doc: dict[str, Any], *, source: str) -> Report:
                     both.assign(period=both["period"].astype(str)),
                     x="period",
                     series="series",
+                    colors=colors,
+                    patterns=patterns,
                     value="units",
                     title="First-stage units bought"
                     + (" (beside the EV plan's)" if len(ev) else ""),
@@ -292,7 +313,18 @@ def two_stage_report(doc: dict[str, Any], *, source: str) -> Report:
         eff = effects_section(table.reset_index(drop=True), list(names.values()))
         eff.id, eff.title = "inputs", "Inputs that move the objective most"
         rep.sections.append(eff)
+    note = ""
+    if "regret_usd" in scen and (pd.to_numeric(scen["regret_usd"], errors="coerce") < 0).any():
+        note = (
+            "A negative regret is not a gain over perfect foresight: each scenario's "
+            "wait-and-see plan is itself solved to the relative MIP gap asked, and a regret "
+            "within that gap is solver tolerance."
+        )
     rep.sections.append(
-        Section("scenarios", "Every scenario", tables=[Table("scenarios", "Scenarios", scen)])
+        Section(
+            "scenarios",
+            "Every scenario",
+            tables=[Table("scenarios", "Scenarios", scen, note=note)],
+        )
     )
     return rep
