@@ -225,6 +225,7 @@ FIGURES: dict[str, Figure] = {
     # the toy and the 200 MW site
     "toy.objective_exact": lambda s: f"{round(s.toy['objective_usd']):,d} USD",
     "toy.objective": lambda s: fmt.usd(s.toy["objective_usd"]),
+    "toy.power_value_exact": lambda s: f"{round(_marginal(s.toy, 'power', 2026)):,d} USD",
     "site.objective": lambda s: fmt.usd(s.site["objective_usd"]),
 }
 
