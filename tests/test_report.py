@@ -406,3 +406,24 @@ def test_two_stage_drivers_are_inputs_never_results():
         s.pop("input:tiers[*].demand_mtok:factor")
     rep = two_stage_report(doc, source=str(FIXTURE))
     assert "drivers" not in {t.key for t in rep.tables()}
+
+
+def test_executive_summary_agrees_with_the_headline():
+    """Planners asked for a one-page summary consistent with the headline (issue 21).
+
+    The toy (optimum 363,294,720 USD of revenue, docs/model.md): the summary's first line
+    quotes the headline's objective text exactly; one more MW is worth 36,329,472 USD, so
+    the binding-power line reads $36.33M; the page shows the summary first.
+    """
+    from optimizer.report.build import build_report
+    from optimizer.report.html import render_html
+
+    rep = build_report(REPO / "results" / "toy")
+    head = dict(rep.headline)
+    summary = rep.sections[0]
+    assert summary.id == "summary"
+    objective = head["objective (revenue, discounted)"]
+    assert objective == "$363.29M" and objective in summary.points[0]
+    assert any("$36.33M" in p for p in summary.points), summary.points
+    page = render_html(rep)
+    assert page.index("Executive summary") < page.index("The plan")

@@ -35,6 +35,8 @@ th{background:#eef1f4;text-align:left;position:sticky;top:38px}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 th{white-space:normal;overflow-wrap:normal}
 caption{text-align:left;font-weight:bold;padding:6px 0}
+ul.points{background:#fff;border:1px solid #ddd;border-radius:6px;padding:12px 12px 12px 32px;
+font-size:15px;line-height:1.5;max-width:1000px}
 .tablewrap{overflow-x:auto;margin-bottom:14px;max-width:100%}
 td{overflow-wrap:break-word}
 pre{background:#fff;border:1px solid #ddd;padding:12px;font-size:12px;white-space:pre-wrap;
@@ -110,6 +112,9 @@ def section_html(s: Section) -> str:
     parts = [f'<section id="{_slug(s.id)}"><h2>{html.escape(s.title)}</h2>']
     if s.intro:
         parts.append(f"<p>{html.escape(s.intro)}</p>")
+    if s.points:
+        items = "".join(f"<li>{html.escape(x)}</li>" for x in s.points)
+        parts.append(f'<ul class="points">{items}</ul>')
     parts += [chart_html(c) for c in s.charts]
     parts += [table_html(t) for t in s.tables]
     if s.pre:

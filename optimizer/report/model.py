@@ -92,6 +92,7 @@ class Section:
     tables: list[Table] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
     pre: str = ""  # preformatted text (the instance file's notes)
+    points: list[str] = field(default_factory=list)  # a bulleted list (executive summary)
 
 
 @dataclass

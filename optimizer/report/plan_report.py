@@ -54,6 +54,78 @@ def headline(plan: Plan, instance: Instance | None) -> list[tuple[str, str]]:
     return rows
 
 
+def executive_summary(
+    plan: Plan, instance: Instance | None, baselines: Comparison | None = None
+) -> Section:
+    """One screen for a finance committee, from the same figures as the headline.
+
+    What the plan earns, what to buy first, what binds and what one more unit of it is
+    worth, how far simpler plans fall short, and what the answer rests on. Every money
+    figure goes through optimizer.fmt, as the headline's do, so the two always agree.
+    """
+    sec = Section(
+        "summary",
+        "Executive summary",
+        "The plan in five lines; each figure is the one in the headline above or in the "
+        "sections below.",
+    )
+    pts = sec.points
+    if not plan.has_solution:
+        pts.append(f"No plan: the solver reports {plan.status}.")
+        if not plan.diagnosis.empty:
+            pts.append(
+                "Relaxations that would make it feasible: "
+                + "; ".join(str(m) for m in plan.diagnosis["message"].head(3))
+                + "."
+            )
+        return sec
+    periods = list(instance.periods) if instance is not None else []
+    first = periods[0] if periods else None
+    obj = f"{plan.objective_kind} of {fmt.usd(plan.objective_usd)}"
+    pts.append(
+        f"The optimal plan earns a {obj} (discounted), on {fmt.usd(plan.revenue_usd)} of "
+        f"revenue and {fmt.usd(plan.capex_usd)} of capex."
+    )
+    if len(plan.buy) and first is not None:
+        now = plan.buy[plan.buy["period"].astype(str) == str(first)]
+        now = now[now["units"] > 0]
+        if len(now):
+            what = ", ".join(f"{fmt.count(r.units)} {r.hardware}" for r in now.itertuples())
+            pts.append(f"Buy in {first}: {what}; later purchases are under 'The plan' below.")
+    if not plan.resources.empty:
+        b = plan.resources[plan.resources["binding"].astype(bool)]
+        if len(b):
+            caps = ", ".join(f"{r.resource} in {r.period}" for r in b.itertuples())
+            text = f"Binding: {caps}."
+            mv = plan.marginal_values
+            if not mv.empty and "resource" in mv:
+                power = mv[(mv["resource"] == "power") & (mv["usd_per_unit"] > 0)]
+                if len(power):
+                    r = power.iloc[0]
+                    text += (
+                        f" One more facility MW in {r['period']} is worth "
+                        f"{fmt.usd(r['usd_per_unit'])} (present value, hardware held fixed)."
+                    )
+            pts.append(text)
+        else:
+            pts.append("No cap binds: demand, not power, land or budget, limits the plan.")
+    if baselines is not None and len(baselines.table):
+        t = baselines.table.set_index("plan")
+        best = t["objective_usd"].get("optimal")
+        splits = [p for p in t.index if str(p).startswith("split ")]
+        if best is not None and splits:
+            base = t.loc[splits[0], "objective_usd"]
+            pts.append(
+                f"A fixed power split ({str(splits[0]).removeprefix('split ')}) earns "
+                f"{fmt.usd(base)}: the optimum earns {fmt.change(best, base)} more."
+            )
+    pts.append(
+        "It rests on the frontier tables and on price and demand assumptions (sources under "
+        "'Assumptions and their sources'); run optimizer sensitivity to see which move it most."
+    )
+    return sec
+
+
 def plan_sections(
     plan: Plan,
     instance: Instance | None,
@@ -467,7 +539,8 @@ def plan_report(
         kind="plan",
         headline=headline(plan, instance),
     )
-    rep.sections = plan_sections(
+    rep.sections = [executive_summary(plan, instance, baselines)]
+    rep.sections += plan_sections(
         plan, instance, table=table, baselines=baselines, extra_pngs=extra_pngs
     )
     rep.sections += extra_sections or []
