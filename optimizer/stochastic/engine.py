@@ -18,10 +18,8 @@ across ranks and gathered; every rank returns the same result (rank 0 writes fil
 
 from __future__ import annotations
 
-import contextlib
-import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeAlias, TypeVar
@@ -36,7 +34,7 @@ from optimizer.instance.load import load_instance
 from optimizer.instance.schema import Instance, PeriodLabel
 from optimizer.model.data import MONEY_USD
 from optimizer.results.plan import Plan
-from optimizer.solve.highs import DEFAULT_MIP_GAP, HighsSession, RawOutcome
+from optimizer.solve.highs import DEFAULT_MIP_GAP, HighsSession, RawOutcome, stdout_to_stderr
 from optimizer.solve.planner import Planner
 from optimizer.stochastic.decompose import Certificate, certify
 from optimizer.stochastic.model import (
@@ -82,11 +80,9 @@ class _Ranks:
         return [merged[i] for i in range(n)]
 
 
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """mpi-sppy prints progress with print(): keep stdout clean for --json."""
-    with contextlib.redirect_stdout(sys.stderr):
-        yield
+# mpi-sppy prints progress with print() and HiGHS writes to fd 1: keep stdout clean for
+# --json by file descriptor (pointing sys.stdout at sys.stderr deadlocked in PH's hub).
+_quiet = stdout_to_stderr
 
 
 # ------------------------------------------------------------------------- solve

@@ -35,6 +35,7 @@ import pandas as pd
 
 from optimizer import fmt
 from optimizer.instance.schema import Instance, PeriodLabel
+from optimizer.results.plan import plain_json
 from optimizer.stochastic.scenarios import Scenarios
 
 HP = tuple[str, PeriodLabel]
@@ -238,11 +239,8 @@ class TwoStagePlan:
 
 
 def _plain(v: Any) -> Any:
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
-    return v
+    """JSON-ready by the results' one rule; an infinite VSS is written "Infinity"."""
+    return plain_json(v, infinity_as_text=True)
 
 
 def _plain_map(d: Mapping[str, float] | None) -> dict[str, Any] | None:
