@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from optimizer.analysis.costs import tier_costs
+from optimizer.analysis.costs import plan_cost_per_mtok, tier_costs
 from optimizer.errors import InputError
 from optimizer.instance.schema import Instance, PeriodLabel
 from optimizer.results.plan import Plan
@@ -178,10 +178,7 @@ def greedy_purchases(planner: Planner) -> dict[tuple[str, PeriodLabel], int]:
 
 
 def _row(name: str, plan: Plan, note: str = "") -> dict[str, Any]:
-    mtok = float(plan.sold["mtok"].sum()) if plan.has_solution else None
-    cost = None
-    if plan.has_solution and mtok:
-        cost = ((plan.capex_usd or 0.0) + (plan.energy_usd or 0.0)) / mtok
+    mtok, cost = plan_cost_per_mtok(plan)
     return {
         "plan": name,
         "status": plan.status,
