@@ -36,18 +36,26 @@ def _number(x: Any) -> float | None:
     return None if math.isnan(v) else v
 
 
+def _trim(text: str, decimals: int | None) -> str:
+    """Three significant digits read without trailing zeros: $3.9M, $12k (chart labels)."""
+    if decimals is None and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
 def _scaled(a: float, decimals: int | None) -> str:
-    """A non-negative number with a suffix: ``decimals`` places, or 3 significant digits."""
+    """A non-negative number with a suffix: ``decimals`` places, or 3 significant digits
+    without trailing zeros (``decimals=None``)."""
     for i, (div, suffix) in enumerate(_SUFFIXES):
         if a >= div:
             v = a / div
-            text = f"{v:,.{_digits(v, decimals)}f}"
+            text = _trim(f"{v:,.{_digits(v, decimals)}f}", decimals)
             if i > 0 and float(text.replace(",", "")) >= 1000:  # $1,000.00M reads $1.00B
                 v = a / _SUFFIXES[i - 1][0]
-                return f"{v:,.{_digits(v, decimals)}f}{_SUFFIXES[i - 1][1]}"
+                return _trim(f"{v:,.{_digits(v, decimals)}f}", decimals) + _SUFFIXES[i - 1][1]
             return text + suffix
     d = decimals if decimals is not None else (0 if a >= 10 or a == 0 else 2)
-    text = f"{a:,.{d}f}"
+    text = _trim(f"{a:,.{d}f}", decimals)
     if float(text.replace(",", "")) >= 1000:  # 999.996 reads 1.00k
         return _scaled(1000.0, decimals)
     return text

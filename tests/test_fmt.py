@@ -32,11 +32,13 @@ def test_usd(x: float | None, text: str) -> None:
 
 
 def test_usd_three_significant_digits_for_charts() -> None:
-    assert [fmt.usd(x, None) for x in (1.294e9, 3.63e8, 1.2e4, 12.0)] == [
+    assert [fmt.usd(x, None) for x in (1.294e9, 3.63e8, 1.2e4, 3.9e6, 12.0, 0.5)] == [
         "$1.29B",
         "$363M",
-        "$12.0k",
+        "$12k",
+        "$3.9M",
         "$12",
+        "$0.5",
     ]
 
 
