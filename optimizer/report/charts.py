@@ -443,17 +443,43 @@ def frontier(
     names = [str(h) for h in pd.unique(series["hardware"])]
     col = colors_for(names, colors)
     for h in names:
-        sub = series[series["hardware"] == h]
+        sub = series[series["hardware"] == h].sort_values("interactivity")
+        x = sub["interactivity"].to_numpy(float)
+        y = sub["tok_s_per_mw"].to_numpy(float)
+        # The model interpolates linearly in interactivity; on a log axis a straight segment
+        # between table points is not that line, and the plan's points (on the model's line)
+        # sat off the drawn curve. Dense points draw the model's own line.
+        if len(x) > 1:
+            xd = np.unique(
+                np.concatenate(
+                    [np.geomspace(a, b, 16) for a, b in zip(x[:-1], x[1:], strict=True)] + [x]
+                )
+            )
+            yd = np.interp(xd, x, y)
+        else:
+            xd, yd = x, y
         fig.add_trace(
             go.Scatter(
                 name=h,
                 legendgroup=h,
-                x=sub["interactivity"],
-                y=sub["tok_s_per_mw"],
-                mode="lines+markers",
+                x=xd,
+                y=yd,
+                mode="lines",
                 line={"color": col[h], "width": 2.5},
-                marker={"size": 5},
                 hovertemplate=f"{h}<br>%{{x:,.4~g}} tok/s per user<br>"
+                "%{y:,.0f} tok/s per facility MW<extra></extra>",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                name=f"{h} (table rows)",
+                legendgroup=h,
+                showlegend=False,
+                x=x,
+                y=y,
+                mode="markers",
+                marker={"size": 5, "color": col[h]},
+                hovertemplate=f"{h} (table row)<br>%{{x:,.4~g}} tok/s per user<br>"
                 "%{y:,.0f} tok/s per facility MW<extra></extra>",
             )
         )
