@@ -322,6 +322,7 @@ def test_user_documents_link_only_inside_the_repository() -> None:
     for doc in docs:
         text = doc.read_text()
         assert "../shared" not in text and "MODEL.md" not in text, doc
+        assert "shared/reference" not in text, doc
         for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
             if re.match(r"[a-z]+://", target):
                 continue  # a web page, not a file
@@ -475,3 +476,16 @@ def test_help_summaries_are_whole_sentences_at_80_columns(group: list[str]) -> N
     assert len(commands) >= 4
     for line in commands:
         assert line.rstrip().endswith(".") and not line.rstrip().endswith(("...", "vs.")), line
+
+
+def test_shipped_data_cites_public_sources_not_the_team_folder() -> None:
+    """Instances and specs cite public sources (or instances/REFERENCES.md), never the
+    team's own reference folder, which a user of the repository does not have."""
+    files = [
+        *sorted((REPO / "instances").glob("*.yaml")),
+        *sorted((REPO / "instances").glob("*.md")),
+        *sorted((REPO / "optimizer" / "data" / "specs").glob("*.yaml")),
+    ]
+    assert files
+    for f in files:
+        assert "shared/reference" not in f.read_text(), f.name

@@ -11,6 +11,7 @@ import pandas as pd
 
 from optimizer import fmt
 from optimizer.report import charts
+from optimizer.report.finance_section import finance_headline, finance_sections
 from optimizer.report.model import Chart, Report, Section, Table
 from optimizer.results.report import _hardware_table, _marginals_table, _tier_table
 
@@ -297,6 +298,8 @@ def plan_sections(
         )
         secs.append(sec)
 
+    secs += finance_sections(plan)
+
     # ----------------------------------------------------------- resources
     if not plan.resources.empty and plan.has_solution:
         res = plan.resources.copy()
@@ -537,7 +540,8 @@ def plan_report(
         title=f"Plan for {name}",
         subtitle=f"{plan.objective_kind} · {plan.status} · from {source}",
         kind="plan",
-        headline=headline(plan, instance),
+        headline=headline(plan, instance)
+        + ([] if plan.finance is None else finance_headline(plan.finance)),
     )
     rep.sections = [executive_summary(plan, instance, baselines)]
     rep.sections += plan_sections(
