@@ -406,7 +406,7 @@ def calibrate(
     err.print(f"wrote {target}", highlight=False)
 
 
-@frontiers_app.command("import")
+@frontiers_app.command("import", short_help="Your benchmark results as frontier-table rows.")
 def import_(
     files: Annotated[
         list[Path],
@@ -469,7 +469,7 @@ def import_(
     )
 
 
-@frontiers_app.command()
+@frontiers_app.command(short_help="Frontier-scale scenarios drawn from the calibration.")
 def draws(
     instance: Annotated[Path, typer.Argument(help="The instance whose hardware the draws scale.")],
     out: Annotated[
