@@ -192,8 +192,9 @@ app.add_typer(
 app.add_typer(
     frontiers_app,
     name="frontiers",
-    help="Frontier tables: list the shipped ones, build them from sourced specs, query a point.",
-    short_help="Frontier tables: list, build, query, calibrate.",
+    help="Frontier tables: list the shipped ones, build them from sourced specs, query a "
+    "point, import measurements, calibrate, draw scale scenarios.",
+    short_help="Frontier tables: list, build, query, import, calibrate.",
 )
 
 
