@@ -326,6 +326,9 @@ def test_sweep_report_from_a_real_sweep(tmp_path: Path):
     assert set(freq["period"].astype(str)) == {"2026"}  # per-period purchase columns
     assert freq["share (share)"].between(0, 1).all()
     assert "site.power_mw" in set(sheets["drivers"]["input"])
+    # titled by the swept instance's name, not by the --out folder "sw" (issue 21 item 10)
+    page = (tmp_path / "sw" / "report.html").read_text()
+    assert "<title>Sweep of toy</title>" in page
 
 
 # ------------------------------------------------------------------------ bad input
