@@ -108,3 +108,17 @@ def tier_costs(
     df["cost_usd_per_mtok"] = df["cost_usd"] / df["mtok"].where(df["mtok"] > 0)
     df["revenue_usd_per_mtok"] = df["revenue_usd"] / df["mtok"].where(df["mtok"] > 0)
     return df
+
+
+def plan_cost_per_mtok(plan: Plan) -> tuple[float | None, float | None]:
+    """(Mtok sold, cost per Mtok) of a plan: (discounted capex + electricity) / Mtok sold.
+
+    The one definition of the plan-level figure compare and compare-two print; ``None``
+    without a plan, and a cost of ``None`` when nothing is sold.
+    """
+    if not plan.has_solution:
+        return None, None
+    mtok = float(plan.sold["mtok"].sum())
+    if not mtok:
+        return mtok, None
+    return mtok, ((plan.capex_usd or 0.0) + (plan.energy_usd or 0.0)) / mtok

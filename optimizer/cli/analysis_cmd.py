@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from optimizer import fmt
 from optimizer.cli.common import (
     ObjectiveChoice,
     default_out,
@@ -17,7 +18,7 @@ from optimizer.cli.common import (
     make_console,
 )
 from optimizer.errors import EXIT_NO_PLAN, InputError
-from optimizer.results.write import write_atomic, write_table
+from optimizer.results.write import PARQUET_NOTE, write_atomic, write_table
 
 # pandas, the instance schema and the solver are imported inside the commands (fast --help).
 
@@ -77,8 +78,8 @@ def compare(
     import pandas as pd
 
     from optimizer.analysis.compare import compare as run_compare
+    from optimizer.fmt import usd as _usd
     from optimizer.instance.load import load_instance
-    from optimizer.results.report import _usd
 
     if other is not None:
         if split is not None or shell_usd_per_mw_year is not None:
@@ -108,14 +109,14 @@ def compare(
         for c in ("plan", "status", "objective", "revenue", "Mtok", "cost/Mtok", "optimum uplift"):
             table.add_column(c, justify="left" if c in ("plan", "status") else "right")
         for r in t.itertuples(index=False):
-            uplift = "-" if pd.isna(r.optimum_uplift_pct) else f"{r.optimum_uplift_pct:+.1f}%"
+            uplift = _uplift(r.optimum_uplift_pct, r.objective_usd)
             table.add_row(
                 escape(r.plan),
                 r.status,
                 _usd(_num(r.objective_usd)),
                 _usd(_num(r.revenue_usd)),
-                "-" if _num(r.mtok) is None else f"{r.mtok:,.3g}",
-                "-" if _num(r.cost_usd_per_mtok) is None else f"${r.cost_usd_per_mtok:.4f}",
+                fmt.quantity(r.mtok),
+                fmt.price(r.cost_usd_per_mtok),
                 uplift,
             )
         console.print(table)
@@ -130,10 +131,9 @@ def compare(
 
 def compare_markdown(name: str, result: object, shell: float | None) -> str:
     """The comparison as Markdown tables (for results/README.md and decks)."""
-    import pandas as pd
 
     from optimizer.analysis.compare import Comparison
-    from optimizer.results.report import _usd
+    from optimizer.fmt import usd as _usd
 
     assert isinstance(result, Comparison)
     t = result.table
@@ -145,9 +145,9 @@ def compare_markdown(name: str, result: object, shell: float | None) -> str:
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     for r in t.itertuples(index=False):
-        uplift = "-" if pd.isna(r.optimum_uplift_pct) else f"{r.optimum_uplift_pct:+.1f}%"
-        cost = "-" if _num(r.cost_usd_per_mtok) is None else f"${r.cost_usd_per_mtok:.4f}"
-        mtok = "-" if _num(r.mtok) is None else f"{r.mtok:,.4g}"
+        uplift = _uplift(r.optimum_uplift_pct, r.objective_usd)
+        cost = fmt.price(r.cost_usd_per_mtok)
+        mtok = fmt.quantity(r.mtok)
         lines.append(
             f"| {r.plan} | {r.status} | {_usd(_num(r.objective_usd))} | "
             f"{_usd(_num(r.revenue_usd))} | {mtok} | {cost} | {uplift} |"
@@ -169,14 +169,23 @@ def compare_markdown(name: str, result: object, shell: float | None) -> str:
             "|---|---|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for r in bt.itertuples(index=False):
-            cpm = "-" if _num(r.cost_usd_per_mtok) is None else f"${r.cost_usd_per_mtok:.4f}"
-            ppm = "-" if _num(r.revenue_usd_per_mtok) is None else f"${r.revenue_usd_per_mtok:.4f}"
+            cpm = fmt.price(r.cost_usd_per_mtok)
+            ppm = fmt.price(r.revenue_usd_per_mtok)
             lines.append(
-                f"| {r.plan} | {r.tier} | {'-' if _num(r.mtok) is None else f'{r.mtok:,.4g}'} | "
+                f"| {r.plan} | {r.tier} | {fmt.quantity(r.mtok)} | "
                 f"{_usd(r.revenue_usd)} | "
                 f"{_usd(r.hardware_usd)} | {_usd(r.energy_usd)} | {_usd(r.shell_usd)} | {cpm} | {ppm} |"
             )
     return "\n".join(lines) + "\n"
+
+
+def _uplift(pct: object, base_usd: object) -> str:
+    """The optimum's uplift over a baseline, ``n/a`` when the baseline earns nothing or less."""
+    base = _num(base_usd)
+    if base is not None and base <= 0:
+        return "n/a"
+    p = _num(pct)
+    return "-" if p is None else fmt.pct(p / 100, signed=True)
 
 
 def _num(v: object) -> float | None:
@@ -210,18 +219,55 @@ def sensitivity(
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """Move every numeric input by -delta and +delta, one at a time; tornado chart of the objective."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from optimizer.analysis.sensitivity import input_groups
     from optimizer.analysis.sensitivity import sensitivity as run_sensitivity
+    from optimizer.fmt import usd as _usd
     from optimizer.instance.load import load_instance
     from optimizer.plots.tornado import plot_tornado
-    from optimizer.results.report import _usd
 
     try:
         inst = load_instance(path)
-        result = run_sensitivity(inst, _delta(delta), workers=workers, scheduler=scheduler)
+        d = _delta(delta)
+        n = len(input_groups(inst))
+        if not quiet:  # minutes of solving: say what is coming, then show it
+            err_console.print(
+                f"{n} inputs, each at -{100 * d:g}% and +{100 * d:g}%: {2 * n + 1} solves",
+                highlight=False,
+            )
+        progress = Progress(
+            TextColumn("[bold]sensitivity"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=err_console,
+            disable=quiet,
+        )
+        with progress:
+            task = progress.add_task("sensitivity", total=2 * n + 1)
+            result = run_sensitivity(
+                inst,
+                d,
+                workers=workers,
+                scheduler=scheduler,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
     except InputError as exc:
         fail_input(exc)
     folder = out if out is not None else default_out(inst.name, "sensitivity")
     files = write_table(result.table, folder / "sensitivity")
+    if len(files) == 1 and not quiet:
+        err_console.print(f"note: {PARQUET_NOTE}", highlight=False)
     png = plot_tornado(result.table, folder / "tornado.png", top=top, objective=inst.objective)
     if not quiet:
         console = make_console()
@@ -256,8 +302,8 @@ def _compare_two(
 
     from optimizer.analysis.compare_two import compare_instances, markdown
     from optimizer.cli.common import safe_name
+    from optimizer.fmt import usd as _usd
     from optimizer.instance.load import load_instance
-    from optimizer.results.report import _usd
 
     try:
         a, b = load_instance(path), load_instance(other)
@@ -281,16 +327,14 @@ def _compare_two(
             table.add_column(escape(c), justify="left" if c == "figure" else "right")
         for r in result.summary.itertuples(index=False, name=None):
             fig, va, vb, d = r
-            fmt = (
-                (lambda v: "-" if _num(v) is None else f"${float(v):.4f}")
+            show = (
+                fmt.price
                 if "per_mtok" in fig
-                else (
-                    (lambda v: "-" if _num(v) is None else f"{float(v):,.4g}")
-                    if fig == "mtok"
-                    else (lambda v: str(v) if isinstance(v, str) else _usd(_num(v)))
-                )
+                else fmt.quantity
+                if fig == "mtok"
+                else (lambda v: str(v) if isinstance(v, str) else _usd(_num(v)))
             )
-            table.add_row(fig, fmt(va), fmt(vb), "" if d is None or pd.isna(d) else fmt(d))
+            table.add_row(fig, show(va), show(vb), "" if d is None or pd.isna(d) else show(d))
         console.print(table)
         plan = Table(title="Units bought")
         for c in result.plan.columns:

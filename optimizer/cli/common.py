@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -13,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from optimizer import fmt
 from optimizer.errors import EXIT_BAD_INPUT, InputError
 
 # Help texts are plain text: rich markup would eat the "[default: ...]" they end with.
@@ -46,9 +46,7 @@ def fail_input(exc: InputError) -> NoReturn:
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
-def safe_name(name: str) -> str:
-    """An instance name made safe as a folder name."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "instance"
+safe_name = fmt.safe_name  # an instance name made safe as a folder name
 
 
 def default_out(name: str, *parts: str) -> Path:

@@ -167,19 +167,34 @@ def solve(
     raise typer.Exit(EXIT_OK)
 
 
-app.command()(sweep_cmd.sweep)
-app.command()(stochastic_cmd.stochastic)
-app.command()(analysis_cmd.compare)
-app.command()(analysis_cmd.sensitivity)
-app.command()(serve_cmd.serve)
-app.command()(project_cmd.schema)
-app.command()(project_cmd.init)
-app.command()(report_cmd.report)
-app.add_typer(plot_app, name="plot", help="Charts: frontier (the keynote chart), plan, sweep.")
+# One-line summaries for `optimizer --help` (Click cuts a docstring's first sentence to the
+# terminal's width, mid-sentence: "Solve scenarios of an instance; one row per scenario in...").
+app.command(short_help="What-if scenarios of an instance, one row each.")(sweep_cmd.sweep)
+app.command(short_help="Two-stage plan: one purchase now, best across futures.")(
+    stochastic_cmd.stochastic
+)
+app.command(short_help="The optimum beside baselines, or two instances side by side.")(
+    analysis_cmd.compare
+)
+app.command(short_help="Move each input by -/+ delta; tornado of the objective.")(
+    analysis_cmd.sensitivity
+)
+app.command(short_help="HTTP service: solve, sweep, jobs and their reports.")(serve_cmd.serve)
+app.command(short_help="Print the JSON Schema of an instance file.")(project_cmd.schema)
+app.command(short_help="Write a commented starter instance.")(project_cmd.init)
+app.command(short_help="One HTML report (and a workbook, a PDF) to hand on.")(report_cmd.report)
+app.add_typer(
+    plot_app,
+    name="plot",
+    help="Charts: frontier (the keynote chart), plan, prices, sweep.",
+    short_help="Charts: frontier, plan, prices, sweep.",
+)
 app.add_typer(
     frontiers_app,
     name="frontiers",
-    help="Frontier tables: build them from sourced specs, query a point.",
+    help="Frontier tables: list the shipped ones, build them from sourced specs, query a "
+    "point, import measurements, calibrate, draw scale scenarios.",
+    short_help="Frontier tables: list, build, query, import, calibrate.",
 )
 
 
@@ -191,6 +206,10 @@ _EXTRA_OF = {
     "distributed": "cluster",
     "fastapi": "service",
     "uvicorn": "service",
+    "mpisppy": "stochastic",
+    "mpi4py": "stochastic",
+    "plotly": "report",
+    "openpyxl": "report",
 }
 
 

@@ -56,9 +56,12 @@ def report(
 
     missing = [m for m in ("plotly", *(("openpyxl",) if xlsx else ())) if not _importable(m)]
     if missing:
+        # escaped: rich would read "[report]" as markup and print pip install "optimizer"
         err_console.print(
-            f"[bold red]error:[/] optimizer report needs {', '.join(missing)}: "
-            'pip install "optimizer[report]"'
+            "[bold red]error:[/] "
+            + escape(
+                f"optimizer report needs {', '.join(missing)}: pip install 'optimizer[report]'"
+            )
         )
         raise typer.Exit(EXIT_NO_PLAN)
     try:
@@ -103,5 +106,11 @@ def report(
 
 def _importable(module: str) -> bool:
     import importlib.util
+    import sys
 
-    return importlib.util.find_spec(module) is not None
+    if module in sys.modules and sys.modules[module] is None:  # blocked: as if not installed
+        return False
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a broken or hidden install counts as missing
+        return False

@@ -21,6 +21,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from optimizer import fmt
 from optimizer.cli.common import (
     ObjectiveChoice,
     default_out,
@@ -29,7 +30,7 @@ from optimizer.cli.common import (
     make_console,
 )
 from optimizer.errors import EXIT_NO_PLAN, InputError
-from optimizer.results.write import write_table
+from optimizer.results.write import PARQUET_NOTE, write_table
 
 if TYPE_CHECKING:  # imported inside the command: --help must not load pandas or Pyomo
     import pandas as pd
@@ -233,6 +234,8 @@ def sweep(
             fail_input(exc)
 
     files = write_table(result.table, folder / "sweep")
+    if len(files) == 1 and not quiet:
+        err_console.print(f"note: {PARQUET_NOTE}", highlight=False)
     complete = len(result.table) == len(plan) and not result.interrupted
     meta.update(
         finished=len(result.table),
@@ -244,7 +247,7 @@ def sweep(
     if complete:
         journal.remove()
     if not quiet:
-        _summary(make_console(stderr=True), result, files, meta)
+        _summary(make_console(stderr=True), result, files, meta, sampled=bool(samples))
     if result.interrupted:
         err_console.print(
             f"interrupted: kept {len(result.table)} of {len(plan)} scenarios; "
@@ -256,7 +259,14 @@ def sweep(
         raise typer.Exit(EXIT_NO_PLAN)
 
 
-def _summary(console: Console, result: object, files: list[Path], meta: dict[str, Any]) -> None:
+def _summary(
+    console: Console,
+    result: object,
+    files: list[Path],
+    meta: dict[str, Any],
+    sampled: bool = True,
+) -> None:
+    """What the sweep gave; the seed only when scenarios were drawn (``--samples``)."""
     from optimizer.sweep import SweepResult
 
     assert isinstance(result, SweepResult)
@@ -268,12 +278,13 @@ def _summary(console: Console, result: object, files: list[Path], meta: dict[str
         obj = ok["objective_usd"].astype(float)
         table.add_row(
             "objective",
-            f"min {obj.min():,.0f} · median {obj.median():,.0f} · max {obj.max():,.0f} USD",
+            f"min {fmt.usd(obj.min())} · median {fmt.usd(obj.median())} · max {fmt.usd(obj.max())}",
         )
     table.add_row("seconds", f"{result.seconds:.1f} ({result.solver_seconds:.1f} in HiGHS, summed)")
     table.add_row("models rebuilt", str(result.rebuilds))
-    drawn = " (drawn; give --seed to repeat it)" if meta.get("seed_drawn") else ""
-    table.add_row("seed", f"{meta.get('seed')}{drawn}")
+    if sampled:  # a list or a range draws nothing: its seed would mean nothing
+        drawn = " (drawn; give --seed to repeat it)" if meta.get("seed_drawn") else ""
+        table.add_row("seed", f"{meta.get('seed')}{drawn}")
     for note in result.notes:
         table.add_row("note", escape(note))
     if result.interrupted:

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+from optimizer import fmt
 from optimizer.instance.menus import expand_menu_spec
 
 PeriodLabel = int | str
@@ -380,7 +381,7 @@ class Instance(_Frozen):
         seen: set[str] = set()
         for i, p in enumerate(labels):
             if p in seen:
-                problems.append(f"periods[{i}]: duplicate period label {p!r}")
+                problems.append(f"periods[{i}]: duplicate period label {p}")
             seen.add(p)
 
         def check_map(path: str, value: object) -> None:
@@ -419,7 +420,7 @@ class Instance(_Frozen):
                     continue
                 if str(label) not in labels:
                     problems.append(
-                        f"hardware[{i}].{key}: {label!r} is not one of periods {labels}"
+                        f"hardware[{i}].{key}: {label} is not one of periods {fmt.labels(labels)}"
                     )
                 else:
                     window.append(labels.index(str(label)))

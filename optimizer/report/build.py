@@ -78,7 +78,9 @@ def build_report(
         from optimizer.report.sweep_report import sweep_report
 
         table = _read_sweep_table(target)
-        name = target.parent.parent.name if target.parent.name == "sweep" else target.parent.name
+        name = _swept_instance_name(target.parent) or (
+            target.parent.parent.name if target.parent.name == "sweep" else target.parent.name
+        )
         return sweep_report(table, source=str(target), title=f"Sweep of {name}")
     from optimizer.report.twostage_report import read_two_stage, two_stage_report
 
@@ -279,3 +281,24 @@ def folder_extras(folder: Path, objective: str) -> list[Any]:
                 out.append(sec)
             break
     return out
+
+
+def _swept_instance_name(folder: Path) -> str | None:
+    """The swept instance's own name, from the sweep.meta.json beside the table (a sweep
+    written with --out was titled by its folder's name); None when it cannot be read."""
+    import json
+
+    import yaml
+
+    try:
+        meta = json.loads((folder / "sweep.meta.json").read_text(encoding="utf-8"))
+        inst = Path(str(meta["instance"]))
+        if not inst.is_absolute():
+            inst = Path.cwd() / inst
+        if inst.stat().st_size > 16 * 2**20:
+            return None
+        doc = yaml.safe_load(inst.read_text(encoding="utf-8"))
+        name = doc.get("name") if isinstance(doc, dict) else None
+        return str(name) if isinstance(name, str) and name else None
+    except (OSError, ValueError, KeyError, TypeError, yaml.YAMLError):
+        return None

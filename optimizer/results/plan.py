@@ -234,16 +234,26 @@ PRICE_COLUMNS = [
 ]
 
 
-def _plain(v: Any, digits: int | None = None) -> Any:
-    """numpy scalars -> Python; non-finite floats -> None (JSON has no NaN); rounding."""
+def plain_json(v: Any, digits: int | None = None, infinity_as_text: bool = False) -> Any:
+    """A value ready for strict JSON (which has no NaN or Infinity), the one rule for results.
+
+    numpy scalars become Python ones; NaN becomes null; an infinity becomes null, or the
+    text "Infinity" / "-Infinity" with ``infinity_as_text`` (a two-stage VSS is infinite by
+    meaning, not missing); ``digits`` rounds floats (and turns -0.0 into 0.0).
+    """
     if hasattr(v, "item"):
         v = v.item()
     if isinstance(v, float):
-        if not math.isfinite(v):
+        if math.isnan(v):
             return None
+        if math.isinf(v):
+            return ("Infinity" if v > 0 else "-Infinity") if infinity_as_text else None
         if digits is not None:
             v = round(v, digits) + 0.0  # + 0.0 turns -0.0 into 0.0
     return v
+
+
+_plain = plain_json
 
 
 def _val(x: Any) -> float:

@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from optimizer.extras import require
+from optimizer.extras import MissingExtra, require
 
 if TYPE_CHECKING:  # imported lazily: writing a text file must not load pandas
     import pandas as pd
@@ -166,16 +166,23 @@ def write_plan(plan: Plan, out_dir: str | Path) -> list[Path]:
     return written
 
 
-def write_table(table: pd.DataFrame, stem: Path) -> list[Path]:
-    """``stem``.parquet and ``stem``.csv, each written atomically.
+PARQUET_NOTE = "no .parquet beside the .csv: pip install 'optimizer[parquet]' to add it"
 
-    Raises :class:`~optimizer.extras.MissingExtra` (after writing the CSV) when pyarrow,
-    of the ``parquet`` extra, is not installed.
+
+def write_table(table: pd.DataFrame, stem: Path) -> list[Path]:
+    """``stem``.parquet and ``stem``.csv, each written atomically; the files written.
+
+    Without pyarrow (the ``parquet`` extra) only the CSV is written and returned: the table
+    is complete in it, so a missing extra is a note for the caller (:data:`PARQUET_NOTE`),
+    not a failure (``sweep --quiet`` exited 1 with its sweep.csv written).
     """
     stem.parent.mkdir(parents=True, exist_ok=True)
     csv = stem.with_suffix(".csv")
     write_atomic(csv, table.to_csv(index=False))
-    require("pyarrow", "parquet", f"{csv} is written; {stem.with_suffix('.parquet').name}")
+    try:
+        require("pyarrow", "parquet", f"{stem.with_suffix('.parquet').name}")
+    except MissingExtra:
+        return [csv]
     parquet = stem.with_suffix(".parquet")
     fd, tmp = tempfile.mkstemp(prefix=f".{parquet.name}.", suffix=".tmp", dir=stem.parent)
     os.close(fd)

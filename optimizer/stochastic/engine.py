@@ -18,10 +18,8 @@ across ranks and gathered; every rank returns the same result (rank 0 writes fil
 
 from __future__ import annotations
 
-import contextlib
-import sys
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeAlias, TypeVar
@@ -30,12 +28,13 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from optimizer.errors import InputError
+from optimizer.extras import require
 from optimizer.frontiers.table import read_frontier_table
 from optimizer.instance.load import load_instance
 from optimizer.instance.schema import Instance, PeriodLabel
 from optimizer.model.data import MONEY_USD
 from optimizer.results.plan import Plan
-from optimizer.solve.highs import DEFAULT_MIP_GAP, HighsSession, RawOutcome
+from optimizer.solve.highs import DEFAULT_MIP_GAP, HighsSession, RawOutcome, stdout_to_stderr
 from optimizer.solve.planner import Planner
 from optimizer.stochastic.decompose import Certificate, certify
 from optimizer.stochastic.model import (
@@ -81,11 +80,9 @@ class _Ranks:
         return [merged[i] for i in range(n)]
 
 
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """mpi-sppy prints progress with print(): keep stdout clean for --json."""
-    with contextlib.redirect_stdout(sys.stderr):
-        yield
+# mpi-sppy prints progress with print() and HiGHS writes to fd 1: keep stdout clean for
+# --json by file descriptor (pointing sys.stdout at sys.stderr deadlocked in PH's hub).
+_quiet = stdout_to_stderr
 
 
 # ------------------------------------------------------------------------- solve
@@ -139,6 +136,9 @@ def solve(
         Bad instance, scenarios or options (all listed), before anything is solved.
     """
     t_start = time.perf_counter()
+    # mpi-sppy builds the scenario tree: without it, one line naming the extra, before Pyomo
+    # or anything else is loaded and warns.
+    require("mpisppy", "stochastic", "a two-stage plan (optimizer stochastic)")
     if method not in ("ef", "ph"):
         raise InputError(f"--method: {method!r} is not ef or ph")
     if cvar_alpha is not None and not 0 < cvar_alpha < 1:

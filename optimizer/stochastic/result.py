@@ -33,7 +33,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from optimizer import fmt
 from optimizer.instance.schema import Instance, PeriodLabel
+from optimizer.results.plan import plain_json
 from optimizer.stochastic.scenarios import Scenarios
 
 HP = tuple[str, PeriodLabel]
@@ -94,6 +96,11 @@ def percentiles(values: Sequence[float], probs: Sequence[float]) -> dict[str, fl
         "worst": float(min(values)),
         "best": float(max(values)),
     }
+
+
+# Columns of ``TwoStagePlan.scenarios`` (and scenarios.csv, stochastic.json) that hold what a
+# scenario assumes rather than what it gave: "input:" + a key path of the sweep syntax.
+INPUT_PREFIX = "input:"
 
 
 # --------------------------------------------------------------------------- plan
@@ -210,41 +217,30 @@ class TwoStagePlan:
         lines = [
             f"{self.instance_name}: {self.status} ({self.method}), {len(self.scenario_names)} scenarios",
             f"buy now ({', '.join(map(str, self.first_stage_periods))}): {buy}",
-            f"expected {self.objective_kind}: {_usd(self.expected_objective_usd)}",
+            f"expected {self.objective_kind}: {fmt.usd(self.expected_objective_usd)}",
         ]
         if self.percentiles:
             p = self.percentiles
             lines.append(
-                f"P10 {_usd(p['p10'])} · P50 {_usd(p['p50'])} · P90 {_usd(p['p90'])} · "
-                f"worst {_usd(p['worst'])}"
+                f"P10 {fmt.usd(p['p10'])} · P50 {fmt.usd(p['p50'])} · P90 {fmt.usd(p['p90'])} · "
+                f"worst {fmt.usd(p['worst'])}"
             )
-        lines.append(f"EVPI {_usd(self.evpi_usd)} · VSS {_usd(self.vss_usd)}")
+        lines.append(f"EVPI {fmt.usd(self.evpi_usd)} · VSS {fmt.usd(self.vss_usd)}")
         b = self.extra.get("bounds")
         if b:
             gap = "n/a" if self.mip_gap is None else f"{100 * self.mip_gap:.3g}%"
             lines.append(
-                f"bounds: outer {_usd(b.get('outer_usd'))} ({b.get('outer_source') or 'none'}) · "
-                f"inner {_usd(b.get('inner_usd'))} ({b.get('inner_source')}) · gap {gap}"
+                f"bounds: outer {fmt.usd(b.get('outer_usd'))} ({b.get('outer_source') or 'none'}) · "
+                f"inner {fmt.usd(b.get('inner_usd'))} ({b.get('inner_source')}) · gap {gap}"
             )
         if self.stopped_because:
             lines.append(f"stopped: {self.stopped_because}")
         return "\n".join(lines)
 
 
-def _usd(x: float | None) -> str:
-    if x is None:
-        return "n/a"
-    if math.isinf(x):
-        return "infinite"
-    return f"${x / 1e9:,.3f}B" if abs(x) >= 1e8 else f"${x:,.0f}"
-
-
 def _plain(v: Any) -> Any:
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
-    return v
+    """JSON-ready by the results' one rule; an infinite VSS is written "Infinity"."""
+    return plain_json(v, infinity_as_text=True)
 
 
 def _plain_map(d: Mapping[str, float] | None) -> dict[str, Any] | None:
@@ -363,6 +359,14 @@ def assemble(
             }
         )
     result.scenarios = pd.DataFrame(rows)
+    # What each scenario assumes (demand, prices, ship dates, capex...), so that reports can
+    # rank the inputs that move the objective: INPUT_PREFIX + the input's name.
+    try:
+        inputs = scenarios.inputs()
+    except Exception:  # noqa: BLE001 - a summary column must never sink a solved plan
+        inputs = pd.DataFrame()
+    for col in inputs.columns[1:]:
+        result.scenarios[INPUT_PREFIX + str(col)] = [_plain(v) for v in inputs[col]]
     buy_rows = [
         {"scenario": n, "hardware": h, "period": p, "units": u}
         for n, o in zip(names, outs, strict=True)

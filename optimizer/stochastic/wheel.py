@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -40,7 +39,7 @@ import pyomo.environ as pyo
 
 from optimizer.instance.schema import Instance
 from optimizer.model.data import MONEY_USD
-from optimizer.solve.highs import DEFAULT_MIP_GAP
+from optimizer.solve.highs import DEFAULT_MIP_GAP, stdout_to_stderr
 from optimizer.stochastic.model import HP, ScenarioModels, first_stage_of
 from optimizer.stochastic.result import ScenarioOutcome, risk_objective
 
@@ -54,27 +53,10 @@ MAX_CANDIDATES = 4  # first stages re-planned in every scenario
 POLL_SECONDS = 0.01  # a spoke's pause between two looks at the hub
 
 
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """Keep stdout clean for --json: mpi-sppy's prints and HiGHS's own go to stderr.
-
-    By file descriptor (HiGHS writes some warnings straight to fd 1). Not by pointing
-    ``sys.stdout`` at the ``sys.stderr`` object: with that, pyomo's capture of HiGHS's
-    output deadlocked in the hub.
-    """
-    sys.stdout.flush()
-    try:
-        saved = os.dup(1)
-        os.dup2(2, 1)
-    except (OSError, ValueError):  # no real descriptors (embedded): leave them
-        yield
-        return
-    try:
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
+# Keep stdout clean for --json: mpi-sppy's prints and HiGHS's own go to stderr, by file
+# descriptor (not by pointing sys.stdout at sys.stderr: with that, pyomo's capture of HiGHS's
+# output deadlocked in the hub). The one implementation: optimizer.solve.highs.
+_quiet = stdout_to_stderr
 
 
 def cylinder_count(ranks: int, have_mpi: bool) -> int:

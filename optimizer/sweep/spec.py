@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from optimizer import fmt
 from optimizer.errors import InputError
 from optimizer.instance.schema import Instance
 
@@ -133,12 +134,12 @@ def base_value(doc: dict[str, Any], key: KeyPath, periods: Sequence[Any]) -> flo
     if name in SLICE_FIELDS:
         return _slice_share(doc, key, holder, name, period)
     if period is not None and str(period) not in {str(p) for p in periods}:
-        raise InputError(f"{key}: no period {period!r} (periods: {list(periods)})")
+        raise InputError(f"{key}: no period {period} (periods: {fmt.labels(periods)})")
     if isinstance(value, Mapping):
         by_text = {str(k): v for k, v in value.items()}
         label = period if period is not None else str(periods[0])
         if str(label) not in by_text:
-            raise InputError(f"{key}: no period {label!r} (periods: {list(periods)})")
+            raise InputError(f"{key}: no period {label} (periods: {fmt.labels(periods)})")
         value = by_text[str(label)]
     if value is None:
         raise InputError(f"{key}: is not set in the instance; give it a value first")
@@ -184,7 +185,7 @@ def apply(
             holder[name] = number
         else:
             if str(period) not in {str(p) for p in periods}:
-                raise InputError(f"{key}: no period {period!r} (periods: {list(periods)})")
+                raise InputError(f"{key}: no period {period} (periods: {fmt.labels(periods)})")
             if isinstance(current, Mapping):
                 mapping = {k: v for k, v in current.items()}
             else:
