@@ -144,6 +144,7 @@ class Planner:
             "mip_gap": o.mip_gap,
             "threads": o.threads,
             "log": o.log,
+            "strategy": o.strategy,
         }
 
     # ------------------------------------------------------------------ setup

@@ -1,0 +1,383 @@
+"""The certified solve strategy: a relaxed bound, a repaired integer plan, branching only if needed.
+
+See docs/model.md, "Solve strategy". In short, for a model whose purchase counts ``buy``
+are general integers:
+
+1. **Bound.** Solve the model with every ``buy`` continuous; the other integer variables
+   (minimum-lot flags, menu picks, replica counts, any binary added later) stay integer.
+   Every integer plan is a point of this relaxation, so its optimum (or, if that is itself
+   a small MIP, HiGHS's dual bound of it) bounds the true optimum from above.
+2. **Round and repair.** Fix every ``buy`` at the floor of its relaxed value (raised to
+   the minimum lot where flooring left a lot part-bought) and re-solve for the rest
+   (serving, sales, the other integer variables). Then, largest fractional part first,
+   raise one floored purchase by one unit and keep it if the plan stays feasible and
+   earns more; then the same over the other purchases the relaxation uses (leftover
+   power, land and budget filled greedily). Each step changes two column bounds in the
+   same HiGHS instance, so an LP re-solve starts from the last basis (dual simplex).
+3. **Certify.** If the repaired plan is within the relative gap of the bound, it is the
+   answer, optimal within the gap, proven by the relaxation bound. Otherwise the
+   purchases become integer again, the repaired plan is handed to HiGHS as a start and
+   HiGHS branches; the bound reported is the better of the two.
+
+Everything is done in place in the persistent HiGHS instance of a
+:class:`~optimizer.solve.highs.HighsSession` (bounds and integrality changed through
+highspy, not Pyomo, and restored before returning), from a clean solver state, so the
+answer is a function of the model's numbers: the same on any number of sweep workers.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+
+if TYPE_CHECKING:
+    from optimizer.solve.highs import HighsSession
+
+PROOF_RELAXATION = "relaxation bound"
+PROOF_BRANCHING = "branch and bound"
+
+_INTEGRAL = 1e-6  # a relaxed value this close to an integer counts as that integer
+_IMPROVES = 1e-9  # relative gain a repair step must bring to be kept
+
+_OK = highspy.HighsModelStatus.kOptimal
+
+
+@dataclass
+class _Buys:
+    """The purchase columns: HiGHS column, its bounds, and the minimum-lot groups."""
+
+    cols: np.ndarray  # int32 column per purchase variable
+    lower: np.ndarray
+    upper: np.ndarray
+    lots: list[tuple[float, list[int]]]  # (min_units, positions in ``cols``) per lot hardware
+
+
+def _blocks(model: pyo.ConcreteModel) -> Iterator[Any]:
+    """The model and every active block inside it."""
+    yield model
+    yield from model.component_data_objects(pyo.Block, descend_into=True, active=True)
+
+
+def buy_variables(model: pyo.ConcreteModel) -> Iterator[Any]:
+    """Every ``buy`` variable of the model and of its blocks (two-stage scenarios)."""
+    for block in _blocks(model):
+        buy = block.component("buy")
+        if isinstance(buy, pyo.Var):
+            yield from buy.values()
+
+
+def _lot_groups(model: pyo.ConcreteModel, pos_of: dict[int, int]) -> list[tuple[float, list[int]]]:
+    """(min_units, purchase positions) for each hardware with a minimum lot, in every block."""
+    out: list[tuple[float, list[int]]] = []
+    for block in _blocks(model):
+        lot_h = block.component("LOT_H")
+        if lot_h is None or not hasattr(block, "buy_by_h"):
+            continue
+        for h in lot_h:
+            members = [
+                pos_of[id(block.buy[h, p])]
+                for p in block.buy_by_h[h]
+                if id(block.buy[h, p]) in pos_of
+            ]
+            if members:
+                out.append((float(pyo.value(block.min_units[h])), members))
+    return out
+
+
+def _option(highs: Any, name: str) -> Any:
+    value = highs.getOptionValue(name)
+    return value[1] if isinstance(value, tuple) else value
+
+
+class _Search:
+    """One certified run on a HiGHS instance whose model is already loaded."""
+
+    def __init__(
+        self,
+        highs: Any,
+        buys: _Buys,
+        mip_gap: float,
+        deadline: float | None,
+        stopped: Callable[[], bool],
+    ) -> None:
+        self.highs = highs
+        self.buys = buys
+        self.mip_gap = mip_gap
+        self.deadline = deadline
+        self.stopped = stopped
+        self.sign = -1.0 if highs.getLp().sense_ == highspy.ObjSense.kMinimize else 1.0
+        self.lp_solves = 0
+
+    # -- helpers -------------------------------------------------------------
+    def left(self) -> float | None:
+        if self.deadline is None:
+            return None
+        return max(0.0, self.deadline - time.monotonic())
+
+    def out_of_time(self) -> bool:
+        left = self.left()
+        return self.stopped() or (left is not None and left <= 0.0)
+
+    def run(self) -> highspy.HighsModelStatus:
+        left = self.left()
+        self.highs.setOptionValue("time_limit", highspy.kHighsInf if left is None else left)
+        self.highs.run()
+        self.lp_solves += 1
+        return self.highs.getModelStatus()
+
+    def value(self) -> float:
+        """The objective, signed so that larger is better."""
+        return self.sign * float(self.highs.getInfo().objective_function_value)
+
+    def closed(self, value: float, bound: float) -> bool:
+        return bound - value <= self.mip_gap * abs(value) + 1e-9 * max(1.0, abs(bound))
+
+    def fix(self, units: np.ndarray) -> None:
+        b = self.buys
+        self.highs.changeColsBounds(len(b.cols), b.cols, units, units)
+
+    def fix_one(self, i: int, units: float) -> None:
+        self.highs.changeColBounds(int(self.buys.cols[i]), units, units)
+
+    def solution(self) -> np.ndarray:
+        return np.array(self.highs.getSolution().col_value, dtype=float)
+
+
+@dataclass
+class CertifiedResult:
+    """What :func:`certified_run` found (objective and bound in model units, max sense)."""
+
+    status: str  # "optimal" | "time_limit" | "infeasible"
+    objective: float | None
+    bound: float | None
+    mip_gap: float | None
+    proof: str
+    solution: np.ndarray | None
+    lp_solves: int
+    sign: float = 1.0  # -1 when the model minimises: objective and bound are sign * value
+
+
+def certified_run(
+    session: HighsSession,
+    model: pyo.ConcreteModel,
+    mip_gap: float,
+    deadline: float | None,
+) -> CertifiedResult | None:
+    """Run the certified strategy on ``model`` in ``session``'s HiGHS instance.
+
+    Returns None when the strategy does not apply (no free integer purchase) or the
+    relaxation ends in a way it cannot use (unbounded, an error, out of time): the caller
+    then runs the plain MILP. The HiGHS model is restored (bounds, integrality, options)
+    before returning.
+    """
+    solver = session.solver
+    if model is not solver._model:
+        solver.set_instance(model)
+    else:
+        solver.update()
+    highs = session.highs
+    col_of = solver._pyomo_var_to_solver_var_map
+    lp = highs.getLp()
+    integrality = list(lp.integrality_)
+    if not integrality:
+        return None
+    kint = highspy.HighsVarType.kInteger
+    cols: list[int] = []
+    pos_of: dict[int, int] = {}
+    for v in buy_variables(model):
+        col = col_of.get(id(v))
+        if col is None or v.fixed or integrality[col] != kint:
+            continue
+        pos_of[id(v)] = len(cols)
+        cols.append(col)
+    if not cols:
+        return None
+    all_lower = np.array(lp.col_lower_, dtype=float)
+    all_upper = np.array(lp.col_upper_, dtype=float)
+    c = np.array(cols, dtype=np.int32)
+    buys = _Buys(c, all_lower[c], all_upper[c], _lot_groups(model, pos_of))
+    others_integer = any(
+        integrality[j] != highspy.HighsVarType.kContinuous
+        for j in set(range(len(integrality))) - set(cols)
+    )
+    n = len(cols)
+    saved = {k: _option(highs, k) for k in ("time_limit", "mip_rel_gap", "output_flag")}
+    search = _Search(highs, buys, mip_gap, deadline, lambda: session.cancelled)
+    for key, val in solver.highs_options.items():
+        highs.setOptionValue(key, val)
+    highs.setOptionValue("mip_rel_gap", mip_gap)
+    highs.setOptionValue("output_flag", session.log_enabled)
+    continuous = np.full(n, highspy.HighsVarType.kContinuous)
+    try:
+        highs.clearSolver()
+        highs.changeColsIntegrality(n, c, continuous)
+        result = _search(search, others_integer)
+        if result is not None:
+            result.sign = search.sign
+        return result
+    finally:
+        highs.changeColsBounds(n, c, buys.lower, buys.upper)
+        highs.changeColsIntegrality(n, c, np.full(n, kint))
+        for key, val in saved.items():
+            highs.setOptionValue(key, val)
+        session._model = model
+
+
+def _search(s: _Search, others_integer: bool) -> CertifiedResult | None:
+    highs, b = s.highs, s.buys
+    status = s.run()
+    if status == highspy.HighsModelStatus.kInfeasible:
+        # The relaxation is infeasible, so is every integer plan.
+        return CertifiedResult("infeasible", None, None, None, PROOF_RELAXATION, None, 1)
+    if status != _OK:
+        return None
+    info = highs.getInfo()
+    bound = s.value()
+    if others_integer and math.isfinite(info.mip_dual_bound):
+        bound = max(bound, s.sign * float(info.mip_dual_bound))
+    relaxed = s.solution()[b.cols]
+
+    units = np.floor(relaxed + _INTEGRAL)
+    units = np.clip(units, b.lower, b.upper)
+    frac = relaxed - units
+    _fill_lots(units, relaxed, frac, b)
+
+    best_value: float | None = None
+    best: np.ndarray | None = None
+    if not s.out_of_time():
+        s.fix(units)
+        if s.run() == _OK:
+            best_value, best = s.value(), s.solution()
+        else:
+            # A lot raised to its minimum does not fit: try the floor without those lots.
+            dropped = units.copy()
+            for _min_units, members in b.lots:
+                if units[members].sum() > np.floor(relaxed[members] + _INTEGRAL).sum():
+                    dropped[members] = 0.0
+            s.fix(dropped)
+            if s.run() == _OK:
+                units = dropped
+                best_value, best = s.value(), s.solution()
+    if best is None or best_value is None:
+        return _branch(s, bound, None, None)
+
+    # Greedy +1: fractional purchases first (largest fractional part first), then the
+    # other purchases the relaxation uses, most units first (fills leftover capacity).
+    fractional = [i for i in np.argsort(-frac, kind="stable") if frac[i] > _INTEGRAL]
+    used = [
+        i
+        for i in np.argsort(-relaxed, kind="stable")
+        if relaxed[i] > _INTEGRAL and frac[i] <= _INTEGRAL
+    ]
+    for i in [*fractional, *used]:
+        if s.closed(best_value, bound) or s.out_of_time():
+            break
+        trial = units[i] + 1.0
+        if trial > b.upper[i]:
+            continue
+        s.fix_one(i, trial)
+        if s.run() == _OK and s.value() > best_value + _IMPROVES * max(1.0, abs(best_value)):
+            units[i] = trial
+            best_value, best = s.value(), s.solution()
+        else:
+            s.fix_one(i, units[i])
+
+    if s.closed(best_value, bound):
+        return CertifiedResult(
+            "optimal",
+            best_value,
+            bound,
+            _gap(best_value, bound),
+            PROOF_RELAXATION,
+            best,
+            s.lp_solves,
+        )
+    return _branch(s, bound, best_value, best)
+
+
+def _fill_lots(units: np.ndarray, relaxed: np.ndarray, frac: np.ndarray, b: _Buys) -> None:
+    """Raise a lot that flooring left part-bought (0 < units < min_units) to its minimum."""
+    for min_units, members in b.lots:
+        total = units[members].sum()
+        if total <= 0 or total >= min_units - _INTEGRAL:
+            continue
+        order = sorted(members, key=lambda i: (-frac[i], -relaxed[i], i))
+        while total < min_units - _INTEGRAL:
+            moved = False
+            for i in order:
+                if total >= min_units - _INTEGRAL:
+                    break
+                if units[i] + 1.0 <= b.upper[i]:
+                    units[i] += 1.0
+                    total += 1.0
+                    moved = True
+            if not moved:
+                break
+
+
+def _branch(
+    s: _Search, bound: float, value: float | None, start: np.ndarray | None
+) -> CertifiedResult | None:
+    """Purchases integer again; HiGHS branches from ``start`` (if any)."""
+    highs, b = s.highs, s.buys
+    n = len(b.cols)
+    if s.out_of_time():
+        if start is None or value is None:
+            return None
+        return CertifiedResult(
+            "time_limit", value, bound, _gap(value, bound), PROOF_RELAXATION, start, s.lp_solves
+        )
+    highs.changeColsBounds(n, b.cols, b.lower, b.upper)
+    highs.changeColsIntegrality(n, b.cols, np.full(n, highspy.HighsVarType.kInteger))
+    highs.clearSolver()
+    if start is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = list(start)
+        sol.value_valid = True
+        sol.dual_valid = False
+        highs.setSolution(sol)
+    status = s.run()
+    info = highs.getInfo()
+    has = highs.getSolution().value_valid and status in (
+        _OK,
+        highspy.HighsModelStatus.kTimeLimit,
+        highspy.HighsModelStatus.kInterrupt,
+        highspy.HighsModelStatus.kSolutionLimit,
+        highspy.HighsModelStatus.kIterationLimit,
+    )
+    if status == highspy.HighsModelStatus.kInfeasible:
+        return CertifiedResult("infeasible", None, None, None, PROOF_BRANCHING, None, s.lp_solves)
+    if math.isfinite(info.mip_dual_bound):
+        bound = min(bound, s.sign * float(info.mip_dual_bound))
+    if has and (value is None or s.value() >= value):
+        value, start = s.value(), s.solution()
+    if value is None or start is None:
+        return None
+    bound = max(bound, value)
+    done = status == _OK or s.closed(value, bound)
+    return CertifiedResult(
+        "optimal" if done else "time_limit",
+        value,
+        bound,
+        _gap(value, bound),
+        PROOF_BRANCHING,
+        start,
+        s.lp_solves,
+    )
+
+
+def _gap(value: float, bound: float) -> float | None:
+    """HiGHS's relative gap, (bound - value) / |value|; 0 when both are 0."""
+    diff = max(0.0, bound - value)
+    if diff <= 1e-12 * max(1.0, abs(bound)):
+        return 0.0
+    if value == 0:
+        return None
+    return diff / abs(value)
