@@ -10,7 +10,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from optimizer.cli.common import (
+    STRATEGY_HELP,
     ObjectiveChoice,
+    StrategyChoice,
     default_out,
     err_console,
     fail_input,
@@ -70,6 +72,9 @@ def compare(
             "by tier (e.g. 2.67e6: $40B per GW over 15 years).",
         ),
     ] = None,
+    strategy: Annotated[
+        StrategyChoice, typer.Option("--strategy", help=STRATEGY_HELP)
+    ] = StrategyChoice.certified,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """The optimum beside baselines (a power split, equal shares by default; one-hardware
@@ -79,11 +84,12 @@ def compare(
     from optimizer.analysis.compare import compare as run_compare
     from optimizer.instance.load import load_instance
     from optimizer.results.report import _usd
+    from optimizer.solve.options import SolveOptions
 
     if other is not None:
         if split is not None or shell_usd_per_mw_year is not None:
             fail_input(InputError("--split and --shell-usd-per-mw-year apply to one instance"))
-        _compare_two(path, other, out, objective, time_limit, quiet)
+        _compare_two(path, other, out, objective, time_limit, quiet, strategy.value)
         return
 
     try:
@@ -94,6 +100,7 @@ def compare(
             objective=objective.value if objective else None,
             time_limit=time_limit,
             shell_usd_per_mw_year=shell_usd_per_mw_year,
+            options=SolveOptions(strategy=strategy.value),
         )
     except InputError as exc:
         fail_input(exc)
@@ -207,6 +214,9 @@ def sensitivity(
     workers: Annotated[int | None, typer.Option(min=1, help="Local worker processes.")] = None,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
     top: Annotated[int, typer.Option(min=1, help="Inputs on the tornado chart.")] = 15,
+    strategy: Annotated[
+        StrategyChoice, typer.Option("--strategy", help=STRATEGY_HELP)
+    ] = StrategyChoice.certified,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """Move every numeric input by -delta and +delta, one at a time; tornado chart of the objective."""
@@ -214,10 +224,17 @@ def sensitivity(
     from optimizer.instance.load import load_instance
     from optimizer.plots.tornado import plot_tornado
     from optimizer.results.report import _usd
+    from optimizer.sweep.run import SWEEP_OPTIONS
 
     try:
         inst = load_instance(path)
-        result = run_sensitivity(inst, _delta(delta), workers=workers, scheduler=scheduler)
+        result = run_sensitivity(
+            inst,
+            _delta(delta),
+            options=SWEEP_OPTIONS.but(strategy=strategy.value),
+            workers=workers,
+            scheduler=scheduler,
+        )
     except InputError as exc:
         fail_input(exc)
     folder = out if out is not None else default_out(inst.name, "sensitivity")
@@ -250,6 +267,7 @@ def _compare_two(
     objective: ObjectiveChoice | None,
     time_limit: float | None,
     quiet: bool,
+    strategy: str = "certified",
 ) -> None:
     """``optimizer compare A B``: two instances' optima side by side."""
     import pandas as pd
@@ -262,7 +280,11 @@ def _compare_two(
     try:
         a, b = load_instance(path), load_instance(other)
         result = compare_instances(
-            a, b, objective=objective.value if objective else None, time_limit=time_limit
+            a,
+            b,
+            objective=objective.value if objective else None,
+            time_limit=time_limit,
+            strategy=strategy,
         )
     except InputError as exc:
         fail_input(exc)

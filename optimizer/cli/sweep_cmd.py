@@ -22,7 +22,9 @@ from rich.progress import (
 from rich.table import Table
 
 from optimizer.cli.common import (
+    STRATEGY_HELP,
     ObjectiveChoice,
+    StrategyChoice,
     default_out,
     err_console,
     fail_input,
@@ -86,6 +88,9 @@ def sweep(
     ] = None,
     time_limit: Annotated[float | None, typer.Option(min=0, help="Seconds per scenario.")] = None,
     mip_gap: Annotated[float | None, typer.Option(min=0, help="Relative MIP gap.")] = None,
+    strategy: Annotated[
+        StrategyChoice, typer.Option("--strategy", help=STRATEGY_HELP)
+    ] = StrategyChoice.certified,
     objective: Annotated[
         ObjectiveChoice | None, typer.Option(help="Override the objective.")
     ] = None,
@@ -159,6 +164,7 @@ def sweep(
         mip_gap=mip_gap,
         threads=1,  # one HiGHS thread per worker: the workers are the parallelism
         marginals=marginals,
+        strategy=strategy.value,
     )
     fingerprint = record.fingerprint(base, plan, options)
     try:

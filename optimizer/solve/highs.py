@@ -186,7 +186,7 @@ class HighsSession:
                     outcome = dataclasses.replace(
                         outcome, seconds=outcome.seconds + self._certified_seconds
                     )
-        if stopped:
+        if stopped or outcome is None:
             raise KeyboardInterrupt
         return outcome
 

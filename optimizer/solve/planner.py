@@ -29,7 +29,7 @@ from optimizer.results.plan import Plan, empty_plan, extract_plan
 from optimizer.solve.diagnose import diagnose
 from optimizer.solve.highs import HIGHS_LOG, HighsSession
 from optimizer.solve.marginals import marginal_values
-from optimizer.solve.options import SolveOptions, merge_options, remaining
+from optimizer.solve.options import SolveOptions, Strategy, merge_options, remaining
 from optimizer.verify import verify_plan
 
 Objective = Literal["revenue", "profit"]
@@ -64,6 +64,8 @@ class Planner:
     verify:
         Check every plan with the independent checker of :mod:`optimizer.verify`; a
         disagreement raises :class:`optimizer.verify.VerificationError`.
+    strategy:
+        ``"certified"`` (default) or ``"milp"``; see :class:`SolveOptions`.
     cancel:
         An event that, once set, interrupts HiGHS (the run ends as at a time limit) and
         skips the remaining post-solve steps (the HTTP service sets it when the client
@@ -85,6 +87,7 @@ class Planner:
         diagnose: bool | None = None,
         verify: bool | None = None,
         cancel: threading.Event | None = None,
+        strategy: Strategy | None = None,
     ) -> None:
         self.cancel = cancel
         self.fixed_purchases = False  # set while solve_with_purchases holds buys fixed
@@ -98,6 +101,7 @@ class Planner:
             marginals=marginals,
             diagnose=diagnose,
             verify=verify,
+            strategy=strategy,
         )
         self.timings: dict[str, float] = {}
         self.rebuilds = 0
@@ -241,6 +245,9 @@ class Planner:
                 outcome.bound,
             )
             self.timings["extract"] = time.perf_counter() - t0
+            plan.proof = outcome.proof
+            if plan.best_bound_usd is not None and plan.objective_usd is not None:
+                plan.mip_gap_usd = max(0.0, plan.best_bound_usd - plan.objective_usd)
             if self.options.verify:
                 if _out_of_time(deadline):
                     skipped.append("verify: deadline")
@@ -357,6 +364,7 @@ def solve(
     threads: int | None = None,
     log: bool | None = None,
     marginals: bool | None = None,
+    strategy: Strategy | None = None,
 ) -> Plan:
     """Solve an instance (an :class:`Instance`, a path, or a mapping) and return its :class:`Plan`.
 
@@ -376,6 +384,7 @@ def solve(
         threads=threads,
         log=log,
         marginals=marginals,
+        strategy=strategy,
     )
     deadline = opts.deadline()
     t0 = time.perf_counter()
