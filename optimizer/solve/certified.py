@@ -114,6 +114,36 @@ class _Search:
         self.stopped = stopped
         self.sign = -1.0 if highs.getLp().sense_ == highspy.ObjSense.kMinimize else 1.0
         self.lp_solves = 0
+        # The model as loaded (restored after the search) and its binary columns other
+        # than purchases (lot flags, menu picks, options' switches).
+        self.saved_lower = np.zeros(0)
+        self.saved_upper = np.zeros(0)
+        self.saved_integrality = np.zeros(0)
+        self.binaries = np.zeros(0, dtype=np.int32)
+        self.pinned = False
+
+    def pin_binaries(self, solution: np.ndarray) -> None:
+        """Hold the binaries at ``solution``'s values (continuous, fixed): the repair steps
+        are then LPs re-solved from the last basis. A restriction: every plan it finds is
+        feasible for the model."""
+        k = len(self.binaries)
+        if k == 0:
+            return
+        values = np.round(solution[self.binaries])
+        self.highs.changeColsBounds(k, self.binaries, values, values)
+        self.highs.changeColsIntegrality(
+            k, self.binaries, np.full(k, highspy.HighsVarType.kContinuous)
+        )
+        self.pinned = True
+
+    def unpin_binaries(self) -> None:
+        k = len(self.binaries)
+        if k == 0 or not self.pinned:
+            return
+        cols = self.binaries
+        self.highs.changeColsBounds(k, cols, self.saved_lower[cols], self.saved_upper[cols])
+        self.highs.changeColsIntegrality(k, cols, self.saved_integrality[cols])
+        self.pinned = False
 
     # -- helpers -------------------------------------------------------------
     def left(self) -> float | None:
@@ -191,12 +221,14 @@ def certified_run(
     kint = highspy.HighsVarType.kInteger
     cols: list[int] = []
     pos_of: dict[int, int] = {}
+    pos_col: set[int] = set()
     for v in buy_variables(model):
         col = col_of.get(id(v))
         if col is None or v.fixed or integrality[col] != kint:
             continue
         pos_of[id(v)] = len(cols)
         cols.append(col)
+        pos_col.add(col)
     if not cols:
         return None
     all_lower = np.array(lp.col_lower_, dtype=float)
@@ -210,6 +242,16 @@ def certified_run(
     n = len(cols)
     saved = {k: _option(highs, k) for k in ("time_limit", "mip_rel_gap", "output_flag")}
     search = _Search(highs, buys, mip_gap, deadline, lambda: session.cancelled)
+    search.saved_lower, search.saved_upper = all_lower, all_upper
+    search.saved_integrality = np.array(integrality)
+    search.binaries = np.array(
+        [
+            j
+            for j, kind in enumerate(integrality)
+            if kind == kint and all_lower[j] >= 0.0 and all_upper[j] <= 1.0 and j not in pos_col
+        ],
+        dtype=np.int32,
+    )
     for key, val in solver.highs_options.items():
         highs.setOptionValue(key, val)
     highs.setOptionValue("mip_rel_gap", mip_gap)
@@ -223,8 +265,9 @@ def certified_run(
             result.sign = search.sign
         return result
     finally:
-        highs.changeColsBounds(n, c, buys.lower, buys.upper)
-        highs.changeColsIntegrality(n, c, np.full(n, kint))
+        every = np.arange(len(integrality), dtype=np.int32)
+        highs.changeColsBounds(len(every), every, all_lower, all_upper)
+        highs.changeColsIntegrality(len(every), every, search.saved_integrality)
         for key, val in saved.items():
             highs.setOptionValue(key, val)
         session._model = model
@@ -242,34 +285,24 @@ def _search(s: _Search, others_integer: bool) -> CertifiedResult | None:
     bound = s.value()
     if others_integer and math.isfinite(info.mip_dual_bound):
         bound = max(bound, s.sign * float(info.mip_dual_bound))
-    relaxed = s.solution()[b.cols]
+    full = s.solution()
+    relaxed = full[b.cols]
+    frac = relaxed - np.floor(relaxed + _INTEGRAL)
 
-    units = np.floor(relaxed + _INTEGRAL)
-    units = np.clip(units, b.lower, b.upper)
-    frac = relaxed - units
-    _fill_lots(units, relaxed, frac, b)
-
-    best_value: float | None = None
-    best: np.ndarray | None = None
+    found: tuple[np.ndarray, float, np.ndarray] | None = None
     if not s.out_of_time():
-        s.fix(units)
-        if s.run() == _OK:
-            best_value, best = s.value(), s.solution()
-        else:
-            # A lot raised to its minimum does not fit: try the floor without those lots.
-            dropped = units.copy()
-            for _min_units, members in b.lots:
-                if units[members].sum() > np.floor(relaxed[members] + _INTEGRAL).sum():
-                    dropped[members] = 0.0
-            s.fix(dropped)
-            if s.run() == _OK:
-                units = dropped
-                best_value, best = s.value(), s.solution()
-    if best is None or best_value is None:
+        s.pin_binaries(full)
+        found = _dive(s, relaxed)
+        if found is None and not s.out_of_time():
+            s.unpin_binaries()
+            found = _floor_plan(s, relaxed)
+    if found is None:
         return _branch(s, bound, None, None)
+    units, best_value, best = found
+    s.pin_binaries(best)
 
-    # Greedy +1: fractional purchases first (largest fractional part first), then the
-    # other purchases the relaxation uses, most units first (fills leftover capacity).
+    # Greedy +1: purchases the relaxation left fractional first (largest fractional part
+    # first), then the other purchases it uses, most units first (fills leftover capacity).
     fractional = [i for i in np.argsort(-frac, kind="stable") if frac[i] > _INTEGRAL]
     used = [
         i
@@ -302,9 +335,68 @@ def _search(s: _Search, others_integer: bool) -> CertifiedResult | None:
     return _branch(s, bound, best_value, best)
 
 
-def _fill_lots(units: np.ndarray, relaxed: np.ndarray, frac: np.ndarray, b: _Buys) -> None:
-    """Raise a lot that flooring left part-bought (0 < units < min_units) to its minimum."""
+def _dive(s: _Search, relaxed: np.ndarray) -> tuple[np.ndarray, float, np.ndarray] | None:
+    """Round down the fractional purchases, re-solve the rest, repeat until none is left.
+
+    Each round fixes the purchases still free that the last solution left fractional at
+    their floor and re-solves with the others continuous, so capacity a floor frees is
+    taken by whole units of other hardware where that pays. The last round fixes every
+    purchase; its solution is an integer plan (None: a round was infeasible).
+    """
+    b = s.buys
+    n = len(b.cols)
+    units = np.zeros(n)
+    free = np.ones(n, dtype=bool)
+    x = relaxed
+    frac0 = relaxed - np.floor(relaxed + _INTEGRAL)
+    while True:
+        if s.out_of_time():
+            return None
+        down = np.clip(np.floor(x + _INTEGRAL), b.lower, b.upper)
+        fractional = free & (x - down > _INTEGRAL)
+        if not fractional.any():
+            fractional = free.copy()
+        units[fractional] = down[fractional]
+        free &= ~fractional
+        _fill_lots(units, relaxed, frac0, b, fixed=~free)
+        lower = np.where(free, b.lower, units)
+        upper = np.where(free, b.upper, units)
+        s.highs.changeColsBounds(n, b.cols, lower, upper)
+        if s.run() != _OK:
+            return None
+        if not free.any():
+            return units, s.value(), s.solution()
+        x = s.solution()[b.cols]
+
+
+def _floor_plan(s: _Search, relaxed: np.ndarray) -> tuple[np.ndarray, float, np.ndarray] | None:
+    """Every purchase at the floor of its relaxed value (lots raised to their minimum, or
+    dropped if that does not fit), the rest re-solved with its binaries free."""
+    b = s.buys
+    units = np.clip(np.floor(relaxed + _INTEGRAL), b.lower, b.upper)
+    frac = relaxed - units
+    _fill_lots(units, relaxed, frac, b, fixed=np.ones(len(units), dtype=bool))
+    s.fix(units)
+    if s.run() == _OK:
+        return units, s.value(), s.solution()
+    dropped = units.copy()
+    for _min_units, members in b.lots:
+        if units[members].sum() > np.floor(relaxed[members] + _INTEGRAL).sum():
+            dropped[members] = 0.0
+    s.fix(dropped)
+    if not s.out_of_time() and s.run() == _OK:
+        return dropped, s.value(), s.solution()
+    return None
+
+
+def _fill_lots(
+    units: np.ndarray, relaxed: np.ndarray, frac: np.ndarray, b: _Buys, fixed: np.ndarray
+) -> None:
+    """Raise a lot that rounding left part-bought (0 < units < min_units) to its minimum,
+    once all its purchases are ``fixed``."""
     for min_units, members in b.lots:
+        if not fixed[members].all():
+            continue
         total = units[members].sum()
         if total <= 0 or total >= min_units - _INTEGRAL:
             continue
@@ -334,6 +426,7 @@ def _branch(
         return CertifiedResult(
             "time_limit", value, bound, _gap(value, bound), PROOF_RELAXATION, start, s.lp_solves
         )
+    s.unpin_binaries()
     highs.changeColsBounds(n, b.cols, b.lower, b.upper)
     highs.changeColsIntegrality(n, b.cols, np.full(n, highspy.HighsVarType.kInteger))
     highs.clearSolver()
