@@ -176,6 +176,14 @@ class _Search:
     def fix_one(self, i: int, units: float) -> None:
         self.highs.changeColBounds(int(self.buys.cols[i]), units, units)
 
+    def consistent(self) -> bool:
+        """Does the solution HiGHS returns have the objective it reports?"""
+        lp = self.highs.getLp()
+        x = np.asarray(self.highs.getSolution().col_value, dtype=float)
+        own = float(np.dot(np.asarray(lp.col_cost_, dtype=float), x) + lp.offset_)
+        reported = float(self.highs.getInfo().objective_function_value)
+        return abs(own - reported) <= 1e-7 * max(1.0, abs(reported))
+
     def solution(self) -> np.ndarray:
         return np.array(self.highs.getSolution().col_value, dtype=float)
 
@@ -437,6 +445,11 @@ def _branch(
         sol.dual_valid = False
         highs.setSolution(sol)
     status = s.run()
+    if start is not None and status == _OK and not s.consistent():
+        # HiGHS 1.16 can end a MIP solved in presolve with the start as its "solution"
+        # beside the true optimum's objective: solve again without the start.
+        highs.clearSolver()
+        status = s.run()
     info = highs.getInfo()
     has = highs.getSolution().value_valid and status in (
         _OK,
