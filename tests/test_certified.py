@@ -34,8 +34,9 @@ def _units(plan) -> dict[str, int]:  # type: ignore[no-untyped-def]
 
 
 def test_toy_is_closed_by_the_relaxation():
-    """The toy's relaxed optimum is integral (66 nvl72 + 8 hgx fill 8,000 kW exactly), so
-    the bound is met at once: 363,294,720 USD (instances/toy.yaml), proven without branching."""
+    """The toy's relaxed optimum is integral (60 nvl72 + 80 hgx fill 8,000 kW exactly, an
+    optimum beside the MILP's 66 + 8: the free tier's 20% may run on either), so the bound is
+    met at once: 363,294,720 USD (instances/toy.yaml), proven without branching."""
     plan = solve(TOY)
     assert plan.status == "optimal" and plan.verified
     assert plan.objective_usd == pytest.approx(363_294_720.0, rel=1e-9)
@@ -145,3 +146,53 @@ def test_infeasible_is_reported_as_before():
         plan = solve(doc, strategy=strategy)
         assert plan.status == "infeasible"
         assert not plan.has_solution
+
+
+def _toy_doc() -> dict:
+    import yaml
+
+    doc = yaml.safe_load(TOY.read_text())
+    doc["frontiers"] = str(TOY.parent / doc["frontiers"])
+    return doc
+
+
+@pytest.mark.parametrize("strategy", ["certified", "milp"])
+def test_tiny_price_solves_and_verifies(strategy):
+    """The toy with the paid tier at 3e-8 USD/Mtok instead of 3: the same 121,098,240 Mtok
+    (instances/toy.yaml) earn 3.6329472 USD. Before the objective was scaled, HiGHS's
+    absolute tolerances took 0 (buy nothing) as optimal and the checker refused it."""
+    doc = _toy_doc()
+    doc["tiers"][1]["price_usd_per_mtok"] = 3e-8
+    plan = solve(doc, strategy=strategy)
+    assert plan.status == "optimal" and plan.verified
+    assert plan.objective_usd == pytest.approx(121_098_240 * 3e-8, rel=1e-6)
+
+
+@pytest.mark.parametrize("strategy", ["certified", "milp"])
+def test_all_money_times_1e_9_scales_the_optimum(strategy):
+    """Profit objective; every price and capex x 1e-9: the optimum is the unscaled one x 1e-9
+    (same plan value), solved and checked."""
+    doc = _toy_doc()
+    doc["objective"] = "profit"
+    reference = solve(doc, strategy="milp")
+    for h in doc["hardware"]:
+        h["capex_usd"] *= 1e-9
+    doc["tiers"][1]["price_usd_per_mtok"] *= 1e-9
+    plan = solve(doc, strategy=strategy)
+    assert plan.status == "optimal" and plan.verified
+    assert plan.objective_usd == pytest.approx(reference.objective_usd * 1e-9, rel=2e-4)
+
+
+def test_demand_below_the_solver_resolution_says_what_to_change():
+    """Tiers of 0.13 and 0.38 Mtok beside units that make 1e9 Mtok each: no plan the checker
+    accepts can come back; the error names the keys (an input error, exit status 2)."""
+    from optimizer import InputError
+
+    doc = _toy_doc()
+    doc["tiers"][0]["demand_mtok"] = 0.13
+    doc["tiers"][1]["demand_mtok"] = 0.38
+    with pytest.raises(InputError) as err:
+        solve(doc)
+    text = "\n".join(err.value.problems)
+    assert "tiers[1].demand_mtok[2026]: too small" in text
+    assert "raise it" in text

@@ -91,6 +91,22 @@ def _lot_groups(model: pyo.ConcreteModel, pos_of: dict[int, int]) -> list[tuple[
     return out
 
 
+def objective_scale(highs: Any) -> int:
+    """HiGHS's ``user_objective_scale`` for the model loaded in ``highs``: 0 when the largest
+    objective coefficient is within [1e-3, 1e3] (model units: $M), else the power of two
+    that brings it to about 1. HiGHS's optimality tolerances and its absolute MIP gap
+    (1e-6) are absolute: an instance priced at 3e-8 USD/Mtok or with all money x 1e-9
+    would otherwise be "solved" by buying nothing."""
+    cost = np.abs(np.asarray(highs.getLp().col_cost_, dtype=float))
+    cost = cost[cost > 0]
+    if cost.size == 0:
+        return 0
+    largest = float(cost.max())
+    if 1e-3 <= largest <= 1e3:
+        return 0
+    return int(max(-60, min(60, -round(math.log2(largest)))))
+
+
 def _option(highs: Any, name: str) -> Any:
     value = highs.getOptionValue(name)
     return value[1] if isinstance(value, tuple) else value
@@ -167,7 +183,9 @@ class _Search:
         return self.sign * float(self.highs.getInfo().objective_function_value)
 
     def closed(self, value: float, bound: float) -> bool:
-        return bound - value <= self.mip_gap * abs(value) + 1e-9 * max(1.0, abs(bound))
+        # Relative only: an instance in small units (all money x 1e-9) has a small
+        # objective, and no absolute slack may stand in for the gap.
+        return bound - value <= self.mip_gap * abs(value) + 1e-12 * max(abs(bound), abs(value))
 
     def fix(self, units: np.ndarray) -> None:
         b = self.buys
@@ -248,7 +266,10 @@ def certified_run(
         for j in set(range(len(integrality))) - set(cols)
     )
     n = len(cols)
-    saved = {k: _option(highs, k) for k in ("time_limit", "mip_rel_gap", "output_flag")}
+    saved = {
+        k: _option(highs, k)
+        for k in ("time_limit", "mip_rel_gap", "output_flag", "user_objective_scale")
+    }
     search = _Search(highs, buys, mip_gap, deadline, lambda: session.cancelled)
     search.saved_lower, search.saved_upper = all_lower, all_upper
     search.saved_integrality = np.array(integrality)
@@ -264,6 +285,7 @@ def certified_run(
         highs.setOptionValue(key, val)
     highs.setOptionValue("mip_rel_gap", mip_gap)
     highs.setOptionValue("output_flag", session.log_enabled)
+    highs.setOptionValue("user_objective_scale", objective_scale(highs))
     continuous = np.full(n, highspy.HighsVarType.kContinuous)
     try:
         highs.clearSolver()
@@ -324,7 +346,7 @@ def _search(s: _Search, others_integer: bool) -> CertifiedResult | None:
         if trial > b.upper[i]:
             continue
         s.fix_one(i, trial)
-        if s.run() == _OK and s.value() > best_value + _IMPROVES * max(1.0, abs(best_value)):
+        if s.run() == _OK and s.value() > best_value + _IMPROVES * abs(best_value):
             units[i] = trial
             best_value, best = s.value(), s.solution()
         else:
@@ -482,7 +504,7 @@ def _branch(
 def _gap(value: float, bound: float) -> float | None:
     """HiGHS's relative gap, (bound - value) / |value|; 0 when both are 0."""
     diff = max(0.0, bound - value)
-    if diff <= 1e-12 * max(1.0, abs(bound)):
+    if diff <= 1e-12 * max(abs(bound), abs(value)):
         return 0.0
     if value == 0:
         return None

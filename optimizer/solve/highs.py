@@ -26,6 +26,8 @@ import pyomo.environ as pyo
 from pyomo.contrib.appsi.base import TerminationCondition as TC
 from pyomo.contrib.appsi.solvers import Highs
 
+from optimizer.solve.certified import certified_run, objective_scale
+
 HIGHS_LOG = logging.getLogger("optimizer.highs")
 DEFAULT_MIP_GAP = 1e-4  # HiGHS's own mip_rel_gap, what a solve without --mip-gap gets
 
@@ -199,8 +201,6 @@ class HighsSession:
 
     def _run_certified(self, model: pyo.ConcreteModel, limit: float | None) -> RawOutcome | None:
         """The certified strategy (None: it does not apply; run the MILP instead)."""
-        from optimizer.solve.certified import certified_run
-
         start = time.perf_counter()
         self._certified_seconds = 0.0
         if self.cancel is not None:
@@ -234,10 +234,15 @@ class HighsSession:
         start = time.perf_counter()
         if self.reset_between_runs and self._model is model and self.highs is not None:
             self.highs.clearSolver()  # forget the last basis and MIP search; keep the model
+        # Load the model first (the solve below then only checks for changes) so the
+        # objective's scale is known before HiGHS runs (see certified.objective_scale).
+        if model is not self.solver._model:
+            self.solver.set_instance(model)
+        else:
+            self.solver.update()
         if self.cancel is not None:
-            if model is not self.solver._model:
-                self.solver.set_instance(model)  # so the callbacks exist before the run
             self._hook_cancel()
+        self.solver.highs_options["user_objective_scale"] = objective_scale(self.highs)
         results = self.solver.solve(model)
         self._model = model
         status, has_solution = _map_status(results.termination_condition, results)

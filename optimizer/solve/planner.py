@@ -30,7 +30,7 @@ from optimizer.solve.diagnose import diagnose
 from optimizer.solve.highs import HIGHS_LOG, HighsSession
 from optimizer.solve.marginals import marginal_values
 from optimizer.solve.options import SolveOptions, Strategy, merge_options, remaining
-from optimizer.verify import verify_plan
+from optimizer.verify import VerificationError, verify_plan
 
 Objective = Literal["revenue", "profit"]
 
@@ -255,9 +255,15 @@ class Planner:
                     # An independent checker (no Pyomo, its own coefficients) re-evaluates
                     # every constraint and the objective; a disagreement is a bug: fail loudly.
                     t0 = time.perf_counter()
-                    verify_plan(
-                        self.instance, plan, table=self.table, optimality=not self.fixed_purchases
-                    ).raise_if_failed()
+                    try:
+                        verify_plan(
+                            self.instance,
+                            plan,
+                            table=self.table,
+                            optimality=not self.fixed_purchases,
+                        ).raise_if_failed()
+                    except VerificationError as exc:
+                        raise _scale_error(exc, self.data.notes) from exc
                     plan.verified = True
                     self.timings["verify"] = time.perf_counter() - t0
             if self.options.marginals:
@@ -293,6 +299,28 @@ class Planner:
         plan.timings = dict(self.timings)
         plan.model_size = model_size(self.model)
         return plan
+
+
+# What the range checks (optimizer.model.numerics) say of a figure the solver cannot resolve.
+_SCALE_NOTES = ("solver's tolerance", "below what the solver represents")
+
+
+def _scale_error(exc: VerificationError, notes: list[str]) -> Exception:
+    """The checker refused a plan: when the instance has figures near the solver's
+    tolerances, that is the likely cause, and the user is told which and what to change
+    (an :class:`InputError`, exit status 2); otherwise the refusal stands (a bug)."""
+    scale = [n for n in notes if any(s in n for s in _SCALE_NOTES)]
+    if not scale:
+        return exc
+    first = exc.problems[0] if exc.problems else "the plan"
+    return InputError(
+        [
+            f"{note.split(':')[0]}: too small beside the instance's other figures for the "
+            f"solver to resolve (the independent check refused the plan: {first}); raise it, "
+            "or plan this tier in an instance of its own size"
+            for note in scale
+        ]
+    )
 
 
 def _budget(deadline: float | None) -> float | None:
