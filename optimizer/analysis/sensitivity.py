@@ -9,6 +9,7 @@ above 1) is kept as a row with its error.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -64,15 +65,25 @@ def sensitivity(
     options: SolveOptions | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Sensitivity:
-    """Solve base, then each input at -delta and +delta; rows sorted by objective swing."""
+    """Solve base, then each input at -delta and +delta; rows sorted by objective swing.
+
+    ``progress(done, total)`` is called as scenarios finish (see :func:`run_sweep`)."""
     keys = numeric_inputs(instance)
     doc = instance.model_dump()
     periods = list(instance.periods)
     scenarios: list[dict[KeyPath, float]] = [{}]
     for key in keys:
         scenarios += [{key: Factor(1 - delta)}, {key: Factor(1 + delta)}]
-    result = run_sweep(instance, scenarios, options=options, workers=workers, scheduler=scheduler)
+    result = run_sweep(
+        instance,
+        scenarios,
+        options=options,
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+    )
     t = result.table.set_index("scenario")
     base_obj = t.loc[0, "objective_usd"] if "objective_usd" in t else None
     base_obj = None if base_obj is None or pd.isna(base_obj) else float(base_obj)

@@ -7,6 +7,14 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from optimizer.cli.common import (
@@ -228,13 +236,28 @@ def sensitivity(
 
     try:
         inst = load_instance(path)
-        result = run_sensitivity(
-            inst,
-            _delta(delta),
-            options=SWEEP_OPTIONS.but(strategy=strategy.value),
-            workers=workers,
-            scheduler=scheduler,
+        # A bar on a terminal (stderr), nothing otherwise or with --quiet.
+        bar = Progress(
+            TextColumn("[bold]sensitivity"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=err_console,
+            disable=quiet or not err_console.is_terminal,
+            transient=True,
         )
+        with bar:
+            task = bar.add_task("sensitivity", total=None)
+            result = run_sensitivity(
+                inst,
+                _delta(delta),
+                options=SWEEP_OPTIONS.but(strategy=strategy.value),
+                workers=workers,
+                scheduler=scheduler,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
     except InputError as exc:
         fail_input(exc)
     folder = out if out is not None else default_out(inst.name, "sensitivity")

@@ -215,7 +215,7 @@ def sweep(
         TextColumn("ETA"),
         TimeRemainingColumn(),
         console=err_console,
-        disable=quiet,
+        disable=quiet or not err_console.is_terminal,  # a bar on a terminal only
     )
     with progress:
         task = progress.add_task("sweep", total=len(plan), rate=0.0)
