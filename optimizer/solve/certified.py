@@ -137,6 +137,7 @@ class _Search:
         self.saved_integrality = np.zeros(0)
         self.binaries = np.zeros(0, dtype=np.int32)
         self.pinned = False
+        self.abs_gap = 0.0  # also closed when bound - objective is at most this
 
     def pin_binaries(self, solution: np.ndarray) -> None:
         """Hold the binaries at ``solution``'s values (continuous, fixed): the repair steps
@@ -185,7 +186,9 @@ class _Search:
     def closed(self, value: float, bound: float) -> bool:
         # Relative only: an instance in small units (all money x 1e-9) has a small
         # objective, and no absolute slack may stand in for the gap.
-        return bound - value <= self.mip_gap * abs(value) + 1e-12 * max(abs(bound), abs(value))
+        return bound - value <= (
+            self.mip_gap * abs(value) + self.abs_gap + 1e-12 * max(abs(bound), abs(value))
+        )
 
     def fix(self, units: np.ndarray) -> None:
         b = self.buys
@@ -240,56 +243,100 @@ def certified_run(
         solver.update()
     highs = session.highs
     col_of = solver._pyomo_var_to_solver_var_map
-    lp = highs.getLp()
-    integrality = list(lp.integrality_)
+    integrality = list(highs.getLp().integrality_)
     if not integrality:
         return None
     kint = highspy.HighsVarType.kInteger
     cols: list[int] = []
     pos_of: dict[int, int] = {}
-    pos_col: set[int] = set()
     for v in buy_variables(model):
         col = col_of.get(id(v))
         if col is None or v.fixed or integrality[col] != kint:
             continue
         pos_of[id(v)] = len(cols)
         cols.append(col)
-        pos_col.add(col)
-    if not cols:
+    for key, val in solver.highs_options.items():
+        highs.setOptionValue(key, val)
+    try:
+        return certify_loaded(
+            highs,
+            cols,
+            _lot_groups(model, pos_of),
+            mip_gap=mip_gap,
+            deadline=deadline,
+            stopped=lambda: session.cancelled,
+            log=session.log_enabled,
+        )
+    finally:
+        session._model = model
+
+
+def general_integers(lp: Any) -> list[int]:
+    """The integer columns of ``lp`` that are not binaries (unit counts)."""
+    integrality = list(lp.integrality_)
+    upper = np.asarray(lp.col_upper_, dtype=float)
+    lower = np.asarray(lp.col_lower_, dtype=float)
+    kint = highspy.HighsVarType.kInteger
+    return [
+        j
+        for j, kind in enumerate(integrality)
+        if kind == kint and (upper[j] > 1.0 or lower[j] < 0.0) and lower[j] < upper[j]
+    ]
+
+
+def certify_loaded(
+    highs: Any,
+    cols: list[int],
+    lots: list[tuple[float, list[int]]] | None = None,
+    *,
+    mip_gap: float,
+    abs_gap: float = 0.0,
+    deadline: float | None,
+    stopped: Callable[[], bool] = lambda: False,
+    log: bool = False,
+) -> CertifiedResult | None:
+    """The certified strategy on the model loaded in ``highs`` (a ``highspy.Highs``):
+    ``cols`` are the integer columns to relax (purchases), ``lots`` the minimum-lot groups
+    (min_units, positions in ``cols``). Closed when bound - objective <= mip_gap *
+    |objective| + abs_gap. Bounds, integrality and the options it sets are restored."""
+    lp = highs.getLp()
+    integrality = list(lp.integrality_)
+    if not integrality or not cols:
         return None
+    kint = highspy.HighsVarType.kInteger
     all_lower = np.array(lp.col_lower_, dtype=float)
     all_upper = np.array(lp.col_upper_, dtype=float)
     c = np.array(cols, dtype=np.int32)
-    buys = _Buys(c, all_lower[c], all_upper[c], _lot_groups(model, pos_of))
+    chosen = set(cols)
+    buys = _Buys(c, all_lower[c], all_upper[c], lots or [])
     others_integer = any(
-        integrality[j] != highspy.HighsVarType.kContinuous
-        for j in set(range(len(integrality))) - set(cols)
+        kind != highspy.HighsVarType.kContinuous
+        for j, kind in enumerate(integrality)
+        if j not in chosen
     )
     n = len(cols)
     saved = {
         k: _option(highs, k)
         for k in ("time_limit", "mip_rel_gap", "output_flag", "user_objective_scale")
     }
-    search = _Search(highs, buys, mip_gap, deadline, lambda: session.cancelled)
+    search = _Search(highs, buys, mip_gap, deadline, stopped)
+    search.abs_gap = abs_gap
     search.saved_lower, search.saved_upper = all_lower, all_upper
     search.saved_integrality = np.array(integrality)
     search.binaries = np.array(
         [
             j
             for j, kind in enumerate(integrality)
-            if kind == kint and all_lower[j] >= 0.0 and all_upper[j] <= 1.0 and j not in pos_col
+            if kind == kint and all_lower[j] >= 0.0 and all_upper[j] <= 1.0 and j not in chosen
         ],
         dtype=np.int32,
     )
-    for key, val in solver.highs_options.items():
-        highs.setOptionValue(key, val)
     highs.setOptionValue("mip_rel_gap", mip_gap)
-    highs.setOptionValue("output_flag", session.log_enabled)
+    highs.setOptionValue("output_flag", log)
     highs.setOptionValue("user_objective_scale", objective_scale(highs))
-    continuous = np.full(n, highspy.HighsVarType.kContinuous)
     try:
         highs.clearSolver()
-        highs.changeColsIntegrality(n, c, continuous)
+        highs.changeColsIntegrality(n, c, np.full(n, highspy.HighsVarType.kContinuous))
         result = _search(search, others_integer)
         if result is not None:
             result.sign = search.sign
@@ -300,7 +347,6 @@ def certified_run(
         highs.changeColsIntegrality(len(every), every, search.saved_integrality)
         for key, val in saved.items():
             highs.setOptionValue(key, val)
-        session._model = model
 
 
 def _search(s: _Search, others_integer: bool) -> CertifiedResult | None:
