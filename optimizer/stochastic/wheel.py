@@ -354,13 +354,15 @@ def _wheel(
     lagrangian = type("LagrangianOuterBound", (_Polite, LagrangianOuterBound), {})
     xhatshuffle = type("XhatShuffleInnerBound", (_Polite, XhatShuffleInnerBound), {})
 
-    def opt_kwargs(opts: dict[str, Any]) -> dict[str, Any]:
-        return {
+    def opt_kwargs(opts: dict[str, Any], ph: bool = True) -> dict[str, Any]:
+        kwargs = {
             "options": opts,
             "all_scenario_names": names,
             "scenario_creator": creator,
-            "rho_setter": rho_setter(opts),
         }
+        if ph:  # PH and PHBase take a rho_setter; Xhat_Eval does not
+            kwargs["rho_setter"] = rho_setter(opts)
+        return kwargs
 
     hub = {
         "hub_class": PHHub,
@@ -390,7 +392,7 @@ def _wheel(
             {
                 "spoke_class": xhatshuffle,
                 "opt_class": Xhat_Eval,
-                "opt_kwargs": opt_kwargs(xhat_opts),
+                "opt_kwargs": opt_kwargs(xhat_opts, ph=False),
             }
         )
     labels = ["PH hub", "Lagrangian spoke", "xhatshuffle spoke"][:n_cyl]
