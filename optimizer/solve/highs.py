@@ -177,6 +177,7 @@ class HighsSession:
             limit = self.time_limit
         self.solver.config.time_limit = limit
         with stdout_to_stderr(), _ctrl_c_stops(lambda: self.solver._solver_model) as stopped:
+            self._ctrl_c = stopped  # the certified strategy stops between its HiGHS runs too
             outcome = None
             if self.strategy == "certified":
                 outcome = self._run_certified(model, limit)
@@ -192,10 +193,12 @@ class HighsSession:
             raise KeyboardInterrupt
         return outcome
 
+    _ctrl_c: list[bool] = []  # noqa: RUF012 (replaced per run, never mutated here)
+
     @property
     def cancelled(self) -> bool:
-        """True once the cancel event (if any) is set."""
-        return self.cancel is not None and self.cancel.is_set()
+        """True once the cancel event (if any) is set, or Ctrl-C was pressed in this run."""
+        return bool(self._ctrl_c) or (self.cancel is not None and self.cancel.is_set())
 
     _certified_seconds = 0.0  # time spent by a certified attempt that gave way to the MILP
 
