@@ -53,7 +53,8 @@ def main() -> None:
     args = ap.parse_args()
     path = args.instance or default_instance()
     base = load_instance(path)
-    first_tier = base.tiers[-1].id
+    # The last tier with a fixed price (a tier with a price menu has none to scale).
+    first_tier = next(t.id for t in reversed(base.tiers) if t.price_usd_per_mtok is not None)
     first_hw = base.hardware[-1].id
     sets = [
         parse_set("site.power_mw=scale(x0.7,x1.3)"),

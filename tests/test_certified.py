@@ -217,3 +217,19 @@ def test_certified_blocks_agree_with_milp_blocks(monkeypatch, seed):
     assert on.objective_usd == pytest.approx(off.objective_usd, rel=2 * gap)
     assert on.bound_usd >= off.objective_usd * (1 - 1e-9)
     assert off.bound_usd >= on.objective_usd * (1 - 1e-9)
+
+
+def test_sweep_rows_say_how_each_gap_was_proven():
+    """A sweep row carries proof and mip_gap_usd, as the plan does: 50.002 kW closes by the
+    relaxation (gap 0.002 A), 55.5 kW needs branching (see the tests above)."""
+    from optimizer.sweep import run_sweep
+    from optimizer.sweep.spec import parse_key
+
+    inst = load_instance(_two_hardware(50.002))
+    key = parse_key("site.power_mw")
+    result = run_sweep(inst, [{}, {key: 0.0555}], workers=1)
+    rows = result.table.set_index("scenario")
+    assert rows.loc[0, "proof"] == PROOF_RELAXATION
+    assert rows.loc[0, "mip_gap_usd"] == pytest.approx(0.002 * A, rel=1e-6)
+    assert rows.loc[1, "proof"] == PROOF_BRANCHING
+    assert rows.loc[1, "objective_usd"] == pytest.approx(85 * A, rel=1e-9)
