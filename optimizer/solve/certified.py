@@ -184,8 +184,9 @@ class _Search:
         return self.sign * float(self.highs.getInfo().objective_function_value)
 
     def closed(self, value: float, bound: float) -> bool:
-        # Relative only: an instance in small units (all money x 1e-9) has a small
-        # objective, and no absolute slack may stand in for the gap.
+        # Relative (plus abs_gap, which only the two-stage blocks set): an instance in small
+        # units (all money x 1e-9) has a small objective, and no fixed absolute slack may
+        # stand in for the gap.
         return bound - value <= (
             self.mip_gap * abs(value) + self.abs_gap + 1e-12 * max(abs(bound), abs(value))
         )
@@ -203,7 +204,7 @@ class _Search:
         x = np.asarray(self.highs.getSolution().col_value, dtype=float)
         own = float(np.dot(np.asarray(lp.col_cost_, dtype=float), x) + lp.offset_)
         reported = float(self.highs.getInfo().objective_function_value)
-        return abs(own - reported) <= 1e-7 * max(1.0, abs(reported))
+        return abs(own - reported) <= 1e-7 * max(abs(reported), abs(own), 1e-12)
 
     def solution(self) -> np.ndarray:
         return np.array(self.highs.getSolution().col_value, dtype=float)
