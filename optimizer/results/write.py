@@ -1,7 +1,7 @@
 """Write plan files atomically: each to a temporary file in the same folder, then renamed.
 
 A reader never sees a half-written file. A plan is a SET of files (plan.json, buy.csv,
-serve.csv, sold.csv, summary.md) and the set is marked by ``manifest.json``, written
+serve.csv, sold.csv, cash_flow.csv, summary.md) and the set is marked by ``manifest.json``, written
 last, which lists each file with its SHA-256: :func:`write_plan` removes the old manifest
 before it replaces any file, so a run killed half-way (even with kill -9) leaves a folder
 without a manifest, which :func:`check_result_folder` reports as incomplete, never a
@@ -55,7 +55,7 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-PLAN_FILES = ("plan.json", "buy.csv", "serve.csv", "sold.csv", "summary.md")
+PLAN_FILES = ("plan.json", "buy.csv", "serve.csv", "sold.csv", "cash_flow.csv", "summary.md")
 MANIFEST = "manifest.json"
 RUN_FILE = "run.json"  # timings: differ run to run, not committed
 
@@ -111,7 +111,11 @@ def check_result_folder(out_dir: str | Path) -> list[str]:
 
 
 def plan_files(plan: Plan) -> dict[str, str]:
-    """The reproducible plan files by name: plan.json, buy/serve/sold.csv, summary.md."""
+    """The reproducible plan files by name: plan.json, buy/serve/sold.csv, cash_flow.csv
+    (:mod:`optimizer.results.finance`; its header only without a solution), summary.md."""
+    import pandas as pd
+
+    from optimizer.results.finance import CASH_FLOW_COLUMNS
     from optimizer.results.report import summary_markdown
 
     doc = {k: v for k, v in plan.to_dict().items() if k not in RUN_KEYS}
@@ -120,6 +124,11 @@ def plan_files(plan: Plan) -> dict[str, str]:
         "buy.csv": plan.buy.to_csv(index=False),
         "serve.csv": plan.serve.to_csv(index=False),
         "sold.csv": plan.sold.to_csv(index=False),
+        "cash_flow.csv": (
+            pd.DataFrame(columns=CASH_FLOW_COLUMNS)
+            if plan.finance is None
+            else plan.finance.cash_flow
+        ).to_csv(index=False),
         "summary.md": summary_markdown(plan),
     }
 
