@@ -14,6 +14,11 @@ MIP gap.
     python benchmarks/scale.py --slices 3 --sizes 50x20x10x200
         # option time_slices: each size and instances/gtc2026-1gw.yaml solved without
         # slices and with 3 (a synthetic diurnal profile), solve seconds side by side
+    python benchmarks/scale.py --strategies --sizes 50x20x10x200 100x40x20x200
+
+``--strategies`` prints, per size, the certified strategy end to end (load to the checked
+plan) against ``--strategy milp`` and against a direct highspy MILP of the same model
+(HiGHS alone, no Pyomo, no check), with the ratio certified / direct measured in the same run.
 
 Figures are wall-clock on the machine that runs it; the sizes are seeded.
 """
@@ -259,6 +264,68 @@ def run(
     return best
 
 
+def direct_highspy(planner: Planner, mip_gap: float, time_limit: float | None) -> float:
+    """Seconds for HiGHS alone on the planner's MILP (the model copied out of Pyomo)."""
+    import highspy
+
+    session = planner.session
+    assert session is not None
+    session.solver.set_instance(planner.model)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.passModel(session.highs.getModel())
+    h.setOptionValue("mip_rel_gap", mip_gap)
+    if time_limit is not None:
+        h.setOptionValue("time_limit", time_limit)
+    t0 = time.perf_counter()
+    h.run()
+    return time.perf_counter() - t0
+
+
+def strategies(size: str, seed: int, time_limit: float | None) -> None:
+    """Certified against milp against a direct highspy MILP, one size, one run each."""
+    n_hw, n_tiers, n_periods, n_points = (int(v) for v in size.split("x"))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = synthetic(n_hw, n_tiers, n_periods, n_points, Path(tmp), seed=seed)
+        rows = {}
+        for strategy in ("certified", "milp"):
+            t0 = time.perf_counter()
+            planner = Planner(
+                load_instance(path), mip_gap=1e-4, strategy=strategy, time_limit=time_limit
+            )
+            plan = planner.solve()
+            rows[strategy] = (time.perf_counter() - t0, planner.timings["solve"], plan)
+        direct = direct_highspy(planner, 1e-4, time_limit)
+    cert_total, cert_solve, cert = rows["certified"]
+    milp_total, milp_solve, milp = rows["milp"]
+    print(
+        f"{size} s{seed}: certified {cert_total:.2f} s end to end (solve {cert_solve:.2f} s, "
+        f"{cert.status}, gap {cert.mip_gap or 0:.1e} = {cert.mip_gap_usd or 0:,.0f} USD, "
+        f"{cert.proof}); milp {milp_total:.2f} s (solve {milp_solve:.2f} s, gap "
+        f"{milp.mip_gap or 0:.1e}); direct highspy MILP {direct:.2f} s; "
+        f"certified/direct {cert_total / direct:.2f}, certified/milp solve "
+        f"{cert_solve / milp_solve:.2f}; objective certified - milp "
+        f"{(cert.objective_usd or 0) - (milp.objective_usd or 0):+,.0f} USD",
+        flush=True,
+    )
+
+
+def reference_strategies() -> None:
+    """The 1 GW reference instance, solve time of each strategy (same run)."""
+    ref = Path(__file__).resolve().parents[1] / "instances" / "gtc2026-1gw.yaml"
+    out = []
+    for strategy in ("certified", "milp"):
+        planner = Planner(load_instance(ref), strategy=strategy)
+        plan = planner.solve()
+        out.append((strategy, planner.timings["solve"], plan))
+    (_, cs, cp), (_, ms, mp) = out
+    print(
+        f"reference {ref.name}: certified solve {cs:.2f} s (gap {cp.mip_gap or 0:.1e}, "
+        f"{cp.proof}), milp solve {ms:.2f} s (gap {mp.mip_gap or 0:.1e}); ratio {cs / ms:.2f}",
+        flush=True,
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -300,9 +367,19 @@ def main() -> None:
         help="option time_slices: solve each size and instances/gtc2026-1gw.yaml without "
         "slices and with N (synthetic diurnal demand), and print both solve times",
     )
+    ap.add_argument(
+        "--strategies",
+        action="store_true",
+        help="certified vs milp vs a direct highspy MILP per size (one seed: 7)",
+    )
     args = ap.parse_args()
     if args.slices > 0:
         main_slices(args.slices, args.sizes, args.time_limit)
+        return
+    if args.strategies:
+        reference_strategies()
+        for size in args.sizes:
+            strategies(size, 7, args.time_limit)
         return
     head = (
         f"{'size (hw x tiers x periods x points)':>38} {'triples':>8} {'vars':>7} {'cons':>6} "

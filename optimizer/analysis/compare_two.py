@@ -75,10 +75,21 @@ def _figures(plan: Plan) -> dict[str, float | None]:
 
 
 def compare_instances(
-    a: Instance, b: Instance, *, objective: str | None = None, time_limit: float | None = None
+    a: Instance,
+    b: Instance,
+    *,
+    objective: str | None = None,
+    time_limit: float | None = None,
+    strategy: str = "certified",
 ) -> TwoInstances:
     plans = tuple(
-        Planner(i, objective=objective, time_limit=time_limit, marginals=False).solve()  # type: ignore[arg-type]
+        Planner(
+            i,
+            objective=objective,  # type: ignore[arg-type]
+            time_limit=time_limit,
+            marginals=False,
+            strategy=strategy,  # type: ignore[arg-type]
+        ).solve()
         for i in (a, b)
     )
     pa, pb = plans

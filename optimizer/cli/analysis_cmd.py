@@ -7,11 +7,21 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from optimizer import fmt
 from optimizer.cli.common import (
+    STRATEGY_HELP,
     ObjectiveChoice,
+    StrategyChoice,
     default_out,
     err_console,
     fail_input,
@@ -71,6 +81,9 @@ def compare(
             "by tier (e.g. 2.67e6: $40B per GW over 15 years).",
         ),
     ] = None,
+    strategy: Annotated[
+        StrategyChoice, typer.Option("--strategy", help=STRATEGY_HELP)
+    ] = StrategyChoice.certified,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """The optimum beside baselines (a power split, equal shares by default; one-hardware
@@ -80,11 +93,12 @@ def compare(
     from optimizer.analysis.compare import compare as run_compare
     from optimizer.fmt import usd as _usd
     from optimizer.instance.load import load_instance
+    from optimizer.solve.options import SolveOptions
 
     if other is not None:
         if split is not None or shell_usd_per_mw_year is not None:
             fail_input(InputError("--split and --shell-usd-per-mw-year apply to one instance"))
-        _compare_two(path, other, out, objective, time_limit, quiet)
+        _compare_two(path, other, out, objective, time_limit, quiet, strategy.value)
         return
 
     try:
@@ -95,6 +109,7 @@ def compare(
             objective=objective.value if objective else None,
             time_limit=time_limit,
             shell_usd_per_mw_year=shell_usd_per_mw_year,
+            options=SolveOptions(strategy=strategy.value),
         )
     except InputError as exc:
         fail_input(exc)
@@ -216,23 +231,19 @@ def sensitivity(
     workers: Annotated[int | None, typer.Option(min=1, help="Local worker processes.")] = None,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
     top: Annotated[int, typer.Option(min=1, help="Inputs on the tornado chart.")] = 15,
+    strategy: Annotated[
+        StrategyChoice, typer.Option("--strategy", help=STRATEGY_HELP)
+    ] = StrategyChoice.certified,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """Move every numeric input by -delta and +delta, one at a time; tornado chart of the objective."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
 
     from optimizer.analysis.sensitivity import input_groups
     from optimizer.analysis.sensitivity import sensitivity as run_sensitivity
     from optimizer.fmt import usd as _usd
     from optimizer.instance.load import load_instance
     from optimizer.plots.tornado import plot_tornado
+    from optimizer.sweep.run import SWEEP_OPTIONS
 
     try:
         inst = load_instance(path)
@@ -243,7 +254,8 @@ def sensitivity(
                 f"{n} inputs, each at -{100 * d:g}% and +{100 * d:g}%: {2 * n + 1} solves",
                 highlight=False,
             )
-        progress = Progress(
+        # A bar on a terminal (stderr), nothing otherwise or with --quiet.
+        bar = Progress(
             TextColumn("[bold]sensitivity"),
             BarColumn(),
             MofNCompleteColumn(),
@@ -251,16 +263,18 @@ def sensitivity(
             TextColumn("ETA"),
             TimeRemainingColumn(),
             console=err_console,
-            disable=quiet,
+            disable=quiet or not err_console.is_terminal,
+            transient=True,
         )
-        with progress:
-            task = progress.add_task("sensitivity", total=2 * n + 1)
+        with bar:
+            task = bar.add_task("sensitivity", total=2 * n + 1)
             result = run_sensitivity(
                 inst,
                 d,
+                options=SWEEP_OPTIONS.but(strategy=strategy.value),
                 workers=workers,
                 scheduler=scheduler,
-                progress=lambda done, total: progress.update(task, completed=done, total=total),
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
     except InputError as exc:
         fail_input(exc)
@@ -296,6 +310,7 @@ def _compare_two(
     objective: ObjectiveChoice | None,
     time_limit: float | None,
     quiet: bool,
+    strategy: str = "certified",
 ) -> None:
     """``optimizer compare A B``: two instances' optima side by side."""
     import pandas as pd
@@ -308,7 +323,11 @@ def _compare_two(
     try:
         a, b = load_instance(path), load_instance(other)
         result = compare_instances(
-            a, b, objective=objective.value if objective else None, time_limit=time_limit
+            a,
+            b,
+            objective=objective.value if objective else None,
+            time_limit=time_limit,
+            strategy=strategy,
         )
     except InputError as exc:
         fail_input(exc)

@@ -39,6 +39,18 @@ class ObjectiveChoice(StrEnum):
     cost = "cost"  # v3: least cost to serve every tier's demand_mtok forecast
 
 
+class StrategyChoice(StrEnum):
+    certified = "certified"
+    milp = "milp"
+
+
+STRATEGY_HELP = (
+    "certified: relaxed unit counts give a bound, a repaired integer plan is returned when "
+    "within --mip-gap of it, else HiGHS branches from it; milp: HiGHS's branch and bound "
+    "on the whole model (docs/model.md)."
+)
+
+
 def fail_input(exc: InputError) -> NoReturn:
     """Print one line per problem on stderr and exit with status 2."""
     for line in exc.problems:

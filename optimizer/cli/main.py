@@ -28,7 +28,9 @@ from optimizer.cli import (
 )
 from optimizer.cli.common import (
     HELP_MARKUP,
+    STRATEGY_HELP,
     ObjectiveChoice,
+    StrategyChoice,
     default_out,
     err_console,
     fail_input,
@@ -100,6 +102,9 @@ def solve(
         typer.Option("--objective", help="Override the instance's objective."),
     ] = None,
     threads: Annotated[int | None, typer.Option("--threads", min=1, help="HiGHS threads.")] = None,
+    strategy: Annotated[
+        StrategyChoice, typer.Option("--strategy", help=STRATEGY_HELP)
+    ] = StrategyChoice.certified,
     log: Annotated[bool, typer.Option("--log", help="Show HiGHS's log on stderr.")] = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No report, no progress; errors only.")
@@ -140,6 +145,7 @@ def solve(
             mip_gap=mip_gap,
             threads=threads,
             log=log,
+            strategy=strategy.value,
         )
     except InputError as exc:
         fail_input(exc)

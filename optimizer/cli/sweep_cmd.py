@@ -23,7 +23,9 @@ from rich.table import Table
 
 from optimizer import fmt
 from optimizer.cli.common import (
+    STRATEGY_HELP,
     ObjectiveChoice,
+    StrategyChoice,
     default_out,
     err_console,
     fail_input,
@@ -87,6 +89,9 @@ def sweep(
     ] = None,
     time_limit: Annotated[float | None, typer.Option(min=0, help="Seconds per scenario.")] = None,
     mip_gap: Annotated[float | None, typer.Option(min=0, help="Relative MIP gap.")] = None,
+    strategy: Annotated[
+        StrategyChoice, typer.Option("--strategy", help=STRATEGY_HELP)
+    ] = StrategyChoice.certified,
     objective: Annotated[
         ObjectiveChoice | None, typer.Option(help="Override the objective.")
     ] = None,
@@ -160,6 +165,7 @@ def sweep(
         mip_gap=mip_gap,
         threads=1,  # one HiGHS thread per worker: the workers are the parallelism
         marginals=marginals,
+        strategy=strategy.value,
     )
     fingerprint = record.fingerprint(base, plan, options)
     try:
@@ -210,7 +216,7 @@ def sweep(
         TextColumn("ETA"),
         TimeRemainingColumn(),
         console=err_console,
-        disable=quiet,
+        disable=quiet or not err_console.is_terminal,  # a bar on a terminal only
     )
     with progress:
         task = progress.add_task("sweep", total=len(plan), rate=0.0)

@@ -70,6 +70,11 @@ class Plan:
     objective_usd: float | None
     mip_gap: float | None
     best_bound_usd: float | None = None
+    # best_bound_usd - objective_usd: the most a better plan could earn, USD (>= 0)
+    mip_gap_usd: float | None = None
+    # How the bound was proven: "relaxation bound" (the certified strategy closed the gap
+    # with purchases relaxed) or "branch and bound" (HiGHS's search); None without a plan.
+    proof: str | None = None
     revenue_usd: float | None = None
     capex_usd: float | None = None
     energy_usd: float | None = None
@@ -155,6 +160,8 @@ class Plan:
             "status": self.status,
             "objective_usd": _plain(self.objective_usd, _DIGITS["usd"]),
             "mip_gap": self.mip_gap,
+            "mip_gap_usd": _plain(self.mip_gap_usd, _DIGITS["usd"]),
+            "proof": self.proof,
             "buy": rows(self.buy, ["hardware", "period", "units"]),
             "serve": rows(self.serve, ["hardware", "tier", "period", *sl, "units"]),
             "sold": rows(self.sold, ["tier", "period", *sl, "mtok"]),

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 Objective = Literal["revenue", "profit", "cost"]
+Strategy = Literal["certified", "milp"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,11 @@ class SolveOptions:
         Check every plan with :mod:`optimizer.verify`; a disagreement raises.
     diagnose:
         When infeasible, find the smallest relaxations that make it feasible.
+    strategy:
+        ``"certified"`` (default): solve with purchase counts relaxed for a bound, round
+        and repair to an integer plan, and branch only if the two are not within
+        ``mip_gap`` (docs/model.md, "Solve strategy"); ``"milp"``: HiGHS's branch and
+        bound on the whole model, as before.
     """
 
     objective: Objective | None = None
@@ -51,6 +57,7 @@ class SolveOptions:
     marginals: bool = True
     verify: bool = True
     diagnose: bool = True
+    strategy: Strategy = "certified"
 
     def __post_init__(self) -> None:
         problems = []
@@ -64,6 +71,8 @@ class SolveOptions:
             problems.append(f"time_limit: a number of seconds >= 0 (got {self.time_limit!r})")
         if self.mip_gap is not None and not (0 <= self.mip_gap and math.isfinite(self.mip_gap)):
             problems.append(f"mip_gap: a number >= 0 (got {self.mip_gap!r})")
+        if self.strategy not in ("certified", "milp"):
+            problems.append(f"strategy: 'certified' or 'milp' (got {self.strategy!r})")
         if self.threads is not None and self.threads < 1:
             problems.append(f"threads: >= 1 (got {self.threads!r})")
         if problems:

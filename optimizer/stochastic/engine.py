@@ -434,7 +434,12 @@ def _solve_ef(
     (ef_obj,) = list(m.component_data_objects(pyo.Objective, active=True))
     ef_obj.deactivate()
     m.obj = pyo.Objective(expr=ef_obj.expr, sense=pyo.maximize)
-    session = HighsSession(time_limit=time_limit, mip_gap=mip_gap, threads=threads, log=log)
+    # The certified strategy (relaxed unit counts for the bound, a repaired plan, branching
+    # only if needed; docs/model.md) as every planner solve: one scenario of probability 1
+    # then gives the deterministic plan, not another optimum of it.
+    session = HighsSession(
+        time_limit=time_limit, mip_gap=mip_gap, threads=threads, log=log, strategy="certified"
+    )
     names = list(models.scenarios.names)
     target = DEFAULT_MIP_GAP if mip_gap is None else mip_gap
     cert = None

@@ -67,6 +67,8 @@ def plan_row(plan: Plan) -> dict[str, Any]:
         "status": plan.status,
         "objective_usd": plan.objective_usd,
         "mip_gap": plan.mip_gap,
+        "mip_gap_usd": plan.mip_gap_usd,
+        "proof": plan.proof,
         "revenue_usd": plan.revenue_usd,
         "capex_usd": plan.capex_usd,
         "energy_usd": plan.energy_usd,
