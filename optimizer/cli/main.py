@@ -156,7 +156,8 @@ def solve(
         print_report(plan, make_console())
     if not no_write and plan.has_solution:
         folder = out if out is not None else default_out(plan.instance_name)
-        write_or_fail(lambda f: write_plan(plan, f), folder, quiet)
+        source = None if path == "-" else path
+        write_or_fail(lambda f: write_plan(plan, f, instance_file=source), folder, quiet)
     if not plan.ok:
         if not quiet:
             err_console.print(f"[bold red]no plan:[/] {plan.status}")

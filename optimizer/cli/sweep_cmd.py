@@ -38,13 +38,17 @@ EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C
 
 
 def read_scenarios(path: Path) -> pd.DataFrame:
-    """A scenarios CSV: one column per key path, one row per scenario."""
+    """A scenarios CSV: one column per key path, one row per scenario; at most
+    MAX_SCENARIO_BYTES (a symlink to /dev/zero: one line, not 21 GB of memory)."""
+    import io
+
     import pandas as pd
 
+    from optimizer.input_files import MAX_SCENARIO_BYTES, read_capped
+
+    data = read_capped(path, MAX_SCENARIO_BYTES, "a scenario CSV")
     try:
-        table = pd.read_csv(path)
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
+        table = pd.read_csv(io.BytesIO(data))
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not a readable CSV ({str(exc).splitlines()[0]})") from None
     if table.empty:

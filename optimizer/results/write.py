@@ -124,9 +124,14 @@ def plan_files(plan: Plan) -> dict[str, str]:
     }
 
 
-def write_plan(plan: Plan, out_dir: str | Path) -> list[Path]:
+def write_plan(
+    plan: Plan, out_dir: str | Path, instance_file: str | Path | None = None
+) -> list[Path]:
     """The files of :func:`plan_files` into ``out_dir``, then ``manifest.json`` (see the
-    module doc), then ``run.json`` (timings, version). Other files are left alone."""
+    module doc), then ``run.json`` (timings, version, and ``instance_file``, the path of
+    the instance solved relative to ``out_dir``, when given: ``optimizer report`` finds
+    it there). Other
+    files are left alone."""
     from optimizer import __version__
 
     out = Path(out_dir)
@@ -152,6 +157,8 @@ def write_plan(plan: Plan, out_dir: str | Path) -> list[Path]:
         "optimizer_version": __version__,
         "timings_s": plan.to_dict()["timings_s"],
     }
+    if instance_file is not None:  # relative: still found when the tree is moved or copied
+        run["instance_file"] = os.path.relpath(Path(instance_file).resolve(), out.resolve())
     write_atomic(out / RUN_FILE, json.dumps(run, indent=2) + "\n")
     written.append(out / RUN_FILE)
     return written
