@@ -33,6 +33,7 @@ from optimizer.cli.common import (
     err_console,
     fail_input,
     make_console,
+    out_folder_problems,
     write_or_fail,
 )
 from optimizer.cli.frontiers_cmd import frontiers_app
@@ -116,6 +117,7 @@ def solve(
     """Solve an instance and report the optimal plan."""
     from optimizer.instance.load import load_instance
 
+    problems: list[str] = []
     try:
         # The schema and the frontier table are checked before Pyomo is even imported, so
         # a bad input fails fast (the planner reads the table again: ~0.1 s on the 1 GW
@@ -125,7 +127,13 @@ def solve(
 
         read_frontier_table(instance)
     except InputError as exc:
-        fail_input(exc)
+        problems += exc.problems
+    # A folder that cannot take the results is bad input too, found before solving: the
+    # plan must not be printed and then lost (exit 1).
+    if not no_write and (out is not None or not problems):
+        problems += out_folder_problems(out if out is not None else default_out(instance.name))
+    if problems:
+        fail_input(InputError(problems))
 
     from optimizer.results.report import print_report
     from optimizer.results.write import write_plan

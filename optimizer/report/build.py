@@ -17,7 +17,7 @@ import pandas as pd
 
 from optimizer.errors import InputError
 from optimizer.report.model import Report
-from optimizer.results.write import RUN_FILE, check_result_folder
+from optimizer.results.write import RUN_FILE, check_result_folder, read_csv_cells
 
 SWEEP_NAMES = ("sweep/sweep.parquet", "sweep.parquet", "sweep/sweep.csv", "sweep.csv")
 
@@ -113,7 +113,7 @@ def instance_report(
 
 def _read_csv(path: Path) -> pd.DataFrame | None:
     try:
-        return pd.read_csv(path) if path.is_file() else None
+        return read_csv_cells(pd.read_csv(path)) if path.is_file() else None
     except Exception:  # a damaged extra file is left out, not fatal
         return None
 

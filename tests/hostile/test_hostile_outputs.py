@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from hostile_helpers import error_lines
 
+from conftest import base, frontier
 from conftest import run_cli as _run
 
 
@@ -75,3 +76,78 @@ def test_report_refuses_a_mix_of_two_runs(solved_starter: Path, tmp_path: Path) 
     buy.write_text(buy.read_text() + "\n")  # another run's file
     lines = error_lines(_run(["report", str(folder)], work), 2)
     assert lines[0] == f"error: {folder}/buy.csv: not the file manifest.json lists (another run's?)"
+
+
+# ---------------------------------------------------------- 11. formula injection
+def _formula_instance(tmp_path: Path) -> Path:
+    doc = base()
+    doc["name"] = "=cmd"
+    doc["hardware"][0]["id"] = "=1+2"
+    doc["tiers"][0]["id"] = '=HYPERLINK("http://example.invalid","click")'
+    doc["frontiers"] = frontier("=1+2")
+    path = tmp_path / "i.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_ids_that_look_like_formulas_are_text_in_the_workbook_and_csvs(tmp_path: Path) -> None:
+    """Item 11: openpyxl stored ``=1+2`` as a live formula; the CSVs held it bare."""
+    openpyxl = pytest.importorskip("openpyxl")
+    _formula_instance(tmp_path)
+    assert _run(["solve", "i.json", "-q", "--out", "out"], tmp_path).returncode == 0
+    buy = (tmp_path / "out" / "buy.csv").read_text().splitlines()
+    assert buy == ["hardware,period,units", "'=1+2,1,10"]  # 10 units fill the 10 positions
+    sold = (tmp_path / "out" / "sold.csv").read_text()
+    assert "\"'=HYPERLINK(" in sold
+    res = _run(["report", "out", "--xlsx"], tmp_path)
+    assert res.returncode == 0, res.stderr
+    wb = openpyxl.load_workbook(tmp_path / "out" / "report.xlsx")
+    cells = [c for ws in wb for row in ws.iter_rows() for c in row if c.value is not None]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    texts = {c.value for c in cells if isinstance(c.value, str)}
+    # The report read the CSVs back exactly: the ids, not the escaped cells.
+    assert "=1+2" in texts and "'=1+2" not in texts
+
+
+def test_csv_escaping_reads_back_exactly() -> None:
+    import pandas as pd
+
+    from optimizer.results.write import csv_text, read_csv_cells
+
+    df = pd.DataFrame({"id": ["=1+2", "+x", "-y", "@z", "'quoted", "plain", "a=b"], "n": range(7)})
+    text = csv_text(df)
+    assert text.splitlines()[1:] == [
+        "'=1+2,0",
+        "'+x,1",
+        "'-y,2",
+        "'@z,3",
+        "''quoted,4",
+        "plain,5",
+        "a=b,6",
+    ]
+    import io
+
+    assert read_csv_cells(pd.read_csv(io.StringIO(text))).equals(df)
+
+
+# ------------------------------------------------------------- 14. --out in the way
+def test_solve_out_onto_a_file_is_bad_input_before_solving(tmp_path: Path) -> None:
+    """Item 14: ``solve --out /etc/passwd`` solved, printed the plan, then exited 1."""
+    (tmp_path / "i.json").write_text(json.dumps(base()))
+    in_the_way = tmp_path / "passwd"
+    in_the_way.write_text("root:x:0:0\n")
+    res = _run(["solve", "i.json", "--out", str(in_the_way)], tmp_path)
+    assert error_lines(res, 1) == [f"error: --out {in_the_way}: is a file, not a folder"]
+    assert res.stdout == ""  # nothing solved, nothing printed
+    res = _run(["solve", "i.json", "--out", str(in_the_way / "sub")], tmp_path)
+    assert error_lines(res, 1) == [
+        f"error: --out {in_the_way / 'sub'}: {in_the_way} is a file, not a folder"
+    ]
+    assert in_the_way.read_text() == "root:x:0:0\n"
+    res = _run(["report", "i.json", "--out", str(in_the_way)], tmp_path)
+    assert error_lines(res, 1) == [f"error: --out {in_the_way}: is a file, not a folder"]
+    # --no-write never writes: --out is not looked at.
+    assert (
+        _run(["solve", "i.json", "-q", "--no-write", "--out", str(in_the_way)], tmp_path).returncode
+        == 0
+    )
