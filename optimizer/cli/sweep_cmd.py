@@ -184,7 +184,15 @@ def sweep(
             if not quiet:
                 err_console.print(f"the sweep in {folder}/ is already complete", highlight=False)
             return
-        done = journal.read()
+        from optimizer.sweep.run import scenario_fields
+
+        done = journal.read([scenario_fields(sc) for sc in plan])
+        if journal.skipped and not quiet:
+            err_console.print(
+                f"warning: {journal.path}: {journal.skipped} line(s) are not rows of this "
+                "sweep (damaged, or edited); their scenarios are solved again",
+                highlight=False,
+            )
     else:
         journal.start()
     command = shlex.join(["optimizer", *sys.argv[1:]])

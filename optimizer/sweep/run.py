@@ -103,16 +103,22 @@ def plan_row(plan: Plan) -> dict[str, Any]:
     return row
 
 
+def scenario_fields(changes: Changes) -> dict[str, Any]:
+    """The inputs of a scenario as its row records them (``KEY`` or ``KEY:factor``)."""
+    fields: dict[str, Any] = {}
+    for k, v in changes.items():
+        if isinstance(v, Factor):
+            fields[f"{k}:factor"] = float(v)
+        else:
+            fields[str(k)] = v if isinstance(v, str) else float(v)
+    return fields
+
+
 def _solve_one(
     planner: Planner, base: Instance, base_structure: object, index: int, changes: Changes
 ) -> dict[str, Any]:
     t0 = time.perf_counter()
-    row: dict[str, Any] = {"scenario": index}
-    for k, v in changes.items():
-        if isinstance(v, Factor):
-            row[f"{k}:factor"] = float(v)
-        else:
-            row[str(k)] = v if isinstance(v, str) else float(v)
+    row: dict[str, Any] = {"scenario": index, **scenario_fields(changes)}
     try:
         inst = scenario_instance(base, changes)
         row["_rebuilt"] = planner.update(inst)

@@ -151,3 +151,50 @@ def test_solve_out_onto_a_file_is_bad_input_before_solving(tmp_path: Path) -> No
         _run(["solve", "i.json", "-q", "--no-write", "--out", str(in_the_way)], tmp_path).returncode
         == 0
     )
+
+
+# -------------------------------------------------------- 12. a damaged sweep journal
+def test_resume_survives_a_damaged_journal_and_drops_junk_rows(tmp_path: Path) -> None:
+    """Item 12: invalid UTF-8, ``null``, ``1.5e400``, a row without fields crashed
+    ``--resume``; a junk row of valid shape was kept in the table.
+
+    By hand: one g1 unit per rack position sells 31,536 Mtok at $1, so racks 2, 5, 10
+    give 63,072, 157,680 and 315,360 USD."""
+    import pandas as pd
+
+    (tmp_path / "i.json").write_text(json.dumps(base()))
+    cmd = ["sweep", "i.json", "--set", "site.rack_positions=2,5,10", "--seed", "1"]
+    cmd += ["--workers", "1", "--out", "sw", "-q"]
+    assert _run(cmd, tmp_path).returncode == 0
+    folder = tmp_path / "sw"
+    first = pd.read_csv(folder / "sweep.csv")
+    assert list(first["objective_usd"]) == [63072.0, 157680.0, 315360.0]
+    # As if stopped after two rows, one of them written over by junk.
+    meta = json.loads((folder / "sweep.meta.json").read_text())
+    meta["status"] = "stopped"
+    (folder / "sweep.meta.json").write_text(json.dumps(meta))
+    kept = {k: v for k, v in first.iloc[2].to_dict().items() if v == v}
+    kept["seconds"] = 12345.0  # marks the row as read from the journal, not solved again
+    junk = {"scenario": 0, "status": "optimal", "seconds": 1.0, "objective_usd": 1e99}
+    junk["site.rack_positions"] = 999.0  # not scenario 0's input
+    lines = [
+        b"\xff\xfe not utf-8",
+        b"null",
+        b"1.5e400",
+        b"{}",
+        b'{"scenario": 1}',
+        b'{"scenario": 1.5e400, "status": "optimal", "seconds": 1}',
+        b'{"scenario": "x", "status": "optimal", "seconds": 1}',
+        b'{"scenario": 7, "status": "optimal", "seconds": 1}',
+        json.dumps(junk).encode(),
+        json.dumps(kept).encode(),
+        b'{"scenario": 0, "status": "opt',  # cut short
+    ]
+    (folder / "sweep.rows.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    res = _run([*cmd[:-1], "--resume"], tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert "Traceback" not in res.stderr
+    assert "10 line(s) are not rows of this sweep" in res.stderr
+    again = pd.read_csv(folder / "sweep.csv")
+    assert list(again["objective_usd"]) == [63072.0, 157680.0, 315360.0]
+    assert list(again["seconds"] == 12345.0) == [False, False, True]
