@@ -127,10 +127,10 @@ def _journal_row(raw: bytes, expected: Sequence[Mapping[str, Any]] | None) -> di
     index = row.get("scenario")
     if not isinstance(index, int) or isinstance(index, bool) or index < 0:
         return None
-    if not isinstance(row.get("status"), str) or not isinstance(row.get("seconds"), (int, float)):
-        return None
     if expected is not None:
-        if index >= len(expected):
+        if index >= len(expected) or not isinstance(row.get("status"), str):
+            return None
+        if not isinstance(row.get("seconds"), (int, float)):
             return None
         for key, value in expected[index].items():
             if row.get(key) != value:
@@ -162,10 +162,10 @@ class Journal:
     def read(self, expected: Sequence[Mapping[str, Any]] | None = None) -> list[dict[str, Any]]:
         """The rows journaled so far; a line that is not a row of this sweep is skipped
         (its scenario is solved again): cut short by a killed process, not UTF-8, not a
-        JSON object, without a whole-number ``scenario`` or a ``status``, or, given
-        ``expected`` (the inputs of each scenario, as
-        :func:`optimizer.sweep.run.scenario_fields` gives them), a scenario out of range
-        or whose recorded inputs are not that scenario's. ``self.skipped`` counts them."""
+        JSON object, without a whole-number ``scenario``, or, given ``expected`` (the
+        inputs of each scenario, as :func:`optimizer.sweep.run.scenario_fields` gives
+        them), without a ``status`` and ``seconds``, a scenario out of range or whose
+        recorded inputs are not that scenario's. ``self.skipped`` counts them."""
         rows: list[dict[str, Any]] = []
         self.skipped = 0
         try:
