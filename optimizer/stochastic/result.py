@@ -227,7 +227,9 @@ class TwoStagePlan:
                 f"inner {_usd(b.get('inner_usd'))} ({b.get('inner_source')}) · gap {gap}"
             )
         if self.stopped_because:
-            lines.append(f"stopped: {self.stopped_because}")
+            # The gap always beside the reason: "stopped: time limit" alone read as an answer.
+            gap = "" if self.mip_gap is None else f" (gap {100 * self.mip_gap:.3g}%)"
+            lines.append(f"stopped: {self.stopped_because}{gap}")
         return "\n".join(lines)
 
 
@@ -310,7 +312,9 @@ def assemble(
         eev_vals = [o.objective_usd or 0.0 for o in eev if o is not None]
         result.eev_usd = sum(p * v for p, v in zip(probs, eev_vals, strict=True))
         result.ev_percentiles = percentiles(eev_vals, probs)
-    elif ev_first is not None:
+    elif ev_first is not None and not any(
+        o is not None and not o.has_plan and o.status == "time_limit" for o in eev
+    ):  # (a re-plan stopped by --time-limit without a plan: EEV unknown, not infeasible)
         result.vss_infeasible = [n for n, ok in zip(names, eev_ok, strict=True) if not ok]
 
     outs: list[ScenarioOutcome] | None = two_stage.get("scenarios")

@@ -18,9 +18,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import signal
-import sys
-import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -34,6 +31,7 @@ import pandas as pd
 from optimizer.errors import InputError
 from optimizer.instance.load import load_instance
 from optimizer.instance.schema import Instance
+from optimizer.processes import stop_pool, worker_start
 from optimizer.results.plan import Plan
 from optimizer.solve.options import SolveOptions
 from optimizer.solve.planner import Planner
@@ -165,50 +163,6 @@ def _worker_planner(
     return _WORKER["planner"], _WORKER["base"], _WORKER["structure"]
 
 
-def _ignore_sigint() -> None:
-    """Worker start-up: Ctrl-C is the driver's to handle (it stops the workers itself)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-# How often a worker checks that its driver is still alive (seconds).
-PARENT_POLL_S = 0.5
-
-
-def _die_with_parent(parent: int) -> None:
-    """End this worker when the driver ``parent`` dies, even by kill -9 (which runs no
-    clean-up in the driver): the pool's pipes stay open in the workers themselves, so they
-    would otherwise wait for work forever, and keep the resource tracker alive with them.
-
-    On Linux the kernel sends SIGKILL when the parent exits (``PR_SET_PDEATHSIG``, set
-    here; the pool starts its workers from the driver's main thread, which lives as long
-    as the driver); everywhere, a daemon thread polls ``os.getppid()`` every
-    :data:`PARENT_POLL_S` seconds (between two solves if a solve holds the GIL).
-    """
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
-    if os.getppid() != parent:  # died before the line above took effect
-        os._exit(1)
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(PARENT_POLL_S)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="watch-driver", daemon=True).start()
-
-
-def _worker_start(parent: int) -> None:
-    """Pool worker start-up: Ctrl-C ignored, and an end with the driver."""
-    _ignore_sigint()
-    _die_with_parent(parent)
-
-
 def solve_task(
     base_json: str,
     base_dir: str | None,
@@ -337,7 +291,7 @@ def _run_pool(
     pool = ProcessPoolExecutor(
         max_workers=min(n, len(todo)),
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=_worker_start,
+        initializer=worker_start,
         initargs=(os.getpid(),),
     )
     pending: set[Future[dict[str, Any]]] = set()
@@ -358,20 +312,9 @@ def _run_pool(
     except BaseException:
         for fut in pending:
             fut.cancel()
-        _stop_workers(pool)
+        stop_pool(pool)
         raise
     pool.shutdown(wait=True)
-
-
-def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """End the pool's processes now (their running scenarios are dropped, not recorded)."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    for proc in processes:
-        if proc.is_alive():
-            proc.terminate()
-    pool.shutdown(wait=False, cancel_futures=True)
-    for proc in processes:
-        proc.join(timeout=5)
 
 
 def _run_dask(

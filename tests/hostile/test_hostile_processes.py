@@ -71,3 +71,103 @@ def test_kill_9_of_a_sweep_driver_leaves_no_worker_or_resource_tracker(tmp_path:
                 pass
         if driver.poll() is None:
             driver.kill()
+
+
+# ------------------------------------------- 13, 17. the two-stage solver's run bounds
+def _newsvendor() -> tuple[dict, object]:
+    """One period, one g1 unit at $20,000, $1/Mtok, demand 50 or 150 units' worth."""
+    import pandas as pd
+
+    from conftest import MTOK_PER_UNIT_YEAR as A
+
+    doc = base()
+    doc["objective"] = "profit"
+    doc["site"]["rack_positions"] = 1000
+    doc["hardware"][0]["capex_usd"] = 20_000
+    doc["tiers"][0]["demand_mtok"] = 100 * A
+    table = pd.DataFrame(
+        {
+            "scenario": ["low", "high"],
+            "probability": [0.5, 0.5],
+            "tiers[t].demand_mtok": [50 * A, 150 * A],
+        }
+    )
+    return doc, table
+
+
+def test_stochastic_time_limit_bounds_the_run_not_each_solve(monkeypatch) -> None:
+    """Item 17: ``--time-limit 2`` gave every one of the ~80 re-plans 2 s (90 s of wall
+    time). Now each solve gets what is left of one budget: the limits handed to HiGHS
+    never grow and fall below the budget (recorded, not timed)."""
+    from optimizer.solve.planner import Planner
+    from optimizer.stochastic import engine
+
+    limits: list[float | None] = []
+    real_solve = Planner.solve
+
+    def recording_solve(self: Planner, deadline: float | None = None):  # type: ignore[no-untyped-def]
+        limits.append(self.options.time_limit)
+        return real_solve(self, deadline)
+
+    ef_limits: list[float | None] = []
+    real_ef = engine._solve_ef
+
+    def recording_ef(models, **kw):  # type: ignore[no-untyped-def]
+        ef_limits.append(kw["time_limit"])
+        return real_ef(models, **kw)
+
+    monkeypatch.setattr(Planner, "solve", recording_solve)
+    monkeypatch.setattr(engine, "_solve_ef", recording_ef)
+    doc, table = _newsvendor()
+    r = engine.solve(doc, table, mip_gap=0, time_limit=600)
+    assert r.status == "optimal"
+    assert r.objective_usd == pytest.approx(576_800, abs=1e-3)  # as without a limit
+    # 2 wait-and-see, 1 expected-value, 2 EEV re-plans, then the EF
+    assert len(limits) == 5 and len(ef_limits) == 1
+    assert all(x is not None and 0 < x < 600 for x in limits + ef_limits)
+    assert limits == sorted(limits, reverse=True) and ef_limits[0] <= limits[-1]
+
+
+def test_stochastic_summary_prints_the_gap_beside_the_stop_reason() -> None:
+    """Item 17: "stopped: time limit" with the 17.9% gap only in --json."""
+    from optimizer.stochastic.result import TwoStagePlan
+
+    r = TwoStagePlan(
+        instance_name="x",
+        objective_kind="profit",
+        method="ef",
+        status="time_limit",
+        first_stage_periods=[1],
+        scenario_names=["a"],
+        probabilities=[1.0],
+    )
+    r.expected_objective_usd = 148.4e9
+    r.objective_usd = 148.4e9
+    r.mip_gap = 0.179
+    r.stopped_because = "time limit"
+    assert "stopped: time limit (gap 17.9%)" in r.summary().splitlines()
+
+
+def test_ctrl_c_in_the_two_stage_solve_stops_the_replan_process(monkeypatch) -> None:
+    """Item 13: Ctrl-C during the EF solve waited for the re-plan process (~35 s on the
+    reference): the pool's exit joined it. Now the pool is stopped at once: its process
+    is gone when the KeyboardInterrupt leaves solve()."""
+    from optimizer.stochastic import engine
+
+    stopped: list[list[int]] = []
+    real_stop = engine.stop_pool
+
+    def recording_stop(pool):  # type: ignore[no-untyped-def]
+        procs = list((getattr(pool, "_processes", None) or {}).values())
+        real_stop(pool)
+        stopped.append([p.exitcode for p in procs])
+
+    def interrupted_ef(models, **kw):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(engine, "stop_pool", recording_stop)
+    monkeypatch.setattr(engine, "_solve_ef", interrupted_ef)
+    doc, table = _newsvendor()
+    with pytest.raises(KeyboardInterrupt):
+        engine.solve(doc, table, mip_gap=0, parallel=True)
+    assert len(stopped) == 1 and stopped[0] and all(code is not None for code in stopped[0])
