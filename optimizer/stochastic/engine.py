@@ -168,7 +168,8 @@ def solve(
     solver_seconds = [0.0]
 
     def timed_replan(inst: Instance, fixed: Mapping[HP, int] | None) -> Plan:
-        _bound_by(planner, deadline)
+        if not _bound_by(planner, deadline):
+            return _timed_out(inst, objective)
         plan = replan(planner, inst, fixed, periods)
         solver_seconds[0] += plan.timings.get("solve", 0.0)
         return plan
@@ -313,10 +314,20 @@ def _left(deadline: float | None) -> float | None:
     return None if deadline is None else max(0.0, deadline - time.monotonic())
 
 
-def _bound_by(planner: Planner, deadline: float | None) -> None:
-    """The planner's next solve ends by ``deadline`` (its time limit: what is left)."""
-    if deadline is not None:
-        planner.options = planner.options.but(time_limit=_left(deadline))
+def _bound_by(planner: Planner, deadline: float | None) -> bool:
+    """The planner's next solve ends by ``deadline`` (its time limit: what is left);
+    False when nothing is left (the re-plan is not even started)."""
+    if deadline is None:
+        return True
+    left = _left(deadline)
+    planner.options = planner.options.but(time_limit=left)
+    return bool(left)
+
+
+def _timed_out(inst: Instance, objective: str | None) -> Plan:
+    from optimizer.results.plan import empty_plan
+
+    return empty_plan(inst, None, objective or inst.objective, "time_limit", "time limit")
 
 
 def _side_figures_alone(
@@ -333,7 +344,8 @@ def _side_figures_alone(
     seconds = [0.0]
 
     def timed(inst: Instance, fixed: Mapping[HP, int] | None) -> Plan:
-        _bound_by(planner, deadline)
+        if not _bound_by(planner, deadline):
+            return _timed_out(inst, opts.objective)
         plan = replan(planner, inst, fixed, periods)
         seconds[0] += plan.timings.get("solve", 0.0)
         return plan

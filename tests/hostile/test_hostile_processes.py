@@ -171,3 +171,23 @@ def test_ctrl_c_in_the_two_stage_solve_stops_the_replan_process(monkeypatch) -> 
     with pytest.raises(KeyboardInterrupt):
         engine.solve(doc, table, mip_gap=0, parallel=True)
     assert len(stopped) == 1 and stopped[0] and all(code is not None for code in stopped[0])
+
+
+def test_stochastic_time_limit_zero_says_no_plan_within_the_limit(tmp_path: Path) -> None:
+    """With nothing left of the budget no re-plan starts, and the answer says so: not
+    "infeasible" (exit 1, the reason on stderr)."""
+    from conftest import run_cli
+
+    doc, table = _newsvendor()
+    (tmp_path / "nv.json").write_text(json.dumps(doc))
+    table.to_csv(tmp_path / "nv.csv", index=False)
+    res = run_cli(
+        ["stochastic", "nv.json", "--scenarios", "nv.csv", "--time-limit", "0", "--no-write"],
+        tmp_path,
+    )
+    assert res.returncode == 1, res.stderr
+    assert (
+        "no plan: time_limit: 2 scenario(s) found no plan on their own within the time "
+        "limit ('low', 'high'); raise --time-limit"
+    ) in res.stderr
+    assert "infeasible" not in res.stderr
