@@ -191,3 +191,56 @@ def test_stochastic_time_limit_zero_says_no_plan_within_the_limit(tmp_path: Path
         "limit ('low', 'high'); raise --time-limit"
     ) in res.stderr
     assert "infeasible" not in res.stderr
+
+
+# ----------------------------------------------- 18. the diagnosis within the time cap
+def test_the_diagnosis_gets_only_what_is_left_of_the_time_limit(monkeypatch) -> None:
+    """Item 18: the diagnosis's HiGHS limit was worked out before the elastic copy was
+    built (seconds on a large model), so the run overshot --time-limit by that much. The
+    copy is made slow here (0.3 s); HiGHS must get at most what is left after it.
+
+    By hand: 20 existing g1 units need 20 rack positions; the site has 10, so the
+    diagnosis is "+10" positions."""
+    import pyomo.environ as pyo
+
+    from optimizer.solve import diagnose as diag
+    from optimizer.solve.planner import Planner
+
+    limits: list[float | None] = []
+
+    class RecordingSession(diag.HighsSession):  # type: ignore[misc,name-defined]
+        def __init__(self, *args, **kw):  # type: ignore[no-untyped-def]
+            limits.append(kw.get("time_limit"))
+            super().__init__(*args, **kw)
+
+    real_clone = pyo.ConcreteModel.clone
+
+    def slow_clone(self, *args, **kw):  # type: ignore[no-untyped-def]
+        time.sleep(0.3)
+        return real_clone(self, *args, **kw)
+
+    monkeypatch.setattr(diag, "HighsSession", RecordingSession)
+    monkeypatch.setattr(pyo.ConcreteModel, "clone", slow_clone)
+    doc = base()
+    doc["hardware"][0]["existing_units"] = 20
+    import optimizer
+
+    plan = Planner(optimizer.load_instance(doc), time_limit=600).solve()
+    assert plan.status == "infeasible"
+    assert list(plan.diagnosis["relax_by"]) == [pytest.approx(10.0)]
+    assert len(limits) == 1 and limits[0] is not None
+    assert limits[0] <= 600 - 0.3
+
+
+def test_no_diagnosis_is_started_after_the_deadline() -> None:
+    import optimizer
+    from optimizer.solve.diagnose import diagnose
+    from optimizer.solve.planner import Planner
+
+    doc = base()
+    doc["hardware"][0]["existing_units"] = 20
+    planner = Planner(optimizer.load_instance(doc))
+    assert planner.solve().status == "infeasible"
+    late = diagnose(planner.model, planner.instance, deadline=time.monotonic() - 1.0)
+    assert late.empty
+    assert not diagnose(planner.model, planner.instance, deadline=time.monotonic() + 600).empty
