@@ -279,7 +279,11 @@ def _check_frame(
         else:
             where = f"{label} line {line_of(k) if line_of else k + line_offset}"
         row = df.iloc[k]
-        text = _CELL.sub(lambda m, row=row: _shown(row[m.group(1)]), bad.iloc[k])
+
+        def cell(match: re.Match[str], row: pd.Series = row) -> str:
+            return _shown(row[match.group(1)])
+
+        text = _CELL.sub(cell, str(bad.iloc[k]))
         problems.append(f"{where}: {text.rstrip('; ')}")
     if len(rows) > _MAX_LISTED:
         problems.append(f"{label}: ... and {len(rows) - _MAX_LISTED} more bad rows")
