@@ -244,3 +244,43 @@ def test_no_diagnosis_is_started_after_the_deadline() -> None:
     late = diagnose(planner.model, planner.instance, deadline=time.monotonic() - 1.0)
     assert late.empty
     assert not diagnose(planner.model, planner.instance, deadline=time.monotonic() + 600).empty
+
+
+def test_ctrl_c_stops_a_decomposition_block_solve_in_highs() -> None:
+    """Item 13: the two-stage proof's block solves ran ``h.run()`` with no Python
+    callback, so a Ctrl-C waited for the block's MILP (up to its limit). Now HiGHS is
+    interrupted: the status says so (not "time limit": the MILP below runs to its 20 s
+    limit, 2% from optimal, when left alone) and the KeyboardInterrupt follows."""
+    import threading
+
+    import highspy
+    import numpy as np
+
+    from optimizer.stochastic.decompose import _interruptible_run
+
+    n, m = 400, 20  # a random multi-knapsack HiGHS does not close in 20 s
+    rng = np.random.default_rng(0)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n, m
+    lp.col_cost_ = rng.integers(1, 100, n).astype(float)
+    lp.col_lower_, lp.col_upper_ = np.zeros(n), np.full(n, 10.0)
+    lp.row_lower_, lp.row_upper_ = np.full(m, -highspy.kHighsInf), np.full(m, 1000.0)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = np.arange(0, m * n + 1, n)
+    lp.a_matrix_.index_ = np.tile(np.arange(n), m)
+    lp.a_matrix_.value_ = rng.integers(1, 100, (m, n)).astype(float).ravel()
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * n
+    lp.sense_ = highspy.ObjSense.kMaximize
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("mip_rel_gap", 0.0)
+    h.setOptionValue("time_limit", 20.0)
+    h.passModel(lp)
+    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            _interruptible_run(h)
+    finally:
+        timer.cancel()
+    assert h.getModelStatus() == highspy.HighsModelStatus.kInterrupt
