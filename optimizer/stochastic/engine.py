@@ -228,8 +228,11 @@ def solve(
     solver_seconds[0] += side.solver_seconds
     ws = side.ws
     alone = [(n, o) for n, o in zip(sc.names, ws, strict=True) if not o.has_plan]
-    if alone:
+    timed_out = [n for n, o in alone if o.status == "time_limit"]
+    if alone and (len(timed_out) < len(alone) or two is None):
         return _infeasible_scenarios(base, sc, periods, method, alone, timings, t_start)
+    # Else the two-stage program was solved beside re-plans that ran out of time: its plan
+    # stands; the wait-and-see figures (EVPI, regrets) of those scenarios are unknown.
 
     # 3. the two-stage program
     t0 = time.perf_counter()
@@ -254,7 +257,7 @@ def solve(
     solver_seconds[0] += timings["highs_two_stage"]
     timings["highs"] = solver_seconds[0]
     timings["total"] = time.perf_counter() - t_start
-    return assemble(
+    result = assemble(
         base=base,
         scenarios=sc,
         periods=periods,
@@ -271,6 +274,12 @@ def solve(
         risk_weight=risk_weight or 0.0,
         timings=timings,
     )
+    if timed_out and not result.message:
+        result.message = (
+            f"{len(timed_out)} scenario(s) found no plan on their own within the time limit: "
+            "EVPI and their regrets are unknown (raise --time-limit)"
+        )
+    return result
 
 
 @dataclass(frozen=True)

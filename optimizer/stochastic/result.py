@@ -303,8 +303,10 @@ def assemble(
         result.extra["ef_block_proof"] = two_stage["decomposition"]
     if "bounds" in two_stage:
         result.extra["bounds"] = {k: _plain(v) for k, v in two_stage["bounds"].items()}
-    ws_vals = [o.objective_usd or 0.0 for o in ws]
-    result.ws_usd = sum(p * v for p, v in zip(probs, ws_vals, strict=True))
+    # A scenario whose re-plan alone found no plan in the time given: WS unknown (EVPI too).
+    ws_vals: list[float | None] = [(o.objective_usd or 0.0) if o.has_plan else None for o in ws]
+    if all(v is not None for v in ws_vals):
+        result.ws_usd = sum(p * (v or 0.0) for p, v in zip(probs, ws_vals, strict=True))
     if ev_first is not None:
         result.ev_first_stage = _buy_frame(ev_first)
     eev_ok = [o is not None and o.has_plan for o in eev]
@@ -329,7 +331,8 @@ def assemble(
     result.percentiles = percentiles(vals, probs)
     if cvar_alpha is not None:
         result.cvar_usd = cvar(vals, probs, cvar_alpha)
-    result.evpi_usd = result.ws_usd - result.expected_objective_usd
+    if result.ws_usd is not None:
+        result.evpi_usd = result.ws_usd - result.expected_objective_usd
     if result.eev_usd is not None:
         result.vss_usd = result.expected_objective_usd - result.eev_usd
     elif result.vss_infeasible:
@@ -352,6 +355,7 @@ def assemble(
     rows = []
     for i, name in enumerate(names):
         e = eev[i]
+        w = ws_vals[i]
         rows.append(
             {
                 "scenario": name,
@@ -360,7 +364,7 @@ def assemble(
                 "objective_usd": vals[i],
                 "ws_objective_usd": ws_vals[i],
                 "ev_objective_usd": e.objective_usd if e is not None and e.has_plan else None,
-                "regret_usd": ws_vals[i] - vals[i],
+                "regret_usd": None if w is None else w - vals[i],
                 "ev_delivered_objective_usd": (
                     eev_delivered[i].objective_usd if eev_delivered is not None else None
                 ),

@@ -284,3 +284,50 @@ def test_ctrl_c_stops_a_decomposition_block_solve_in_highs() -> None:
     finally:
         timer.cancel()
     assert h.getModelStatus() == highspy.HighsModelStatus.kInterrupt
+
+
+def test_a_two_stage_plan_stands_when_only_wait_and_see_replans_ran_out_of_time(
+    monkeypatch,
+) -> None:
+    """Item 17: under one budget, the re-plans beside the extensive form may run out of
+    time. The two-stage plan is still the answer (the newsvendor's hand-derived 50 units,
+    576,800 USD); only the figures that need those re-plans (WS, EVPI, that scenario's
+    regret) are unknown, and the message says why. The re-plan process runs in-process
+    here so that one scenario's wait-and-see re-plan can be made to time out."""
+    import concurrent.futures
+    import math
+
+    from optimizer.stochastic import engine
+    from optimizer.stochastic.result import ScenarioOutcome
+
+    class InlinePool:
+        def __init__(self, *args, **kw):  # type: ignore[no-untyped-def]
+            pass
+
+        def submit(self, fn, *args):  # type: ignore[no-untyped-def]
+            future: concurrent.futures.Future = concurrent.futures.Future()
+            future.set_result(fn(*args))
+            return future
+
+        def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+            pass
+
+    real_side = engine._side_figures_alone
+
+    def side_with_a_timeout(*args):  # type: ignore[no-untyped-def]
+        side = real_side(*args)
+        side.ws[1] = ScenarioOutcome(status="time_limit", objective_usd=None)
+        return side
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", InlinePool)
+    monkeypatch.setattr(engine, "_side_figures_alone", side_with_a_timeout)
+    doc, table = _newsvendor()
+    r = engine.solve(doc, table, mip_gap=0, parallel=True)
+    assert r.status == "optimal"
+    assert r.first_stage_units() == {("g1", 1): 50}
+    assert r.objective_usd == pytest.approx(576_800, abs=1e-3)
+    assert r.ws_usd is None and r.evpi_usd is None
+    regret = dict(zip(r.scenarios["scenario"], r.scenarios["regret_usd"], strict=True))
+    assert regret["low"] == pytest.approx(0.0, abs=1e-3)
+    assert regret["high"] is None or math.isnan(regret["high"])
+    assert r.message.startswith("1 scenario(s) found no plan on their own within the time limit")
