@@ -230,6 +230,8 @@ class TwoStagePlan:
             # The gap always beside the reason: "stopped: time limit" alone read as an answer.
             gap = "" if self.mip_gap is None else f" (gap {100 * self.mip_gap:.3g}%)"
             lines.append(f"stopped: {self.stopped_because}{gap}")
+        if self.message:
+            lines.append(self.message)
         return "\n".join(lines)
 
 
