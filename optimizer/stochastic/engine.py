@@ -498,7 +498,7 @@ def _solve_ef(
     m.obj = pyo.Objective(expr=ef_obj.expr, sense=pyo.maximize)
     # An event that is never set: with it HiGHS calls back into Python in its MIP loop, so
     # a Ctrl-C during the EF MILP stops it at once (HighsSession.run) instead of landing
-    # only when HiGHS returns (540 s after the Ctrl-C on the reference, without a limit).
+    # only when HiGHS returns (the MILP's time limit, or its end).
     session = HighsSession(
         time_limit=time_limit,
         mip_gap=mip_gap,
