@@ -338,7 +338,7 @@ def recompute_coefficients(
                     y0, y1 = float(env_t[k - 1]), float(env_t[k])
                     r = y0 + (x - x0) * (y1 - y0) / (x1 - x0)
             # Step 5: Mtok one unit makes in one period.
-            r *= instance.frontier_scale  # option frontier_scale (1 = off)
+            r *= instance.frontier_scale * hw.frontier_scale  # options frontier_scale (1 = off)
             a = (
                 r
                 * hw.gpus_per_unit

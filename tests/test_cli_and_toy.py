@@ -46,6 +46,7 @@ def test_solve_json_prints_the_contract_and_nothing_else(tmp_path: Path):
     files = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert files == [
         "buy.csv",
+        "cash_flow.csv",
         "manifest.json",
         "plan.json",
         "run.json",

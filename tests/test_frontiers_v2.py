@@ -343,3 +343,58 @@ def test_calibration_split_keeps_the_published_outliers_held_out() -> None:
     ]
     assert len(gap) == 1
     assert float(gap["tok_s_per_gpu"].iloc[0]) == 560.0 and gap["role"].iloc[0] == "holdout"
+
+
+def test_pod_sized_for_gpt_moe_holds_it_and_says_where_its_speed_stops(
+    table: pd.DataFrame,
+) -> None:
+    """vr-lpx16-pod: 16 LPX racks hold GPT-MoE-1.8T's 1,767 GB of FP8 experts (1,946 GB
+    usable SRAM). Its decode step bottoms out near 5.8 ms (hardware.yaml: 3.4 ms of
+    non-expert weights on one GPU + 1.9 ms of per-layer hops and overheads), i.e. about 170
+    tok/s/user, short of LPX's 300+; at the Ultra tier's 90 tok/s/user it makes several
+    times VR NVL72's tokens per MW (the pairing's reason to exist)."""
+    pod = HW["vr-lpx16-pod"]
+    parts = pod["pod"]
+    for key in ("accelerators_per_unit", "power_kw_per_unit", "capex_usd_per_unit"):
+        expected = (
+            parts["gpu_units"] * HW[parts["gpu"]][key] + parts["lpx_units"] * HW[parts["lpx"]][key]
+        )
+        assert pod[key] == pytest.approx(expected), key
+    rows = table[(table.hardware == "vr-lpx16-pod") & (table.model == "gpt-moe-1.8t")]
+    rows = rows[rows.context_tokens == 8192]
+    assert 150 < rows.interactivity.max() < 300
+    vr = table[
+        (table.hardware == "vr-nvl144")
+        & (table.model == "gpt-moe-1.8t")
+        & (table.context_tokens == 8192)
+    ]
+
+    def per_mw(frame: pd.DataFrame, hw: dict, at: float) -> float:
+        fast = frame[frame.interactivity >= at]
+        return (
+            float(fast.tok_s_per_gpu.max()) * hw["accelerators_per_unit"] / hw["power_kw_per_unit"]
+        )
+
+    assert per_mw(rows, pod, 90) > 5 * per_mw(vr, HW["vr-nvl144"], 90)
+
+
+def test_gb300_is_at_least_as_fast_as_gb200_at_equal_speed() -> None:
+    """The ordering prior of a newer rack of the same family: GB300 NVL72 (1.5x FP4, 1.5x
+    HBM, 2x attention-layer throughput) never makes fewer tokens per GPU than GB200 NVL72 at
+    the same tok/s/user, and gains most where attention weighs most (400K contexts)."""
+    table = pd.read_csv(REPO / "optimizer/data/frontiers/reference-2026.csv")
+    gains = {}
+    for (model, ctx), grp in table[table.hardware.isin(["gb200-nvl72", "gb300-nvl72"])].groupby(
+        ["model", "context_tokens"]
+    ):
+        old = grp[grp.hardware == "gb200-nvl72"].sort_values("interactivity")
+        new = grp[grp.hardware == "gb300-nvl72"].sort_values("interactivity")
+        if old.empty or new.empty:
+            continue
+        speeds = old.interactivity[old.interactivity <= new.interactivity.max()]
+        ratio = np.interp(speeds, new.interactivity, new.tok_s_per_gpu) / np.interp(
+            speeds, old.interactivity, old.tok_s_per_gpu
+        )
+        assert (ratio >= 0.999).all(), (model, ctx)
+        gains[(model, ctx)] = float(np.median(ratio))
+    assert gains[("gpt-moe-1.8t", 400000)] > gains[("gpt-moe-1.8t", 8192)]

@@ -287,6 +287,7 @@ def test_user_documents_link_only_inside_the_repository() -> None:
     for doc in docs:
         text = doc.read_text()
         assert "../shared" not in text and "MODEL.md" not in text, doc
+        assert "shared/reference" not in text, doc
         for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
             if re.match(r"[a-z]+://", target):
                 continue  # a web page, not a file
@@ -351,3 +352,16 @@ def test_frontiers_build_writes_a_results_folder_not_the_shipped_table(tmp_path:
     )
     assert res.returncode == 2 and "give one of them" in res.stderr
     assert shipped.read_bytes() == before
+
+
+def test_shipped_data_cites_public_sources_not_the_team_folder() -> None:
+    """Instances and specs cite public sources (or instances/REFERENCES.md), never the
+    team's own reference folder, which a user of the repository does not have."""
+    files = [
+        *sorted((REPO / "instances").glob("*.yaml")),
+        *sorted((REPO / "instances").glob("*.md")),
+        *sorted((REPO / "optimizer" / "data" / "specs").glob("*.yaml")),
+    ]
+    assert files
+    for f in files:
+        assert "shared/reference" not in f.read_text(), f.name

@@ -142,6 +142,14 @@ def build(
             "TP, off-the-shelf engine).",
         ),
     ] = "tuned",
+    efficiency: Annotated[
+        Path | None,
+        typer.Option(
+            "--efficiency",
+            help="JSON of efficiency factors to use instead of the shipped fit (as "
+            "`calibrate --points ... --fit --efficiency-out` writes).",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
 ) -> None:
     """Build the modelled frontier table (the CSV of docs/format.md + technique,
@@ -159,6 +167,14 @@ def build(
     all_hw, model_specs = _load(specs)
     hw_specs = _pick(all_hw, hardware, "hardware")
     model_specs = _pick(model_specs, models, "models")
+    factors = None
+    if efficiency is not None:
+        try:
+            factors = json.loads(efficiency.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            _fail(f"--efficiency {efficiency}: not a readable JSON file ({type(exc).__name__})")
+        if not isinstance(factors, dict):
+            _fail(f"--efficiency {efficiency}: expected a JSON object of factor: value")
     t0 = time.perf_counter()
     try:
         table = build_frontiers(
@@ -167,6 +183,7 @@ def build(
             contexts=ctxs,
             isl=isl,
             osl=osl,
+            efficiency=factors,
             profile=profile,
             part_specs=all_hw,
         )
@@ -267,8 +284,27 @@ def calibrate(
         list[str] | None,
         typer.Option("--spec", help="Spec YAML file (repeatable) (default: the two shipped)."),
     ] = None,
+    points: Annotated[
+        Path | None,
+        typer.Option(
+            "--points",
+            help="Your own points instead of the shipped ones: a calibration-points CSV, or a "
+            "frontier CSV with isl and osl (as `frontiers import` writes).",
+        ),
+    ] = None,
+    efficiency_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--efficiency-out",
+            help="With --fit: write the refitted factors as JSON (for `build --efficiency`).",
+        ),
+    ] = None,
+    sweeps: Annotated[
+        int, typer.Option("--sweeps", min=1, max=20, help="With --fit: coordinate-search passes.")
+    ] = 8,
 ) -> None:
-    """Score (or refit) the efficiency factors against published measurements; write the report."""
+    """Score (or refit) the efficiency factors against published measurements (or your own
+    with --points); write the report."""
     import pandas as pd
 
     from optimizer.frontiers.generator import DEFAULT_EFFICIENCY, GENERATOR_VERSION
@@ -276,11 +312,18 @@ def calibrate(
     from optimizer.frontiers.perf.calibration_report import report_markdown
     from optimizer.frontiers.perf.specs import hardware_from_dict, is_pod, model_from_dict
 
+    if efficiency_out is not None and not fit:
+        _fail("--efficiency-out: only with --fit (the shipped factors are in generator.py)")
+    if points is not None and overwrite_shipped:
+        _fail("--points and --overwrite-shipped: the shipped report scores the shipped points")
     target = _target(out, overwrite_shipped, DEFAULT_CALIBRATION_OUT, CALIBRATION_REPORT)
     hw_specs, model_specs = _load(spec)
     plain = [d for d in hw_specs if not is_pod(d)]
     hw = cal.calibration_hardware({d["id"]: hardware_from_dict(d) for d in plain})
     mo = {d["id"]: model_from_dict(d) for d in model_specs}
+    if points is not None:
+        _calibrate_on(points, hw, mo, fit, sweeps, target, efficiency_out)
+        return
     ratios = cal.load_ratios()
     needed_hw = (
         {p.hardware for p in cal.POINTS}
@@ -307,4 +350,158 @@ def calibrate(
             f"{100 * (s['median_abs_log_error_factor'] - 1):.0f}%, worst {s['worst_factor']:.2f}x",
             highlight=False,
         )
+    err.print(f"wrote {target}", highlight=False)
+
+
+@frontiers_app.command("import")
+def import_(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Result files of vllm bench serve (--save-result JSON), sglang.bench_serving "
+            "(--output-file JSON lines), GenAI-Perf / AIPerf (profile_export_*.json) or "
+            "InferenceX (result rows)."
+        ),
+    ],
+    out: Annotated[
+        Path, typer.Option("-o", "--out", help="Frontier CSV to write (never over a file).")
+    ],
+    hardware: Annotated[
+        str | None,
+        typer.Option("--hardware", help="Hardware id in your instance (InferenceX: its hw)."),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="Model id in your instance (InferenceX: its model)."),
+    ] = None,
+    gpus: Annotated[
+        int | None,
+        typer.Option(
+            "--gpus",
+            help="Accelerators that served each run (the files other than InferenceX's do not "
+            "record it).",
+        ),
+    ] = None,
+    context_tokens: Annotated[
+        int | None,
+        typer.Option(
+            "--context-tokens", min=1, help="Context of the rows (default: the mean prompt)."
+        ),
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="auto, vllm, sglang, genai-perf, aiperf, inferencex.")
+    ] = "auto",
+) -> None:
+    """Turn benchmark results into frontier-table rows (one per run, each citing its file)."""
+    from optimizer.errors import InputError
+    from optimizer.frontiers.importers import Labels, frontier_rows
+
+    if out.exists():
+        _fail(
+            f"--out {out}: exists; give a new path (an instance's `frontiers:` may list "
+            "several CSV files)"
+        )
+    labels = Labels(hardware=hardware, model=model, gpus=gpus, context_tokens=context_tokens)
+    try:
+        rows = frontier_rows(files, labels, fmt)
+    except InputError as exc:
+        _fail(exc.problems)
+    write_atomic(out, rows.to_csv(index=False, lineterminator="\n"))
+    err.print(
+        f"wrote {out}: {len(rows)} rows ({rows['hardware'].nunique()} hardware, "
+        f"{rows['model'].nunique()} models); use it as an instance's `frontiers:`, or score the "
+        "generator on it with `optimizer frontiers calibrate --points`",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@frontiers_app.command()
+def draws(
+    instance: Annotated[Path, typer.Argument(help="The instance whose hardware the draws scale.")],
+    out: Annotated[
+        Path, typer.Option("-o", "--out", help="Scenario CSV to write (never over a file).")
+    ],
+    samples: Annotated[int, typer.Option("--samples", min=1, max=10_000)] = 20,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same draws.")] = 0,
+) -> None:
+    """Scenarios of per-hardware frontier_scale drawn from the calibration's residuals
+    (one draw per hardware family), for `sweep --scenarios` and `stochastic`."""
+    from optimizer.errors import InputError
+    from optimizer.frontiers.draws import draw_scenarios, family_errors, family_of, residuals
+    from optimizer.frontiers.generator import DEFAULT_EFFICIENCY
+    from optimizer.frontiers.perf import calibration as cal
+    from optimizer.frontiers.perf.specs import hardware_from_dict, is_pod, model_from_dict
+    from optimizer.instance.load import load_instance
+
+    if out.exists():
+        _fail(f"--out {out}: exists; give a new path")
+    try:
+        inst = load_instance(instance)
+    except InputError as exc:
+        _fail(exc.problems)
+    hw_specs, model_specs = _load(None)
+    hw = cal.calibration_hardware(
+        {d["id"]: hardware_from_dict(d) for d in hw_specs if not is_pod(d)}
+    )
+    mo = {d["id"]: model_from_dict(d) for d in model_specs}
+    scored = cal.score(cal.POINTS, hw, mo, DEFAULT_EFFICIENCY)
+    ids = [h.id for h in inst.hardware]
+    errors = family_errors(residuals(scored), [family_of(h) for h in ids])
+    table = draw_scenarios(ids, errors, samples, seed)
+    write_atomic(out, table.to_csv(index=False, lineterminator="\n"))
+    for e in errors:
+        lo, mid, hi = e.quantiles()
+        members = ", ".join(h for h in ids if family_of(h) == e.family)
+        err.print(
+            f"{e.family} ({members}): from {e.source}; scale 10/50/90%: "
+            f"{lo:.2f} / {mid:.2f} / {hi:.2f}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    err.print(f"wrote {out}: {samples} equally likely scenarios (seed {seed})", highlight=False)
+
+
+def _calibrate_on(
+    points: Path,
+    hw: dict[str, Any],
+    mo: dict[str, Any],
+    fit: bool,
+    sweeps: int,
+    target: Path,
+    efficiency_out: Path | None,
+) -> None:
+    """``calibrate --points``: the generator against a planner's own measurements."""
+    from optimizer.errors import InputError
+    from optimizer.frontiers.generator import DEFAULT_EFFICIENCY
+    from optimizer.frontiers.perf import calibration as cal
+    from optimizer.frontiers.perf.user_points import changed_factors, read_points, report
+
+    try:
+        pts = read_points(points, hw, mo)
+    except InputError as exc:
+        _fail(exc.problems)
+    fitted = None
+    if fit:
+        fitted, _ = cal.fit(
+            hw,
+            mo,
+            DEFAULT_EFFICIENCY,
+            points=pts,
+            sweeps=sweeps,
+            log=lambda s: err.print(s, highlight=False),
+        )
+    text, summ = report(pts, hw, mo, DEFAULT_EFFICIENCY, fitted, f"Calibration on {points.name}")
+    write_atomic(target, text)
+    for name, s in summ.items():
+        err.print(
+            f"{name}: {int(s['n'])} points, median error "
+            f"{100 * (s['median_abs_log_error_factor'] - 1):.0f}%, worst {s['worst_factor']:.2f}x",
+            highlight=False,
+        )
+    if fitted is not None and efficiency_out is not None:
+        write_atomic(
+            efficiency_out, json.dumps(changed_factors(fitted, DEFAULT_EFFICIENCY), indent=2) + "\n"
+        )
+        err.print(f"wrote {efficiency_out} (use: frontiers build --efficiency)", highlight=False)
     err.print(f"wrote {target}", highlight=False)

@@ -98,6 +98,7 @@ def compute_coefficients(table: pd.DataFrame, instance: Instance) -> Coefficient
         {
             "hardware": [h.id for h in instance.hardware],
             "gpus_per_unit": [h.gpus_per_unit for h in instance.hardware],
+            "hw_scale": [h.frontier_scale for h in instance.hardware],
         }
     )
     pairs = hw.merge(tiers, how="cross")
@@ -154,6 +155,8 @@ def compute_coefficients(table: pd.DataFrame, instance: Instance) -> Coefficient
     )
     r = r * instance.frontier_scale  # option frontier_scale (1 = off)
     pairs = pairs.join(r, on=KEY)
+    # option hardware[].frontier_scale (1 = off): this hardware's throughput uncertainty
+    pairs["r_tok_s_per_gpu"] = pairs["r_tok_s_per_gpu"] * pairs["hw_scale"]
     # Units one replica spans at that speed: of the rows interpolated between, the larger
     # (a blend of two layouts needs the larger one's granularity); 1 when the table has none.
     upr = (

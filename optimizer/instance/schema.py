@@ -89,6 +89,11 @@ class Hardware(_Frozen):
     existing_units: CountByPeriod = Field(
         0, description="Units installed at no capex; v2: or {period: units} (retirements)."
     )
+    frontier_scale: Annotated[float, Field(gt=0, le=100)] = Field(
+        1.0,
+        description="Multiplies this hardware's tok_s_per_gpu (throughput uncertainty of its "
+        "frontier; on top of the instance-wide frontier_scale).",
+    )
 
 
 class MenuEntry(_Frozen):
@@ -101,8 +106,9 @@ class MenuEntry(_Frozen):
 class Tier(_Frozen):
     """A product sold by the token: a model at a context, speed and price.
 
-    v2: ``price_menu`` (a list of {price, demand} entries, or a constant-elasticity spec
-    that :func:`optimizer.instance.menus.expand_menu_spec` turns into one) replaces
+    v2: ``price_menu`` (a list of {price, demand} entries, or a demand-curve spec: constant
+    elasticity, linear or logistic, that :func:`optimizer.instance.menus.expand_menu_spec`
+    turns into one) replaces
     ``price_usd_per_mtok`` and ``demand_mtok``; giving both is an error.
     """
 
@@ -121,7 +127,7 @@ class Tier(_Frozen):
     @model_validator(mode="before")
     @classmethod
     def _expand_menu(cls, data: Any) -> Any:
-        """A constant-elasticity spec under ``price_menu`` becomes the list of entries."""
+        """A demand-curve spec under ``price_menu`` becomes the list of entries."""
         if isinstance(data, Mapping) and isinstance(data.get("price_menu"), Mapping):
             return {**data, "price_menu": expand_menu_spec(data["price_menu"])}
         return data

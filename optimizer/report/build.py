@@ -221,7 +221,18 @@ def plan_from_folder(folder: Path, instance: Any = None) -> Any:
         marginal_values=mv,
         diagnosis=pd.DataFrame({"message": doc.get("diagnosis") or []}),
         message=str(doc.get("message") or ""),
+        finance=_finance(doc),
     )
+
+
+def _finance(doc: dict[str, Any]) -> Any:
+    """The plan's finance from plan.json (None for plans written before it existed)."""
+    from optimizer.results.finance import Finance
+
+    fin = doc.get("finance")
+    if not isinstance(fin, dict):
+        return None
+    return Finance.from_dict(fin, str(doc.get("objective") or ""))
 
 
 def results_report(folder: Path, *, instance_path: str | Path | None = None) -> Report:

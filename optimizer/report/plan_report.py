@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from optimizer.report import charts
+from optimizer.report.finance_section import finance_headline, finance_sections
 from optimizer.report.model import Chart, Report, Section, Table, usd_short
 from optimizer.results.report import _hardware_table, _marginals_table, _tier_table
 
@@ -210,6 +211,8 @@ def plan_sections(
             )
         )
         secs.append(sec)
+
+    secs += finance_sections(plan)
 
     # ----------------------------------------------------------- resources
     if not plan.resources.empty and plan.has_solution:
@@ -451,7 +454,8 @@ def plan_report(
         title=f"Plan for {name}",
         subtitle=f"{plan.objective_kind} · {plan.status} · from {source}",
         kind="plan",
-        headline=headline(plan, instance),
+        headline=headline(plan, instance)
+        + ([] if plan.finance is None else finance_headline(plan.finance)),
     )
     rep.sections = plan_sections(
         plan, instance, table=table, baselines=baselines, extra_pngs=extra_pngs

@@ -18,6 +18,7 @@ import pyomo.environ as pyo
 from optimizer.frontiers.coefficients import Coefficients
 from optimizer.instance.schema import HOURS_PER_YEAR, Instance, PeriodLabel
 from optimizer.model.data import MONEY_USD, TOKENS_MTOK
+from optimizer.results.finance import Finance, finance_of
 from optimizer.solve.marginals import COLUMNS as MV_COLUMNS
 
 _ZERO = 1e-7  # below this a serving unit count or a token volume is reported as zero
@@ -54,6 +55,9 @@ class Plan:
 
     ``warnings``: one line each, what the user should know before trusting the plan
     (a tier no hardware can serve sells nothing); also ``warnings`` in the JSON.
+
+    ``finance`` (:mod:`optimizer.results.finance`): cash flows per period, NPV, IRR,
+    payback and cost per GPU-hour of a plan with a solution; None without one.
     """
 
     instance_name: str
@@ -86,6 +90,7 @@ class Plan:
     skipped: list[str] = field(default_factory=list)
     # Things a reader must know about the numbers (e.g. coefficients near the tolerances).
     warnings: list[str] = field(default_factory=list)
+    finance: Finance | None = None
 
     @property
     def has_solution(self) -> bool:
@@ -139,6 +144,7 @@ class Plan:
             "message": self.message,
             "skipped": list(self.skipped),
             "warnings": list(self.warnings),
+            "finance": None if self.finance is None else self.finance.to_dict(),
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -395,6 +401,7 @@ def extract_plan(
         coefficients=coef.usable,
         warnings=plan_warnings(instance, coef),
     )
+    plan.finance = finance_of(instance, plan)
     return plan
 
 

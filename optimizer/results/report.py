@@ -148,6 +148,64 @@ def _marginals_table(plan: Plan) -> pd.DataFrame:
     return mv[["resource", "period", "scope", "usd_per_unit", "usd_per_unit_undiscounted", "unit"]]
 
 
+def _years(x: float | None) -> str:
+    return "-" if x is None or _missing(x) else f"{x:,.2f} years"
+
+
+def _finance_lines(plan: Plan) -> list[tuple[str, str]]:
+    """NPV, IRR and payback lines (optimizer.results.finance); why, when one does not exist."""
+    f = plan.finance
+    if f is None:
+        return []
+    notes = f.notes
+    irr = "n/a" if f.irr is None else f"{100 * f.irr:.2f}% a year"
+    rows = [
+        ("NPV", _usd(f.npv_usd)),
+        ("IRR", irr + (f" ({notes['irr']})" if f.irr is None and "irr" in notes else "")),
+        ("payback", _years(f.payback_years) if f.payback_years is not None else "n/a"),
+        (
+            "discounted payback",
+            _years(f.discounted_payback_years) if f.discounted_payback_years is not None else "n/a",
+        ),
+    ]
+    for key, label in (("payback_years", "payback"), ("discounted_payback_years", "discounted")):
+        if key in notes and getattr(f, key) is None:
+            rows.append((f"{label} note", notes[key]))
+    if "npv_usd" in notes:
+        rows.append(("NPV note", notes["npv_usd"]))
+    return rows
+
+
+# The cash-flow columns the reports show (USD), with their headers.
+CASH_FLOW_SHOWN = {
+    "revenue_usd": "revenue",
+    "capex_usd": "capex",
+    "opex_usd": "opex",
+    "energy_usd": "energy",
+    "fixed_usd": "fixed",
+    "residual_usd": "residual",
+    "net_usd": "net",
+    "discount_weight": "weight",
+    "discounted_net_usd": "discounted net",
+    "cumulative_discounted_net_usd": "cumulative disc. net",
+}
+
+
+def _cash_flow_table(plan: Plan) -> pd.DataFrame:
+    """The plan's cash flow per period, the all-zero cost columns left out."""
+    if plan.finance is None or plan.finance.cash_flow.empty:
+        return pd.DataFrame()
+    cf = plan.finance.cash_flow
+    keep = [
+        c
+        for c in CASH_FLOW_SHOWN
+        if c in ("revenue_usd", "capex_usd", "net_usd", "discount_weight")
+        or c.startswith(("discounted", "cumulative"))
+        or bool((cf[c].abs() > 0).any())
+    ]
+    return cf[["period", *keep]]
+
+
 def _table(title: str, left: tuple[str, ...], right: tuple[str, ...] = ()) -> Table:
     """A report table: text columns left-aligned, then figure columns right-aligned."""
     t = Table(title=title, title_justify="left")
@@ -206,6 +264,30 @@ def render(plan: Plan) -> Group:
                 f"{100 * r.power_share:.1f}%",
             )
         parts.append(t)
+
+    cft = _cash_flow_table(plan)
+    if not cft.empty:
+        cols = [c for c in cft.columns if c != "period"]
+        t = _table(
+            "Cash flow, USD (costs positive; net = revenue - costs + residual)",
+            ("period",),
+            tuple(CASH_FLOW_SHOWN[c] for c in cols),
+        )
+        for rec in cft.itertuples(index=False, name=None):
+            t.add_row(
+                str(rec[0]),
+                *(
+                    f"{v:.4f}" if c == "discount_weight" else _usd(v)
+                    for c, v in zip(cols, rec[1:], strict=True)
+                ),
+            )
+        parts.append(t)
+        fin = Table(show_header=False, box=None, pad_edge=False)
+        fin.add_column(style="bold")
+        fin.add_column()
+        for k, v in _finance_lines(plan):
+            fin.add_row(k, escape(v))
+        parts.append(fin)
 
     pt = _price_table(plan)
     if not pt.empty:
@@ -334,6 +416,26 @@ def summary_markdown(plan: Plan) -> str:
                 "revenue_given_up_usd = the better neighbour minus the choice.\n",
                 _md_table(pt),
             ]
+        cft = _cash_flow_table(plan)
+        if not cft.empty:
+            out += [
+                "## Cash flow\n",
+                "USD per period, undiscounted unless named; costs positive; net = revenue - "
+                "costs + residual; discounted net = net * weight (docs/model.md, Finance).\n",
+                _md_table(cft),
+                *[f"- **{k}**: {v}" for k, v in _finance_lines(plan)],
+                "",
+            ]
+            assert plan.finance is not None
+            hc = plan.finance.hardware_costs
+            if not hc.empty:
+                from optimizer.results.finance import GPU_HOUR_CONVENTION
+
+                out += [
+                    "## Cost per GPU-hour and per Mtok, by hardware\n",
+                    f"USD, {GPU_HOUR_CONVENTION}.\n",
+                    _md_table(hc),
+                ]
         res = plan.resources[(plan.resources["cap"].notna()) | (plan.resources["used"] > 0)]
         out += ["## Resources used against caps\n", _md_table(res)]
         mv = _marginals_table(plan)

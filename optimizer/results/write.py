@@ -1,7 +1,7 @@
 """Write plan files atomically: each to a temporary file in the same folder, then renamed.
 
 A reader never sees a half-written file. A plan is a SET of files (plan.json, buy.csv,
-serve.csv, sold.csv, summary.md) and the set is marked by ``manifest.json``, written
+serve.csv, sold.csv, cash_flow.csv, summary.md) and the set is marked by ``manifest.json``, written
 last, which lists each file with its SHA-256: :func:`write_plan` removes the old manifest
 before it replaces any file, so a run killed half-way (even with kill -9) leaves a folder
 without a manifest, which :func:`check_result_folder` reports as incomplete, never a
@@ -55,7 +55,7 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-PLAN_FILES = ("plan.json", "buy.csv", "serve.csv", "sold.csv", "summary.md")
+PLAN_FILES = ("plan.json", "buy.csv", "serve.csv", "sold.csv", "cash_flow.csv", "summary.md")
 MANIFEST = "manifest.json"
 RUN_FILE = "run.json"  # timings: differ run to run, not committed
 
@@ -160,7 +160,11 @@ def read_csv_cells(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def plan_files(plan: Plan) -> dict[str, str]:
-    """The reproducible plan files by name: plan.json, buy/serve/sold.csv, summary.md."""
+    """The reproducible plan files by name: plan.json, buy/serve/sold.csv, cash_flow.csv
+    (:mod:`optimizer.results.finance`; its header only without a solution), summary.md."""
+    import pandas as pd
+
+    from optimizer.results.finance import CASH_FLOW_COLUMNS
     from optimizer.results.report import summary_markdown
 
     doc = {k: v for k, v in plan.to_dict().items() if k not in RUN_KEYS}
@@ -169,6 +173,11 @@ def plan_files(plan: Plan) -> dict[str, str]:
         "buy.csv": csv_text(plan.buy),
         "serve.csv": csv_text(plan.serve),
         "sold.csv": csv_text(plan.sold),
+        "cash_flow.csv": csv_text(
+            pd.DataFrame(columns=CASH_FLOW_COLUMNS)
+            if plan.finance is None
+            else plan.finance.cash_flow
+        ),
         "summary.md": summary_markdown(plan),
     }
 
@@ -179,8 +188,7 @@ def write_plan(
     """The files of :func:`plan_files` into ``out_dir``, then ``manifest.json`` (see the
     module doc), then ``run.json`` (timings, version, and ``instance_file``, the path of
     the instance solved relative to ``out_dir``, when given: ``optimizer report`` finds
-    it there). Other
-    files are left alone."""
+    it there). Other files are left alone."""
     from optimizer import __version__
 
     out = Path(out_dir)

@@ -6,8 +6,12 @@ nothing, or half a request head: 300 of those exhaust the process's file descrip
 
 * a header timeout: a connection whose request head is not complete within
   ``header_timeout_s`` of connecting (or of the first byte of a later request) is closed;
-* a connection cap: beyond ``max_connections`` open connections a new one is closed at
-  once (before it holds a request, so it costs nothing more).
+* a connection cap that unauthenticated sockets cannot starve: when a new connection
+  would pass ``max_connections``, the oldest connection that holds no request (its
+  request head not complete yet: it has not shown a token; or idle between requests) is
+  closed to make room. Only when every open connection holds a request is the new one
+  closed at once. Slowloris sockets (silent, or sending a head a byte at a time) thus
+  hold a place until a newer connection needs it, at most ``header_timeout_s``.
 
 :class:`RateLimitFilter` keeps a repeated log line (asyncio's "Too many open files" when
 accept() fails) to one per interval, with a count of those left out.
@@ -28,6 +32,8 @@ LOG = logging.getLogger("optimizer.service")
 
 def guarded_protocol(header_timeout_s: float, max_connections: int) -> type[H11Protocol]:
     """uvicorn's h11 protocol class with a header timeout and a connection cap."""
+    # Open connections that hold no request, oldest first (a dict keeps insertion order).
+    idle: dict[H11Protocol, None] = {}
 
     class GuardedH11Protocol(H11Protocol):
         _header_timer: asyncio.TimerHandle | None = None
@@ -35,12 +41,25 @@ def guarded_protocol(header_timeout_s: float, max_connections: int) -> type[H11P
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
             if len(self.connections) > max_connections:
-                _REFUSED.note(f"connection refused: {max_connections} connections already open")
-                transport.abort()
-                return
+                oldest = next((c for c in idle if not c.transport.is_closing()), None)
+                if oldest is None:
+                    _REFUSED.note(
+                        f"connection refused: {max_connections} connections already open, "
+                        "each with a request"
+                    )
+                    transport.abort()
+                    return
+                _REFUSED.note(
+                    f"connection closed: {max_connections} connections open; the oldest "
+                    "without a request made room for a new one"
+                )
+                idle.pop(oldest, None)
+                oldest.transport.abort()
+            idle[self] = None
             self._arm_header_timer()
 
         def connection_lost(self, exc: Exception | None) -> None:
+            idle.pop(self, None)
             self._disarm_header_timer()
             super().connection_lost(exc)
 
@@ -51,6 +70,12 @@ def guarded_protocol(header_timeout_s: float, max_connections: int) -> type[H11P
                     self._arm_header_timer()
             else:
                 self._disarm_header_timer()  # the head is complete
+                idle.pop(self, None)  # it holds a request now: never closed to make room
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            if not self.transport.is_closing() and self.conn.their_state is h11.IDLE:
+                idle[self] = None  # kept alive, waiting for the next request
 
         def _arm_header_timer(self) -> None:
             self._disarm_header_timer()

@@ -4,7 +4,9 @@
 rebinding), a browser ``Origin`` must be allowed, the bearer token must match when one is
 set, a POST must be ``application/json``, and a POST that would have to queue beyond the
 server's limit is answered 503 before its body is read. :class:`BodyLimitMiddleware` then
-reads the body, bounded in bytes (413) and in time (408).
+reads the body, bounded in bytes (413) and in time (408). A solve slot is only *taken*
+once the whole body is in (by the route): a client that sends its body slowly holds a
+connection for at most the body timeout, never a place in the solve queue.
 
 No file path from a request is ever read. ``frontiers`` must be inline rows, or the bare
 name of a table shipped in the frontiers folder (``measured-2026``, ``reference-2026.csv``);
@@ -17,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import math
 import time
 from collections.abc import Callable
 
@@ -28,6 +31,9 @@ from optimizer.frontiers.names import check_frontiers, shipped_tables
 # sent, so that the client (which writes its whole body before reading) sees the answer
 # rather than a reset connection; beyond it the connection is simply answered and closed.
 _DRAIN_LIMIT = 64 * 1024 * 1024
+# A body may start slowly; from this many seconds after its head, it must have come at the
+# minimum rate on average (a client trickling bytes holds its connection this long at most).
+BODY_RATE_GRACE_S = 2.0
 
 
 # The frontier-name rule lives with the frontier tables (the CLI applies it to stdin too).
@@ -39,13 +45,25 @@ class BodyLimitMiddleware:
     """Refuse request bodies over ``max_bytes`` with 413, before the app sees them.
 
     The body is read here (bounded) and handed on whole: a declared ``Content-Length``
-    over the limit is refused at once, and a chunked body is counted as it arrives.
+    over the limit is refused at once, and a chunked body is counted as it arrives. It
+    must arrive within ``timeout_s`` (``path_timeouts`` can shorten that per path) and,
+    from :data:`BODY_RATE_GRACE_S` on, at ``min_rate`` bytes/s on average; 408 if not.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, timeout_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        timeout_s: float = 30.0,
+        path_timeouts: dict[str, float] | None = None,
+        min_rate: float = 0.0,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.timeout_s = timeout_s
+        self.min_rate = min_rate  # bytes/s a body must keep up after its first seconds; 0: none
+        # A shorter bound for some paths (``/solve``: its deadline counts from arrival).
+        self.path_timeouts = dict(path_timeouts or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -67,12 +85,20 @@ class BodyLimitMiddleware:
                 return
         chunks: list[bytes] = []
         total = 0
-        deadline = time.monotonic() + self.timeout_s
+        timeout_s = min(self.timeout_s, self.path_timeouts.get(scope.get("path", ""), math.inf))
+        start = time.monotonic()
+        deadline = start + timeout_s
         while True:
+            # Wake at the deadline, or when the bytes received so far fall below the rate.
+            slow_at = start + max(BODY_RATE_GRACE_S, total / self.min_rate) if self.min_rate else 0
+            wake = min(deadline, slow_at) if self.min_rate else deadline
             try:
-                message = await asyncio.wait_for(receive(), max(0.0, deadline - time.monotonic()))
+                message = await asyncio.wait_for(receive(), max(0.0, wake - time.monotonic()))
             except TimeoutError:
-                await _answer(send, 408, [f"body: not received within {self.timeout_s:g} s"])
+                if time.monotonic() >= deadline or wake == deadline:
+                    await _answer(send, 408, [f"body: not received within {timeout_s:g} s"])
+                else:
+                    await _answer(send, 408, [self._slow(total, time.monotonic() - start)])
                 return
             if message["type"] == "http.disconnect":
                 return
@@ -86,6 +112,10 @@ class BodyLimitMiddleware:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
+            elapsed = time.monotonic() - start
+            if self.min_rate and elapsed >= BODY_RATE_GRACE_S and total < self.min_rate * elapsed:
+                await _answer(send, 408, [self._slow(total, elapsed)])
+                return
         body = b"".join(chunks)
         delivered = False
 
@@ -97,6 +127,12 @@ class BodyLimitMiddleware:
             return await receive()
 
         await self.app(scope, replay, send)
+
+    def _slow(self, total: int, elapsed: float) -> str:
+        return (
+            f"body: arriving too slowly ({total} bytes in {elapsed:.1f} s; at least "
+            f"{self.min_rate:g} bytes/s once {BODY_RATE_GRACE_S:g} s have passed)"
+        )
 
     def _message(self, size: int, exact: bool = True) -> str:
         got = f"{size} bytes" if exact else f"over {self.max_bytes} bytes"
@@ -111,8 +147,11 @@ class GuardMiddleware:
     ``Origin`` not in ``allowed_origins`` -> 403; a missing or wrong bearer token (when
     ``token`` is set; ``GET /health`` is exempt) -> 401; a POST whose content type is not
     ``application/json`` -> 415; a POST that ``admit(path)`` refuses (the queue is full)
-    -> 503. ``admit`` returns a release function (called when the request is answered),
-    or a message saying why not.
+    -> 503. ``admit`` only looks (it returns a message saying why not, or None): the
+    route takes its place in the queue once the body is in.
+
+    Every request it lets through carries its arrival time (``time.monotonic()`` when its
+    head was complete) as ``scope["state"]["arrived"]``: the deadline counts from there.
     """
 
     def __init__(
@@ -122,7 +161,7 @@ class GuardMiddleware:
         allowed_hosts: tuple[str, ...],
         allowed_origins: tuple[str, ...],
         token: str | None,
-        admit: Callable[[str], Callable[[], None] | str],
+        admit: Callable[[str], str | None],
     ) -> None:
         self.app = app
         self.hosts = {h.lower() for h in allowed_hosts}
@@ -134,23 +173,18 @@ class GuardMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        scope.setdefault("state", {})["arrived"] = time.monotonic()
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
         refusal = self._refusal(scope, headers)
         if refusal is not None:
             await _answer(send, refusal[0], [refusal[1]])
             return
-        release: Callable[[], None] | None = None
         if scope["method"] == "POST":
-            admitted = self.admit(scope["path"])
-            if isinstance(admitted, str):
-                await _answer(send, 503, [admitted], extra=[(b"retry-after", b"5")])
+            busy = self.admit(scope["path"])
+            if busy is not None:
+                await _answer(send, 503, [busy], extra=[(b"retry-after", b"5")])
                 return
-            release = admitted
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            if release is not None:
-                release()
+        await self.app(scope, receive, send)
 
     def _refusal(self, scope: Scope, headers: dict[bytes, bytes]) -> tuple[int, str] | None:
         host = headers.get(b"host", b"").decode("latin-1").strip().lower()

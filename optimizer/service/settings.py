@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from optimizer.depth import MAX_DEPTH
 from optimizer.frontiers.table import SHIPPED_DIR
 
 MB = 1024 * 1024
@@ -43,8 +44,32 @@ class Settings:
         A connection that has not sent its whole request head within ``header_timeout_s``
         of connecting (or of its first byte), or whose body stalls for ``body_timeout_s``,
         is closed (408 for the body); an idle keep-alive connection after ``keep_alive_s``.
+    min_body_bytes_per_s:
+        From 2 s after its head, a body must have arrived at this rate on average (408
+        otherwise), so a client trickling a body byte by byte holds its connection for
+        about 2 s, not ``body_timeout_s``; 0 turns the check off.
     max_connections:
-        Open connections at once; more are closed as soon as they are accepted.
+        Open connections at once. When a new one would pass the cap, the oldest connection
+        that holds no request (no complete request head yet, or idle between requests) is
+        closed to make room, so connections that never authenticate cannot starve the
+        others; when every connection holds a request, the new one is closed at once.
+    max_json_depth:
+        How deeply a body's JSON may nest (an instance needs about 5 levels); deeper: 422,
+        checked right after parsing, before anything walks the document.
+    max_model_cells:
+        hardware x tiers x periods of one instance (the size of the model to build);
+        larger: 422, checked after validation and before coefficients are computed.
+    max_frontier_rows:
+        Frontier rows of one instance (inline or a shipped table); more: 422, checked
+        before coefficients are computed.
+    solve_grace_s:
+        A ``/solve`` runs in a child process: if it has not answered ``solve_grace_s``
+        after its deadline (the stages that do not watch the clock: coefficients, building
+        the model, handing it to HiGHS), it is killed and the request answered 503.
+    max_report_renders:
+        ``GET /jobs/{id}/report`` pages rendered at once; a request that finds them all
+        busy gets 503. The pages of the last few jobs are kept once rendered, so asking
+        again costs nothing.
     token:
         When set, every request but ``GET /health`` must carry ``Authorization: Bearer
         <token>`` (401 otherwise). Required when listening beyond loopback.
@@ -68,7 +93,13 @@ class Settings:
     header_timeout_s: float = 10.0
     body_timeout_s: float = 30.0
     keep_alive_s: float = 5.0
+    min_body_bytes_per_s: float = 1024.0
     max_connections: int = 64
+    max_json_depth: int = MAX_DEPTH
+    max_model_cells: int = 100_000
+    max_frontier_rows: int = 50_000
+    solve_grace_s: float = 5.0
+    max_report_renders: int = 1
     token: str | None = None
     allowed_hosts: tuple[str, ...] = LOOPBACK_NAMES
     allowed_origins: tuple[str, ...] = ()
@@ -90,13 +121,21 @@ class Settings:
             "max_finished_jobs",
             "max_scenarios",
             "max_set_items",
+            "max_json_depth",
+            "max_model_cells",
+            "max_frontier_rows",
+            "max_report_renders",
         ):
             if getattr(self, name) < 1:
                 out.append(f"{name} must be >= 1 (got {getattr(self, name)})")
-        for name in ("header_timeout_s", "body_timeout_s", "keep_alive_s"):
+        for name in ("header_timeout_s", "body_timeout_s", "keep_alive_s", "solve_grace_s"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
                 out.append(f"{name} must be a number > 0 (got {value})")
+        if not (math.isfinite(self.min_body_bytes_per_s) and self.min_body_bytes_per_s >= 0):
+            out.append(
+                f"min_body_bytes_per_s must be a number >= 0 (got {self.min_body_bytes_per_s})"
+            )
         if self.max_connections < 2:
             out.append(f"max_connections must be >= 2 (got {self.max_connections})")
         if self.token is not None and len(self.token) < 16:

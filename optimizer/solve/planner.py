@@ -326,7 +326,7 @@ def _coefficient_inputs(inst: Instance) -> object:
     return (
         inst.period_years,
         inst.frontier_scale,
-        tuple((h.id, h.gpus_per_unit) for h in inst.hardware),
+        tuple((h.id, h.gpus_per_unit, h.frontier_scale) for h in inst.hardware),
         tuple(
             (t.id, t.model, t.context_tokens, t.min_interactivity, t.max_ttft_s, t.utilization)
             for t in inst.tiers

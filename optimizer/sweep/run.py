@@ -16,6 +16,7 @@ keeps the rows already finished; so does a pool whose workers die. ``done`` rows
 from __future__ import annotations
 
 import json
+import math
 import multiprocessing
 import os
 import time
@@ -76,6 +77,12 @@ def plan_row(plan: Plan) -> dict[str, Any]:
         row["fixed_cost_usd"] = plan.fixed_cost_usd
     if not plan.has_solution:
         return row
+    if plan.finance is not None:  # optimizer/results/finance.py: what a finance team asks
+        # NaN, not None, when there is none: the column stays numeric in every table
+        f = plan.finance
+        row["npv_usd"] = f.npv_usd
+        row["irr"] = math.nan if f.irr is None else f.irr
+        row["payback_years"] = math.nan if f.payback_years is None else f.payback_years
     if plan.price is not None and len(plan.price):  # v2 price menus: the price chosen
         for r in plan.price.itertuples(index=False):
             row[f"price_usd_per_mtok[{r.tier},{r.period}]"] = float(r.price_usd_per_mtok)

@@ -412,6 +412,9 @@ def _table_scenarios(
     periods = list(instance.periods)
     problems: list[str] = []
     keys: list[KeyPath] = []
+    # A two-stage scenario file (docs/format.md) sweeps as it is: its name and probability
+    # columns describe rows, they set nothing.
+    table = table.drop(columns=[c for c in ("scenario", "probability") if c in table.columns])
     for c in table.columns:
         try:
             key = parse_key(str(c))

@@ -18,6 +18,7 @@ The data live in CSV files beside the shipped tables (each row cites its public 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -71,32 +72,86 @@ class Point:
     counts: str = "input+output"  # or "output"
     technique: str = "best"  # none | mtp | eagle3 | best
     profile: str = "tuned"  # tuned | typical
+    # "point": the envelope passes through it; "lower": the best a sparse sweep reached, so
+    # the envelope is at least this and at most ``upper`` (the sweep's next slower point:
+    # an envelope never rises with speed). See :func:`effective_ratio`.
+    bound: str = "point"
+    upper: float | None = None
 
 
 def load_points(path: Path = POINTS_CSV) -> tuple[Point, ...]:
     """The calibration points of ``path`` ("same" in a source repeats the row above's)."""
     df = pd.read_csv(path, keep_default_na=False)
     out, last = [], ""
-    for r in df.itertuples(index=False):
-        src = last if str(r.source).strip() == "same" else str(r.source)
+    for r in df.to_dict("records"):
+        src = last if str(r["source"]).strip() == "same" else str(r["source"])
         last = src
+        upper = str(r.get("upper", "")).strip()
         out.append(
             Point(
-                str(r.hardware),
-                str(r.model),
-                int(r.isl),
-                int(r.osl),
-                float(r.interactivity),
-                float(r.tok_s_per_gpu),
-                str(r.role),
+                str(r["hardware"]),
+                str(r["model"]),
+                int(r["isl"]),
+                int(r["osl"]),
+                float(r["interactivity"]),
+                float(r["tok_s_per_gpu"]),
+                str(r["role"]),
                 src,
-                str(r.note),
-                str(r.counts),
-                str(r.technique),
-                str(r.profile),
+                str(r["note"]),
+                str(r["counts"]),
+                str(r["technique"]),
+                str(r["profile"]),
+                str(r.get("bound") or "point"),
+                float(upper) if upper else None,
             )
         )
     return tuple(out)
+
+
+# A sweep is sparse between two of its points when throughput falls by more than
+# SPARSE_DROP while speed rises by less than SPARSE_SPEEDUP: the batch sizes between them were
+# not run, so the faster point is a lower bound of the envelope (issue 19).
+SPARSE_DROP = 3.0
+SPARSE_SPEEDUP = 2.0
+
+
+def sparse_sweep_bounds(frame: pd.DataFrame) -> pd.DataFrame:
+    """``bound`` and ``upper`` of every row of a points table, by the sparse-sweep rule.
+
+    Rows of one sweep are those with the same source (after resolving "same"), hardware,
+    model, workload, technique and profile; in order of speed, a row is ``lower`` (with
+    ``upper`` the previous row's throughput) when the rule above holds, else ``point``.
+    """
+    src = frame["source"].astype(str).replace("same", pd.NA).ffill()
+    keys = ["hardware", "model", "isl", "osl", "technique", "profile"]
+    bound = pd.Series("point", index=frame.index, dtype=object)
+    upper = pd.Series("", index=frame.index, dtype=object)
+    for _, grp in frame.assign(_src=src).groupby([*keys, "_src"], sort=False):
+        g = grp.sort_values("interactivity")
+        speed = g["interactivity"].astype(float).to_numpy()
+        tput = g["tok_s_per_gpu"].astype(float).to_numpy()
+        for i in range(1, len(g)):
+            if tput[i - 1] > SPARSE_DROP * tput[i] and speed[i] < SPARSE_SPEEDUP * speed[i - 1]:
+                bound[g.index[i]] = "lower"
+                upper[g.index[i]] = f"{tput[i - 1]:g}"
+    return pd.DataFrame({"bound": bound, "upper": upper})
+
+
+def effective_ratio(modelled: float, measured: float, bound: str, upper: float | None) -> float:
+    """modelled / measured, scored as the point's kind says.
+
+    A ``point`` is two-sided: the ratio itself. A ``lower`` point (the best a sparse sweep
+    reached) bounds the envelope from below and, through the sweep's next slower point,
+    from above: inside [measured, upper] the model is not wrong (1.0); below it the ratio to
+    the measured point, above it the ratio to ``upper`` (no upper: one-sided).
+    """
+    if bound != "lower":
+        return modelled / measured
+    if modelled < measured:
+        return modelled / measured
+    if upper is not None and modelled > upper:
+        return modelled / upper
+    return 1.0
 
 
 def load_ratios(path: Path = RATIOS_CSV) -> pd.DataFrame:
@@ -173,8 +228,37 @@ def score(
         )
         share = np.where(grp["counts"] == "output", int(osl) / (int(isl) + int(osl)), 1.0)
         frame.loc[grp.index, "modelled"] = mod * share
-    frame["ratio"] = frame["modelled"] / frame["tok_s_per_gpu"]
+    # raw_ratio: against the measured figure; ratio: as scored (lower bounds: one-sided).
+    frame["raw_ratio"] = frame["modelled"] / frame["tok_s_per_gpu"]
+    frame["ratio"] = [
+        effective_ratio(m, t, b, u)
+        for m, t, b, u in zip(
+            frame["modelled"], frame["tok_s_per_gpu"], frame["bound"], frame["upper"], strict=True
+        )
+    ]
     return frame
+
+
+def as_shipped(points: Iterable[Point]) -> list[Point]:
+    """The points as the shipped tables answer for them (technique ``best``).
+
+    The tables keep the upper envelope of every technique, so where one source measured the
+    same hardware with and without speculation, the measured best at each of its speeds is
+    what a planner buys: of a source's ``none`` / ``mtp`` / ``eagle3`` points of one hardware,
+    model and workload at one speed, only the highest is kept, and it is compared with the
+    ``best`` envelope. Points already marked ``best`` stay as they are.
+    """
+    best: dict[tuple[object, ...], Point] = {}
+    out: list[Point] = []
+    for p in points:
+        if p.technique == "best":
+            out.append(p)
+            continue
+        key = (p.hardware, p.model, p.isl, p.osl, p.profile, p.source, p.interactivity)
+        if key not in best or p.tok_s_per_gpu > best[key].tok_s_per_gpu:
+            best[key] = p
+    out += [dataclasses.replace(p, technique="best") for p in best.values()]
+    return out
 
 
 def ratio_table(

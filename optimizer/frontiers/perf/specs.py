@@ -69,6 +69,9 @@ class HardwareSpec:
     disaggregation: bool
     sram: bool  # on-chip SRAM only (Groq LPX): weights and KV must fit in the unit
     family: str = "reference"  # software family for efficiency: reference | hopper | amd
+    # Attention-layer speed-up over the FLOP rate of the KV precision (Blackwell Ultra doubles
+    # the special-function throughput behind softmax: spec key attention_speedup).
+    attention_speedup: float = 1.0
 
     @property
     def has_fp4(self) -> bool:
@@ -195,6 +198,7 @@ def choose_precision(hw: HardwareSpec, m: ModelSpec, weight_only_4bit: bool = Tr
         expert, e_flops = shared, float(best_dense)
     kv = "fp8" if hw.has_fp8 else "bf16"
     attn = float(hw.fp8_flops if kv == "fp8" and hw.fp8_flops else (hw.bf16_flops or best_dense))
+    attn *= hw.attention_speedup
     return Precision(
         expert=expert,
         expert_bytes=BYTES[expert],
@@ -278,6 +282,7 @@ def hardware_from_dict(d: Mapping[str, Any], where: str = "hardware") -> Hardwar
     dom = _num(d, "scaleup_domain_accels", where, p)
     up = _num(d, "scaleup_bw_gb_s_per_accel", where, p)
     out = _num(d, "scaleout_bw_gb_s_per_accel", where, p, required=False, default=50.0)
+    attn_x = _num(d, "attention_speedup", where, p, required=False, default=1.0)
     precisions = _str_list(d, "precisions", where, p)
     dis = d.get("supports_disaggregation", False)
     if not isinstance(dis, bool):
@@ -312,6 +317,7 @@ def hardware_from_dict(d: Mapping[str, Any], where: str = "hardware") -> Hardwar
         disaggregation=bool(dis),
         sram=sram,
         family=family,
+        attention_speedup=float(attn_x or 1.0),
     )
 
 
