@@ -379,6 +379,7 @@ def _side_figures(
     )
     side.timings["wait_and_see"] = time.perf_counter() - t0
     if not all(o.has_plan for o in side.ws):
+        side.eev = [None] * len(sc)  # not re-planned: unknown
         return side
     t0 = time.perf_counter()
     ev_plan = timed_replan(sc.expected_value_instance(), None)

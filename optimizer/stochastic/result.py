@@ -356,7 +356,7 @@ def assemble(
 
     rows = []
     for i, name in enumerate(names):
-        e = eev[i]
+        e = eev[i] if i < len(eev) else None
         w = ws_vals[i]
         rows.append(
             {

@@ -298,7 +298,8 @@ def test_a_two_stage_plan_stands_when_only_wait_and_see_replans_ran_out_of_time(
     import math
 
     from optimizer.stochastic import engine
-    from optimizer.stochastic.result import ScenarioOutcome
+
+    from conftest import MTOK_PER_UNIT_YEAR as A
 
     class InlinePool:
         def __init__(self, *args, **kw):  # type: ignore[no-untyped-def]
@@ -312,15 +313,15 @@ def test_a_two_stage_plan_stands_when_only_wait_and_see_replans_ran_out_of_time(
         def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
             pass
 
-    real_side = engine._side_figures_alone
+    real_replan = engine.replan
 
-    def side_with_a_timeout(*args):  # type: ignore[no-untyped-def]
-        side = real_side(*args)
-        side.ws[1] = ScenarioOutcome(status="time_limit", objective_usd=None)
-        return side
+    def replan_high_alone_times_out(planner, inst, fixed, periods):  # type: ignore[no-untyped-def]
+        if fixed is None and inst.tiers[0].demand_mtok > 100 * A:  # "high", wait and see
+            return engine._timed_out(inst, None)
+        return real_replan(planner, inst, fixed, periods)
 
     monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", InlinePool)
-    monkeypatch.setattr(engine, "_side_figures_alone", side_with_a_timeout)
+    monkeypatch.setattr(engine, "replan", replan_high_alone_times_out)
     doc, table = _newsvendor()
     r = engine.solve(doc, table, mip_gap=0, parallel=True)
     assert r.status == "optimal"
