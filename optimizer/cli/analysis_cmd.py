@@ -28,7 +28,7 @@ from optimizer.cli.common import (
     make_console,
 )
 from optimizer.errors import EXIT_NO_PLAN, InputError
-from optimizer.results.write import PARQUET_NOTE, write_atomic, write_table
+from optimizer.results.write import PARQUET_NOTE, csv_text, write_atomic, write_table
 
 # pandas, the instance schema and the solver are imported inside the commands (fast --help).
 
@@ -115,8 +115,8 @@ def compare(
         fail_input(exc)
     folder = out if out is not None else default_out(inst.name)
     t = result.table
-    write_atomic(folder / "compare.csv", t.to_csv(index=False))
-    write_atomic(folder / "compare_by_tier.csv", result.by_tier.to_csv(index=False))
+    write_atomic(folder / "compare.csv", csv_text(t))
+    write_atomic(folder / "compare_by_tier.csv", csv_text(result.by_tier))
     write_atomic(folder / "compare.md", compare_markdown(inst.name, result, shell_usd_per_mw_year))
     if not quiet:
         console = make_console()
@@ -334,10 +334,10 @@ def _compare_two(
     folder = out if out is not None else default_out(a.name)
     stem = f"compare-{safe_name(a.name)}-vs-{safe_name(b.name)}"
     write_atomic(folder / f"{stem}.md", markdown(result))
-    write_atomic(folder / f"{stem}.csv", result.summary.to_csv(index=False))
-    write_atomic(folder / f"{stem}-plan.csv", result.plan.to_csv(index=False))
-    write_atomic(folder / f"{stem}-by-tier.csv", result.by_tier.to_csv(index=False))
-    write_atomic(folder / f"{stem}-differences.csv", result.differences.to_csv(index=False))
+    write_atomic(folder / f"{stem}.csv", csv_text(result.summary))
+    write_atomic(folder / f"{stem}-plan.csv", csv_text(result.plan))
+    write_atomic(folder / f"{stem}-by-tier.csv", csv_text(result.by_tier))
+    write_atomic(folder / f"{stem}-differences.csv", csv_text(result.differences))
     na, nb = result.names
     if not quiet:
         console = make_console()

@@ -66,6 +66,22 @@ def default_out(name: str, *parts: str) -> Path:
     return Path("results", safe_name(name), *parts)
 
 
+def out_folder_problems(folder: Path, option: str = "--out") -> list[str]:
+    """Problems with an output folder found before any work, creating nothing: a file in
+    the way (``--out /etc/passwd``), or a folder that cannot be written."""
+    path = folder
+    while not path.exists() and not path.is_symlink():
+        if path.parent == path:
+            return []
+        path = path.parent
+    if not path.is_dir():
+        what = "is a file, not a folder" if path == folder else f"{path} is a file, not a folder"
+        return [f"{option} {folder}: {what}"]
+    if not os.access(path, os.W_OK | os.X_OK):
+        return [f"{option} {folder}: cannot write in {path} (permission denied)"]
+    return []
+
+
 def write_or_fail(write: Callable[[Path], list[Path]], folder: Path, quiet: bool) -> list[Path]:
     """Write result files into ``folder``; a folder that cannot be written ends the command
     in one line (exit 1, the results are lost but nothing the user gave is)."""

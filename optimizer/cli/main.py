@@ -35,6 +35,7 @@ from optimizer.cli.common import (
     err_console,
     fail_input,
     make_console,
+    out_folder_problems,
     write_or_fail,
 )
 from optimizer.cli.frontiers_cmd import frontiers_app
@@ -121,6 +122,7 @@ def solve(
     """Solve an instance and report the optimal plan."""
     from optimizer.instance.load import load_instance
 
+    problems: list[str] = []
     try:
         # The schema and the frontier table are checked before Pyomo is even imported, so
         # a bad input fails fast (the planner reads the table again: ~0.1 s on the 1 GW
@@ -130,7 +132,13 @@ def solve(
 
         read_frontier_table(instance)
     except InputError as exc:
-        fail_input(exc)
+        problems += exc.problems
+    # A folder that cannot take the results is bad input too, found before solving: the
+    # plan must not be printed and then lost (exit 1).
+    if not no_write and (out is not None or not problems):
+        problems += out_folder_problems(out if out is not None else default_out(instance.name))
+    if problems:
+        fail_input(InputError(problems))
 
     from optimizer.results.report import print_report
     from optimizer.results.write import write_plan
@@ -162,7 +170,8 @@ def solve(
         print_report(plan, make_console())
     if not no_write and plan.has_solution:
         folder = out if out is not None else default_out(plan.instance_name)
-        write_or_fail(lambda f: write_plan(plan, f), folder, quiet)
+        source = None if path == "-" else path
+        write_or_fail(lambda f: write_plan(plan, f, instance_file=source), folder, quiet)
     if not plan.ok:
         if not quiet:
             err_console.print(f"[bold red]no plan:[/] {plan.status}")

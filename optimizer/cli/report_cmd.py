@@ -48,7 +48,7 @@ def report(
     """Write report.html: headline, plan, resources, marginal values, baselines, charts, sources."""
     from rich.markup import escape
 
-    from optimizer.cli.common import default_out, err_console, fail_input
+    from optimizer.cli.common import default_out, err_console, fail_input, out_folder_problems
     from optimizer.errors import EXIT_NO_PLAN, InputError
     from optimizer.report.build import build_report, kind_of
     from optimizer.report.html import render_html
@@ -64,6 +64,8 @@ def report(
             )
         )
         raise typer.Exit(EXIT_NO_PLAN)
+    if out is not None and out_folder_problems(out):  # before any solve (an instance)
+        fail_input(InputError(out_folder_problems(out)))
     try:
         kind, target = kind_of(path)
         rep = build_report(

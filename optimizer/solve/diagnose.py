@@ -18,6 +18,7 @@ import pyomo.environ as pyo
 from optimizer.instance.schema import Instance
 from optimizer.model.data import MONEY_USD, TOKENS_MTOK
 from optimizer.solve.highs import HighsSession
+from optimizer.solve.options import remaining
 
 # family -> (what it limits, unit, factor from model units to contract units)
 ELASTIC = {
@@ -36,9 +37,21 @@ COLUMNS = ["family", "index", "relax_by", "unit", "message"]
 
 
 def diagnose(
-    m: pyo.ConcreteModel, instance: Instance, time_limit: float | None = 30.0
+    m: pyo.ConcreteModel,
+    instance: Instance,
+    time_limit: float | None = 30.0,
+    *,
+    deadline: float | None = None,
 ) -> pd.DataFrame:
-    """Relaxations that make the instance feasible, one row each (empty if none found)."""
+    """Relaxations that make the instance feasible, one row each (empty if none found).
+
+    ``deadline`` (a ``time.monotonic()`` instant), when given, bounds the whole diagnosis:
+    HiGHS gets what is left of it once the elastic copy is built (building the copy of
+    a large model takes seconds), and nothing runs if nothing is left; ``time_limit``
+    then caps HiGHS's share as well.
+    """
+    if remaining(deadline) == 0.0:
+        return pd.DataFrame(columns=COLUMNS)
     e = m.clone()
     e.obj.deactivate()
     slacks: list[tuple[str, Any, Any, float]] = []  # (family, index, slack var, weight)
@@ -63,6 +76,11 @@ def diagnose(
                 scale = max(1.0, pyo.value(e.power_cap_mw[idx[1]] / e.pue))
             slacks.append((family, idx, s, 1.0 / scale))
     e.elastic_obj = pyo.Objective(expr=sum(w * s for _, _, s, w in slacks), sense=pyo.minimize)
+    left = remaining(deadline)
+    if left is not None:
+        if left <= 0.0:
+            return pd.DataFrame(columns=COLUMNS)
+        time_limit = left if time_limit is None else min(time_limit, left)
     session = HighsSession(time_limit=time_limit)
     outcome = session.run(e)
     if not outcome.has_solution:

@@ -285,7 +285,7 @@ class Planner:
                     t0 = time.perf_counter()
                     try:
                         plan.diagnosis = diagnose(
-                            self.model, self.instance, time_limit=_budget(deadline)
+                            self.model, self.instance, time_limit=None, deadline=deadline
                         )
                     except Exception as exc:  # the diagnosis must not hide the solve's answer
                         HIGHS_LOG.warning("infeasibility diagnosis failed: %s", exc)

@@ -31,6 +31,8 @@ they are better.
 from __future__ import annotations
 
 import math
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -373,8 +375,40 @@ def _highs(lp: Any, rel_gap: float, abs_gap: float, seconds: float | None) -> An
 def _run(lp: Any, rel_gap: float, abs_gap: float, deadline: float | None) -> tuple[Any, float]:
     h = _highs(lp, rel_gap, abs_gap, _seconds_left(deadline))
     t0 = time.perf_counter()
-    h.run()
+    _interruptible_run(h)
     return h, time.perf_counter() - t0
+
+
+def _interruptible_run(h: Any) -> None:
+    """``h.run()``, stopped by Ctrl-C at once and the KeyboardInterrupt raised after.
+
+    Without Python callbacks HiGHS never hands control back during a run, so a Ctrl-C
+    waited for the block's MILP to end (minutes on the reference's blocks); the interrupt
+    callbacks let the handler run and stop HiGHS. Only in the main thread with Python's
+    usual Ctrl-C (elsewhere: a plain run).
+    """
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        h.run()
+        return
+    stop = threading.Event()
+
+    def interrupt(e: Any) -> None:
+        if stop.is_set():
+            e.interrupt()
+
+    h.cbSimplexInterrupt += interrupt
+    h.cbIpmInterrupt += interrupt
+    h.cbMipInterrupt += interrupt
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+    try:
+        h.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if stop.is_set():
+        raise KeyboardInterrupt
 
 
 def _seconds_left(deadline: float | None) -> float | None:

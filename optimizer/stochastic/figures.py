@@ -190,7 +190,7 @@ def write_two_stage(result: TwoStagePlan, out_dir: str | Path) -> list[Path]:
 
     from optimizer import __version__
     from optimizer.plots import save_png_atomic
-    from optimizer.results.write import RUN_FILE, write_atomic
+    from optimizer.results.write import RUN_FILE, csv_text, write_atomic
 
     out = Path(out_dir)
     scen = result.scenarios.copy()
@@ -199,10 +199,10 @@ def write_two_stage(result: TwoStagePlan, out_dir: str | Path) -> list[Path]:
     run["timings_s"] = doc.pop("timings", {})
     files = {
         "stochastic.json": json.dumps(doc, indent=2) + "\n",
-        "first_stage.csv": result.first_stage.to_csv(index=False),
-        "scenarios.csv": scen.to_csv(index=False),
-        "scenario_buys.csv": result.scenario_buys.to_csv(index=False),
-        "buy_frequency.csv": result.buy_frequency.to_csv(index=False),
+        "first_stage.csv": csv_text(result.first_stage),
+        "scenarios.csv": csv_text(scen),
+        "scenario_buys.csv": csv_text(result.scenario_buys),
+        "buy_frequency.csv": csv_text(result.buy_frequency),
         RUN_FILE: json.dumps(run, indent=2) + "\n",
     }
     written = []

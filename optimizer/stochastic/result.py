@@ -234,7 +234,11 @@ class TwoStagePlan:
                 f"inner {fmt.usd(b.get('inner_usd'))} ({b.get('inner_source')}) · gap {gap}"
             )
         if self.stopped_because:
-            lines.append(f"stopped: {self.stopped_because}")
+            # The gap always beside the reason: "stopped: time limit" alone read as an answer.
+            gap = "" if self.mip_gap is None else f" (gap {100 * self.mip_gap:.3g}%)"
+            lines.append(f"stopped: {self.stopped_because}{gap}")
+        if self.message:
+            lines.append(self.message)
         return "\n".join(lines)
 
 
@@ -297,8 +301,10 @@ def assemble(
         result.extra["ef_block_proof"] = two_stage["decomposition"]
     if "bounds" in two_stage:
         result.extra["bounds"] = {k: _plain(v) for k, v in two_stage["bounds"].items()}
-    ws_vals = [o.objective_usd or 0.0 for o in ws]
-    result.ws_usd = sum(p * v for p, v in zip(probs, ws_vals, strict=True))
+    # A scenario whose re-plan alone found no plan in the time given: WS unknown (EVPI too).
+    ws_vals: list[float | None] = [(o.objective_usd or 0.0) if o.has_plan else None for o in ws]
+    if all(v is not None for v in ws_vals):
+        result.ws_usd = sum(p * (v or 0.0) for p, v in zip(probs, ws_vals, strict=True))
     if ev_first is not None:
         result.ev_first_stage = _buy_frame(ev_first)
     eev_ok = [o is not None and o.has_plan for o in eev]
@@ -306,7 +312,9 @@ def assemble(
         eev_vals = [o.objective_usd or 0.0 for o in eev if o is not None]
         result.eev_usd = sum(p * v for p, v in zip(probs, eev_vals, strict=True))
         result.ev_percentiles = percentiles(eev_vals, probs)
-    elif ev_first is not None:
+    elif ev_first is not None and not any(
+        o is not None and not o.has_plan and o.status == "time_limit" for o in eev
+    ):  # (a re-plan stopped by --time-limit without a plan: EEV unknown, not infeasible)
         result.vss_infeasible = [n for n, ok in zip(names, eev_ok, strict=True) if not ok]
 
     outs: list[ScenarioOutcome] | None = two_stage.get("scenarios")
@@ -321,7 +329,8 @@ def assemble(
     result.percentiles = percentiles(vals, probs)
     if cvar_alpha is not None:
         result.cvar_usd = cvar(vals, probs, cvar_alpha)
-    result.evpi_usd = result.ws_usd - result.expected_objective_usd
+    if result.ws_usd is not None:
+        result.evpi_usd = result.ws_usd - result.expected_objective_usd
     if result.eev_usd is not None:
         result.vss_usd = result.expected_objective_usd - result.eev_usd
     elif result.vss_infeasible:
@@ -343,7 +352,8 @@ def assemble(
 
     rows = []
     for i, name in enumerate(names):
-        e = eev[i]
+        e = eev[i] if i < len(eev) else None
+        w = ws_vals[i]
         rows.append(
             {
                 "scenario": name,
@@ -352,7 +362,7 @@ def assemble(
                 "objective_usd": vals[i],
                 "ws_objective_usd": ws_vals[i],
                 "ev_objective_usd": e.objective_usd if e is not None and e.has_plan else None,
-                "regret_usd": ws_vals[i] - vals[i],
+                "regret_usd": None if w is None else w - vals[i],
                 "ev_delivered_objective_usd": (
                     eev_delivered[i].objective_usd if eev_delivered is not None else None
                 ),

@@ -15,6 +15,7 @@ file, row or column, before anything is solved.
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from optimizer.errors import InputError, ProblemList
+from optimizer.input_files import MAX_SCENARIO_BYTES, read_capped
 from optimizer.instance.load import load_instance
 from optimizer.instance.schema import Instance, PeriodLabel
 from optimizer.sweep.spec import (
@@ -237,14 +239,12 @@ def check_key(base: Instance, key: KeyPath, where: str) -> None:
 
 # ------------------------------------------------------------------------------- read
 def read_scenario_csv(path: str | Path) -> pd.DataFrame:
-    """The raw table of a scenario file (``#`` lines are comments)."""
+    """The raw table of a scenario file (``#`` lines are comments), at most
+    :data:`~optimizer.input_files.MAX_SCENARIO_BYTES`."""
     p = Path(path)
+    data = read_capped(p, MAX_SCENARIO_BYTES, "a scenario CSV")  # /dev/zero: one line
     try:
-        table = pd.read_csv(p, comment="#", skipinitialspace=True, dtype=str)
-    except FileNotFoundError:
-        raise InputError(f"{p}: file not found") from None
-    except IsADirectoryError:
-        raise InputError(f"{p}: is a folder, not a CSV file") from None
+        table = pd.read_csv(io.BytesIO(data), comment="#", skipinitialspace=True, dtype=str)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"{p}: not a readable CSV ({str(exc).splitlines()[0]})") from None
     if table.empty:

@@ -19,7 +19,6 @@ import json
 import math
 import multiprocessing
 import os
-import signal
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -33,6 +32,7 @@ import pandas as pd
 from optimizer.errors import InputError
 from optimizer.instance.load import load_instance
 from optimizer.instance.schema import Instance
+from optimizer.processes import stop_pool, worker_start
 from optimizer.results.plan import Plan
 from optimizer.solve.options import SolveOptions
 from optimizer.solve.planner import Planner
@@ -117,16 +117,22 @@ def plan_row(plan: Plan) -> dict[str, Any]:
     return row
 
 
+def scenario_fields(changes: Changes) -> dict[str, Any]:
+    """The inputs of a scenario as its row records them (``KEY`` or ``KEY:factor``)."""
+    fields: dict[str, Any] = {}
+    for k, v in changes.items():
+        if isinstance(v, Factor):
+            fields[f"{k}:factor"] = float(v)
+        else:
+            fields[str(k)] = v if isinstance(v, str) else float(v)
+    return fields
+
+
 def _solve_one(
     planner: Planner, base: Instance, base_structure: object, index: int, changes: Changes
 ) -> dict[str, Any]:
     t0 = time.perf_counter()
-    row: dict[str, Any] = {"scenario": index}
-    for k, v in changes.items():
-        if isinstance(v, Factor):
-            row[f"{k}:factor"] = float(v)
-        else:
-            row[str(k)] = v if isinstance(v, str) else float(v)
+    row: dict[str, Any] = {"scenario": index, **scenario_fields(changes)}
     try:
         inst = scenario_instance(base, changes)
         row["_rebuilt"] = planner.update(inst)
@@ -169,11 +175,6 @@ def _worker_planner(
         _WORKER["structure"] = _WORKER["planner"].data.structure
         _WORKER["key"] = key
     return _WORKER["planner"], _WORKER["base"], _WORKER["structure"]
-
-
-def _ignore_sigint() -> None:
-    """Worker start-up: Ctrl-C is the driver's to handle (it stops the workers itself)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def solve_task(
@@ -304,7 +305,8 @@ def _run_pool(
     pool = ProcessPoolExecutor(
         max_workers=min(n, len(todo)),
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=_ignore_sigint,
+        initializer=worker_start,
+        initargs=(os.getpid(),),
     )
     pending: set[Future[dict[str, Any]]] = set()
     try:
@@ -324,20 +326,9 @@ def _run_pool(
     except BaseException:
         for fut in pending:
             fut.cancel()
-        _stop_workers(pool)
+        stop_pool(pool)
         raise
     pool.shutdown(wait=True)
-
-
-def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """End the pool's processes now (their running scenarios are dropped, not recorded)."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    for proc in processes:
-        if proc.is_alive():
-            proc.terminate()
-    pool.shutdown(wait=False, cancel_futures=True)
-    for proc in processes:
-        proc.join(timeout=5)
 
 
 def _run_dask(
