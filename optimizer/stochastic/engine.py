@@ -18,9 +18,7 @@ across ranks and gathered; every rank returns the same result (rank 0 writes fil
 
 from __future__ import annotations
 
-import contextlib
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
