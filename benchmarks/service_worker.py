@@ -23,9 +23,9 @@ from typing import Any
 
 from optimizer.frontiers.table import read_frontier_table
 from optimizer.instance.load import load_instance
+from optimizer.planning.planner import Planner
 from optimizer.service import worker
-from optimizer.solve.options import SolveOptions
-from optimizer.solve.planner import Planner
+from optimizer.solver.options import SolveOptions
 
 REPO = Path(__file__).resolve().parents[1]
 

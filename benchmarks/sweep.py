@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from optimizer import Planner, load_instance
-from optimizer.solve.highs import HighsSession
+from optimizer.solver.highs import HighsSession
 from optimizer.sweep import build_scenarios, parse_set, scenario_instance
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,8 +13,6 @@ command line's ``--help`` do not load pandas or Pyomo.
 
 from __future__ import annotations
 
-import sys
-import types
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -34,9 +32,9 @@ _EXPORTS = {
     "build_model": "optimizer.model.build",
     "ModelData": "optimizer.model.data",
     "Plan": "optimizer.results.plan",
-    "Planner": "optimizer.solve.planner",
-    "SolveOptions": "optimizer.solve.options",
-    "solve": "optimizer.solve.planner",
+    "Planner": "optimizer.planning.planner",
+    "SolveOptions": "optimizer.solver.options",
+    "solve": "optimizer.planning.planner",
     "InputError": "optimizer.errors",
 }
 
@@ -68,9 +66,9 @@ if TYPE_CHECKING:
     from optimizer.instance.schema import Hardware, Instance, Site, Tier
     from optimizer.model.build import build_model
     from optimizer.model.data import ModelData
+    from optimizer.planning.planner import Planner, solve
     from optimizer.results.plan import Plan
-    from optimizer.solve.options import SolveOptions
-    from optimizer.solve.planner import Planner, solve
+    from optimizer.solver.options import SolveOptions
 
 
 def __getattr__(name: str) -> Any:
@@ -84,24 +82,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted([*globals(), *_EXPORTS])
-
-
-class _Package(types.ModuleType):
-    """``optimizer.solve`` is the function, although a subpackage has the same name.
-
-    Importing the subpackage ``optimizer.solve`` makes Python set the package attribute
-    ``solve`` to it; this data descriptor keeps the attribute the function (as an eager
-    ``from optimizer.solve.planner import solve`` in this file used to). Submodules are
-    still imported by their dotted names (``from optimizer.solve.planner import Planner``).
-    """
-
-    @property
-    def solve(self) -> Any:
-        return import_module("optimizer.solve.planner").solve
-
-    @solve.setter
-    def solve(self, value: Any) -> None:  # the import system's setattr: keep the function
-        pass
-
-
-sys.modules[__name__].__class__ = _Package

@@ -3,7 +3,7 @@
 :func:`verify_plan` re-evaluates every constraint of docs/model.md and the objective from a
 plan's ``buy``, ``serve`` and ``sold`` tables, with nothing but the instance, the frontier
 rows and plain Python/numpy. It shares no code with the model on purpose: it does not use
-Pyomo, :mod:`optimizer.model`, :mod:`optimizer.solve` or
+Pyomo, :mod:`optimizer.model`, :mod:`optimizer.solver`, :mod:`optimizer.planning` or
 :mod:`optimizer.frontiers.coefficients`. The coefficients r[h,t] and a[h,t] are recomputed
 here from the frontier rows (docs/model.md steps 1-5), the installed units from the purchases and
 lifetimes, the discount weights from the rate. A bug in the model, its data preparation or the

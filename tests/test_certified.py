@@ -12,8 +12,8 @@ import random
 import pytest
 
 from optimizer import Planner, load_instance, solve
-from optimizer.solve.certified import PROOF_BRANCHING, PROOF_RELAXATION
-from optimizer.solve.options import SolveOptions
+from optimizer.solver.certified import PROOF_BRANCHING, PROOF_RELAXATION
+from optimizer.solver.options import SolveOptions
 
 from conftest import MTOK_PER_UNIT_YEAR as A
 from conftest import TOY, base, frontier, two_unit_profit_doc

@@ -125,7 +125,7 @@ def test_the_time_limit_bounds_the_whole_solve_and_says_what_was_skipped(
 ) -> None:
     """A deadline that passes during the MILP skips the check and the marginal values,
     and says so (before: each step had the full limit again)."""
-    planner_mod = importlib.import_module("optimizer.solve.planner")
+    planner_mod = importlib.import_module("optimizer.planning.planner")
 
     inst = load_instance(REPO / "instances" / "toy.yaml")
     planner = Planner(inst, SolveOptions(time_limit=0.5))

@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from optimizer import load_instance
 from optimizer.cli.plot_cmd import plot_app
+from optimizer.planning.planner import Planner
 from optimizer.plots.frontier import frontier_series, operating_points, plot_frontier
 from optimizer.plots.plan import plan_tables, plot_plan
-from optimizer.solve.planner import Planner
 
 from conftest import REPO
 

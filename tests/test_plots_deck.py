@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 from optimizer import load_instance
+from optimizer.planning.planner import Planner
 from optimizer.plots.frontier import frontier_figure
 from optimizer.plots.plan import plan_figure
 from optimizer.plots.sweep import human_label, sweep_figure
 from optimizer.plots.tornado import tornado_figure
-from optimizer.solve.planner import Planner
 
 from conftest import REPO
 

@@ -69,7 +69,7 @@ def test_help_and_bad_input_do_not_import_pyomo(tmp_path: Path) -> None:
         "import sys, optimizer; print(sorted(m for m in ('pyomo', 'pandas') "
         "if m in sys.modules)); print(optimizer.solve.__module__)"
     )
-    assert res.stdout.splitlines() == ["[]", "optimizer.solve.planner"]
+    assert res.stdout.splitlines() == ["[]", "optimizer.planning.planner"]
 
 
 def test_version() -> None:

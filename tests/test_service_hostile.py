@@ -238,7 +238,7 @@ def test_the_solver_process_is_stopped_by_its_deadline_or_a_cancel() -> None:
     child at once, as does a cancel; a deadline far off lets it answer, the toy's optimum."""
     from optimizer.frontiers.table import read_frontier_table
     from optimizer.instance.load import load_instance
-    from optimizer.solve.options import SolveOptions
+    from optimizer.solver.options import SolveOptions
 
     instance = load_instance(toy_inline())
     table = read_frontier_table(instance)

@@ -21,7 +21,7 @@ import yaml
 
 from optimizer import solve as solve_one
 from optimizer.instance.load import load_instance
-from optimizer.solve.planner import Planner
+from optimizer.planning.planner import Planner
 from optimizer.stochastic import solve
 
 from conftest import MTOK_PER_UNIT_YEAR, TOY, base, frontier, run_cli, two_unit_profit_doc

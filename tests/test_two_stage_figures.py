@@ -13,7 +13,7 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from optimizer.stochastic.figures import plot_first_stage_regret, plot_profit_distribution  # noqa: E402
+from optimizer.plots.stochastic import plot_first_stage_regret, plot_profit_distribution  # noqa: E402
 from optimizer.stochastic.result import TwoStagePlan  # noqa: E402
 
 

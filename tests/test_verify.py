@@ -416,7 +416,13 @@ def test_the_checker_is_written_apart_from_the_model() -> None:
             imported |= {a.name for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
             imported |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
-    forbidden = ("pyomo", "optimizer.model", "optimizer.solve", "optimizer.frontiers.coefficients")
+    forbidden = (
+        "pyomo",
+        "optimizer.model",
+        "optimizer.solver",
+        "optimizer.planning",
+        "optimizer.frontiers.coefficients",
+    )
     assert not [m for m in imported if m.startswith(forbidden)], imported
     assert not [m for m in imported if m in ("optimizer.solve", "optimizer.compute_coefficients")]
 

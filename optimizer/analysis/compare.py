@@ -29,9 +29,9 @@ import pandas as pd
 from optimizer.analysis.costs import plan_cost_per_mtok, tier_costs
 from optimizer.errors import InputError
 from optimizer.instance.schema import Instance, PeriodLabel
+from optimizer.planning.planner import Planner, solve_with_purchases
 from optimizer.results.plan import Plan
-from optimizer.solve.options import SolveOptions, merge_options
-from optimizer.solve.planner import Planner, solve_with_purchases
+from optimizer.solver.options import SolveOptions, merge_options
 
 
 @dataclass

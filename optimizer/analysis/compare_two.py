@@ -16,8 +16,8 @@ import pandas as pd
 
 from optimizer.analysis.costs import plan_cost_per_mtok, tier_costs
 from optimizer.instance.schema import Instance
+from optimizer.planning.planner import Planner
 from optimizer.results.plan import Plan
-from optimizer.solve.planner import Planner
 
 
 @dataclass

@@ -93,7 +93,7 @@ def compare(
     from optimizer.analysis.compare import compare as run_compare
     from optimizer.fmt import usd as _usd
     from optimizer.instance.load import load_instance
-    from optimizer.solve.options import SolveOptions
+    from optimizer.solver.options import SolveOptions
 
     if other is not None:
         if split is not None or shell_usd_per_mw_year is not None:

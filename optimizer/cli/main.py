@@ -140,9 +140,9 @@ def solve(
     if problems:
         fail_input(InputError(problems))
 
+    from optimizer.planning.planner import solve as solve_instance
     from optimizer.results.report import print_report
     from optimizer.results.write import write_plan
-    from optimizer.solve.planner import solve as solve_instance
     from optimizer.verify import VerificationError
 
     try:

@@ -26,11 +26,9 @@ import typer
 from optimizer.errors import EXIT_BAD_INPUT, EXIT_NO_PLAN, InputError
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from optimizer.instance.schema import Instance
+    from optimizer.planning.planner import Planner
     from optimizer.results.plan import Plan
-    from optimizer.solve.planner import Planner
 
 # The INSTANCE argument every plot command takes.
 InstanceArg = Annotated[
@@ -61,7 +59,7 @@ def _fail_input(exc: InputError) -> NoReturn:
 
 def _load(path: str) -> tuple[Instance, Planner]:
     from optimizer.instance.load import load_instance
-    from optimizer.solve.planner import Planner
+    from optimizer.planning.planner import Planner
 
     try:
         instance = load_instance(path)
@@ -194,31 +192,6 @@ def _solve_and_draw(
         raise typer.Exit(EXIT_NO_PLAN)
 
 
-def _read_sweep_table(path: Path) -> pd.DataFrame:
-    """A sweep table (.parquet or .csv), or an InputError naming the file."""
-    import pandas as pd
-
-    suffix = path.suffix.lower()
-    if suffix not in (".parquet", ".csv"):
-        raise InputError(f"{path}: expected a sweep table (.parquet or .csv)")
-    if not path.is_file():
-        raise InputError(f"{path}: file not found")
-    if suffix == ".parquet":
-        from optimizer.extras import require
-
-        require("pyarrow", "parquet", f"reading {path.name}")
-    try:
-        table = pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path)
-    except Exception as exc:  # pyarrow, the CSV parser and the OS raise many kinds
-        first = (str(exc).splitlines() or [type(exc).__name__])[0]
-        raise InputError(f"{path}: cannot read the sweep table ({first})") from None
-    if table.empty:
-        raise InputError(f"{path}: the sweep table has no rows")
-    if "status" not in table.columns:
-        raise InputError(f"{path}: not a sweep table (no 'status' column)")
-    return table
-
-
 @plot_app.command(short_help="Objective and units bought against each swept input.")
 def sweep(
     table_path: Annotated[
@@ -246,7 +219,9 @@ def sweep(
     from optimizer.plots.sweep import has_plan, plot_sweep
 
     try:
-        table = _read_sweep_table(table_path)
+        from optimizer.sweep.record import read_sweep_table
+
+        table = read_sweep_table(table_path)
     except InputError as exc:
         _fail_input(exc)
     target = out if out is not None else table_path.parent / "sweep.png"

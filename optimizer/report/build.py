@@ -75,10 +75,10 @@ def build_report(
     if kind == "results":
         return results_report(target, instance_path=instance_path)
     if kind == "sweep":
-        from optimizer.cli.plot_cmd import _read_sweep_table
         from optimizer.report.sweep_report import sweep_report
+        from optimizer.sweep.record import read_sweep_table
 
-        table = _read_sweep_table(target)
+        table = read_sweep_table(target)
         name = _swept_instance_name(target.parent) or (
             target.parent.parent.name if target.parent.name == "sweep" else target.parent.name
         )
@@ -92,8 +92,8 @@ def instance_report(
     path: Path, *, baselines: bool = True, time_limit: float | None = None
 ) -> Report:
     from optimizer.instance.load import load_instance
+    from optimizer.planning.planner import Planner
     from optimizer.report.plan_report import plan_report
-    from optimizer.solve.planner import Planner
 
     inst = load_instance(path)
     planner = Planner(inst, time_limit=time_limit)
@@ -295,10 +295,10 @@ def folder_extras(folder: Path, objective: str) -> list[Any]:
             pass  # a damaged extra is left out
     for name in ("sweep/sweep.parquet", "sweep/sweep.csv"):
         if (folder / name).is_file():
-            from optimizer.cli.plot_cmd import _read_sweep_table
+            from optimizer.sweep.record import read_sweep_table
 
             try:
-                rep = sweep_report(_read_sweep_table(folder / name), source=name)
+                rep = sweep_report(read_sweep_table(folder / name), source=name)
             except (InputError, ValueError):
                 break
             for sec in rep.sections:

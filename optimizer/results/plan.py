@@ -19,7 +19,7 @@ from optimizer.frontiers.coefficients import Coefficients
 from optimizer.instance.schema import HOURS_PER_YEAR, Instance, PeriodLabel
 from optimizer.model.data import MONEY_USD, TOKENS_MTOK
 from optimizer.results.finance import Finance, finance_of
-from optimizer.solve.marginals import COLUMNS as MV_COLUMNS
+from optimizer.solver.marginals import COLUMNS as MV_COLUMNS
 
 _ZERO = 1e-7  # below this a serving unit count or a token volume is reported as zero
 
@@ -53,9 +53,9 @@ class Plan:
     * ``marginal_values``: resource, period, tier, hardware, usd_per_unit,
       usd_per_unit_undiscounted, unit: what one more unit of power, land, demand,
       budget or supply is worth with the plan's hardware choice held fixed
-      (:mod:`optimizer.solve.marginals`)
+      (:mod:`optimizer.solver.marginals`)
     * ``diagnosis``: when infeasible, the relaxations that would make it feasible:
-      family, index, relax_by, unit, message (:mod:`optimizer.solve.diagnose`)
+      family, index, relax_by, unit, message (:mod:`optimizer.solver.diagnose`)
 
     ``warnings``: one line each, what the user should know before trusting the plan
     (a tier no hardware can serve sells nothing); also ``warnings`` in the JSON.

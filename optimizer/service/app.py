@@ -58,7 +58,7 @@ from optimizer.service.models import (
 )
 from optimizer.service.safety import BodyLimitMiddleware, GuardMiddleware, check_frontiers
 from optimizer.service.settings import Settings
-from optimizer.solve.options import SolveOptions
+from optimizer.solver.options import SolveOptions
 from optimizer.sweep import Values, build_scenarios, parse_set
 
 LOG = logging.getLogger("optimizer.service")

@@ -30,12 +30,12 @@ from typing import Any
 import pandas as pd
 
 from optimizer.instance.schema import Instance
-from optimizer.solve.options import SolveOptions
+from optimizer.solver.options import SolveOptions
 
 LOG = logging.getLogger("optimizer.service")
 
 # Modules the fork server imports once, so that each child starts with them loaded.
-_PRELOAD = ["optimizer.service.worker", "optimizer.solve.planner", "optimizer.verify"]
+_PRELOAD = ["optimizer.service.worker", "optimizer.planning.planner", "optimizer.verify"]
 _CTX: Any = None
 _CTX_LOCK = threading.Lock()
 
@@ -95,7 +95,7 @@ def solve_in_child(
     cancelled: Callable[[], bool],
     poll_s: float = 0.1,
 ) -> Outcome:
-    """Run :class:`~optimizer.solve.planner.Planner` in a child process, bounded in time.
+    """Run :class:`~optimizer.planning.planner.Planner` in a child process, bounded in time.
 
     The child solves against ``deadline`` (a ``time.monotonic()`` instant: the clock is
     system-wide, the same in both processes), so HiGHS and the post-solve steps stop on
@@ -147,7 +147,7 @@ def _child(
     server_pid: int,
 ) -> None:
     from optimizer.errors import InputError
-    from optimizer.solve.planner import Planner
+    from optimizer.planning.planner import Planner
     from optimizer.verify import VerificationError
 
     # The server decides when a child stops (it kills it): a Ctrl-C or a SIGTERM sent to

@@ -6,7 +6,7 @@
 :mod:`~optimizer.stochastic.model` (the planner's model per scenario, mpi-sppy's
 ``scenario_creator``) -> :mod:`~optimizer.stochastic.engine` (wait and see, EV/EEV,
 extensive form or progressive hedging) -> :mod:`~optimizer.stochastic.result` (the
-result and its figures) -> :mod:`~optimizer.stochastic.figures` (plots).
+result and its figures) -> :mod:`~optimizer.plots.stochastic` (plots).
 """
 
 from optimizer.stochastic.engine import solve

@@ -308,7 +308,7 @@ class _BlockOutcome:
 
 # Blocks whose unit counts are integer are solved by the certified strategy (relaxed
 # counts for the bound, a repaired plan, branching only if the absolute gap is still open;
-# see optimizer.solve.certified); False: HiGHS's MILP on each block, as before.
+# see optimizer.solver.certified); False: HiGHS's MILP on each block, as before.
 CERTIFIED_BLOCKS = True
 
 
@@ -319,7 +319,7 @@ def _solve_block(
     with integer unit counts, HiGHS alone otherwise (or if the strategy does not apply)."""
     import highspy
 
-    from optimizer.solve.certified import certify_loaded, general_integers
+    from optimizer.solver.certified import certify_loaded, general_integers
 
     left = _seconds_left(deadline)
     h = _highs(lp, 0.0, abs_gap, left)
@@ -358,7 +358,7 @@ def _highs(lp: Any, rel_gap: float, abs_gap: float, seconds: float | None) -> An
     """A HiGHS instance holding ``lp``, quiet, with the gaps and a time limit (seconds)."""
     import highspy
 
-    from optimizer.solve.highs import _PROCESS_THREADS
+    from optimizer.solver.highs import _PROCESS_THREADS
 
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)

@@ -35,10 +35,10 @@ from optimizer.frontiers.table import read_frontier_table
 from optimizer.instance.load import load_instance
 from optimizer.instance.schema import Instance, PeriodLabel
 from optimizer.model.data import MONEY_USD
+from optimizer.planning.planner import Planner
 from optimizer.processes import stop_pool, worker_start
 from optimizer.results.plan import Plan
-from optimizer.solve.highs import DEFAULT_MIP_GAP, HighsSession, RawOutcome, stdout_to_stderr
-from optimizer.solve.planner import Planner
+from optimizer.solver.highs import DEFAULT_MIP_GAP, HighsSession, RawOutcome, stdout_to_stderr
 from optimizer.stochastic.decompose import Certificate, certify
 from optimizer.stochastic.model import (
     HP,

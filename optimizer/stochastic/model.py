@@ -30,8 +30,8 @@ from optimizer import fmt
 from optimizer.errors import InputError
 from optimizer.instance.schema import Instance, PeriodLabel
 from optimizer.model.data import MONEY_USD
+from optimizer.planning.planner import Planner
 from optimizer.results.plan import Plan
-from optimizer.solve.planner import Planner
 from optimizer.stochastic.scenarios import Scenarios
 
 HP = tuple[str, PeriodLabel]

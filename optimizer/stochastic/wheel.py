@@ -39,7 +39,7 @@ import pyomo.environ as pyo
 
 from optimizer.instance.schema import Instance
 from optimizer.model.data import MONEY_USD
-from optimizer.solve.highs import DEFAULT_MIP_GAP, stdout_to_stderr
+from optimizer.solver.highs import DEFAULT_MIP_GAP, stdout_to_stderr
 from optimizer.stochastic.model import HP, ScenarioModels, first_stage_of
 from optimizer.stochastic.result import ScenarioOutcome, risk_objective
 
@@ -55,7 +55,7 @@ POLL_SECONDS = 0.01  # a spoke's pause between two looks at the hub
 
 # Keep stdout clean for --json: mpi-sppy's prints and HiGHS's own go to stderr, by file
 # descriptor (not by pointing sys.stdout at sys.stderr: with that, pyomo's capture of HiGHS's
-# output deadlocked in the hub). The one implementation: optimizer.solve.highs.
+# output deadlocked in the hub). The one implementation: optimizer.solver.highs.
 _quiet = stdout_to_stderr
 
 

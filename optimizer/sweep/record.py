@@ -188,3 +188,33 @@ class Journal:
 
     def remove(self) -> None:
         self.path.unlink(missing_ok=True)
+
+
+def read_sweep_table(path: Path) -> Any:
+    """A sweep table (.parquet or .csv, as :func:`optimizer.results.write.write_table` wrote
+    it), or an InputError naming the file."""
+    import pandas as pd
+
+    suffix = path.suffix.lower()
+    if suffix not in (".parquet", ".csv"):
+        raise InputError(f"{path}: expected a sweep table (.parquet or .csv)")
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    if suffix == ".parquet":
+        from optimizer.extras import require
+
+        require("pyarrow", "parquet", f"reading {path.name}")
+    try:
+        table = pd.read_parquet(path) if suffix == ".parquet" else pd.read_csv(path)
+        if suffix == ".csv":
+            from optimizer.results.write import read_csv_cells
+
+            table = read_csv_cells(table)
+    except Exception as exc:  # pyarrow, the CSV parser and the OS raise many kinds
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise InputError(f"{path}: cannot read the sweep table ({first})") from None
+    if table.empty:
+        raise InputError(f"{path}: the sweep table has no rows")
+    if "status" not in table.columns:
+        raise InputError(f"{path}: not a sweep table (no 'status' column)")
+    return table

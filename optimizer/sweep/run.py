@@ -1,13 +1,13 @@
 """Run scenarios: in this process, on local worker processes, or on a Dask cluster.
 
 Every path does the same thing per scenario: apply the scenario's changes to the
-base instance, point a :class:`~optimizer.solve.planner.Planner` at it (numbers
+base instance, point a :class:`~optimizer.planning.planner.Planner` at it (numbers
 are updated in place; a change of structure rebuilds), solve, and turn the plan
 into one row. Each worker builds its model once and reuses it for every scenario
 it gets. A failing scenario becomes a row with its error; the others go on.
 
 A row is a function of its scenario alone, not of what the same worker solved
-before (see :class:`~optimizer.solve.highs.HighsSession`), so the table is the
+before (see :class:`~optimizer.solver.highs.HighsSession`), so the table is the
 same on any number of workers. Ctrl-C stops the sweep on any number of workers and
 keeps the rows already finished; so does a pool whose workers die. ``done`` rows
 (from a stopped sweep) are kept and their scenarios skipped.
@@ -32,10 +32,10 @@ import pandas as pd
 from optimizer.errors import InputError
 from optimizer.instance.load import load_instance
 from optimizer.instance.schema import Instance
+from optimizer.planning.planner import Planner
 from optimizer.processes import stop_pool, worker_start
 from optimizer.results.plan import Plan
-from optimizer.solve.options import SolveOptions
-from optimizer.solve.planner import Planner
+from optimizer.solver.options import SolveOptions
 from optimizer.sweep.spec import Factor, KeyPath, ScenarioValue, parse_key, scenario_instance
 
 Changes = Mapping[KeyPath, ScenarioValue]
@@ -44,7 +44,7 @@ TIMING_COLUMNS = ("seconds", "solver_s")
 
 
 # A sweep runs one HiGHS thread per worker unless told otherwise: the workers are the
-# parallelism. ``SolveOptions`` is the one options object of optimizer.solve.options.
+# parallelism. ``SolveOptions`` is the one options object of optimizer.solver.options.
 SWEEP_OPTIONS = SolveOptions(threads=1)
 
 

@@ -99,7 +99,7 @@ def test_stochastic_time_limit_bounds_the_run_not_each_solve(monkeypatch) -> Non
     """Item 17: ``--time-limit 2`` gave every one of the ~80 re-plans 2 s (90 s of wall
     time). Now each solve gets what is left of one budget: the limits handed to HiGHS
     never grow and fall below the budget (recorded, not timed)."""
-    from optimizer.solve.planner import Planner
+    from optimizer.planning.planner import Planner
     from optimizer.stochastic import engine
 
     limits: list[float | None] = []
@@ -202,9 +202,9 @@ def test_the_diagnosis_gets_only_what_is_left_of_the_time_limit(monkeypatch) -> 
     By hand: 20 existing g1 units need 20 rack positions; the site has 10, so the
     diagnosis is "+10" positions."""
     import pyomo.environ as pyo
-
     from optimizer.solve import diagnose as diag
-    from optimizer.solve.planner import Planner
+
+    from optimizer.planning.planner import Planner
 
     limits: list[float | None] = []
 
@@ -234,8 +234,8 @@ def test_the_diagnosis_gets_only_what_is_left_of_the_time_limit(monkeypatch) -> 
 
 def test_no_diagnosis_is_started_after_the_deadline() -> None:
     import optimizer
-    from optimizer.solve.diagnose import diagnose
-    from optimizer.solve.planner import Planner
+    from optimizer.planning.planner import Planner
+    from optimizer.solver.diagnose import diagnose
 
     doc = base()
     doc["hardware"][0]["existing_units"] = 20

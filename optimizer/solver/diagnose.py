@@ -17,8 +17,8 @@ import pyomo.environ as pyo
 
 from optimizer.instance.schema import Instance
 from optimizer.model.data import MONEY_USD, TOKENS_MTOK
-from optimizer.solve.highs import HighsSession
-from optimizer.solve.options import remaining
+from optimizer.solver.highs import HighsSession
+from optimizer.solver.options import remaining
 
 # family -> (what it limits, unit, factor from model units to contract units)
 ELASTIC = {

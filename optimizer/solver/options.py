@@ -1,6 +1,6 @@
 """One options object for every way of solving: :class:`SolveOptions`.
 
-:class:`~optimizer.solve.planner.Planner`, :func:`~optimizer.solve.planner.solve`, sweeps,
+:class:`~optimizer.planning.planner.Planner`, :func:`~optimizer.planning.planner.solve`, sweeps,
 ``compare``, the HTTP service and the infeasibility diagnosis all take a ``SolveOptions``.
 ``time_limit`` bounds the WHOLE solve: the MILP, then the independent check, the marginal
 values and (when infeasible) the diagnosis, in that order. Post-solve steps that no longer

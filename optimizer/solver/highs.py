@@ -26,7 +26,7 @@ import pyomo.environ as pyo
 from pyomo.contrib.appsi.base import TerminationCondition as TC
 from pyomo.contrib.appsi.solvers import Highs
 
-from optimizer.solve.certified import certified_run, objective_scale
+from optimizer.solver.certified import certified_run, objective_scale
 
 HIGHS_LOG = logging.getLogger("optimizer.highs")
 DEFAULT_MIP_GAP = 1e-4  # HiGHS's own mip_rel_gap, what a solve without --mip-gap gets
@@ -69,7 +69,7 @@ class RawOutcome:
     seconds: float
     message: str = ""
     # How the bound was proven: "branch and bound" (HiGHS's MILP search) or "relaxation
-    # bound" (the certified strategy's relaxed purchases; see optimizer.solve.certified).
+    # bound" (the certified strategy's relaxed purchases; see optimizer.solver.certified).
     proof: str = "branch and bound"
     lp_solves: int = 0  # HiGHS runs of the certified strategy (0 for a plain MILP run)
 
@@ -99,7 +99,7 @@ class HighsSession:
         the run ends with status ``time_limit``, keeping any incumbent).
     strategy:
         ``"certified"``: a model with integer purchases (``buy``) is solved by
-        :mod:`optimizer.solve.certified` (relaxed bound, repaired plan, branching only if
+        :mod:`optimizer.solver.certified` (relaxed bound, repaired plan, branching only if
         the gap is still open); ``"milp"``: HiGHS's branch and bound on the whole model.
     """
 

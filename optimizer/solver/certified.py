@@ -20,7 +20,7 @@ are general integers:
    HiGHS branches; the bound reported is the better of the two.
 
 Everything is done in place in the persistent HiGHS instance of a
-:class:`~optimizer.solve.highs.HighsSession` (bounds and integrality changed through
+:class:`~optimizer.solver.highs.HighsSession` (bounds and integrality changed through
 highspy, not Pyomo, and restored before returning), from a clean solver state, so the
 answer is a function of the model's numbers: the same on any number of sweep workers.
 """
@@ -38,7 +38,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 if TYPE_CHECKING:
-    from optimizer.solve.highs import HighsSession
+    from optimizer.solver.highs import HighsSession
 
 PROOF_RELAXATION = "relaxation bound"
 PROOF_BRANCHING = "branch and bound"

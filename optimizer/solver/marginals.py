@@ -32,7 +32,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from optimizer.model.data import MONEY_USD, TOKENS_MTOK
-from optimizer.solve.highs import HIGHS_LOG, HighsSession, stdout_to_stderr
+from optimizer.solver.highs import HIGHS_LOG, HighsSession, stdout_to_stderr
 
 # family -> (unit in words, factor from model dual ($M per model unit) to USD per unit)
 FAMILIES: dict[str, tuple[str, float]] = {

@@ -26,10 +26,10 @@ from optimizer.instance.schema import Instance
 from optimizer.model.build import build_model, update_model, zero_pattern
 from optimizer.model.data import ModelData
 from optimizer.results.plan import Plan, empty_plan, extract_plan
-from optimizer.solve.diagnose import diagnose
-from optimizer.solve.highs import HIGHS_LOG, HighsSession
-from optimizer.solve.marginals import marginal_values
-from optimizer.solve.options import SolveOptions, Strategy, merge_options, remaining
+from optimizer.solver.diagnose import diagnose
+from optimizer.solver.highs import HIGHS_LOG, HighsSession
+from optimizer.solver.marginals import marginal_values
+from optimizer.solver.options import SolveOptions, Strategy, merge_options, remaining
 from optimizer.verify import VerificationError, verify_plan
 
 Objective = Literal["revenue", "profit", "cost"]
@@ -43,7 +43,7 @@ class Planner:
     instance:
         A validated :class:`Instance` (see :func:`optimizer.load_instance`).
     options:
-        A :class:`~optimizer.solve.options.SolveOptions`; ``time_limit`` bounds each
+        A :class:`~optimizer.solver.options.SolveOptions`; ``time_limit`` bounds each
         :meth:`solve` as a whole (MILP, check, marginal values, diagnosis). The keyword
         arguments below are a shorthand that overrides it field by field.
     objective:
@@ -57,10 +57,10 @@ class Planner:
         A frontier table already read (skips reading files again).
     marginals:
         After each MILP, price power, land, demand, budget and supply with the plan's
-        hardware choice held fixed (one extra LP; see :mod:`optimizer.solve.marginals`).
+        hardware choice held fixed (one extra LP; see :mod:`optimizer.solver.marginals`).
     diagnose:
         When infeasible, find the smallest relaxations that make it feasible
-        (:mod:`optimizer.solve.diagnose`).
+        (:mod:`optimizer.solver.diagnose`).
     verify:
         Check every plan with the independent checker of :mod:`optimizer.verify`; a
         disagreement raises :class:`optimizer.verify.VerificationError`.
