@@ -97,8 +97,8 @@ def stochastic(
 ) -> None:
     """Two-stage plan: one first-stage purchase that is best across scenarios."""
     from optimizer.instance.load import load_instance
-    from optimizer.stochastic import solve
     from optimizer.plots.stochastic import write_two_stage
+    from optimizer.stochastic import solve
     from optimizer.stochastic.scenarios import (
         read_scenario_csv,
         scenarios_from_sets,
