@@ -1,7 +1,7 @@
 """What the ``whole_replicas`` option costs: solve time, and how much the continuous split
 overstates the objective.
 
-With the option off (MODEL.md), ``serve[h,t,p]`` is continuous: a unit's capacity can be
+With the option off (docs/model.md), ``serve[h,t,p]`` is continuous: a unit's capacity can be
 split across tiers at any ratio. With ``whole_replicas: true`` each tier gets whole
 replicas of the layout its frontier row uses (``units_per_replica`` units each, e.g. 4 HGX
 servers for a DEP32 layout, 1/9 of an NVL72 rack for a DEP8 one). For the reference

@@ -82,7 +82,7 @@ FAMILIES = (
 
 
 class VerificationError(AssertionError):
-    """A plan breaks the contract; the message lists every problem, one per line."""
+    """A plan breaks a constraint or misstates its objective; the message lists every problem, one per line."""
 
     def __init__(self, problems: Iterable[str]) -> None:
         self.problems = list(problems)

@@ -1,4 +1,4 @@
-"""MODEL.md steps 1-5 on the coefficient function alone."""
+"""docs/model.md steps 1-5 on the coefficient function alone."""
 
 from __future__ import annotations
 
@@ -152,7 +152,7 @@ def test_model_missing_on_hardware_is_unusable():
 
 
 def test_zero_throughput_at_a_point_is_usable_per_contract() -> None:
-    # MODEL.md marks a pair unusable only at steps 1 and 4: r = 0 at exactly the last point
+    # docs/model.md marks a pair unusable only at steps 1 and 4: r = 0 at exactly the last point
     # is usable (a = 0); it produces nothing but may hold a power share.
     c = _coef(_rows((10, 100, None), (100, 0, None)), min_interactivity=100)
     assert c["usable"] and c["r_tok_s_per_gpu"] == 0.0 and c["a_mtok_per_unit_period"] == 0.0

@@ -1,4 +1,4 @@
-"""One small instance per constraint family of MODEL.md, where that family binds.
+"""One small instance per constraint family of docs/model.md, where that family binds.
 
 Each optimum is worked out by hand in the test; see conftest for the unit g1
 (1 GPU, 1 kW, 1 rack position, 31,536 Mtok/year at 10 tok/s/user).

@@ -97,7 +97,7 @@ def _print_counts(request: pytest.FixtureRequest) -> Any:
 
 # =============================================================== a. malformed instances
 def _rich_doc() -> dict[str, Any]:
-    """A valid instance that sets nearly every key of MODEL.md (inline frontier rows)."""
+    """A valid instance that sets nearly every key of docs/model.md (inline frontier rows)."""
     return {
         "name": "fuzz",
         "periods": [2026, 2027],
@@ -627,10 +627,10 @@ def _scale(value: Any, factor: float, add: float = 0.0) -> Any:
 
 
 def _same_coefficients(inst: Any) -> None:
-    """The package's r[h,t], a[h,t] equal the checker's, written apart (MODEL.md steps 1-5).
+    """The package's r[h,t], a[h,t] equal the checker's, written apart (docs/model.md steps 1-5).
 
     One reading differs on purpose: a pair whose r is exactly 0 (the table's throughput
-    falls to 0 at the tier's speed) is "usable, a = 0" to the checker, as MODEL.md reads,
+    falls to 0 at the tier's speed) is "usable, a = 0" to the checker, as docs/model.md reads,
     and unusable ("zero throughput") to the package. Such a pair can serve nothing but
     could still count toward a tier's min_power_share; see the report to the lead.
     """

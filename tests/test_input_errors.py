@@ -1,4 +1,4 @@
-"""One test per error class of MODEL.md: each ends in one line naming the key, row or file,
+"""One test per error class of docs/model.md: each ends in one line naming the key, row or file,
 exit status 2, no traceback (the CLI part runs the real command)."""
 
 from __future__ import annotations

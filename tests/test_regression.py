@@ -16,7 +16,7 @@ from conftest import REPO
 def test_site_2026_2030_optimum_and_size() -> None:
     plan = solve(REPO / "instances" / "site-2026-2030.yaml", mip_gap=1e-7)
     assert plan.status == "optimal"
-    # Pinned 2026-11-27; an independent re-implementation of MODEL.md written apart from
+    # Pinned 2026-11-27; an independent re-implementation of docs/model.md written apart from
     # this package (scipy-free, by a colleague while writing the instance) gave 4.171734e10.
     assert plan.objective_usd == pytest.approx(41_717_338_944.63, rel=1e-6)
     # 14 buy[h,p] inside sale windows + 1 used[gb200-nvl72] binary (min_units 8) = 15

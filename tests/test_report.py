@@ -276,7 +276,7 @@ def test_two_stage_report_figures(tmp_path: Path):
 
 
 def test_two_stage_minimal_degrades_gracefully(tmp_path: Path):
-    """Only the required keys of MODEL.md's format: the report still renders."""
+    """Only the required keys of docs/model.md's format: the report still renders."""
     doc = {
         "status": "optimal",
         "objective_usd": 10.0,

@@ -1,4 +1,4 @@
-"""Two-stage plans over scenarios (MODEL.md), checked against hand-derived optima.
+"""Two-stage plans over scenarios (docs/model.md), checked against hand-derived optima.
 
 Unit of account (conftest): one g1 unit makes 31,536 Mtok per year at the tier's speed,
 draws 1 kW and takes one rack position.

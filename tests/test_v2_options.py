@@ -1,4 +1,4 @@
-"""MODEL.md v2 options: price menus, capex and existing units by period, site fixed cost,
+"""docs/model.md v2 options: price menus, capex and existing units by period, site fixed cost,
 straight-line residual value. Each on a micro-instance where it binds, with the optimum
 worked out by hand in the comments.
 
@@ -261,7 +261,7 @@ def test_residual_value_credits_unexpired_life():
     assert plan.objective_usd == pytest.approx(10 * (A - 25_000), rel=1e-9)
     assert plan.residual_value_usd == pytest.approx(750_000)
     assert solve(_last_year_buy("none", 100_000)).buy.empty
-    # Hardware without lifetime_years has no residual value (MODEL.md): buy none again.
+    # Hardware without lifetime_years has no residual value (docs/model.md): buy none again.
     no_life = _last_year_buy("straight_line", 100_000)
     no_life["hardware"][0]["lifetime_years"] = None
     assert solve(no_life).buy.empty

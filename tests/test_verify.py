@@ -92,7 +92,7 @@ def test_toy_recomputed_objective_is_the_contract_optimum(solved: Solved) -> Non
 
 @pytest.mark.parametrize("key", ["toy", "site", "gtc"])
 def test_coefficients_agree_with_the_package(solved: Solved, key: str) -> None:
-    # Two implementations of MODEL.md steps 1-5, written apart, on real tables.
+    # Two implementations of docs/model.md steps 1-5, written apart, on real tables.
     inst, _ = solved[key]
     table = read_frontier_table(inst)
     theirs = compute_coefficients(table, inst).pairs

@@ -1,4 +1,4 @@
-"""Coefficients r[h,t] and a[h,t] from a frontier table, as MODEL.md steps 1-5.
+"""Coefficients r[h,t] and a[h,t] from a frontier table, as docs/model.md steps 1-5.
 
 1. Context: take the rows of hardware h and tier t's model whose ``context_tokens``
    is the smallest value >= the tier's context (none: unusable).
@@ -181,7 +181,7 @@ def compute_coefficients(table: pd.DataFrame, instance: Instance) -> Coefficient
         * instance.period_years
         / 1e6
     )
-    # MODEL.md makes a pair unusable only at steps 1 and 4; a throughput of exactly 0 at
+    # docs/model.md makes a pair unusable only at steps 1 and 4; a throughput of exactly 0 at
     # the tier's speed is usable (it produces nothing, but counts toward power shares).
     pairs["usable"] = pairs["r_tok_s_per_gpu"].notna()
     pairs["reason"] = _reasons(pairs)

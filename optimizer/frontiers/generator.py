@@ -1,7 +1,7 @@
 """Modelled frontier tables: an analytical (roofline) performance model of LLM serving.
 
 :func:`build_frontiers` turns hardware and model specs (the dicts of
-``optimizer/data/specs/hardware.yaml`` and ``models.yaml``) into rows of the MODEL.md
+``optimizer/data/specs/hardware.yaml`` and ``models.yaml``) into rows of the docs/model.md
 frontier table: for every hardware x model x context it evaluates every parallel layout
 and batch size that fits in memory (see :mod:`optimizer.frontiers.perf.engine` for the
 step-time formula), and keeps the Pareto envelope of (interactivity, tok/s per GPU).
@@ -407,7 +407,7 @@ def query(
     """Modelled tok/s per accelerator at `at_interactivity` tok/s/user for one pair
     (a pod's parts are looked up in ``part_specs``).
 
-    Interpolated linearly on the envelope (MODEL.md step 4: below the envelope's range
+    Interpolated linearly on the envelope (docs/model.md step 4: below the envelope's range
     the highest throughput; above it not servable). Returns both counts:
     ``tok_s_per_gpu`` (input + output, InferenceX) and ``output_tok_s_per_gpu``
     (= that x osl / (isl + osl)), plus ``ttft_s`` and ``layout`` of the nearest envelope

@@ -1,6 +1,6 @@
 """The instance schema of docs/model.md, as frozen pydantic models.
 
-Every key of the contract is a field here, with its default and its unit in the
+Every key of docs/format.md is a field here, with its default and its unit in the
 name. Unknown keys, wrong types, NaN/inf and out-of-range numbers are rejected by
 pydantic; checks that need the whole instance (ids unique, per-period mappings
 covering every period, availability windows naming real periods) live in

@@ -1,6 +1,6 @@
 """Everything the model needs, as index sets and scaled parameter values.
 
-:class:`ModelData` is the bridge between an instance (in the contract's units) and
+:class:`ModelData` is the bridge between an instance (in the units of docs/format.md) and
 the Pyomo model (in internal units chosen for conditioning):
 
 =========  ==================  =====================================

@@ -2,7 +2,7 @@
 
 y = tokens/s per MW of facility power = ``tok_s_per_gpu * gpus_per_unit /
 (power_kw * pue / 1000)``; x = tokens/s each user sees (interactivity), log scale.
-One curve per hardware: the Pareto envelope (MODEL.md step 3) of its rows for one
+One curve per hardware: the Pareto envelope (docs/model.md step 3) of its rows for one
 model at one context. Tiers of that model at that context are shaded as speed bands
 from their ``min_interactivity``; with a plan, each (hardware, tier) pair it serves
 is marked at the speed the tier sells, at the throughput the plan uses for it
@@ -161,7 +161,7 @@ def frontier_series(
 
 
 def curve_value(series: pd.DataFrame, hardware: str, interactivity: float) -> float:
-    """tok/s per MW on a hardware's envelope at a speed, by MODEL.md step 4 (no TTFT cap):
+    """tok/s per MW on a hardware's envelope at a speed, by docs/model.md step 4 (no TTFT cap):
     linear between points, the peak below the slowest point, NaN above the fastest."""
     s = series[series["hardware"] == hardware].sort_values("interactivity")
     if s.empty:

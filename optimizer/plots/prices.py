@@ -1,4 +1,4 @@
-"""Price against Mtok sold, for tiers with a price menu (MODEL.md v2 "Price menus").
+"""Price against Mtok sold, for tiers with a price menu (docs/model.md, "Price menus").
 
 One panel per menu tier: each period's menu as a demand curve (price on the y axis,
 the Mtok the entry would sell on the x axis), the entry the plan chose circled, and

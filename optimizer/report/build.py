@@ -1,6 +1,6 @@
 """From a PATH to a :class:`~optimizer.report.model.Report`, whatever PATH is.
 
-* an instance (YAML, or JSON in MODEL.md's instance format): solved, with baselines;
+* an instance (YAML, or JSON in the instance format of docs/format.md): solved, with baselines;
 * a results folder (``plan.json`` and the CSVs ``optimizer solve`` writes, plus
   ``compare.csv`` and PNG charts when present): reported as it is, nothing re-solved;
 * a sweep table (``sweep.parquet`` / ``sweep.csv``, or a folder holding one);

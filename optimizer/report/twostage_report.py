@@ -1,4 +1,4 @@
-"""The report of a two-stage result (``stochastic.json``, MODEL.md's two-stage format).
+"""The report of a two-stage result (``stochastic.json``, the two-stage format of docs/format.md).
 
 Required keys: ``status``, ``objective_usd``, ``first_stage`` and ``scenarios`` (each with
 ``scenario``, ``probability``, ``objective_usd``). Every other key (``expected_objective_usd``,

@@ -1,8 +1,8 @@
-"""The result of a solve: a plan in the contract's units, as tidy DataFrames.
+"""The result of a solve: a plan in the units of docs/format.md, as tidy DataFrames.
 
 A :class:`Plan` is built from a solved model by :func:`extract_plan` and holds no
 reference to Pyomo objects: it can be pickled, compared and kept. ``to_dict()``
-gives the result format of MODEL.md (plus extra keys, which the contract allows).
+gives the result format of docs/format.md (plus extra keys, which it allows).
 """
 
 from __future__ import annotations
@@ -142,7 +142,7 @@ class Plan:
         return self.status in ("optimal", "time_limit") and self.has_solution
 
     def to_dict(self) -> dict[str, Any]:
-        """The result format of MODEL.md, plus extra keys (allowed by the contract)."""
+        """The result format of docs/model.md, plus extra keys (which it allows)."""
 
         def rows(df: pd.DataFrame, cols: list[str]) -> list[dict[str, Any]]:
             if df.empty:

@@ -43,7 +43,7 @@ class Options(BaseModel):
 
 
 class SolveRequest(Instance):
-    """An instance in the format of MODEL.md, plus optional solver ``options``."""
+    """An instance in the format of docs/model.md, plus optional solver ``options``."""
 
     frontiers: str | list[str] | list[FrontierRow] = Field(description=_FRONTIERS_DOC)
     options: Options | None = Field(default=None, description="Solver settings.")
@@ -113,7 +113,7 @@ class PlanRow(BaseModel):
 
 
 class PlanResult(BaseModel):
-    """The result format of MODEL.md; extra keys as `optimizer solve --json`."""
+    """The result format of docs/model.md; extra keys as `optimizer solve --json`."""
 
     model_config = ConfigDict(extra="allow")
 

@@ -5,7 +5,7 @@ families that can conflict (power, land, budget, supply, power share; v3: foreca
 committed volume, cooling); the copy
 minimises the slacks, each relative to its own cap, so a 10 MW shortfall on a
 1,000 MW site weighs like a 1-position shortfall on a 100-position hall. Every
-slack left above zero is one relaxation, told in words with the contract's units.
+slack left above zero is one relaxation, told in words with the instance's units.
 """
 
 from __future__ import annotations
