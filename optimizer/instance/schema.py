@@ -201,10 +201,6 @@ class Tier(_Frozen):
             return {**data, "price_menu": expand_menu_spec(data["price_menu"])}
         return data
 
-    @property
-    def has_menu(self) -> bool:
-        return self.price_menu is not None
-
 
 class FrontierRow(_Frozen):
     """One operating point of a frontier table, given inline.

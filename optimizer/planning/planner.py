@@ -272,7 +272,7 @@ class Planner:
                 else:
                     t0 = time.perf_counter()
                     mv, lp = marginal_values(self.model, self.session, _budget(deadline))
-                    plan.marginal_values, plan.lp_objective_usd = mv, lp
+                    plan.marginal_values = mv
                     if lp is None and _out_of_time(deadline):
                         skipped.append("marginal_values: deadline")
                     self.timings["marginals"] = time.perf_counter() - t0

@@ -27,17 +27,6 @@ from optimizer.plots.sweep import _compact, human_label, input_unit
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-TORNADO_COLUMNS = [
-    "input",
-    "base_value",
-    "low_value",
-    "high_value",
-    "objective_low_usd",
-    "objective_high_usd",
-    "base_objective_usd",
-    "swing_usd",
-    "delta",
-]
 _LOW_COLOR = "#0072B2"
 _HIGH_COLOR = "#E69F00"
 _FAIL_COLOR = "#C0392B"

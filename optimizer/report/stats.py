@@ -50,17 +50,6 @@ def summary(values: Values, weights: Values | None = None) -> dict[str, float]:
     return out
 
 
-def cdf(values: Values, weights: Values | None = None) -> pd.DataFrame:
-    """Sorted outcomes with their cumulative probability (a step function)."""
-    v = np.asarray(values, dtype=float)
-    w = np.ones_like(v) if weights is None else np.asarray(weights, dtype=float)
-    keep = np.isfinite(v)
-    v, w = v[keep], w[keep]
-    order = np.argsort(v, kind="stable")
-    cum = np.cumsum(w[order]) / w.sum() if w.sum() > 0 else np.zeros(v.size)
-    return pd.DataFrame({"objective_usd": v[order], "probability_at_most": cum})
-
-
 def buy_frequency_from_table(table: pd.DataFrame) -> pd.DataFrame:
     """How often each hardware is bought, from a sweep table's purchase columns.
 

@@ -92,7 +92,6 @@ class Plan:
     coefficients: pd.DataFrame = field(default_factory=pd.DataFrame)
     marginal_values: pd.DataFrame = field(default_factory=pd.DataFrame)
     diagnosis: pd.DataFrame = field(default_factory=pd.DataFrame)
-    lp_objective_usd: float | None = None
     verified: bool = False
     timings: dict[str, float] = field(default_factory=dict)
     model_size: dict[str, int] = field(default_factory=dict)

@@ -40,7 +40,6 @@ from optimizer.sweep.spec import Factor, KeyPath, ScenarioValue, parse_key, scen
 
 Changes = Mapping[KeyPath, ScenarioValue]
 # Columns that measure time, not the plan: they differ run to run.
-TIMING_COLUMNS = ("seconds", "solver_s")
 
 
 # A sweep runs one HiGHS thread per worker unless told otherwise: the workers are the
