@@ -115,3 +115,7 @@ def two_unit_profit_doc(rng: Any, powers: list[float]) -> dict[str, Any]:
     ]
     doc["frontiers"] = frontier("g1") + frontier("g2", tok=rng.choice([1500.0, 2500.0]))
     return doc
+
+
+# The HTTP service tests' shared servers (tests/service_fixtures.py).
+from service_fixtures import own_server, service, service_app, service_pool  # noqa: E402, F401
