@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -123,6 +122,9 @@ def solve_slot_taken(url: str) -> bool:
     """True while a server with ``max_pending_solves=1`` holds a /solve: a body that is not
     an instance is then refused with 503 before it is read (422 when the slot is free, and
     nothing is solved either way)."""
+    import httpx  # not at the top: tests/conftest.py imports this module in every run, and
+    # the core-only CI environment (.ci/run's second Python) has no service packages
+
     r = httpx.post(
         f"{url}/solve", content=b"[1]", headers={"content-type": "application/json"}, timeout=10
     )
