@@ -143,7 +143,10 @@ def test_slow_bodies_hold_no_solve_place(own_server: Callable[..., Server]) -> N
             s = raw_socket(srv)
             s.sendall(solve_head(1_000_000) + b"{")
             socks.append(s)
-        time.sleep(0.5)  # both slow requests are in the app, reading their bodies
+        # Both slow requests reach the app and start reading their bodies. Kept as a sleep:
+        # nothing outside the server shows that a request is reading its body (no log line,
+        # no status); a poll would need a test-only hook in the service.
+        time.sleep(0.5)
         for s in socks:
             s.sendall(b" ")
         r = httpx.post(f"{srv.url}/solve", json=toy_inline(), timeout=30)
