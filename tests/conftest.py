@@ -124,6 +124,7 @@ def two_unit_profit_doc(rng: Any, powers: list[float]) -> dict[str, Any]:
 # as their authors keep them: `pytest -q -m "not slow"` leaves them out, `pytest -q` (the
 # README's command, CI's) runs everything. docs/testing.md says when a test belongs here.
 SLOW_TESTS = (
+    "test_shipped_results.py::test_shipped_results_regenerate_identically",  # GTC solves
     "test_shipped_results.py::test_shipped_two_stage_result_regenerates_identically",  # 27 MILPs
     "test_fuzz.py",  # hypothesis: hundreds of instances, some through the CLI
     "test_stochastic.py::test_mpi_ranks_run_ph_cylinders",  # mpiexec, several ranks

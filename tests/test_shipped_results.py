@@ -31,13 +31,15 @@ def _regenerate_module() -> object:
     return module
 
 
-def _regenerate_and_compare(out: Path, two_stage: bool) -> int:
+def _regenerate_and_compare(out: Path, two_stage: bool, only: str | None = None) -> int:
     """Run results/regenerate.py's text steps into ``out`` (the deterministic plans and
-    comparison, or the two-stage run alone) and compare every committed text file of the
-    folders written; return how many were compared."""
-    regen: Any = _regenerate_module()
+    comparison, those of folder ``only``, or the two-stage run alone) and compare every
+    committed text file of the folders written; return how many were compared."""
+    regen: Any = _regenerate_module()  # this module's own copy: its STEPS can be cut
     if two_stage:
-        regen.STEPS = []  # this module's own copy: only SLOW_STEPS run
+        regen.STEPS = []  # only SLOW_STEPS run
+    elif only is not None:
+        regen.STEPS = [step for step in regen.STEPS if step[0] == only]
     folders = regen.regenerate(out, charts=False, slow=two_stage)
     compared = 0
     for folder in folders:
@@ -60,8 +62,16 @@ def _regenerate_and_compare(out: Path, two_stage: bool) -> int:
 
 
 def test_shipped_results_regenerate_identically(tmp_path: Path) -> None:
+    """Every deterministic result (the GTC solve and comparison take most of the time):
+    marked ``slow``; the quick run keeps the toy's, below."""
     # toy, site and gtc plan files (5 each and a manifest) and the three comparison files
     assert _regenerate_and_compare(tmp_path, two_stage=False) == 3 * 6 + 3
+
+
+def test_shipped_toy_result_regenerates_identically(tmp_path: Path) -> None:
+    """The toy's folder alone (one small solve): the quick run's check that the result
+    files' format has not moved under the shipped ones."""
+    assert _regenerate_and_compare(tmp_path, two_stage=False, only="toy") == 6
 
 
 def test_shipped_two_stage_result_regenerates_identically(tmp_path: Path) -> None:
