@@ -11,6 +11,14 @@ MIP gap.
     python benchmarks/scale.py            # the default ladder, up to 100 x 40 x 20 x 200
     python benchmarks/scale.py --sizes 50x20x10x200 --repeat 3
     python benchmarks/scale.py --time-limit 60   # cap each solve (post-solve still runs)
+    python benchmarks/scale.py --slices 3 --sizes 50x20x10x200
+        # option time_slices: each size and instances/gtc2026-1gw.yaml solved without
+        # slices and with 3 (a synthetic diurnal profile), solve seconds side by side
+    python benchmarks/scale.py --strategies --sizes 50x20x10x200 100x40x20x200
+
+``--strategies`` prints, per size, the certified strategy end to end (load to the checked
+plan) against ``--strategy milp`` and against a direct highspy MILP of the same model
+(HiGHS alone, no Pyomo, no check), with the ratio certified / direct measured in the same run.
 
 Figures are wall-clock on the machine that runs it; the sizes are seeded.
 """
@@ -18,15 +26,17 @@ Figures are wall-clock on the machine that runs it; the sizes are seeded.
 from __future__ import annotations
 
 import argparse
+import math
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import yaml
 
-from optimizer import Planner, load_instance
+from optimizer import Instance, Planner, load_instance
 
 MODELS_PER_TIER_GROUP = 4  # tiers share models: tiers / 4 distinct models
 CONTEXTS = (8192, 131072)
@@ -141,6 +151,76 @@ def synthetic(
     return path
 
 
+def diurnal(inst: Instance, n: int) -> Instance:
+    """``inst`` with ``n`` time slices of equal hours and a synthetic diurnal demand profile:
+    even tiers peak in slice 0 (share ∝ 1 + 0.6 cos(2πk/n)), odd tiers at the opposite
+    phase with a flatter swing (∝ 1 + 0.4 cos(2πk/n + π), batch-like work at night)."""
+    slices = [{"id": f"s{k}", "hours_share": 1.0 / n} for k in range(n)]
+    tiers = []
+    for j, tier in enumerate(inst.model_dump()["tiers"]):
+        amp, phase = (0.6, 0.0) if j % 2 == 0 else (0.4, math.pi)
+        w = [1 + amp * math.cos(2 * math.pi * k / n + phase) for k in range(n)]
+        tiers.append({**tier, "demand_profile": {f"s{k}": w[k] / sum(w) for k in range(n)}})
+    return inst.with_changes(time_slices=slices, tiers=tiers)
+
+
+def solve_timed(inst: Instance, time_limit: float | None) -> tuple[float, Any]:
+    """(HiGHS's MILP seconds, plan) of one solve at the default gap, post-solve steps off."""
+    planner = Planner(inst, mip_gap=1e-4, marginals=False)
+    planner.session.time_limit = time_limit  # type: ignore[union-attr]
+    plan = planner.solve()
+    return planner.timings["solve"], plan
+
+
+def run_slices(
+    label: str, inst: Instance, n: int, time_limit: float | None
+) -> dict[str, float | int | str]:
+    """The same instance solved without time slices and with ``n`` (see :func:`diurnal`)."""
+    one_s, one = solve_timed(inst, time_limit)
+    many_s, many = solve_timed(diurnal(inst, n), time_limit)
+    return {
+        "label": label,
+        "vars_1": one.model_size["variables"],
+        "vars_n": many.model_size["variables"],
+        "cons_1": one.model_size["constraints"],
+        "cons_n": many.model_size["constraints"],
+        "solve_1": one_s,
+        "solve_n": many_s,
+        "ratio": many_s / one_s if one_s > 0 else float("nan"),
+        "obj_1": one.objective_usd if one.objective_usd is not None else float("nan"),
+        "obj_n": many.objective_usd if many.objective_usd is not None else float("nan"),
+        "status": f"{one.status}/{many.status}",
+    }
+
+
+def main_slices(n: int, sizes: list[str], time_limit: float | None) -> None:
+    """Print the one-slice and n-slice solve times of each size and of the reference."""
+    print(f"time slices: {n} (equal hours, diurnal demand) against none; MILP seconds in HiGHS")
+    print(
+        f"{'instance':>38} {'vars 1':>7} {'vars n':>7} {'cons 1':>7} {'cons n':>7} "
+        f"{'solve 1':>8} {'solve n':>8} {'ratio':>6} {'objective 1 / n':>24}  status"
+    )
+    jobs: list[tuple[str, Any]] = []
+    folder = tempfile.TemporaryDirectory()
+    for k, size in enumerate(sizes):
+        n_hw, n_tiers, n_periods, n_points = (int(v) for v in size.split("x"))
+        sub = Path(folder.name) / str(k)
+        sub.mkdir()
+        jobs.append((size, synthetic(n_hw, n_tiers, n_periods, n_points, sub)))
+    ref = Path(__file__).resolve().parents[1] / "instances" / "gtc2026-1gw.yaml"
+    jobs.append((ref.name, ref))
+    for label, path in jobs:
+        r = run_slices(label, load_instance(path), n, time_limit)
+        print(
+            f"{r['label']:>38} {r['vars_1']:>7} {r['vars_n']:>7} {r['cons_1']:>7} "
+            f"{r['cons_n']:>7} {r['solve_1']:>8.2f} {r['solve_n']:>8.2f} "
+            f"{float(r['ratio']):>5.2f}x {float(r['obj_1']):>11.4g} / {float(r['obj_n']):>10.4g}"
+            f"  {r['status']}",
+            flush=True,
+        )
+    folder.cleanup()
+
+
 def run(
     size: str, repeat: int, seed: int = 7, time_limit: float | None = None
 ) -> dict[str, float | int | str]:
@@ -184,6 +264,68 @@ def run(
     return best
 
 
+def direct_highspy(planner: Planner, mip_gap: float, time_limit: float | None) -> float:
+    """Seconds for HiGHS alone on the planner's MILP (the model copied out of Pyomo)."""
+    import highspy
+
+    session = planner.session
+    assert session is not None
+    session.solver.set_instance(planner.model)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.passModel(session.highs.getModel())
+    h.setOptionValue("mip_rel_gap", mip_gap)
+    if time_limit is not None:
+        h.setOptionValue("time_limit", time_limit)
+    t0 = time.perf_counter()
+    h.run()
+    return time.perf_counter() - t0
+
+
+def strategies(size: str, seed: int, time_limit: float | None) -> None:
+    """Certified against milp against a direct highspy MILP, one size, one run each."""
+    n_hw, n_tiers, n_periods, n_points = (int(v) for v in size.split("x"))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = synthetic(n_hw, n_tiers, n_periods, n_points, Path(tmp), seed=seed)
+        rows = {}
+        for strategy in ("certified", "milp"):
+            t0 = time.perf_counter()
+            planner = Planner(
+                load_instance(path), mip_gap=1e-4, strategy=strategy, time_limit=time_limit
+            )
+            plan = planner.solve()
+            rows[strategy] = (time.perf_counter() - t0, planner.timings["solve"], plan)
+        direct = direct_highspy(planner, 1e-4, time_limit)
+    cert_total, cert_solve, cert = rows["certified"]
+    milp_total, milp_solve, milp = rows["milp"]
+    print(
+        f"{size} s{seed}: certified {cert_total:.2f} s end to end (solve {cert_solve:.2f} s, "
+        f"{cert.status}, gap {cert.mip_gap or 0:.1e} = {cert.mip_gap_usd or 0:,.0f} USD, "
+        f"{cert.proof}); milp {milp_total:.2f} s (solve {milp_solve:.2f} s, gap "
+        f"{milp.mip_gap or 0:.1e}); direct highspy MILP {direct:.2f} s; "
+        f"certified/direct {cert_total / direct:.2f}, certified/milp solve "
+        f"{cert_solve / milp_solve:.2f}; objective certified - milp "
+        f"{(cert.objective_usd or 0) - (milp.objective_usd or 0):+,.0f} USD",
+        flush=True,
+    )
+
+
+def reference_strategies() -> None:
+    """The 1 GW reference instance, solve time of each strategy (same run)."""
+    ref = Path(__file__).resolve().parents[1] / "instances" / "gtc2026-1gw.yaml"
+    out = []
+    for strategy in ("certified", "milp"):
+        planner = Planner(load_instance(ref), strategy=strategy)
+        plan = planner.solve()
+        out.append((strategy, planner.timings["solve"], plan))
+    (_, cs, cp), (_, ms, mp) = out
+    print(
+        f"reference {ref.name}: certified solve {cs:.2f} s (gap {cp.mip_gap or 0:.1e}, "
+        f"{cp.proof}), milp solve {ms:.2f} s (gap {mp.mip_gap or 0:.1e}); ratio {cs / ms:.2f}",
+        flush=True,
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -218,7 +360,27 @@ def main() -> None:
         default=5,
         help="seeds of the largest size (solve time varies with the instance)",
     )
+    ap.add_argument(
+        "--slices",
+        type=int,
+        default=0,
+        help="option time_slices: solve each size and instances/gtc2026-1gw.yaml without "
+        "slices and with N (synthetic diurnal demand), and print both solve times",
+    )
+    ap.add_argument(
+        "--strategies",
+        action="store_true",
+        help="certified vs milp vs a direct highspy MILP per size (one seed: 7)",
+    )
     args = ap.parse_args()
+    if args.slices > 0:
+        main_slices(args.slices, args.sizes, args.time_limit)
+        return
+    if args.strategies:
+        reference_strategies()
+        for size in args.sizes:
+            strategies(size, 7, args.time_limit)
+        return
     head = (
         f"{'size (hw x tiers x periods x points)':>38} {'triples':>8} {'vars':>7} {'cons':>6} "
         f"{'load':>6} {'coef':>6} {'build':>6} {'solve':>6} {'after':>6} {'total':>6} "

@@ -13,6 +13,11 @@ a function of its scenario alone) and with HiGHS's state kept from the previous 
 identical, to the last bit, to the rebuild's (a fresh model per scenario).
 
     python benchmarks/sweep.py [--instance PATH] [--scenarios 200] [--marginals]
+    python benchmarks/sweep.py --strategies --scenarios 50   # certified vs milp, in place
+
+``--strategies`` runs the same scenarios in place with ``--strategy certified`` (the
+default) and ``--strategy milp`` in one process and prints ms per scenario of each, their
+ratio and the largest relative objective difference (both are within the MIP gap).
 """
 
 from __future__ import annotations
@@ -42,10 +47,14 @@ def main() -> None:
     ap.add_argument("--instance", type=Path, default=None)
     ap.add_argument("--scenarios", type=int, default=200)
     ap.add_argument("--marginals", action="store_true", help="also price resources per scenario")
+    ap.add_argument(
+        "--strategies", action="store_true", help="certified vs milp, in place (see above)"
+    )
     args = ap.parse_args()
     path = args.instance or default_instance()
     base = load_instance(path)
-    first_tier = base.tiers[-1].id
+    # The last tier with a fixed price (a tier with a price menu has none to scale).
+    first_tier = next(t.id for t in reversed(base.tiers) if t.price_usd_per_mtok is not None)
     first_hw = base.hardware[-1].id
     sets = [
         parse_set("site.power_mw=scale(x0.7,x1.3)"),
@@ -57,6 +66,9 @@ def main() -> None:
 
     warm = Planner(base, marginals=args.marginals)
     table = warm.table
+    if args.strategies:
+        strategies(base, table, instances, args.marginals, path.name)
+        return
 
     t0 = time.perf_counter()
     rebuild_obj = []
@@ -112,6 +124,36 @@ def main() -> None:
     print(
         f"objectives identical to the rebuild's: clean state {same_clean}/{n}, "
         f"state kept {same_kept}/{n}"
+    )
+
+
+def strategies(base, table, instances, marginals: bool, name: str) -> None:  # type: ignore[no-untyped-def]
+    """The sweep in place under each strategy (one process, same scenarios)."""
+    out = {}
+    for strategy in ("certified", "milp"):
+        planner = Planner(base, table=table, marginals=marginals, strategy=strategy)
+        planner.solve()
+        t0 = time.perf_counter()
+        objs = []
+        solver_s = 0.0
+        for inst in instances:
+            planner.update(inst)
+            plan = planner.solve()
+            solver_s += planner.timings["solve"]
+            objs.append(plan.objective_usd)
+        out[strategy] = (time.perf_counter() - t0, solver_s, objs)
+    n = len(instances)
+    (cs, csol, cobj), (ms, msol, mobj) = out["certified"], out["milp"]
+    worst = max(
+        abs(a - b) / max(1.0, abs(b))
+        for a, b in zip(cobj, mobj, strict=True)
+        if a is not None and b is not None
+    )
+    print(f"instance {name}, {n} scenarios in place, marginals {'on' if marginals else 'off'}")
+    print(f"certified {1000 * cs / n:7.1f} ms/scenario (HiGHS {1000 * csol / n:7.1f} ms)")
+    print(f"milp      {1000 * ms / n:7.1f} ms/scenario (HiGHS {1000 * msol / n:7.1f} ms)")
+    print(
+        f"ratio certified / milp: {cs / ms:.2f}; largest relative objective difference {worst:.1e}"
     )
 
 

@@ -1,20 +1,24 @@
 """An independent checker of plans against the model of ``docs/model.md``.
 
-:func:`verify_plan` re-evaluates every constraint of MODEL.md and the objective from a
+:func:`verify_plan` re-evaluates every constraint of docs/model.md and the objective from a
 plan's ``buy``, ``serve`` and ``sold`` tables, with nothing but the instance, the frontier
 rows and plain Python/numpy. It shares no code with the model on purpose: it does not use
 Pyomo, :mod:`optimizer.model`, :mod:`optimizer.solve` or
 :mod:`optimizer.frontiers.coefficients`. The coefficients r[h,t] and a[h,t] are recomputed
-here from the frontier rows (MODEL.md steps 1-5), the installed units from the purchases and
+here from the frontier rows (docs/model.md steps 1-5), the installed units from the purchases and
 lifetimes, the discount weights from the rate. A bug in the model, its data preparation or the
 plan read-back then shows up as a violated check rather than as a wrong number nobody sees.
 
-Each problem is one line that starts with the constraint family as MODEL.md names it and
+Each problem is one line that starts with the constraint family as docs/model.md names it and
 its index, e.g. ``power[2027]: 1,012.3 MW used > cap 1,000 MW``. Families: capacity,
 production, demand, power, land, budget, supply, minimum lot, power share, usable pairs
 (serving with a pair the frontier table cannot serve), availability and integrality (of
 ``buy``), installed (lifetime / installed consistency), objective, and plan (a malformed
 table: unknown ids, missing columns, non-finite or negative numbers, duplicated rows).
+With the option ``time_slices`` the plan's ``serve`` and ``sold`` rows name their slice and
+capacity, production, demand, power share, price menu, delivery and the cost objective's
+forecast are checked in every slice (the index then ends with the slice id); energy weighs
+each slice's units by its hours share, and commitments bound the slices' sum.
 
 >>> from optimizer import solve
 >>> from optimizer.verify import verify_plan
@@ -47,7 +51,7 @@ __all__ = [
     "verify_plan",
 ]
 
-SECONDS_PER_YEAR = 8760 * 3600  # 31,536,000 s, as MODEL.md's Units section
+SECONDS_PER_YEAR = 8760 * 3600  # 31,536,000 s, as docs/model.md's Units section
 HOURS_PER_YEAR = 8760.0
 SOLUTION_STATUSES = ("optimal", "time_limit")
 
@@ -60,6 +64,11 @@ FAMILIES = (
     "budget",
     "supply",
     "minimum lot",
+    "forecast",
+    "committed",
+    "delivery",
+    "cooling",
+    "price move",
     "power share",
     "price menu",
     "unused value",
@@ -82,7 +91,7 @@ class VerificationError(AssertionError):
 
 @dataclass(frozen=True)
 class Problem:
-    """One violated check: its family (as in MODEL.md), its index and what is wrong."""
+    """One violated check: its family (as in docs/model.md), its index and what is wrong."""
 
     family: str
     index: str
@@ -268,7 +277,7 @@ def _groups(table: pd.DataFrame) -> dict[tuple[str, str], tuple[np.ndarray, ...]
 def recompute_coefficients(
     instance: Instance, table: pd.DataFrame
 ) -> dict[tuple[str, str], PairCoefficient]:
-    """r[h,t] and a[h,t] for every hardware x tier pair, by MODEL.md steps 1-5.
+    """r[h,t] and a[h,t] for every hardware x tier pair, by docs/model.md steps 1-5.
 
     1. the rows of h and t's model at the smallest table context >= the tier's context;
     2. without rows whose ttft_s exceeds the tier's max_ttft_s (where both are set);
@@ -379,6 +388,28 @@ class _Checker:
         self.notes_out: list[str] = []
         # v2 price menus: (tier, period index) -> (entry, price, demand) the plan chose
         self.menu_choice: dict[tuple[str, int], tuple[int, float, float]] = {}
+        self.v3: _V3Figures  # set in run(), once the plan is read
+        # Option time_slices: the slices (one unnamed slice holding every hour when off),
+        # their hours shares [s] and each tier's demand profile [t, s].
+        self.sliced = bool(instance.time_slices)
+        self.slices: list[str | None] = (
+            [sl.id for sl in instance.time_slices or ()] if self.sliced else [None]
+        )
+        self.slice_of: dict[Any, int] = {x: k for k, x in enumerate(self.slices)}
+        self.hours = np.array(
+            [sl.hours_share for sl in instance.time_slices or ()] if self.sliced else [1.0]
+        )
+        self.profile = np.array(
+            [
+                [
+                    float((t.demand_profile or {}).get(str(x), 0.0))
+                    if t.demand_profile is not None
+                    else float(self.hours[k])
+                    for k, x in enumerate(self.slices)
+                ]
+                for t in instance.tiers
+            ]
+        ).reshape(len(instance.tiers), len(self.slices))
 
     # ------------------------------------------------------------------ helpers
     def add(self, family: str, index: str, message: str) -> None:
@@ -396,6 +427,19 @@ class _Checker:
 
     def label(self, i: int) -> str:
         return str(self.inst.periods[i])
+
+    def at(self, *parts: object, s: int) -> str:
+        """An index for a message: the parts, then the slice's id when slices are set."""
+        return _ix(*parts, self.slices[s]) if self.sliced else _ix(*parts)
+
+    def slice_index(self, table: str, where: str, rec: Mapping[str, Any]) -> int | None:
+        """The row's slice (option time_slices; 0 when off), or None with a problem."""
+        if not self.sliced:
+            return 0
+        k = self.slice_of.get(rec.get("slice"))
+        if k is None:
+            self.add("plan", where, f"{table}: unknown time slice {rec.get('slice')!r}")
+        return k
 
     def frame(self, name: str, required: list[str]) -> pd.DataFrame | None:
         df = getattr(self.plan, name, None)
@@ -470,27 +514,29 @@ class _Checker:
         hi = self.n - 1 if hw.available_until is None else self.index[str(hw.available_until)]
         return lo, hi
 
-    def read_serve(self) -> dict[tuple[str, str, int], float]:
-        serve: dict[tuple[str, str, int], float] = {}
-        df = self.frame("serve", ["hardware", "tier", "period", "units"])
+    def read_serve(self) -> dict[tuple[str, str, int, int], float]:
+        serve: dict[tuple[str, str, int, int], float] = {}
+        cols = ["hardware", "tier", "period", "units"] + (["slice"] if self.sliced else [])
+        df = self.frame("serve", cols)
         if df is None or df.empty:
             return serve
         has_mtok = "mtok" in df.columns
         has_mw = "it_mw" in df.columns
         for rec in df.to_dict("records"):
             h, t, p = rec["hardware"], rec["tier"], rec["period"]
-            where = _ix(h, t, p)
+            where = _ix(h, t, p, rec["slice"]) if self.sliced else _ix(h, t, p)
             if h not in self.hw or t not in self.tiers:
                 what = f"hardware {h!r}" if h not in self.hw else f"tier {t!r}"
                 self.add("plan", where, f"serve: unknown {what}")
                 continue
             i = self.period("serve", where, p)
+            s = self.slice_index("serve", where, rec)
             units = self.number("serve", where, rec["units"])
-            if i is None or units is None:
+            if i is None or s is None or units is None:
                 continue
-            if (h, t, i) in serve:
+            if (h, t, i, s) in serve:
                 self.add("plan", where, "serve: duplicated row (units added up)")
-            serve[(h, t, i)] = serve.get((h, t, i), 0.0) + units
+            serve[(h, t, i, s)] = serve.get((h, t, i, s), 0.0) + units
             c = self.coef[(h, t)]
             if not c.usable:
                 if units > self.abs:
@@ -502,13 +548,14 @@ class _Checker:
                     )
                 continue
             if has_mtok and rec["mtok"] is not None:
-                made = units * c.a
+                made = units * c.a * float(self.hours[s])
                 if self.differs(float(rec["mtok"]), made):
+                    share = f"hours_share {float(self.hours[s]):g} * " if self.sliced else ""
                     self.add(
                         "production",
                         where,
-                        f"serve reports {_fmt(float(rec['mtok']))} Mtok, but a[h,t] * units = "
-                        f"{_fmt(c.a)} * {_fmt(units)} = {_fmt(made)} Mtok",
+                        f"serve reports {_fmt(float(rec['mtok']))} Mtok, but {share}a[h,t] * "
+                        f"units = {_fmt(c.a)} * {_fmt(units)} = {_fmt(made)} Mtok",
                     )
             if has_mw and rec["it_mw"] is not None:
                 mw = units * self.hw[h].power_kw / 1000
@@ -521,25 +568,26 @@ class _Checker:
                     )
         return serve
 
-    def read_sold(self) -> dict[tuple[str, int], float]:
-        sold: dict[tuple[str, int], float] = {}
-        df = self.frame("sold", ["tier", "period", "mtok"])
+    def read_sold(self) -> dict[tuple[str, int, int], float]:
+        sold: dict[tuple[str, int, int], float] = {}
+        df = self.frame("sold", ["tier", "period", "mtok"] + (["slice"] if self.sliced else []))
         if df is None or df.empty:
             return sold
         prices = {t: _per_period(self.tiers[t].price_usd_per_mtok, self.labels) for t in self.tiers}
         for rec in df.to_dict("records"):
             t, p = rec["tier"], rec["period"]
-            where = _ix(t, p)
+            where = _ix(t, p, rec["slice"]) if self.sliced else _ix(t, p)
             if t not in self.tiers:
                 self.add("plan", where, f"sold: unknown tier {t!r}")
                 continue
             i = self.period("sold", where, p)
+            s = self.slice_index("sold", where, rec)
             mtok = self.number("sold", where, rec["mtok"])
-            if i is None or mtok is None:
+            if i is None or s is None or mtok is None:
                 continue
-            if (t, i) in sold:
+            if (t, i, s) in sold:
                 self.add("plan", where, "sold: duplicated row (Mtok added up)")
-            sold[(t, i)] = sold.get((t, i), 0.0) + mtok
+            sold[(t, i, s)] = sold.get((t, i, s), 0.0) + mtok
             price = self.unit_price(t, i, prices[t][i])
             if "price_usd_per_mtok" in rec and rec["price_usd_per_mtok"] is not None:
                 if self.differs(float(rec["price_usd_per_mtok"]), price):
@@ -611,10 +659,13 @@ class _Checker:
         )
         for check in FAMILY_CHECKS:
             check(self, a)
+        self.v3 = _V3Figures.build(self, a)
+        for v3_check in V3_CHECKS:
+            v3_check(self, a)
         self.check_objective(report, a)
         self.check_unused_value(report, a)
 
-    # One method per constraint family of MODEL.md, each on the arrays of _Arrays.
+    # One method per constraint family of docs/model.md, each on the arrays of _Arrays.
     # A new family is one more method, added to FAMILY_CHECKS below the class.
     def flag(self, family: str, lhs: np.ndarray, rhs: np.ndarray) -> np.ndarray:
         """Indices where ``lhs > rhs`` beyond tolerance (elementwise)."""
@@ -622,32 +673,34 @@ class _Checker:
         return np.argwhere(bad)
 
     def check_capacity(self, a: _Arrays) -> None:
-        """capacity[h,p]: sum_t serve <= installed."""
-        used = a.serve.sum(axis=1)
-        for k, i in self.flag("capacity", used, a.installed):
+        """capacity[h,p(,s)]: sum_t serve <= installed, in every time slice."""
+        used = a.serve_s.sum(axis=1)  # [h, p, s]
+        for k, i, s in self.flag("capacity", used, a.installed[:, :, None]):
             self.add(
                 "capacity",
-                _ix(a.H[k], self.label(i)),
-                f"{_fmt(used[k, i])} units serve tiers > {_fmt(a.installed[k, i])} installed",
+                self.at(a.H[k], self.label(i), s=s),
+                f"{_fmt(used[k, i, s])} units serve tiers > {_fmt(a.installed[k, i])} installed",
             )
 
     def check_production(self, a: _Arrays) -> None:
-        """production[t,p]: sold <= sum_h a[h,t] * serve."""
-        for t, i in self.flag("production", a.sold, a.made):
+        """production[t,p(,s)]: sold <= sum_h hours_share[s] * a[h,t] * serve."""
+        for t, i, s in self.flag("production", a.sold_s, a.made_s):
             self.add(
                 "production",
-                _ix(a.T[t], self.label(i)),
-                f"{_fmt(a.sold[t, i])} Mtok sold > {_fmt(a.made[t, i])} Mtok produced",
+                self.at(a.T[t], self.label(i), s=s),
+                f"{_fmt(a.sold_s[t, i, s])} Mtok sold > {_fmt(a.made_s[t, i, s])} Mtok produced",
             )
 
     def check_demand(self, a: _Arrays) -> None:
-        """demand[t,p]: sold <= demand_mtok, where set."""
-        cap = np.where(np.isnan(a.demand), np.inf, a.demand)
-        for t, i in self.flag("demand", a.sold, cap):
+        """demand[t,p(,s)]: sold <= demand_profile[t,s] * demand_mtok, where set."""
+        cap = np.nan_to_num(a.demand)[:, :, None] * self.profile[:, None, :]
+        # no cap: any slice sells what it makes (set after the product: inf * 0 is nan)
+        cap = np.where(np.isnan(a.demand)[:, :, None], np.inf, cap)
+        for t, i, s in self.flag("demand", a.sold_s, cap):
             self.add(
                 "demand",
-                _ix(a.T[t], self.label(i)),
-                f"{_fmt(a.sold[t, i])} Mtok sold > demand {_fmt(a.demand[t, i])} Mtok",
+                self.at(a.T[t], self.label(i), s=s),
+                f"{_fmt(a.sold_s[t, i, s])} Mtok sold > demand {_fmt(cap[t, i, s])} Mtok",
             )
 
     def check_power(self, a: _Arrays) -> None:
@@ -684,21 +737,22 @@ class _Checker:
         In MW, the unit of the model's rows (HiGHS's feasibility tolerance, 1e-7, applies
         there): an excess of 1e-8 MW is solver noise.
         """
-        lo = a.min_share[:, None] * a.it_mw[None, :]
-        hi = a.max_share[:, None] * a.it_mw[None, :]
-        for t, i in self.flag("power share", lo, a.tier_mw):
+        lo = a.min_share[:, None, None] * a.it_mw[None, :, None]
+        hi = a.max_share[:, None, None] * a.it_mw[None, :, None]
+        mw = a.tier_mw_s  # [t, p, s]: the bounds hold in every time slice
+        for t, i, s in self.flag("power share", lo + 0 * mw, mw):
             self.add(
                 "power share",
-                _ix(a.T[t], self.label(i)),
-                f"{_fmt(a.tier_mw[t, i])} IT MW serve it < min_power_share {a.min_share[t]:g} "
-                f"* {_fmt(a.it_mw[i])} MW installed = {_fmt(lo[t, i])} MW",
+                self.at(a.T[t], self.label(i), s=s),
+                f"{_fmt(mw[t, i, s])} IT MW serve it < min_power_share {a.min_share[t]:g} "
+                f"* {_fmt(a.it_mw[i])} MW installed = {_fmt(lo[t, i, 0])} MW",
             )
-        for t, i in self.flag("power share", a.tier_mw, hi):
+        for t, i, s in self.flag("power share", mw, hi + 0 * mw):
             self.add(
                 "power share",
-                _ix(a.T[t], self.label(i)),
-                f"{_fmt(a.tier_mw[t, i])} IT MW serve it > max_power_share {a.max_share[t]:g} "
-                f"* {_fmt(a.it_mw[i])} MW installed = {_fmt(hi[t, i])} MW",
+                self.at(a.T[t], self.label(i), s=s),
+                f"{_fmt(mw[t, i, s])} IT MW serve it > max_power_share {a.max_share[t]:g} "
+                f"* {_fmt(a.it_mw[i])} MW installed = {_fmt(hi[t, i, 0])} MW",
             )
         self.check_share_column(a)
 
@@ -721,6 +775,18 @@ class _Checker:
                         f"{_fmt(s)} Mtok sold > demand {_fmt(choice[2])} Mtok at the chosen "
                         f"price {_fmt(choice[1])} (entry {choice[0]})",
                     )
+                elif self.sliced:  # each slice sells at most its profile's share
+                    for x in range(len(self.slices)):
+                        cap = float(self.profile[j, x]) * choice[2]
+                        got = float(a.sold_s[j, i, x])
+                        if self.exceeds(got, cap):
+                            self.add(
+                                "price menu",
+                                self.at(t, self.label(i), s=x),
+                                f"{_fmt(got)} Mtok sold > demand_profile "
+                                f"{float(self.profile[j, x]):g} * {_fmt(choice[2])} Mtok at "
+                                f"the chosen price {_fmt(choice[1])} (entry {choice[0]})",
+                            )
 
     def check_supply_and_lot(self, a: _Arrays) -> None:
         """supply[h]: sum_p buy <= max_units; minimum lot[h]: buy none or >= min_units."""
@@ -778,16 +844,18 @@ class _Checker:
         if not isinstance(df, pd.DataFrame) or df.empty or "power_share" not in df.columns:
             return
         t_of = {t: j for j, t in enumerate(a.T)}
-        for t, p, share in df[["tier", "period", "power_share"]].itertuples(index=False, name=None):
+        for rec in df.to_dict("records"):
+            t, p, share = rec["tier"], rec["period"], rec["power_share"]
             i = self.index.get(str(p))
-            if t not in t_of or i is None or share is None:
+            s = self.slice_of.get(rec.get("slice")) if self.sliced else 0
+            if t not in t_of or i is None or s is None or share is None:
                 continue
             total = a.it_mw[i]
-            expected = a.tier_mw[t_of[t], i] / total if total > 0 else 0.0
+            expected = a.tier_mw_s[t_of[t], i, s] / total if total > 0 else 0.0
             if self.differs(float(share), expected):
                 self.add(
                     "power share",
-                    _ix(t, p),
+                    self.at(t, p, s=s),
                     f"sold reports power_share {_fmt(float(share))}, serve and installed give "
                     f"{_fmt(expected)}",
                 )
@@ -800,7 +868,11 @@ class _Checker:
         residual = float((a.residual * a.buy).sum())
         fixed = float((w * a.fixed_cost).sum())
         kind = report.objective_kind
-        objective = revenue if kind == "revenue" else revenue - capex - energy + residual - fixed
+        # v3: idle power (part of electricity), opex and platforms; 0 when off or revenue
+        idle, opex, platform = self.v3.costs(a) if kind != "revenue" else (0.0, 0.0, 0.0)
+        energy += idle
+        cost = capex + energy + opex + platform + fixed - residual
+        objective = {"revenue": revenue, "profit": revenue - cost, "cost": cost}[kind]
         report.objective_usd = objective
         report.revenue_usd, report.capex_usd, report.energy_usd = revenue, capex, energy
 
@@ -814,7 +886,7 @@ class _Checker:
                 f"plan reports {_fmt(got)} USD, its buy/serve/sold give {_fmt(objective)} USD "
                 f"({kind}: revenue {_fmt(revenue)}, capex {_fmt(capex)}, "
                 f"electricity {_fmt(energy)}, residual value {_fmt(residual)}, "
-                f"fixed cost {_fmt(fixed)})",
+                f"fixed cost {_fmt(fixed)}, opex {_fmt(opex)}, platforms {_fmt(platform)})",
             )
         for name, mine in (
             ("revenue_usd", revenue),
@@ -844,6 +916,9 @@ class _Checker:
             return
         if not _v1_only(self.inst):
             self.notes_out.append("unused value: not checked (v2 options are set)")
+            return
+        if report.objective_kind == "cost" or _v3_set(self.inst):
+            self.notes_out.append("unused value: not checked (objective cost or v3 options)")
             return
         gain, where = _best_greedy_step(self, a, report.objective_kind)
         if gain <= 0:
@@ -885,8 +960,12 @@ class _Arrays:
     T: list[str]
     n: int
     buy: np.ndarray  # [h, p] units bought
-    serve: np.ndarray  # [h, t, p] units serving
-    sold: np.ndarray  # [t, p] Mtok
+    serve: np.ndarray  # [h, t, p] unit-periods serving (slices weighted by their hours)
+    sold: np.ndarray  # [t, p] Mtok (the slices' sum)
+    serve_s: np.ndarray  # [h, t, p, s] units serving in time slice s (one slice when off)
+    sold_s: np.ndarray  # [t, p, s] Mtok sold in time slice s
+    made_s: np.ndarray  # [t, p, s] Mtok produced in time slice s
+    tier_mw_s: np.ndarray  # [t, p, s] IT MW serving each tier in time slice s
     installed: np.ndarray  # [h, p] existing + buys within the lifetime
     life: np.ndarray  # [h] L[h] in periods
     window: np.ndarray  # [h, 2] first and last period on sale
@@ -921,8 +1000,8 @@ class _Arrays:
         cls,
         ck: _Checker,
         buy: dict[tuple[str, int], float],
-        serve: dict[tuple[str, str, int], float],
-        sold: dict[tuple[str, int], float],
+        serve: dict[tuple[str, str, int, int], float],
+        sold: dict[tuple[str, int, int], float],
     ) -> _Arrays:
         inst, n = ck.inst, ck.n
         H, T = list(ck.hw), list(ck.tiers)
@@ -931,13 +1010,17 @@ class _Arrays:
         B = np.zeros((len(H), n))
         for (h, i), u in buy.items():
             B[hi[h], i] += u
-        S = np.zeros((len(H), len(T), n))
-        for (h, t, i), u in serve.items():
+        ns = len(ck.slices)
+        S4 = np.zeros((len(H), len(T), n, ns))
+        for (h, t, i, s), u in serve.items():
             if ck.coef[(h, t)].usable:
-                S[hi[h], ti[t], i] += u
-        Q = np.zeros((len(T), n))
-        for (t, i), q in sold.items():
-            Q[ti[t], i] += q
+                S4[hi[h], ti[t], i, s] += u
+        Q3 = np.zeros((len(T), n, ns))
+        for (t, i, s), q in sold.items():
+            Q3[ti[t], i, s] += q
+        # Per-period figures: unit-periods (slices weighted by their hours) and Mtok summed.
+        S = S4 @ ck.hours
+        Q = Q3.sum(axis=2)
         hws = [ck.hw[h] for h in H]
         tiers = [ck.tiers[t] for t in T]
         life = np.array([_lifetime_periods(h.lifetime_years, inst.period_years, n) for h in hws])
@@ -974,7 +1057,7 @@ class _Arrays:
         # Residual value (v2, straight line): w_end * capex * max(0, life - (N - i) * years)
         # / life per unit bought in period i, for hardware with a lifetime.
         residual = np.zeros((len(H), n))
-        if inst.residual_value == "straight_line" and ck.objective_kind == "profit":
+        if inst.residual_value == "straight_line" and ck.objective_kind in ("profit", "cost"):
             w_end = (1.0 + inst.discount_rate) ** (-n * inst.period_years)
             for k, spec in enumerate(hws):
                 life_y = spec.lifetime_years
@@ -985,8 +1068,10 @@ class _Arrays:
         site = inst.site
         elec = np.nan_to_num(per(site.electricity_usd_per_mwh))
         util = np.array([t.utilization for t in tiers], dtype=float)
+        busy = 1.0 - np.array([h.idle_power_share for h in hws], dtype=float)  # v3 idle power
         energy = (
-            site.pue
+            busy[:, None, None]
+            * site.pue
             * kw[:, None, None]
             / 1000
             * util[None, :, None]
@@ -994,7 +1079,7 @@ class _Arrays:
             * inst.period_years
             * elec[None, None, :]
         )
-        if ck.objective_kind != "profit":
+        if ck.objective_kind not in ("profit", "cost"):
             energy = np.zeros_like(energy)
         weight = np.array(
             [(1.0 + inst.discount_rate) ** (-i * inst.period_years) for i in range(n)]
@@ -1007,6 +1092,10 @@ class _Arrays:
             buy=B,
             serve=S,
             sold=Q,
+            serve_s=S4,
+            sold_s=Q3,
+            made_s=np.einsum("ht,htps->tps", A, S4) * ck.hours[None, None, :],
+            tier_mw_s=np.einsum("h,htps->tps", kw, S4) / 1000,
             installed=installed,
             life=life,
             window=np.array([ck.sale_window(h) for h in hws], dtype=int).reshape(len(H), 2),
@@ -1040,8 +1129,181 @@ class _Arrays:
         )
 
 
+def _v3_set(inst: Instance) -> bool:
+    """True when the instance sets any v3 option (docs/model.md "v3 options")."""
+    for h in inst.hardware:
+        if h.opex_usd_per_year or h.idle_power_share or h.platform or h.cooling:
+            return True
+        if isinstance(h.delivery_share, Mapping) or h.delivery_share != 1:
+            return True
+    return any(t.committed_mtok is not None or t.max_price_change for t in inst.tiers)
+
+
+@dataclass
+class _V3Figures:
+    """The v3 options' figures as arrays (docs/model.md "v3 options"), in contract units."""
+
+    opex: np.ndarray  # [h, p] USD per installed unit per period (period_years included)
+    idle_usd: np.ndarray  # [h, p] USD of idle-power electricity per installed unit
+    late: np.ndarray  # [h, p] 1 - delivery_share
+    committed: np.ndarray  # [t, p] Mtok (nan when unset)
+    platform_of: list[str | None]  # [h]
+    platform_cost: dict[str, float]  # USD per year
+    cooling_of: list[str | None]  # [h]
+    cooling_cap: dict[str, np.ndarray]  # class -> [p] rack positions
+    years: float  # period_years
+
+    @classmethod
+    def build(cls, ck: _Checker, a: _Arrays) -> _V3Figures:
+        inst, n, labels = ck.inst, ck.n, ck.labels
+        hws = [ck.hw[h] for h in a.H]
+        years = inst.period_years
+
+        def per(value: Any, default: float) -> np.ndarray:
+            got = _per_period(value, labels)
+            return np.array([default if v is None else v for v in got], dtype=float)
+
+        elec = per(inst.site.electricity_usd_per_mwh, 0.0)
+        opex = np.array([per(h.opex_usd_per_year, 0.0) * years for h in hws]).reshape(-1, n)
+        idle = np.array(
+            [
+                h.idle_power_share
+                * inst.site.pue
+                * h.power_kw
+                / 1000
+                * HOURS_PER_YEAR
+                * years
+                * elec
+                for h in hws
+            ]
+        ).reshape(-1, n)
+        late = np.array([1.0 - per(h.delivery_share, 1.0) for h in hws]).reshape(-1, n)
+        committed = np.array([per(ck.tiers[t].committed_mtok, np.nan) for t in a.T]).reshape(-1, n)
+        caps: dict[str, np.ndarray] = {}
+        if inst.site.cooling is not None:
+            for c in ("air", "liquid"):
+                given = getattr(inst.site.cooling, c)
+                if given is not None:
+                    caps[c] = per(given, 0.0)
+        return cls(
+            opex=opex,
+            idle_usd=idle,
+            late=late,
+            committed=committed,
+            platform_of=[h.platform for h in hws],
+            platform_cost={f.id: f.fixed_cost_usd_per_year for f in inst.platforms},
+            cooling_of=[h.cooling for h in hws],
+            cooling_cap=caps,
+            years=years,
+        )
+
+    def adopted(self, a: _Arrays) -> dict[str, np.ndarray]:
+        """Platform -> [p] True where any of its units is installed."""
+        out: dict[str, np.ndarray] = {}
+        for k, f in enumerate(self.platform_of):
+            if f is not None:
+                out[f] = out.get(f, np.zeros(a.n, dtype=bool)) | (a.installed[k] > 0)
+        return out
+
+    def costs(self, a: _Arrays) -> tuple[float, float, float]:
+        """Discounted idle-power electricity, opex and platform fixed cost, USD."""
+        idle = float((a.weight[None, :] * self.idle_usd * a.installed).sum())
+        opex = float((a.weight[None, :] * self.opex * a.installed).sum())
+        platform = sum(
+            float((a.weight * on).sum()) * self.platform_cost.get(f, 0.0) * self.years
+            for f, on in self.adopted(a).items()
+        )
+        return idle, opex, platform
+
+
+def _check_forecast(ck: _Checker, a: _Arrays) -> None:
+    """forecast[t,p(,s)] (objective cost): sold >= demand_mtok (the forecast is served);
+    with time slices each slice sells its share, sold[t,p,s] >= demand_profile[t,s] *
+    demand_mtok[t,p]."""
+    if ck.objective_kind != "cost":
+        return
+    need = np.where(np.isnan(a.demand), 0.0, a.demand)[:, :, None] * ck.profile[:, None, :]
+    for t, i, s in ck.flag("forecast", need, a.sold_s):
+        ck.add(
+            "forecast",
+            ck.at(a.T[t], ck.label(i), s=s),
+            f"{_fmt(a.sold_s[t, i, s])} Mtok sold < forecast {_fmt(need[t, i, s])} Mtok",
+        )
+
+
+def _check_committed(ck: _Checker, a: _Arrays) -> None:
+    """committed[t,p]: sold >= committed_mtok, where set."""
+    need = np.nan_to_num(ck.v3.committed)
+    for t, i in ck.flag("committed", need, a.sold):
+        ck.add(
+            "committed",
+            _ix(a.T[t], ck.label(i)),
+            f"{_fmt(a.sold[t, i])} Mtok sold < committed {_fmt(need[t, i])} Mtok",
+        )
+
+
+def _check_delivery(ck: _Checker, a: _Arrays) -> None:
+    """delivery[h,p(,s)]: sum_t serve <= installed - (1 - delivery_share) * buy, in every
+    time slice."""
+    usable = a.installed - ck.v3.late * a.buy
+    used = a.serve_s.sum(axis=1)  # [h, p, s]
+    for k, i, s in ck.flag("delivery", used, usable[:, :, None]):
+        ck.add(
+            "delivery",
+            ck.at(a.H[k], ck.label(i), s=s),
+            f"{_fmt(used[k, i, s])} units serve tiers > {_fmt(usable[k, i])} delivered in time "
+            f"({_fmt(a.installed[k, i])} installed, {_fmt(a.buy[k, i])} bought with "
+            f"delivery_share {1 - ck.v3.late[k, i]:g})",
+        )
+
+
+def _check_cooling(ck: _Checker, a: _Arrays) -> None:
+    """cooling[c,p]: rack positions of hardware needing class c <= the site's c positions."""
+    for c in ("air", "liquid"):
+        rows = [k for k, need in enumerate(ck.v3.cooling_of) if need == c]
+        if not rows:
+            continue
+        cap = ck.v3.cooling_cap.get(c, np.zeros(a.n))
+        used = (a.racks[rows, None] * a.installed[rows]).sum(axis=0)
+        for (i,) in ck.flag("cooling", used, cap):
+            ck.add(
+                "cooling",
+                _ix(c, ck.label(i)),
+                f"{_fmt(used[i])} {c}-cooled rack positions used > {_fmt(cap[i])}",
+            )
+
+
+def _check_price_move(ck: _Checker, a: _Arrays) -> None:
+    """price move[t,p]: a menu tier's price moves by at most max_price_change to p+1."""
+    for t in a.T:
+        tier = ck.tiers[t]
+        if tier.max_price_change is None or tier.price_menu is None:
+            continue
+        for i in range(a.n - 1):
+            now, nxt = ck.menu_choice.get((t, i)), ck.menu_choice.get((t, i + 1))
+            if now is None or nxt is None:
+                continue
+            x, x2 = now[1], nxt[1]
+            if abs(x2 - x) > tier.max_price_change * x * (1 + 1e-9) + ck.abs:
+                ck.add(
+                    "price move",
+                    _ix(t, ck.label(i)),
+                    f"price moves from {_fmt(x)} to {_fmt(x2)} USD/Mtok in "
+                    f"{ck.label(i + 1)}, more than max_price_change {tier.max_price_change:g}",
+                )
+
+
+V3_CHECKS: tuple[Any, ...] = (
+    _check_forecast,
+    _check_committed,
+    _check_delivery,
+    _check_cooling,
+    _check_price_move,
+)
+
+
 def _v1_only(inst: Instance) -> bool:
-    """True when the instance uses none of MODEL.md's v2 options, which the greedy step of
+    """True when the instance uses none of docs/model.md's v2 options, which the greedy step of
     the ``unused value`` floor does not model (per-period capex or existing units, price
     menus, residual value, whole replicas): a new option must be modelled there before the
     floor applies."""
@@ -1053,6 +1315,8 @@ def _v1_only(inst: Instance) -> bool:
     if any(getattr(t, "price_menu", None) for t in inst.tiers):
         return False
     if getattr(inst, "whole_replicas", False):  # the greedy step serves fractional replicas
+        return False
+    if getattr(inst, "time_slices", None):  # the greedy step serves one split all period
         return False
     return getattr(inst, "residual_value", None) in (None, "none")
 
@@ -1134,7 +1398,7 @@ def verify_plan(
     abs_tol: float = 1e-6,
     optimality: bool = True,
 ) -> VerificationReport:
-    """Check a plan against every constraint of MODEL.md and recompute its objective.
+    """Check a plan against every constraint of docs/model.md and recompute its objective.
 
     Parameters
     ----------
@@ -1159,7 +1423,7 @@ def verify_plan(
     inst = load_instance(instance)
     status = str(getattr(plan, "status", "unknown"))
     kind = getattr(plan, "objective_kind", None)
-    if kind not in ("revenue", "profit"):
+    if kind not in ("revenue", "profit", "cost"):
         kind = inst.objective
     reported = getattr(plan, "objective_usd", None)
     report = VerificationReport(

@@ -9,7 +9,8 @@ Each step is an ``optimizer`` command (listed in :data:`STEPS`, and in results/R
 Plan and comparison files hold only what the same inputs always give (no timings: those
 go to an uncommitted ``run.json``), so a re-run on the same versions leaves ``git status``
 clean; ``tests/test_shipped_results.py`` regenerates them into a temporary folder and
-compares them with the committed ones.
+compares them with the committed ones. Regenerated in place, it then runs
+``results/quote.py``, which rewrites every figure the documents quote from the new files.
 """
 
 from __future__ import annotations
@@ -93,7 +94,12 @@ def main() -> None:
     parser.add_argument("--no-charts", action="store_true", help="text files only")
     parser.add_argument("--fast", action="store_true", help="leave out the two-stage run")
     args = parser.parse_args()
-    regenerate(args.out.resolve(), charts=not args.no_charts, slow=not args.fast)
+    out = args.out.resolve()
+    regenerate(out, charts=not args.no_charts, slow=not args.fast)
+    if out == (ROOT / "results").resolve():
+        # the documents' quoted figures follow the results just written (results/quote.py)
+        print("$ python results/quote.py", flush=True)
+        subprocess.run([sys.executable, str(ROOT / "results" / "quote.py")], cwd=ROOT, check=True)
 
 
 if __name__ == "__main__":

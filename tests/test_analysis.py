@@ -99,7 +99,10 @@ def test_tier_costs_toy_by_hand() -> None:
     from optimizer.analysis.costs import tier_costs
 
     inst = load_instance(TOY)
-    costs = tier_costs(solve(inst), inst, shell_usd_per_mw_year=1e6).set_index("tier")
+    # The toy has several optima (the free tier may run on nvl72 or hgx-h100); this hand
+    # calculation is of the 66 + 8 one, which branch and bound finds.
+    plan = solve(inst, strategy="milp")
+    costs = tier_costs(plan, inst, shell_usd_per_mw_year=1e6).set_index("tier")
     assert costs.loc["paid", "hardware_usd"] == pytest.approx(3.5e6 * 160 / 3, rel=1e-9)
     assert costs.loc["free", "hardware_usd"] == pytest.approx(3.5e6 * 38 / 3 + 2e6, rel=1e-9)
     assert costs.loc["paid", "shell_usd"] == pytest.approx(8e6, rel=1e-9)
@@ -107,3 +110,37 @@ def test_tier_costs_toy_by_hand() -> None:
     assert costs.loc["paid", "cost_usd_per_mtok"] == pytest.approx(
         (3.5e6 * 160 / 3 + 8e6) / 121_098_240, rel=1e-9
     )
+
+
+def test_uplift_over_a_losing_baseline_is_not_a_percentage() -> None:
+    """A baseline with objective <= 0 has no uplift percentage (was "+5060.3%" on -$3.41B)."""
+    from optimizer.cli.analysis_cmd import _uplift
+
+    assert _uplift(5060.3, -3.41e9) == "n/a"
+    assert _uplift(None, 0.0) == "n/a"
+    assert _uplift(10.768, 152.6e9) == "+10.8%"
+
+
+def test_sensitivity_moves_a_price_menu_as_a_whole() -> None:
+    """A menu tier's prices and its demand are inputs too (issue 21 item 4: they were left out).
+
+    10 units (land binds) make 10 A Mtok. Menu: $1 for up to 100 A, or $3 for up to 12 A.
+    The plan lists $3 and sells 10 A: 30 A. Every price x0.9 / x1.1: 27 A / 33 A (swing 6 A).
+    Every demand x0.9 / x1.1: 10.8 A / 13.2 A, both above the 10 A made: 30 A either way.
+    """
+    doc = base(power_mw=0.020, rack_positions=10)
+    tier = doc["tiers"][0]
+    del tier["price_usd_per_mtok"]
+    tier["price_menu"] = [
+        {"price_usd_per_mtok": 1.0, "demand_mtok": 100 * A},
+        {"price_usd_per_mtok": 3.0, "demand_mtok": 12 * A},
+    ]
+    result = sensitivity(load_instance(doc), 0.1, workers=1)
+    t = result.table.set_index("input")
+    assert result.base_objective_usd == pytest.approx(30 * A)
+    prices = "tiers[t].price_menu[*].price_usd_per_mtok"
+    assert t.loc[prices, "objective_low_usd"] == pytest.approx(27 * A)
+    assert t.loc[prices, "objective_high_usd"] == pytest.approx(33 * A)
+    assert t.loc[prices, "base_value"] == pytest.approx(1.0)  # the middle entry's, (2-1)//2 = 0
+    demand = "tiers[t].price_menu[*].demand_mtok"
+    assert t.loc[demand, "swing_usd"] == pytest.approx(0.0, abs=1e-3)

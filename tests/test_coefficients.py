@@ -156,3 +156,22 @@ def test_zero_throughput_at_a_point_is_usable_per_contract() -> None:
     # is usable (a = 0); it produces nothing but may hold a power share.
     c = _coef(_rows((10, 100, None), (100, 0, None)), min_interactivity=100)
     assert c["usable"] and c["r_tok_s_per_gpu"] == 0.0 and c["a_mtok_per_unit_period"] == 0.0
+
+
+def test_ttft_cap_named_when_the_fast_rows_miss_it():
+    """Issue 21 item 6: the reason names the TTFT cap, not the table's speed.
+
+    Rows at 40 (TTFT 10 s), 56 (20 s), 81 (49 s); the tier needs 60 tok/s/user within 30 s.
+    The table goes to 81, but the only row that fast takes 49 s: within the cap the fastest
+    point is 56, so it was reported as "speed above the table: 60 > 56".
+    """
+    rows = _rows((40, 900, 10.0), (56, 600, 20.0), (81, 200, 49.0))
+    c = _coef(rows, min_interactivity=60, max_ttft_s=30)
+    assert not c["usable"]
+    assert c["reason"].startswith("TTFT too high at this speed: rows at >= 60 tok/s/user take 49")
+    assert "fastest point is 56" in c["reason"] and "the table reaches 81" in c["reason"]
+    # beyond the table's fastest row the speed is the cause, whatever the TTFT
+    c = _coef(rows, min_interactivity=90, max_ttft_s=30)
+    assert (
+        c["reason"] == "speed above the table: min_interactivity 90 > fastest point 81 tok/s/user"
+    )

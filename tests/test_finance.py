@@ -103,7 +103,9 @@ def test_npv_is_the_profit_objective_on_the_toy(objective):
     """The toy (one period, rate 0, no costs but capex): NPV = revenue - capex =
     363,294,720 - (66 * 3.5M + 8 * 250k = 233M) = 130,294,720 under the revenue objective;
     under profit the NPV is the objective itself. Payback: 233M / 363,294,720 a year."""
-    plan = solve(TOY, objective=objective)
+    # The toy has several optima (the free tier may run on nvl72 or hgx-h100); the hand
+    # figures are of the 66 + 8 one, which branch and bound finds.
+    plan = solve(TOY, objective=objective, strategy="milp")
     f = plan.finance
     assert f is not None
     if objective == "profit":

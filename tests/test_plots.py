@@ -169,3 +169,18 @@ def test_cli_default_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     res = _run(["plan", str(INSTANCES["toy"])])
     assert res.exit_code == 0, res.stderr
     assert _is_png(tmp_path / "results" / "toy" / "plan.png")
+
+
+def test_frontier_marks_curves_that_cross_a_tier_but_miss_its_ttft_cap() -> None:
+    """Issue 21 item 6: GB200/GB300 curves run past premium's 60 tok/s/user line, but their
+    rows there take ~49 s to the first token (cap 30 s): an X marks them at 60."""
+    from optimizer.frontiers.table import read_frontier_table
+    from optimizer.plots.frontier import _ttft_capped, frontier_series
+
+    inst = load_instance(REPO / "instances" / "gtc2026-1gw.yaml")
+    table = read_frontier_table(inst)
+    series = frontier_series(inst, table, "gpt-moe-1.8t", 400000)
+    premium = [t for t in inst.tiers if t.id == "premium"]
+    capped = {h: x for h, x, _ in _ttft_capped(inst, table, series, premium)}
+    assert capped.get("gb200-nvl72") == 60 and capped.get("gb300-nvl72") == 60
+    assert "vr-nvl144" not in capped  # usable: it serves premium

@@ -59,7 +59,9 @@ def test_tornado_names_inputs_in_words_and_says_profit():
 @pytest.fixture(scope="module")
 def toy():
     inst = load_instance(REPO / "instances" / "toy.yaml")
-    planner = Planner(inst)
+    # The toy has several optima (the free tier's 20% may run on nvl72 or hgx-h100); the
+    # charts below are checked on the 66 + 8 one, the one branch and bound finds.
+    planner = Planner(inst, strategy="milp")
     return inst, planner.table, planner.solve()
 
 

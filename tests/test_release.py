@@ -167,7 +167,7 @@ def test_shipped_json_schema_is_current_and_validates_instances() -> None:
     assert res.stdout == shipped
     jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads(shipped)
-    for name in ("toy.yaml", "site-2026-2030.yaml", "gtc2026-1gw.yaml"):
+    for name in ("toy.yaml", "site-2026-2030.yaml", "gtc2026-1gw.yaml", "least-cost-forecast.yaml"):
         jsonschema.validate(yaml.safe_load((REPO / "instances" / name).read_text()), schema)
     bad = yaml.safe_load((REPO / "instances" / "toy.yaml").read_text())
     bad["site"]["power_mw"] = -1
@@ -203,6 +203,45 @@ def test_missing_extra_is_one_line_naming_it(
     assert not (tmp_path / "p.png").exists()
 
 
+def _venv_with_wheel(env_dir: Path, wheel: Path) -> tuple[Path, dict[str, str]]:
+    """A fresh venv holding ``wheel``, whose other imports fall back on this interpreter's.
+
+    The wheel is installed first (so pip does not see this interpreter's ``optimizer`` and
+    skip it); then this interpreter's site-packages folders are listed in a ``.pth`` file of
+    the venv. They are plain paths, so their own ``.pth`` files (an editable install of this
+    project) are not processed. This works whether the tests run in the base interpreter or
+    in a user's venv: ``system_site_packages`` would see the base interpreter's packages,
+    not the venv's. Returns the venv's python and an environment without PYTHONPATH.
+    """
+    import os
+    import sysconfig
+
+    venv.EnvBuilder(system_site_packages=False, with_pip=False).create(env_dir)
+    vpy = env_dir / "bin" / "python"
+    clean_env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    res = subprocess.run(
+        [PY, "-m", "pip", "--python", str(vpy), "install", "--no-deps", "-q", str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=clean_env,
+    )
+    assert res.returncode == 0, res.stderr
+    site_dir = subprocess.run(
+        [vpy, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        env=clean_env,
+    ).stdout.strip()
+    assert site_dir, "the new venv has no site-packages"
+    ours = dict.fromkeys(
+        [sysconfig.get_paths()[k] for k in ("purelib", "platlib")]
+        + [p for p in sys.path if p.rstrip("/").endswith(("site-packages", "dist-packages"))]
+    )
+    (Path(site_dir) / "_test_dependencies.pth").write_text("\n".join(ours) + "\n")
+    return vpy, clean_env
+
+
 def test_wheel_installs_and_runs_from_any_folder(tmp_path: Path) -> None:
     """pip install of the built wheel (not editable): shipped tables found by bare name."""
     dist = tmp_path / "dist"
@@ -226,20 +265,10 @@ def test_wheel_installs_and_runs_from_any_folder(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     wheel = next(dist.glob("optimizer-*.whl"))
     env_dir = tmp_path / "venv"
-    # Dependencies come from the interpreter running the tests; the package from the wheel.
-    venv.EnvBuilder(system_site_packages=True, with_pip=False).create(env_dir)
-    vpy = env_dir / "bin" / "python"
-    base = subprocess.run(
-        [vpy, "-c", "import sys; print(sys.base_prefix)"], capture_output=True, text=True
-    ).stdout.strip()
-    assert base
-    res = subprocess.run(
-        [PY, "-m", "pip", "--python", str(vpy), "install", "--no-deps", "-q", str(wheel)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert res.returncode == 0, res.stderr
+    # Dependencies come from the interpreter running the tests (which may itself be a venv:
+    # system_site_packages would see the base interpreter's packages, not the user's venv's),
+    # the package from the wheel.
+    vpy, clean_env = _venv_with_wheel(env_dir, wheel)
     work = tmp_path / "elsewhere"
     work.mkdir()
     where = subprocess.run(
@@ -247,8 +276,10 @@ def test_wheel_installs_and_runs_from_any_folder(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         cwd=work,
-    ).stdout.strip()
-    assert where.startswith(str(env_dir)), f"imported {where}, not the wheel's copy"
+        env=clean_env,
+    )
+    assert where.returncode == 0, where.stderr
+    assert where.stdout.startswith(str(env_dir)), f"imported {where.stdout}, not the wheel's"
     doc = yaml.safe_load((REPO / "instances" / "gtc2026-1gw.yaml").read_text())
     assert doc["frontiers"] == "reference-2026"  # a bare name: the wheel's shipped table
     (work / "reference.yaml").write_text(yaml.safe_dump(doc))
@@ -258,6 +289,7 @@ def test_wheel_installs_and_runs_from_any_folder(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         cwd=work,
+        env=clean_env,
         timeout=300,
     )
     assert res.returncode == 0, res.stderr
@@ -267,11 +299,14 @@ def test_wheel_installs_and_runs_from_any_folder(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         cwd=work,
+        env=clean_env,
         timeout=120,
     )
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["tok_s_per_gpu"] > 0
-    res = subprocess.run([cli, "init", "--from", "toy"], capture_output=True, text=True, cwd=work)
+    res = subprocess.run(
+        [cli, "init", "--from", "toy"], capture_output=True, text=True, cwd=work, env=clean_env
+    )
     assert res.returncode == 0 and (work / "instance.yaml").is_file()
     assert not list(work.glob("results"))  # --no-write: nothing but what was asked
 
@@ -352,6 +387,95 @@ def test_frontiers_build_writes_a_results_folder_not_the_shipped_table(tmp_path:
     )
     assert res.returncode == 2 and "give one of them" in res.stderr
     assert shipped.read_bytes() == before
+
+
+def _cli_without(
+    modules: tuple[str, ...], args: list[str], cwd: Path
+) -> subprocess.CompletedProcess:
+    """The command line with ``modules`` as if not installed."""
+    code = (
+        "import sys\n"
+        f"HIDDEN = {modules!r}\n"
+        "class Hide:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in HIDDEN:\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "sys.meta_path.insert(0, Hide())\n"
+        "sys.modules.update(dict.fromkeys(HIDDEN))  # blocked, as an uninstalled package\n"
+        "from optimizer.cli.main import main\n"
+        f"sys.argv = ['optimizer', *{args!r}]\n"
+        "main()\n"
+    )
+    return subprocess.run([PY, "-c", code], capture_output=True, text=True, timeout=300, cwd=cwd)
+
+
+def test_missing_extras_name_the_extra_and_keep_what_was_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 21 item 5: stochastic without mpi-sppy, report's extra, sweep --quiet's exit."""
+    toy = str(REPO / "instances" / "toy.yaml")
+    # stochastic without mpi-sppy: one line naming [stochastic], no traceback, nothing solved
+    res = _cli_without(
+        ("mpisppy",), ["stochastic", toy, "--set", "site.power_mw=10,12", "--no-write"], tmp_path
+    )
+    assert res.returncode == 1, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "pip install 'optimizer[stochastic]'" in lines[0], res.stderr
+    # the library: the same line as an exception, before anything is loaded or solved
+    from optimizer.extras import MissingExtra
+    from optimizer.stochastic import solve as solve_two_stage
+
+    monkeypatch.setitem(sys.modules, "mpisppy", None)
+    with pytest.raises(MissingExtra, match=r"optimizer\[stochastic\]"):
+        solve_two_stage(toy, [{"scenario": "a", "site.power_mw": 10}])
+    # report without plotly: the extra's name survives the terminal's markup
+    res = _cli_without(("plotly",), ["report", str(REPO / "results" / "toy")], tmp_path)
+    assert "optimizer report needs plotly: pip install 'optimizer[report]'" in res.stderr
+    assert res.returncode != 0 and "Traceback" not in res.stderr
+    # sweep --quiet without pyarrow: sweep.csv is complete, so exit 0 (it was 1)
+    res = _cli_without(
+        ("pyarrow",),
+        ["sweep", toy, "--set", "site.power_mw=10,12", "--quiet", "--out", "sw", "--workers", "1"],
+        tmp_path,
+    )
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "sw" / "sweep.csv").is_file()
+    assert not (tmp_path / "sw" / "sweep.parquet").exists()
+
+
+def test_frontiers_list_names_the_hardware_and_models_of_a_shipped_table() -> None:
+    """Issue 21 item 9: no command listed what a shipped table holds."""
+    res = _run(
+        "import sys\nfrom optimizer.cli.main import main\n"
+        "sys.argv = ['optimizer', 'frontiers', 'list', 'reference-2026', '--json']\nmain()\n"
+    )
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    pairs = {(p["hardware"], p["model"]): p for p in doc["pairs"]}
+    gb200 = pairs[("gb200-nvl72", "gpt-moe-1.8t")]
+    assert 400000 in gb200["contexts"] and gb200["interactivity_max"] > 60
+    assert ("vr-nvl144", "kimi-k2.5") in pairs
+    bad = _probe("frontiers", "list", "no-such-table")
+    assert bad[0] == 2
+
+
+@pytest.mark.parametrize("group", [[], ["plot"], ["frontiers"]])
+def test_help_summaries_are_whole_sentences_at_80_columns(group: list[str]) -> None:
+    """Issue 21 item 10: summaries were cut mid-sentence ("one row per scenario in...")."""
+    import os
+
+    res = subprocess.run(
+        [PY, "-m", "optimizer", *group, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "80"},
+    )
+    assert res.returncode == 0, res.stderr
+    commands = res.stdout.split("Commands:")[1].strip().splitlines()
+    assert len(commands) >= 4
+    for line in commands:
+        assert line.rstrip().endswith(".") and not line.rstrip().endswith(("...", "vs.")), line
 
 
 def test_shipped_data_cites_public_sources_not_the_team_folder() -> None:

@@ -326,6 +326,9 @@ def test_sweep_report_from_a_real_sweep(tmp_path: Path):
     assert set(freq["period"].astype(str)) == {"2026"}  # per-period purchase columns
     assert freq["share (share)"].between(0, 1).all()
     assert "site.power_mw" in set(sheets["drivers"]["input"])
+    # titled by the swept instance's name, not by the --out folder "sw" (issue 21 item 10)
+    page = (tmp_path / "sw" / "report.html").read_text()
+    assert "<title>Sweep of toy</title>" in page
 
 
 # ------------------------------------------------------------------------ bad input
@@ -382,3 +385,48 @@ def test_infeasible_instance_report_says_what_to_relax(tmp_path: Path):
     assert "Why there is no plan" in page and "must rise to" in page
     sheets = pd.read_excel(tmp_path / "out" / "report.xlsx", sheet_name=None)
     assert any("must rise to" in m for m in sheets["diagnosis"]["message"])
+
+
+def test_two_stage_drivers_are_inputs_never_results():
+    """A result column (ev_delivered_objective_usd, rho 0.999) is not a driver; inputs are.
+
+    Issue 21 item 1: the report named a result as the main driver. With "input:" fields
+    (what optimizer stochastic writes), only they are ranked: objective 40/100/140 against
+    demand x0.5/x1/x1.5 -> slope 100 per unit of factor; P10..P90 of the factor (linear
+    quantiles 0.6..1.4) -> swing 100 x 0.8 = 80.
+    """
+    doc = json.loads(FIXTURE.read_text())
+    for s, f in zip(doc["scenarios"], (0.5, 1.0, 1.5), strict=True):
+        s.pop("demand_growth")
+        s["ev_delivered_objective_usd"] = s["objective_usd"] - 1.0  # a result, rho 1
+        s["input:tiers[*].demand_mtok:factor"] = f
+    rep = two_stage_report(doc, source=str(FIXTURE))
+    drivers = {t.key: t.df for t in rep.tables()}["drivers"].set_index("input")
+    assert list(drivers.index) == ["tiers[*].demand_mtok:factor"]
+    assert drivers.loc["tiers[*].demand_mtok:factor", "swing_usd"] == pytest.approx(80.0)
+    # a file from elsewhere without "input:" fields: still no *_usd result as a driver
+    for s in doc["scenarios"]:
+        s.pop("input:tiers[*].demand_mtok:factor")
+    rep = two_stage_report(doc, source=str(FIXTURE))
+    assert "drivers" not in {t.key for t in rep.tables()}
+
+
+def test_executive_summary_agrees_with_the_headline():
+    """Planners asked for a one-page summary consistent with the headline (issue 21).
+
+    The toy (optimum 363,294,720 USD of revenue, docs/model.md): the summary's first line
+    quotes the headline's objective text exactly; one more MW is worth 36,329,472 USD, so
+    the binding-power line reads $36.33M; the page shows the summary first.
+    """
+    from optimizer.report.build import build_report
+    from optimizer.report.html import render_html
+
+    rep = build_report(REPO / "results" / "toy")
+    head = dict(rep.headline)
+    summary = rep.sections[0]
+    assert summary.id == "summary"
+    objective = head["objective (revenue, discounted)"]
+    assert objective == "$363.29M" and objective in summary.points[0]
+    assert any("$36.33M" in p for p in summary.points), summary.points
+    page = render_html(rep)
+    assert page.index("Executive summary") < page.index("The plan")

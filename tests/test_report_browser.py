@@ -129,3 +129,89 @@ def test_pdf_through_headless_chromium(tmp_path: Path):
     data = pdf.read_bytes()
     assert data[:5] == b"%PDF-" and len(data) > 20_000
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html", "report.pdf"]
+
+
+_LAYOUT_JS = """() => {
+    const hit = (a, b) => a.left < b.right - 1 && b.left < a.right - 1 &&
+                          a.top < b.bottom - 1 && b.top < a.bottom - 1;
+    const box = el => el.getBoundingClientRect();
+    const out = {pageWidth: document.documentElement.scrollWidth, viewport: window.innerWidth,
+                 overflowing: [], charts: [],
+                 clipped: Array.from(document.querySelectorAll('.tablewrap'))
+                     .filter(w => w.scrollHeight > w.clientHeight + 1).map(w => w.firstChild.id)};
+    // a wide table scrolls sideways inside its box (.tablewrap, inside the page): the boxes
+    // and the notes must fit, every row stays visible (no fixed height)
+    for (const el of document.querySelectorAll('main section > *, pre, .tablewrap')) {
+        if (box(el).right > window.innerWidth + 1) out.overflowing.push(el.tagName + '#' + el.id);
+    }
+    for (const div of document.querySelectorAll('.plotly-graph-div')) {
+        const plots = Array.from(div.querySelectorAll('.nsewdrag')).map(box);
+        const legend = div.querySelector('g.legend');
+        const title = div.querySelector('.gtitle');
+        const axisTitles = Array.from(div.querySelectorAll('.g-xtitle text, .g-ytitle text, '
+            + '[class^="g-x"][class$="title"] text, [class^="g-y"][class$="title"] text'))
+            .map(t => ({text: t.textContent, box: box(t)}));
+        out.charts.push({
+            id: div.id,
+            legendOverData: !!legend && plots.some(p => hit(box(legend), p)),
+            titleOverAxisTitle: !!title && axisTitles.some(t => hit(box(title), t.box)),
+            axisTitles: axisTitles.map(t => t.text),
+            logTicks: (div._fullLayout && div._fullLayout.xaxis && div._fullLayout.xaxis.type === 'log')
+                ? Array.from(div.querySelectorAll('.xtick text')).map(t => t.textContent) : [],
+        });
+    }
+    return out;
+}"""
+
+
+def _layout(page_path: Path) -> dict:
+    pw_api = pytest.importorskip("playwright.sync_api")
+    exe = _browser_or_skip()
+    with pw_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=exe, args=FLAGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(page_path.resolve().as_uri(), wait_until="load")
+            page.wait_for_timeout(500)
+            return page.evaluate(_LAYOUT_JS)
+        finally:
+            browser.close()
+
+
+UNITS = (
+    "USD",
+    "MW",
+    "units",
+    "accelerators",
+    "tok/s",
+    "tokens/s",
+    "share",
+    "probability",
+    "Mtok",
+    "period",
+    "scenario",
+    "input",
+    "objective",
+)
+
+
+@pytest.mark.parametrize("source", ["toy", "two-stage"])
+def test_report_layout_presents(tmp_path: Path, source: str):
+    """Issue 21 item 7, checked in Chromium at 1280 px: no element wider than the page (tables
+    and the notes scroll or wrap inside it), no legend over a plot area, no chart title over
+    an axis title, every chart's axes titled with a unit, log axes labelled 20 and 50 in full.
+    """
+    target = REPO / "instances" / "toy.yaml" if source == "toy" else FIXTURE
+    html = tmp_path / "report.html"
+    html.write_text(render_html(build_report(target)), encoding="utf-8")
+    out = _layout(html)
+    assert out["pageWidth"] <= out["viewport"], out["overflowing"]
+    assert out["overflowing"] == []
+    assert out["clipped"] == [], "a table box hides rows"
+    assert out["charts"]
+    for c in out["charts"]:
+        assert not c["legendOverData"], c["id"]
+        assert not c["titleOverAxisTitle"], c["id"]
+        titled = " ".join(c["axisTitles"])
+        assert any(u in titled for u in UNITS), (c["id"], c["axisTitles"])
+        assert not {"2", "5"} & set(c["logTicks"]), (c["id"], c["logTicks"])

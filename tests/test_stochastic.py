@@ -344,6 +344,10 @@ def test_cli_writes_the_result_files(tmp_path: Path) -> None:
         assert key in written
     names = {p.name for p in (tmp_path / "o").iterdir()}
     assert {"first_stage.csv", "scenarios.csv", "buy_frequency.csv"} <= names
+    # what each scenario assumes is written beside what it gave (issue 21 item 1)
+    scen = pd.read_csv(tmp_path / "o" / "scenarios.csv").set_index("scenario")
+    assert scen.loc["low", "input:tiers[t].demand_mtok"] == pytest.approx(50 * A)
+    assert scen.loc["high", "input:tiers[t].demand_mtok"] == pytest.approx(150 * A)
     assert {"profit_distribution.png", "first_stage_regret.png"} <= names
 
 
@@ -358,3 +362,27 @@ def test_drawn_scenarios_with_the_sweep_syntax(tmp_path: Path) -> None:
     a, b = json.loads(first.stdout), json.loads(again.stdout)
     assert len(a["scenarios"]) == 8 and a == {**b, "timings": a["timings"]}
     assert sum(s["probability"] for s in a["scenarios"]) == pytest.approx(1.0)
+
+
+def test_scenario_inputs_moving_together_are_one_input() -> None:
+    """The reference's 162 scenario columns are four inputs: demand, prices, ship date, capex.
+
+    Every tier's menu demand moves by one level per scenario (slow/base/fast), so the 80
+    demand columns order the scenarios alike and read as one input; likewise the 80 price
+    columns. Row 1 of the file (demand slow, price slow, VR on time, capex low): demand
+    x0.6 in 2027, price x1.21429, VR from 2026, capex x0.85.
+    """
+    from optimizer.stochastic.scenarios import load_scenarios
+
+    repo = Path(__file__).resolve().parents[1]
+    base_inst = load_instance(repo / "instances" / "gtc2026-1gw.yaml")
+    sc = load_scenarios(base_inst, repo / "instances" / "gtc2026-1gw-scenarios.csv")
+    inputs = sc.inputs().set_index("scenario")
+    assert list(inputs.columns) == [
+        "tiers[*].price_menu[*].demand_mtok[*]:factor",
+        "tiers[*].price_menu[*].price_usd_per_mtok[*]:factor",
+        "hardware[vr-nvl144].available_from",
+        "hardware[vr-nvl144].capex_usd:factor",
+    ]
+    first = inputs.loc["demand-slow_price-slow_vr-ontime_capex-low"]
+    assert first.tolist() == pytest.approx([0.6, 1.21429, 2026, 0.85])

@@ -202,7 +202,7 @@ def test_no_solution_has_nothing_to_check() -> None:
 
 # ------------------------------------------------------------------ rejects tampered plans
 def test_rejects_buy_beyond_power(solved: Solved) -> None:
-    inst, plan = solved["toy"]  # 66 nvl72 + 8 hgx fill 10 MW exactly
+    inst, plan = solved["toy"]  # its nvl72 and hgx-h100 fill 10 MW exactly
     bad = tampered(plan)
     bad.buy.loc[_row(bad.buy, hardware="nvl72"), "units"] += 1
     rejects(inst, bad, "power", "2026", "MW used > cap 10 MW")

@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from optimizer.analysis.costs import tier_costs
+from optimizer.analysis.costs import plan_cost_per_mtok, tier_costs
 from optimizer.errors import InputError
 from optimizer.instance.schema import Instance, PeriodLabel
 from optimizer.results.plan import Plan
@@ -178,10 +178,7 @@ def greedy_purchases(planner: Planner) -> dict[tuple[str, PeriodLabel], int]:
 
 
 def _row(name: str, plan: Plan, note: str = "") -> dict[str, Any]:
-    mtok = float(plan.sold["mtok"].sum()) if plan.has_solution else None
-    cost = None
-    if plan.has_solution and mtok:
-        cost = ((plan.capex_usd or 0.0) + (plan.energy_usd or 0.0)) / mtok
+    mtok, cost = plan_cost_per_mtok(plan)
     return {
         "plan": name,
         "status": plan.status,
@@ -263,7 +260,11 @@ def compare(
     best = plans["optimal"].objective_usd
     if best is not None:
         obj = table["objective_usd"].astype(float)
-        table["optimum_uplift_usd"] = best - obj
-        table["optimum_uplift_pct"] = 100 * (best - obj) / obj.abs().where(obj.abs() > 0)
+        # v3 objective cost is minimised: the optimum's uplift is the cost it saves.
+        gain = obj - best if plans["optimal"].objective_kind == "cost" else best - obj
+        table["optimum_uplift_usd"] = gain
+        # a percentage of a baseline that loses money (or earns nothing) means nothing:
+        # "+5060.3%" over -$3.41B; left empty, shown as n/a (a cost is always > 0)
+        table["optimum_uplift_pct"] = 100 * gain / obj.where(obj > 0)
     tiers = by_tier(plans, instance, shell_usd_per_mw_year)
     return Comparison(table=table, by_tier=tiers, plans=plans)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from optimizer.analysis.costs import tier_costs
+from optimizer.analysis.costs import plan_cost_per_mtok, tier_costs
 from optimizer.instance.schema import Instance
 from optimizer.results.plan import Plan
 from optimizer.solve.planner import Planner
@@ -63,10 +63,7 @@ def _text(v: Any) -> str:
 
 
 def _figures(plan: Plan) -> dict[str, float | None]:
-    mtok = float(plan.sold["mtok"].sum()) if plan.has_solution else None
-    cost = None
-    if plan.has_solution and mtok:
-        cost = ((plan.capex_usd or 0.0) + (plan.energy_usd or 0.0)) / mtok
+    mtok, cost = plan_cost_per_mtok(plan)
     return {
         "objective_usd": plan.objective_usd,
         "revenue_usd": plan.revenue_usd,
@@ -78,10 +75,21 @@ def _figures(plan: Plan) -> dict[str, float | None]:
 
 
 def compare_instances(
-    a: Instance, b: Instance, *, objective: str | None = None, time_limit: float | None = None
+    a: Instance,
+    b: Instance,
+    *,
+    objective: str | None = None,
+    time_limit: float | None = None,
+    strategy: str = "certified",
 ) -> TwoInstances:
     plans = tuple(
-        Planner(i, objective=objective, time_limit=time_limit, marginals=False).solve()  # type: ignore[arg-type]
+        Planner(
+            i,
+            objective=objective,  # type: ignore[arg-type]
+            time_limit=time_limit,
+            marginals=False,
+            strategy=strategy,  # type: ignore[arg-type]
+        ).solve()
         for i in (a, b)
     )
     pa, pb = plans

@@ -50,8 +50,10 @@ def tier_costs(
     cost: dict[str, dict[str, float]] = {
         t: {"hardware_usd": 0.0, "energy_usd": 0.0, "shell_usd": 0.0} for t in [*tiers, IDLE]
     }
-    serving = plan.serve.groupby(["hardware", "period"])["units"].sum() if len(plan.serve) else None
-    for r in plan.serve.itertuples(index=False):
+    # Option time_slices: per period, units are unit-periods (slices weighted by their hours).
+    serve = plan.serve_by_period()
+    serving = serve.groupby(["hardware", "period"])["units"].sum() if len(serve) else None
+    for r in serve.itertuples(index=False):
         total = float(installed.get((r.hardware, r.period), 0.0))
         if total > 0:
             cost[r.tier]["hardware_usd"] += (
@@ -77,9 +79,7 @@ def tier_costs(
     if shell_usd_per_mw_year:
         caps = instance.per_period_values(instance.site.power_mw)
         it_by_p = plan.installed.groupby("period")["it_mw"].sum()
-        serve_it = (
-            plan.serve.groupby(["tier", "period"])["it_mw"].sum() if len(plan.serve) else None
-        )
+        serve_it = serve.groupby(["tier", "period"])["it_mw"].sum() if len(serve) else None
         for i, p in enumerate(P):
             shell = shell_usd_per_mw_year * caps[i] * years
             it = float(it_by_p.get(p, 0.0))
@@ -91,7 +91,7 @@ def tier_costs(
                 given += part
             cost[IDLE]["shell_usd"] += max(0.0, shell - given)
 
-    sold = plan.sold.groupby("tier", sort=False)[["mtok", "revenue_usd"]].sum()
+    sold = plan.sold_by_period().groupby("tier", sort=False)[["mtok", "revenue_usd"]].sum()
     rows = []
     for t in [*tiers, IDLE]:
         mtok = float(sold.loc[t, "mtok"]) if t in sold.index else 0.0
@@ -108,3 +108,17 @@ def tier_costs(
     df["cost_usd_per_mtok"] = df["cost_usd"] / df["mtok"].where(df["mtok"] > 0)
     df["revenue_usd_per_mtok"] = df["revenue_usd"] / df["mtok"].where(df["mtok"] > 0)
     return df
+
+
+def plan_cost_per_mtok(plan: Plan) -> tuple[float | None, float | None]:
+    """(Mtok sold, cost per Mtok) of a plan: (discounted capex + electricity) / Mtok sold.
+
+    The one definition of the plan-level figure compare and compare-two print; ``None``
+    without a plan, and a cost of ``None`` when nothing is sold.
+    """
+    if not plan.has_solution:
+        return None, None
+    mtok = float(plan.sold["mtok"].sum())
+    if not mtok:
+        return mtok, None
+    return mtok, ((plan.capex_usd or 0.0) + (plan.energy_usd or 0.0)) / mtok

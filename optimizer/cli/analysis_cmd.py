@@ -7,17 +7,28 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
+from optimizer import fmt
 from optimizer.cli.common import (
+    STRATEGY_HELP,
     ObjectiveChoice,
+    StrategyChoice,
     default_out,
     err_console,
     fail_input,
     make_console,
 )
 from optimizer.errors import EXIT_NO_PLAN, InputError
-from optimizer.results.write import write_atomic, write_table
+from optimizer.results.write import PARQUET_NOTE, csv_text, write_atomic, write_table
 
 # pandas, the instance schema and the solver are imported inside the commands (fast --help).
 
@@ -70,6 +81,9 @@ def compare(
             "by tier (e.g. 2.67e6: $40B per GW over 15 years).",
         ),
     ] = None,
+    strategy: Annotated[
+        StrategyChoice, typer.Option("--strategy", help=STRATEGY_HELP)
+    ] = StrategyChoice.certified,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """The optimum beside baselines (a power split, equal shares by default; one-hardware
@@ -77,13 +91,14 @@ def compare(
     import pandas as pd
 
     from optimizer.analysis.compare import compare as run_compare
+    from optimizer.fmt import usd as _usd
     from optimizer.instance.load import load_instance
-    from optimizer.results.report import _usd
+    from optimizer.solve.options import SolveOptions
 
     if other is not None:
         if split is not None or shell_usd_per_mw_year is not None:
             fail_input(InputError("--split and --shell-usd-per-mw-year apply to one instance"))
-        _compare_two(path, other, out, objective, time_limit, quiet)
+        _compare_two(path, other, out, objective, time_limit, quiet, strategy.value)
         return
 
     try:
@@ -94,13 +109,14 @@ def compare(
             objective=objective.value if objective else None,
             time_limit=time_limit,
             shell_usd_per_mw_year=shell_usd_per_mw_year,
+            options=SolveOptions(strategy=strategy.value),
         )
     except InputError as exc:
         fail_input(exc)
     folder = out if out is not None else default_out(inst.name)
     t = result.table
-    write_atomic(folder / "compare.csv", t.to_csv(index=False))
-    write_atomic(folder / "compare_by_tier.csv", result.by_tier.to_csv(index=False))
+    write_atomic(folder / "compare.csv", csv_text(t))
+    write_atomic(folder / "compare_by_tier.csv", csv_text(result.by_tier))
     write_atomic(folder / "compare.md", compare_markdown(inst.name, result, shell_usd_per_mw_year))
     if not quiet:
         console = make_console()
@@ -108,14 +124,14 @@ def compare(
         for c in ("plan", "status", "objective", "revenue", "Mtok", "cost/Mtok", "optimum uplift"):
             table.add_column(c, justify="left" if c in ("plan", "status") else "right")
         for r in t.itertuples(index=False):
-            uplift = "-" if pd.isna(r.optimum_uplift_pct) else f"{r.optimum_uplift_pct:+.1f}%"
+            uplift = _uplift(r.optimum_uplift_pct, r.objective_usd)
             table.add_row(
                 escape(r.plan),
                 r.status,
                 _usd(_num(r.objective_usd)),
                 _usd(_num(r.revenue_usd)),
-                "-" if _num(r.mtok) is None else f"{r.mtok:,.3g}",
-                "-" if _num(r.cost_usd_per_mtok) is None else f"${r.cost_usd_per_mtok:.4f}",
+                fmt.quantity(r.mtok),
+                fmt.price(r.cost_usd_per_mtok),
                 uplift,
             )
         console.print(table)
@@ -130,10 +146,9 @@ def compare(
 
 def compare_markdown(name: str, result: object, shell: float | None) -> str:
     """The comparison as Markdown tables (for results/README.md and decks)."""
-    import pandas as pd
 
     from optimizer.analysis.compare import Comparison
-    from optimizer.results.report import _usd
+    from optimizer.fmt import usd as _usd
 
     assert isinstance(result, Comparison)
     t = result.table
@@ -145,9 +160,9 @@ def compare_markdown(name: str, result: object, shell: float | None) -> str:
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     for r in t.itertuples(index=False):
-        uplift = "-" if pd.isna(r.optimum_uplift_pct) else f"{r.optimum_uplift_pct:+.1f}%"
-        cost = "-" if _num(r.cost_usd_per_mtok) is None else f"${r.cost_usd_per_mtok:.4f}"
-        mtok = "-" if _num(r.mtok) is None else f"{r.mtok:,.4g}"
+        uplift = _uplift(r.optimum_uplift_pct, r.objective_usd)
+        cost = fmt.price(r.cost_usd_per_mtok)
+        mtok = fmt.quantity(r.mtok)
         lines.append(
             f"| {r.plan} | {r.status} | {_usd(_num(r.objective_usd))} | "
             f"{_usd(_num(r.revenue_usd))} | {mtok} | {cost} | {uplift} |"
@@ -169,14 +184,23 @@ def compare_markdown(name: str, result: object, shell: float | None) -> str:
             "|---|---|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for r in bt.itertuples(index=False):
-            cpm = "-" if _num(r.cost_usd_per_mtok) is None else f"${r.cost_usd_per_mtok:.4f}"
-            ppm = "-" if _num(r.revenue_usd_per_mtok) is None else f"${r.revenue_usd_per_mtok:.4f}"
+            cpm = fmt.price(r.cost_usd_per_mtok)
+            ppm = fmt.price(r.revenue_usd_per_mtok)
             lines.append(
-                f"| {r.plan} | {r.tier} | {'-' if _num(r.mtok) is None else f'{r.mtok:,.4g}'} | "
+                f"| {r.plan} | {r.tier} | {fmt.quantity(r.mtok)} | "
                 f"{_usd(r.revenue_usd)} | "
                 f"{_usd(r.hardware_usd)} | {_usd(r.energy_usd)} | {_usd(r.shell_usd)} | {cpm} | {ppm} |"
             )
     return "\n".join(lines) + "\n"
+
+
+def _uplift(pct: object, base_usd: object) -> str:
+    """The optimum's uplift over a baseline, ``n/a`` when the baseline earns nothing or less."""
+    base = _num(base_usd)
+    if base is not None and base <= 0:
+        return "n/a"
+    p = _num(pct)
+    return "-" if p is None else fmt.pct(p / 100, signed=True)
 
 
 def _num(v: object) -> float | None:
@@ -207,21 +231,57 @@ def sensitivity(
     workers: Annotated[int | None, typer.Option(min=1, help="Local worker processes.")] = None,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
     top: Annotated[int, typer.Option(min=1, help="Inputs on the tornado chart.")] = 15,
+    strategy: Annotated[
+        StrategyChoice, typer.Option("--strategy", help=STRATEGY_HELP)
+    ] = StrategyChoice.certified,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
     """Move every numeric input by -delta and +delta, one at a time; tornado chart of the objective."""
+
+    from optimizer.analysis.sensitivity import input_groups
     from optimizer.analysis.sensitivity import sensitivity as run_sensitivity
+    from optimizer.fmt import usd as _usd
     from optimizer.instance.load import load_instance
     from optimizer.plots.tornado import plot_tornado
-    from optimizer.results.report import _usd
+    from optimizer.sweep.run import SWEEP_OPTIONS
 
     try:
         inst = load_instance(path)
-        result = run_sensitivity(inst, _delta(delta), workers=workers, scheduler=scheduler)
+        d = _delta(delta)
+        n = len(input_groups(inst))
+        if not quiet:  # minutes of solving: say what is coming, then show it
+            err_console.print(
+                f"{n} inputs, each at -{100 * d:g}% and +{100 * d:g}%: {2 * n + 1} solves",
+                highlight=False,
+            )
+        # A bar on a terminal (stderr), nothing otherwise or with --quiet.
+        bar = Progress(
+            TextColumn("[bold]sensitivity"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=err_console,
+            disable=quiet or not err_console.is_terminal,
+            transient=True,
+        )
+        with bar:
+            task = bar.add_task("sensitivity", total=2 * n + 1)
+            result = run_sensitivity(
+                inst,
+                d,
+                options=SWEEP_OPTIONS.but(strategy=strategy.value),
+                workers=workers,
+                scheduler=scheduler,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
     except InputError as exc:
         fail_input(exc)
     folder = out if out is not None else default_out(inst.name, "sensitivity")
     files = write_table(result.table, folder / "sensitivity")
+    if len(files) == 1 and not quiet:
+        err_console.print(f"note: {PARQUET_NOTE}", highlight=False)
     png = plot_tornado(result.table, folder / "tornado.png", top=top, objective=inst.objective)
     if not quiet:
         console = make_console()
@@ -250,29 +310,34 @@ def _compare_two(
     objective: ObjectiveChoice | None,
     time_limit: float | None,
     quiet: bool,
+    strategy: str = "certified",
 ) -> None:
     """``optimizer compare A B``: two instances' optima side by side."""
     import pandas as pd
 
     from optimizer.analysis.compare_two import compare_instances, markdown
     from optimizer.cli.common import safe_name
+    from optimizer.fmt import usd as _usd
     from optimizer.instance.load import load_instance
-    from optimizer.results.report import _usd
 
     try:
         a, b = load_instance(path), load_instance(other)
         result = compare_instances(
-            a, b, objective=objective.value if objective else None, time_limit=time_limit
+            a,
+            b,
+            objective=objective.value if objective else None,
+            time_limit=time_limit,
+            strategy=strategy,
         )
     except InputError as exc:
         fail_input(exc)
     folder = out if out is not None else default_out(a.name)
     stem = f"compare-{safe_name(a.name)}-vs-{safe_name(b.name)}"
     write_atomic(folder / f"{stem}.md", markdown(result))
-    write_atomic(folder / f"{stem}.csv", result.summary.to_csv(index=False))
-    write_atomic(folder / f"{stem}-plan.csv", result.plan.to_csv(index=False))
-    write_atomic(folder / f"{stem}-by-tier.csv", result.by_tier.to_csv(index=False))
-    write_atomic(folder / f"{stem}-differences.csv", result.differences.to_csv(index=False))
+    write_atomic(folder / f"{stem}.csv", csv_text(result.summary))
+    write_atomic(folder / f"{stem}-plan.csv", csv_text(result.plan))
+    write_atomic(folder / f"{stem}-by-tier.csv", csv_text(result.by_tier))
+    write_atomic(folder / f"{stem}-differences.csv", csv_text(result.differences))
     na, nb = result.names
     if not quiet:
         console = make_console()
@@ -281,16 +346,14 @@ def _compare_two(
             table.add_column(escape(c), justify="left" if c == "figure" else "right")
         for r in result.summary.itertuples(index=False, name=None):
             fig, va, vb, d = r
-            fmt = (
-                (lambda v: "-" if _num(v) is None else f"${float(v):.4f}")
+            show = (
+                fmt.price
                 if "per_mtok" in fig
-                else (
-                    (lambda v: "-" if _num(v) is None else f"{float(v):,.4g}")
-                    if fig == "mtok"
-                    else (lambda v: str(v) if isinstance(v, str) else _usd(_num(v)))
-                )
+                else fmt.quantity
+                if fig == "mtok"
+                else (lambda v: str(v) if isinstance(v, str) else _usd(_num(v)))
             )
-            table.add_row(fig, fmt(va), fmt(vb), "" if d is None or pd.isna(d) else fmt(d))
+            table.add_row(fig, show(va), show(vb), "" if d is None or pd.isna(d) else show(d))
         console.print(table)
         plan = Table(title="Units bought")
         for c in result.plan.columns:

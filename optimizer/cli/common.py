@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -13,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from optimizer import fmt
 from optimizer.errors import EXIT_BAD_INPUT, InputError
 
 # Help texts are plain text: rich markup would eat the "[default: ...]" they end with.
@@ -36,6 +36,19 @@ err_console = make_console(stderr=True)
 class ObjectiveChoice(StrEnum):
     revenue = "revenue"
     profit = "profit"
+    cost = "cost"  # v3: least cost to serve every tier's demand_mtok forecast
+
+
+class StrategyChoice(StrEnum):
+    certified = "certified"
+    milp = "milp"
+
+
+STRATEGY_HELP = (
+    "certified: relaxed unit counts give a bound, a repaired integer plan is returned when "
+    "within --mip-gap of it, else HiGHS branches from it; milp: HiGHS's branch and bound "
+    "on the whole model (docs/model.md)."
+)
 
 
 def fail_input(exc: InputError) -> NoReturn:
@@ -45,14 +58,28 @@ def fail_input(exc: InputError) -> NoReturn:
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
-def safe_name(name: str) -> str:
-    """An instance name made safe as a folder name."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "instance"
+safe_name = fmt.safe_name  # an instance name made safe as a folder name
 
 
 def default_out(name: str, *parts: str) -> Path:
     """results/<instance name>/<parts...>"""
     return Path("results", safe_name(name), *parts)
+
+
+def out_folder_problems(folder: Path, option: str = "--out") -> list[str]:
+    """Problems with an output folder found before any work, creating nothing: a file in
+    the way (``--out /etc/passwd``), or a folder that cannot be written."""
+    path = folder
+    while not path.exists() and not path.is_symlink():
+        if path.parent == path:
+            return []
+        path = path.parent
+    if not path.is_dir():
+        what = "is a file, not a folder" if path == folder else f"{path} is a file, not a folder"
+        return [f"{option} {folder}: {what}"]
+    if not os.access(path, os.W_OK | os.X_OK):
+        return [f"{option} {folder}: cannot write in {path} (permission denied)"]
+    return []
 
 
 def write_or_fail(write: Callable[[Path], list[Path]], folder: Path, quiet: bool) -> list[Path]:

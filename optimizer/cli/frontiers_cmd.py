@@ -93,7 +93,7 @@ def _int_list(text: str, option: str) -> list[int]:
     return vals
 
 
-@frontiers_app.command()
+@frontiers_app.command(short_help="Build a modelled frontier table from the specs.")
 def build(
     specs: Annotated[
         list[str] | None,
@@ -210,7 +210,60 @@ def build(
             )
 
 
-@frontiers_app.command()
+@frontiers_app.command("list", short_help="The shipped tables; a table's hardware and models.")
+def list_tables(
+    table: Annotated[
+        str | None,
+        typer.Argument(help="A shipped table's name (default: list the shipped tables)."),
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """The shipped frontier tables; with a name, its hardware and models, contexts, speeds."""
+    import pandas as pd
+
+    from optimizer.data import shipped_tables
+
+    names = shipped_tables()
+    if table is None:
+        if json_out:
+            sys.stdout.write(json.dumps(names) + "\n")
+        else:
+            print("shipped frontier tables (name them in an instance: frontiers: NAME):")
+            for n in names:
+                print(f"  {n}")
+        return
+    name = table.removesuffix(".csv")
+    if name not in names:
+        _fail(f"frontiers list: no shipped table named {table!r} (shipped: {', '.join(names)})")
+    df = pd.read_csv(FRONTIERS_DIR / f"{name}.csv", comment="#")
+    rows: list[dict[str, Any]] = []
+    for (hw, model), g in df.groupby(["hardware", "model"], sort=True):
+        rows.append(
+            {
+                "hardware": str(hw),
+                "model": str(model),
+                "contexts": sorted(int(c) for c in g["context_tokens"].unique()),
+                "interactivity_min": float(g["interactivity"].min()),
+                "interactivity_max": float(g["interactivity"].max()),
+                "rows": len(g),
+            }
+        )
+    if json_out:
+        sys.stdout.write(json.dumps({"table": name, "pairs": rows}, indent=2) + "\n")
+        return
+    print(f"{name}: {df['hardware'].nunique()} hardware, {df['model'].nunique()} models")
+    print(f"  hardware: {', '.join(sorted(df['hardware'].astype(str).unique()))}")
+    print(f"  models:   {', '.join(sorted(df['model'].astype(str).unique()))}")
+    print("  hardware x model: contexts (tokens), speeds (tok/s/user)")
+    for r in rows:
+        ctx = ", ".join(f"{c:,}" for c in r["contexts"])
+        print(
+            f"    {r['hardware']} x {r['model']}: {ctx}; "
+            f"{r['interactivity_min']:.3g}-{r['interactivity_max']:.3g}"
+        )
+
+
+@frontiers_app.command(short_help="Modelled tok/s per accelerator at one speed.")
 def query(
     hardware: Annotated[str, typer.Argument(help="Hardware id, e.g. gb200-nvl72.")],
     model: Annotated[str, typer.Argument(help="Model id, e.g. deepseek-r1.")],
@@ -256,7 +309,7 @@ def query(
     )
 
 
-@frontiers_app.command()
+@frontiers_app.command(short_help="Score or refit the model against measurements.")
 def calibrate(
     out: Annotated[
         Path | None,
@@ -339,7 +392,10 @@ def calibrate(
     note = "Scored with the default factors (no refit)."
     if fit:
         eff, loss = cal.fit(hw, mo, DEFAULT_EFFICIENCY, log=lambda s: err.print(s, highlight=False))
-        note = f"Refitted now: loss {loss:.4f} (mean squared ln ratio on the fit points)."
+        note = (
+            f"Refitted now: objective {loss:.4f} (mean squared ln ratio on the fit points "
+            "plus the ordering prior)."
+        )
         err.print(f"fitted: {eff.short()}", highlight=False)
     m26 = pd.read_csv(MEASURED_2026) if MEASURED_2026.exists() else None
     text, summ = report_markdown(hw, mo, eff, note, GENERATOR_VERSION, power, m26)
@@ -353,7 +409,7 @@ def calibrate(
     err.print(f"wrote {target}", highlight=False)
 
 
-@frontiers_app.command("import")
+@frontiers_app.command("import", short_help="Your benchmark results as frontier-table rows.")
 def import_(
     files: Annotated[
         list[Path],
@@ -416,7 +472,7 @@ def import_(
     )
 
 
-@frontiers_app.command()
+@frontiers_app.command(short_help="Frontier-scale scenarios drawn from the calibration.")
 def draws(
     instance: Annotated[Path, typer.Argument(help="The instance whose hardware the draws scale.")],
     out: Annotated[

@@ -28,11 +28,14 @@ from optimizer.cli import (
 )
 from optimizer.cli.common import (
     HELP_MARKUP,
+    STRATEGY_HELP,
     ObjectiveChoice,
+    StrategyChoice,
     default_out,
     err_console,
     fail_input,
     make_console,
+    out_folder_problems,
     write_or_fail,
 )
 from optimizer.cli.frontiers_cmd import frontiers_app
@@ -100,6 +103,9 @@ def solve(
         typer.Option("--objective", help="Override the instance's objective."),
     ] = None,
     threads: Annotated[int | None, typer.Option("--threads", min=1, help="HiGHS threads.")] = None,
+    strategy: Annotated[
+        StrategyChoice, typer.Option("--strategy", help=STRATEGY_HELP)
+    ] = StrategyChoice.certified,
     log: Annotated[bool, typer.Option("--log", help="Show HiGHS's log on stderr.")] = False,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No report, no progress; errors only.")
@@ -116,6 +122,7 @@ def solve(
     """Solve an instance and report the optimal plan."""
     from optimizer.instance.load import load_instance
 
+    problems: list[str] = []
     try:
         # The schema and the frontier table are checked before Pyomo is even imported, so
         # a bad input fails fast (the planner reads the table again: ~0.1 s on the 1 GW
@@ -125,7 +132,13 @@ def solve(
 
         read_frontier_table(instance)
     except InputError as exc:
-        fail_input(exc)
+        problems += exc.problems
+    # A folder that cannot take the results is bad input too, found before solving: the
+    # plan must not be printed and then lost (exit 1).
+    if not no_write and (out is not None or not problems):
+        problems += out_folder_problems(out if out is not None else default_out(instance.name))
+    if problems:
+        fail_input(InputError(problems))
 
     from optimizer.results.report import print_report
     from optimizer.results.write import write_plan
@@ -140,6 +153,7 @@ def solve(
             mip_gap=mip_gap,
             threads=threads,
             log=log,
+            strategy=strategy.value,
         )
     except InputError as exc:
         fail_input(exc)
@@ -156,7 +170,8 @@ def solve(
         print_report(plan, make_console())
     if not no_write and plan.has_solution:
         folder = out if out is not None else default_out(plan.instance_name)
-        write_or_fail(lambda f: write_plan(plan, f), folder, quiet)
+        source = None if path == "-" else path
+        write_or_fail(lambda f: write_plan(plan, f, instance_file=source), folder, quiet)
     if not plan.ok:
         if not quiet:
             err_console.print(f"[bold red]no plan:[/] {plan.status}")
@@ -167,19 +182,34 @@ def solve(
     raise typer.Exit(EXIT_OK)
 
 
-app.command()(sweep_cmd.sweep)
-app.command()(stochastic_cmd.stochastic)
-app.command()(analysis_cmd.compare)
-app.command()(analysis_cmd.sensitivity)
-app.command()(serve_cmd.serve)
-app.command()(project_cmd.schema)
-app.command()(project_cmd.init)
-app.command()(report_cmd.report)
-app.add_typer(plot_app, name="plot", help="Charts: frontier (the keynote chart), plan, sweep.")
+# One-line summaries for `optimizer --help` (Click cuts a docstring's first sentence to the
+# terminal's width, mid-sentence: "Solve scenarios of an instance; one row per scenario in...").
+app.command(short_help="What-if scenarios of an instance, one row each.")(sweep_cmd.sweep)
+app.command(short_help="Two-stage plan: one purchase now, best across futures.")(
+    stochastic_cmd.stochastic
+)
+app.command(short_help="The optimum beside baselines, or two instances side by side.")(
+    analysis_cmd.compare
+)
+app.command(short_help="Move each input by -/+ delta; tornado of the objective.")(
+    analysis_cmd.sensitivity
+)
+app.command(short_help="HTTP service: solve, sweep, jobs and their reports.")(serve_cmd.serve)
+app.command(short_help="Print the JSON Schema of an instance file.")(project_cmd.schema)
+app.command(short_help="Write a commented starter instance.")(project_cmd.init)
+app.command(short_help="One HTML report (and a workbook, a PDF) to hand on.")(report_cmd.report)
+app.add_typer(
+    plot_app,
+    name="plot",
+    help="Charts: frontier (the keynote chart), plan, prices, sweep.",
+    short_help="Charts: frontier, plan, prices, sweep.",
+)
 app.add_typer(
     frontiers_app,
     name="frontiers",
-    help="Frontier tables: build them from sourced specs, query a point.",
+    help="Frontier tables: list the shipped ones, build them from sourced specs, query a "
+    "point, import measurements, calibrate, draw scale scenarios.",
+    short_help="Frontier tables: list, build, query, import, calibrate.",
 )
 
 
@@ -191,6 +221,10 @@ _EXTRA_OF = {
     "distributed": "cluster",
     "fastapi": "service",
     "uvicorn": "service",
+    "mpisppy": "stochastic",
+    "mpi4py": "stochastic",
+    "plotly": "report",
+    "openpyxl": "report",
 }
 
 

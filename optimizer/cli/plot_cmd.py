@@ -80,7 +80,7 @@ def _write(draw: Callable[[Path | None], Path], out: Path | None, what: str) -> 
         raise typer.Exit(EXIT_NO_PLAN) from None
 
 
-@plot_app.command()
+@plot_app.command(short_help="Throughput per MW against tok/s per user (the keynote).")
 def frontier(
     instance_path: InstanceArg,
     model: Annotated[
@@ -126,7 +126,7 @@ def frontier(
         _fail_input(exc)
     if period is not None and period not in [str(p) for p in instance.periods]:
         known = ", ".join(str(p) for p in instance.periods)
-        _fail_input(InputError(f"--period: {period!r} is not one of periods {known}"))
+        _fail_input(InputError(f"--period: {period} is not one of periods {known}"))
     plan = None
     if not no_plan:
         plan = planner.solve()
@@ -147,7 +147,7 @@ def frontier(
         raise typer.Exit(EXIT_NO_PLAN)
 
 
-@plot_app.command()
+@plot_app.command(short_help="Purchases, installed power and power by tier.")
 def plan(
     instance_path: InstanceArg,
     out: Annotated[
@@ -162,7 +162,7 @@ def plan(
     _solve_and_draw(planner, lambda result, o: plot_plan(instance, result, o), out, "plan")
 
 
-@plot_app.command()
+@plot_app.command(short_help="Price against Mtok sold, per tier with a menu.")
 def prices(
     instance_path: InstanceArg,
     out: Annotated[
@@ -219,7 +219,7 @@ def _read_sweep_table(path: Path) -> pd.DataFrame:
     return table
 
 
-@plot_app.command()
+@plot_app.command(short_help="Objective and units bought against each swept input.")
 def sweep(
     table_path: Annotated[
         Path,

@@ -48,7 +48,7 @@ def report(
     """Write report.html: headline, plan, resources, marginal values, baselines, charts, sources."""
     from rich.markup import escape
 
-    from optimizer.cli.common import default_out, err_console, fail_input
+    from optimizer.cli.common import default_out, err_console, fail_input, out_folder_problems
     from optimizer.errors import EXIT_NO_PLAN, InputError
     from optimizer.report.build import build_report, kind_of
     from optimizer.report.html import render_html
@@ -56,11 +56,16 @@ def report(
 
     missing = [m for m in ("plotly", *(("openpyxl",) if xlsx else ())) if not _importable(m)]
     if missing:
+        # escaped: rich would read "[report]" as markup and print pip install "optimizer"
         err_console.print(
-            f"[bold red]error:[/] optimizer report needs {', '.join(missing)}: "
-            'pip install "optimizer[report]"'
+            "[bold red]error:[/] "
+            + escape(
+                f"optimizer report needs {', '.join(missing)}: pip install 'optimizer[report]'"
+            )
         )
         raise typer.Exit(EXIT_NO_PLAN)
+    if out is not None and out_folder_problems(out):  # before any solve (an instance)
+        fail_input(InputError(out_folder_problems(out)))
     try:
         kind, target = kind_of(path)
         rep = build_report(
@@ -103,5 +108,11 @@ def report(
 
 def _importable(module: str) -> bool:
     import importlib.util
+    import sys
 
-    return importlib.util.find_spec(module) is not None
+    if module in sys.modules and sys.modules[module] is None:  # blocked: as if not installed
+        return False
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a broken or hidden install counts as missing
+        return False

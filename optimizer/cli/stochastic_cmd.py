@@ -80,7 +80,11 @@ def stochastic(
     time_limit: Annotated[
         float | None,
         typer.Option(
-            "--time-limit", min=0, help="Seconds per HiGHS solve (PH: for all its iterations)."
+            "--time-limit",
+            min=0,
+            help="Seconds for all the solving of the run: every HiGHS solve (the scenarios' "
+            "re-plans, the two-stage program) ends by then; reading, building and writing "
+            "come on top.",
         ),
     ] = None,
     mip_gap: Annotated[

@@ -21,15 +21,18 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from optimizer import fmt
 from optimizer.cli.common import (
+    STRATEGY_HELP,
     ObjectiveChoice,
+    StrategyChoice,
     default_out,
     err_console,
     fail_input,
     make_console,
 )
 from optimizer.errors import EXIT_NO_PLAN, InputError
-from optimizer.results.write import write_table
+from optimizer.results.write import PARQUET_NOTE, write_table
 
 if TYPE_CHECKING:  # imported inside the command: --help must not load pandas or Pyomo
     import pandas as pd
@@ -38,13 +41,17 @@ EXIT_INTERRUPTED = 130  # as a shell reports a command stopped by Ctrl-C
 
 
 def read_scenarios(path: Path) -> pd.DataFrame:
-    """A scenarios CSV: one column per key path, one row per scenario."""
+    """A scenarios CSV: one column per key path, one row per scenario; at most
+    MAX_SCENARIO_BYTES (a symlink to /dev/zero: one line, not 21 GB of memory)."""
+    import io
+
     import pandas as pd
 
+    from optimizer.input_files import MAX_SCENARIO_BYTES, read_capped
+
+    data = read_capped(path, MAX_SCENARIO_BYTES, "a scenario CSV")
     try:
-        table = pd.read_csv(path)
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
+        table = pd.read_csv(io.BytesIO(data))
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: not a readable CSV ({str(exc).splitlines()[0]})") from None
     if table.empty:
@@ -86,6 +93,9 @@ def sweep(
     ] = None,
     time_limit: Annotated[float | None, typer.Option(min=0, help="Seconds per scenario.")] = None,
     mip_gap: Annotated[float | None, typer.Option(min=0, help="Relative MIP gap.")] = None,
+    strategy: Annotated[
+        StrategyChoice, typer.Option("--strategy", help=STRATEGY_HELP)
+    ] = StrategyChoice.certified,
     objective: Annotated[
         ObjectiveChoice | None, typer.Option(help="Override the objective.")
     ] = None,
@@ -159,6 +169,7 @@ def sweep(
         mip_gap=mip_gap,
         threads=1,  # one HiGHS thread per worker: the workers are the parallelism
         marginals=marginals,
+        strategy=strategy.value,
     )
     fingerprint = record.fingerprint(base, plan, options)
     try:
@@ -180,7 +191,15 @@ def sweep(
             if not quiet:
                 err_console.print(f"the sweep in {folder}/ is already complete", highlight=False)
             return
-        done = journal.read()
+        from optimizer.sweep.run import scenario_fields
+
+        done = journal.read([scenario_fields(sc) for sc in plan])
+        if journal.skipped and not quiet:
+            err_console.print(
+                f"warning: {journal.path}: {journal.skipped} line(s) are not rows of this "
+                "sweep (damaged, or edited); their scenarios are solved again",
+                highlight=False,
+            )
     else:
         journal.start()
     command = shlex.join(["optimizer", *sys.argv[1:]])
@@ -209,7 +228,7 @@ def sweep(
         TextColumn("ETA"),
         TimeRemainingColumn(),
         console=err_console,
-        disable=quiet,
+        disable=quiet or not err_console.is_terminal,  # a bar on a terminal only
     )
     with progress:
         task = progress.add_task("sweep", total=len(plan), rate=0.0)
@@ -233,6 +252,8 @@ def sweep(
             fail_input(exc)
 
     files = write_table(result.table, folder / "sweep")
+    if len(files) == 1 and not quiet:
+        err_console.print(f"note: {PARQUET_NOTE}", highlight=False)
     complete = len(result.table) == len(plan) and not result.interrupted
     meta.update(
         finished=len(result.table),
@@ -244,7 +265,7 @@ def sweep(
     if complete:
         journal.remove()
     if not quiet:
-        _summary(make_console(stderr=True), result, files, meta)
+        _summary(make_console(stderr=True), result, files, meta, sampled=bool(samples))
     if result.interrupted:
         err_console.print(
             f"interrupted: kept {len(result.table)} of {len(plan)} scenarios; "
@@ -256,7 +277,14 @@ def sweep(
         raise typer.Exit(EXIT_NO_PLAN)
 
 
-def _summary(console: Console, result: object, files: list[Path], meta: dict[str, Any]) -> None:
+def _summary(
+    console: Console,
+    result: object,
+    files: list[Path],
+    meta: dict[str, Any],
+    sampled: bool = True,
+) -> None:
+    """What the sweep gave; the seed only when scenarios were drawn (``--samples``)."""
     from optimizer.sweep import SweepResult
 
     assert isinstance(result, SweepResult)
@@ -268,12 +296,13 @@ def _summary(console: Console, result: object, files: list[Path], meta: dict[str
         obj = ok["objective_usd"].astype(float)
         table.add_row(
             "objective",
-            f"min {obj.min():,.0f} · median {obj.median():,.0f} · max {obj.max():,.0f} USD",
+            f"min {fmt.usd(obj.min())} · median {fmt.usd(obj.median())} · max {fmt.usd(obj.max())}",
         )
     table.add_row("seconds", f"{result.seconds:.1f} ({result.solver_seconds:.1f} in HiGHS, summed)")
     table.add_row("models rebuilt", str(result.rebuilds))
-    drawn = " (drawn; give --seed to repeat it)" if meta.get("seed_drawn") else ""
-    table.add_row("seed", f"{meta.get('seed')}{drawn}")
+    if sampled:  # a list or a range draws nothing: its seed would mean nothing
+        drawn = " (drawn; give --seed to repeat it)" if meta.get("seed_drawn") else ""
+        table.add_row("seed", f"{meta.get('seed')}{drawn}")
     for note in result.notes:
         table.add_row("note", escape(note))
     if result.interrupted:

@@ -25,4 +25,6 @@ STARTERS_DIR = DATA_DIR / "starters"
 
 def shipped_tables() -> list[str]:
     """Bare names of the shipped frontier tables (``measured-2026``, ``reference-2026``)."""
-    return sorted(p.stem for p in FRONTIERS_DIR.glob("*.csv"))
+    from optimizer.frontiers.names import shipped_tables as in_folder
+
+    return in_folder(FRONTIERS_DIR)

@@ -125,6 +125,13 @@ def compute_coefficients(table: pd.DataFrame, instance: Instance) -> Coefficient
         rows["ttft_s"].notna() & rows["max_ttft_s"].notna() & (rows["ttft_s"] > rows["max_ttft_s"])
     )
     min_ttft = rows.groupby(KEY)["ttft_s"].min().rename("min_ttft_s")
+    # For the reasons of unusable pairs: how fast the table goes at all, and how long the
+    # first token takes on the rows fast enough for the tier (the TTFT cap may be the cause).
+    fastest_any = rows.groupby(KEY)["interactivity"].max().rename("fastest_any_interactivity")
+    speedy = rows.merge(tiers[["tier", "min_interactivity"]], on="tier")
+    speedy = speedy[speedy["interactivity"] >= speedy["min_interactivity"]]
+    ttft_at_speed = speedy.groupby(KEY)["ttft_s"].min().rename("ttft_at_speed_s")
+    pairs = pairs.join(fastest_any, on=KEY).join(ttft_at_speed, on=KEY)
     rows = rows[~too_slow]
     pairs = pairs.join(min_ttft, on=KEY)
     pairs = pairs.join(rows.groupby(KEY).size().rename("n_rows"), on=KEY)
@@ -215,12 +222,39 @@ def _reasons(p: pd.DataFrame) -> pd.Series:
         + p["max_ttft_s"].astype(str)
         + " s",
     )
+    # Rows fast enough exist, but every one of them misses the TTFT cap: the cap is the cause.
+    capped = p["r_tok_s_per_gpu"].isna() & p["ttft_at_speed_s"].notna() & p["max_ttft_s"].notna()
+    put(
+        capped,
+        "TTFT too high at this speed: rows at >= "
+        + p["min_interactivity"].map(_g)
+        + " tok/s/user take "
+        + p["ttft_at_speed_s"].map(_g)
+        + " s or more to the first token > max_ttft_s "
+        + p["max_ttft_s"].map(_g)
+        + " s (within the cap the fastest point is "
+        + p["fastest_interactivity"].map(_g)
+        + " tok/s/user; the table reaches "
+        + p["fastest_any_interactivity"].map(_g)
+        + ")",
+    )
     put(
         p["r_tok_s_per_gpu"].isna(),
         "speed above the table: min_interactivity "
-        + p["min_interactivity"].astype(str)
+        + p["min_interactivity"].map(_g)
         + " > fastest point "
-        + p["fastest_interactivity"].astype(str)
+        + p["fastest_any_interactivity"].fillna(p["fastest_interactivity"]).map(_g)
         + " tok/s/user",
     )
     return reason
+
+
+def _g(x: object) -> str:
+    """A figure of a reason: 3 significant digits (56.0, 49.1, 0.52), '?' when missing."""
+    try:
+        v = float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "?"
+    if v != v:
+        return "?"
+    return f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"

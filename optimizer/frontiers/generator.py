@@ -37,7 +37,7 @@ Conventions
 
 Calibration: :data:`DEFAULT_EFFICIENCY` holds factors fitted with
 :func:`optimizer.frontiers.perf.calibration.fit` on published measurements (fit
-"calibration-2026b", see ``optimizer/data/frontiers/calibration.md`` for the points fitted,
+"calibration-2026c", see ``optimizer/data/frontiers/calibration.md`` for the points fitted,
 the points held out and the errors).
 """
 
@@ -82,7 +82,7 @@ __all__ = [
 GENERATOR_VERSION = "2.0"
 PROFILES = ("tuned", "typical")
 
-# The fitted factors ("calibration-2026b"): defaults of Efficiency, documented there and in
+# The fitted factors ("calibration-2026c"): defaults of Efficiency, documented there and in
 # optimizer/data/frontiers/calibration.md.
 DEFAULT_EFFICIENCY = Efficiency()
 

@@ -11,9 +11,12 @@ be given inline in the instance. Problems name the file and its line (the header
 
 from __future__ import annotations
 
+import csv
 import difflib
 import io
 import re
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,7 @@ import pandas as pd
 
 from optimizer.data import FRONTIERS_DIR
 from optimizer.errors import InputError
+from optimizer.input_files import read_capped
 from optimizer.instance.schema import Instance
 
 REQUIRED_COLUMNS = ("hardware", "model", "context_tokens", "interactivity", "tok_s_per_gpu")
@@ -48,8 +52,8 @@ def _resolve(path_text: str, base_dir: str | None, where: str) -> Path:
     path = Path(path_text).expanduser()
     if not path.is_absolute() and base_dir is not None:
         path = Path(base_dir) / path
-    if path.is_file():
-        return path
+    if path.is_file() or (path.exists() and not path.is_dir()):
+        return path  # a FIFO or a device too: the capped reader refuses it in one line
     shipped = SHIPPED_DIR / (path_text if path_text.endswith(".csv") else f"{path_text}.csv")
     if "/" not in path_text and shipped.is_file():
         return shipped
@@ -79,21 +83,132 @@ def _shown_columns(columns: Any, wanted: tuple[str, ...]) -> str:
 
 def _read_table_bytes(path: Path) -> bytes:
     """The file's bytes, at most MAX_TABLE_BYTES (a device or an endless file: an error)."""
-    with open(path, "rb") as fh:
-        data = fh.read(MAX_TABLE_BYTES + 1)
-    if len(data) > MAX_TABLE_BYTES:
-        raise InputError(
-            f"{path}: larger than {MAX_TABLE_BYTES // (1024 * 1024)} MB; not a frontier table"
-        )
+    data = read_capped(path, MAX_TABLE_BYTES, "a frontier table")
     if b"\x00" in data[:65536]:
         raise InputError(f"{path}: holds NUL bytes; not a CSV text file")
     return data
 
 
+def _record_lines(data: bytes) -> tuple[list[int], list[tuple[int, int]]]:
+    """The file line where each data row starts (blank lines skipped, as pandas does;
+    quoted line breaks counted), and (line, fields) of each row whose field count is not
+    the header's. Only run when something is to be reported: a slow pure-Python pass."""
+    reader = csv.reader(io.StringIO(data.decode("utf-8", errors="replace")))
+    starts: list[int] = []
+    wrong: list[tuple[int, int]] = []
+    width = None
+    previous = 0
+    for row in reader:
+        start, previous = previous + 1, reader.line_num
+        if not row or all(not cell.strip() for cell in row) and len(row) <= 1:
+            continue
+        if width is None:
+            width = len(row)
+            continue
+        starts.append(start)
+        if len(row) != width:
+            wrong.append((start, len(row)))
+    return starts, wrong
+
+
+class _LineMap:
+    """Row number -> file line, worked out on first use (only when a row is reported)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.starts: list[int] | None = None
+
+    def __call__(self, k: int) -> int:
+        if self.starts is None:
+            try:
+                self.starts = _record_lines(self.data)[0]
+            except csv.Error:
+                self.starts = []
+        return self.starts[k] if k < len(self.starts) else k + 2
+
+
+def _parse_csv(path: Path, data: bytes) -> tuple[pd.DataFrame | None, list[str]]:
+    """The table of a frontier CSV, or the problems that stop it from being read."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", pd.errors.ParserWarning)
+        try:
+            raw = pd.read_csv(
+                io.BytesIO(data),
+                skipinitialspace=True,
+                na_values=[""],
+                keep_default_na=False,
+                # Never take the first column as the index when every row has one more
+                # field than the header: that shifted every value one column left.
+                index_col=False,
+            )
+        except pd.errors.EmptyDataError:
+            return None, [f"{path}: empty file (expected a header {', '.join(COLUMNS)})"]
+        except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
+            raw, first = None, str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            first = first or type(exc).__name__
+    ragged = raw is None or any(issubclass(w.category, pd.errors.ParserWarning) for w in caught)
+    if ragged:
+        try:
+            _, wrong = _record_lines(data)
+        except csv.Error:
+            wrong = []
+        if wrong:
+            header = len(next(csv.reader(io.StringIO(data.decode("utf-8", "replace")))))
+            problems = [
+                f"{path} line {line}: {fields} fields, the header has {header}"
+                for line, fields in wrong[:_MAX_LISTED]
+            ]
+            if len(wrong) > _MAX_LISTED:
+                problems.append(f"{path}: ... and {len(wrong) - _MAX_LISTED} more bad rows")
+            return None, problems
+        if raw is None:
+            return None, [f"{path}: not a readable CSV ({first})"]
+    return raw, []
+
+
+def _to_float(value: Any) -> float:
+    try:
+        return float(str(value).strip())
+    except (ValueError, OverflowError):
+        return np.nan
+
+
+def _numeric(raw: pd.Series) -> pd.Series:
+    """A column as floats, NaN where a cell is not a number; an integer of 400 digits is
+    inf (must be finite), never an OverflowError."""
+    try:
+        return pd.to_numeric(raw, errors="coerce").astype(float)
+    except (OverflowError, ValueError, TypeError):
+        return raw.map(_to_float).astype(float)
+
+
+def _shown(value: Any) -> str:
+    """A cell as quoted in a message: a number as written, text quoted; cut to 40."""
+    if isinstance(value, (float, np.floating)):
+        number = float(value)
+        if np.isfinite(number) and number.is_integer() and abs(number) < 1e15:
+            return str(int(number))
+        return f"{number:g}"
+    text = str(value).strip()
+    cut = text if len(text) <= 40 else text[:40] + "..."
+    return cut if _to_float(text) == _to_float(text) else repr(cut)  # NaN: not a number
+
+
+_CELL = re.compile(r"\x00([A-Za-z_]+)\x00")  # a placeholder for a cell's value in a message
+
+
 def _check_frame(
-    df: pd.DataFrame, label: str, line_offset: int | None
+    df: pd.DataFrame,
+    label: str,
+    line_offset: int | None,
+    line_of: Callable[[int], int] | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
-    """Coerce columns to their types; return the clean frame and one line per bad row."""
+    """Coerce columns to their types; return the clean frame and one line per bad row.
+
+    A message quotes the offending cell (``tok_s_per_gpu must be >= 0 (got -1000)``).
+    ``line_of(k)`` gives the file line of row ``k`` (blank lines and quoted line breaks
+    counted); without it, row ``k`` is on line ``k + line_offset``.
+    """
     problems: list[str] = []
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
@@ -128,38 +243,48 @@ def _check_frame(
             num = raw.astype(float)
             given = num.notna()
         else:
-            num = pd.to_numeric(raw, errors="coerce").astype(float)
+            num = _numeric(raw)
             given = raw.notna() & (raw.astype("string").str.strip() != "")
+        got = f" (got \x00{col}\x00); "
         not_number = given & num.isna()
-        bad[not_number] += f"{col} is not a number; "
+        bad[not_number] += f"{col} is not a number{got}"
         nonfinite = given & ~not_number & ~np.isfinite(num)
-        bad[nonfinite] += f"{col} must be finite; "
+        bad[nonfinite] += f"{col} must be finite{got}"
         if col in REQUIRED_COLUMNS:
             bad[~given] += f"{col} is empty; "
         ok = np.isfinite(num)
         limit = _LIMITS[col]
-        bad[ok & (num > limit)] += f"{col} must be <= {limit:g}; "
+        bad[ok & (num > limit)] += f"{col} must be <= {limit:g}{got}"
         if col == "context_tokens":
             bad[ok & ((num <= 0) | (num != np.round(num)))] += (
-                "context_tokens must be a whole number > 0; "
+                f"context_tokens must be a whole number > 0{got}"
             )
         elif col in ("interactivity", "units_per_replica"):
-            bad[ok & (num <= 0)] += f"{col} must be > 0; "
+            bad[ok & (num <= 0)] += f"{col} must be > 0{got}"
         else:
-            bad[ok & (num < 0)] += f"{col} must be >= 0; "
+            bad[ok & (num < 0)] += f"{col} must be >= 0{got}"
         out[col] = num
     for col in _WHOLE_COLUMNS:
         if col not in df.columns:
             continue
         raw = df[col]
         given = raw.notna() & (raw.astype("string").str.strip() != "")
-        num = pd.to_numeric(raw, errors="coerce").astype(float)
+        num = _numeric(raw)
         wrong = given & ~(np.isfinite(num) & (num >= 1) & (num == np.round(num)))
-        bad[wrong] += f"{col} must be a whole number >= 1; "
+        bad[wrong] += f"{col} must be a whole number >= 1 (got \x00{col}\x00); "
     rows = np.flatnonzero(bad.to_numpy() != "")
     for k in rows[:_MAX_LISTED]:
-        where = f"{label}[{k}]" if line_offset is None else f"{label} line {k + line_offset}"
-        problems.append(f"{where}: {bad.iloc[k].rstrip('; ')}")
+        if line_offset is None:
+            where = f"{label}[{k}]"
+        else:
+            where = f"{label} line {line_of(k) if line_of else k + line_offset}"
+        row = df.iloc[k]
+
+        def cell(match: re.Match[str], row: pd.Series = row) -> str:
+            return _shown(row[match.group(1)])
+
+        text = _CELL.sub(cell, str(bad.iloc[k]))
+        problems.append(f"{where}: {text.rstrip('; ')}")
     if len(rows) > _MAX_LISTED:
         problems.append(f"{label}: ... and {len(rows) - _MAX_LISTED} more bad rows")
     if not problems:
@@ -206,19 +331,12 @@ def read_frontier_table(instance: Instance) -> pd.DataFrame:
             except OSError as exc:
                 problems.append(f"{path}: cannot read ({exc.strerror or type(exc).__name__})")
                 continue
-            try:
-                raw = pd.read_csv(
-                    io.BytesIO(data), skipinitialspace=True, na_values=[""], keep_default_na=False
-                )
-            except pd.errors.EmptyDataError:
-                problems.append(f"{path}: empty file (expected a header {', '.join(COLUMNS)})")
-                continue
-            except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                problems.append(f"{path}: not a readable CSV ({first})")
+            raw, errs = _parse_csv(path, data)
+            if raw is None:
+                problems += errs
                 continue
             raw.columns = [str(c).strip() for c in raw.columns]
-            frame, errs = _check_frame(raw, str(path), 2)
+            frame, errs = _check_frame(raw, str(path), 2, _LineMap(data))
             problems += errs
             frames.append(frame)
     if problems:

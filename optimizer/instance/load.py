@@ -21,6 +21,7 @@ import yaml
 from pydantic import ValidationError
 
 from optimizer.errors import InputError
+from optimizer.input_files import read_capped
 from optimizer.instance.schema import Instance
 
 # Pydantic puts the name of the union member it tried into error locations
@@ -125,8 +126,42 @@ MAX_DEPTH = 64
 _SafeBase: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster
 
 
+# The most values (mappings, lists, scalars) a document may hold once its YAML aliases are
+# expanded, when it uses aliases: nine lines of ``b: &b [*a, *a, ...]`` (350 bytes) expand
+# to ~400 million values that the checks would walk for hours. A real instance holds a few
+# thousand; a document without aliases is bounded by MAX_INSTANCE_BYTES instead.
+MAX_EXPANDED_VALUES = 1_000_000
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
 class _Loader(_SafeBase):  # type: ignore[misc,valid-type]
-    """YAML 1.1 reads ``4.0e9`` and ``1e6`` as text; read them as numbers, as YAML 1.2 does."""
+    """YAML 1.1 reads ``4.0e9`` and ``1e6`` as text; read them as numbers, as YAML 1.2 does.
+
+    A key given twice in one mapping is recorded (``duplicates``), not silently replaced by
+    its last value; ``<<`` merge keys may still be overridden, as YAML intends.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[tuple[int, int, object]] = []  # (line, first line, key)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[object, int] = {}
+            for key_node, _value in node.value:
+                if key_node.tag == _MERGE_TAG or not isinstance(key_node, yaml.ScalarNode):
+                    continue
+                key = self.construct_object(key_node)
+                try:
+                    first = seen.get(key)
+                except TypeError:  # an unhashable key: the constructor reports it
+                    continue
+                line = key_node.start_mark.line + 1
+                if first is None:
+                    seen[key] = line
+                else:
+                    self.duplicates.append((line, first, key))
+        return super().construct_mapping(node, deep=deep)
 
 
 _Loader.add_implicit_resolver(
@@ -136,14 +171,46 @@ _Loader.add_implicit_resolver(
 )
 
 
+def _load_yaml(text: str, name: str) -> Any:
+    loader = _Loader(text)
+    try:
+        doc = loader.get_single_data()
+    finally:
+        loader.dispose()
+    if loader.duplicates:
+        raise InputError(
+            f"{name} line {line}: key {str(key)[:60]!r} given twice in one mapping "
+            f"(first on line {first}); remove one"
+            for line, first, key in loader.duplicates
+        )
+    return doc
+
+
+def _load_json(text: str, name: str) -> Any:
+    duplicates: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in items:
+            if key in out:
+                duplicates.append(key)
+            out[key] = value
+        return out
+
+    doc = json.loads(text, object_pairs_hook=pairs)
+    if duplicates:
+        raise InputError(
+            f"{name}: key {key[:60]!r} given twice in one object; remove one" for key in duplicates
+        )
+    return doc
+
+
 def _read_capped(name: str) -> bytes:
     """At most MAX_INSTANCE_BYTES of the file (or stdin); more is an error, whatever the
-    file is (a device such as /dev/zero, a pipe that never ends, a file still growing)."""
+    file is (a device such as /dev/zero, a pipe that never ends, a file still growing; a
+    FIFO nobody writes to is refused at once: :func:`optimizer.input_files.read_capped`)."""
     limit = MAX_INSTANCE_BYTES
-    too_big = InputError(
-        f"{name}: larger than {limit // (1024 * 1024)} MB; an instance is a few KB "
-        "(give large frontier tables as a CSV file)"
-    )
+    hint = "an instance is a few KB (give large frontier tables as a CSV file)"
     if name == "-":
         stream = getattr(sys.stdin, "buffer", None)
         if stream is None:  # a text stream (tests, embedding)
@@ -152,20 +219,9 @@ def _read_capped(name: str) -> bytes:
         else:
             data = stream.read(limit + 1)
         if len(data) > limit:
-            raise too_big
+            raise InputError(f"{name}: larger than {limit // (1024 * 1024)} MB; {hint}")
         return data
-    try:
-        with open(name, "rb") as fh:
-            data = fh.read(limit + 1)
-    except FileNotFoundError:
-        raise InputError(f"{name}: file not found") from None
-    except IsADirectoryError:
-        raise InputError(f"{name}: is a folder, not an instance file") from None
-    except OSError as exc:
-        raise InputError(f"{name}: cannot read ({exc.strerror or type(exc).__name__})") from None
-    if len(data) > limit:
-        raise too_big
-    return data
+    return read_capped(name, limit, "an instance file", too_big=hint)
 
 
 def _depth_ok(text: str) -> bool:
@@ -182,25 +238,56 @@ def _depth_ok(text: str) -> bool:
     return True
 
 
-def _nesting(doc: Any, limit: int = MAX_DEPTH) -> bool:
-    """True if ``doc`` nests mappings/lists no deeper than ``limit`` (iterative)."""
-    stack = [(doc, 1)]
+def _shape(doc: Any) -> tuple[int, int, bool] | None:
+    """(depth, values once aliases are expanded, whether any list/mapping is shared), or
+    None if a list/mapping contains itself (``a: &a [*a]``).
+
+    Shared parts (YAML aliases) are walked once: the work is bounded by the file's size,
+    not by the expanded tree's. Iterative, so deep nesting cannot exhaust the stack; stops
+    as soon as the depth passes MAX_DEPTH.
+    """
+    done: dict[int, tuple[int, int]] = {}
+    open_: set[int] = set()
+    shared = False
+    stack: list[tuple[Any, bool]] = [(doc, False)]
     while stack:
-        node, depth = stack.pop()
-        if depth > limit:
-            return False
-        if isinstance(node, dict):
-            stack.extend((v, depth + 1) for v in node.values())
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node)
-    return True
+        node, finished = stack.pop()
+        if not isinstance(node, (dict, list)):
+            continue
+        key = id(node)
+        items = node.values() if isinstance(node, dict) else node
+        if finished:
+            depth, count = 1, 1
+            for child in items:
+                d, n = done.get(id(child), (0, 1)) if isinstance(child, (dict, list)) else (0, 1)
+                depth = max(depth, d + 1)
+                count += n
+            done[key] = (depth, count)
+            open_.discard(key)
+            if depth > MAX_DEPTH:
+                return depth, count, shared
+            continue
+        if key in done:
+            shared = True
+            continue
+        if key in open_:
+            return None
+        if len(open_) >= MAX_DEPTH:
+            return len(open_) + 1, len(done), shared
+        open_.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in items if isinstance(child, (dict, list)))
+    depth, count = done.get(id(doc), (0, 1))
+    return depth, count, shared
 
 
 def read_document(path: str | Path) -> dict[str, Any]:
     """Read a YAML or JSON file (``-`` for stdin) into a mapping, with one-line errors.
 
     Hostile input ends in one line too: more than MAX_INSTANCE_BYTES, nesting deeper than
-    MAX_DEPTH, integers with thousands of digits. No message quotes the file's contents.
+    MAX_DEPTH, YAML aliases expanding to more than MAX_EXPANDED_VALUES values, integers with
+    thousands of digits; a key given twice is an error. No message quotes the file's
+    contents (a duplicated key is quoted, cut to 60 characters).
     """
     name = str(path)
     data = _read_capped(name)
@@ -215,13 +302,15 @@ def read_document(path: str | Path) -> dict[str, Any]:
     try:
         if name.endswith(".json") or name == "-":
             try:
-                doc = json.loads(text)
+                doc = _load_json(text, name)
             except json.JSONDecodeError:
                 if name != "-":
                     raise
-                doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+                doc = _load_yaml(text, name)
         else:
-            doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+            doc = _load_yaml(text, name)
+    except InputError:
+        raise
     except json.JSONDecodeError as exc:
         raise InputError(f"{name}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
     except yaml.YAMLError as exc:
@@ -234,8 +323,18 @@ def read_document(path: str | Path) -> dict[str, Any]:
     except (ValueError, OverflowError) as exc:  # e.g. an integer of 5,000 digits
         why = "a number with thousands of digits" if "digits" in str(exc) else type(exc).__name__
         raise InputError(f"{name}: a value cannot be read ({why})") from None
-    if not _nesting(doc):
+    shape = _shape(doc)
+    if shape is None:
+        raise InputError(
+            f"{name}: a YAML alias refers to a mapping or list holding it; not an instance"
+        )
+    if shape[0] > MAX_DEPTH:
         raise InputError(f"{name}: nested deeper than {MAX_DEPTH} levels; not an instance")
+    if shape[2] and shape[1] > MAX_EXPANDED_VALUES:
+        raise InputError(
+            f"{name}: its YAML aliases expand to more than {MAX_EXPANDED_VALUES:,} values; "
+            "not an instance"
+        )
     if not isinstance(doc, dict):
         raise InputError(f"{name}: must hold a mapping of keys (name, site, hardware, ...)")
     return doc

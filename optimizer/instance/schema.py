@@ -1,4 +1,4 @@
-"""The instance schema of MODEL.md, as frozen pydantic models.
+"""The instance schema of docs/model.md, as frozen pydantic models.
 
 Every key of the contract is a field here, with its default and its unit in the
 name. Unknown keys, wrong types, NaN/inf and out-of-range numbers are rejected by
@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+from optimizer import fmt
 from optimizer.instance.menus import expand_menu_spec
 
 PeriodLabel = int | str
@@ -40,17 +41,41 @@ Money = USDValue | dict[PeriodLabel, USDValue]
 Rate = RateValue | dict[PeriodLabel, RateValue]
 Count = Annotated[int, Field(ge=0, le=MAX_UNIT_COUNT)]
 UnitPrice = Annotated[float, Field(ge=0, le=1e12)]
-# v2: capex and existing units may change by period (MODEL.md "v2 options").
+# v2: capex and existing units may change by period (docs/model.md "v2 options").
 UnitPriceByPeriod = UnitPrice | dict[PeriodLabel, UnitPrice]
 CountByPeriod = Count | dict[PeriodLabel, Count]
+# v3 (docs/model.md "v3 options"): a share in [0, 1], and a delivery share in (0, 1].
+Share = Annotated[float, Field(ge=0, le=1)]
+DeliveryShare = Annotated[float, Field(gt=0, le=1)]
+DeliveryByPeriod = DeliveryShare | dict[PeriodLabel, DeliveryShare]
+CoolingClass = Literal["air", "liquid"]
 
 HOURS_PER_YEAR = 8760.0
+# Option time_slices: hours shares and demand profiles must sum to 1 within this.
+SHARE_SUM_TOL = 1e-9
 SECONDS_PER_YEAR = 31_536_000.0
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(
         extra="forbid", frozen=True, strict=True, allow_inf_nan=False, validate_default=True
+    )
+
+
+class Cooling(_Frozen):
+    """v3 option: rack positions by the cooling they offer (docs/model.md, cooling)."""
+
+    air: PerPeriod | None = Field(None, description="Air-cooled rack positions.")
+    liquid: PerPeriod | None = Field(None, description="Liquid-cooled rack positions.")
+
+
+class Platform(_Frozen):
+    """v3 option: a platform (a software stack, a vendor's fleet) with a yearly fixed cost
+    paid in every period any unit of it runs (docs/model.md, platforms)."""
+
+    id: str = Field(min_length=1)
+    fixed_cost_usd_per_year: USDValue = Field(
+        0.0, description="USD per year in every period a unit of the platform is installed."
     )
 
 
@@ -66,6 +91,11 @@ class Site(_Frozen):
         0.0,
         description="v2: cost of the site no decision changes (building, grid, cooling), "
         "USD per year; profit subtracts it, revenue ignores it.",
+    )
+    cooling: Cooling | None = Field(
+        None,
+        description="v3 option: rack positions by cooling class, {air: N, liquid: M} (each a "
+        "number or {period: number}); hardware with a cooling class fits only those.",
     )
 
 
@@ -94,6 +124,20 @@ class Hardware(_Frozen):
         description="Multiplies this hardware's tok_s_per_gpu (throughput uncertainty of its "
         "frontier; on top of the instance-wide frontier_scale).",
     )
+    # v3 options (docs/model.md "v3 options"), each off by default.
+    opex_usd_per_year: Money = Field(
+        0.0, description="v3: operating cost of one installed unit, USD per year (profit, cost)."
+    )
+    idle_power_share: Share = Field(
+        0.0, description="v3: share of power_kw an installed unit draws even when idle."
+    )
+    delivery_share: DeliveryByPeriod = Field(
+        1.0, description="v3: share of a period a unit bought in it can serve, in (0, 1]."
+    )
+    platform: str | None = Field(None, description="v3: id of the platform it belongs to.")
+    cooling: CoolingClass | None = Field(
+        None, description="v3: the cooling class of rack position it needs (air | liquid)."
+    )
 
 
 class MenuEntry(_Frozen):
@@ -101,6 +145,15 @@ class MenuEntry(_Frozen):
 
     price_usd_per_mtok: Rate
     demand_mtok: Money
+
+
+class TimeSlice(_Frozen):
+    """Option ``time_slices``: a share of every period's hours (a peak, a night...)."""
+
+    id: str = Field(min_length=1)
+    hours_share: Annotated[float, Field(gt=0, le=1)] = Field(
+        description="Share of the period's hours in this slice, in (0, 1]; the shares sum to 1."
+    )
 
 
 class Tier(_Frozen):
@@ -123,6 +176,22 @@ class Tier(_Frozen):
     utilization: Annotated[float, Field(gt=0, le=1)] = 1.0
     min_power_share: Annotated[float, Field(ge=0, le=1)] = 0.0
     max_power_share: Annotated[float, Field(ge=0, le=1)] = 1.0
+    # v3 options (docs/model.md "v3 options"), each off by default.
+    committed_mtok: Money | None = Field(
+        None, description="v3: Mtok that must be sold in each period (a contract), at least."
+    )
+    max_price_change: Annotated[float, Field(ge=0, le=100)] | None = Field(
+        None,
+        description="v3: for a price menu, the most the listed price may move from one period "
+        "to the next, as a ratio (0.25 = 25%).",
+    )
+    # Option time_slices: the share of the period's demand in each slice (sums to 1;
+    # default each slice's hours_share, a flat load). docs/model.md "Time slices".
+    demand_profile: dict[str, Annotated[float, Field(ge=0, le=1)]] | None = Field(
+        None,
+        description="Option time_slices: {slice id: share of the period's demand}, summing "
+        "to 1; default each slice's hours_share (a flat load).",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -172,7 +241,7 @@ class Instance(_Frozen):
     periods: list[PeriodLabel] = Field(default_factory=lambda: list[PeriodLabel]([1]), min_length=1)
     period_years: Annotated[float, Field(gt=0, le=100)] = 1.0
     discount_rate: Annotated[float, Field(ge=0, le=10)] = 0.0
-    objective: Literal["revenue", "profit"] = "revenue"
+    objective: Literal["revenue", "profit", "cost"] = "revenue"
     residual_value: Literal["none", "straight_line"] = Field(
         "none", description="v2: straight_line credits unexpired hardware at the horizon's end."
     )
@@ -180,12 +249,21 @@ class Instance(_Frozen):
     hardware: list[Hardware] = Field(min_length=1)
     tiers: list[Tier] = Field(min_length=1)
     frontiers: str | list[str] | list[FrontierRow]
+    # v3 option: platforms with a fixed cost per year while any of their units is installed.
+    platforms: list[Platform] = Field(default_factory=list)
     # Option (off by default): serve whole replicas, serve[h,t,p] = units_per_replica x an
     # integer count (units_per_replica from the frontier row used; 1 when the table has none).
     whole_replicas: bool = False
     # Option (1 = off): multiplies every tok_s_per_gpu of the frontier table, e.g. a sweep
     # of frontier_scale over the typical / tuned factor (docs/model.md, Coefficients).
     frontier_scale: Annotated[float, Field(gt=0, le=100)] = 1.0
+    # Option (off by default): slices of every period's hours (docs/model.md "Time slices").
+    # Unset = one slice holding every hour: the model without a slice index.
+    time_slices: Annotated[list[TimeSlice], Field(min_length=1)] | None = Field(
+        None,
+        description="Option: [{id, hours_share}] slices of every period's hours (shares sum "
+        "to 1); serving and sales are planned per slice.",
+    )
 
     # Folder that relative frontier paths are read from (the instance file's folder).
     _base_dir: str | None = PrivateAttr(default=None)
@@ -249,7 +327,7 @@ class Instance(_Frozen):
         """Share of a unit's price left at the horizon's end when bought in period ``index``.
 
         ``max(0, lifetime - (N - i) * period_years) / lifetime`` with straight_line
-        residual value, else 0 (MODEL.md v2 "Residual value").
+        residual value, else 0 (docs/model.md v2 "Residual value").
         """
         if self.residual_value != "straight_line" or hw.lifetime_years is None:
             return 0.0
@@ -266,6 +344,18 @@ class Instance(_Frozen):
         if hw.lifetime_years is None:
             return len(self.periods)
         return max(1, math.ceil(hw.lifetime_years / self.period_years - 1e-12))
+
+    def slice_ids(self) -> list[str]:
+        """The time slices' ids (option ``time_slices``); empty when the option is off."""
+        return [s.id for s in self.time_slices or ()]
+
+    def demand_shares(self, tier: Tier) -> dict[str, float]:
+        """{slice: share of the tier's demand}: its ``demand_profile`` (slices it leaves out
+        get 0), or each slice's ``hours_share`` (a flat load). Empty when slices are off."""
+        slices = self.time_slices or []
+        if tier.demand_profile is None:
+            return {s.id: s.hours_share for s in slices}
+        return {s.id: float(tier.demand_profile.get(s.id, 0.0)) for s in slices}
 
     def with_changes(self, **changes: Any) -> Instance:
         """A validated copy with top-level keys replaced, keeping the base folder.
@@ -291,7 +381,7 @@ class Instance(_Frozen):
         seen: set[str] = set()
         for i, p in enumerate(labels):
             if p in seen:
-                problems.append(f"periods[{i}]: duplicate period label {p!r}")
+                problems.append(f"periods[{i}]: duplicate period label {p}")
             seen.add(p)
 
         def check_map(path: str, value: object) -> None:
@@ -330,7 +420,7 @@ class Instance(_Frozen):
                     continue
                 if str(label) not in labels:
                     problems.append(
-                        f"hardware[{i}].{key}: {label!r} is not one of periods {labels}"
+                        f"hardware[{i}].{key}: {label} is not one of periods {fmt.labels(labels)}"
                     )
                 else:
                     window.append(labels.index(str(label)))
@@ -359,13 +449,130 @@ class Instance(_Frozen):
                         f"tiers[{i}].price_menu[{k}].price_usd_per_mtok", entry.price_usd_per_mtok
                     )
                     check_map(f"tiers[{i}].price_menu[{k}].demand_mtok", entry.demand_mtok)
-            elif tier.price_usd_per_mtok is None:
+            elif tier.price_usd_per_mtok is None and self.objective != "cost":
                 problems.append(
                     f"tiers[{i}].price_usd_per_mtok: required key is missing (or give a price_menu)"
                 )
+            if tier.demand_profile is not None:
+                known = set(self.slice_ids())
+                for sid in tier.demand_profile:
+                    if sid not in known:
+                        problems.append(
+                            f"tiers[{i}].demand_profile.{sid}: unknown time slice {sid!r} "
+                            + (
+                                f"(time_slices: {', '.join(self.slice_ids())})"
+                                if known
+                                else "(no time_slices are set)"
+                            )
+                        )
+                total = sum(tier.demand_profile.values())
+                if abs(total - 1.0) > SHARE_SUM_TOL:
+                    problems.append(f"tiers[{i}].demand_profile: shares sum to {total:.12g}, not 1")
             if tier.min_power_share > tier.max_power_share:
                 problems.append(
                     f"tiers[{i}].min_power_share: {tier.min_power_share} exceeds "
                     f"max_power_share {tier.max_power_share}"
                 )
+        problems += self._v3_checks(check_map)
+        problems += self._slice_checks()
+        return problems
+
+    def _v3_checks(self, check_map: Any) -> list[str]:
+        """Cross-checks of the v3 options (docs/model.md "v3 options"), one line each."""
+        problems: list[str] = []
+        labels = [str(p) for p in self.periods]
+        for i, hw in enumerate(self.hardware):
+            check_map(f"hardware[{i}].opex_usd_per_year", hw.opex_usd_per_year)
+            check_map(f"hardware[{i}].delivery_share", hw.delivery_share)
+        cooling = self.site.cooling
+        if cooling is not None:
+            check_map("site.cooling.air", cooling.air)
+            check_map("site.cooling.liquid", cooling.liquid)
+        for i, tier in enumerate(self.tiers):
+            check_map(f"tiers[{i}].committed_mtok", tier.committed_mtok)
+        platform_ids: dict[str, int] = {}
+        for i, plat in enumerate(self.platforms):
+            if plat.id in platform_ids:
+                problems.append(
+                    f"platforms[{i}].id: duplicate id {plat.id!r} "
+                    f"(also platforms[{platform_ids[plat.id]}])"
+                )
+            platform_ids.setdefault(plat.id, i)
+        for i, hw in enumerate(self.hardware):
+            if hw.platform is not None and hw.platform not in platform_ids:
+                known = ", ".join(platform_ids) or "none"
+                problems.append(
+                    f"hardware[{i}].platform: {hw.platform!r} is not a platforms[].id "
+                    f"(ids: {known})"
+                )
+            if hw.cooling is not None:
+                listed = cooling is not None and getattr(cooling, hw.cooling) is not None
+                if not listed:
+                    problems.append(
+                        f"hardware[{i}].cooling: {hw.cooling!r} positions are not listed in "
+                        f"site.cooling (give site.cooling.{hw.cooling})"
+                    )
+        floors = sum(t.min_power_share for t in self.tiers)
+        if floors > 1 + 1e-9:
+            parts = " + ".join(f"{t.min_power_share:g}" for t in self.tiers if t.min_power_share)
+            problems.append(
+                f"tiers[].min_power_share: the floors sum to {floors:g} ({parts}) > 1; "
+                "no plan can give every tier its share"
+            )
+
+        def values(value: Any) -> list[float | None]:
+            if isinstance(value, Mapping) and {str(k) for k in value} != set(labels):
+                return [None] * len(labels)  # reported by check_map
+            return self.per_period(value)
+
+        for i, tier in enumerate(self.tiers):
+            if tier.committed_mtok is not None and tier.demand_mtok is not None:
+                for p, c, d in zip(
+                    labels, values(tier.committed_mtok), values(tier.demand_mtok), strict=True
+                ):
+                    if c is not None and d is not None and c > d:
+                        problems.append(
+                            f"tiers[{i}].committed_mtok[{p}]: {c:g} Mtok committed exceeds "
+                            f"demand_mtok {d:g}"
+                        )
+            if tier.max_price_change is not None and tier.price_menu is None:
+                problems.append(
+                    f"tiers[{i}].max_price_change: applies to a price_menu tier only "
+                    "(this tier lists one price)"
+                )
+        if self.objective == "cost":
+            problems += self.cost_objective_problems()
+        return problems
+
+    def cost_objective_problems(self) -> list[str]:
+        """What objective ``cost`` (least cost to serve a forecast) needs of the tiers."""
+        problems: list[str] = []
+        for i, tier in enumerate(self.tiers):
+            if tier.price_menu is not None:
+                problems.append(
+                    f"tiers[{i}].price_menu: objective cost serves a forecast; give "
+                    "demand_mtok, not a price menu"
+                )
+            elif tier.demand_mtok is None:
+                problems.append(
+                    f"tiers[{i}].demand_mtok: objective cost needs the forecast to serve "
+                    "(Mtok per period)"
+                )
+        return problems
+
+    def _slice_checks(self) -> list[str]:
+        """Option time_slices: unique ids, hours shares summing to 1."""
+        if self.time_slices is None:
+            return []
+        problems: list[str] = []
+        seen: dict[str, int] = {}
+        for k, sl in enumerate(self.time_slices):
+            if sl.id in seen:
+                problems.append(
+                    f"time_slices[{k}].id: duplicate id {sl.id!r} (also time_slices[{seen[sl.id]}])"
+                )
+            seen.setdefault(sl.id, k)
+        total = sum(sl.hours_share for sl in self.time_slices)
+        if abs(total - 1.0) > SHARE_SUM_TOL:
+            problems.append(f"time_slices: hours_share values sum to {total:.12g}, not 1")
         return problems

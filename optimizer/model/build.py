@@ -1,7 +1,7 @@
-"""Assemble the MILP of MODEL.md from :class:`~optimizer.model.data.ModelData`.
+"""Assemble the MILP of docs/model.md from :class:`~optimizer.model.data.ModelData`.
 
 :func:`build_model` reads as the model's table of contents: sets, parameters,
-variables, one call per constraint family (named as in MODEL.md), the objective.
+variables, one call per constraint family (named as in docs/model.md), the objective.
 Every number is a mutable Pyomo ``Param`` so that :func:`update_model` can change
 values in place and a persistent solver re-solves without a rebuild.
 """
@@ -36,6 +36,14 @@ def build_model(data: ModelData) -> pyo.ConcreteModel:
     constraints.power_share(m)
     constraints.price_menu(m)
     constraints.whole_replica(m)
+    # v3 options (docs/model.md "v3 options"): each adds nothing when off
+    constraints.forecast(m)
+    constraints.committed(m)
+    constraints.delivery(m)
+    constraints.platform(m)
+    constraints.cooling(m)
+    constraints.price_move(m)
+    constraints.time_slice(m)
 
     objective(m)
     return m
@@ -67,6 +75,33 @@ def define_sets(m: pyo.ConcreteModel, d: ModelData) -> None:
     )
     m.menu_by_tp = {tp: [k for t, p, k in s.menu_index if (t, p) == tp] for tp in menu_tp}
 
+    # Option time_slices: every set below is empty when it is off (the model has no slice
+    # index then); on, serve and sold get a per-slice copy (docs/model.md "Time slices").
+    sl = list(s.slices)
+    m.SLICE = pyo.Set(initialize=sl, ordered=True)
+    m.TSL = pyo.Set(initialize=[(t, x) for t in s.tiers for x in sl], dimen=2, ordered=True)
+    m.SERVE_S = pyo.Set(
+        initialize=[(h, t, p, x) for h, t, p in s.serve_index for x in sl], dimen=4, ordered=True
+    )
+    m.TPS = pyo.Set(
+        initialize=[(t, p, x) for t in s.tiers for p in s.periods for x in sl],
+        dimen=3,
+        ordered=True,
+    )
+    m.INST_S = pyo.Set(
+        initialize=[(h, p, x) for h, p in s.installed_index for x in sl], dimen=3, ordered=True
+    )
+
+    def by_slice(index: Any) -> list[Any]:
+        return [(*k, x) for k in index for x in sl]
+
+    m.DEMAND_S = pyo.Set(initialize=by_slice(s.demand_index), dimen=3, ordered=True)
+    m.MENU_TPS = pyo.Set(initialize=by_slice(menu_tp), dimen=3, ordered=True)
+    m.SHARE_LO_S = pyo.Set(initialize=by_slice(s.share_lower_index), dimen=3, ordered=True)
+    m.SHARE_HI_S = pyo.Set(initialize=by_slice(s.share_upper_index), dimen=3, ordered=True)
+
+    define_v3_sets(m, d)
+
     # Lookup tables the constraint rules use (plain dicts: built once, read often).
     m.alive_buys = {hp: list(q) for hp, q in s.installed_buys}
     serve_by_hp: dict[Any, list[str]] = {}
@@ -79,6 +114,35 @@ def define_sets(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.inst_by_p = {p: [h for h, q in s.installed_index if q == p] for p in s.periods}
     m.buy_by_h = {h: [p for g, p in s.buy_index if g == h] for h in s.hardware}
     m.buy_by_p = {p: [h for h, q in s.buy_index if q == p] for p in s.periods}
+
+
+def define_v3_sets(m: pyo.ConcreteModel, d: ModelData) -> None:
+    """Index sets of the v3 options (docs/model.md "v3 options"); empty when off."""
+    s = d.structure
+    m.FORECAST = pyo.Set(initialize=list(s.forecast_index), dimen=2, ordered=True)
+    m.COMMITTED = pyo.Set(initialize=list(s.committed_index), dimen=2, ordered=True)
+    m.DELIVERY = pyo.Set(initialize=list(s.delivery_index), dimen=2, ordered=True)
+    # With time slices the forecast and delivery rows hold in every slice (empty when off).
+    sl = list(s.slices)
+    m.FORECAST_S = pyo.Set(
+        initialize=[(t, p, x) for t, p in s.forecast_index for x in sl], dimen=3, ordered=True
+    )
+    m.DELIVERY_S = pyo.Set(
+        initialize=[(h, p, x) for h, p in s.delivery_index for x in sl], dimen=3, ordered=True
+    )
+    m.F = pyo.Set(initialize=list(s.platforms), ordered=True)
+    m.FP = pyo.Set(initialize=[(f, p) for f in s.platforms for p in s.periods], dimen=2)
+    platform_of = dict(s.platform_of)
+    m.platform_of = platform_of
+    m.PLATFORM_INST = pyo.Set(
+        initialize=[(h, p) for h, p in s.installed_index if h in platform_of],
+        dimen=2,
+        ordered=True,
+    )
+    m.COOLING = pyo.Set(initialize=list(s.cooling_index), dimen=2, ordered=True)
+    m.cooling_of = dict(s.cooling_of)
+    m.PRICE_MOVE = pyo.Set(initialize=list(s.price_move_index), dimen=4, ordered=True)
+    m.next_period = {s.periods[i]: s.periods[i + 1] for i in range(len(s.periods) - 1)}
 
 
 def parameter_values(d: ModelData) -> dict[str, tuple[str | None, Any]]:
@@ -110,6 +174,18 @@ def parameter_values(d: ModelData) -> dict[str, tuple[str | None, Any]]:
         "fixed_cost": (None, d.fixed_cost),
         "menu_price": ("MENU", d.menu_price),
         "menu_demand": ("MENU", d.menu_demand),
+        # v3 options (docs/model.md "v3 options"), empty when off
+        "committed_mtok": ("COMMITTED", d.committed),
+        "opex": ("INST", d.opex),
+        "idle_energy": ("INST", d.idle_energy),
+        "late_share": ("DELIVERY", d.late_share),
+        "platform_cost": ("FP", d.platform_cost),
+        "platform_m": ("PLATFORM_INST", d.platform_m),
+        "cooling_cap": ("COOLING", d.cooling_cap),
+        "price_far": ("PRICE_MOVE", d.price_far),
+        # option time_slices (empty when off)
+        "hours_share": ("SLICE", d.hours_share),
+        "demand_share": ("TSL", d.demand_share),
         "units_per_replica": (
             "HT",
             {(h, t): d.units_per_replica.get((h, t), 1.0) for h, t, _ in d.structure.serve_index},
@@ -152,16 +228,23 @@ def define_variables(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.buy = pyo.Var(m.BUY, domain=pyo.NonNegativeIntegers)
     m.serve = pyo.Var(m.SERVE, domain=pyo.NonNegativeReals)
     m.sold = pyo.Var(m.TP, domain=pyo.NonNegativeReals)
+    # Option time_slices: units serving / Mtok sold in each slice (empty sets when off);
+    # serve and sold are then their aggregates (constraints.time_slice).
+    m.serve_slice = pyo.Var(m.SERVE_S, domain=pyo.NonNegativeReals)
+    m.sold_slice = pyo.Var(m.TPS, domain=pyo.NonNegativeReals)
     m.used = pyo.Var(m.LOT_H, domain=pyo.Binary)
     m.pick = pyo.Var(m.MENU, domain=pyo.Binary)
     m.sold_at = pyo.Var(m.MENU, domain=pyo.NonNegativeReals)
-    # Option whole_replicas: replicas[h,t,p] integer (empty set when the option is off).
-    m.REPLICA = pyo.Set(
-        initialize=list(d.structure.serve_index) if d.structure.whole_replicas else [],
-        dimen=3,
-        ordered=True,
-    )
+    # Option whole_replicas: replicas[h,t,p] integer (empty set when the option is off);
+    # with time slices, one count per slice, replicas[h,t,p,s].
+    slices = d.structure.slices
+    replica_index: list[Any] = []
+    if d.structure.whole_replicas:
+        replica_index = list(m.SERVE_S) if slices else list(d.structure.serve_index)
+    m.REPLICA = pyo.Set(initialize=replica_index, dimen=4 if slices else 3, ordered=True)
     m.replicas = pyo.Var(m.REPLICA, domain=pyo.NonNegativeIntegers)
+    # v3 option platforms: adopt[f,p] = 1 when platform f runs in p (empty set when off).
+    m.adopt = pyo.Var(m.FP, domain=pyo.Binary)
     set_buy_bounds(m, d)
 
     def installed(m: pyo.ConcreteModel, h: str, p: Any) -> Any:

@@ -1,4 +1,4 @@
-"""The constraint families of MODEL.md, one function each, named as there.
+"""The constraint families of docs/model.md, one function each, named as there.
 
 Units are the model's (see :mod:`optimizer.model.data`): MW, $M, Tok = 1e6 Mtok.
 Each function adds one indexed constraint of the same name to the model
@@ -14,8 +14,17 @@ import pyomo.environ as pyo
 Skip = pyo.Constraint.Skip
 
 
+def sliced(m: pyo.ConcreteModel) -> bool:
+    """True when the option time_slices is on: serving and sales are planned per slice."""
+    return bool(m.data_structure.slices)
+
+
 def capacity(m: pyo.ConcreteModel) -> None:
-    """capacity[h,p]:  sum_t serve[h,t,p] <= installed[h,p]."""
+    """capacity[h,p]:  sum_t serve[h,t,p] <= installed[h,p].
+
+    With time slices, in every slice s: capacity[h,p,s]:  sum_t serve[h,t,p,s] <= installed[h,p]
+    (a unit may serve one tier at the peak and another at night).
+    """
 
     def rule(m: pyo.ConcreteModel, h: str, p: Any) -> Any:
         tiers = m.serve_by_hp.get((h, p))
@@ -23,29 +32,56 @@ def capacity(m: pyo.ConcreteModel) -> None:
             return Skip
         return sum(m.serve[h, t, p] for t in tiers) <= m.installed[h, p]
 
-    m.capacity = pyo.Constraint(m.INST, rule=rule)
+    def per_slice(m: pyo.ConcreteModel, h: str, p: Any, s: str) -> Any:
+        tiers = m.serve_by_hp.get((h, p))
+        if not tiers:
+            return Skip
+        return sum(m.serve_slice[h, t, p, s] for t in tiers) <= m.installed[h, p]
+
+    if sliced(m):
+        m.capacity = pyo.Constraint(m.INST_S, rule=per_slice)
+    else:
+        m.capacity = pyo.Constraint(m.INST, rule=rule)
 
 
 def production(m: pyo.ConcreteModel) -> None:
     """production[t,p]:  sold[t,p] <= sum_h a[h,t] * serve[h,t,p].
 
-    A tier no hardware can serve gets ``sold[t,p] <= 0``.
+    With time slices: production[t,p,s]:  sold[t,p,s] <= sum_h hours_share[s] * a[h,t]
+    * serve[h,t,p,s]. A tier no hardware can serve gets ``sold <= 0``.
     """
 
     def rule(m: pyo.ConcreteModel, t: str, p: Any) -> Any:
         hws = m.serve_by_tp.get((t, p), [])
         return m.sold[t, p] <= sum(m.a[h, t] * m.serve[h, t, p] for h in hws)
 
-    m.production = pyo.Constraint(m.TP, rule=rule)
+    def per_slice(m: pyo.ConcreteModel, t: str, p: Any, s: str) -> Any:
+        hws = m.serve_by_tp.get((t, p), [])
+        made = sum(m.a[h, t] * m.serve_slice[h, t, p, s] for h in hws)
+        return m.sold_slice[t, p, s] <= m.hours_share[s] * made
+
+    if sliced(m):
+        m.production = pyo.Constraint(m.TPS, rule=per_slice)
+    else:
+        m.production = pyo.Constraint(m.TP, rule=rule)
 
 
 def demand(m: pyo.ConcreteModel) -> None:
-    """demand[t,p]:  sold[t,p] <= demand_mtok[t,p], where a demand cap is set."""
+    """demand[t,p]:  sold[t,p] <= demand_mtok[t,p], where a demand cap is set.
+
+    With time slices: demand[t,p,s]:  sold[t,p,s] <= demand_profile[t,s] * demand_mtok[t,p].
+    """
 
     def rule(m: pyo.ConcreteModel, t: str, p: Any) -> Any:
         return m.sold[t, p] <= m.demand_cap[t, p]
 
-    m.demand = pyo.Constraint(m.DEMAND, rule=rule)
+    def per_slice(m: pyo.ConcreteModel, t: str, p: Any, s: str) -> Any:
+        return m.sold_slice[t, p, s] <= m.demand_share[t, s] * m.demand_cap[t, p]
+
+    if sliced(m):
+        m.demand = pyo.Constraint(m.DEMAND_S, rule=per_slice)
+    else:
+        m.demand = pyo.Constraint(m.DEMAND, rule=rule)
 
 
 def power(m: pyo.ConcreteModel) -> None:
@@ -122,27 +158,30 @@ def power_share(m: pyo.ConcreteModel) -> None:
     <= max_share[t] * S[p].
 
     S[p] = sum_h power_kw[h] * installed[h,p] (IT power installed, MW). A bound
-    that is trivially met (min share 0, max share 1) is not added.
+    that is trivially met (min share 0, max share 1) is not added. With time slices
+    the bounds hold in every slice s, on serve[h,t,p,s] (rows indexed [t,p,s]).
     """
 
     def installed_mw(m: pyo.ConcreteModel, p: Any) -> Any:
         return sum(m.unit_it_mw[h] * m.installed[h, p] for h in m.inst_by_p[p])
 
-    def serving_mw(m: pyo.ConcreteModel, t: str, p: Any) -> Any:
-        return sum(m.unit_it_mw[h] * m.serve[h, t, p] for h in m.serve_by_tp.get((t, p), []))
+    def serving_mw(m: pyo.ConcreteModel, t: str, p: Any, *s: str) -> Any:
+        serve = m.serve_slice if s else m.serve
+        return sum(m.unit_it_mw[h] * serve[(h, t, p, *s)] for h in m.serve_by_tp.get((t, p), []))
 
-    def lower(m: pyo.ConcreteModel, t: str, p: Any) -> Any:
+    def lower(m: pyo.ConcreteModel, t: str, p: Any, *s: str) -> Any:
         if not m.inst_by_p[p]:
             return Skip
-        return m.min_share[t] * installed_mw(m, p) <= serving_mw(m, t, p)
+        return m.min_share[t] * installed_mw(m, p) <= serving_mw(m, t, p, *s)
 
-    def upper(m: pyo.ConcreteModel, t: str, p: Any) -> Any:
+    def upper(m: pyo.ConcreteModel, t: str, p: Any, *s: str) -> Any:
         if not m.serve_by_tp.get((t, p)):
             return Skip
-        return serving_mw(m, t, p) <= m.max_share[t] * installed_mw(m, p)
+        return serving_mw(m, t, p, *s) <= m.max_share[t] * installed_mw(m, p)
 
-    m.power_share_lower = pyo.Constraint(m.SHARE_LO, rule=lower)
-    m.power_share_upper = pyo.Constraint(m.SHARE_HI, rule=upper)
+    lo, hi = (m.SHARE_LO_S, m.SHARE_HI_S) if sliced(m) else (m.SHARE_LO, m.SHARE_HI)
+    m.power_share_lower = pyo.Constraint(lo, rule=lower)
+    m.power_share_upper = pyo.Constraint(hi, rule=upper)
 
 
 def price_menu(m: pyo.ConcreteModel) -> None:
@@ -151,6 +190,8 @@ def price_menu(m: pyo.ConcreteModel) -> None:
     * ``price_menu_pick[t,p]``:       sum_k pick[t,p,k] <= 1   (at most one listed price)
     * ``price_menu_demand[t,p,k]``:   sold_at[t,p,k] <= Y[t,p,k] * pick[t,p,k]
     * ``price_menu_sold[t,p]``:       sold[t,p] = sum_k sold_at[t,p,k]
+    * ``price_menu_slice[t,p,s]`` (time slices): sold[t,p,s] <= demand_profile[t,s]
+      * sum_k Y[t,p,k] * pick[t,p,k]
 
     Y[t,p,k] is the Mtok entry k would sell in p (model units: Tok). The revenue of a
     menu tier is ``sum_k X[t,p,k] * sold_at[t,p,k]`` (see :mod:`optimizer.model.objective`).
@@ -165,16 +206,158 @@ def price_menu(m: pyo.ConcreteModel) -> None:
     def sold_is_sum(m: pyo.ConcreteModel, t: str, p: Any) -> Any:
         return m.sold[t, p] == sum(m.sold_at[t, p, k] for k in m.menu_by_tp[t, p])
 
+    def slice_demand(m: pyo.ConcreteModel, t: str, p: Any, s: str) -> Any:
+        menu = sum(m.menu_demand[t, p, k] * m.pick[t, p, k] for k in m.menu_by_tp[t, p])
+        return m.sold_slice[t, p, s] <= m.demand_share[t, s] * menu
+
     m.price_menu_pick = pyo.Constraint(m.MENU_TP, rule=pick_one)
     m.price_menu_demand = pyo.Constraint(m.MENU, rule=demand_at)
     m.price_menu_sold = pyo.Constraint(m.MENU_TP, rule=sold_is_sum)
+    # With time slices (empty set when off): each slice sells at most its profile's share
+    # of the picked entry's demand.
+    m.price_menu_slice = pyo.Constraint(m.MENU_TPS, rule=slice_demand)
 
 
 def whole_replica(m: pyo.ConcreteModel) -> None:
     """whole_replica[h,t,p] (option ``whole_replicas``):
-    serve[h,t,p] = units_per_replica[h,t] * replicas[h,t,p], replicas integer >= 0."""
+    serve[h,t,p] = units_per_replica[h,t] * replicas[h,t,p], replicas integer >= 0.
+    With time slices, per slice: serve[h,t,p,s] = units_per_replica[h,t] * replicas[h,t,p,s]."""
 
-    def rule(m: pyo.ConcreteModel, h: str, t: str, p: Any) -> Any:
-        return m.serve[h, t, p] == m.units_per_replica[h, t] * m.replicas[h, t, p]
+    def rule(m: pyo.ConcreteModel, h: str, t: str, p: Any, *s: str) -> Any:
+        serve = m.serve_slice if s else m.serve
+        return serve[(h, t, p, *s)] == m.units_per_replica[h, t] * m.replicas[(h, t, p, *s)]
 
     m.whole_replica = pyo.Constraint(m.REPLICA, rule=rule)
+
+
+# --------------------------------------------------------------------------- v3 options
+# Each family below is empty unless its option is set (docs/model.md "v3 options").
+
+
+def forecast(m: pyo.ConcreteModel) -> None:
+    """forecast[t,p] (objective cost):  sold[t,p] >= demand_mtok[t,p].
+
+    With demand[t,p] (sold <= demand_mtok) this sells exactly the forecast. With time
+    slices each slice sells its share of it: forecast[t,p,s]:
+    sold[t,p,s] >= demand_profile[t,s] * demand_mtok[t,p].
+    """
+
+    def rule(m: pyo.ConcreteModel, t: str, p: Any) -> Any:
+        return m.sold[t, p] >= m.demand_cap[t, p]
+
+    def per_slice(m: pyo.ConcreteModel, t: str, p: Any, s: str) -> Any:
+        return m.sold_slice[t, p, s] >= m.demand_share[t, s] * m.demand_cap[t, p]
+
+    if sliced(m):
+        m.forecast = pyo.Constraint(m.FORECAST_S, rule=per_slice)
+    else:
+        m.forecast = pyo.Constraint(m.FORECAST, rule=rule)
+
+
+def committed(m: pyo.ConcreteModel) -> None:
+    """committed[t,p]:  sold[t,p] >= committed_mtok[t,p], for tiers with committed_mtok."""
+
+    def rule(m: pyo.ConcreteModel, t: str, p: Any) -> Any:
+        return m.sold[t, p] >= m.committed_mtok[t, p]
+
+    m.committed = pyo.Constraint(m.COMMITTED, rule=rule)
+
+
+def delivery(m: pyo.ConcreteModel) -> None:
+    """delivery[h,p]:  sum_t serve[h,t,p] <= installed[h,p] - (1 - delivery_share[h,p]) * buy[h,p].
+
+    Units bought in p arrive during p and serve only delivery_share of it; power, land
+    and capex count the whole unit. Only for hardware with a delivery_share below 1
+    (capacity[h,p] is this row with delivery_share = 1). With time slices it holds in
+    every slice s, like capacity: delivery[h,p,s]:  sum_t serve[h,t,p,s]
+    <= installed[h,p] - (1 - delivery_share[h,p]) * buy[h,p].
+    """
+
+    def rule(m: pyo.ConcreteModel, h: str, p: Any) -> Any:
+        tiers = m.serve_by_hp.get((h, p))
+        if not tiers:
+            return Skip
+        used = sum(m.serve[h, t, p] for t in tiers)
+        return used <= m.installed[h, p] - m.late_share[h, p] * m.buy[h, p]
+
+    def per_slice(m: pyo.ConcreteModel, h: str, p: Any, s: str) -> Any:
+        tiers = m.serve_by_hp.get((h, p))
+        if not tiers:
+            return Skip
+        used = sum(m.serve_slice[h, t, p, s] for t in tiers)
+        return used <= m.installed[h, p] - m.late_share[h, p] * m.buy[h, p]
+
+    if sliced(m):
+        m.delivery = pyo.Constraint(m.DELIVERY_S, rule=per_slice)
+    else:
+        m.delivery = pyo.Constraint(m.DELIVERY, rule=rule)
+
+
+def platform(m: pyo.ConcreteModel) -> None:
+    """platform[h,p]:  installed[h,p] <= M[h,p] * adopt[f,p], f the platform of h.
+
+    M[h,p] is the most units of h that can be installed in p (site power and land, supply,
+    buy bounds; computed in ModelData). Existing units of a platform force adopt to 1.
+    """
+
+    def rule(m: pyo.ConcreteModel, h: str, p: Any) -> Any:
+        return m.installed[h, p] <= m.platform_m[h, p] * m.adopt[m.platform_of[h], p]
+
+    m.platform = pyo.Constraint(m.PLATFORM_INST, rule=rule)
+
+
+def cooling(m: pyo.ConcreteModel) -> None:
+    """cooling[c,p]:  sum_{h needs c} rack_positions[h] * installed[h,p] <= cooling_positions[c,p].
+
+    Beside the overall land cap; hardware with no cooling class is held by land only.
+    """
+
+    def rule(m: pyo.ConcreteModel, c: str, p: Any) -> Any:
+        hws = [h for h in m.inst_by_p[p] if m.cooling_of.get(h) == c]
+        if not hws:
+            return Skip
+        return sum(m.unit_racks[h] * m.installed[h, p] for h in hws) <= m.cooling_cap[c, p]
+
+    m.cooling = pyo.Constraint(m.COOLING, rule=rule)
+
+
+def price_move(m: pyo.ConcreteModel) -> None:
+    """price_move[t,p,k,k2]:  pick[t,p,k] + pick[t,p+1,k2] <= 2 - far[t,p,k,k2].
+
+    far = 1 when entry k2's price in p+1 differs from entry k's in p by more than
+    max_price_change * price[t,p,k] (then the two cannot both be picked), else 0 (the row
+    is slack). For price-menu tiers with max_price_change.
+    """
+
+    def rule(m: pyo.ConcreteModel, t: str, p: Any, k: int, k2: int) -> Any:
+        q = m.next_period[p]
+        return m.pick[t, p, k] + m.pick[t, q, k2] <= 2 - m.price_far[t, p, k, k2]
+
+    m.price_move = pyo.Constraint(m.PRICE_MOVE, rule=rule)
+
+
+# --------------------------------------------------------------------------- time slices
+
+
+def time_slice(m: pyo.ConcreteModel) -> None:
+    """time_slice (option ``time_slices``): serve and sold as aggregates of their slices.
+
+    * ``slice_serve[h,t,p]``:  serve[h,t,p] = sum_s hours_share[s] * serve[h,t,p,s]
+      (unit-periods: what energy and every per-period family read)
+    * ``slice_sold[t,p]``:     sold[t,p] = sum_s sold[t,p,s]  (revenue, menus, commitments)
+
+    Not added when the option is off (serve and sold have no slice index then).
+    """
+    if not sliced(m):
+        return
+
+    def serve_rule(m: pyo.ConcreteModel, h: str, t: str, p: Any) -> Any:
+        return m.serve[h, t, p] == sum(
+            m.hours_share[s] * m.serve_slice[h, t, p, s] for s in m.SLICE
+        )
+
+    def sold_rule(m: pyo.ConcreteModel, t: str, p: Any) -> Any:
+        return m.sold[t, p] == sum(m.sold_slice[t, p, s] for s in m.SLICE)
+
+    m.slice_serve = pyo.Constraint(m.SERVE, rule=serve_rule)
+    m.slice_sold = pyo.Constraint(m.TP, rule=sold_rule)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 from optimizer.errors import InputError
 from optimizer.frontiers.coefficients import Coefficients
@@ -65,6 +66,19 @@ class Structure:
     menu_index: tuple[TPK, ...] = ()  # (t, p, k): entry k of t's menu in period p
     residual: bool = False  # straight-line residual value credited (profit only)
     whole_replicas: bool = False  # option: serve = units_per_replica x integer replicas
+    # v3 options (docs/model.md "v3 options"; empty / False when off)
+    forecast_index: tuple[TP, ...] = ()  # objective cost: (t, p) whose forecast must be sold
+    committed_index: tuple[TP, ...] = ()  # (t, p) of tiers with committed_mtok
+    opex: bool = False  # the objective charges opex of installed units
+    idle: bool = False  # the objective charges idle power of installed units
+    delivery_index: tuple[HP, ...] = ()  # (h, p) bought with delivery_share < 1 somewhere
+    platforms: tuple[str, ...] = ()  # platforms with at least one hardware
+    platform_of: tuple[tuple[str, str], ...] = ()  # (h, f): hardware h runs on platform f
+    cooling_index: tuple[tuple[str, PeriodLabel], ...] = ()  # (class, p) with a cap
+    cooling_of: tuple[tuple[str, str], ...] = ()  # (h, class) it needs
+    price_move_index: tuple[tuple[str, PeriodLabel, int, int], ...] = ()  # (t, p, k, k2)
+    # Option time_slices (empty when off: serve and sold keep no slice index)
+    slices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,6 +110,18 @@ class ModelData:
     menu_price: dict[TPK, float] = field(default_factory=dict)  # $M per Tok
     menu_demand: dict[TPK, float] = field(default_factory=dict)  # Tok per period
     units_per_replica: dict[tuple[str, str], float] = field(default_factory=dict)
+    # v3 options (docs/model.md "v3 options"); empty when off
+    committed: dict[TP, float] = field(default_factory=dict)  # Tok per period, at least
+    opex: dict[HP, float] = field(default_factory=dict)  # $M per installed unit per period
+    idle_energy: dict[HP, float] = field(default_factory=dict)  # $M per installed unit, idle
+    late_share: dict[HP, float] = field(default_factory=dict)  # 1 - delivery_share[h,p]
+    platform_cost: dict[tuple[str, PeriodLabel], float] = field(default_factory=dict)  # $M
+    platform_m: dict[HP, float] = field(default_factory=dict)  # most units installed
+    cooling_cap: dict[tuple[str, PeriodLabel], float] = field(default_factory=dict)
+    price_far: dict[tuple[str, PeriodLabel, int, int], float] = field(default_factory=dict)
+    # Option time_slices (empty when off)
+    hours_share: dict[str, float] = field(default_factory=dict)  # share of a period's hours
+    demand_share: dict[tuple[str, str], float] = field(default_factory=dict)  # (t, s) profile
     notes: list[str] = field(default_factory=list)
 
     @classmethod
@@ -228,16 +254,31 @@ def _build_data(inst: Instance, coef: Coefficients, objective: str) -> ModelData
     if problems:
         raise InputError(problems)
 
+    if objective == "cost":
+        cost_problems = inst.cost_objective_problems()
+        if cost_problems:
+            raise InputError(cost_problems)
+    else:
+        unpriced = [
+            f"tiers[{i}].price_usd_per_mtok: objective {objective} needs a price (or a price_menu)"
+            for i, t in enumerate(inst.tiers)
+            if t.price_usd_per_mtok is None and t.price_menu is None
+        ]
+        if unpriced:
+            raise InputError(unpriced)
+    costed = objective in ("profit", "cost")  # objectives that charge costs
+
     energy_cost: dict[HTP, float] = {}
-    if objective == "profit":
+    if costed:
         for h, t, p in serve_index:
             mwh = pue * unit_it_mw[h] * tiers[t].utilization * HOURS_PER_YEAR * inst.period_years
-            energy_cost[(h, t, p)] = elec[p] * mwh / MONEY_USD
+            # v3 idle power: serving draws the share above idle; idle_energy charges the rest
+            energy_cost[(h, t, p)] = (1.0 - hw[h].idle_power_share) * elec[p] * mwh / MONEY_USD
     else:
         energy_cost = {k: 0.0 for k in serve_index}
 
     # --- v2: residual value at the horizon's end and the site's fixed cost (profit only)
-    residual_on = objective == "profit" and inst.residual_value == "straight_line"
+    residual_on = costed and inst.residual_value == "straight_line"
     residual: dict[HP, float] = {}
     if residual_on:
         w_end = inst.end_weight()
@@ -245,9 +286,11 @@ def _build_data(inst: Instance, coef: Coefficients, objective: str) -> ModelData
             share = inst.residual_fraction(hw[h], P.index(p))
             residual[(h, p)] = w_end * share * unit_capex[(h, p)]
     fixed_cost = 0.0
-    if objective == "profit":
+    if costed:
         per_period = inst.site.fixed_cost_usd_per_year * inst.period_years / MONEY_USD
         fixed_cost = sum(weight[p] * per_period for p in P)
+
+    v3 = _v3_data(inst, objective, installed_index, buy_index, serve_index, existing, buy_ub)
 
     structure = Structure(
         periods=tuple(P),
@@ -268,7 +311,11 @@ def _build_data(inst: Instance, coef: Coefficients, objective: str) -> ModelData
         menu_index=tuple(menu_price),
         residual=residual_on,
         whole_replicas=inst.whole_replicas,
+        **v3.structure,
+        slices=tuple(inst.slice_ids()),
     )
+    hours_share = {sl.id: sl.hours_share for sl in inst.time_slices or ()}
+    demand_share = {(t, sid): v for t in T for sid, v in inst.demand_shares(tiers[t]).items()}
     return ModelData(
         structure=structure,
         weight=weight,
@@ -295,4 +342,166 @@ def _build_data(inst: Instance, coef: Coefficients, objective: str) -> ModelData
         fixed_cost=fixed_cost,
         menu_price=menu_price,
         menu_demand=menu_demand,
+        **v3.values,
+        hours_share=hours_share,
+        demand_share=demand_share,
     )
+
+
+@dataclass
+class _V3:
+    """Index sets (Structure fields) and values (ModelData fields) of the v3 options."""
+
+    structure: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def _v3_data(
+    inst: Instance,
+    objective: str,
+    installed_index: list[HP],
+    buy_index: list[HP],
+    serve_index: list[HTP],
+    existing: dict[HP, float],
+    buy_ub: dict[HP, float | None],
+) -> _V3:
+    """The v3 options (docs/model.md "v3 options"): each empty when off, so that an
+    instance that sets none of them builds exactly the model it built before."""
+    P = list(inst.periods)
+    hw = {h.id: h for h in inst.hardware}
+    costed = objective in ("profit", "cost")
+    out = _V3()
+    st, val = out.structure, out.values
+
+    # Objective cost: every tier's forecast must be sold (demand_mtok is the forecast).
+    if objective == "cost":
+        st["forecast_index"] = tuple(
+            (t.id, p) for t in inst.tiers for p in P if t.demand_mtok is not None
+        )
+    # Committed volume, under any objective.
+    committed: dict[TP, float] = {}
+    for t in inst.tiers:
+        if t.committed_mtok is not None:
+            for p, v in zip(P, inst.per_period_values(t.committed_mtok), strict=True):
+                committed[(t.id, p)] = v / TOKENS_MTOK
+    st["committed_index"] = tuple(committed)
+    val["committed"] = committed
+
+    # Opex and idle power of installed units (profit and cost objectives).
+    elec = dict(zip(P, inst.per_period_values(inst.site.electricity_usd_per_mwh), strict=True))
+    opex: dict[HP, float] = {}
+    idle: dict[HP, float] = {}
+    for h, p in installed_index:
+        yearly = inst.per_period_values(hw[h].opex_usd_per_year)[P.index(p)]
+        opex[(h, p)] = yearly * inst.period_years / MONEY_USD
+        mwh = inst.site.pue * hw[h].power_kw / 1000 * HOURS_PER_YEAR * inst.period_years
+        idle[(h, p)] = hw[h].idle_power_share * elec[p] * mwh / MONEY_USD
+    if costed and any(
+        isinstance(h.opex_usd_per_year, dict) or h.opex_usd_per_year > 0 for h in inst.hardware
+    ):
+        st["opex"] = True
+        val["opex"] = opex
+    if costed and any(h.idle_power_share > 0 for h in inst.hardware):
+        st["idle"] = True
+        val["idle_energy"] = idle
+
+    # Delivery within the period: a unit bought in p serves delivery_share[h,p] of p.
+    late: dict[HP, float] = {}
+    serving = {(h, p) for h, _t, p in serve_index}
+    for h, p in buy_index:
+        shares = inst.per_period_values(hw[h].delivery_share)
+        if any(s < 1 for s in shares) and (h, p) in serving:
+            late[(h, p)] = 1.0 - shares[P.index(p)]
+    st["delivery_index"] = tuple(late)
+    val["late_share"] = late
+
+    # Platforms: adopt[f,p] is 1 in any period a unit of f is installed.
+    plat_cost = {f.id: f.fixed_cost_usd_per_year for f in inst.platforms}
+    members = [(h.id, h.platform) for h in inst.hardware if h.platform is not None]
+    if members:
+        used = [f.id for f in inst.platforms if any(g == f.id for _h, g in members)]
+        st["platforms"] = tuple(used)
+        st["platform_of"] = tuple(members)
+        val["platform_cost"] = {
+            (f, p): (plat_cost[f] * inst.period_years / MONEY_USD if costed else 0.0)
+            for f in used
+            for p in P
+        }
+        on_platform = {h for h, _f in members}
+        platform_m: dict[HP, float] = {}
+        problems: list[str] = []
+        for h, p in installed_index:
+            if h in on_platform:
+                bound = _installed_bound(inst, h, p, existing, buy_ub)
+                if math.isinf(bound):
+                    i = [x.id for x in inst.hardware].index(h)
+                    problems.append(
+                        f"hardware[{i}].platform: nothing bounds how many {h!r} can be installed "
+                        "(power_kw and rack_positions are 0, no budget, no max_units); "
+                        "set max_units"
+                    )
+                    break
+                platform_m[(h, p)] = bound
+        if problems:
+            raise InputError(problems)
+        val["platform_m"] = platform_m
+
+    # Cooling classes: rack positions of each class hold the hardware that needs it.
+    cooling = inst.site.cooling
+    needs = [(h.id, h.cooling) for h in inst.hardware if h.cooling is not None]
+    if cooling is not None and needs:
+        caps: dict[tuple[str, PeriodLabel], float] = {}
+        for c in ("air", "liquid"):
+            given = getattr(cooling, c)
+            if given is not None and any(k == c for _h, k in needs):
+                for p, v in zip(P, inst.per_period_values(given), strict=True):
+                    caps[(c, p)] = v
+        st["cooling_index"] = tuple(caps)
+        st["cooling_of"] = tuple(needs)
+        val["cooling_cap"] = caps
+
+    # Price moves between periods, for price-menu tiers with max_price_change.
+    far: dict[tuple[str, PeriodLabel, int, int], float] = {}
+    for t in inst.tiers:
+        if t.price_menu is None or t.max_price_change is None:
+            continue
+        prices = [inst.per_period_values(e.price_usd_per_mtok) for e in t.price_menu]
+        for i in range(len(P) - 1):
+            for k, xk in enumerate(prices):
+                for k2, xk2 in enumerate(prices):
+                    moved = abs(xk2[i + 1] - xk[i]) > t.max_price_change * xk[i] * (1 + 1e-9)
+                    far[(t.id, P[i], k, k2)] = 1.0 if moved else 0.0
+    st["price_move_index"] = tuple(far)
+    val["price_far"] = far
+    return out
+
+
+def _installed_bound(
+    inst: Instance,
+    h: str,
+    p: PeriodLabel,
+    existing: dict[HP, float],
+    buy_ub: dict[HP, float | None],
+) -> float:
+    """Most units of h that can be installed in p: the site's power and land, the supply cap
+    and the buy bounds of the purchases alive in p, plus existing units (a valid big-M)."""
+    P = list(inst.periods)
+    spec = next(x for x in inst.hardware if x.id == h)
+    i = P.index(p)
+    have = existing.get((h, p), 0.0)
+    bound = math.inf
+    power = inst.per_period_values(inst.site.power_mw)[i]
+    racks = inst.per_period_values(inst.site.rack_positions)[i]
+    if spec.power_kw > 0:
+        bound = min(bound, power / (inst.site.pue * spec.power_kw / 1000.0))
+    if spec.rack_positions > 0:
+        bound = min(bound, racks / spec.rack_positions)
+    if spec.max_units is not None:
+        bound = min(bound, have + spec.max_units)
+    life = inst.lifetime_periods(spec)
+    alive = [P[j] for j in range(max(0, i - life + 1), i + 1) if (h, P[j]) in buy_ub]
+    bought = sum(math.inf if buy_ub[(h, q)] is None else float(buy_ub[(h, q)] or 0) for q in alive)
+    bound = min(bound, have + bought)
+    if bound >= _UNBOUNDED_UNITS:
+        return math.inf
+    return max(have, math.floor(bound + _FLOOR_EPS))

@@ -1,4 +1,4 @@
-"""The objective of MODEL.md (maximised), in $M.
+"""The objective of docs/model.md (maximised; v3 objective cost: minimised), in $M.
 
 revenue:  sum_p w[p] * (sum_t price[t,p] * sold[t,p]  +  sum_{t,k} X[t,p,k] * sold_at[t,p,k])
 profit:   revenue - sum_p w[p] * sum_h capex[h,p] * buy[h,p]
@@ -14,6 +14,13 @@ of price menus (v2). ``residual[h,p] = w_end * capex[h,p] * max(0, lifetime - (N
 * period_years) / lifetime`` with ``w_end = (1 + rate) ** (-N * period_years)`` when
 ``residual_value: straight_line``, else 0. ``fixed_cost`` is the discounted sum of the
 site's fixed cost (a constant: it moves the optimum's value, never the plan).
+
+v3 (docs/model.md "v3 options"):
+cost:     sum_p w[p] * (capex + electricity + opex + platform and fixed costs) - residual,
+          minimised, with every tier's forecast sold (constraint forecast)
+opex:     + sum_p w[p] * sum_h opex[h,p] * period_years * installed[h,p]   (profit, cost)
+idle:     + sum_p w[p] * sum_h idle_energy[h,p] * installed[h,p]           (profit, cost)
+platform: + sum_p w[p] * sum_f fixed_cost[f] * period_years * adopt[f,p]  (profit, cost)
 """
 
 from __future__ import annotations
@@ -45,16 +52,50 @@ def residual_expr(m: pyo.ConcreteModel) -> Any:
     return sum(m.residual[h, p] * m.buy[h, p] for h, p in m.BUY)
 
 
+def opex_expr(m: pyo.ConcreteModel) -> Any:
+    """Discounted opex of installed units, $M (v3): sum_p w[p] * sum_h opex[h,p] * installed."""
+    return sum(m.weight[p] * m.opex[h, p] * m.installed[h, p] for h, p in m.INST)
+
+
+def idle_energy_expr(m: pyo.ConcreteModel) -> Any:
+    """Discounted electricity that installed units draw idle, $M (v3 idle_power_share)."""
+    return sum(m.weight[p] * m.idle_energy[h, p] * m.installed[h, p] for h, p in m.INST)
+
+
+def platform_expr(m: pyo.ConcreteModel) -> Any:
+    """Discounted fixed cost of the platforms adopted, $M (v3)."""
+    return sum(m.weight[p] * m.platform_cost[f, p] * m.adopt[f, p] for f, p in m.FP)
+
+
+def cost_expr(m: pyo.ConcreteModel) -> Any:
+    """Discounted cost, $M: capex + electricity + fixed costs (+ v3 opex, idle power,
+    platforms) - residual value; profit is revenue minus this."""
+    s = m.data_structure
+    m.capex = pyo.Expression(expr=capex_expr(m))
+    m.energy = pyo.Expression(expr=energy_expr(m))
+    cost = m.capex + m.energy + m.fixed_cost
+    if s.residual:
+        m.residual_value = pyo.Expression(expr=residual_expr(m))
+        cost = cost - m.residual_value
+    if s.opex:  # v3 options: terms only when set, so a v2 instance keeps its exact model
+        m.opex_cost = pyo.Expression(expr=opex_expr(m))
+        cost = cost + m.opex_cost
+    if s.idle:
+        m.idle_energy_cost = pyo.Expression(expr=idle_energy_expr(m))
+        cost = cost + m.idle_energy_cost
+    if s.platforms and s.objective != "revenue":
+        m.platform_fixed_cost = pyo.Expression(expr=platform_expr(m))
+        cost = cost + m.platform_fixed_cost
+    return cost
+
+
 def objective(m: pyo.ConcreteModel) -> None:
-    """Maximise revenue, or profit = revenue - capex - electricity (+ residual - fixed, v2)."""
+    """Maximise revenue, or profit = revenue - cost; or (v3, objective cost) minimise cost."""
     m.revenue = pyo.Expression(expr=revenue_expr(m))
-    if m.data_structure.objective == "profit":
-        m.capex = pyo.Expression(expr=capex_expr(m))
-        m.energy = pyo.Expression(expr=energy_expr(m))
-        profit = m.revenue - m.capex - m.energy - m.fixed_cost
-        if m.data_structure.residual:
-            m.residual_value = pyo.Expression(expr=residual_expr(m))
-            profit = profit + m.residual_value
-        m.obj = pyo.Objective(expr=profit, sense=pyo.maximize)
+    kind = m.data_structure.objective
+    if kind == "profit":
+        m.obj = pyo.Objective(expr=m.revenue - cost_expr(m), sense=pyo.maximize)
+    elif kind == "cost":
+        m.obj = pyo.Objective(expr=cost_expr(m), sense=pyo.minimize)
     else:
         m.obj = pyo.Objective(expr=m.revenue, sense=pyo.maximize)

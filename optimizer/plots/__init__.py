@@ -21,11 +21,12 @@ notebooks and for the HTML report (saving is the caller's choice).
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
+
+from optimizer import fmt as _fmt
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -107,9 +108,7 @@ def tier_colors(instance: Instance) -> dict[str, Any]:
     return out
 
 
-def safe_name(name: str) -> str:
-    """A file-name-safe version of an id (the same rule as ``optimizer solve``'s folder)."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", str(name)).strip("._") or "instance"
+safe_name = _fmt.safe_name  # the same rule as optimizer solve's results folder
 
 
 def save_png_atomic(fig: Figure, out_path: str | Path) -> Path:
@@ -131,35 +130,18 @@ def save_png_atomic(fig: Figure, out_path: str | Path) -> Path:
 
 
 def fmt_usd(x: float) -> str:
-    """$1.29B, $363M, $250K, $12."""
-    a = abs(x)
-    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if a >= div:
-            v = x / div
-            digits = 2 if abs(v) < 10 else 1 if abs(v) < 100 else 0
-            return f"${v:,.{digits}f}{suffix}"
-    return f"${x:,.0f}"
+    """Money on a chart, 3 significant digits: $1.29B, $363M, $250k, $12 (optimizer.fmt)."""
+    return _fmt.usd(x, None)
 
 
 def fmt_price(x: float) -> str:
-    """A per-Mtok price: $150, $1.80, $0.20, $0.048, $0.00."""
-    if x >= 100:
-        return f"${x:,.0f}"
-    if x >= 0.1 or x == 0:
-        return f"${x:,.2f}"
-    return "$" + f"{x:.2g}"
+    """A per-Mtok price: $150, $1.80, $0.20, $0.048, $0.00 (optimizer.fmt)."""
+    return _fmt.price(x)
 
 
 def fmt_count(x: float) -> str:
-    """480K, 48.4M, 950 (for tick labels and throughputs)."""
-    a = abs(x)
-    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if a >= div:
-            v = x / div
-            if abs(v) >= 100:
-                return f"{v:.0f}{suffix}"
-            return f"{v:.1f}".rstrip("0").rstrip(".") + suffix
-    return f"{x:.0f}" if a >= 1 or x == 0 else f"{x:.2g}"
+    """A tick label or throughput: 480k, 48.4M, 950 (optimizer.fmt)."""
+    return _fmt.quantity(x, None)
 
 
 _LAZY = {

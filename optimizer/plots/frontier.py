@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from optimizer import fmt
 from optimizer.errors import InputError
 from optimizer.frontiers.coefficients import pareto_envelope
 from optimizer.instance.schema import Instance, PeriodLabel, Tier
@@ -167,6 +168,32 @@ def curve_value(series: pd.DataFrame, hardware: str, interactivity: float) -> fl
         return float("nan")
     x, y = s["interactivity"].to_numpy(float), s["tok_s_per_mw"].to_numpy(float)
     return float(np.interp(interactivity, x, y, left=y.max(), right=np.nan))
+
+
+def _ttft_capped(
+    instance: Instance, table: pd.DataFrame, series: pd.DataFrame, tiers: list[Tier]
+) -> list[tuple[str, float, float]]:
+    """(hardware, tier speed, curve value) where a drawn curve reaches a tier's speed but the
+    pair is unusable because the rows there miss the tier's TTFT cap."""
+    from optimizer.frontiers.coefficients import compute_coefficients
+
+    if not tiers or series.empty:
+        return []
+    pairs = compute_coefficients(table, instance).pairs
+    out = []
+    for t in tiers:
+        if t.max_ttft_s is None:
+            continue
+        for h_id in pd.unique(series["hardware"]):
+            row = pairs[(pairs["hardware"] == h_id) & (pairs["tier"] == t.id)]
+            if row.empty or bool(row["usable"].iloc[0]):
+                continue
+            if not str(row["reason"].iloc[0]).startswith("TTFT too high"):
+                continue
+            y = curve_value(series, str(h_id), float(t.min_interactivity))
+            if np.isfinite(y):
+                out.append((str(h_id), float(t.min_interactivity), y))
+    return out
 
 
 def tiers_at_context(
@@ -360,7 +387,7 @@ def frontier_figure(
             instance.period_index(period)
         except KeyError:
             raise InputError(
-                f"period: {period!r} is not one of periods {[str(p) for p in instance.periods]}"
+                f"period: {period} is not one of periods {fmt.labels(instance.periods)}"
             ) from None
     series = frontier_series(instance, table, model, ctx)
     points = operating_points(instance, table, plan, model, ctx, period)
@@ -463,6 +490,25 @@ def frontier_figure(
                 )
             )
             ax.plot([xmin, x[0]], [y[0], y[0]], ":", color=c, lw=1.6, zorder=2)
+
+        # Where a curve crosses a tier's speed but its rows there miss the tier's TTFT cap,
+        # the pair is unusable: an x marks it (the curve alone suggested it could serve).
+        capped = _ttft_capped(instance, table, series, shown)
+        for h_id, x_t, y_t in capped:
+            ax.plot([x_t], [y_t], "X", color=hw_color[h_id], mec="black", ms=11, zorder=7)
+        if capped:
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    ls="none",
+                    marker="X",
+                    ms=10,
+                    mfc="#888888",
+                    mec="black",
+                    label="unusable for the tier\n(TTFT cap at its speed)",
+                )
+            )
 
         # The plan's operating points.
         if len(points):

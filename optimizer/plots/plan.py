@@ -88,9 +88,8 @@ def plan_tables(instance: Instance, plan: Plan) -> dict[str, pd.DataFrame]:
     units = wide(buy, "hardware", "units", hw_ids)
     spend = wide(buy, "hardware", "capex_usd", hw_ids) if len(buy) else units * 0.0
     installed = wide(plan.installed, "hardware", "facility_mw", hw_ids)
-    serve = (
-        plan.serve.assign(facility_mw=plan.serve["it_mw"] * pue) if len(plan.serve) else plan.serve
-    )
+    serve = plan.serve_by_period()  # time slices: average MW over the period's hours
+    serve = serve.assign(facility_mw=serve["it_mw"] * pue) if len(serve) else serve
     by_tier = wide(serve, "tier", "facility_mw", tier_ids)
     by_tier["idle"] = (installed.sum(axis=1) - by_tier.sum(axis=1)).clip(lower=0.0)
     by_tier.loc[by_tier["idle"] < 1e-6, "idle"] = 0.0
@@ -101,7 +100,11 @@ def plan_tables(instance: Instance, plan: Plan) -> dict[str, pd.DataFrame]:
         },
         index=P,
     ).astype(float)
-    revenue = wide(plan.sold, "tier", "revenue_usd", tier_ids).sum(axis=1).to_frame("revenue_usd")
+    revenue = (
+        wide(plan.sold_by_period(), "tier", "revenue_usd", tier_ids)
+        .sum(axis=1)
+        .to_frame("revenue_usd")
+    )
     return {
         "buy_units": units,
         "buy_capex_usd": spend,

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from optimizer import fmt as _fmt
 from optimizer.plots import (
     _HW_PALETTE,
     DECK_SIZE_IN,
@@ -108,15 +109,8 @@ def binned_median(
 
 # ----------------------------------------------------------------------- formatting
 def _compact(v: float, prefix: str = "") -> str:
-    """$1.25B, $950M, 1.5K, 0.25: three significant digits, B/M/K suffixes."""
-    a = abs(v)
-    sign = "-" if v < 0 else ""
-    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if a >= div:
-            return f"{sign}{prefix}{a / div:.3g}{suffix}"
-    if a == 0:
-        return f"{prefix}0"
-    return f"{sign}{prefix}{a:.3g}"
+    """$1.25B, $950M, 1.50k, 0.25: three significant digits (optimizer.fmt)."""
+    return _fmt.usd(v, None) if prefix == "$" else _fmt.quantity(v, None)
 
 
 def input_unit(key: str) -> tuple[str, Callable[[float], str]]:
@@ -186,6 +180,7 @@ _FIELD_LABELS = {
 }
 _KEY = re.compile(
     r"^(?:(?P<list>tiers|hardware)\[(?P<id>[^\]]+)\]\.|(?P<site>site)\.)?"
+    r"(?:price_menu\[(?P<entry>[^\]]+)\]\.)?"
     r"(?P<field>[a-z_]+)(?:\[(?P<period>[^\]]+)\])?(?P<factor>:factor)?$"
 )
 
@@ -198,15 +193,23 @@ def human_label(key: str) -> str:
     if m is None:
         return key
     field = _FIELD_LABELS.get(m["field"], m["field"].replace("_", " "))
+    if m["entry"] == "*":  # every entry of a price menu, moved together
+        field = "menu " + {"price_usd_per_mtok": "prices (USD/Mtok)"}.get(
+            m["field"], "demand (Mtok)" if m["field"] == "demand_mtok" else field
+        )
+    elif m["entry"] is not None:
+        field = f"menu entry {m['entry']}: {field}"
     if m["list"] == "tiers":
-        text = f"{m['id']} tier: {field}"
+        text = f"every tier: {field}" if m["id"] == "*" else f"{m['id']} tier: {field}"
     elif m["list"] == "hardware":
-        text = f"{m['id']}: {field}"
+        text = f"every unit: {field}" if m["id"] == "*" else f"{m['id']}: {field}"
     elif m["site"]:
         text = f"site: {field}"
     else:
         text = field
-    if m["period"]:
+    if m["period"] == "*":
+        text += ", every period"
+    elif m["period"]:
         text += f" in {m['period']}"
     if m["factor"]:
         text += " (× base)"

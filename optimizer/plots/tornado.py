@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from optimizer import fmt as _fmt
 from optimizer.plots import DECK_SIZE_IN, DPI, deck_style, fmt_usd, save_png_atomic
 from optimizer.plots.sweep import _compact, human_label, input_unit
 
@@ -70,12 +71,6 @@ def tornado_order(table: pd.DataFrame, top: int = 15) -> list[str]:
     order = key.sort_values(ascending=False, kind="mergesort").index
     names = list(dict.fromkeys(str(table["input"].iloc[i]) for i in order))  # first of repeats
     return names[: max(0, top)]
-
-
-def _signed_usd(v: float) -> str:
-    if v == 0:
-        return "$0"
-    return ("+" if v > 0 else "−") + fmt_usd(abs(v))
 
 
 def _value_text(key: str, value: Any) -> str:
@@ -170,7 +165,7 @@ def tornado_figure(table: pd.DataFrame, top: int = 15, objective: str | None = N
                 ax.text(
                     end + (pad if right else -pad),
                     y[i] + (dy if same_side else 0.0),
-                    _signed_usd(d),
+                    _fmt.signed_usd(d, None),
                     ha="left" if right else "right",
                     va="center",
                     fontsize=8.5 if not same_side else 7.5,

@@ -44,9 +44,19 @@ def _kind(comment: str) -> str:
     return " + ".join(kinds) if kinds else "note"
 
 
+# A header paragraph that quotes a solve's figures ("SOLVER RESULT ...", "RESULTS ..."): left
+# out of the report's notes, where it would stand beside (and disagree with) the plan's own.
+_RESULT_PARAGRAPH = re.compile(r"^(SOLVER\s+)?RESULTS?\b")
+
+
 def header_notes(text: str) -> str:
-    """The comment block at the top of a YAML file, as plain text (no '#')."""
-    lines = []
+    """The comment block at the top of a YAML file, as plain text (no '#').
+
+    Paragraphs (separated by empty comment lines) that open with ``SOLVER RESULT`` or
+    ``RESULTS`` are left out: a report shows the plan it solved, never figures copied into the
+    instance from an earlier run.
+    """
+    lines: list[str] = []
     for line in text.splitlines():
         s = line.strip()
         if not s.startswith("#"):
@@ -55,7 +65,16 @@ def header_notes(text: str) -> str:
             lines.append("")
             continue
         lines.append(s[1:][1:] if s[1:].startswith(" ") else s[1:])
-    return "\n".join(lines).strip()
+    kept: list[str] = []
+    skipping = False
+    for i, line in enumerate(lines):
+        if not line.strip():
+            skipping = False
+        elif i == 0 or not lines[i - 1].strip():  # a paragraph's first line
+            skipping = bool(_RESULT_PARAGRAPH.match(line))
+        if not skipping:
+            kept.append(line)
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
 
 
 def commented_values(text: str) -> pd.DataFrame:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from optimizer.errors import InputError
 from optimizer.report.model import Report
+from optimizer.results.write import RUN_FILE, check_result_folder, read_csv_cells
 
 SWEEP_NAMES = ("sweep/sweep.parquet", "sweep.parquet", "sweep/sweep.csv", "sweep.csv")
 
@@ -78,7 +79,9 @@ def build_report(
         from optimizer.report.sweep_report import sweep_report
 
         table = _read_sweep_table(target)
-        name = target.parent.parent.name if target.parent.name == "sweep" else target.parent.name
+        name = _swept_instance_name(target.parent) or (
+            target.parent.parent.name if target.parent.name == "sweep" else target.parent.name
+        )
         return sweep_report(table, source=str(target), title=f"Sweep of {name}")
     from optimizer.report.twostage_report import read_two_stage, two_stage_report
 
@@ -112,7 +115,7 @@ def instance_report(
 
 def _read_csv(path: Path) -> pd.DataFrame | None:
     try:
-        return pd.read_csv(path) if path.is_file() else None
+        return read_csv_cells(pd.read_csv(path)) if path.is_file() else None
     except Exception:  # a damaged extra file is left out, not fatal
         return None
 
@@ -125,6 +128,29 @@ def find_instance(name: str, folder: Path) -> Path | None:
             if cand.is_file():
                 return cand
     return None
+
+
+def recorded_instance(folder: Path, name: str) -> Path | None:
+    """The instance file ``optimizer solve`` recorded in ``run.json`` (``instance_file``),
+    if it still exists and still holds the instance of that name."""
+    try:
+        run = json.loads((folder / RUN_FILE).read_text(encoding="utf-8"))
+        recorded = run.get("instance_file")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(recorded, str) or not recorded:
+        return None
+    path = Path(recorded)
+    if not path.is_absolute():
+        path = folder / path
+    try:
+        if not path.is_file():
+            return None
+        from optimizer.instance.load import read_document
+
+        return path if read_document(path).get("name") == name else None
+    except (InputError, OSError):
+        return None
 
 
 def plan_from_folder(folder: Path, instance: Any = None) -> Any:
@@ -145,16 +171,19 @@ def plan_from_folder(folder: Path, instance: Any = None) -> Any:
         return pd.DataFrame(doc.get(key) or [])
 
     installed = pd.DataFrame(doc.get("installed") or [])
-    if instance is not None and len(installed):
-        hw = {h.id: h for h in instance.hardware}
-        pue = instance.site.pue
+    if len(installed) and {"hardware", "units"} <= set(installed.columns):
+        # Power and floor space come from the instance; without it (or for a hardware id
+        # it does not list) they are unknown, shown empty, never a KeyError.
+        hw = {h.id: h for h in instance.hardware} if instance is not None else {}
+        pue = instance.site.pue if instance is not None else float("nan")
+        nan = float("nan")
         installed["it_mw"] = [
-            u * hw[h].power_kw / 1000
+            u * hw[h].power_kw / 1000 if h in hw else nan
             for h, u in zip(installed["hardware"], installed["units"], strict=True)
         ]
         installed["facility_mw"] = installed["it_mw"] * pue
         installed["rack_positions"] = [
-            u * hw[h].rack_positions
+            u * hw[h].rack_positions if h in hw else nan
             for h, u in zip(installed["hardware"], installed["units"], strict=True)
         ]
     res = pd.DataFrame(doc.get("resources") or [])
@@ -213,16 +242,21 @@ def results_report(folder: Path, *, instance_path: str | Path | None = None) -> 
     from optimizer.instance.load import load_instance
     from optimizer.report.plan_report import plan_report
 
+    # The writer's contract (optimizer.results.write): a folder without its manifest, or
+    # whose files differ from it, is an interrupted write or a mix of two runs: refused.
+    problems = check_result_folder(folder)
+    if problems:
+        raise InputError(
+            [*problems, f"{folder}: run optimizer solve again to write a whole plan folder"]
+        )
     name = None
     try:
         name = json.loads((folder / "plan.json").read_text(encoding="utf-8")).get("instance")
     except (OSError, ValueError, AttributeError):
         pass
-    ipath = (
-        Path(instance_path)
-        if instance_path
-        else (find_instance(str(name), folder) if name else None)
-    )
+    ipath = Path(instance_path) if instance_path else None
+    if ipath is None and name:
+        ipath = recorded_instance(folder, str(name)) or find_instance(str(name), folder)
     inst = load_instance(ipath) if ipath is not None else None
     if inst is not None and name and inst.name != name:
         raise InputError(f"{ipath}: instance {inst.name!r} is not the one of {folder} ({name!r})")
@@ -279,3 +313,24 @@ def folder_extras(folder: Path, objective: str) -> list[Any]:
                 out.append(sec)
             break
     return out
+
+
+def _swept_instance_name(folder: Path) -> str | None:
+    """The swept instance's own name, from the sweep.meta.json beside the table (a sweep
+    written with --out was titled by its folder's name); None when it cannot be read."""
+    import json
+
+    import yaml
+
+    try:
+        meta = json.loads((folder / "sweep.meta.json").read_text(encoding="utf-8"))
+        inst = Path(str(meta["instance"]))
+        if not inst.is_absolute():
+            inst = Path.cwd() / inst
+        if inst.stat().st_size > 16 * 2**20:
+            return None
+        doc = yaml.safe_load(inst.read_text(encoding="utf-8"))
+        name = doc.get("name") if isinstance(doc, dict) else None
+        return str(name) if isinstance(name, str) and name else None
+    except (OSError, ValueError, KeyError, TypeError, yaml.YAMLError):
+        return None

@@ -19,20 +19,69 @@ FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
 CAP_COLOR = "#C0392B"
 
 
+# Legends go under the plot, in rows: a legend beside it became a scroll box cutting entries
+# (the frontier chart), one inside it covered data. Plotly grows the bottom margin to fit.
+LEGEND_BELOW = {
+    "orientation": "h",
+    "x": 0.0,
+    "xanchor": "left",
+    "y": -0.2,
+    "yanchor": "top",
+    "bgcolor": "rgba(0,0,0,0)",
+}
+
+
+def _wrap_title(text: str, width: int = 38) -> str:
+    """An axis title on lines of ``width`` characters: a long vertical title ran into the
+    chart's title."""
+    words, lines, line = text.split(), [], ""
+    for w in words:
+        if line and len(line) + 1 + len(w) > width:
+            lines.append(line)
+            line = w
+        else:
+            line = f"{line} {w}" if line else w
+    if line:
+        lines.append(line)
+    return "<br>".join(lines)
+
+
 def _layout(fig: go.Figure, title: str, x: str, y: str, **kw: Any) -> go.Figure:
     fig.update_layout(
-        title={"text": title, "x": 0.01, "xanchor": "left"},
+        # the title in the container's top band, above the plot area and its axis titles
+        title={
+            "text": title,
+            "x": 0.01,
+            "xanchor": "left",
+            "y": 0.98,
+            "yanchor": "top",
+            "yref": "container",
+        },
         font={"family": FONT, "size": 13},
         template="plotly_white",
-        margin={"l": 80, "r": 30, "t": 60, "b": 60},
-        height=kw.pop("height", 420),
-        legend={"title": {"text": kw.pop("legend_title", "")}},
+        margin={"l": 80, "r": 30, "t": 70, "b": 60},
+        height=kw.pop("height", 440),
+        legend={"title": {"text": kw.pop("legend_title", "")}, **LEGEND_BELOW},
         hoverlabel={"namelength": -1},
         **kw,
     )
-    fig.update_xaxes(title_text=x)
-    fig.update_yaxes(title_text=y)
+    fig.update_xaxes(title_text=x, automargin=True)
+    fig.update_yaxes(title_text=_wrap_title(y) if y else y, automargin=True)
     return fig
+
+
+def log_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
+    """Ticks 1-2-5 per decade between ``lo`` and ``hi``, labelled in full (20, 50, 100):
+    Plotly's own minor log labels read "2" and "5" for 20 and 50."""
+    if not (np.isfinite(lo) and np.isfinite(hi)) or lo <= 0 or hi <= 0:
+        return [], []
+    vals: list[float] = []
+    for e in range(int(np.floor(np.log10(lo))), int(np.ceil(np.log10(hi))) + 1):
+        for m in (1, 2, 5):
+            v = m * 10.0**e
+            if lo / 1.0001 <= v <= hi * 1.0001:
+                vals.append(v)
+    return vals, [f"{v:,.10g}" for v in vals]
 
 
 def usd_scale(values: Sequence[float] | np.ndarray) -> tuple[float, str]:
@@ -124,16 +173,37 @@ def stacked_bars(
 
 
 def grouped_bars(
-    df: pd.DataFrame, *, x: str, series: str, value: str, title: str, x_title: str, y_title: str
+    df: pd.DataFrame,
+    *,
+    x: str,
+    series: str,
+    value: str,
+    title: str,
+    x_title: str,
+    y_title: str,
+    colors: Mapping[str, str] | None = None,
+    patterns: Mapping[str, str] | None = None,
 ) -> go.Figure:
+    """Bars side by side per ``x``, each labelled with its value (a 5-unit bar beside a
+    1,000-unit one is invisible without it); ``colors``/``patterns`` by series name."""
     fig = go.Figure()
     for name in [str(s) for s in pd.unique(df[series])]:
         sub = df[df[series].astype(str) == name]
+        ys = [float(v) for v in sub[value]]
+        marker: dict[str, Any] = {}
+        if colors and name in colors:
+            marker["color"] = colors[name]
+        if patterns and patterns.get(name):
+            marker["pattern"] = {"shape": patterns[name], "fgcolor": "#ffffff", "solidity": 0.3}
         fig.add_trace(
             go.Bar(
                 name=name,
                 x=[str(v) for v in sub[x]],
-                y=[float(v) for v in sub[value]],
+                y=ys,
+                marker=marker or None,
+                text=[f"{v:,.0f}" for v in ys],
+                textposition="outside",
+                cliponaxis=False,
                 hovertemplate=f"{name}<br>%{{x}}: %{{y:,.1f}}<extra></extra>",
             )
         )
@@ -283,7 +353,17 @@ def heatmap(
     grid = np.full((len(ys), len(xs)), np.nan)
     for r in df.itertuples(index=False):
         grid[ys.index(str(getattr(r, y))), xs.index(str(getattr(r, x)))] = float(getattr(r, value))
-    text = [[text_fmt.format(v) if np.isfinite(v) else "" for v in row] for row in grid]
+
+    def cell(v: float) -> str:
+        # a share that rounds to 0% but is not 0 reads "<1%"; an empty cell stays blank
+        if not np.isfinite(v) or v == 0:
+            return ""
+        if text_fmt == "{:.0%}" and 0 < abs(v) < 0.005:
+            return "<1%"
+        return text_fmt.format(v)
+
+    text = [[cell(v) for v in row] for row in grid]
+    grid = np.where(grid == 0, np.nan, grid)  # no shade where nothing was bought
     fig = go.Figure(
         go.Heatmap(
             z=grid,
@@ -363,17 +443,43 @@ def frontier(
     names = [str(h) for h in pd.unique(series["hardware"])]
     col = colors_for(names, colors)
     for h in names:
-        sub = series[series["hardware"] == h]
+        sub = series[series["hardware"] == h].sort_values("interactivity")
+        x = sub["interactivity"].to_numpy(float)
+        y = sub["tok_s_per_mw"].to_numpy(float)
+        # The model interpolates linearly in interactivity; on a log axis a straight segment
+        # between table points is not that line, and the plan's points (on the model's line)
+        # sat off the drawn curve. Dense points draw the model's own line.
+        if len(x) > 1:
+            xd = np.unique(
+                np.concatenate(
+                    [np.geomspace(a, b, 16) for a, b in zip(x[:-1], x[1:], strict=True)] + [x]
+                )
+            )
+            yd = np.interp(xd, x, y)
+        else:
+            xd, yd = x, y
         fig.add_trace(
             go.Scatter(
                 name=h,
                 legendgroup=h,
-                x=sub["interactivity"],
-                y=sub["tok_s_per_mw"],
-                mode="lines+markers",
+                x=xd,
+                y=yd,
+                mode="lines",
                 line={"color": col[h], "width": 2.5},
-                marker={"size": 5},
                 hovertemplate=f"{h}<br>%{{x:,.4~g}} tok/s per user<br>"
+                "%{y:,.0f} tok/s per facility MW<extra></extra>",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                name=f"{h} (table rows)",
+                legendgroup=h,
+                showlegend=False,
+                x=x,
+                y=y,
+                mode="markers",
+                marker={"size": 5, "color": col[h]},
+                hovertemplate=f"{h} (table row)<br>%{{x:,.4~g}} tok/s per user<br>"
                 "%{y:,.0f} tok/s per facility MW<extra></extra>",
             )
         )
@@ -406,5 +512,9 @@ def frontier(
         "throughput (tokens/s per facility MW)",
         height=480,
     )
-    fig.update_xaxes(type="log", dtick="D2")  # 10, 20, 50, 100 labelled
+    xs = pd.to_numeric(series["interactivity"], errors="coerce")
+    if len(points):
+        xs = pd.concat([xs, pd.to_numeric(points["interactivity"], errors="coerce")])
+    vals, text = log_ticks(float(xs.min()), float(xs.max())) if len(xs) else ([], [])
+    fig.update_xaxes(type="log", tickvals=vals or None, ticktext=text or None)
     return fig

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import plotly.graph_objects as go
 
+from optimizer import fmt
 from optimizer.report.charts import _layout, usd_scale
-from optimizer.report.model import Chart, Section, Table, usd_short
+from optimizer.report.model import Chart, Section, Table
 
 if TYPE_CHECKING:
     from optimizer.results.finance import Finance
@@ -56,7 +57,7 @@ def _years(x: float | None) -> str:
 def finance_headline(f: Finance) -> list[tuple[str, str]]:
     """NPV, IRR and payback as headline figures."""
     return [
-        ("NPV", usd_short(f.npv_usd)),
+        ("NPV", fmt.usd(f.npv_usd)),
         ("IRR", "not defined" if f.irr is None else f"{100 * f.irr:.1f}% per year"),
         ("payback", _years(f.payback_years)),
         ("discounted payback", _years(f.discounted_payback_years)),
@@ -141,7 +142,7 @@ def finance_section(plan: Plan) -> Section | None:
         "Finance: cash flow, NPV, IRR, payback",
         "Cash flow per period in USD, undiscounted unless named; each period's flows count "
         "at its start, discounted by its weight as in the objective; row `end` is the "
-        f"residual value at the horizon's end. NPV {usd_short(f.npv_usd)}, IRR "
+        f"residual value at the horizon's end. NPV {fmt.usd(f.npv_usd)}, IRR "
         + ("n/a" if f.irr is None else f"{100 * f.irr:.1f}% per year")
         + f", payback {_years(f.payback_years)} (docs/model.md, Finance).",
     )

@@ -33,11 +33,20 @@ table{border-collapse:collapse;font-size:13px;background:#fff;margin:8px 0 4px 0
 th,td{border:1px solid #ddd;padding:3px 8px}
 th{background:#eef1f4;text-align:left;position:sticky;top:38px}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-th{white-space:nowrap}
+th{white-space:normal;overflow-wrap:normal}
 caption{text-align:left;font-weight:bold;padding:6px 0}
-.tablewrap{max-height:560px;overflow:auto;margin-bottom:14px}
-pre{background:#fff;border:1px solid #ddd;padding:12px;font-size:12px;white-space:pre-wrap}
-@media print{nav{display:none}.tablewrap{max-height:none;overflow:visible}th{position:static}}
+ul.points{background:#fff;border:1px solid #ddd;border-radius:6px;padding:12px 12px 12px 32px;
+font-size:15px;line-height:1.5;max-width:1000px}
+.tablewrap{overflow-x:auto;margin-bottom:14px;max-width:100%}
+td{overflow-wrap:break-word}
+pre{background:#fff;border:1px solid #ddd;padding:12px;font-size:12px;white-space:pre-wrap;
+overflow-wrap:anywhere;max-width:100%;box-sizing:border-box}
+@page{size:A4 landscape;margin:10mm}
+@media print{nav{display:none}main{padding:0 4mm;max-width:none}
+.tablewrap{overflow:visible}th{position:static}
+table{font-size:9px;width:100%}td{padding:2px 4px;overflow-wrap:anywhere}
+.modebar-container,.modebar{display:none!important}
+.chart,table,pre{break-inside:avoid}section{break-before:auto}}
 """
 
 LABELS = {"period", "scenario", "statistic"}
@@ -94,7 +103,7 @@ def chart_html(c: Chart) -> str:
         full_html=False,
         include_plotlyjs=False,
         div_id=cid,
-        config={"displaylogo": False, "responsive": True},
+        config={"displaylogo": False, "responsive": True, "displayModeBar": "hover"},
     )
     return f'<div class="chart" data-chart="plotly">{div}{cap}</div>'
 
@@ -103,6 +112,9 @@ def section_html(s: Section) -> str:
     parts = [f'<section id="{_slug(s.id)}"><h2>{html.escape(s.title)}</h2>']
     if s.intro:
         parts.append(f"<p>{html.escape(s.intro)}</p>")
+    if s.points:
+        items = "".join(f"<li>{html.escape(x)}</li>" for x in s.points)
+        parts.append(f'<ul class="points">{items}</ul>')
     parts += [chart_html(c) for c in s.charts]
     parts += [table_html(t) for t in s.tables]
     if s.pre:

@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from optimizer import fmt
+
 # Units of the columns that recur across tables (a table may add or override its own).
 UNITS: dict[str, str] = {
     "units": "units",
@@ -90,6 +92,7 @@ class Section:
     tables: list[Table] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
     pre: str = ""  # preformatted text (the instance file's notes)
+    points: list[str] = field(default_factory=list)  # a bulleted list (executive summary)
 
 
 @dataclass
@@ -108,7 +111,7 @@ class Report:
 
 
 def fmt_value(v: Any, unit: str) -> str:
-    """A cell as text for the page: thousands separators, shares as percentages."""
+    """A cell as text for the page, through optimizer.fmt: money $5.98B, Mtok 2.67B, shares %."""
     if v is None:
         return ""
     if isinstance(v, bool):
@@ -118,24 +121,16 @@ def fmt_value(v: Any, unit: str) -> str:
         if math.isnan(x):
             return ""
         if unit == "share":
-            return f"{100 * x:.1f}%"
+            return fmt.pct(x)
         if unit == "%":
             return f"{x:,.1f}%"
         if unit == "USD/Mtok":
-            return f"{x:,.4f}"
+            return fmt.price(x)
         if unit in ("USD", "USD per unit"):
-            return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}"
+            return fmt.usd(x)
+        if unit == "Mtok":
+            return fmt.quantity(x)
         if float(x).is_integer():
             return f"{x:,.0f}"
         return f"{x:,.2f}" if abs(x) >= 1 else f"{x:.4g}"
     return str(v)
-
-
-def usd_short(x: float | None) -> str:
-    """$153.29B, $24.9M, $12.0k."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    for scale, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(x) >= scale:
-            return f"${x / scale:,.2f}{suffix}"
-    return f"${x:,.2f}"

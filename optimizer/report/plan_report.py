@@ -9,10 +9,16 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from optimizer import fmt
 from optimizer.report import charts
 from optimizer.report.finance_section import finance_headline, finance_sections
-from optimizer.report.model import Chart, Report, Section, Table, usd_short
-from optimizer.results.report import _hardware_table, _marginals_table, _tier_table
+from optimizer.report.model import Chart, Report, Section, Table
+from optimizer.results.report import (
+    _hardware_table,
+    _marginals_table,
+    _slice_table,
+    _tier_table,
+)
 
 if TYPE_CHECKING:
     from optimizer.analysis.compare import Comparison
@@ -32,10 +38,10 @@ def png_of(fig: Any) -> bytes:
 def headline(plan: Plan, instance: Instance | None) -> list[tuple[str, str]]:
     rows = [
         ("status", plan.status),
-        (f"objective ({plan.objective_kind}, discounted)", usd_short(plan.objective_usd)),
-        ("revenue (discounted)", usd_short(plan.revenue_usd)),
-        ("capex (discounted)", usd_short(plan.capex_usd)),
-        ("electricity (discounted)", usd_short(plan.energy_usd)),
+        (f"objective ({plan.objective_kind}, discounted)", fmt.usd(plan.objective_usd)),
+        ("revenue (discounted)", fmt.usd(plan.revenue_usd)),
+        ("capex (discounted)", fmt.usd(plan.capex_usd)),
+        ("electricity (discounted)", fmt.usd(plan.energy_usd)),
         ("MIP gap", "-" if plan.mip_gap is None else f"{plan.mip_gap:.2e}"),
     ]
     if instance is not None and instance.discount_rate:
@@ -52,6 +58,78 @@ def headline(plan: Plan, instance: Instance | None) -> list[tuple[str, str]]:
     if plan.message and plan.diagnosis.empty:
         rows.append(("note", plan.message))
     return rows
+
+
+def executive_summary(
+    plan: Plan, instance: Instance | None, baselines: Comparison | None = None
+) -> Section:
+    """One screen for a finance committee, from the same figures as the headline.
+
+    What the plan earns, what to buy first, what binds and what one more unit of it is
+    worth, how far simpler plans fall short, and what the answer rests on. Every money
+    figure goes through optimizer.fmt, as the headline's do, so the two always agree.
+    """
+    sec = Section(
+        "summary",
+        "Executive summary",
+        "The plan in five lines; each figure is the one in the headline above or in the "
+        "sections below.",
+    )
+    pts = sec.points
+    if not plan.has_solution:
+        pts.append(f"No plan: the solver reports {plan.status}.")
+        if not plan.diagnosis.empty:
+            pts.append(
+                "Relaxations that would make it feasible: "
+                + "; ".join(str(m) for m in plan.diagnosis["message"].head(3))
+                + "."
+            )
+        return sec
+    periods = list(instance.periods) if instance is not None else []
+    first = periods[0] if periods else None
+    obj = f"{plan.objective_kind} of {fmt.usd(plan.objective_usd)}"
+    pts.append(
+        f"The optimal plan earns a {obj} (discounted), on {fmt.usd(plan.revenue_usd)} of "
+        f"revenue and {fmt.usd(plan.capex_usd)} of capex."
+    )
+    if len(plan.buy) and first is not None:
+        now = plan.buy[plan.buy["period"].astype(str) == str(first)]
+        now = now[now["units"] > 0]
+        if len(now):
+            what = ", ".join(f"{fmt.count(r.units)} {r.hardware}" for r in now.itertuples())
+            pts.append(f"Buy in {first}: {what}; later purchases are under 'The plan' below.")
+    if not plan.resources.empty:
+        b = plan.resources[plan.resources["binding"].astype(bool)]
+        if len(b):
+            caps = ", ".join(f"{r.resource} in {r.period}" for r in b.itertuples())
+            text = f"Binding: {caps}."
+            mv = plan.marginal_values
+            if not mv.empty and "resource" in mv:
+                power = mv[(mv["resource"] == "power") & (mv["usd_per_unit"] > 0)]
+                if len(power):
+                    r = power.iloc[0]
+                    text += (
+                        f" One more facility MW in {r['period']} is worth "
+                        f"{fmt.usd(r['usd_per_unit'])} (present value, hardware held fixed)."
+                    )
+            pts.append(text)
+        else:
+            pts.append("No cap binds: demand, not power, land or budget, limits the plan.")
+    if baselines is not None and len(baselines.table):
+        t = baselines.table.set_index("plan")
+        best = t["objective_usd"].get("optimal")
+        splits = [p for p in t.index if str(p).startswith("split ")]
+        if best is not None and splits:
+            base = t.loc[splits[0], "objective_usd"]
+            pts.append(
+                f"A fixed power split ({str(splits[0]).removeprefix('split ')}) earns "
+                f"{fmt.usd(base)}: the optimum earns {fmt.change(best, base)} more."
+            )
+    pts.append(
+        "It rests on the frontier tables and on price and demand assumptions (sources under "
+        "'Assumptions and their sources'); run optimizer sensitivity to see which move it most."
+    )
+    return sec
 
 
 def plan_sections(
@@ -91,9 +169,11 @@ def plan_sections(
     if plan.has_solution:
         hwt = _hardware_table(plan)
         tiers = _tier_table(plan)
+        pue = float(instance.site.pue) if instance is not None else 1.0
         if not tiers.empty:
             tiers = tiers.merge(
-                plan.sold[["tier", "period", "price_usd_per_mtok"]], on=["tier", "period"]
+                plan.sold_by_period()[["tier", "period", "price_usd_per_mtok"]],
+                on=["tier", "period"],
             )
         sec = Section(
             "plan",
@@ -104,25 +184,35 @@ def plan_sections(
         )
         buy = plan.buy.copy()
         if len(buy):
+            # Accelerators, not units: stacking 72-GPU racks on 8-GPU servers hid the servers.
+            gpus = {h.id: h.gpus_per_unit for h in instance.hardware} if instance else {}
+            by_gpu = bool(gpus) and all(h in gpus for h in buy["hardware"])
+            if by_gpu:
+                buy = buy.assign(
+                    gpus=[u * gpus[h] for h, u in zip(buy["hardware"], buy["units"], strict=True)]
+                )
             sec.charts.append(
                 Chart(
                     "units-bought",
-                    "Units bought per period",
+                    "Accelerators bought per period" if by_gpu else "Units bought per period",
                     charts.stacked_bars(
                         buy,
                         x="period",
                         series="hardware",
-                        value="units",
-                        title="Units bought per period (labels: units)",
+                        value="gpus" if by_gpu else "units",
+                        title=(
+                            "Accelerators bought per period (units × GPUs per unit)"
+                            if by_gpu
+                            else "Units bought per period"
+                        ),
                         x_title="period",
-                        y_title="units bought (servers or racks)",
+                        y_title="accelerators bought" if by_gpu else "units bought",
                         colors=hw_colors,
                         order=[h for h in hw_order if h in set(buy["hardware"])],
-                        hover_unit="units",
-                        text=True,
+                        hover_unit="accelerators" if by_gpu else "units",
                     ),
-                    caption="Units of different hardware do not add up in capability (a 72-GPU rack "
-                    "against an 8-GPU server); hover for each.",
+                    caption="The units (servers or racks) bought are in the table below; "
+                    "counting accelerators puts a 72-GPU rack and an 8-GPU server on one scale.",
                 )
             )
         inst = plan.installed
@@ -157,18 +247,20 @@ def plan_sections(
             sec.charts.append(
                 Chart(
                     "power-by-tier",
-                    "IT power by tier",
+                    "Facility power by tier",
                     charts.stacked_bars(
-                        tiers.assign(it_mw=plan.sold["it_mw"].to_numpy()),
+                        tiers.assign(facility_mw=plan.sold_by_period()["it_mw"].to_numpy() * pue),
                         x="period",
                         series="tier",
-                        value="it_mw",
-                        title="IT power serving each tier",
+                        value="facility_mw",
+                        title="Facility power serving each tier",
                         colors=t_colors,
                         x_title="period",
-                        y_title="IT power (MW)",
+                        y_title="facility power (MW, IT × PUE)",
                         hover_unit="MW",
                     ),
+                    caption="Facility MW, as the installed-power chart and the deck chart draw "
+                    "them (IT MW × PUE).",
                 )
             )
             sec.charts.append(
@@ -203,10 +295,20 @@ def plan_sections(
                 tiers.reset_index(drop=True),
             )
         )
+        by_slice = _slice_table(plan)  # option time_slices: the same per slice
+        if not by_slice.empty:
+            sec.tables.append(
+                Table(
+                    "tiers-by-slice",
+                    "Tiers by time slice: units serving in the slice, its tokens and revenue",
+                    by_slice.reset_index(drop=True),
+                )
+            )
         sec.tables.append(
             Table(
                 "serve",
-                "Units serving each tier, per hardware and period",
+                "Units serving each tier, per hardware and period"
+                + (" and time slice" if plan.hours_share else ""),
                 plan.serve.reset_index(drop=True),
             )
         )
@@ -274,7 +376,7 @@ def plan_sections(
                         title="Value of one more facility MW, per period (present value)",
                         x_title="USD per facility MW (present value)",
                         y_title="",
-                        hover=[usd_short(v) for v in power["usd_per_unit"]],
+                        hover=[fmt.usd(v) for v in power["usd_per_unit"]],
                     ),
                 )
             )
@@ -412,9 +514,9 @@ def baseline_section(result: Comparison) -> Section:
                     y_title="",
                     colors=["#0072B2" if p == "optimal" else "#999999" for p in ok["plan"]],
                     hover=[
-                        f"{usd_short(o)}; optimum earns {u:+.1f}% more"
+                        f"{fmt.usd(o)}; optimum earns {fmt.pct(u / 100, signed=True)} more"
                         if pd.notna(u)
-                        else usd_short(o)
+                        else fmt.usd(o)
                         for o, u in zip(
                             ok["objective_usd"],
                             ok.get("optimum_uplift_pct", [None] * len(ok)),
@@ -457,7 +559,8 @@ def plan_report(
         headline=headline(plan, instance)
         + ([] if plan.finance is None else finance_headline(plan.finance)),
     )
-    rep.sections = plan_sections(
+    rep.sections = [executive_summary(plan, instance, baselines)]
+    rep.sections += plan_sections(
         plan, instance, table=table, baselines=baselines, extra_pngs=extra_pngs
     )
     rep.sections += extra_sections or []

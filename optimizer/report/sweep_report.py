@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from optimizer import fmt
 from optimizer.report import charts, stats
-from optimizer.report.model import Chart, Report, Section, Table, usd_short
+from optimizer.report.model import Chart, Report, Section, Table
 
 
 def _has_plan(table: pd.DataFrame) -> pd.Series:
@@ -81,6 +82,9 @@ def buy_section(freq: pd.DataFrame, what: str) -> Section:
 
 
 def effects_section(table: pd.DataFrame, inputs: list[str]) -> Section:
+    """Inputs ranked by how far they move the objective, named as a reader says them."""
+    from optimizer.plots.sweep import human_label
+
     eff = stats.input_effects(table, inputs)
     sec = Section(
         "drivers",
@@ -95,14 +99,14 @@ def effects_section(table: pd.DataFrame, inputs: list[str]) -> Section:
                 "drivers",
                 "Drivers",
                 charts.hbar(
-                    eff["input"].tolist(),
+                    [human_label(str(k)) for k in eff["input"]],
                     eff["swing_usd"].fillna(0).tolist(),
                     title="Change of the objective from each input's P10 to its P90",
                     x_title="change of the objective (USD)",
                     y_title="swept input",
                     colors=["#0072B2" if v >= 0 else "#D55E00" for v in eff["swing_usd"].fillna(0)],
                     hover=[
-                        f"swing {usd_short(s)}, rho {r:+.2f}"
+                        f"swing {fmt.usd(s)}, rho {r:+.2f}"
                         for s, r in zip(eff["swing_usd"], eff["spearman_rho"], strict=True)
                     ],
                 ),
@@ -153,7 +157,7 @@ def sweep_report(table: pd.DataFrame, *, source: str, title: str | None = None) 
     for k in ("p10", "p50", "p90", "mean", "worst", "best"):
         if k in summ:
             rep.headline.append(
-                (f"objective {k.upper() if k.startswith('p') else k}", usd_short(summ[k]))
+                (f"objective {k.upper() if k.startswith('p') else k}", fmt.usd(summ[k]))
             )
     if len(ok):
         rep.sections.append(

@@ -18,11 +18,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from optimizer import fmt
 from optimizer.errors import InputError
 from optimizer.report import charts
-from optimizer.report.model import Chart, Report, Section, Table, usd_short
+from optimizer.report.model import Chart, Report, Section, Table
 from optimizer.report.sweep_report import buy_section, distribution_section
 
+# optimizer.stochastic.result.INPUT_PREFIX (not imported: that package loads Pyomo): scenario
+# fields holding what a scenario assumes, not what it gave.
+INPUT_PREFIX = "input:"
 SCENARIO_KEYS = (
     "scenario",
     "probability",
@@ -137,7 +141,7 @@ def two_stage_report(doc: dict[str, Any], *, source: str) -> Report:
         if v is not None and not (
             key == "expected_objective_usd" and v == _num(doc, "objective_usd")
         ):
-            head.append((label, usd_short(v)))
+            head.append((label, fmt.usd(v)))
     gap = _num(doc, "mip_gap") if _num(doc, "mip_gap") is not None else _num(doc, "gap")
     if gap is not None:
         head.append(("gap", f"{gap:.2e}"))
@@ -147,10 +151,25 @@ def two_stage_report(doc: dict[str, Any], *, source: str) -> Report:
     rep.headline = head
 
     first = pd.DataFrame(doc.get("first_stage") or [], columns=["hardware", "period", "units"])
+    intro = "The hardware bought now, the same in every scenario."
+    infeasible = doc.get("vss_infeasible_scenarios") or []
+    if infeasible:  # VSS "infinite" needs saying why, and what the finite comparison is
+        delivered = _num(doc, "vss_delivered_usd")
+        intro += (
+            f" The expected-value (EV) plan cannot be carried out in {len(infeasible)} of "
+            f"{len(doc['scenarios'])} scenarios (it buys units not on sale there), so the value "
+            "of the stochastic solution (VSS) is infinite: no finite gain measures a plan "
+            "that cannot be executed."
+        )
+        if delivered is not None:
+            intro += (
+                " Carried out without those units (the rest re-planned), the EV plan earns "
+                f"{fmt.usd(delivered)} less in expectation than the two-stage plan."
+            )
     sec = Section(
         "first-stage",
         "First-stage purchases (decided before the scenario is known)",
-        "The hardware bought now, the same in every scenario.",
+        intro,
     )
     if len(first):
         ev = pd.DataFrame(doc.get("ev_first_stage") or [], columns=["hardware", "period", "units"])
@@ -158,6 +177,10 @@ def two_stage_report(doc: dict[str, Any], *, source: str) -> Report:
         if len(ev):
             both = pd.concat([both, ev.assign(plan="expected-value (EV) plan")], ignore_index=True)
         both["series"] = both["hardware"].astype(str) + " · " + both["plan"]
+        # the deck's hardware palette; the EV plan's bars hatched in the same colour
+        hw = charts.colors_for(sorted({str(h) for h in both["hardware"]}))
+        colors = {f"{r.hardware} · {r.plan}": hw[str(r.hardware)] for r in both.itertuples()}
+        patterns = {f"{r.hardware} · {r.plan}": "/" for r in both.itertuples() if "EV" in r.plan}
         sec.charts.append(
             Chart(
                 "first-stage",
@@ -166,6 +189,8 @@ def two_stage_report(doc: dict[str, Any], *, source: str) -> Report:
                     both.assign(period=both["period"].astype(str)),
                     x="period",
                     series="series",
+                    colors=colors,
+                    patterns=patterns,
                     value="units",
                     title="First-stage units bought"
                     + (" (beside the EV plan's)" if len(ev) else ""),
@@ -216,7 +241,7 @@ def two_stage_report(doc: dict[str, Any], *, source: str) -> Report:
             row = dist.tables[0].df
             v = row.loc[row["statistic"] == label, "objective_usd"]
             if len(v):
-                rep.headline.append((f"objective {label}", usd_short(float(v.iloc[0]))))
+                rep.headline.append((f"objective {label}", fmt.usd(float(v.iloc[0]))))
 
     freq = _buy_frequency(doc, scen)
     if not freq.empty:
@@ -255,34 +280,51 @@ def two_stage_report(doc: dict[str, Any], *, source: str) -> Report:
             )
         )
     rep.sections.append(drivers)
-    # Scenario fields beyond the format's (e.g. the inputs each scenario draws): numeric
-    # ones are treated as inputs, ranked by how much they move the objective.
-    extra_keys = [
+    # What each scenario assumes: "input:KEY" fields (written by optimizer stochastic); in
+    # files from elsewhere, other numeric fields that are not results (no *_usd column).
+    fields = list(dict.fromkeys(k for s in doc["scenarios"] for k in s))
+    numeric = [
         k
-        for k in dict.fromkeys(k for s in doc["scenarios"] for k in s)
-        if k not in SCENARIO_KEYS and k != "buy"
-    ]
-    inputs = [
-        k
-        for k in extra_keys
-        if all(
+        for k in fields
+        if k not in SCENARIO_KEYS
+        and k != "buy"
+        and all(
             isinstance(s.get(k), int | float) and not isinstance(s.get(k), bool)
             for s in doc["scenarios"]
         )
     ]
+    inputs = [k for k in numeric if k.startswith(INPUT_PREFIX)] or [
+        k for k in numeric if not k.endswith("_usd") and ":" not in k
+    ]
     if inputs and len(ok) > 2:
         from optimizer.report.sweep_report import effects_section
 
+        names = {k: k.removeprefix(INPUT_PREFIX) for k in inputs}
         table = pd.DataFrame(
             [
-                {k: s.get(k) for k in ("scenario", *inputs, "objective_usd")}
+                {
+                    "scenario": s.get("scenario"),
+                    **{names[k]: s.get(k) for k in inputs},
+                    "objective_usd": s.get("objective_usd"),
+                }
                 for s in doc["scenarios"]
             ]
         ).dropna(subset=["objective_usd"])
-        eff = effects_section(table.reset_index(drop=True), inputs)
+        eff = effects_section(table.reset_index(drop=True), list(names.values()))
         eff.id, eff.title = "inputs", "Inputs that move the objective most"
         rep.sections.append(eff)
+    note = ""
+    if "regret_usd" in scen and (pd.to_numeric(scen["regret_usd"], errors="coerce") < 0).any():
+        note = (
+            "A negative regret is not a gain over perfect foresight: each scenario's "
+            "wait-and-see plan is itself solved to the relative MIP gap asked, and a regret "
+            "within that gap is solver tolerance."
+        )
     rep.sections.append(
-        Section("scenarios", "Every scenario", tables=[Table("scenarios", "Scenarios", scen)])
+        Section(
+            "scenarios",
+            "Every scenario",
+            tables=[Table("scenarios", "Scenarios", scen, note=note)],
+        )
     )
     return rep

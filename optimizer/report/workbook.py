@@ -45,14 +45,27 @@ def _cell(v: object) -> object:
     return str(v)
 
 
+def _append(ws: object, values: list[object]) -> None:
+    """Append a row; text is stored as text, never as a formula. openpyxl stores any
+    string starting with "=" as a live formula: a hardware id ``=HYPERLINK(...)`` would
+    run in the reader's Excel (formula injection)."""
+    ws.append(values)  # type: ignore[attr-defined]
+    row = ws.max_row  # type: ignore[attr-defined]
+    for i, v in enumerate(values, start=1):
+        if isinstance(v, str) and v.startswith("="):
+            cell = ws.cell(row=row, column=i)  # type: ignore[attr-defined]
+            cell.value = v
+            cell.data_type = "s"
+
+
 def _write_table(ws: object, t: Table) -> None:
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
 
     cols = [str(c) for c in t.df.columns]
-    ws.append([t.header(c) for c in cols])  # type: ignore[attr-defined]
+    _append(ws, [t.header(c) for c in cols])
     for rec in t.df.itertuples(index=False, name=None):
-        ws.append([_cell(v) for v in rec])  # type: ignore[attr-defined]
+        _append(ws, [_cell(v) for v in rec])
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="EEF1F4")
     for i, c in enumerate(cols, start=1):
@@ -80,11 +93,11 @@ def write_workbook(report: Report, path: Path) -> Path:
     wb = Workbook()
     ws = wb.active
     ws.title = "headline"
-    ws.append(["figure", "value"])
-    ws.append(["report", report.title])
-    ws.append(["source", report.subtitle])
+    _append(ws, ["figure", "value"])
+    _append(ws, ["report", report.title])
+    _append(ws, ["source", report.subtitle])
     for k, v in report.headline:
-        ws.append([k, v])
+        _append(ws, [k, v])
     ws.freeze_panes = "A2"
     ws.column_dimensions["A"].width = 42
     ws.column_dimensions["B"].width = 90
@@ -94,9 +107,9 @@ def write_workbook(report: Report, path: Path) -> Path:
     for s in report.sections:
         if s.pre:
             notes = wb.create_sheet(sheet_name("notes", used))
-            notes.append(["notes of the instance file"])
+            _append(notes, ["notes of the instance file"])
             for line in s.pre.splitlines():
-                notes.append([line])
+                _append(notes, [line])
             notes.column_dimensions["A"].width = 110
             notes.freeze_panes = "A2"
     fixed = dt.datetime(2000, 1, 1)  # no timestamp: the same report gives the same workbook

@@ -293,7 +293,8 @@ def finance_of(instance: Instance, plan: Plan) -> Finance:
 
     buy = _index(plan.buy, ["hardware", "period"], "units")
     installed = _index(plan.installed, ["hardware", "period"], "units")
-    serve = _index(plan.serve, ["hardware", "tier", "period"], "units")
+    # Option time_slices: units as unit-periods (each slice's units weighted by its hours).
+    serve = _index(plan.serve_by_period(), ["hardware", "tier", "period"], "units")
     mtok_by_hw = _index(plan.serve, ["hardware"], "mtok") if "mtok" in plan.serve else {}
     if "revenue_usd" in plan.sold.columns:
         revenue_by_p = _index(plan.sold, ["period"], "revenue_usd")

@@ -34,6 +34,10 @@ class Plan:
     * ``installed``: hardware, period, units, it_mw, facility_mw, rack_positions
     * ``serve``: hardware, tier, period, units, it_mw, mtok
     * ``sold``: tier, period, mtok, price_usd_per_mtok, revenue_usd, it_mw, power_share
+    * with the option ``time_slices``, ``serve`` and ``sold`` have one row per slice and a
+      ``slice`` column after ``period``: units serving in that slice, the Mtok made / sold
+      in it (``hours_share`` of the period's hours); per-period tables: :meth:`serve_by_period`,
+      :meth:`sold_by_period`
     * ``price`` (v2 price menus; empty without them): tier, period, entry (index in the
       menu), price_usd_per_mtok, demand_mtok (at that price), mtok (sold), revenue_usd,
       then for the next higher and next lower entry of the menu: ``higher_price_usd_per_mtok``,
@@ -66,11 +70,18 @@ class Plan:
     objective_usd: float | None
     mip_gap: float | None
     best_bound_usd: float | None = None
+    # best_bound_usd - objective_usd: the most a better plan could earn, USD (>= 0)
+    mip_gap_usd: float | None = None
+    # How the bound was proven: "relaxation bound" (the certified strategy closed the gap
+    # with purchases relaxed) or "branch and bound" (HiGHS's search); None without a plan.
+    proof: str | None = None
     revenue_usd: float | None = None
     capex_usd: float | None = None
     energy_usd: float | None = None
     residual_value_usd: float | None = None  # v2: discounted, credited to profit
     fixed_cost_usd: float | None = None  # v2: discounted site fixed cost, charged to profit
+    opex_usd: float | None = None  # v3: discounted opex of installed units (profit, cost)
+    platform_cost_usd: float | None = None  # v3: discounted fixed cost of platforms adopted
     buy: pd.DataFrame = field(default_factory=pd.DataFrame)
     installed: pd.DataFrame = field(default_factory=pd.DataFrame)
     serve: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -90,7 +101,36 @@ class Plan:
     skipped: list[str] = field(default_factory=list)
     # Things a reader must know about the numbers (e.g. coefficients near the tolerances).
     warnings: list[str] = field(default_factory=list)
+    # Option time_slices: {slice id: share of a period's hours}; empty when off.
+    hours_share: dict[str, float] = field(default_factory=dict)
     finance: Finance | None = None
+
+    def serve_by_period(self) -> pd.DataFrame:
+        """``serve`` with one row per hardware, tier and period: without time slices the
+        table itself; with them, units are unit-periods (each slice's units weighted by its
+        hours share), it_mw likewise (the average IT MW), mtok the slices' sum."""
+        if not self.hours_share or self.serve.empty or "slice" not in self.serve.columns:
+            return self.serve
+        df = self.serve.assign(w=self.serve["slice"].map(self.hours_share))
+        df = df.assign(units=df["units"] * df["w"], it_mw=df["it_mw"] * df["w"])
+        keys = ["hardware", "tier", "period"]
+        out = df.groupby(keys, sort=False)[["units", "it_mw", "mtok"]].sum()
+        return out.reset_index()
+
+    def sold_by_period(self) -> pd.DataFrame:
+        """``sold`` with one row per tier and period: the slices' Mtok and revenue summed,
+        it_mw and power_share weighted by the slices' hours (the table itself without
+        time slices)."""
+        if not self.hours_share or self.sold.empty or "slice" not in self.sold.columns:
+            return self.sold
+        df = self.sold.assign(w=self.sold["slice"].map(self.hours_share))
+        df = df.assign(it_mw=df["it_mw"] * df["w"], power_share=df["power_share"] * df["w"])
+        keys = ["tier", "period"]
+        g = df.groupby(keys, sort=False)
+        out = g[["mtok", "revenue_usd", "it_mw", "power_share"]].sum()
+        out["price_usd_per_mtok"] = g["price_usd_per_mtok"].first()
+        cols = ["mtok", "price_usd_per_mtok", "revenue_usd", "it_mw", "power_share"]
+        return out[cols].reset_index()
 
     @property
     def has_solution(self) -> bool:
@@ -112,13 +152,19 @@ class Plan:
                 for rec in df[cols].itertuples(index=False, name=None)
             ]
 
+        # Option time_slices: serve and sold rows name their slice (the key is absent
+        # without slices, so such a result keeps its shape).
+        sl = ["slice"] if self.hours_share else []
+
         return {
             "status": self.status,
             "objective_usd": _plain(self.objective_usd, _DIGITS["usd"]),
             "mip_gap": self.mip_gap,
+            "mip_gap_usd": _plain(self.mip_gap_usd, _DIGITS["usd"]),
+            "proof": self.proof,
             "buy": rows(self.buy, ["hardware", "period", "units"]),
-            "serve": rows(self.serve, ["hardware", "tier", "period", "units"]),
-            "sold": rows(self.sold, ["tier", "period", "mtok"]),
+            "serve": rows(self.serve, ["hardware", "tier", "period", *sl, "units"]),
+            "sold": rows(self.sold, ["tier", "period", *sl, "mtok"]),
             "price": rows(self.price, ["tier", "period", "price_usd_per_mtok"]),
             # extra keys
             "instance": self.instance_name,
@@ -130,6 +176,8 @@ class Plan:
             "energy_usd": _plain(self.energy_usd, _DIGITS["usd"]),
             "residual_value_usd": _plain(self.residual_value_usd, _DIGITS["usd"]),
             "fixed_cost_usd": _plain(self.fixed_cost_usd, _DIGITS["usd"]),
+            "opex_usd": _plain(self.opex_usd, _DIGITS["usd"]),
+            "platform_cost_usd": _plain(self.platform_cost_usd, _DIGITS["usd"]),
             "price_menu": rows(self.price, PRICE_COLUMNS),
             "installed": rows(self.installed, ["hardware", "period", "units"]),
             "resources": rows(self.resources, ["period", "resource", "used", "cap", "binding"]),
@@ -137,7 +185,10 @@ class Plan:
             "diagnosis": [] if self.diagnosis.empty else list(self.diagnosis["message"]),
             "marginal_values": [
                 {k: v for k, v in r.items() if v is not None}
-                for r in rows(self.marginal_values, MV_COLUMNS)
+                for r in rows(
+                    self.marginal_values,
+                    MV_COLUMNS + (["slice"] if "slice" in self.marginal_values.columns else []),
+                )
             ],
             "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
             "model_size": self.model_size,
@@ -190,16 +241,26 @@ PRICE_COLUMNS = [
 ]
 
 
-def _plain(v: Any, digits: int | None = None) -> Any:
-    """numpy scalars -> Python; non-finite floats -> None (JSON has no NaN); rounding."""
+def plain_json(v: Any, digits: int | None = None, infinity_as_text: bool = False) -> Any:
+    """A value ready for strict JSON (which has no NaN or Infinity), the one rule for results.
+
+    numpy scalars become Python ones; NaN becomes null; an infinity becomes null, or the
+    text "Infinity" / "-Infinity" with ``infinity_as_text`` (a two-stage VSS is infinite by
+    meaning, not missing); ``digits`` rounds floats (and turns -0.0 into 0.0).
+    """
     if hasattr(v, "item"):
         v = v.item()
     if isinstance(v, float):
-        if not math.isfinite(v):
+        if math.isnan(v):
             return None
+        if math.isinf(v):
+            return ("Infinity" if v > 0 else "-Infinity") if infinity_as_text else None
         if digits is not None:
             v = round(v, digits) + 0.0  # + 0.0 turns -0.0 into 0.0
     return v
+
+
+_plain = plain_json
 
 
 def _val(x: Any) -> float:
@@ -295,59 +356,78 @@ def extract_plan(
         columns=["hardware", "period", "units", "it_mw", "facility_mw", "rack_positions"],
     )
 
+    # Option time_slices: one serve row per (h, t, p, slice) and one sold row per
+    # (t, p, slice), each with a ``slice`` column; off, no slice index (None below).
+    slices: list[str | None] = list(instance.slice_ids()) or [None]
+    sliced = slices != [None]
+    hours: dict[str | None, float] = {None: 1.0}
+    if sliced:
+        hours = {sl.id: sl.hours_share for sl in instance.time_slices or ()}
     serve_rows = []
     for h, t, p in m.SERVE:
-        u = _val(m.serve[h, t, p])
-        if u > _ZERO:
-            serve_rows.append((h, t, p, u, u * hw[h].power_kw / 1000, u * a[(h, t)]))
-    serve = pd.DataFrame(
-        serve_rows, columns=["hardware", "tier", "period", "units", "it_mw", "mtok"]
-    )
+        for x in slices:
+            u = _val(m.serve[h, t, p] if x is None else m.serve_slice[h, t, p, x])
+            if u > _ZERO:
+                made = u * a[(h, t)] * hours[x]
+                serve_rows.append((h, t, p, x, u, u * hw[h].power_kw / 1000, made))
+    serve_cols = ["hardware", "tier", "period", "slice", "units", "it_mw", "mtok"]
+    serve = pd.DataFrame(serve_rows, columns=serve_cols)
+    # Unit-periods per (h, t, p): units weighted by the slices' hours (all of them when off).
+    serve_avg: dict[tuple[Any, Any, Any], float] = {}
+    for h, t, p, x, u, *_ in serve_rows:
+        serve_avg[(h, t, p)] = serve_avg.get((h, t, p), 0.0) + u * hours[x]
+    avg_rows = [(h, t, p, u) for (h, t, p), u in serve_avg.items()]
 
     inst_by_p = (
         installed.groupby("period", sort=False)["it_mw"].sum().to_dict() if len(installed) else {}
     )
-    prod: dict[tuple[Any, Any], tuple[float, float]] = {}
-    if len(serve):
-        grouped = serve.groupby(["tier", "period"], sort=False)[["mtok", "it_mw"]].sum()
-        prod = {
-            key: (float(mtok), float(mw))
-            for key, mtok, mw in zip(grouped.index, grouped["mtok"], grouped["it_mw"], strict=True)
-        }
+    prod: dict[tuple[Any, Any, Any], tuple[float, float]] = {}
+    for _h, t, p, x, _u, mw, mtok in serve_rows:
+        old = prod.get((t, p, x), (0.0, 0.0))
+        prod[(t, p, x)] = (old[0] + mtok, old[1] + mw)
     sold_rows = []
     price_rows: list[tuple[Any, ...]] = []
     revenue = 0.0
     for t in tiers:
         prices = instance.per_period(tiers[t].price_usd_per_mtok)
         demands = instance.per_period(tiers[t].demand_mtok)
+        profile: dict[str | None, float] = {None: 1.0}
+        if sliced:
+            profile = {x: v for x, v in instance.demand_shares(tiers[t]).items()}
         for i, p in enumerate(P):
-            made, mw = prod.get((t, p), (0.0, 0.0))
+            made_total = sum(prod.get((t, p, x), (0.0, 0.0))[0] for x in slices)
             cap = demands[i]
             if tiers[t].price_menu is not None:
                 # The picked entry sets this period's price and demand (none picked: 0).
                 menu = _menu(instance, tiers[t], i)
                 k = next((k for k in range(len(menu)) if _val(m.pick[t, p, k]) > 0.5), None)
                 prices[i], cap = (0.0, 0.0) if k is None else menu[k]
-                if k is not None and min(made, cap) <= 0:
+                sells = sum(
+                    min(prod.get((t, p, x), (0.0, 0.0))[0], profile[x] * (cap or 0.0))
+                    for x in slices
+                )
+                if k is not None and sells <= 0:
                     prices[i] = 0.0  # picked but nothing sold: no price is charged or reported
                 elif k is not None:
-                    reach = _reach(t, p, made, serve_rows, installed, a)
-                    price_rows.append(_price_row(t, p, k, menu, made, reach))
-            sold_mtok = made if cap is None else min(made, cap)
-            if sold_mtok < _ZERO * TOKENS_MTOK * 1e-6:
-                sold_mtok = 0.0
+                    reach = _reach(t, p, made_total, avg_rows, installed, a)
+                    price_rows.append(_price_row(t, p, k, menu, made_total, reach, sells))
             price = float(prices[i] or 0.0)
-            rev = sold_mtok * price
-            revenue += w[p] * rev
             total_mw = inst_by_p.get(p, 0.0)
-            sold_rows.append(
-                (t, p, sold_mtok, price, rev, mw, mw / total_mw if total_mw > 0 else 0.0)
-            )
+            for x in slices:
+                made, mw = prod.get((t, p, x), (0.0, 0.0))
+                sold_mtok = made if cap is None else min(made, profile[x] * cap)
+                if sold_mtok < _ZERO * TOKENS_MTOK * 1e-6:
+                    sold_mtok = 0.0
+                rev = sold_mtok * price
+                revenue += w[p] * rev
+                share = mw / total_mw if total_mw > 0 else 0.0
+                sold_rows.append((t, p, x, sold_mtok, price, rev, mw, share))
     sold = pd.DataFrame(
         sold_rows,
         columns=[
             "tier",
             "period",
+            "slice",
             "mtok",
             "price_usd_per_mtok",
             "revenue_usd",
@@ -355,6 +435,9 @@ def extract_plan(
             "power_share",
         ],
     )
+    if not sliced:  # the tables of a plan without time slices keep their columns
+        serve = serve.drop(columns="slice")
+        sold = sold.drop(columns="slice")
 
     capex_of = {h: dict(zip(P, instance.capex_by_period(hw[h]), strict=True)) for h in hw}
     capex = sum(w[p] * capex_of[h][p] * u for h, p, u in buy_rows)
@@ -366,7 +449,7 @@ def extract_plan(
     fixed = sum(w[p] * instance.site.fixed_cost_usd_per_year * instance.period_years for p in P)
     elec = dict(zip(P, instance.per_period(instance.site.electricity_usd_per_mwh), strict=True))
     energy = 0.0
-    for h, t, p, u, *_ in serve_rows:
+    for h, t, p, u in avg_rows:  # unit-periods: slices weighted by their hours
         mwh = (
             pue
             * hw[h].power_kw
@@ -376,8 +459,14 @@ def extract_plan(
             * HOURS_PER_YEAR
             * instance.period_years
         )
-        energy += w[p] * (elec[p] or 0.0) * mwh
-    obj = revenue if objective == "revenue" else revenue - capex - energy + residual - fixed
+        energy += w[p] * (elec[p] or 0.0) * mwh * (1.0 - hw[h].idle_power_share)
+    idle, opex, platform = _v3_costs(instance, installed)
+    energy += idle
+    costed = objective in ("profit", "cost")
+    if not costed:
+        opex = platform = 0.0  # revenue ignores every cost
+    cost = capex + energy + opex + platform + fixed - residual
+    obj = {"revenue": revenue, "profit": revenue - cost, "cost": cost}[objective]
 
     plan = Plan(
         instance_name=instance.name,
@@ -389,8 +478,10 @@ def extract_plan(
         revenue_usd=revenue,
         capex_usd=capex,
         energy_usd=energy,
-        residual_value_usd=residual if objective == "profit" else None,
-        fixed_cost_usd=fixed if objective == "profit" else None,
+        residual_value_usd=residual if costed else None,
+        fixed_cost_usd=fixed if costed else None,
+        opex_usd=opex if costed else None,
+        platform_cost_usd=platform if costed else None,
         buy=buy[buy["units"] > 0].reset_index(drop=True),
         installed=installed,
         serve=serve,
@@ -400,6 +491,7 @@ def extract_plan(
         unusable=coef.unusable[["hardware", "tier", "reason"]],
         coefficients=coef.usable,
         warnings=plan_warnings(instance, coef),
+        hours_share={x: v for x, v in hours.items() if x is not None},
     )
     plan.finance = finance_of(instance, plan)
     return plan
@@ -485,10 +577,13 @@ def _reach(
     installed: pd.DataFrame,
     a: dict[tuple[str, str], float],
 ) -> float:
-    """Mtok tier t could make in p: what it makes plus what the idle units could make for it."""
+    """Mtok tier t could make in p: what it makes plus what the idle units could make for it.
+
+    ``serve_rows`` are (h, t, p, units), units weighted by the slices' hours (time slices).
+    """
     here = installed[installed["period"] == p]
     busy: dict[str, float] = {}
-    for h, _t, q, u, *_ in serve_rows:
+    for h, _t, q, u in serve_rows:
         if q == p:
             busy[h] = busy.get(h, 0.0) + u
     idle = {
@@ -499,7 +594,13 @@ def _reach(
 
 
 def _price_row(
-    t: str, p: PeriodLabel, k: int, menu: list[tuple[float, float]], made: float, reach: float
+    t: str,
+    p: PeriodLabel,
+    k: int,
+    menu: list[tuple[float, float]],
+    made: float,
+    reach: float,
+    sold: float,
 ) -> tuple[Any, ...]:
     """One row of Plan.price: the chosen entry and what its neighbours would earn.
 
@@ -507,7 +608,6 @@ def _price_row(
     the period's idle units could make for it.
     """
     price, demand = menu[k]
-    sold = min(made, demand)
     revenue = price * sold
     higher = min((e for e in menu if e[0] > price), default=None, key=lambda e: e[0])
     lower = max((e for e in menu if e[0] < price), default=None, key=lambda e: e[0])
@@ -532,3 +632,35 @@ def _price_row(
         lo_rev,
         given_up,
     )
+
+
+def _v3_costs(instance: Instance, installed: pd.DataFrame) -> tuple[float, float, float]:
+    """Discounted idle-power electricity, opex and platform fixed cost of the installed
+    units, USD (docs/model.md "v3 options"; each 0 when its option is off).
+
+    A platform's fixed cost is paid in each period any unit of it is installed.
+    """
+    P = list(instance.periods)
+    w = dict(zip(P, instance.weights(), strict=True))
+    hw = {h.id: h for h in instance.hardware}
+    elec = dict(
+        zip(P, instance.per_period_values(instance.site.electricity_usd_per_mwh), strict=True)
+    )
+    plat_cost = {f.id: f.fixed_cost_usd_per_year for f in instance.platforms}
+    years = instance.period_years
+    idle = opex = platform = 0.0
+    running: set[tuple[str, Any]] = set()
+    for h, p, units in installed[["hardware", "period", "units"]].itertuples(index=False):
+        spec = hw[h]
+        if units <= 0:
+            continue
+        opex += (
+            w[p] * years * instance.per_period_values(spec.opex_usd_per_year)[P.index(p)] * units
+        )
+        mwh = instance.site.pue * spec.power_kw / 1000 * HOURS_PER_YEAR * years * units
+        idle += w[p] * elec[p] * spec.idle_power_share * mwh
+        if spec.platform is not None:
+            running.add((spec.platform, p))
+    for f, p in running:
+        platform += w[p] * years * plat_cost.get(f, 0.0)
+    return idle, opex, platform

@@ -11,31 +11,13 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from optimizer import fmt
 from optimizer.results.plan import Plan
 
 
 def _missing(x: object) -> bool:
     """None or NaN: shown as "-" in every report, never as "nan"."""
     return x is None or (isinstance(x, float) and math.isnan(x))
-
-
-def _usd(x: float | None) -> str:
-    if x is None or _missing(x):
-        return "-"
-    for scale, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(x) >= scale:
-            return f"${x / scale:,.2f}{suffix}"
-    return f"${x:,.2f}"
-
-
-def _qty(x: float | None) -> str:
-    """A large quantity with a suffix: 3.00B, 121.10M."""
-    if x is None or _missing(x):
-        return "-"
-    for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(x) >= scale:
-            return f"{x / scale:,.2f}{suffix}"
-    return f"{x:,.2f}"
 
 
 def _num(x: float | None, digits: int = 2) -> str:
@@ -51,17 +33,23 @@ def _headline(plan: Plan, timings: bool = True) -> list[tuple[str, str]]:
     gap = "-" if plan.mip_gap is None else f"{plan.mip_gap:.2e}"
     rows = [
         ("status", plan.status),
-        (f"objective ({plan.objective_kind})", _usd(plan.objective_usd)),
+        (f"objective ({plan.objective_kind})", fmt.usd(plan.objective_usd)),
         ("MIP gap", gap),
-        ("revenue (discounted)", _usd(plan.revenue_usd)),
-        ("capex (discounted)", _usd(plan.capex_usd)),
+        ("revenue (discounted)", fmt.usd(plan.revenue_usd)),
+        ("capex (discounted)", fmt.usd(plan.capex_usd)),
     ]
+    if plan.objective_kind == "cost":  # v3: a least-cost plan has no revenue to show
+        rows = [r for r in rows if r[0] != "revenue (discounted)"]
     if plan.energy_usd:
-        rows.append(("electricity (discounted)", _usd(plan.energy_usd)))
+        rows.append(("electricity (discounted)", fmt.usd(plan.energy_usd)))
     if plan.residual_value_usd:
-        rows.append(("residual value at the end (discounted)", _usd(plan.residual_value_usd)))
+        rows.append(("residual value at the end (discounted)", fmt.usd(plan.residual_value_usd)))
     if plan.fixed_cost_usd:
-        rows.append(("site fixed cost (discounted)", _usd(plan.fixed_cost_usd)))
+        rows.append(("site fixed cost (discounted)", fmt.usd(plan.fixed_cost_usd)))
+    if plan.opex_usd:  # v3 options
+        rows.append(("opex (discounted)", fmt.usd(plan.opex_usd)))
+    if plan.platform_cost_usd:
+        rows.append(("platform fixed cost (discounted)", fmt.usd(plan.platform_cost_usd)))
     if timings:
         rows.append(
             (
@@ -102,18 +90,33 @@ def _hardware_table(plan: Plan) -> pd.DataFrame:
 
 
 def _tier_table(plan: Plan) -> pd.DataFrame:
-    sold = plan.sold.copy()
+    sold = plan.sold_by_period().copy()  # time slices: summed (units: unit-periods)
     if sold.empty:
         return sold
+    serve = plan.serve_by_period()
     units = (
-        plan.serve.groupby(["tier", "period"])["units"].sum()
-        if len(plan.serve)
-        else pd.Series(dtype=float)
+        serve.groupby(["tier", "period"])["units"].sum() if len(serve) else pd.Series(dtype=float)
     )
     sold["units"] = [
         float(units.get((t, p), 0.0)) for t, p in zip(sold["tier"], sold["period"], strict=True)
     ]
     return sold[["period", "tier", "units", "mtok", "revenue_usd", "power_share"]]
+
+
+def _slice_table(plan: Plan) -> pd.DataFrame:
+    """Option time_slices: per period, slice and tier, the units serving (at once, in that
+    slice), Mtok sold, revenue and share of IT power. Empty without slices."""
+    sold = plan.sold
+    if not plan.hours_share or sold.empty or "slice" not in sold.columns:
+        return pd.DataFrame()
+    units = (
+        plan.serve.groupby(["tier", "period", "slice"])["units"].sum()
+        if len(plan.serve)
+        else pd.Series(dtype=float)
+    )
+    keys = zip(sold["tier"], sold["period"], sold["slice"], strict=True)
+    sold = sold.assign(units=[float(units.get(k, 0.0)) for k in keys])
+    return sold[["period", "slice", "tier", "units", "mtok", "revenue_usd", "power_share"]]
 
 
 def _price_table(plan: Plan) -> pd.DataFrame:
@@ -144,6 +147,9 @@ def _marginals_table(plan: Plan) -> pd.DataFrame:
     mv = mv[mv["usd_per_unit"].abs() > 0].copy()
     scope = mv["tier"].where(mv["tier"].notna(), mv["hardware"])
     mv["scope"] = scope.where(scope.notna(), "").astype(str)
+    if "slice" in mv.columns:  # time slices: demand_slice rows name their slice
+        at = mv["slice"].where(mv["slice"].notna(), "")
+        mv["scope"] = [f"{a} @ {b}" if b else a for a, b in zip(mv["scope"], at, strict=True)]
     mv["period"] = mv["period"].where(mv["period"].notna(), "all")
     return mv[["resource", "period", "scope", "usd_per_unit", "usd_per_unit_undiscounted", "unit"]]
 
@@ -160,7 +166,7 @@ def _finance_lines(plan: Plan) -> list[tuple[str, str]]:
     notes = f.notes
     irr = "n/a" if f.irr is None else f"{100 * f.irr:.2f}% a year"
     rows = [
-        ("NPV", _usd(f.npv_usd)),
+        ("NPV", fmt.usd(f.npv_usd)),
         ("IRR", irr + (f" ({notes['irr']})" if f.irr is None and "irr" in notes else "")),
         ("payback", _years(f.payback_years) if f.payback_years is not None else "n/a"),
         (
@@ -259,8 +265,27 @@ def render(plan: Plan) -> Group:
                 str(r.period),
                 r.tier,
                 _num(r.units),
-                _qty(r.mtok),
-                _usd(r.revenue_usd),
+                fmt.quantity(r.mtok),
+                fmt.usd(r.revenue_usd),
+                f"{100 * r.power_share:.1f}%",
+            )
+        parts.append(t)
+
+    st = _slice_table(plan)
+    if not st.empty and plan.has_solution:
+        t = _table(
+            "Tiers by time slice",
+            ("period", "slice", "tier"),
+            ("units serving", "Mtok sold", "revenue", "share of IT power"),
+        )
+        for r in st.itertuples(index=False):
+            t.add_row(
+                str(r.period),
+                str(r.slice),
+                r.tier,
+                _num(r.units),
+                fmt.quantity(r.mtok),
+                fmt.usd(r.revenue_usd),
                 f"{100 * r.power_share:.1f}%",
             )
         parts.append(t)
@@ -277,7 +302,7 @@ def render(plan: Plan) -> Group:
             t.add_row(
                 str(rec[0]),
                 *(
-                    f"{v:.4f}" if c == "discount_weight" else _usd(v)
+                    f"{v:.4f}" if c == "discount_weight" else fmt.usd(v)
                     for c, v in zip(cols, rec[1:], strict=True)
                 ),
             )
@@ -309,14 +334,14 @@ def render(plan: Plan) -> Group:
             t.add_row(
                 str(r.period),
                 r.tier,
-                _usd(r.price_usd_per_mtok),
-                _qty(r.mtok),
-                _usd(r.revenue_usd),
-                _usd(r.higher_price_usd_per_mtok),
-                _usd(r.higher_revenue_usd),
-                _usd(r.lower_price_usd_per_mtok),
-                _usd(r.lower_revenue_usd),
-                _usd(r.revenue_given_up_usd),
+                fmt.price(r.price_usd_per_mtok),
+                fmt.quantity(r.mtok),
+                fmt.usd(r.revenue_usd),
+                fmt.price(r.higher_price_usd_per_mtok),
+                fmt.usd(r.higher_revenue_usd),
+                fmt.price(r.lower_price_usd_per_mtok),
+                fmt.usd(r.lower_revenue_usd),
+                fmt.usd(r.revenue_given_up_usd),
             )
         parts.append(t)
 
@@ -329,14 +354,14 @@ def render(plan: Plan) -> Group:
                 if r.used == 0:
                     continue
             money = r.resource == "capex_usd"
-            fmt = _usd if money else _num
+            show = fmt.usd if money else _num
             has_cap = r.cap is not None and not pd.isna(r.cap)
             use = f"{100 * r.used / r.cap:.1f}%" if has_cap and r.cap > 0 else "-"
             t.add_row(
                 str(r.period),
                 r.resource,
-                fmt(r.used),
-                fmt(r.cap) if has_cap else "none",
+                show(r.used),
+                show(r.cap) if has_cap else "none",
                 use,
                 "[bold red]yes[/]" if r.binding else "",
             )
@@ -360,7 +385,7 @@ def render(plan: Plan) -> Group:
         for c in ("resource", "period", "for", "value (present)", "unit"):
             t.add_column(c, justify="right" if c.startswith("value") else "left")
         for r in mv.itertuples(index=False):
-            t.add_row(r.resource, str(r.period), r.scope, _usd(r.usd_per_unit), r.unit)
+            t.add_row(r.resource, str(r.period), r.scope, fmt.usd(r.usd_per_unit), r.unit)
         parts.append(t)
 
     if not plan.unusable.empty:
@@ -406,6 +431,10 @@ def summary_markdown(plan: Plan) -> str:
         if not tt.empty:
             tt = tt.assign(power_share=(100 * tt["power_share"]).round(1).astype(str) + "%")
         out += ["## Tiers\n", _md_table(tt)]
+        st = _slice_table(plan)
+        if not st.empty:
+            st = st.assign(power_share=(100 * st["power_share"]).round(1).astype(str) + "%")
+            out += ["## Tiers by time slice\n", _md_table(st)]
         pt = _price_table(plan)
         if not pt.empty:
             out += [
@@ -454,7 +483,7 @@ def summary_markdown(plan: Plan) -> str:
 def summary_text(plan: Plan) -> str:
     """A few plain lines: status, objective, units bought."""
     lines = [
-        f"{plan.instance_name}: {plan.status}, {plan.objective_kind} {_usd(plan.objective_usd)}"
+        f"{plan.instance_name}: {plan.status}, {plan.objective_kind} {fmt.usd(plan.objective_usd)}"
     ]
     if plan.mip_gap is not None:
         lines[0] += f" (gap {plan.mip_gap:.1e})"
@@ -488,9 +517,9 @@ def _html_table(title: str, df: pd.DataFrame, headers: dict[str, str]) -> str:
             if c == "power_share":
                 text, right = f"{100 * v:.1f}%", True
             elif c == "revenue_usd":
-                text, right = _usd(v), True
+                text, right = fmt.usd(v), True
             elif c == "mtok":
-                text, right = _qty(v), True
+                text, right = fmt.quantity(v), True
             elif isinstance(v, float):
                 text, right = _num(v), True
             elif isinstance(v, int) and c not in ("period",):

@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from optimizer.extras import require
+from optimizer.extras import MissingExtra, require
 
 if TYPE_CHECKING:  # imported lazily: writing a text file must not load pandas
     import pandas as pd
@@ -110,6 +110,55 @@ def check_result_folder(out_dir: str | Path) -> list[str]:
     return problems
 
 
+# A text cell starting with one of these is read as a formula by spreadsheet programs
+# (CSV injection): ``=HYPERLINK(...)`` as a hardware id would be live in buy.csv.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text_cell(value: object) -> object:
+    if isinstance(value, str) and value.startswith((*_FORMULA_START, "'")):
+        return "'" + value  # shown as text; a leading ' is doubled so reading back is exact
+    return value
+
+
+def csv_text(table: pd.DataFrame) -> str:
+    """``table`` as CSV text, every text cell (and column name) that a spreadsheet would
+    take for a formula prefixed with ``'`` (as is one that starts with ``'``); numbers and
+    ordinary text are written as they are. :func:`read_csv_cells` undoes it."""
+    import pandas as pd
+
+    safe = table
+    text_cols = [
+        c
+        for c in table.columns
+        if table[c].dtype == object or pd.api.types.is_string_dtype(table[c].dtype)
+    ]
+    if text_cols or any(isinstance(c, str) and c.startswith(_FORMULA_START) for c in table):
+        safe = table.copy()
+        for c in text_cols:
+            safe[c] = safe[c].map(_text_cell)
+        safe.columns = [_text_cell(c) for c in safe.columns]
+    return safe.to_csv(index=False)
+
+
+def read_csv_cells(table: pd.DataFrame) -> pd.DataFrame:
+    """A table read back from :func:`csv_text`'s CSV with the text as it was."""
+
+    def undo(value: object) -> object:
+        if isinstance(value, str) and value.startswith("'"):
+            return value[1:]
+        return value
+
+    import pandas as pd
+
+    out = table.copy()
+    for c in out.columns:
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c].dtype):
+            out[c] = out[c].map(undo)
+    out.columns = [undo(c) for c in out.columns]
+    return out
+
+
 def plan_files(plan: Plan) -> dict[str, str]:
     """The reproducible plan files by name: plan.json, buy/serve/sold.csv, cash_flow.csv
     (:mod:`optimizer.results.finance`; its header only without a solution), summary.md."""
@@ -121,21 +170,25 @@ def plan_files(plan: Plan) -> dict[str, str]:
     doc = {k: v for k, v in plan.to_dict().items() if k not in RUN_KEYS}
     return {
         "plan.json": json.dumps(doc, indent=2, allow_nan=False) + "\n",
-        "buy.csv": plan.buy.to_csv(index=False),
-        "serve.csv": plan.serve.to_csv(index=False),
-        "sold.csv": plan.sold.to_csv(index=False),
-        "cash_flow.csv": (
+        "buy.csv": csv_text(plan.buy),
+        "serve.csv": csv_text(plan.serve),
+        "sold.csv": csv_text(plan.sold),
+        "cash_flow.csv": csv_text(
             pd.DataFrame(columns=CASH_FLOW_COLUMNS)
             if plan.finance is None
             else plan.finance.cash_flow
-        ).to_csv(index=False),
+        ),
         "summary.md": summary_markdown(plan),
     }
 
 
-def write_plan(plan: Plan, out_dir: str | Path) -> list[Path]:
+def write_plan(
+    plan: Plan, out_dir: str | Path, instance_file: str | Path | None = None
+) -> list[Path]:
     """The files of :func:`plan_files` into ``out_dir``, then ``manifest.json`` (see the
-    module doc), then ``run.json`` (timings, version). Other files are left alone."""
+    module doc), then ``run.json`` (timings, version, and ``instance_file``, the path of
+    the instance solved relative to ``out_dir``, when given: ``optimizer report`` finds
+    it there). Other files are left alone."""
     from optimizer import __version__
 
     out = Path(out_dir)
@@ -161,21 +214,30 @@ def write_plan(plan: Plan, out_dir: str | Path) -> list[Path]:
         "optimizer_version": __version__,
         "timings_s": plan.to_dict()["timings_s"],
     }
+    if instance_file is not None:  # relative: still found when the tree is moved or copied
+        run["instance_file"] = os.path.relpath(Path(instance_file).resolve(), out.resolve())
     write_atomic(out / RUN_FILE, json.dumps(run, indent=2) + "\n")
     written.append(out / RUN_FILE)
     return written
 
 
-def write_table(table: pd.DataFrame, stem: Path) -> list[Path]:
-    """``stem``.parquet and ``stem``.csv, each written atomically.
+PARQUET_NOTE = "no .parquet beside the .csv: pip install 'optimizer[parquet]' to add it"
 
-    Raises :class:`~optimizer.extras.MissingExtra` (after writing the CSV) when pyarrow,
-    of the ``parquet`` extra, is not installed.
+
+def write_table(table: pd.DataFrame, stem: Path) -> list[Path]:
+    """``stem``.parquet and ``stem``.csv, each written atomically; the files written.
+
+    Without pyarrow (the ``parquet`` extra) only the CSV is written and returned: the table
+    is complete in it, so a missing extra is a note for the caller (:data:`PARQUET_NOTE`),
+    not a failure (``sweep --quiet`` exited 1 with its sweep.csv written).
     """
     stem.parent.mkdir(parents=True, exist_ok=True)
     csv = stem.with_suffix(".csv")
-    write_atomic(csv, table.to_csv(index=False))
-    require("pyarrow", "parquet", f"{csv} is written; {stem.with_suffix('.parquet').name}")
+    write_atomic(csv, csv_text(table))
+    try:
+        require("pyarrow", "parquet", f"{stem.with_suffix('.parquet').name}")
+    except MissingExtra:
+        return [csv]
     parquet = stem.with_suffix(".parquet")
     fd, tmp = tempfile.mkstemp(prefix=f".{parquet.name}.", suffix=".tmp", dir=stem.parent)
     os.close(fd)

@@ -26,7 +26,7 @@ class Options(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
-    objective: Literal["revenue", "profit"] | None = Field(
+    objective: Literal["revenue", "profit", "cost"] | None = Field(
         default=None, description="Override the instance's objective."
     )
     time_limit: Annotated[float, Field(gt=0)] | None = Field(

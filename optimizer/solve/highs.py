@@ -10,6 +10,7 @@ Pyomo and routed to a logger that writes to stderr, so stdout stays clean for
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import math
 import os
@@ -25,10 +26,13 @@ import pyomo.environ as pyo
 from pyomo.contrib.appsi.base import TerminationCondition as TC
 from pyomo.contrib.appsi.solvers import Highs
 
+from optimizer.solve.certified import certified_run, objective_scale
+
 HIGHS_LOG = logging.getLogger("optimizer.highs")
 DEFAULT_MIP_GAP = 1e-4  # HiGHS's own mip_rel_gap, what a solve without --mip-gap gets
 
 Status = str  # "optimal" | "time_limit" | "infeasible" | "unbounded" | "error"
+STRATEGIES = ("certified", "milp")
 
 
 class _NoInterruptWarning(logging.Filter):
@@ -64,6 +68,10 @@ class RawOutcome:
     mip_gap: float | None
     seconds: float
     message: str = ""
+    # How the bound was proven: "branch and bound" (HiGHS's MILP search) or "relaxation
+    # bound" (the certified strategy's relaxed purchases; see optimizer.solve.certified).
+    proof: str = "branch and bound"
+    lp_solves: int = 0  # HiGHS runs of the certified strategy (0 for a plain MILP run)
 
 
 class HighsSession:
@@ -89,6 +97,10 @@ class HighsSession:
     cancel:
         An event that interrupts a run once set (through HiGHS's interrupt callbacks;
         the run ends with status ``time_limit``, keeping any incumbent).
+    strategy:
+        ``"certified"``: a model with integer purchases (``buy``) is solved by
+        :mod:`optimizer.solve.certified` (relaxed bound, repaired plan, branching only if
+        the gap is still open); ``"milp"``: HiGHS's branch and bound on the whole model.
     """
 
     def __init__(
@@ -98,9 +110,15 @@ class HighsSession:
         threads: int | None = None,
         log: bool = False,
         cancel: threading.Event | None = None,
+        strategy: str = "milp",
     ) -> None:
         _ensure_log_handler()
         self.cancel = cancel
+        if strategy not in STRATEGIES:
+            raise ValueError(f"strategy: one of {', '.join(STRATEGIES)} (got {strategy!r})")
+        self.strategy = strategy
+        self.mip_gap = mip_gap
+        self.log_enabled = bool(log)
         self._hooked: Any = None  # the highspy object the cancel callbacks are set on
         self.solver = Highs()
         if not self.solver.available():
@@ -159,19 +177,75 @@ class HighsSession:
             limit = self.time_limit
         self.solver.config.time_limit = limit
         with stdout_to_stderr(), _ctrl_c_stops(lambda: self.solver._solver_model) as stopped:
-            outcome = self._run(model)
-        if stopped:
+            self._ctrl_c = stopped  # the certified strategy stops between its HiGHS runs too
+            outcome = None
+            if self.strategy == "certified":
+                outcome = self._run_certified(model, limit)
+            if outcome is None and not stopped:
+                if limit is not None:
+                    self.solver.config.time_limit = max(0.0, limit - self._certified_seconds)
+                outcome = self._run(model)
+                if self._certified_seconds:
+                    outcome = dataclasses.replace(
+                        outcome, seconds=outcome.seconds + self._certified_seconds
+                    )
+        if stopped or outcome is None:
             raise KeyboardInterrupt
         return outcome
+
+    _ctrl_c: list[bool] = []  # noqa: RUF012 (replaced per run, never mutated here)
+
+    @property
+    def cancelled(self) -> bool:
+        """True once the cancel event (if any) is set, or Ctrl-C was pressed in this run."""
+        return bool(self._ctrl_c) or (self.cancel is not None and self.cancel.is_set())
+
+    _certified_seconds = 0.0  # time spent by a certified attempt that gave way to the MILP
+
+    def _run_certified(self, model: pyo.ConcreteModel, limit: float | None) -> RawOutcome | None:
+        """The certified strategy (None: it does not apply; run the MILP instead)."""
+        start = time.perf_counter()
+        self._certified_seconds = 0.0
+        if self.cancel is not None:
+            if model is not self.solver._model:
+                self.solver.set_instance(model)
+            self._hook_cancel()
+        deadline = None if limit is None else time.monotonic() + limit
+        gap = DEFAULT_MIP_GAP if self.mip_gap is None else self.mip_gap
+        result = certified_run(self, model, gap, deadline)
+        seconds = time.perf_counter() - start
+        if result is None:
+            self._certified_seconds = seconds
+            return None
+        if result.solution is not None:
+            values = result.solution
+            for v_id, col in self.solver._pyomo_var_to_solver_var_map.items():
+                self.solver._vars[v_id][0].set_value(float(values[col]), skip_validation=True)
+        sign = result.sign
+        return RawOutcome(
+            status=result.status,
+            has_solution=result.solution is not None,
+            objective=None if result.objective is None else sign * result.objective,
+            bound=None if result.bound is None else sign * result.bound,
+            mip_gap=result.mip_gap,
+            seconds=seconds,
+            proof=result.proof,
+            lp_solves=result.lp_solves,
+        )
 
     def _run(self, model: pyo.ConcreteModel) -> RawOutcome:
         start = time.perf_counter()
         if self.reset_between_runs and self._model is model and self.highs is not None:
             self.highs.clearSolver()  # forget the last basis and MIP search; keep the model
+        # Load the model first (the solve below then only checks for changes) so the
+        # objective's scale is known before HiGHS runs (see certified.objective_scale).
+        if model is not self.solver._model:
+            self.solver.set_instance(model)
+        else:
+            self.solver.update()
         if self.cancel is not None:
-            if model is not self.solver._model:
-                self.solver.set_instance(model)  # so the callbacks exist before the run
             self._hook_cancel()
+        self.solver.highs_options["user_objective_scale"] = objective_scale(self.highs)
         results = self.solver.solve(model)
         self._model = model
         status, has_solution = _map_status(results.termination_condition, results)

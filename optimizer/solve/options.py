@@ -15,7 +15,8 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-Objective = Literal["revenue", "profit"]
+Objective = Literal["revenue", "profit", "cost"]
+Strategy = Literal["certified", "milp"]
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,8 @@ class SolveOptions:
     Attributes
     ----------
     objective:
-        Override the instance's objective ("revenue" or "profit"); None keeps it.
+        Override the instance's objective ("revenue", "profit" or v3 "cost": least cost
+        to serve every tier's demand_mtok); None keeps it.
     time_limit:
         Seconds for the whole solve, post-solve work included (None: no limit).
     mip_gap:
@@ -40,6 +42,11 @@ class SolveOptions:
         Check every plan with :mod:`optimizer.verify`; a disagreement raises.
     diagnose:
         When infeasible, find the smallest relaxations that make it feasible.
+    strategy:
+        ``"certified"`` (default): solve with purchase counts relaxed for a bound, round
+        and repair to an integer plan, and branch only if the two are not within
+        ``mip_gap`` (docs/model.md, "Solve strategy"); ``"milp"``: HiGHS's branch and
+        bound on the whole model, as before.
     """
 
     objective: Objective | None = None
@@ -50,11 +57,12 @@ class SolveOptions:
     marginals: bool = True
     verify: bool = True
     diagnose: bool = True
+    strategy: Strategy = "certified"
 
     def __post_init__(self) -> None:
         problems = []
-        if self.objective not in (None, "revenue", "profit"):
-            problems.append(f"objective: 'revenue' or 'profit' (got {self.objective!r})")
+        if self.objective not in (None, "revenue", "profit", "cost"):
+            problems.append(f"objective: 'revenue', 'profit' or 'cost' (got {self.objective!r})")
         if self.time_limit is not None and not (
             isinstance(self.time_limit, (int, float))
             and self.time_limit >= 0
@@ -63,6 +71,8 @@ class SolveOptions:
             problems.append(f"time_limit: a number of seconds >= 0 (got {self.time_limit!r})")
         if self.mip_gap is not None and not (0 <= self.mip_gap and math.isfinite(self.mip_gap)):
             problems.append(f"mip_gap: a number >= 0 (got {self.mip_gap!r})")
+        if self.strategy not in ("certified", "milp"):
+            problems.append(f"strategy: 'certified' or 'milp' (got {self.strategy!r})")
         if self.threads is not None and self.threads < 1:
             problems.append(f"threads: >= 1 (got {self.threads!r})")
         if problems:

@@ -29,10 +29,10 @@ from optimizer.results.plan import Plan, empty_plan, extract_plan
 from optimizer.solve.diagnose import diagnose
 from optimizer.solve.highs import HIGHS_LOG, HighsSession
 from optimizer.solve.marginals import marginal_values
-from optimizer.solve.options import SolveOptions, merge_options, remaining
-from optimizer.verify import verify_plan
+from optimizer.solve.options import SolveOptions, Strategy, merge_options, remaining
+from optimizer.verify import VerificationError, verify_plan
 
-Objective = Literal["revenue", "profit"]
+Objective = Literal["revenue", "profit", "cost"]
 
 
 class Planner:
@@ -47,7 +47,7 @@ class Planner:
         :meth:`solve` as a whole (MILP, check, marginal values, diagnosis). The keyword
         arguments below are a shorthand that overrides it field by field.
     objective:
-        Override the instance's objective ("revenue" or "profit").
+        Override the instance's objective ("revenue", "profit" or v3 "cost").
     time_limit, mip_gap, threads:
         ``time_limit``: seconds for the whole solve; ``mip_gap`` None keeps HiGHS's
         default relative gap 1e-4.
@@ -64,6 +64,8 @@ class Planner:
     verify:
         Check every plan with the independent checker of :mod:`optimizer.verify`; a
         disagreement raises :class:`optimizer.verify.VerificationError`.
+    strategy:
+        ``"certified"`` (default) or ``"milp"``; see :class:`SolveOptions`.
     cancel:
         An event that, once set, interrupts HiGHS (the run ends as at a time limit) and
         skips the remaining post-solve steps (the HTTP service sets it when the client
@@ -85,6 +87,7 @@ class Planner:
         diagnose: bool | None = None,
         verify: bool | None = None,
         cancel: threading.Event | None = None,
+        strategy: Strategy | None = None,
     ) -> None:
         self.cancel = cancel
         self.fixed_purchases = False  # set while solve_with_purchases holds buys fixed
@@ -98,6 +101,7 @@ class Planner:
             marginals=marginals,
             diagnose=diagnose,
             verify=verify,
+            strategy=strategy,
         )
         self.timings: dict[str, float] = {}
         self.rebuilds = 0
@@ -144,6 +148,7 @@ class Planner:
             "mip_gap": o.mip_gap,
             "threads": o.threads,
             "log": o.log,
+            "strategy": o.strategy,
         }
 
     # ------------------------------------------------------------------ setup
@@ -240,6 +245,9 @@ class Planner:
                 outcome.bound,
             )
             self.timings["extract"] = time.perf_counter() - t0
+            plan.proof = outcome.proof
+            if plan.best_bound_usd is not None and plan.objective_usd is not None:
+                plan.mip_gap_usd = max(0.0, plan.best_bound_usd - plan.objective_usd)
             if self.options.verify:
                 if _out_of_time(deadline):
                     skipped.append("verify: deadline")
@@ -247,9 +255,15 @@ class Planner:
                     # An independent checker (no Pyomo, its own coefficients) re-evaluates
                     # every constraint and the objective; a disagreement is a bug: fail loudly.
                     t0 = time.perf_counter()
-                    verify_plan(
-                        self.instance, plan, table=self.table, optimality=not self.fixed_purchases
-                    ).raise_if_failed()
+                    try:
+                        verify_plan(
+                            self.instance,
+                            plan,
+                            table=self.table,
+                            optimality=not self.fixed_purchases,
+                        ).raise_if_failed()
+                    except VerificationError as exc:
+                        raise _scale_error(exc, self.data.notes) from exc
                     plan.verified = True
                     self.timings["verify"] = time.perf_counter() - t0
             if self.options.marginals:
@@ -271,7 +285,7 @@ class Planner:
                     t0 = time.perf_counter()
                     try:
                         plan.diagnosis = diagnose(
-                            self.model, self.instance, time_limit=_budget(deadline)
+                            self.model, self.instance, time_limit=None, deadline=deadline
                         )
                     except Exception as exc:  # the diagnosis must not hide the solve's answer
                         HIGHS_LOG.warning("infeasibility diagnosis failed: %s", exc)
@@ -285,6 +299,28 @@ class Planner:
         plan.timings = dict(self.timings)
         plan.model_size = model_size(self.model)
         return plan
+
+
+# What the range checks (optimizer.model.numerics) say of a figure the solver cannot resolve.
+_SCALE_NOTES = ("solver's tolerance", "below what the solver represents")
+
+
+def _scale_error(exc: VerificationError, notes: list[str]) -> Exception:
+    """The checker refused a plan: when the instance has figures near the solver's
+    tolerances, that is the likely cause, and the user is told which and what to change
+    (an :class:`InputError`, exit status 2); otherwise the refusal stands (a bug)."""
+    scale = [n for n in notes if any(s in n for s in _SCALE_NOTES)]
+    if not scale:
+        return exc
+    first = exc.problems[0] if exc.problems else "the plan"
+    return InputError(
+        [
+            f"{note.split(':')[0]}: too small beside the instance's other figures for the "
+            f"solver to resolve (the independent check refused the plan: {first}); raise it, "
+            "or plan this tier in an instance of its own size"
+            for note in scale
+        ]
+    )
 
 
 def _budget(deadline: float | None) -> float | None:
@@ -356,6 +392,7 @@ def solve(
     threads: int | None = None,
     log: bool | None = None,
     marginals: bool | None = None,
+    strategy: Strategy | None = None,
 ) -> Plan:
     """Solve an instance (an :class:`Instance`, a path, or a mapping) and return its :class:`Plan`.
 
@@ -375,6 +412,7 @@ def solve(
         threads=threads,
         log=log,
         marginals=marginals,
+        strategy=strategy,
     )
     deadline = opts.deadline()
     t0 = time.perf_counter()

@@ -31,6 +31,8 @@ they are better.
 from __future__ import annotations
 
 import math
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -150,10 +152,10 @@ def certify(
     values = np.zeros(lp.num_col_)
     for cols, rows in blocks:
         sub = _block(lp, split.matrix, cols, rows, cost[cols], fixed_lower[cols], fixed_upper[cols])
-        h, seconds = _run(sub, 0.0, abs_gap, deadline)
+        out, seconds = _solve_block(sub, abs_gap, deadline, bool(split.integer[cols].any()))
         cert.highs_seconds += seconds
-        if not _has_solution(h):
-            infeasible = h.getModelStatus() == highspy.HighsModelStatus.kInfeasible
+        if out.values is None or out.objective is None:
+            infeasible = out.infeasible
             cert.message = (
                 "the EF's rounded LP first stage is infeasible in a scenario"
                 if infeasible
@@ -161,8 +163,8 @@ def certify(
             )
             cert.timings["total"] = time.perf_counter() - t0
             return cert
-        objective += float(h.getInfo().objective_function_value)
-        values[cols] = np.asarray(h.getSolution().col_value)
+        objective += out.objective
+        values[cols] = out.values
     cert.objective, cert.values = float(objective), values
     cert.bound = cert.lp_bound  # the LP relaxation bounds the EF too
     if cert.gap is not None and cert.gap <= mip_gap:
@@ -173,9 +175,9 @@ def certify(
     for cols, rows in blocks:
         is_mip = bool(split.integer[cols].any())
         sub = _block(lp, split.matrix, cols, rows, lag_cost[cols], lower[cols], upper[cols])
-        h, seconds = _run(sub, 0.0, abs_gap, deadline)
+        out, seconds = _solve_block(sub, abs_gap, deadline, is_mip)
         cert.highs_seconds += seconds
-        b = _upper_bound(h, is_mip)
+        b = out.bound
         if b is None:
             cert.message = "a scenario block of the Lagrangian bound did not solve in time"
             cert.timings["total"] = time.perf_counter() - t0
@@ -294,7 +296,66 @@ def _block(
     return out
 
 
-def _run(lp: Any, rel_gap: float, abs_gap: float, deadline: float | None) -> tuple[Any, float]:
+@dataclass
+class _BlockOutcome:
+    """One block's answer: an incumbent (objective, column values) and an upper bound."""
+
+    infeasible: bool
+    objective: float | None
+    bound: float | None  # -inf when infeasible, None when nothing was proven
+    values: np.ndarray | None
+
+
+# Blocks whose unit counts are integer are solved by the certified strategy (relaxed
+# counts for the bound, a repaired plan, branching only if the absolute gap is still open;
+# see optimizer.solve.certified); False: HiGHS's MILP on each block, as before.
+CERTIFIED_BLOCKS = True
+
+
+def _solve_block(
+    lp: Any, abs_gap: float, deadline: float | None, is_mip: bool
+) -> tuple[_BlockOutcome, float]:
+    """Solve one block (maximisation) to ``abs_gap``: the certified strategy for a block
+    with integer unit counts, HiGHS alone otherwise (or if the strategy does not apply)."""
+    import highspy
+
+    from optimizer.solve.certified import certify_loaded, general_integers
+
+    left = _seconds_left(deadline)
+    h = _highs(lp, 0.0, abs_gap, left)
+    t0 = time.perf_counter()
+    cols = general_integers(lp) if is_mip and CERTIFIED_BLOCKS else []
+    if cols:
+        ends = None if left is None else time.monotonic() + left
+        result = certify_loaded(h, cols, mip_gap=0.0, abs_gap=abs_gap, deadline=ends)
+        if result is not None:
+            seconds = time.perf_counter() - t0
+            if result.status == "infeasible":
+                return _BlockOutcome(True, None, -math.inf, None), seconds
+            return (
+                _BlockOutcome(False, result.objective, result.bound, result.solution),
+                seconds,
+            )
+        if ends is not None:  # the strategy gave way: HiGHS gets what is left
+            h.setOptionValue("time_limit", max(0.0, ends - time.monotonic()))
+        h.clearSolver()
+    h.run()
+    seconds = time.perf_counter() - t0
+    status = h.getModelStatus()
+    has = _has_solution(h)
+    return (
+        _BlockOutcome(
+            status == highspy.HighsModelStatus.kInfeasible,
+            float(h.getInfo().objective_function_value) if has else None,
+            _upper_bound(h, is_mip),
+            np.asarray(h.getSolution().col_value) if has else None,
+        ),
+        seconds,
+    )
+
+
+def _highs(lp: Any, rel_gap: float, abs_gap: float, seconds: float | None) -> Any:
+    """A HiGHS instance holding ``lp``, quiet, with the gaps and a time limit (seconds)."""
     import highspy
 
     from optimizer.solve.highs import _PROCESS_THREADS
@@ -305,13 +366,49 @@ def _run(lp: Any, rel_gap: float, abs_gap: float, deadline: float | None) -> tup
         h.setOptionValue("threads", _PROCESS_THREADS["n"])
     h.setOptionValue("mip_rel_gap", rel_gap)
     h.setOptionValue("mip_abs_gap", max(abs_gap, 1e-9))
-    seconds = _seconds_left(deadline)
     if seconds is not None:
         h.setOptionValue("time_limit", seconds)
     h.passModel(lp)
+    return h
+
+
+def _run(lp: Any, rel_gap: float, abs_gap: float, deadline: float | None) -> tuple[Any, float]:
+    h = _highs(lp, rel_gap, abs_gap, _seconds_left(deadline))
     t0 = time.perf_counter()
-    h.run()
+    _interruptible_run(h)
     return h, time.perf_counter() - t0
+
+
+def _interruptible_run(h: Any) -> None:
+    """``h.run()``, stopped by Ctrl-C at once and the KeyboardInterrupt raised after.
+
+    Without Python callbacks HiGHS never hands control back during a run, so a Ctrl-C
+    waited for the block's MILP to end (minutes on the reference's blocks); the interrupt
+    callbacks let the handler run and stop HiGHS. Only in the main thread with Python's
+    usual Ctrl-C (elsewhere: a plain run).
+    """
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        h.run()
+        return
+    stop = threading.Event()
+
+    def interrupt(e: Any) -> None:
+        if stop.is_set():
+            e.interrupt()
+
+    h.cbSimplexInterrupt += interrupt
+    h.cbIpmInterrupt += interrupt
+    h.cbMipInterrupt += interrupt
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+    try:
+        h.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if stop.is_set():
+        raise KeyboardInterrupt
 
 
 def _seconds_left(deadline: float | None) -> float | None:

@@ -18,10 +18,10 @@ across ranks and gathered; every rank returns the same result (rank 0 writes fil
 
 from __future__ import annotations
 
-import contextlib
-import sys
+import os
+import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeAlias, TypeVar
@@ -30,12 +30,14 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from optimizer.errors import InputError
+from optimizer.extras import require
 from optimizer.frontiers.table import read_frontier_table
 from optimizer.instance.load import load_instance
 from optimizer.instance.schema import Instance, PeriodLabel
 from optimizer.model.data import MONEY_USD
+from optimizer.processes import stop_pool, worker_start
 from optimizer.results.plan import Plan
-from optimizer.solve.highs import DEFAULT_MIP_GAP, HighsSession, RawOutcome
+from optimizer.solve.highs import DEFAULT_MIP_GAP, HighsSession, RawOutcome, stdout_to_stderr
 from optimizer.solve.planner import Planner
 from optimizer.stochastic.decompose import Certificate, certify
 from optimizer.stochastic.model import (
@@ -81,11 +83,9 @@ class _Ranks:
         return [merged[i] for i in range(n)]
 
 
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """mpi-sppy prints progress with print(): keep stdout clean for --json."""
-    with contextlib.redirect_stdout(sys.stderr):
-        yield
+# mpi-sppy prints progress with print() and HiGHS writes to fd 1: keep stdout clean for
+# --json by file descriptor (pointing sys.stdout at sys.stderr deadlocked in PH's hub).
+_quiet = stdout_to_stderr
 
 
 # ------------------------------------------------------------------------- solve
@@ -139,6 +139,10 @@ def solve(
         Bad instance, scenarios or options (all listed), before anything is solved.
     """
     t_start = time.perf_counter()
+    # mpi-sppy builds the scenario tree: without it, one line naming the extra, before Pyomo
+    # or anything else is loaded and warns.
+    require("mpisppy", "stochastic", "a two-stage plan (optimizer stochastic)")
+    mono_start = time.monotonic()
     if method not in ("ef", "ph"):
         raise InputError(f"--method: {method!r} is not ef or ph")
     if cvar_alpha is not None and not 0 < cvar_alpha < 1:
@@ -148,6 +152,11 @@ def solve(
     if risk_weight and cvar_alpha is None:
         raise InputError("--risk-weight needs --cvar ALPHA")
     base = load_instance(instance)
+    if (objective or base.objective) == "cost":  # v3: the scenario models maximise
+        raise InputError(
+            "objective: cost (least cost to serve a forecast) is not supported by two-stage "
+            "plans yet; use revenue or profit"
+        )
     sc = load_scenarios(base, scenarios)
     periods = first_stage_periods(base, first_stage)
     table = read_frontier_table(base)
@@ -157,11 +166,16 @@ def solve(
             "--method ef solves one model in one process; under mpiexec use --method ph"
         )
     timings: dict[str, float] = {"prepare": time.perf_counter() - t_start}
+    # --time-limit bounds the run's solving as a whole, not each solve: every HiGHS run
+    # (re-plans, the two-stage program) gets what is left until this instant.
+    deadline = None if time_limit is None else mono_start + time_limit
     opts = _PlannerOptions(objective, time_limit, mip_gap, threads, log)
     planner = opts.planner(sc.instances[0], table)
     solver_seconds = [0.0]
 
     def timed_replan(inst: Instance, fixed: Mapping[HP, int] | None) -> Plan:
+        if not _bound_by(planner, deadline):
+            return _timed_out(inst, objective)
         plan = replan(planner, inst, fixed, periods)
         solver_seconds[0] += plan.timings.get("solve", 0.0)
         return plan
@@ -178,7 +192,7 @@ def solve(
     def solve_ef() -> dict[str, Any]:
         return _solve_ef(
             models,
-            time_limit=time_limit,
+            time_limit=_left(deadline),
             mip_gap=mip_gap,
             threads=threads,
             log=log,
@@ -194,11 +208,23 @@ def solve(
         from concurrent.futures import ProcessPoolExecutor
 
         t0 = time.perf_counter()
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            future = pool.submit(_side_figures_alone, sc, periods, opts, table)
+        pool = ProcessPoolExecutor(
+            1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=worker_start,  # ignores Ctrl-C, ends with this process
+            initargs=(os.getpid(),),
+        )
+        try:
+            future = pool.submit(_side_figures_alone, sc, periods, opts, table, _left(deadline))
             two = solve_ef()
             timings["two_stage"] = time.perf_counter() - t0
             side = future.result()
+        except BaseException:
+            # Ctrl-C (or an error) in the EF solve: stop the re-plans now rather than wait
+            # for them (the pool's exit waited ~35 s on the reference instance).
+            stop_pool(pool)
+            raise
+        pool.shutdown(wait=True)
         timings.update(side.timings)
         timings["side_figures_wall"] = time.perf_counter() - t0
     else:
@@ -207,8 +233,11 @@ def solve(
     solver_seconds[0] += side.solver_seconds
     ws = side.ws
     alone = [(n, o) for n, o in zip(sc.names, ws, strict=True) if not o.has_plan]
-    if alone:
+    timed_out = [n for n, o in alone if o.status == "time_limit"]
+    if alone and (len(timed_out) < len(alone) or two is None):
         return _infeasible_scenarios(base, sc, periods, method, alone, timings, t_start)
+    # Else the two-stage program was solved beside re-plans that ran out of time: its plan
+    # stands; the wait-and-see figures (EVPI, regrets) of those scenarios are unknown.
 
     # 3. the two-stage program
     t0 = time.perf_counter()
@@ -225,7 +254,7 @@ def solve(
             iterations=ph_iterations,
             rho=ph_rho,
             mip_gap=mip_gap,
-            time_limit=time_limit,
+            time_limit=_left(deadline),
             threads=threads,
         )
         timings["two_stage"] = time.perf_counter() - t0
@@ -233,7 +262,7 @@ def solve(
     solver_seconds[0] += timings["highs_two_stage"]
     timings["highs"] = solver_seconds[0]
     timings["total"] = time.perf_counter() - t_start
-    return assemble(
+    result = assemble(
         base=base,
         scenarios=sc,
         periods=periods,
@@ -250,6 +279,12 @@ def solve(
         risk_weight=risk_weight or 0.0,
         timings=timings,
     )
+    if timed_out and not result.message:
+        result.message = (
+            f"{len(timed_out)} scenario(s) found no plan on their own within the time limit: "
+            "EVPI and their regrets are unknown (raise --time-limit)"
+        )
+    return result
 
 
 @dataclass(frozen=True)
@@ -289,15 +324,43 @@ class _SideFigures:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+def _left(deadline: float | None) -> float | None:
+    """Seconds left until ``deadline`` (a ``time.monotonic()`` instant), 0 at the least."""
+    return None if deadline is None else max(0.0, deadline - time.monotonic())
+
+
+def _bound_by(planner: Planner, deadline: float | None) -> bool:
+    """The planner's next solve ends by ``deadline`` (its time limit: what is left);
+    False when nothing is left (the re-plan is not even started)."""
+    if deadline is None:
+        return True
+    left = _left(deadline)
+    planner.options = planner.options.but(time_limit=left)
+    return bool(left)
+
+
+def _timed_out(inst: Instance, objective: str | None) -> Plan:
+    from optimizer.results.plan import empty_plan
+
+    return empty_plan(inst, None, objective or inst.objective, "time_limit", "time limit")
+
+
 def _side_figures_alone(
-    sc: Scenarios, periods: list[PeriodLabel], opts: _PlannerOptions, table: pd.DataFrame
+    sc: Scenarios,
+    periods: list[PeriodLabel],
+    opts: _PlannerOptions,
+    table: pd.DataFrame,
+    budget_s: float | None = None,
 ) -> _SideFigures:
-    """:func:`_side_figures` in a process of its own (no MPI)."""
+    """:func:`_side_figures` in a process of its own (no MPI), within ``budget_s``."""
     cpu = time.process_time()
+    deadline = None if budget_s is None else time.monotonic() + budget_s
     planner = opts.planner(sc.instances[0], table)
     seconds = [0.0]
 
     def timed(inst: Instance, fixed: Mapping[HP, int] | None) -> Plan:
+        if not _bound_by(planner, deadline):
+            return _timed_out(inst, opts.objective)
         plan = replan(planner, inst, fixed, periods)
         seconds[0] += plan.timings.get("solve", 0.0)
         return plan
@@ -321,6 +384,7 @@ def _side_figures(
     )
     side.timings["wait_and_see"] = time.perf_counter() - t0
     if not all(o.has_plan for o in side.ws):
+        side.eev = [None] * len(sc)  # not re-planned: unknown
         return side
     t0 = time.perf_counter()
     ev_plan = timed_replan(sc.expected_value_instance(), None)
@@ -335,7 +399,8 @@ def _side_figures(
         # infeasible and VSS infinite (docs/model.md). Also report EV's purchase without the
         # units that are not on sale in every scenario: one first stage for all, so its
         # expected value is a floor of SP and VSS against it is >= 0 (a finite companion).
-        if any(o is not None and not o.has_plan for o in side.eev):
+        timed_out = any(o is not None and o.status == "time_limit" for o in side.eev)
+        if not timed_out and any(o is not None and not o.has_plan for o in side.eev):
             common = set.intersection(*(sale_index(inst) for inst in sc.instances))
             kept = {hp: u for hp, u in ev_first.items() if hp in common}
             side.eev_delivered = ranks.share(
@@ -381,16 +446,24 @@ def _infeasible_scenarios(
     timings: dict[str, float],
     t_start: float,
 ) -> TwoStagePlan:
+    timed_out = [n for n, o in alone if o.status == "time_limit"]
     lines = [
         f"scenario {n!r} is {o.status} on its own" + (f": {o.message}" if o.message else "")
         for n, o in alone
+        if o.status != "time_limit"
     ]
+    if timed_out:  # not infeasible: no plan found in the time given (--time-limit)
+        lines.append(
+            f"{len(timed_out)} scenario(s) found no plan on their own within the time limit "
+            f"({', '.join(map(repr, timed_out[:5]))}{', ...' if len(timed_out) > 5 else ''}); "
+            "raise --time-limit"
+        )
     timings["total"] = time.perf_counter() - t_start
     return TwoStagePlan(
         instance_name=base.name,
         objective_kind=base.objective,
         method=method,
-        status="infeasible",
+        status="time_limit" if timed_out and len(lines) == 1 else "infeasible",
         first_stage_periods=periods,
         scenario_names=list(sc.names),
         probabilities=list(sc.probabilities),
@@ -429,7 +502,19 @@ def _solve_ef(
     (ef_obj,) = list(m.component_data_objects(pyo.Objective, active=True))
     ef_obj.deactivate()
     m.obj = pyo.Objective(expr=ef_obj.expr, sense=pyo.maximize)
-    session = HighsSession(time_limit=time_limit, mip_gap=mip_gap, threads=threads, log=log)
+    # The certified strategy (relaxed unit counts for the bound, a repaired plan, branching
+    # only if needed; docs/model.md) as every planner solve: one scenario of probability 1
+    # then gives the deterministic plan, not another optimum of it. The cancel event is never
+    # set: with it HiGHS calls back into Python in its MIP loop, so a Ctrl-C during the EF
+    # MILP stops it at once (HighsSession.run) instead of landing only when HiGHS returns.
+    session = HighsSession(
+        time_limit=time_limit,
+        mip_gap=mip_gap,
+        threads=threads,
+        log=log,
+        strategy="certified",
+        cancel=threading.Event(),
+    )
     names = list(models.scenarios.names)
     target = DEFAULT_MIP_GAP if mip_gap is None else mip_gap
     cert = None

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,8 +34,22 @@ def _cdf(ax: Axes, values: np.ndarray, probs: np.ndarray, color: str, label: str
     ax.step(np.r_[x[0], x], np.r_[0.0, y], where="post", color=color, lw=2, label=label)
 
 
+def _infeasible_note(result: TwoStagePlan) -> str:
+    """Why the expected-value plan is drawn without some units, in one short line."""
+    n, total = len(result.vss_infeasible), len(result.scenario_names)
+    return (
+        f"The expected-value plan cannot be carried out in {n} of {total} scenarios (it buys "
+        "units not on sale there): VSS is infinite; drawn without those units."
+    )
+
+
 def plot_profit_distribution(result: TwoStagePlan) -> Figure:
-    """CDF of scenario objectives: two-stage plan against the expected-value plan."""
+    """CDF of scenario objectives: two-stage plan against the expected-value plan.
+
+    The legend sits below the axes (it covered the curves); the expected-value plan's
+    infeasibility is one sentence under the title, never a list of scenario names (18 of
+    them ran off the page).
+    """
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
 
@@ -55,23 +70,16 @@ def plot_profit_distribution(result: TwoStagePlan) -> Figure:
                 f"expected-value plan (expected {fmt_usd(float(probs @ ev))})",
             )
         elif np.isfinite(dv := s["ev_delivered_objective_usd"].to_numpy(float)).all():
-            label = "expected-value plan without units not on sale in every scenario"
+            label = "expected-value plan without the units not on sale in every scenario"
             _cdf(ax, dv, probs, EV_PLAN, f"{label} (expected {fmt_usd(float(probs @ dv))})")
-        if result.vss_infeasible:
-            ax.text(
-                0.01,
-                0.97,
-                f"expected-value plan infeasible in {len(result.vss_infeasible)} scenario(s): "
-                + ", ".join(result.vss_infeasible[:3])
-                + (", ..." if len(result.vss_infeasible) > 3 else ""),
-                transform=ax.transAxes,
-                va="top",
-                fontsize=9,
-                color=EV_PLAN,
+        if result.expected_objective_usd is not None:
+            ax.axvline(
+                result.expected_objective_usd,
+                color=TWO_STAGE,
+                ls="--",
+                lw=1,
+                label="two-stage plan's expected value",
             )
-        for x, style in ((result.expected_objective_usd, "--"),):
-            if x is not None:
-                ax.axvline(x, color=TWO_STAGE, ls=style, lw=1)
         if result.cvar_usd is not None and result.cvar_alpha is not None:
             ax.axvline(
                 result.cvar_usd,
@@ -92,16 +100,23 @@ def plot_profit_distribution(result: TwoStagePlan) -> Figure:
             else ", VSS infinite"
         )
         evpi = "" if result.evpi_usd is None else f"EVPI {fmt_usd(result.evpi_usd)}"
-        ax.set_title(
+        title = (
             f"{result.instance_name}: {result.objective_kind} over "
             f"{len(result.scenario_names)} scenarios ({evpi}{vss})"
         )
-        ax.legend(loc="lower right")
+        ax.set_title(title, fontsize=11)
+        # the note heads the legend under the axes, wrapped: nothing runs off the page
+        note = textwrap.fill(_infeasible_note(result), 110) if result.vss_infeasible else None
+        fig.legend(loc="outside lower center", ncols=2, frameon=False, title=note, title_fontsize=9)
     return fig
 
 
 def plot_first_stage_regret(result: TwoStagePlan) -> Figure:
-    """First-stage purchase (two-stage vs expected-value plan) and regret per scenario."""
+    """First-stage purchase (two-stage vs expected-value plan) and regret per scenario.
+
+    Scenarios are named on the regret panel's axis (horizontal bars), not numbered; the
+    legend sits below the panels, where it covers no bar.
+    """
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
 
@@ -120,42 +135,51 @@ def plot_first_stage_regret(result: TwoStagePlan) -> Figure:
             return int(sum(r.units for r in df.itertuples() if f"{r.hardware} {r.period}" == lab))
 
         y = np.arange(len(labels))
-        left.barh(
-            y - 0.2, [units(fs, lab) for lab in labels], 0.4, color=TWO_STAGE, label="two-stage"
-        )
-        left.barh(
-            y + 0.2,
-            [units(ev, lab) for lab in labels],
-            0.4,
-            color=EV_PLAN,
-            label="expected-value plan",
-        )
+        ours = [units(fs, lab) for lab in labels]
+        theirs = [units(ev, lab) for lab in labels]
+        left.barh(y - 0.2, ours, 0.4, color=TWO_STAGE, label="two-stage plan")
+        left.barh(y + 0.2, theirs, 0.4, color=EV_PLAN, label="expected-value plan")
+        top = max([*ours, *theirs, 1])
+        for yy, vals in ((y - 0.2, ours), (y + 0.2, theirs)):
+            for yi, v in zip(yy, vals, strict=True):
+                if v:  # the count beside each bar: a 5-unit bar is a sliver on this scale
+                    left.text(v + 0.01 * top, yi, f"{v:,}", va="center", fontsize=8)
+        left.set_xlim(0, top * 1.15)
         left.set_yticks(y, labels)
         left.invert_yaxis()
-        left.set_xlabel("units bought now")
-        left.set_title("first-stage purchase")
-        left.legend(loc="lower right")
+        left.set_xlabel("units bought now (servers or racks)")
+        left.set_title("first-stage purchase", fontsize=11)
 
         s = result.scenarios.sort_values("regret_usd", kind="stable")
-        x = np.arange(len(s))
-        right.bar(x - 0.2, s["regret_usd"], 0.4, color=TWO_STAGE, label="two-stage plan")
+        yr = np.arange(len(s))
         ev_regret = s["ws_objective_usd"] - s["ev_objective_usd"]
-        ev_label = "expected-value plan"
         if ev_regret.isna().any():  # EV's units undeliverable somewhere: dropped there
             ev_regret = s["ws_objective_usd"] - s["ev_delivered_objective_usd"]
-            ev_label += " without units not on sale in every scenario"
+        right.barh(yr - 0.2, s["regret_usd"], 0.4, color=TWO_STAGE)
         if ev_regret.notna().all():
-            right.bar(x + 0.2, ev_regret, 0.4, color=EV_PLAN, label=ev_label)
+            right.barh(yr + 0.2, ev_regret, 0.4, color=EV_PLAN)
         names = [str(n) for n in s["scenario"]]
-        if len(names) > 12 or max(map(len, names)) > 14:  # long names: scenario numbers
-            order = {n: i + 1 for i, n in enumerate(result.scenario_names)}
-            names = [str(order.get(n, n)) for n in names]
-            right.set_xlabel("scenario (number = row of scenarios.csv)")
-        right.set_xticks(x, names, rotation=90 if len(names) <= 12 else 0, fontsize=8)
-        right.yaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_usd(v)))
-        right.set_ylabel("regret: WS - plan's objective")
-        right.set_title("regret per scenario (against perfect foresight)")
-        right.legend(loc="upper left")
+        size = 8 if len(names) <= 20 else 6 if len(names) <= 40 else 4
+        right.set_yticks(yr, names, fontsize=size)
+        right.invert_yaxis()
+        right.axvline(0, color="#555555", lw=0.8)
+        right.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_usd(v)))
+        right.set_xlabel("regret: wait-and-see objective - the plan's (USD)")
+        right.set_title("regret per scenario (against perfect foresight)", fontsize=11)
+        if (s["regret_usd"] < 0).any():
+            right.text(
+                0.99,
+                0.01,
+                "negative regrets lie within the re-plans' MIP gap",
+                transform=right.transAxes,
+                ha="right",
+                va="bottom",
+                fontsize=8,
+                color="#555555",
+            )
+        fig.legend(
+            *left.get_legend_handles_labels(), loc="outside lower center", ncols=2, frameon=False
+        )
     return fig
 
 
@@ -166,7 +190,7 @@ def write_two_stage(result: TwoStagePlan, out_dir: str | Path) -> list[Path]:
 
     from optimizer import __version__
     from optimizer.plots import save_png_atomic
-    from optimizer.results.write import RUN_FILE, write_atomic
+    from optimizer.results.write import RUN_FILE, csv_text, write_atomic
 
     out = Path(out_dir)
     scen = result.scenarios.copy()
@@ -175,10 +199,10 @@ def write_two_stage(result: TwoStagePlan, out_dir: str | Path) -> list[Path]:
     run["timings_s"] = doc.pop("timings", {})
     files = {
         "stochastic.json": json.dumps(doc, indent=2) + "\n",
-        "first_stage.csv": result.first_stage.to_csv(index=False),
-        "scenarios.csv": scen.to_csv(index=False),
-        "scenario_buys.csv": result.scenario_buys.to_csv(index=False),
-        "buy_frequency.csv": result.buy_frequency.to_csv(index=False),
+        "first_stage.csv": csv_text(result.first_stage),
+        "scenarios.csv": csv_text(scen),
+        "scenario_buys.csv": csv_text(result.scenario_buys),
+        "buy_frequency.csv": csv_text(result.buy_frequency),
         RUN_FILE: json.dumps(run, indent=2) + "\n",
     }
     written = []

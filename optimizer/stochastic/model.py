@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 import pyomo.environ as pyo
 
+from optimizer import fmt
 from optimizer.errors import InputError
 from optimizer.instance.schema import Instance, PeriodLabel
 from optimizer.model.data import MONEY_USD
@@ -45,7 +46,7 @@ def first_stage_periods(base: Instance, periods: Sequence[Any] | None) -> list[P
     out: list[PeriodLabel] = []
     for p in periods:
         if str(p).strip() not in by_text:
-            raise InputError(f"--first-stage: {p!r} is not one of the periods {labels}")
+            raise InputError(f"--first-stage: {p} is not one of the periods {fmt.labels(labels)}")
         out.append(by_text[str(p).strip()])
     if out != labels[: len(out)]:
         raise InputError(

@@ -33,7 +33,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from optimizer import fmt
 from optimizer.instance.schema import Instance, PeriodLabel
+from optimizer.results.plan import plain_json
 from optimizer.stochastic.scenarios import Scenarios
 
 HP = tuple[str, PeriodLabel]
@@ -94,6 +96,11 @@ def percentiles(values: Sequence[float], probs: Sequence[float]) -> dict[str, fl
         "worst": float(min(values)),
         "best": float(max(values)),
     }
+
+
+# Columns of ``TwoStagePlan.scenarios`` (and scenarios.csv, stochastic.json) that hold what a
+# scenario assumes rather than what it gave: "input:" + a key path of the sweep syntax.
+INPUT_PREFIX = "input:"
 
 
 # --------------------------------------------------------------------------- plan
@@ -210,41 +217,34 @@ class TwoStagePlan:
         lines = [
             f"{self.instance_name}: {self.status} ({self.method}), {len(self.scenario_names)} scenarios",
             f"buy now ({', '.join(map(str, self.first_stage_periods))}): {buy}",
-            f"expected {self.objective_kind}: {_usd(self.expected_objective_usd)}",
+            f"expected {self.objective_kind}: {fmt.usd(self.expected_objective_usd)}",
         ]
         if self.percentiles:
             p = self.percentiles
             lines.append(
-                f"P10 {_usd(p['p10'])} · P50 {_usd(p['p50'])} · P90 {_usd(p['p90'])} · "
-                f"worst {_usd(p['worst'])}"
+                f"P10 {fmt.usd(p['p10'])} · P50 {fmt.usd(p['p50'])} · P90 {fmt.usd(p['p90'])} · "
+                f"worst {fmt.usd(p['worst'])}"
             )
-        lines.append(f"EVPI {_usd(self.evpi_usd)} · VSS {_usd(self.vss_usd)}")
+        lines.append(f"EVPI {fmt.usd(self.evpi_usd)} · VSS {fmt.usd(self.vss_usd)}")
         b = self.extra.get("bounds")
         if b:
             gap = "n/a" if self.mip_gap is None else f"{100 * self.mip_gap:.3g}%"
             lines.append(
-                f"bounds: outer {_usd(b.get('outer_usd'))} ({b.get('outer_source') or 'none'}) · "
-                f"inner {_usd(b.get('inner_usd'))} ({b.get('inner_source')}) · gap {gap}"
+                f"bounds: outer {fmt.usd(b.get('outer_usd'))} ({b.get('outer_source') or 'none'}) · "
+                f"inner {fmt.usd(b.get('inner_usd'))} ({b.get('inner_source')}) · gap {gap}"
             )
         if self.stopped_because:
-            lines.append(f"stopped: {self.stopped_because}")
+            # The gap always beside the reason: "stopped: time limit" alone read as an answer.
+            gap = "" if self.mip_gap is None else f" (gap {100 * self.mip_gap:.3g}%)"
+            lines.append(f"stopped: {self.stopped_because}{gap}")
+        if self.message:
+            lines.append(self.message)
         return "\n".join(lines)
 
 
-def _usd(x: float | None) -> str:
-    if x is None:
-        return "n/a"
-    if math.isinf(x):
-        return "infinite"
-    return f"${x / 1e9:,.3f}B" if abs(x) >= 1e8 else f"${x:,.0f}"
-
-
 def _plain(v: Any) -> Any:
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
-    return v
+    """JSON-ready by the results' one rule; an infinite VSS is written "Infinity"."""
+    return plain_json(v, infinity_as_text=True)
 
 
 def _plain_map(d: Mapping[str, float] | None) -> dict[str, Any] | None:
@@ -301,8 +301,10 @@ def assemble(
         result.extra["ef_block_proof"] = two_stage["decomposition"]
     if "bounds" in two_stage:
         result.extra["bounds"] = {k: _plain(v) for k, v in two_stage["bounds"].items()}
-    ws_vals = [o.objective_usd or 0.0 for o in ws]
-    result.ws_usd = sum(p * v for p, v in zip(probs, ws_vals, strict=True))
+    # A scenario whose re-plan alone found no plan in the time given: WS unknown (EVPI too).
+    ws_vals: list[float | None] = [(o.objective_usd or 0.0) if o.has_plan else None for o in ws]
+    if all(v is not None for v in ws_vals):
+        result.ws_usd = sum(p * (v or 0.0) for p, v in zip(probs, ws_vals, strict=True))
     if ev_first is not None:
         result.ev_first_stage = _buy_frame(ev_first)
     eev_ok = [o is not None and o.has_plan for o in eev]
@@ -310,7 +312,9 @@ def assemble(
         eev_vals = [o.objective_usd or 0.0 for o in eev if o is not None]
         result.eev_usd = sum(p * v for p, v in zip(probs, eev_vals, strict=True))
         result.ev_percentiles = percentiles(eev_vals, probs)
-    elif ev_first is not None:
+    elif ev_first is not None and not any(
+        o is not None and not o.has_plan and o.status == "time_limit" for o in eev
+    ):  # (a re-plan stopped by --time-limit without a plan: EEV unknown, not infeasible)
         result.vss_infeasible = [n for n, ok in zip(names, eev_ok, strict=True) if not ok]
 
     outs: list[ScenarioOutcome] | None = two_stage.get("scenarios")
@@ -325,7 +329,8 @@ def assemble(
     result.percentiles = percentiles(vals, probs)
     if cvar_alpha is not None:
         result.cvar_usd = cvar(vals, probs, cvar_alpha)
-    result.evpi_usd = result.ws_usd - result.expected_objective_usd
+    if result.ws_usd is not None:
+        result.evpi_usd = result.ws_usd - result.expected_objective_usd
     if result.eev_usd is not None:
         result.vss_usd = result.expected_objective_usd - result.eev_usd
     elif result.vss_infeasible:
@@ -347,7 +352,8 @@ def assemble(
 
     rows = []
     for i, name in enumerate(names):
-        e = eev[i]
+        e = eev[i] if i < len(eev) else None
+        w = ws_vals[i]
         rows.append(
             {
                 "scenario": name,
@@ -356,13 +362,21 @@ def assemble(
                 "objective_usd": vals[i],
                 "ws_objective_usd": ws_vals[i],
                 "ev_objective_usd": e.objective_usd if e is not None and e.has_plan else None,
-                "regret_usd": ws_vals[i] - vals[i],
+                "regret_usd": None if w is None else w - vals[i],
                 "ev_delivered_objective_usd": (
                     eev_delivered[i].objective_usd if eev_delivered is not None else None
                 ),
             }
         )
     result.scenarios = pd.DataFrame(rows)
+    # What each scenario assumes (demand, prices, ship dates, capex...), so that reports can
+    # rank the inputs that move the objective: INPUT_PREFIX + the input's name.
+    try:
+        inputs = scenarios.inputs()
+    except Exception:  # noqa: BLE001 - a summary column must never sink a solved plan
+        inputs = pd.DataFrame()
+    for col in inputs.columns[1:]:
+        result.scenarios[INPUT_PREFIX + str(col)] = [_plain(v) for v in inputs[col]]
     buy_rows = [
         {"scenario": n, "hardware": h, "period": p, "units": u}
         for n, o in zip(names, outs, strict=True)

@@ -15,6 +15,7 @@ file, row or column, before anything is solved.
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from optimizer.errors import InputError, ProblemList
+from optimizer.input_files import MAX_SCENARIO_BYTES, read_capped
 from optimizer.instance.load import load_instance
 from optimizer.instance.schema import Instance, PeriodLabel
 from optimizer.sweep.spec import (
@@ -82,6 +84,46 @@ class Scenarios:
             rows.append(row)
         return pd.DataFrame(rows)
 
+    def inputs(self) -> pd.DataFrame:
+        """What each scenario assumes, one column per input (for reports and scenarios.csv).
+
+        A column's values are the key's value in each scenario: a factor column gives the
+        factor (1 where the cell is empty), a number column the number (the base value where
+        empty), a period column the label. Keys that move in lockstep (the same order of
+        scenarios, e.g. every entry of every tier's demand) are one input: its name puts
+        ``*`` where the keys differ (``tiers[*].price_menu[*].demand_mtok[*]``), its values
+        are the first key's, and ``:factor`` ends the name of a factor column.
+        """
+        doc = self.base.model_dump()
+        periods = list(self.base.periods)
+        cols: dict[str, list[Any]] = {}
+        for k in self.keys:
+            vals: list[Any] = []
+            is_factor = any(isinstance(ch.get(k), Factor) for ch in self.changes)
+            for ch in self.changes:
+                v = ch.get(k)
+                if v is None:
+                    v = (
+                        1.0
+                        if is_factor
+                        else _base_label(doc, k)
+                        if _is_label(k)
+                        else base_value(doc, k, periods)
+                    )
+                vals.append(float(v) if isinstance(v, Factor) else v)
+            cols[str(k) + (":factor" if is_factor else "")] = vals
+        groups: dict[tuple[Any, ...], list[str]] = {}
+        for name, vals in cols.items():
+            try:
+                order = tuple(pd.Series(vals).rank(method="dense").tolist())
+            except TypeError:  # mixed labels: a column of its own
+                order = (name,)
+            groups.setdefault((name.endswith(":factor"), order), []).append(name)
+        out = {"scenario": list(self.names)}
+        for names in groups.values():
+            out[_wildcard(names)] = cols[names[0]]
+        return pd.DataFrame(out)
+
     def expected_value_instance(self) -> Instance:
         """EV: every column replaced by its probability-weighted mean.
 
@@ -113,6 +155,20 @@ class Scenarios:
                 for p, ch in zip(self.probabilities, self.changes, strict=True)
             )
         return scenario_instance(self.base, ev)
+
+
+def _wildcard(names: Sequence[str]) -> str:
+    """Key paths of one shape as one name, ``*`` where they differ: ``tiers[*].demand_mtok``."""
+    import re
+
+    split = [re.findall(r"\[[^\]]*\]|[^\[\]]+", n) for n in names]
+    if len({len(parts) for parts in split}) != 1:
+        return f"{names[0]} (+{len(names) - 1} more)" if len(names) > 1 else names[0]
+    merged = [
+        parts[0] if len(set(parts)) == 1 else "[*]" if parts[0].startswith("[") else "*"
+        for parts in zip(*split, strict=True)
+    ]
+    return "".join(merged)
 
 
 # ------------------------------------------------------------------------------ apply
@@ -183,14 +239,12 @@ def check_key(base: Instance, key: KeyPath, where: str) -> None:
 
 # ------------------------------------------------------------------------------- read
 def read_scenario_csv(path: str | Path) -> pd.DataFrame:
-    """The raw table of a scenario file (``#`` lines are comments)."""
+    """The raw table of a scenario file (``#`` lines are comments), at most
+    :data:`~optimizer.input_files.MAX_SCENARIO_BYTES`."""
     p = Path(path)
+    data = read_capped(p, MAX_SCENARIO_BYTES, "a scenario CSV")  # /dev/zero: one line
     try:
-        table = pd.read_csv(p, comment="#", skipinitialspace=True, dtype=str)
-    except FileNotFoundError:
-        raise InputError(f"{p}: file not found") from None
-    except IsADirectoryError:
-        raise InputError(f"{p}: is a folder, not a CSV file") from None
+        table = pd.read_csv(io.BytesIO(data), comment="#", skipinitialspace=True, dtype=str)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"{p}: not a readable CSV ({str(exc).splitlines()[0]})") from None
     if table.empty:

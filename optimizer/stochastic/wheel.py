@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -40,7 +39,7 @@ import pyomo.environ as pyo
 
 from optimizer.instance.schema import Instance
 from optimizer.model.data import MONEY_USD
-from optimizer.solve.highs import DEFAULT_MIP_GAP
+from optimizer.solve.highs import DEFAULT_MIP_GAP, stdout_to_stderr
 from optimizer.stochastic.model import HP, ScenarioModels, first_stage_of
 from optimizer.stochastic.result import ScenarioOutcome, risk_objective
 
@@ -54,27 +53,10 @@ MAX_CANDIDATES = 4  # first stages re-planned in every scenario
 POLL_SECONDS = 0.01  # a spoke's pause between two looks at the hub
 
 
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """Keep stdout clean for --json: mpi-sppy's prints and HiGHS's own go to stderr.
-
-    By file descriptor (HiGHS writes some warnings straight to fd 1). Not by pointing
-    ``sys.stdout`` at the ``sys.stderr`` object: with that, pyomo's capture of HiGHS's
-    output deadlocked in the hub.
-    """
-    sys.stdout.flush()
-    try:
-        saved = os.dup(1)
-        os.dup2(2, 1)
-    except (OSError, ValueError):  # no real descriptors (embedded): leave them
-        yield
-        return
-    try:
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
+# Keep stdout clean for --json: mpi-sppy's prints and HiGHS's own go to stderr, by file
+# descriptor (not by pointing sys.stdout at sys.stderr: with that, pyomo's capture of HiGHS's
+# output deadlocked in the hub). The one implementation: optimizer.solve.highs.
+_quiet = stdout_to_stderr
 
 
 def cylinder_count(ranks: int, have_mpi: bool) -> int:
@@ -143,6 +125,7 @@ def _ph_options(
         "solver_name": "appsi_highs",
         "PHIterLimit": iterations,
         "defaultPHrho": rho if rho is not None else default_rho(models),
+        "_rho_given": rho is not None,  # else a per-variable rho (see rho_setter)
         "convthresh": CONVTHRESH,
         "verbose": False,
         "display_progress": False,
@@ -159,6 +142,35 @@ def _ph_options(
         "defaultPHbeta": 0.0,
         "time_limit": time_limit,
     }
+
+
+# Per-variable rho (no --ph-rho given): this share of the unit's discounted price, the
+# "cost-proportional" rho of Watson & Woodruff (2011), at least RHO_FLOOR ($M).
+RHO_COST_SHARE = 0.1
+RHO_FLOOR = 1e-6
+
+
+def rho_setter(options: dict[str, Any]) -> Callable[..., list[tuple[int, float]]] | None:
+    """mpi-sppy's ``rho_setter`` for PH: one rho per first-stage purchase, proportional to
+    what a unit of it costs in the objective (weight[p] * capex[h,p], $M), instead of one
+    rho for every hardware: a cheap unit's disagreement is then not priced like the
+    dearest one's, and the W's PH hands its Lagrangian bound move off the trivial bound.
+    None when the user gave ``--ph-rho`` (one rho for all, mpi-sppy's ``defaultPHrho``)."""
+    if options.get("_rho_given"):
+        return None
+
+    def per_variable(scenario: pyo.ConcreteModel) -> list[tuple[int, float]]:
+        out = []
+        for var in scenario._mpisppy_data.nonant_indices.values():
+            rho = options["defaultPHrho"]
+            if var.parent_component().local_name == "buy":
+                h, p = var.index()
+                cost = pyo.value(scenario.weight[p] * scenario.unit_capex[h, p])
+                rho = max(RHO_FLOOR, RHO_COST_SHARE * abs(cost))
+            out.append((id(var), float(rho)))
+        return out
+
+    return per_variable
 
 
 def default_rho(models: ScenarioModels) -> float:
@@ -231,7 +243,12 @@ def _ph_alone(
         from mpisppy.opt.ph import PH
 
         t0 = time.perf_counter()
-        ph = PH(options, list(models.scenarios.names), _creator(models))
+        ph = PH(
+            options,
+            list(models.scenarios.names),
+            _creator(models),
+            rho_setter=rho_setter(options),
+        )
         conv, _, trivial = ph.ph_main()
         elapsed = time.perf_counter() - t0
         lagrangian = ph.post_solve_bound(solver_options={"mip_rel_gap": sub_gap})
@@ -319,12 +336,15 @@ def _wheel(
     lagrangian = type("LagrangianOuterBound", (_Polite, LagrangianOuterBound), {})
     xhatshuffle = type("XhatShuffleInnerBound", (_Polite, XhatShuffleInnerBound), {})
 
-    def opt_kwargs(opts: dict[str, Any]) -> dict[str, Any]:
-        return {
+    def opt_kwargs(opts: dict[str, Any], ph: bool = True) -> dict[str, Any]:
+        kwargs = {
             "options": opts,
             "all_scenario_names": names,
             "scenario_creator": creator,
         }
+        if ph:  # PH and PHBase take a rho_setter; Xhat_Eval does not
+            kwargs["rho_setter"] = rho_setter(opts)
+        return kwargs
 
     hub = {
         "hub_class": PHHub,
@@ -354,7 +374,7 @@ def _wheel(
             {
                 "spoke_class": xhatshuffle,
                 "opt_class": Xhat_Eval,
-                "opt_kwargs": opt_kwargs(xhat_opts),
+                "opt_kwargs": opt_kwargs(xhat_opts, ph=False),
             }
         )
     labels = ["PH hub", "Lagrangian spoke", "xhatshuffle spoke"][:n_cyl]

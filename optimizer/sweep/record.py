@@ -116,11 +116,34 @@ def _plain(v: Any) -> Any:
     return v.item() if hasattr(v, "item") else str(v)
 
 
+def _journal_row(raw: bytes, expected: Sequence[Mapping[str, Any]] | None) -> dict[str, Any] | None:
+    """One journal line as a row, or None when it is not a row of this sweep."""
+    try:
+        row = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    if not isinstance(row, dict):
+        return None
+    index = row.get("scenario")
+    if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+        return None
+    if expected is not None:
+        if index >= len(expected) or not isinstance(row.get("status"), str):
+            return None
+        if not isinstance(row.get("seconds"), (int, float)):
+            return None
+        for key, value in expected[index].items():
+            if row.get(key) != value:
+                return None
+    return row
+
+
 class Journal:
     """Finished rows, one JSON line each, appended as they come in."""
 
     def __init__(self, folder: Path) -> None:
         self.path = folder / JOURNAL_NAME
+        self.skipped = 0  # lines the last read() dropped
 
     def start(self) -> None:
         """An empty journal (a new sweep)."""
@@ -136,22 +159,31 @@ class Journal:
                     line = "\n" + line
             fh.write(line.encode("utf-8"))
 
-    def read(self) -> list[dict[str, Any]]:
-        """The rows journaled so far (a line cut short by a killed process is skipped)."""
+    def read(self, expected: Sequence[Mapping[str, Any]] | None = None) -> list[dict[str, Any]]:
+        """The rows journaled so far; a line that is not a row of this sweep is skipped
+        (its scenario is solved again): cut short by a killed process, not UTF-8, not a
+        JSON object, without a whole-number ``scenario``, or, given ``expected`` (the
+        inputs of each scenario, as :func:`optimizer.sweep.run.scenario_fields` gives
+        them), without a ``status`` and ``seconds``, a scenario out of range or whose
+        recorded inputs are not that scenario's. ``self.skipped`` counts them."""
         rows: list[dict[str, Any]] = []
+        self.skipped = 0
         try:
-            lines = self.path.read_text(encoding="utf-8").splitlines()
+            data = self.path.read_bytes()
         except FileNotFoundError:
             return rows
+        except OSError as exc:
+            raise InputError(f"{self.path}: cannot read ({exc.strerror or exc})") from None
         seen: set[int] = set()
-        for line in lines:
-            try:
-                row = json.loads(line)
-            except ValueError:
+        for raw in data.splitlines():
+            if not raw.strip():
                 continue
-            if isinstance(row, dict) and "scenario" in row and row["scenario"] not in seen:
-                seen.add(int(row["scenario"]))
-                rows.append(row)
+            row = _journal_row(raw, expected)
+            if row is None or int(row["scenario"]) in seen:
+                self.skipped += 1
+                continue
+            seen.add(int(row["scenario"]))
+            rows.append(row)
         return rows
 
     def remove(self) -> None:

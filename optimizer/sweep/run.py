@@ -19,7 +19,6 @@ import json
 import math
 import multiprocessing
 import os
-import signal
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -33,6 +32,7 @@ import pandas as pd
 from optimizer.errors import InputError
 from optimizer.instance.load import load_instance
 from optimizer.instance.schema import Instance
+from optimizer.processes import stop_pool, worker_start
 from optimizer.results.plan import Plan
 from optimizer.solve.options import SolveOptions
 from optimizer.solve.planner import Planner
@@ -67,6 +67,8 @@ def plan_row(plan: Plan) -> dict[str, Any]:
         "status": plan.status,
         "objective_usd": plan.objective_usd,
         "mip_gap": plan.mip_gap,
+        "mip_gap_usd": plan.mip_gap_usd,
+        "proof": plan.proof,
         "revenue_usd": plan.revenue_usd,
         "capex_usd": plan.capex_usd,
         "energy_usd": plan.energy_usd,
@@ -75,6 +77,10 @@ def plan_row(plan: Plan) -> dict[str, Any]:
         row["residual_value_usd"] = plan.residual_value_usd
     if plan.fixed_cost_usd:
         row["fixed_cost_usd"] = plan.fixed_cost_usd
+    if plan.opex_usd:  # v3 options, likewise
+        row["opex_usd"] = plan.opex_usd
+    if plan.platform_cost_usd:
+        row["platform_cost_usd"] = plan.platform_cost_usd
     if not plan.has_solution:
         return row
     if plan.finance is not None:  # optimizer/results/finance.py: what a finance team asks
@@ -105,21 +111,28 @@ def plan_row(plan: Plan) -> dict[str, Any]:
             if isinstance(r.hardware, str)
             else None
         )
-        label = ",".join(str(x) for x in (where, r.period) if x is not None and x == x)
+        at = (where, r.period, getattr(r, "slice", None))  # time slices: demand_slice rows
+        label = ",".join(str(x) for x in at if x is not None and x == x)
         row[f"mv_{r.resource}[{label}]"] = float(r.usd_per_unit)
     return row
+
+
+def scenario_fields(changes: Changes) -> dict[str, Any]:
+    """The inputs of a scenario as its row records them (``KEY`` or ``KEY:factor``)."""
+    fields: dict[str, Any] = {}
+    for k, v in changes.items():
+        if isinstance(v, Factor):
+            fields[f"{k}:factor"] = float(v)
+        else:
+            fields[str(k)] = v if isinstance(v, str) else float(v)
+    return fields
 
 
 def _solve_one(
     planner: Planner, base: Instance, base_structure: object, index: int, changes: Changes
 ) -> dict[str, Any]:
     t0 = time.perf_counter()
-    row: dict[str, Any] = {"scenario": index}
-    for k, v in changes.items():
-        if isinstance(v, Factor):
-            row[f"{k}:factor"] = float(v)
-        else:
-            row[str(k)] = v if isinstance(v, str) else float(v)
+    row: dict[str, Any] = {"scenario": index, **scenario_fields(changes)}
     try:
         inst = scenario_instance(base, changes)
         row["_rebuilt"] = planner.update(inst)
@@ -162,11 +175,6 @@ def _worker_planner(
         _WORKER["structure"] = _WORKER["planner"].data.structure
         _WORKER["key"] = key
     return _WORKER["planner"], _WORKER["base"], _WORKER["structure"]
-
-
-def _ignore_sigint() -> None:
-    """Worker start-up: Ctrl-C is the driver's to handle (it stops the workers itself)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def solve_task(
@@ -297,7 +305,8 @@ def _run_pool(
     pool = ProcessPoolExecutor(
         max_workers=min(n, len(todo)),
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=_ignore_sigint,
+        initializer=worker_start,
+        initargs=(os.getpid(),),
     )
     pending: set[Future[dict[str, Any]]] = set()
     try:
@@ -317,20 +326,9 @@ def _run_pool(
     except BaseException:
         for fut in pending:
             fut.cancel()
-        _stop_workers(pool)
+        stop_pool(pool)
         raise
     pool.shutdown(wait=True)
-
-
-def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """End the pool's processes now (their running scenarios are dropped, not recorded)."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    for proc in processes:
-        if proc.is_alive():
-            proc.terminate()
-    pool.shutdown(wait=False, cancel_futures=True)
-    for proc in processes:
-        proc.join(timeout=5)
 
 
 def _run_dask(

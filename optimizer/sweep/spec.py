@@ -9,7 +9,12 @@ for per-period figures::
     hardware[gb300-nvl72].capex_usd     a hardware by id
     hardware[gb300-nvl72].capex_usd[2028]   the price of a unit bought in 2028
     tiers[high].price_menu[0].demand_mtok[2027]   a price-menu entry by position (from 0)
+    time_slices[peak].hours_share       option time_slices: a slice's share of the hours
+    tiers[chat].demand_profile[peak]    a tier's share of demand in a slice
     discount_rate
+
+Setting one time slice's share (of hours, or of a tier's demand) rescales the other slices'
+shares in proportion, so that they still sum to 1.
 
 Values: a list ``1,2,3``; a range ``start:stop:step`` (stop included when the
 steps land on it); or a distribution for Monte Carlo: ``uniform(a,b)``,
@@ -36,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from optimizer import fmt
 from optimizer.errors import InputError
 from optimizer.instance.schema import Instance
 
@@ -45,6 +51,11 @@ _DIST = re.compile(r"^(uniform|normal|triangular|scale)\((.*)\)$")
 
 # Fields that hold a period label, not a number.
 PERIOD_FIELDS = frozenset({"available_from", "available_until"})
+# Fields whose unset value (null) means 0 (v3 committed_mtok: no commitment), so a sweep
+# may set them, or one period of them, on an instance that leaves them out.
+NULL_IS_ZERO = frozenset({"committed_mtok"})
+# Option time_slices: mappings keyed by slice id (not by period), whose values sum to 1.
+SLICE_FIELDS = frozenset({"demand_profile"})
 
 ScenarioValue = float | int | str  # a number, a Factor, or a period label
 
@@ -118,13 +129,17 @@ def base_value(doc: dict[str, Any], key: KeyPath, periods: Sequence[Any]) -> flo
     """The value a key has in the base instance (the first period's, for a mapping)."""
     holder, name, period = _find(doc, key)
     value = holder[name]
+    if value is None and name in NULL_IS_ZERO:
+        value = 0.0
+    if name in SLICE_FIELDS:
+        return _slice_share(doc, key, holder, name, period)
     if period is not None and str(period) not in {str(p) for p in periods}:
-        raise InputError(f"{key}: no period {period!r} (periods: {list(periods)})")
+        raise InputError(f"{key}: no period {period} (periods: {fmt.labels(periods)})")
     if isinstance(value, Mapping):
         by_text = {str(k): v for k, v in value.items()}
         label = period if period is not None else str(periods[0])
         if str(label) not in by_text:
-            raise InputError(f"{key}: no period {label!r} (periods: {list(periods)})")
+            raise InputError(f"{key}: no period {label} (periods: {fmt.labels(periods)})")
         value = by_text[str(label)]
     if value is None:
         raise InputError(f"{key}: is not set in the instance; give it a value first")
@@ -152,6 +167,11 @@ def apply(
     for key, value in changes.items():
         holder, name, period = _find(out, key)
         current = holder.get(name)
+        if current is None and name in NULL_IS_ZERO:
+            current = 0.0
+        if name in SLICE_FIELDS or (key.steps[0][0] == "time_slices" and name == "hours_share"):
+            _set_slice_share(out, key, holder, name, period, value)
+            continue
         if isinstance(value, Factor):
             holder[name] = _scaled(current, float(value), period, name)
             continue
@@ -165,7 +185,7 @@ def apply(
             holder[name] = number
         else:
             if str(period) not in {str(p) for p in periods}:
-                raise InputError(f"{key}: no period {period!r} (periods: {list(periods)})")
+                raise InputError(f"{key}: no period {period} (periods: {fmt.labels(periods)})")
             if isinstance(current, Mapping):
                 mapping = {k: v for k, v in current.items()}
             else:
@@ -174,6 +194,59 @@ def apply(
             mapping[label] = number
             holder[name] = mapping
     return out
+
+
+def _slice_ids(doc: Mapping[str, Any]) -> list[str]:
+    return [str(x.get("id")) for x in doc.get("time_slices") or () if isinstance(x, Mapping)]
+
+
+def _slice_share(
+    doc: Mapping[str, Any], key: KeyPath, holder: Mapping[str, Any], name: str, sel: str | None
+) -> float:
+    """A tier's demand share in one slice: its profile's entry, or the slice's hours share."""
+    ids = _slice_ids(doc)
+    if sel is None:
+        raise InputError(f"{key}: pick a time slice, e.g. {name}[{ids[0] if ids else 'peak'}]")
+    if sel not in ids:
+        raise InputError(f"{key}: no time slice {sel!r} (time_slices: {', '.join(ids) or 'none'})")
+    profile = holder.get(name)
+    if profile is None:
+        return float(doc["time_slices"][ids.index(sel)]["hours_share"])
+    return float(profile.get(sel, 0.0))
+
+
+def _set_slice_share(
+    doc: dict[str, Any],
+    key: KeyPath,
+    holder: dict[str, Any],
+    name: str,
+    sel: str | None,
+    value: ScenarioValue,
+) -> None:
+    """Set one slice's share (hours, or a tier's demand profile) and rescale the others'
+    in proportion so the shares still sum to 1 (left as they are when the others are all 0:
+    the instance's check then names the sum)."""
+    if isinstance(value, str):
+        raise InputError(f"{key}: {value!r} is not a number")
+    if name == "hours_share":
+        shares = {str(x["id"]): float(x["hours_share"]) for x in doc["time_slices"]}
+        sel = str(holder["id"])
+    else:
+        base = _slice_share(doc, key, holder, name, sel)  # checks the slice id
+        assert sel is not None
+        shares = {str(x["id"]): float(x["hours_share"]) for x in doc["time_slices"]}
+        if holder.get(name) is not None:
+            shares = {i: float(holder[name].get(i, 0.0)) for i in shares}
+        shares[sel] = base
+    new = shares[sel] * float(value) if isinstance(value, Factor) else float(value)
+    others = sum(v for i, v in shares.items() if i != sel)
+    scale = (1.0 - new) / others if others > 0 else 1.0
+    shares = {i: (new if i == sel else v * scale) for i, v in shares.items()}
+    if name == "hours_share":
+        for x in doc["time_slices"]:
+            x["hours_share"] = shares[str(x["id"])]
+    else:
+        holder[name] = shares
 
 
 def _scaled(current: Any, factor: float, period: str | None, name: str) -> Any:

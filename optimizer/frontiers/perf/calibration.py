@@ -7,7 +7,9 @@ The data live in CSV files beside the shipped tables (each row cites its public 
   only (MLPerf, vLLM's output throughput); ``technique`` which envelope it is compared
   with (``none``: no speculation; ``mtp`` / ``eagle3``: the model's speculative decoding;
   ``best``: the best of both, for "best configuration" results); ``profile`` the frontier
-  profile (tuned or typical); ``role`` is ``fit`` or ``holdout``, chosen before fitting.
+  profile (tuned or typical); ``role`` is ``fit`` or ``holdout``, chosen before fitting;
+  ``vintage`` the software the run used (``2025-10``: InferenceMAX v1 of October 2025 and
+  earlier runs; ``2026``), scored with :meth:`Efficiency.at_vintage`.
 * ``calibration/ratios.csv``: published ratios between two hardware at one speed (the
   claims of issue 12), per GPU, per MW of unit IT power, or the top speed.
 
@@ -19,6 +21,7 @@ The data live in CSV files beside the shipped tables (each row cites its public 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -77,6 +80,7 @@ class Point:
     # an envelope never rises with speed). See :func:`effective_ratio`.
     bound: str = "point"
     upper: float | None = None
+    vintage: str = "2026"  # software of the run: "2025-10" (or any "2025...") or "2026"
 
 
 def load_points(path: Path = POINTS_CSV) -> tuple[Point, ...]:
@@ -103,6 +107,7 @@ def load_points(path: Path = POINTS_CSV) -> tuple[Point, ...]:
                 str(r["profile"]),
                 str(r.get("bound") or "point"),
                 float(upper) if upper else None,
+                str(r.get("vintage") or "2026"),
             )
         )
     return tuple(out)
@@ -161,6 +166,16 @@ def load_ratios(path: Path = RATIOS_CSV) -> pd.DataFrame:
 POINTS: tuple[Point, ...] = load_points()
 
 
+@functools.lru_cache(maxsize=64)
+def _techniques(
+    hw: HardwareSpec, m: ModelSpec, isl: int, osl: int, eff: Efficiency, typical: bool
+) -> dict[str, np.ndarray]:
+    """:func:`evaluate_techniques`, memoised: one scoring asks for the same hardware, model,
+    workload and factors once per technique and again for the ordering prior (the specs and
+    factors are frozen dataclasses, compared by value). Callers must not modify the arrays."""
+    return evaluate_techniques(hw, m, isl, osl, eff, typical=typical)
+
+
 def envelope_at(
     hw: HardwareSpec,
     m: ModelSpec,
@@ -171,12 +186,12 @@ def envelope_at(
     technique: str = "best",
     profile: str = "tuned",
 ) -> np.ndarray:
-    """Modelled tok/s per GPU (input + output) at each interactivity (MODEL.md step 4).
+    """Modelled tok/s per GPU (input + output) at each interactivity (docs/model.md step 4).
 
     Below the envelope's range: its highest throughput; above it: 0. ``technique``: the
     envelope over every technique ("best"), or only over points of one technique.
     """
-    r = evaluate_techniques(hw, m, isl, osl, eff, typical=profile == "typical")
+    r = _techniques(hw, m, int(isl), int(osl), eff, profile == "typical")
     q = np.asarray(interactivity, dtype=float)
     if technique != "best":
         sel = r["technique"] == technique
@@ -195,7 +210,7 @@ def envelope_at(
 def max_interactivity(
     hw: HardwareSpec, m: ModelSpec, isl: int, osl: int, eff: Efficiency, technique: str = "best"
 ) -> float:
-    r = evaluate_techniques(hw, m, isl, osl, eff)
+    r = _techniques(hw, m, int(isl), int(osl), eff, False)
     sel = (
         np.ones(r["interactivity"].size, bool)
         if technique == "best"
@@ -214,14 +229,14 @@ def score(
     pts = list(points)
     frame = pd.DataFrame([p.__dict__ for p in pts])
     frame["modelled"] = np.nan
-    keys = ["hardware", "model", "isl", "osl", "technique", "profile"]
-    for (h, mo, isl, osl, tech, prof), grp in frame.groupby(keys, sort=False):
+    keys = ["hardware", "model", "isl", "osl", "technique", "profile", "vintage"]
+    for (h, mo, isl, osl, tech, prof, vin), grp in frame.groupby(keys, sort=False):
         mod = envelope_at(
             hardware[h],
             models[mo],
             int(isl),
             int(osl),
-            eff,
+            eff.at_vintage(str(vin)),
             grp["interactivity"].tolist(),
             str(tech),
             str(prof),
@@ -242,22 +257,43 @@ def score(
 def as_shipped(points: Iterable[Point]) -> list[Point]:
     """The points as the shipped tables answer for them (technique ``best``).
 
-    The tables keep the upper envelope of every technique, so where one source measured the
-    same hardware with and without speculation, the measured best at each of its speeds is
-    what a planner buys: of a source's ``none`` / ``mtp`` / ``eagle3`` points of one hardware,
-    model and workload at one speed, only the highest is kept, and it is compared with the
-    ``best`` envelope. Points already marked ``best`` stay as they are.
+    The tables keep the upper envelope of every technique, so where the same hardware, model
+    and workload was measured with and without speculation, the measured best at each speed is
+    what a planner buys. Each ``none`` / ``mtp`` / ``eagle3`` point becomes a ``best`` point at
+    its speed, its throughput the highest of its own and of every other technique's measured
+    curve there (linear between that curve's points, only inside its speed range); a lower
+    bound that another curve beats is a point of that curve, so it is scored two-sided. Points
+    already marked ``best`` stay as they are.
     """
-    best: dict[tuple[object, ...], Point] = {}
+    pts = list(points)
+    curves: dict[tuple[object, ...], dict[str, list[Point]]] = {}
+    for p in pts:
+        if p.technique != "best":
+            key = (p.hardware, p.model, p.isl, p.osl, p.profile, p.counts)
+            curves.setdefault(key, {}).setdefault(p.technique, []).append(p)
     out: list[Point] = []
-    for p in points:
+    seen: set[tuple[object, ...]] = set()
+    for p in pts:
         if p.technique == "best":
             out.append(p)
             continue
-        key = (p.hardware, p.model, p.isl, p.osl, p.profile, p.source, p.interactivity)
-        if key not in best or p.tok_s_per_gpu > best[key].tok_s_per_gpu:
-            best[key] = p
-    out += [dataclasses.replace(p, technique="best") for p in best.values()]
+        key = (p.hardware, p.model, p.isl, p.osl, p.profile, p.counts)
+        best = p.tok_s_per_gpu
+        for tech, curve in curves[key].items():
+            if tech == p.technique:
+                continue
+            c = sorted(curve, key=lambda q: q.interactivity)
+            xs = [q.interactivity for q in c]
+            if xs[0] <= p.interactivity <= xs[-1]:
+                other = float(np.interp(p.interactivity, xs, [q.tok_s_per_gpu for q in c]))
+                best = max(best, other)
+        dup = (*key, p.interactivity)
+        if dup in seen:  # the same speed measured with two techniques: one best point
+            continue
+        seen.add(dup)
+        if best > p.tok_s_per_gpu:
+            p = dataclasses.replace(p, tok_s_per_gpu=best, bound="point", upper=None)
+        out.append(dataclasses.replace(p, technique="best"))
     return out
 
 
@@ -325,6 +361,7 @@ FIT_GRID: dict[str, Sequence[float]] = {
     "spec_seq_overhead_s": (0.0, 25e-6, 50e-6, 100e-6, 200e-6, 300e-6, 500e-6),
     "hopper_sw": (0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
     "amd_sw": (0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
+    "sw_2025": (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
 }
 TYPICAL_GRID: Sequence[float] = tuple(round(0.05 * i, 2) for i in range(2, 21))
 
@@ -335,6 +372,68 @@ def loss(frame: pd.DataFrame) -> float:
     return float(np.mean(np.log(r) ** 2))
 
 
+# Ordering prior (issue 19): a newer rack of the same family is at least as fast per GPU at
+# equal speed. Pairs (newer, older), compared on these DeepSeek-R1 workloads at these speeds
+# with the best of techniques; ORDER_WEIGHT scales the penalty against the mean squared log
+# error of the fit points.
+ORDER_PAIRS: tuple[tuple[str, str], ...] = (
+    ("gb300-nvl72", "gb200-nvl72"),
+    ("gb200-nvl72", "b200-hgx"),
+    ("vr-nvl144", "gb300-nvl72"),
+)
+ORDER_WORKLOADS: tuple[tuple[str, int, int], ...] = (
+    ("deepseek-r1", 1024, 1024),
+    ("deepseek-r1", 8192, 1024),
+)
+ORDER_SPEEDS: tuple[float, ...] = (20.0, 50.0, 80.0, 110.0, 140.0)
+ORDER_WEIGHT = 1.0
+
+
+def ordering_penalty(
+    hardware: dict[str, HardwareSpec], models: dict[str, ModelSpec], eff: Efficiency
+) -> float:
+    """Mean over pairs, workloads and speeds of max(0, ln(older / newer))^2.
+
+    0 when every newer rack is at least as fast as the older one at every speed both serve;
+    a speed the older rack serves and the newer one does not counts as a 10x shortfall.
+    Pairs with a hardware or model missing from the tables are skipped.
+    """
+    terms: list[float] = []
+    for mid, isl, osl in ORDER_WORKLOADS:
+        if mid not in models:
+            continue
+        env: dict[str, np.ndarray] = {}
+        for newer, older in ORDER_PAIRS:
+            if newer not in hardware or older not in hardware:
+                continue
+            for h in (newer, older):
+                if h not in env:
+                    env[h] = envelope_at(hardware[h], models[mid], isl, osl, eff, ORDER_SPEEDS)
+            new, old = env[newer], env[older]
+            for a, b in zip(new, old, strict=True):
+                if b <= 0:
+                    terms.append(0.0)
+                    continue
+                short = math.log(b / max(a, b / 10.0))
+                terms.append(max(short, 0.0) ** 2)
+    return float(np.mean(terms)) if terms else 0.0
+
+
+def objective(
+    pts: list[Point],
+    hardware: dict[str, HardwareSpec],
+    models: dict[str, ModelSpec],
+    eff: Efficiency,
+    order_weight: float = ORDER_WEIGHT,
+) -> float:
+    """What the fit minimises: :func:`loss` on ``pts`` + ``order_weight`` x
+    :func:`ordering_penalty` (the prior only where the pairs are in ``hardware``)."""
+    total = loss(score(pts, hardware, models, eff))
+    if order_weight > 0:
+        total += order_weight * ordering_penalty(hardware, models, eff)
+    return total
+
+
 def _coordinate_search(
     pts: list[Point],
     hardware: dict[str, HardwareSpec],
@@ -342,15 +441,16 @@ def _coordinate_search(
     start: Efficiency,
     grid: dict[str, Sequence[float]],
     sweeps: int,
+    order_weight: float = 0.0,
 ) -> tuple[Efficiency, float]:
     best = start
-    best_loss = loss(score(pts, hardware, models, best))
+    best_loss = objective(pts, hardware, models, best, order_weight)
     for _ in range(sweeps):
         improved = False
         for key, values in grid.items():
             for v in values:
                 cand = best.with_(**{key: v})
-                cl = loss(score(pts, hardware, models, cand))
+                cl = objective(pts, hardware, models, cand, order_weight)
                 if cl < best_loss - 1e-12:
                     best, best_loss, improved = cand, cl, True
         if not improved:
@@ -406,16 +506,24 @@ def fit(
     grid: dict[str, Sequence[float]] | None = None,
     sweeps: int = 8,
     log: Callable[[str], None] | None = None,
+    order_weight: float | None = None,
 ) -> tuple[Efficiency, float]:
     """Coordinate search over ``grid`` (one factor at a time, best grid value, repeat until
-    no change) from each of :data:`FIT_STARTS`; the lowest loss on the fit points wins."""
+    no change) from each of :data:`FIT_STARTS`; the lowest :func:`objective` (loss on the fit
+    points + ``order_weight`` x the ordering prior) wins. ``order_weight`` defaults to
+    :data:`ORDER_WEIGHT` on the shipped points and to 0 on a planner's own ``points`` (their
+    measurements are fitted as they are)."""
+    if order_weight is None:
+        order_weight = ORDER_WEIGHT if points is None else 0.0
     every = list(points if points is not None else POINTS)
     pts = [p for p in every if p.role == "fit" and p.profile == "tuned"]
     typ = [p for p in every if p.role == "fit" and p.profile == "typical"]
     grid = grid or FIT_GRID
     best, best_loss = start, math.inf
     for i, overrides in enumerate(FIT_STARTS):
-        eff, el = _coordinate_search(pts, hardware, models, start.with_(**overrides), grid, sweeps)
+        eff, el = _coordinate_search(
+            pts, hardware, models, start.with_(**overrides), grid, sweeps, order_weight
+        )
         if log:
             log(f"start {i + 1}: loss {el:.4f} ({eff.short()})")
         if el < best_loss:

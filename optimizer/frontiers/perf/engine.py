@@ -74,16 +74,21 @@ ACT_BYTES = 2.0  # activations exchanged in BF16
 DISPATCH_BYTES = 3.0  # per element: FP8 dispatch (1 B) + BF16 combine (2 B)
 
 
+FIT_NAME = "calibration-2026c"  # the fit the defaults of Efficiency come from
+
+
 @dataclass(frozen=True)
 class Efficiency:
     """Achieved fractions of peak and fixed latencies (the calibrated factors).
 
-    The defaults are the fit "calibration-2026b": coordinate search
-    (:func:`optimizer.frontiers.perf.calibration.fit`) on the "fit" points of
-    ``optimizer/data/frontiers/calibration/points.csv`` (B200 DeepSeek-R1 with and without MTP,
-    gpt-oss-120b on H100/B200/MI355X, the B200 DeepSeek 8k/1k peak; ``typical_speed`` on the
-    Kimi K2.5 vLLM anchor). Held-out errors: optimizer/data/frontiers/calibration.md. Fields marked
-    "assumed" are not fitted.
+    The defaults are the fit "calibration-2026c" (:data:`FIT_NAME`): those of "calibration-2026b"
+    (coordinate search, :func:`optimizer.frontiers.perf.calibration.fit`, on the "fit" points of
+    ``optimizer/data/frontiers/calibration/points.csv`` of v2: B200 DeepSeek-R1 with and without
+    MTP, gpt-oss-120b on H100/B200/MI355X, the B200 DeepSeek 8k/1k peak; ``typical_speed`` on the
+    Kimi K2.5 vLLM anchor) and ``sw_2025`` searched alone on the v3 fit points with the ordering
+    prior (a full refit on them read the held-out points worse: calibration.md, "Changes tried").
+    Held-out errors: optimizer/data/frontiers/calibration.md. Fields marked "assumed" are not
+    fitted.
     """
 
     bw: float = 0.8  # achieved / peak memory bandwidth
@@ -97,6 +102,10 @@ class Efficiency:
     seq_overhead_s: float = 60e-6  # per sequence per step on one scheduler (attention group)
     hopper_sw: float = 0.2  # multiplies flops and prefill_flops on NVIDIA GPUs without FP4
     amd_sw: float = 0.25  # multiplies flops and prefill_flops on AMD GPUs
+    # Software vintage: x flops and prefill_flops for measurements on 2025 software (InferenceMAX
+    # v1 of October 2025 and earlier runs; see :meth:`at_vintage`). The tables are built for 2026
+    # software, so the generator never applies it: it only lets the fit use older points.
+    sw_2025: float = 0.6
     sram_latency_scale: float = 0.25  # SRAM dataflow hardware: fixed latencies x this (assumed)
     hbm_usable: float = 0.90  # share of HBM for weights + KV (rest: activations, runtime)
     sram_usable: float = 0.95  # share of on-chip SRAM for weights + KV
@@ -112,6 +121,14 @@ class Efficiency:
 
     def with_(self, **changes: Any) -> Efficiency:
         return replace(self, **changes)
+
+    def at_vintage(self, vintage: str) -> Efficiency:
+        """These factors for a measurement on software of ``vintage`` ("2025-10", "2026"):
+        2025 software runs flops and prefill_flops at ``sw_2025`` of 2026's."""
+        if not str(vintage).startswith("2025"):
+            return self
+        k = self.sw_2025
+        return replace(self, flops=self.flops * k, prefill_flops=self.prefill_flops * k)
 
     def for_hardware(self, hw: HardwareSpec) -> Efficiency:
         """These factors with the software-family multiplier of `hw` folded in."""
