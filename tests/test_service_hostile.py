@@ -121,6 +121,10 @@ def read_answer(s: socket.socket, within_s: float) -> bytes:
             chunk = s.recv(65536)
         except TimeoutError:
             break
+        except ConnectionResetError:
+            # a server closing with bytes of ours unread resets the connection (Linux sends
+            # RST, not FIN): what it sent before is what it answered
+            break
         if not chunk:
             break
         out += chunk
