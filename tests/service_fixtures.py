@@ -118,18 +118,27 @@ class Server:
                 self.proc.wait(timeout=10)
 
 
-def solve_slot_taken(url: str) -> bool:
-    """True while a server with ``max_pending_solves=1`` holds a /solve: a body that is not
-    an instance is then refused with 503 before it is read (422 when the slot is free, and
-    nothing is solved either way)."""
-    import httpx  # not at the top: tests/conftest.py imports this module in every run, and
-    # the core-only CI environment (.ci/run's second Python) has no service packages
+def solve_slot_taken(url: str, within_s: float = 0.5) -> bool:
+    """True while a server with ``max_pending_solves=1`` holds a /solve: a request head
+    announcing a body is then answered 503 before the body is read. The probe sends the
+    head alone and hangs up; a /solve takes its place only once its body is in, so the
+    probe never takes the slot itself (a probe sending a whole body would, and could turn
+    away the very solve it waits for)."""
+    import socket
 
-    r = httpx.post(
-        f"{url}/solve", content=b"[1]", headers={"content-type": "application/json"}, timeout=10
+    host, port = url.split("//", 1)[1].rsplit(":", 1)
+    head = (
+        f"POST /solve HTTP/1.1\r\nHost: {host}\r\ncontent-type: application/json\r\n"
+        "content-length: 100\r\n\r\n"
     )
-    assert r.status_code in (422, 503), r.text
-    return r.status_code == 503
+    with socket.create_connection((host, int(port)), timeout=5) as s:
+        s.sendall(head.encode())
+        s.settimeout(within_s)
+        try:
+            answer = s.recv(64)
+        except (TimeoutError, ConnectionResetError):
+            return False
+    return answer.startswith(b"HTTP/1.1 503")
 
 
 class ServerPool:

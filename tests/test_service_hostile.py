@@ -255,11 +255,14 @@ def test_the_solver_process_is_stopped_by_its_deadline_or_a_cancel() -> None:
     instance = load_instance(toy_inline())
     table = read_frontier_table(instance)
     options = SolveOptions(time_limit=30)
+    # poll_s=0: the parent looks at the deadline and the cancel before the child can have
+    # answered (with 0.1 s, a warm fork server solves the toy first now and then)
+    past, soon = time.monotonic() - 1, time.monotonic() + 30
     with pytest.raises(worker.Stopped) as stopped:
-        worker.solve_in_child(instance, table, options, time.monotonic() - 1, 0.0, lambda: False)
+        worker.solve_in_child(instance, table, options, past, 0.0, lambda: False, poll_s=0.0)
     assert stopped.value.reason == "deadline"
     with pytest.raises(worker.Stopped) as stopped:
-        worker.solve_in_child(instance, table, options, time.monotonic() + 30, 1.0, lambda: True)
+        worker.solve_in_child(instance, table, options, soon, 1.0, lambda: True, poll_s=0.0)
     assert stopped.value.reason == "cancelled"
     out = worker.solve_in_child(instance, table, options, time.monotonic() + 30, 5.0, lambda: False)
     assert out.kind == "done"
