@@ -15,6 +15,9 @@ from typing import Any
 
 import pytest
 
+# the HTTP service tests' shared servers (fixtures: see tests/service_fixtures.py)
+from service_fixtures import own_server, service, service_app, service_pool  # noqa: F401
+
 from optimizer import solve
 
 MTOK_PER_UNIT_YEAR = 31_536.0  # 1,000 tok/s * 31,536,000 s / 1e6
@@ -115,3 +118,35 @@ def two_unit_profit_doc(rng: Any, powers: list[float]) -> dict[str, Any]:
     ]
     doc["frontiers"] = frontier("g1") + frontier("g2", tok=rng.choice([1500.0, 2500.0]))
     return doc
+
+
+# Tests slow by nature, marked ``slow`` here (by file, or file::test) so that their files stay
+# as their authors keep them: `pytest -q -m "not slow"` leaves them out, `pytest -q` (the
+# README's command, CI's) runs everything. docs/testing.md says when a test belongs here.
+SLOW_TESTS = (
+    "test_shipped_results.py::test_shipped_results_regenerate_identically",  # GTC solves
+    "test_shipped_results.py::test_shipped_two_stage_result_regenerates_identically",  # 27 MILPs
+    "test_fuzz.py",  # hypothesis: hundreds of instances, some through the CLI
+    "test_stochastic.py::test_mpi_ranks_run_ph_cylinders",  # mpiexec, several ranks
+    "test_release.py::test_wheel_installs_and_runs_from_any_folder",  # builds a wheel, a venv
+    "test_report_browser.py",  # headless Chromium
+)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark :data:`SLOW_TESTS` ``slow``; an entry naming no collected test of a collected
+    file is an error (a renamed test would otherwise silently lose its mark)."""
+    files, matched = set(), set()
+    for item in items:
+        file = item.nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+        name = getattr(item, "originalname", item.name)
+        files.add(file)
+        for entry in SLOW_TESTS:
+            if entry in (file, f"{file}::{name}"):
+                item.add_marker(pytest.mark.slow)
+                matched.add(entry)
+    if not any("::" in str(arg) for arg in config.args):  # whole files were collected
+        stale = [e for e in SLOW_TESTS if e.split("::")[0] in files and e not in matched]
+        if stale:
+            raise pytest.UsageError(f"tests/conftest.py SLOW_TESTS names no test: {stale}")

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import csv
-import time
+from typing import Any
 
 import yaml
-from fastapi.testclient import TestClient
-
-from optimizer.service.app import create_app
+from service_fixtures import wait_for
 
 from conftest import REPO
 
@@ -29,21 +27,19 @@ def _toy() -> dict:
     return doc
 
 
-def test_report_of_a_finished_job() -> None:
-    with TestClient(create_app(), base_url="http://127.0.0.1") as client:
-        r = client.post("/sweep", json={"instance": _toy(), "set": ["site.power_mw=8,10,12"]})
-        assert r.status_code == 202, r.text
-        job = r.json()["job_id"]
-        early = client.get(f"/jobs/{job}/report")
-        assert early.status_code in (200, 409)  # 409 while queued/running
-        deadline = time.monotonic() + 60
-        while client.get(f"/jobs/{job}").json()["status"] != "done":
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
-        page = client.get(f"/jobs/{job}/report")
-        assert page.status_code == 200
-        assert page.headers["content-type"].startswith("text/html")
-        text = page.text
-        assert "Distribution of the objective" in text and "How often each hardware" in text
-        assert "site.power_mw" in text
-        assert client.get("/jobs/nope/report").status_code == 404
+def test_report_of_a_finished_job(service_app: Any) -> None:
+    """The application in-process, default settings (the suite's shared ``service_app``)."""
+    client = service_app
+    r = client.post("/sweep", json={"instance": _toy(), "set": ["site.power_mw=8,10,12"]})
+    assert r.status_code == 202, r.text
+    job = r.json()["job_id"]
+    early = client.get(f"/jobs/{job}/report")
+    assert early.status_code in (200, 409)  # 409 while queued/running
+    wait_for(lambda: client.get(f"/jobs/{job}").json()["status"] == "done", 60, "the sweep")
+    page = client.get(f"/jobs/{job}/report")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    text = page.text
+    assert "Distribution of the objective" in text and "How often each hardware" in text
+    assert "site.power_mw" in text
+    assert client.get("/jobs/nope/report").status_code == 404

@@ -1,16 +1,14 @@
-"""The HTTP service, started for real (``optimizer serve`` in a subprocess) and called over HTTP.
+"""The HTTP service, started for real in a subprocess and called over HTTP.
 
-The server listens on loopback on a port the OS picks (``--port 0``; the port is read from
-uvicorn's start-up line), with a 1 MB body limit and a 3 s solve limit so that the limits
-themselves can be tested quickly. Every call has a timeout; the module runs in ~15 s.
+The server is the suite's shared one (``service`` in tests/service_fixtures.py): loopback,
+a port the OS picks, a 1 MB body limit and a 20 s deadline, so that the limits themselves
+can be tested quickly. Every call has a timeout. That ``optimizer serve``'s flags reach the
+server's settings is checked without starting one (``run_server`` replaced).
 """
 
 from __future__ import annotations
 
 import csv
-import re
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -21,94 +19,23 @@ import httpx
 import numpy as np
 import pytest
 import yaml
+from service_fixtures import SHARED, Server, solve_slot_taken, wait_for
 
 import optimizer
 
 REPO = Path(__file__).resolve().parents[1]
 TOY_OPTIMUM = 363_294_720.0
-MAX_BODY_MB = 1
-MAX_SOLVE_S = 3.0
-START_TIMEOUT_S = 40.0
+MAX_BODY_MB = SHARED["max_body_bytes"] // 2**20
+MAX_SOLVE_S = SHARED["max_solve_seconds"]
 CALL_TIMEOUT_S = 30.0
-
-SERVE = "import typer; from optimizer.cli.serve_cmd import serve; typer.run(serve)"
-
-
-class Server:
-    """A running ``optimizer serve`` subprocess and its log."""
-
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                SERVE,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--max-body-mb",
-                str(MAX_BODY_MB),
-                "--max-solve-seconds",
-                str(MAX_SOLVE_S),
-            ],
-            cwd=REPO,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.log: list[str] = []
-        self.url: str | None = None
-        self._ready = threading.Event()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.log.append(line.rstrip())
-            m = re.search(r"Uvicorn running on (http://[\d.]+:\d+)", line)
-            if m:
-                self.url = m.group(1)
-                self._ready.set()
-        self._ready.set()  # the process ended
-
-    def wait_ready(self) -> str:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        self._ready.wait(START_TIMEOUT_S)
-        if self.url is None:
-            self.stop()
-            pytest.fail("server did not start:\n" + "\n".join(self.log[-30:]))
-        while time.monotonic() < deadline:  # started: now wait for /health
-            try:
-                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
-                    return self.url
-            except httpx.TransportError:
-                time.sleep(0.1)
-        self.stop()
-        pytest.fail("server never answered /health:\n" + "\n".join(self.log[-30:]))
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+SHORT_LIMIT_S = 3.0  # a request's own time_limit, under the server's cap
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
-    srv = Server()
-    srv.wait_ready()
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture(scope="module")
-def client(server: Server) -> Iterator[httpx.Client]:
-    assert server.url is not None
-    with httpx.Client(base_url=server.url, timeout=CALL_TIMEOUT_S) as c:
+def client(service: Server) -> Iterator[httpx.Client]:
+    """A client of the shared server (tests/service_fixtures.py)."""
+    assert service.url is not None
+    with httpx.Client(base_url=service.url, timeout=CALL_TIMEOUT_S) as c:
         yield c
 
 
@@ -370,8 +297,10 @@ def test_sweep_job_runs_in_the_background(client: httpx.Client) -> None:
 
 
 def test_health_answers_while_a_solve_runs(client: httpx.Client) -> None:
+    """While a /solve of a MILP HiGHS does not close holds the server's one solve slot,
+    /health answers within a second, and the solve ends by its own 3 s time_limit."""
     doc = hard_instance()
-    doc["options"] = {"mip_gap": 0.0, "time_limit": 600}  # capped by the server at 3 s
+    doc["options"] = {"mip_gap": 0.0, "time_limit": SHORT_LIMIT_S}
     result: dict[str, Any] = {}
 
     def slow_solve() -> None:
@@ -381,13 +310,14 @@ def test_health_answers_while_a_solve_runs(client: httpx.Client) -> None:
 
     thread = threading.Thread(target=slow_solve)
     thread.start()
-    time.sleep(1.0)  # the solve is under way (it takes at least the 3 s cap)
+    url = str(client.base_url)
+    wait_for(lambda: solve_slot_taken(url) or not thread.is_alive(), 20, "the solve to start")
     latencies: list[float] = []
     while thread.is_alive() and len(latencies) < 5:
         t0 = time.monotonic()
         assert client.get("/health", timeout=5).status_code == 200
         latencies.append(time.monotonic() - t0)
-        time.sleep(0.2)
+        time.sleep(0.2)  # spaces the samples over the solve
     solving_still = thread.is_alive()
     thread.join(timeout=CALL_TIMEOUT_S)
     assert not thread.is_alive()
@@ -398,6 +328,32 @@ def test_health_answers_while_a_solve_runs(client: httpx.Client) -> None:
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["status"] in ("time_limit", "optimal")
-    assert body["time_limit_s"] == MAX_SOLVE_S
-    # One MILP and one LP, each capped; plus loading and building.
-    assert result["seconds"] < 2 * MAX_SOLVE_S + 6, result["seconds"]
+    assert body["time_limit_s"] == SHORT_LIMIT_S
+    # One deadline for the whole request; the margin is for a loaded machine.
+    assert result["seconds"] < 2 * SHORT_LIMIT_S + 6, result["seconds"]
+
+
+def test_serve_flags_reach_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``optimizer serve --max-body-mb 1 --max-solve-seconds 3 --max-connections 12`` runs
+    the server with those settings (1 MB = 1,048,576 bytes); nothing is started."""
+    from typer.testing import CliRunner
+
+    from optimizer.cli import serve_cmd
+    from optimizer.cli.main import app
+
+    seen: dict[str, Any] = {}
+
+    def fake_run(settings: Any, host: str, port: int) -> None:
+        seen.update(settings=settings, host=host, port=port)
+
+    monkeypatch.setattr(serve_cmd, "run_server", fake_run)
+    monkeypatch.delenv("OPTIMIZER_TOKEN", raising=False)
+    args = ["serve", "--port", "0", "--max-body-mb", "1", "--max-solve-seconds", "3"]
+    out = CliRunner().invoke(app, [*args, "--max-connections", "12"])
+    assert out.exit_code == 0, out.output
+    settings = seen["settings"]
+    assert (seen["host"], seen["port"]) == ("127.0.0.1", 0)
+    assert settings.max_body_bytes == 1_048_576
+    assert settings.max_solve_seconds == 3.0
+    assert settings.max_connections == 12
+    assert settings.token is None and "127.0.0.1" in settings.allowed_hosts

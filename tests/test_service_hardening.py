@@ -1,94 +1,39 @@
 """The service under abuse (issue 9, items 1-5): each test reproduces one finding.
 
-Real uvicorn servers on 127.0.0.1 with an ephemeral port, started in subprocesses with
-short limits (1 s header timeout, 2 s body timeout, a small connection cap) so that every
-test is bounded in time; every socket and call has a timeout; loops are bounded.
+Real uvicorn servers on 127.0.0.1 with an ephemeral port (tests/service_fixtures.py): the
+suite's shared server, whose short limits (1 s header timeout, 2 s body timeout, 12
+connections, one /solve at a time) bound every test in time, and servers of their own for
+the tests that need other settings or stop theirs. Every socket and call has a timeout;
+loops are bounded; waits poll an observable condition.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
+from service_fixtures import Server, ServerPool, solve_slot_taken, wait_for
 from test_service import TOY_OPTIMUM, assert_error_lines, hard_instance, toy_inline
 
 from optimizer.service.connections import RateLimitFilter
 
-REPO = Path(__file__).resolve().parents[1]
-START_TIMEOUT_S = 40.0
 TOKEN = "t0ken-for-the-tests-only"
-
-RUN = """
-import sys
-from optimizer.cli.serve_cmd import run_server
-from optimizer.service import Settings
-settings = Settings(**eval(sys.argv[1]))
-run_server(settings, "127.0.0.1", 0)
-"""
-
-
-class Server:
-    def __init__(self, **settings: Any) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", RUN, repr(settings)],
-            cwd=REPO,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.log: list[str] = []
-        self.url: str | None = None
-        self.port = 0
-        self._ready = threading.Event()
-        threading.Thread(target=self._read, daemon=True).start()
-        self._ready.wait(START_TIMEOUT_S)
-        if self.url is None:
-            self.stop()
-            pytest.fail("server did not start:\n" + "\n".join(self.log[-30:]))
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.log.append(line.rstrip())
-            m = re.search(r"Uvicorn running on (http://[\d.]+:(\d+))", line)
-            if m:
-                self.url, self.port = m.group(1), int(m.group(2))
-                self._ready.set()
-        self._ready.set()
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+# A server that wants a bearer token, keeps half-sent heads 30 s and takes 12 connections;
+# shared by the token test here and the slowloris test of test_service_hostile.
+TOKEN_SERVER: dict[str, Any] = {"token": TOKEN, "max_connections": 12, "header_timeout_s": 30.0}
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
-    srv = Server(
-        max_solve_seconds=20.0,
-        max_pending_solves=1,
-        header_timeout_s=1.0,
-        body_timeout_s=2.0,
-        keep_alive_s=1.0,
-        max_connections=12,
-    )
-    yield srv
-    srv.stop()
+def server(service: Server) -> Server:
+    """The suite's shared server."""
+    return service
 
 
 @pytest.fixture(scope="module")
@@ -124,19 +69,16 @@ def wait_until_idle(client: httpx.Client, limit_s: float = 30.0) -> None:
 
 
 # ---------------------------------------------------------------- 1. one deadline
-def test_one_deadline_bounds_the_whole_request() -> None:
-    """With a 3 s limit, the answer comes within about 3 s, post-solve included; steps
-    that did not fit are named in ``skipped`` (before: 3 s per HiGHS run, plus loading,
-    the check and the marginal-value LP on top, and no word of it)."""
-    srv = Server(max_solve_seconds=3.0)
-    try:
-        doc = hard_instance()
-        doc["options"] = {"mip_gap": 0.0}
-        t0 = time.monotonic()
-        r = httpx.post(f"{srv.url}/solve", json=doc, timeout=60)
-        seconds = time.monotonic() - t0
-    finally:
-        srv.stop()
+def test_one_deadline_bounds_the_whole_request(server: Server) -> None:
+    """With a 3 s limit (the request's own, under the server's 20 s: one deadline either
+    way), the answer comes within about 3 s, post-solve included; steps that did not fit
+    are named in ``skipped`` (before: 3 s per HiGHS run, plus loading, the check and the
+    marginal-value LP on top, and no word of it)."""
+    doc = hard_instance()
+    doc["options"] = {"mip_gap": 0.0, "time_limit": 3.0}
+    t0 = time.monotonic()
+    r = httpx.post(f"{server.url}/solve", json=doc, timeout=60)
+    seconds = time.monotonic() - t0
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["status"] in ("time_limit", "optimal")
@@ -233,33 +175,39 @@ def test_requests_a_web_page_could_send_are_refused(
     assert_error_lines(r.json(), start)
 
 
-def test_a_token_is_required_when_set_and_serve_refuses_a_public_bind_without_one() -> None:
-    srv = Server(token=TOKEN)
-    try:
-        assert httpx.get(f"{srv.url}/health", timeout=10).status_code == 200  # exempt
-        r = httpx.post(f"{srv.url}/solve", json=toy_inline(), timeout=30)
-        assert r.status_code == 401
-        bad = {"authorization": "Bearer wrong-token-of-some-length"}
-        assert (
-            httpx.post(f"{srv.url}/solve", json=toy_inline(), headers=bad, timeout=30).status_code
-            == 401
-        )
-        good = {"authorization": f"Bearer {TOKEN}"}
-        r = httpx.post(f"{srv.url}/solve", json=toy_inline(), headers=good, timeout=30)
-        assert r.status_code == 200 and r.json()["objective_usd"] == pytest.approx(TOY_OPTIMUM)
-    finally:
-        srv.stop()
-
-    cmd = "import typer; from optimizer.cli.serve_cmd import serve; typer.run(serve)"
-    env = {k: v for k, v in __import__("os").environ.items() if k != "OPTIMIZER_TOKEN"}
-    out = subprocess.run(
-        [sys.executable, "-c", cmd, "--host", "0.0.0.0", "--port", "0"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
+def test_a_token_is_required_when_set(
+    service_pool: ServerPool,
+) -> None:
+    srv = service_pool.get(**TOKEN_SERVER)
+    assert httpx.get(f"{srv.url}/health", timeout=10).status_code == 200  # exempt
+    r = httpx.post(f"{srv.url}/solve", json=toy_inline(), timeout=30)
+    assert r.status_code == 401
+    bad = {"authorization": "Bearer wrong-token-of-some-length"}
+    assert (
+        httpx.post(f"{srv.url}/solve", json=toy_inline(), headers=bad, timeout=30).status_code
+        == 401
     )
-    assert out.returncode == 2
+    good = {"authorization": f"Bearer {TOKEN}"}
+    r = httpx.post(f"{srv.url}/solve", json=toy_inline(), headers=good, timeout=30)
+    assert r.status_code == 200 and r.json()["objective_usd"] == pytest.approx(TOY_OPTIMUM)
+
+
+def test_serve_refuses_a_public_bind_without_a_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``optimizer serve --host 0.0.0.0`` without a token: one line naming the token, exit
+    2, and no server started (in-process: ``run_server`` would fail the test)."""
+    from typer.testing import CliRunner
+
+    from optimizer.cli import serve_cmd
+    from optimizer.cli.main import app
+
+    def no_server(*_: Any) -> None:
+        pytest.fail("a server was started without a token on a public address")
+
+    monkeypatch.setattr(serve_cmd, "run_server", no_server)
+    monkeypatch.delenv("OPTIMIZER_TOKEN", raising=False)
+    out = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0", "--port", "0"])
+    assert out.exit_code == 2, out.output
+    assert isinstance(out.exception, SystemExit)  # no other exception, no traceback
     lines = [x for x in out.stderr.splitlines() if x.strip()]
     assert len(lines) == 1 and "token" in lines[0], out.stderr
 
@@ -285,7 +233,7 @@ def test_a_full_queue_answers_503_before_the_body(server: Server, client: httpx.
         target=lambda: httpx.post(f"{server.url}/solve", json=doc, timeout=30), daemon=True
     )
     busy.start()
-    time.sleep(1.5)  # the one solve slot is taken
+    wait_for(lambda: solve_slot_taken(str(server.url)), 20, "the hard solve to take the slot")
     s = raw_socket(server)
     try:
         t0 = time.monotonic()
@@ -303,8 +251,10 @@ def test_a_full_queue_answers_503_before_the_body(server: Server, client: httpx.
     assert seconds < 1.0, seconds
 
 
-def test_stopping_the_server_answers_running_requests() -> None:
-    srv = Server(max_solve_seconds=30.0)
+def test_stopping_the_server_answers_running_requests(
+    own_server: Callable[..., Server],
+) -> None:
+    srv = own_server(max_solve_seconds=30.0, max_pending_solves=1)
     doc = hard_instance()
     doc["options"] = {"mip_gap": 0.0}
     result: dict[str, Any] = {}
@@ -317,7 +267,7 @@ def test_stopping_the_server_answers_running_requests() -> None:
 
     thread = threading.Thread(target=call)
     thread.start()
-    time.sleep(2.5)  # solving now
+    wait_for(lambda: solve_slot_taken(str(srv.url)), 20, "the solve to take the slot")
     srv.proc.send_signal(signal.SIGTERM)
     thread.join(timeout=30)
     srv.stop()

@@ -1,10 +1,11 @@
 """Hostile input to the HTTP service (issue 20): one section per defect, one test per finding.
 
 Each test reproduces what the review did against the service before the fix, scaled down
-to seconds. Servers are real uvicorn processes on 127.0.0.1 (``Server`` from
-test_service_hardening, with short limits), or the application in-process through
-Starlette's ``TestClient`` where no socket behaviour is involved. Every socket and call
-has a timeout; every loop is bounded in count and time.
+to seconds. Servers are real uvicorn processes on 127.0.0.1 with short limits (from
+tests/service_fixtures.py: ``own_server`` for one test's settings, ``service_pool`` for
+settings two tests share), or the application in-process through Starlette's
+``TestClient`` (``service_app``, shared by the suite) where no socket behaviour is
+involved. Every socket and call has a timeout; every loop is bounded in count and time.
 
 To add a hostile case: put it under the section of the limit it exercises (or add a
 section), and make it fail without the guard it tests.
@@ -16,25 +17,35 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from service_fixtures import Server, ServerPool, wait_for
 from test_service import TOY_OPTIMUM, assert_error_lines, toy_inline
-from test_service_hardening import TOKEN, Server, closed_by_server, raw_socket
+from test_service_hardening import TOKEN, TOKEN_SERVER, closed_by_server, raw_socket
 
 from optimizer.depth import too_deep
 from optimizer.service import Settings, create_app, worker
 from optimizer.service.app import _check_refused, parse_object
 
+# A server whose /solve deadline is 3 s, bodies may stall 30 s at any rate, and an instance
+# may have up to 10^6 cells: the slow-body deadline test and the killed-solve test share it.
+DEADLINE_3S: dict[str, Any] = {
+    "max_solve_seconds": 3.0,
+    "body_timeout_s": 30.0,
+    "min_body_bytes_per_s": 0,
+    "solve_grace_s": 1.0,
+    "max_model_cells": 10**6,
+}
+
 
 @pytest.fixture(scope="module")
-def app_client() -> Iterator[TestClient]:
-    """The application in-process (its lifespan starts the solver processes' fork server)."""
-    with TestClient(create_app(Settings()), base_url="http://127.0.0.1") as c:
-        yield c
+def app_client(service_app: TestClient) -> TestClient:
+    """The application in-process, default settings (the suite's shared ``service_app``)."""
+    return service_app
 
 
 def nested(depth: int, leaf: Any = "m") -> Any:
@@ -110,6 +121,10 @@ def read_answer(s: socket.socket, within_s: float) -> bytes:
             chunk = s.recv(65536)
         except TimeoutError:
             break
+        except ConnectionResetError:
+            # a server closing with bytes of ours unread resets the connection (Linux sends
+            # RST, not FIN): what it sent before is what it answered
+            break
         if not chunk:
             break
         out += chunk
@@ -117,13 +132,13 @@ def read_answer(s: socket.socket, within_s: float) -> bytes:
 
 
 # ------------------------------------------- 1. slow bodies and the solve queue (item 1)
-def test_slow_bodies_hold_no_solve_place() -> None:
+def test_slow_bodies_hold_no_solve_place(own_server: Callable[..., Server]) -> None:
     """Before: the place in the solve queue was taken before the body was read, so as many
     sockets as places, each sending a 1 MB body one byte at a time, made every other
     /solve a 503 for the whole body timeout. Now the place is taken once the body is in:
     with both places' worth of slow bodies arriving, a toy solve is still answered."""
     # no minimum body rate here: the slow bodies stay in while the toy is solved
-    srv = Server(
+    srv = own_server(
         max_pending_solves=2, body_timeout_s=30.0, max_solve_seconds=20.0, min_body_bytes_per_s=0
     )
     socks = []
@@ -132,7 +147,10 @@ def test_slow_bodies_hold_no_solve_place() -> None:
             s = raw_socket(srv)
             s.sendall(solve_head(1_000_000) + b"{")
             socks.append(s)
-        time.sleep(0.5)  # both slow requests are in the app, reading their bodies
+        # Both slow requests reach the app and start reading their bodies. Kept as a sleep:
+        # nothing outside the server shows that a request is reading its body (no log line,
+        # no status); a poll would need a test-only hook in the service.
+        time.sleep(0.5)
         for s in socks:
             s.sendall(b" ")
         r = httpx.post(f"{srv.url}/solve", json=toy_inline(), timeout=30)
@@ -141,32 +159,30 @@ def test_slow_bodies_hold_no_solve_place() -> None:
     finally:
         for s in socks:
             s.close()
-        srv.stop()
 
 
-def test_a_slow_solve_body_counts_against_the_deadline() -> None:
+def test_a_slow_solve_body_counts_against_the_deadline(service_pool: ServerPool) -> None:
     """The deadline runs from the request's arrival, so a /solve body still arriving when
     the deadline (3 s) passes is cut off with 408 then, not after the 30 s body timeout
     (before: the clock started only once the body was in)."""
-    srv = Server(max_solve_seconds=3.0, body_timeout_s=30.0, min_body_bytes_per_s=0)
-    s = raw_socket(srv)
+    s = raw_socket(service_pool.get(**DEADLINE_3S))
     try:
         s.sendall(solve_head(1000) + b"{")
         answer = read_answer(s, 15.0)  # under the 30 s body timeout: only the deadline answers
     finally:
         s.close()
-        srv.stop()
     assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
     assert b"within 3 s" in answer, answer
 
 
-def test_a_trickled_body_is_cut_off_by_the_minimum_rate() -> None:
+def test_a_trickled_body_is_cut_off_by_the_minimum_rate(
+    own_server: Callable[..., Server],
+) -> None:
     """A body sent a byte every 0.2 s (5 bytes/s) holds its connection about 2 s, not the
     30 s body timeout: from 2 s on it must have come at 1024 bytes/s on average."""
     import select
 
-    srv = Server(body_timeout_s=30.0)
-    s = raw_socket(srv)
+    s = raw_socket(own_server(body_timeout_s=30.0))
     answer = b""
     try:
         s.sendall(
@@ -183,7 +199,6 @@ def test_a_trickled_body_is_cut_off_by_the_minimum_rate() -> None:
                 answer = read_answer(s, 5.0)
     finally:
         s.close()
-        srv.stop()
     assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
     assert b"arriving too slowly" in answer and b"at least 1024 bytes/s" in answer, answer
 
@@ -213,24 +228,21 @@ def test_too_many_frontier_rows_are_refused_before_loading() -> None:
     assert_error_lines(r.json(), "frontiers: 18 frontier rows; this server reads at most 3")
 
 
-def test_a_solve_that_outlives_its_deadline_is_killed() -> None:
+def test_a_solve_that_outlives_its_deadline_is_killed(service_pool: ServerPool) -> None:
     """Past a 3 s deadline: the issue's instance with the size cap raised (its build alone
     takes tens of seconds). Coefficients and the build do not watch the clock, so its
     solver process is killed at deadline + grace (3 + 1 s) and the request answered 503
     naming the stage; the server then solves the next request normally (before: an
     answer 40-72 s later; the test's 30 s timeout would fail)."""
-    srv = Server(max_solve_seconds=3.0, solve_grace_s=1.0, max_model_cells=10**6)
-    try:
-        r = httpx.post(f"{srv.url}/solve", json=wide_instance(200, 200, 20), timeout=30)
-        assert r.status_code == 503, r.text[:300]
-        (line,) = r.json()["errors"]
-        assert line.startswith("the request's deadline (3 s) passed during "), line
-        assert "200 hardware x 200 tiers x 20 periods" in line
-        ok = httpx.post(f"{srv.url}/solve", json=toy_inline(), timeout=30)
-        assert ok.status_code == 200, ok.text
-    finally:
-        srv.stop()
-    assert any("stopped at its deadline" in line for line in srv.log), srv.log[-10:]
+    srv = service_pool.get(**DEADLINE_3S)
+    r = httpx.post(f"{srv.url}/solve", json=wide_instance(200, 200, 20), timeout=30)
+    assert r.status_code == 503, r.text[:300]
+    (line,) = r.json()["errors"]
+    assert line.startswith("the request's deadline (3 s) passed during "), line
+    assert "200 hardware x 200 tiers x 20 periods" in line
+    ok = httpx.post(f"{srv.url}/solve", json=toy_inline(), timeout=30)
+    assert ok.status_code == 200, ok.text
+    wait_for(lambda: srv.logged("stopped at its deadline"), 10, "the server to log the kill")
 
 
 def test_the_solver_process_is_stopped_by_its_deadline_or_a_cancel() -> None:
@@ -243,11 +255,14 @@ def test_the_solver_process_is_stopped_by_its_deadline_or_a_cancel() -> None:
     instance = load_instance(toy_inline())
     table = read_frontier_table(instance)
     options = SolveOptions(time_limit=30)
+    # poll_s=0: the parent looks at the deadline and the cancel before the child can have
+    # answered (with 0.1 s, a warm fork server solves the toy first now and then)
+    past, soon = time.monotonic() - 1, time.monotonic() + 30
     with pytest.raises(worker.Stopped) as stopped:
-        worker.solve_in_child(instance, table, options, time.monotonic() - 1, 0.0, lambda: False)
+        worker.solve_in_child(instance, table, options, past, 0.0, lambda: False, poll_s=0.0)
     assert stopped.value.reason == "deadline"
     with pytest.raises(worker.Stopped) as stopped:
-        worker.solve_in_child(instance, table, options, time.monotonic() + 30, 1.0, lambda: True)
+        worker.solve_in_child(instance, table, options, soon, 1.0, lambda: True, poll_s=0.0)
     assert stopped.value.reason == "cancelled"
     out = worker.solve_in_child(instance, table, options, time.monotonic() + 30, 5.0, lambda: False)
     assert out.kind == "done"
@@ -281,13 +296,13 @@ def test_a_solver_process_ends_when_its_server_is_killed() -> None:
 
 
 # ----------------------------- 3. unauthenticated sockets and report renders (item 3)
-def test_slowloris_heads_cannot_starve_authenticated_clients() -> None:
+def test_slowloris_heads_cannot_starve_authenticated_clients(service_pool: ServerPool) -> None:
     """Before: sockets sending half a request head filled the connection cap (12 here)
     before any showed a token, and every new connection was closed at once. Now a new
     connection closes the oldest one that holds no request: with the cap full of
     half-sent heads (header timeout 30 s, so none is closed by it), a client with the
     token is still served."""
-    srv = Server(token=TOKEN, max_connections=12, header_timeout_s=30.0)
+    srv = service_pool.get(**TOKEN_SERVER)
     socks = []
     try:
         for _ in range(14):
@@ -304,7 +319,6 @@ def test_slowloris_heads_cannot_starve_authenticated_clients() -> None:
     finally:
         for s in socks:
             s.close()
-        srv.stop()
 
 
 def test_report_renders_are_bounded_and_kept(
@@ -318,10 +332,7 @@ def test_report_renders_are_bounded_and_kept(
     r = app_client.post("/sweep", json={"instance": toy_inline(), "set": ["site.power_mw=8,10"]})
     assert r.status_code == 202, r.text
     job = r.json()["job_id"]
-    end = time.monotonic() + 60
-    while app_client.get(f"/jobs/{job}").json()["status"] != "done":
-        assert time.monotonic() < end, "the sweep did not finish"
-        time.sleep(0.1)
+    wait_for(lambda: app_client.get(f"/jobs/{job}").json()["status"] == "done", 60, "the sweep")
 
     real = sweep_report_module.sweep_report
     inside, release = threading.Event(), threading.Event()

@@ -2,14 +2,21 @@
 
 ``results/regenerate.py`` is the one command that writes them; here it writes into a
 temporary folder (text files only; charts are not compared byte for byte) and every
-committed text file must come back identical. Timings are not in these files (they go to
-``run.json``, never committed), so a stale or hand-edited file is the only way to fail.
+committed text file must come back identical. The two-stage run (27 scenarios, minutes) is
+its own test, marked ``slow``; a check of its files against each other needs no solve.
+Timings are not in these files (they go to ``run.json``, never committed), so a stale or
+hand-edited file is the only way to fail.
 """
 
 from __future__ import annotations
 
+import csv
 import importlib.util
+import json
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from conftest import REPO
 
@@ -24,9 +31,16 @@ def _regenerate_module() -> object:
     return module
 
 
-def test_shipped_results_regenerate_identically(tmp_path: Path) -> None:
-    regen = _regenerate_module()
-    folders = regen.regenerate(tmp_path, charts=False, slow=True)  # type: ignore[attr-defined]
+def _regenerate_and_compare(out: Path, two_stage: bool, only: str | None = None) -> int:
+    """Run results/regenerate.py's text steps into ``out`` (the deterministic plans and
+    comparison, those of folder ``only``, or the two-stage run alone) and compare every
+    committed text file of the folders written; return how many were compared."""
+    regen: Any = _regenerate_module()  # this module's own copy: its STEPS can be cut
+    if two_stage:
+        regen.STEPS = []  # only SLOW_STEPS run
+    elif only is not None:
+        regen.STEPS = [step for step in regen.STEPS if step[0] == only]
+    folders = regen.regenerate(out, charts=False, slow=two_stage)
     compared = 0
     for folder in folders:
         shipped = REPO / "results" / folder.name
@@ -44,9 +58,92 @@ def test_shipped_results_regenerate_identically(tmp_path: Path) -> None:
                 f"results/{folder.name}/{path.name} is stale: run `python results/regenerate.py`"
             )
             compared += 1
-    # toy, site and gtc plan files (5 each and a manifest), the three comparison files and
-    # the two-stage result's five files (about a minute of the test's time).
-    assert compared == 3 * 6 + 3 + 5
+    return compared
+
+
+def test_shipped_results_regenerate_identically(tmp_path: Path) -> None:
+    """Every deterministic result (the GTC solve and comparison take most of the time):
+    marked ``slow``; the quick run keeps the toy's, below."""
+    # toy, site and gtc plan files (5 each and a manifest) and the three comparison files
+    assert _regenerate_and_compare(tmp_path, two_stage=False) == 3 * 6 + 3
+
+
+def test_shipped_toy_result_regenerates_identically(tmp_path: Path) -> None:
+    """The toy's folder alone (one small solve): the quick run's check that the result
+    files' format has not moved under the shipped ones."""
+    assert _regenerate_and_compare(tmp_path, two_stage=False, only="toy") == 6
+
+
+def test_shipped_two_stage_result_regenerates_identically(tmp_path: Path) -> None:
+    """The 27-scenario two-stage run (the suite's longest step): marked ``slow`` in
+    tests/conftest.py, so ``pytest -q`` (CI) runs it and ``-m "not slow"`` leaves it to
+    :func:`test_shipped_two_stage_files_agree`."""
+    # stochastic.json and the four CSVs
+    assert _regenerate_and_compare(tmp_path, two_stage=True) == 5
+
+
+def test_shipped_two_stage_files_agree() -> None:
+    """Without solving: the shipped two-stage files agree with each other, as
+    optimizer/stochastic/result.py writes them (a hand edit or a partly regenerated folder
+    fails; a change of the model that moves the optimum needs the slow test above).
+
+    E[objective] = sum_s p_s * objective_s; WS = sum_s p_s * ws_s; EVPI = WS - E[objective];
+    regret_s = ws_s - objective_s; the gap is (bound - objective) / |bound| <= 1e-3 (the
+    regeneration's --mip-gap); every scenario buys the first stage in its periods;
+    buy_frequency's share of (h, p) = sum of p_s over the scenarios buying it, mean_units
+    = sum_s p_s * units_s."""
+    folder = REPO / "results" / "gtc2026-1gw-stochastic"
+    doc = json.loads((folder / "stochastic.json").read_text())
+    table = _csv(folder / "scenarios.csv")
+    by_id = {s["scenario"]: s for s in doc["scenarios"]}
+    assert [r["scenario"] for r in table] == list(by_id)
+    prob = {r["scenario"]: float(r["probability"]) for r in table}
+    assert sum(prob.values()) == pytest.approx(1.0, abs=1e-12)
+    for r in table:
+        s = by_id[r["scenario"]]
+        assert float(r["objective_usd"]) == pytest.approx(s["objective_usd"], rel=1e-12)
+        assert float(r["regret_usd"]) == pytest.approx(
+            float(r["ws_objective_usd"]) - float(r["objective_usd"]), rel=1e-9, abs=1.0
+        )
+    expected = sum(p * float(r["objective_usd"]) for p, r in _weighted(prob, table))
+    assert doc["expected_objective_usd"] == pytest.approx(expected, rel=1e-12)
+    ws = sum(p * float(r["ws_objective_usd"]) for p, r in _weighted(prob, table))
+    assert doc["ws_usd"] == pytest.approx(ws, rel=1e-12)
+    assert doc["evpi_usd"] == pytest.approx(ws - expected, rel=1e-9)
+    bound, objective = doc["bound_usd"], doc["objective_usd"]
+    assert objective <= bound  # profit: the bound is above
+    assert doc["gap"] == pytest.approx((bound - objective) / abs(bound), rel=1e-9)
+    assert doc["gap"] <= 1e-3
+
+    first = {
+        (r["hardware"], r["period"]): int(r["units"]) for r in _csv(folder / "first_stage.csv")
+    }
+    assert first == {(b["hardware"], str(b["period"])): b["units"] for b in doc["first_stage"]}
+    buys: dict[str, dict[tuple[str, str], int]] = {sid: {} for sid in by_id}
+    for r in _csv(folder / "scenario_buys.csv"):
+        buys[r["scenario"]][(r["hardware"], r["period"])] = int(r["units"])
+    periods = {str(p) for p in doc["first_stage_periods"]}
+    for sid, units in buys.items():
+        assert {k: v for k, v in units.items() if k[1] in periods} == first, sid
+    freq = _csv(folder / "buy_frequency.csv")
+    assert freq
+    for r in freq:
+        key = (r["hardware"], r["period"])
+        share = sum(prob[sid] for sid, u in buys.items() if u.get(key, 0) > 0)
+        mean = sum(prob[sid] * u.get(key, 0) for sid, u in buys.items())
+        assert float(r["share"]) == pytest.approx(share, rel=1e-9), key
+        assert float(r["mean_units"]) == pytest.approx(mean, rel=1e-9), key
+
+
+def _weighted(
+    prob: dict[str, float], table: list[dict[str, str]]
+) -> list[tuple[float, dict[str, str]]]:
+    return [(prob[r["scenario"]], r) for r in table]
+
+
+def _csv(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
 
 
 def test_run_files_are_ignored_by_git() -> None:
