@@ -7,7 +7,7 @@ a. Malformed instances, made by mutating valid ones (wrong types, missing and un
    or a file; never another exception. A sample also goes through the real CLI: exit 2 and
    no traceback on bad input, and never a half-written result folder.
 b. Valid random instances (1-3 hardware, tiers, periods): every plan passes the independent
-   checker (optimizer/verify.py); more power never lowers the optimum; a higher price never
+   checker (optimizer/verify/); more power never lowers the optimum; a higher price never
    lowers it; removing a hardware type (with no installed base) never raises it.
 
 The module prints ``fuzz: N malformed instances, M valid instances tried`` at its end.
