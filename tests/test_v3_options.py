@@ -877,11 +877,11 @@ def test_committed_and_cooling_marginal_values_by_hand():
 
 
 def test_v3_draft_reference_keys_load():
-    """instances/gtc2026-1gw-v3-draft.yaml writes issue 17's keys to spec; without the
+    """instances/gtc2026-1gw.yaml (v3) writes issue 17's keys to spec; without the
     time-slice keys (another part of the issue) it loads under this schema unchanged."""
     import yaml
 
-    path = REPO / "instances" / "gtc2026-1gw-v3-draft.yaml"
+    path = REPO / "instances" / "gtc2026-1gw.yaml"
     doc = yaml.safe_load(path.read_text())
     doc.pop("time_slices", None)
     for tier in doc["tiers"]:
