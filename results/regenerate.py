@@ -54,9 +54,10 @@ STEPS: list[tuple[str, list[str]]] = [
         ["compare", GTC, "--split", EQUAL_FREE, "--out", "{out}", "--quiet"],
     ),
 ]
-# The two-stage plan of the reference over its 27 scenarios: about a minute on 2 cores at a
-# relative gap of 1e-3 (27 copies of the model with its price-menu binaries; at 1e-4 it
-# runs for many minutes); `--fast` leaves it out.
+# The two-stage plan of the reference over its 27 scenarios. v3 reference (time slices, five
+# curve menus, 27 x ~1,000 variables): on the loaded 2-core machine it had not finished after
+# 25 minutes wall (18 CPU-minutes, 2.6 GB resident) at a relative gap of 1e-3; the v2
+# reference took about a minute. `--fast` leaves it out.
 SLOW_STEPS: list[tuple[str, list[str]]] = [
     (
         "gtc2026-1gw-stochastic",
