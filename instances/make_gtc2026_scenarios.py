@@ -1,16 +1,28 @@
 """Write gtc2026-1gw-scenarios.csv: 27 scenarios of the 1 GW reference (sources: the .md beside it).
 
-Four uncertain factors at three equally likely levels, in a 27-run orthogonal array
-(3^(4-1)): demand growth, price decline and Vera Rubin's ship date as a full factorial,
-Vera Rubin's capex level = (demand + price + ship) mod 3, so every level of every factor
-appears 9 times and every pair of levels of two factors 3 times.
+Ten uncertain inputs at three levels each in a 27-run orthogonal array (L27, 3^(13-10)):
+three base columns a, b, c (a full 3 x 3 x 3 factorial) and seven more as sums of them
+modulo 3 (:data:`COLUMNS`), so every level of every input appears in 9 scenarios and every
+pair of levels of two inputs in 3. The inputs:
 
-Cells are factors of the base instance's value ("x0.6"), so the file follows changes of
-the base numbers: a later period's demand is scaled by (g / 2.5) ** i for growth g per
-year against the base's 2.5x (i = years after 2026), a price by ((1 - d) / (1 - d0)) ** i.
-The paid tiers sell from price menus (a constant-elasticity curve through a reference price
-and demand): every entry of a menu is scaled alike, which moves the curve's reference point
-by the same factors and keeps its elasticity.
+* demand: the paid tiers' yearly growth, which scales each demand curve's quantity axis
+  (market size and reference demand together) from 2027;
+* price decline: the paid tiers' yearly price fall, which scales each curve's price axis
+  (reference, choke and every menu price) from 2027;
+* curve shape: each paid tier's choke price (the nearest substitute's price); the lines keep
+  their market, the logistic its market and reference point (:func:`curve_demand`);
+* ship date of the Vera Rubin generation (Vera Rubin, Groq 3 LPX and both pods together),
+  the only input whose levels are not equally likely (:data:`SHIP_PROBABILITY`);
+* Vera Rubin's capex;
+* throughput by hardware family (``hardware[ID].frontier_scale``, one column per family):
+  the 10 / 50 / 90 % quantiles of the calibration residuals that ``optimizer frontiers
+  draws`` samples from (optimizer/frontiers/draws.py), computed here from the same table.
+
+Demand cells are absolute Mtok (a new choke moves each menu entry's demand by its own
+factor); price and capex cells are factors of the base instance's value (``x0.6``); the
+ship date sets ``available_from``. A scenario's probability is its ship level's probability
+over 9: each ship level then has its own probability and every other input's levels stay
+equally likely (each pairs with every ship level 3 times).
 
     python instances/make_gtc2026_scenarios.py   # rewrites the CSV
 """
@@ -18,64 +30,165 @@ by the same factors and keeps its elasticity.
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
+from typing import Any
 
-YEARS = [2027, 2028, 2029, 2030]
+import yaml
+
+YEARS = [2026, 2027, 2028, 2029, 2030]
+LATER = YEARS[1:]
 GROWTH = {"slow": 1.5, "base": 2.5, "fast": 4.0}  # demand multiple per year; base 2.5
 OPEN_DECLINE = {"slow": 0.15, "base": 0.30, "fast": 0.45}  # medium, high; base 30%/yr
 SCARCE_DECLINE = {"slow": 0.10, "base": 0.20, "fast": 0.30}  # premium, ultra; base 20%/yr
-VR_SHIP = {"ontime": 2026, "slip": 2027, "late": 2028}
+CHOKE = {"cheap": 2 / 3, "base": 1.0, "dear": 1.5}  # substitutes' price vs the base choke
+SHIP = {"ontime": 2026, "slip": 2027, "late": 2028}
+SHIP_PROBABILITY = {"ontime": 0.6, "slip": 0.3, "late": 0.1}  # assumption (see the .md)
+VR_GENERATION = ["vr-nvl144", "groq3-lpx", "vr-lpx-pod", "vr-lpx16-pod"]
 VR_CAPEX = {"low": 0.85, "base": 1.0, "high": 1.17}
+THROUGHPUT = ["p10", "p50", "p90"]
+FAMILIES = ["blackwell", "rubin", "hopper", "amd", "lpu"]
 PAID = ["medium", "high", "premium", "ultra"]
 OPEN = {"medium", "high"}
+# Level index of each input from the base columns (a, b, c): distinct points of the
+# projective plane over GF(3), so any two inputs are orthogonal.
+COLUMNS: dict[str, tuple[int, int, int]] = {
+    "demand": (1, 0, 0),
+    "decline": (0, 1, 0),
+    "ship": (0, 0, 1),
+    "choke": (1, 1, 1),
+    "capex": (1, 2, 0),
+    "blackwell": (1, 0, 1),
+    "rubin": (0, 1, 1),
+    "hopper": (1, 0, 2),
+    "amd": (0, 1, 2),
+    "lpu": (1, 1, 2),
+}
 
 
-def _keys(tier: object, t: str, what: str) -> list[str]:
-    """Key paths of a tier's demand or price: one per menu entry, or the tier's own."""
-    menu = getattr(tier, "price_menu", None)
-    if menu is None:
-        return [f"tiers[{t}].{what}"]
-    return [f"tiers[{t}].price_menu[{k}].{what}" for k in range(len(menu))]
+def family_quantiles(hardware_ids: list[str]) -> dict[str, list[float]]:
+    """10 / 50 / 90 % frontier_scale of each family, as ``optimizer frontiers draws`` prints."""
+    from optimizer.cli.frontiers_cmd import _load
+    from optimizer.frontiers.draws import family_errors, family_of, residuals
+    from optimizer.frontiers.generator import DEFAULT_EFFICIENCY
+    from optimizer.frontiers.perf import calibration as cal
+    from optimizer.frontiers.perf.specs import hardware_from_dict, is_pod, model_from_dict
+
+    hw_specs, model_specs = _load(None)
+    hw = cal.calibration_hardware(
+        {d["id"]: hardware_from_dict(d) for d in hw_specs if not is_pod(d)}
+    )
+    mo = {d["id"]: model_from_dict(d) for d in model_specs}
+    scored = cal.score(cal.POINTS, hw, mo, DEFAULT_EFFICIENCY)
+    errors = family_errors(residuals(scored), [family_of(h) for h in hardware_ids])
+    return {e.family: [round(q, 4) for q in e.quantiles()] for e in errors}
+
+
+def curve_demand(spec: dict[str, Any], choke_factor: float) -> list[dict[int, float]]:
+    """Each menu entry's demand by year on the tier's curve with its choke x ``choke_factor``.
+
+    Linear: the market M (demand at price 0) stays as the base line has it, M = D0 C /
+    (C - P0), and D(X) = M (1 - X / C'): a cheaper substitute ends demand sooner and cuts
+    what the tier sells at its reference price (pivoting on the reference point instead
+    would give the cheap level an elasticity near -9 there). Logistic: its market size and
+    reference point are both sourced (Google's token rate; the keynote's price and the
+    reference volume), so they stay and the new choke sets the steepness:
+    s = (C' - P0) / (ln 99 - ln(M / D0 - 1)), X_mid = P0 - s ln(M / D0 - 1).
+    """
+    out: list[dict[int, float]] = [{} for _ in spec["price_multipliers"]]
+    for y in YEARS:
+        p0 = float(spec["reference_price_usd_per_mtok"][y])
+        d0 = float(spec["reference_demand_mtok"][y])
+        choke = float(spec["choke_price_usd_per_mtok"][y])
+        new_choke = choke * choke_factor
+        for k, m in enumerate(spec["price_multipliers"]):
+            x = m * p0
+            if spec["curve"] == "linear":
+                market = d0 * choke / (choke - p0)
+                out[k][y] = market * max(0.0, 1 - x / new_choke)
+            else:
+                market = float(spec["market_size_mtok"][y])
+                s = (new_choke - p0) / (math.log(99) - math.log(market / d0 - 1))
+                mid = p0 - s * math.log(market / d0 - 1)
+                out[k][y] = market / (1 + math.exp((x - mid) / s))
+    return out
 
 
 def main() -> None:
-    from optimizer import load_instance
-
     here = Path(__file__).parent
-    base = load_instance(here / "gtc2026-1gw.yaml")
-    tiers = {t.id: t for t in base.tiers}
-    demand = {t: _keys(tiers[t], t, "demand_mtok") for t in PAID}
-    price = {t: _keys(tiers[t], t, "price_usd_per_mtok") for t in PAID}
+    doc = yaml.safe_load((here / "gtc2026-1gw.yaml").read_text(encoding="utf-8"))
+    menus = {t["id"]: t["price_menu"] for t in doc["tiers"] if t["id"] in PAID}
+    n_entries = {t: len(menus[t]["price_multipliers"]) for t in PAID}
+    hw_ids = [h["id"] for h in doc["hardware"]]
+    quant = family_quantiles(hw_ids)
+    from optimizer.frontiers.draws import family_of
+
     out = here / "gtc2026-1gw-scenarios.csv"
     cols = ["scenario", "probability"]
-    cols += [f"{k}[{y}]" for t in PAID for k in demand[t] for y in YEARS]
-    cols += [f"{k}[{y}]" for t in PAID for k in price[t] for y in YEARS]
-    cols += ["hardware[vr-nvl144].available_from", "hardware[vr-nvl144].capex_usd"]
+    cols += [
+        f"tiers[{t}].price_menu[{k}].demand_mtok[{y}]"
+        for t in PAID
+        for k in range(n_entries[t])
+        for y in YEARS
+    ]
+    cols += [
+        f"tiers[{t}].price_menu[{k}].price_usd_per_mtok[{y}]"
+        for t in PAID
+        for k in range(n_entries[t])
+        for y in LATER
+    ]
+    cols += [f"hardware[{h}].available_from" for h in VR_GENERATION]
+    cols += ["hardware[vr-nvl144].capex_usd"]
+    cols += [f"hardware[{h}].frontier_scale" for h in hw_ids if family_of(h) in FAMILIES]
+    levels = {
+        "demand": list(GROWTH),
+        "decline": list(OPEN_DECLINE),
+        "ship": list(SHIP),
+        "choke": list(CHOKE),
+        "capex": list(VR_CAPEX),
+        **{f: THROUGHPUT for f in FAMILIES},
+    }
     rows = []
-    g_levels, d_levels, s_levels = list(GROWTH), list(OPEN_DECLINE), list(VR_SHIP)
-    c_levels = list(VR_CAPEX)
-    for a, g in enumerate(g_levels):
-        for b, d in enumerate(d_levels):
-            for c, s in enumerate(s_levels):
-                cap = c_levels[(a + b + c) % 3]
+    for a in range(3):
+        for b in range(3):
+            for c in range(3):
+                at = {k: levels[k][(u * a + v * b + w * c) % 3] for k, (u, v, w) in COLUMNS.items()}
+                g, d, s, ch, cap = (at[k] for k in ("demand", "decline", "ship", "choke", "capex"))
+                name = f"demand-{g}_price-{d}_choke-{ch}_vr-{s}_capex-{cap}_tput-" + "-".join(
+                    at[f] for f in FAMILIES
+                )
                 row: dict[str, object] = {
-                    "scenario": f"demand-{g}_price-{d}_vr-{s}_capex-{cap}",
-                    "probability": f"{1 / 27:.17g}",
+                    "scenario": name,
+                    "probability": f"{SHIP_PROBABILITY[s] / 9:.17g}",
                 }
                 for t in PAID:
                     dec, d0 = (OPEN_DECLINE[d], 0.30) if t in OPEN else (SCARCE_DECLINE[d], 0.20)
-                    for i, y in enumerate(YEARS, start=1):
-                        for k in demand[t]:
-                            row[f"{k}[{y}]"] = f"x{(GROWTH[g] / 2.5) ** i:.6g}"
-                        for k in price[t]:
-                            row[f"{k}[{y}]"] = f"x{((1 - dec) / (1 - d0)) ** i:.6g}"
-                row["hardware[vr-nvl144].available_from"] = VR_SHIP[s]
+                    for k, demand in enumerate(curve_demand(menus[t], CHOKE[ch])):
+                        for i, y in enumerate(YEARS):
+                            row[f"tiers[{t}].price_menu[{k}].demand_mtok[{y}]"] = (
+                                f"{demand[y] * (GROWTH[g] / 2.5) ** i:.6g}"
+                            )
+                            if i:
+                                row[f"tiers[{t}].price_menu[{k}].price_usd_per_mtok[{y}]"] = (
+                                    f"x{((1 - dec) / (1 - d0)) ** i:.6g}"
+                                )
+                for h in VR_GENERATION:
+                    row[f"hardware[{h}].available_from"] = SHIP[s]
                 row["hardware[vr-nvl144].capex_usd"] = f"x{VR_CAPEX[cap]:g}"
+                for h in hw_ids:
+                    f = family_of(h)
+                    if f in FAMILIES:
+                        row[f"hardware[{h}].frontier_scale"] = quant[f][THROUGHPUT.index(at[f])]
                 rows.append(row)
+    # Probabilities that add up to 1 as written (the scenario reader checks 1e-9).
+    total = sum(float(str(r["probability"])) for r in rows[:-1])
+    rows[-1]["probability"] = f"{1 - total:.17g}"
     with out.open("w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=cols, lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
+    for f in FAMILIES:
+        print(f"{f}: frontier_scale 10/50/90% = {' / '.join(f'{q:g}' for q in quant[f])}")
     print(f"wrote {len(rows)} scenarios to {out}")
 
 

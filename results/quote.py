@@ -51,6 +51,7 @@ SHORT = {
     "h200-hgx": "H200",
     "groq3-lpx": "LPX",
     "vr-lpx-pod": "VR+LPX pod",
+    "vr-lpx16-pod": "VR+LPX16 pod",
 }
 # Order in which the documents list hardware: most units of money first.
 ORDER = list(SHORT)
@@ -76,6 +77,10 @@ class Shipped:
     @cached_property
     def compare(self) -> dict[str, dict[str, str]]:
         return {r["plan"]: r for r in self._csv("gtc2026-1gw/compare.csv")}
+
+    @cached_property
+    def compare_equal_free(self) -> dict[str, dict[str, str]]:
+        return {r["plan"]: r for r in self._csv("gtc2026-1gw/equal-free/compare.csv")}
 
     @cached_property
     def stochastic(self) -> dict[str, Any]:
@@ -157,6 +162,32 @@ def _regret_range(s: Shipped, ontime: bool) -> tuple[float, float]:
     return min(rs), max(rs)
 
 
+def _equal_free_split(s: Shipped) -> dict[str, str]:
+    return next(r for p, r in s.compare_equal_free.items() if p.startswith("split "))
+
+
+def _equal_free_share(s: Shipped) -> float:
+    """Free's share in the equal-free split, read from its plan name (split free=S,...)."""
+    plan = _equal_free_split(s)["plan"]
+    shares = dict(kv.split("=") for kv in plan.removeprefix("split ").split(","))
+    return float(shares["free"])
+
+
+# Order of the families in a scenario name's "_tput-" part (instances/make_gtc2026_scenarios.py).
+TPUT_FAMILIES = ["blackwell", "rubin", "hopper", "amd", "lpu"]
+
+
+def _regret_at(s: Shipped, family: str, level: str) -> str:
+    """Probability-weighted mean regret of the futures where ``family`` is at ``level``."""
+    num = den = 0.0
+    for r in s.stochastic["scenarios"]:
+        levels = r["scenario"].rpartition("_tput-")[2].split("-")
+        if levels[TPUT_FAMILIES.index(family)] == level:
+            num += float(r["probability"]) * float(r["regret_usd"])
+            den += float(r["probability"])
+    return fmt.usd(num / den)
+
+
 # --- the figures ------------------------------------------------------------------------------
 
 Figure = Callable[[Shipped], str]
@@ -178,6 +209,17 @@ FIGURES: dict[str, Figure] = {
     ),
     "reference.buys_2026": lambda s: _units(s.reference["buy"], 2026),
     "reference.buys_total": lambda s: _units(s.reference["buy"]),
+    "reference.opex": lambda s: fmt.usd(s.reference["opex_usd"]),
+    "reference.platform_cost": lambda s: fmt.usd(s.reference["platform_cost_usd"]),
+    # the split at equal free share, results/gtc2026-1gw/equal-free/compare.csv
+    "reference.equal_free_share": lambda s: fmt.pct(_equal_free_share(s)),
+    "reference.equal_free_split_objective": lambda s: fmt.usd(
+        float(_equal_free_split(s)["objective_usd"])
+    ),
+    "reference.equal_free_split_uplift": lambda s: fmt.change(
+        float(s.compare_equal_free["optimal"]["objective_usd"]),
+        float(_equal_free_split(s)["objective_usd"]),
+    ),
     # the comparison, results/gtc2026-1gw/compare.csv
     "reference.split_objective": lambda s: fmt.usd(_compare(s, _split_plan(s), "objective_usd")),
     "reference.split_uplift": lambda s: fmt.change(
@@ -222,6 +264,10 @@ FIGURES: dict[str, Figure] = {
     "stochastic.regret_negative_max": lambda s: fmt.usd(
         -min(0.0, _regret_range(s, False)[0], _regret_range(s, True)[0]), 0
     ),
+    "stochastic.regret_rubin_p10": lambda s: _regret_at(s, "rubin", "p10"),
+    "stochastic.regret_rubin_p90": lambda s: _regret_at(s, "rubin", "p90"),
+    "stochastic.regret_blackwell_p10": lambda s: _regret_at(s, "blackwell", "p10"),
+    "stochastic.regret_blackwell_p90": lambda s: _regret_at(s, "blackwell", "p90"),
     # the toy and the 200 MW site
     "toy.objective_exact": lambda s: f"{round(s.toy['objective_usd']):,d} USD",
     "toy.objective": lambda s: fmt.usd(s.toy["objective_usd"]),

@@ -304,7 +304,7 @@ def test_logistic_curve_entries_by_hand():
 
 
 def test_curves_as_the_v3_reference_draft_writes_them():
-    """The v3 draft (instances/gtc2026-1gw-v3-draft.yaml on main) gives choke price and
+    """The v3 reference (instances/gtc2026-1gw.yaml, drafted as gtc2026-1gw-v3-draft) gives choke price and
     market size together. Its high tier in 2026: P0 = 1.733, D0 = 3e9, C = 2.888, M = 7.5e9;
     the line through (P0, D0) and C has M = 3e9 * 2.888 / 1.155 = 7.5013e9 (0.02 % off, it
     agrees), menu demand / D0 at 0.5, 0.75, 1, 1.5, 2 x P0 = (C - X) / (C - P0):

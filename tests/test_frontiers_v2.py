@@ -159,8 +159,12 @@ def test_typical_anchor_is_met_and_tuned_is_several_times_higher() -> None:
 # ----------------------------------------------------------------- Rubin + LPX pod
 
 
-def test_pod_figures_are_the_sum_of_its_parts() -> None:
-    pod = HW["vr-lpx-pod"]
+@pytest.mark.parametrize("pod_id", ["vr-lpx-pod", "vr-lpx16-pod"])
+def test_pod_figures_are_the_sum_of_its_parts(pod_id: str) -> None:
+    """Each pod's spec is the sum of its parts, and the reference instance's row copies the
+    spec (the 16-rack pod's capex falls by period like its parts: its 2026 price is the
+    spec's, 9.8M + 16 x 3.0M = 57.8M)."""
+    pod = HW[pod_id]
     parts = pod["pod"]
     gpu, lpx = HW[parts["gpu"]], HW[parts["lpx"]]
     k, n = parts["gpu_units"], parts["lpx_units"]
@@ -172,11 +176,12 @@ def test_pod_figures_are_the_sum_of_its_parts() -> None:
     ):
         assert pod[key] == pytest.approx(k * gpu[key] + n * lpx[key]), key
     inst = yaml.safe_load((REPO / "instances/gtc2026-1gw.yaml").read_text())
-    row = next(h for h in inst["hardware"] if h["id"] == "vr-lpx-pod")
+    row = next(h for h in inst["hardware"] if h["id"] == pod_id)
     assert row["gpus_per_unit"] == pod["accelerators_per_unit"]
     assert row["power_kw"] == pod["power_kw_per_unit"]
     assert row["rack_positions"] == pod["rack_positions_per_unit"]
-    assert row["capex_usd"] == pod["capex_usd_per_unit"]
+    capex = row["capex_usd"]
+    assert (capex[2026] if isinstance(capex, dict) else capex) == pod["capex_usd_per_unit"]
 
 
 def test_pod_serves_large_moe_models_fast_and_skips_what_does_not_fit(

@@ -876,20 +876,18 @@ def test_committed_and_cooling_marginal_values_by_hand():
     assert air.iloc[0]["usd_per_unit"] == pytest.approx(0.1 * A, rel=1e-6)
 
 
-def test_v3_draft_reference_keys_load():
-    """instances/gtc2026-1gw-v3-draft.yaml writes issue 17's keys to spec; without the
-    time-slice keys (another part of the issue) it loads under this schema unchanged."""
-    import yaml
-
-    path = REPO / "instances" / "gtc2026-1gw-v3-draft.yaml"
-    doc = yaml.safe_load(path.read_text())
-    doc.pop("time_slices", None)
-    for tier in doc["tiers"]:
-        tier.pop("demand_profile", None)
-    inst = load_instance(doc, base_dir=path.parent)
+def test_v3_reference_keys_load():
+    """instances/gtc2026-1gw.yaml (v3) writes issue 17's keys to spec and loads as it is:
+    three platforms, 6,000 liquid positions, free as committed tokens, three time slices,
+    and the 16-rack pod on the LPX platform."""
+    path = REPO / "instances" / "gtc2026-1gw.yaml"
+    inst = load_instance(path)
     assert {p.id for p in inst.platforms} == {"nvidia-gpu", "amd-gpu", "groq-lpx"}
     assert inst.site.cooling is not None and inst.site.cooling.liquid == 6000
     assert any(t.committed_mtok is not None for t in inst.tiers)
+    assert [s.id for s in inst.time_slices or []] == ["peak", "day", "night"]
+    pod = next(h for h in inst.hardware if h.id == "vr-lpx16-pod")
+    assert pod.platform == "groq-lpx" and pod.cooling == "liquid"
 
 
 def test_max_price_change_sweeps_in_place():
