@@ -48,19 +48,11 @@ from typing import Any
 import pandas as pd
 
 from optimizer.errors import InputError
+from optimizer.frontiers.table import REQUIRED_COLUMNS
 
 FORMATS = ("vllm", "sglang", "genai-perf", "aiperf", "inferencex")
-COLUMNS = [
-    "hardware",
-    "model",
-    "context_tokens",
-    "interactivity",
-    "tok_s_per_gpu",
-    "ttft_s",
-    "isl",
-    "osl",
-    "source",
-]
+# The frontier table's columns (docs/format.md) plus the workload and the row's source.
+COLUMNS = [*REQUIRED_COLUMNS, "ttft_s", "isl", "osl", "source"]
 # A benchmark file is a few KB to a few MB; a cap keeps /dev/zero or a wrong file out.
 MAX_FILE_BYTES = 64 * 1024 * 1024
 
