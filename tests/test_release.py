@@ -321,7 +321,7 @@ def test_user_documents_link_only_inside_the_repository() -> None:
     ]
     for doc in docs:
         text = doc.read_text()
-        assert "../shared" not in text and "docs/model.md" not in text, doc
+        assert "../shared" not in text and "MODEL.md" not in text, doc
         assert "shared/reference" not in text, doc
         for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
             if re.match(r"[a-z]+://", target):

@@ -43,15 +43,16 @@ def _regenerate_and_compare(out: Path, two_stage: bool, only: str | None = None)
     folders = regen.regenerate(out, charts=False, slow=two_stage)
     compared = 0
     for folder in folders:
-        shipped = REPO / "results" / folder.name
+        shipped = REPO / "results" / folder.relative_to(out)
         committed = sorted(
             p for p in shipped.iterdir() if p.suffix in TEXT_SUFFIXES and p.name != "run.json"
         )
         assert committed, f"no shipped files in {shipped}"
         written = {p.name for p in folder.iterdir()}
-        # Everything shipped is regenerated, and run.json (timings) is written but not shipped.
+        # Everything shipped is regenerated, and a solve's run.json (timings) is written but
+        # not shipped (a comparison alone writes none).
         assert {p.name for p in committed} <= written
-        assert "run.json" in written
+        assert "run.json" in written or "plan.json" not in written
         for path in committed:
             fresh = (folder / path.name).read_text(encoding="utf-8")
             assert fresh == path.read_text(encoding="utf-8"), (
@@ -64,14 +65,15 @@ def _regenerate_and_compare(out: Path, two_stage: bool, only: str | None = None)
 def test_shipped_results_regenerate_identically(tmp_path: Path) -> None:
     """Every deterministic result (the GTC solve and comparison take most of the time):
     marked ``slow``; the quick run keeps the toy's, below."""
-    # toy, site and gtc plan files (5 each and a manifest) and the three comparison files
-    assert _regenerate_and_compare(tmp_path, two_stage=False) == 3 * 6 + 3
+    # toy, site and gtc plan files (6 each and a manifest) and the three comparison files,
+    # twice (the keynote split, and the split at equal free share in gtc2026-1gw/equal-free)
+    assert _regenerate_and_compare(tmp_path, two_stage=False) == 3 * 7 + 3 + 3
 
 
 def test_shipped_toy_result_regenerates_identically(tmp_path: Path) -> None:
     """The toy's folder alone (one small solve): the quick run's check that the result
     files' format has not moved under the shipped ones."""
-    assert _regenerate_and_compare(tmp_path, two_stage=False, only="toy") == 6
+    assert _regenerate_and_compare(tmp_path, two_stage=False, only="toy") == 7
 
 
 def test_shipped_two_stage_result_regenerates_identically(tmp_path: Path) -> None:
@@ -88,7 +90,7 @@ def test_shipped_two_stage_files_agree() -> None:
     fails; a change of the model that moves the optimum needs the slow test above).
 
     E[objective] = sum_s p_s * objective_s; WS = sum_s p_s * ws_s; EVPI = WS - E[objective];
-    regret_s = ws_s - objective_s; the gap is (bound - objective) / |bound| <= 1e-3 (the
+    regret_s = ws_s - objective_s; the gap is (bound - objective) / |bound| <= 1e-2 (the
     regeneration's --mip-gap); every scenario buys the first stage in its periods;
     buy_frequency's share of (h, p) = sum of p_s over the scenarios buying it, mean_units
     = sum_s p_s * units_s."""
@@ -113,7 +115,7 @@ def test_shipped_two_stage_files_agree() -> None:
     bound, objective = doc["bound_usd"], doc["objective_usd"]
     assert objective <= bound  # profit: the bound is above
     assert doc["gap"] == pytest.approx((bound - objective) / abs(bound), rel=1e-9)
-    assert doc["gap"] <= 1e-3
+    assert doc["gap"] <= 1e-2
 
     first = {
         (r["hardware"], r["period"]): int(r["units"]) for r in _csv(folder / "first_stage.csv")

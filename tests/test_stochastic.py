@@ -365,7 +365,8 @@ def test_drawn_scenarios_with_the_sweep_syntax(tmp_path: Path) -> None:
 
 
 def test_scenario_inputs_moving_together_are_one_input() -> None:
-    """The reference's 162 scenario columns are four inputs: demand, prices, ship date, capex.
+    """The v2 reference's 162 scenario columns are four inputs: demand, prices, ship date, capex
+    (the v2 reference and its scenario file are kept as test data in tests/data/v2-reference/).
 
     Every tier's menu demand moves by one level per scenario (slow/base/fast), so the 80
     demand columns order the scenarios alike and read as one input; likewise the 80 price
@@ -374,9 +375,9 @@ def test_scenario_inputs_moving_together_are_one_input() -> None:
     """
     from optimizer.stochastic.scenarios import load_scenarios
 
-    repo = Path(__file__).resolve().parents[1]
-    base_inst = load_instance(repo / "instances" / "gtc2026-1gw.yaml")
-    sc = load_scenarios(base_inst, repo / "instances" / "gtc2026-1gw-scenarios.csv")
+    data = Path(__file__).resolve().parent / "data" / "v2-reference"
+    base_inst = load_instance(data / "gtc2026-1gw.yaml")
+    sc = load_scenarios(base_inst, data / "gtc2026-1gw-scenarios.csv")
     inputs = sc.inputs().set_index("scenario")
     assert list(inputs.columns) == [
         "tiers[*].price_menu[*].demand_mtok[*]:factor",

@@ -202,9 +202,9 @@ def test_the_diagnosis_gets_only_what_is_left_of_the_time_limit(monkeypatch) -> 
     By hand: 20 existing g1 units need 20 rack positions; the site has 10, so the
     diagnosis is "+10" positions."""
     import pyomo.environ as pyo
-    from optimizer.solve import diagnose as diag
 
     from optimizer.planning.planner import Planner
+    from optimizer.solver import diagnose as diag
 
     limits: list[float | None] = []
 
