@@ -149,17 +149,20 @@ def constant_elasticity_menu(
     for x in factors:
         price = {p: float(x) if prices is not None else ref_price(p) * x for p in periods}
         demand = {p: ref_demand(p) * (price[p] / ref_price(p)) ** elasticity for p in periods}
-        if periods == [None]:  # one price and one demand for every period
-            entries.append({"price_usd_per_mtok": price[None], "demand_mtok": demand[None]})
-        else:
-            flat = len(set(price.values())) == 1
-            entries.append(
-                {
-                    "price_usd_per_mtok": next(iter(price.values())) if flat else price,
-                    "demand_mtok": demand,
-                }
-            )
+        entries.append(_entry(price, demand))
     return entries
+
+
+def _entry(price: Mapping[Any, float], demand: Mapping[Any, float]) -> dict[str, Any]:
+    """One menu entry from per-period prices and demands (key None: every period alike);
+    a price that is the same in every period is written once."""
+    if list(price) == [None]:
+        return {"price_usd_per_mtok": price[None], "demand_mtok": demand[None]}
+    flat = len(set(price.values())) == 1
+    return {
+        "price_usd_per_mtok": next(iter(price.values())) if flat else dict(price),
+        "demand_mtok": dict(demand),
+    }
 
 
 Figure = float | Mapping[Any, float]
@@ -223,16 +226,7 @@ def _curve_menu(
             for p, f in figures.items()
         }
         demand = {p: demand_at(price[p], figures[p]) for p in periods}
-        if periods == [None]:
-            entries.append({"price_usd_per_mtok": price[None], "demand_mtok": demand[None]})
-        else:
-            flat = len(set(price.values())) == 1
-            entries.append(
-                {
-                    "price_usd_per_mtok": next(iter(price.values())) if flat else price,
-                    "demand_mtok": demand,
-                }
-            )
+        entries.append(_entry(price, demand))
     return entries
 
 
