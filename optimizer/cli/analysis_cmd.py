@@ -7,14 +7,6 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
 from optimizer import fmt
@@ -26,6 +18,7 @@ from optimizer.cli.common import (
     err_console,
     fail_input,
     make_console,
+    progress_bar,
 )
 from optimizer.errors import EXIT_NO_PLAN, InputError
 from optimizer.results.write import PARQUET_NOTE, csv_text, write_atomic, write_table
@@ -255,17 +248,7 @@ def sensitivity(
                 highlight=False,
             )
         # A bar on a terminal (stderr), nothing otherwise or with --quiet.
-        bar = Progress(
-            TextColumn("[bold]sensitivity"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            console=err_console,
-            disable=quiet or not err_console.is_terminal,
-            transient=True,
-        )
+        bar = progress_bar("sensitivity", quiet, transient=True)
         with bar:
             task = bar.add_task("sensitivity", total=2 * n + 1)
             result = run_sensitivity(

@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -97,3 +97,25 @@ def write_or_fail(write: Callable[[Path], list[Path]], folder: Path, quiet: bool
     if not quiet:
         err_console.print(f"wrote {len(files)} files to {folder}/", highlight=False)
     return files
+
+
+def progress_bar(label: str, quiet: bool, *, rate: bool = False, transient: bool = False) -> Any:
+    """The bar sweeps and sensitivity draw on stderr: on a terminal only, never with --quiet
+    (``rate``: a solves-per-second column fed through the task's ``rate`` field)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    err = make_console(stderr=True)
+    columns = [TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn()]
+    if rate:
+        columns.append(TextColumn("{task.fields[rate]:.1f}/s"))
+    columns += [TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn()]
+    return Progress(
+        *columns, console=err, disable=quiet or not err.is_terminal, transient=transient
+    )

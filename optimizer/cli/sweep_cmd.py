@@ -11,14 +11,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
 from optimizer import fmt
@@ -30,6 +22,7 @@ from optimizer.cli.common import (
     err_console,
     fail_input,
     make_console,
+    progress_bar,
 )
 from optimizer.errors import EXIT_NO_PLAN, InputError
 from optimizer.results.write import PARQUET_NOTE, write_table
@@ -219,17 +212,7 @@ def sweep(
         "resumed_with": command if old_meta else None,
     }
     record.write_meta(folder, meta)
-    progress = Progress(
-        TextColumn("[bold]sweep"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]:.1f}/s"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=err_console,
-        disable=quiet or not err_console.is_terminal,  # a bar on a terminal only
-    )
+    progress = progress_bar("sweep", quiet, rate=True)  # a bar on a terminal only
     with progress:
         task = progress.add_task("sweep", total=len(plan), rate=0.0)
 
