@@ -614,6 +614,18 @@ def test_commitment_bounds_the_sum_of_the_slices():
     assert by_period["batch"] == pytest.approx(180_000.0)
 
 
+def _idle_peak_doc() -> dict[str, Any]:
+    """Profit, $100/MWh, capex 5,000 and idle power 0.5 on g1; 10 x A Mtok of demand, 80%
+    in the peak quarter of the hours (PEAK_QUARTER), 20% at night."""
+    doc = base(rack_positions=100, electricity_usd_per_mwh=100.0)
+    doc["objective"] = "profit"
+    doc["hardware"][0].update(capex_usd=5_000, idle_power_share=0.5)
+    doc["tiers"][0]["demand_mtok"] = 10 * A
+    doc["time_slices"] = copy.deepcopy(PEAK_QUARTER)
+    doc["tiers"][0]["demand_profile"] = {"peak": 0.8, "night": 0.2}
+    return doc
+
+
 def test_idle_power_with_slices():
     """Profit, capex $5,000, electricity $100/MWh, idle_power_share 0.5: every installed unit
     pays 0.5 * 876 = 438 USD a year, and a unit-year of service 438 more. Demand 10 A =
@@ -624,12 +636,7 @@ def test_idle_power_with_slices():
     Energy: idle 32 * 438 = 14,016, busy (0.25 * 32 + 0.75 * 2.667 = 10 unit-years) * 438 =
     4,380: 18,396. Profit = 315,360 - 32 * 5,000 - 18,396 = 136,964.
     """
-    doc = base(rack_positions=100, electricity_usd_per_mwh=100.0)
-    doc["objective"] = "profit"
-    doc["hardware"][0].update(capex_usd=5_000, idle_power_share=0.5)
-    doc["tiers"][0]["demand_mtok"] = 10 * A
-    doc["time_slices"] = copy.deepcopy(PEAK_QUARTER)
-    doc["tiers"][0]["demand_profile"] = {"peak": 0.8, "night": 0.2}
+    doc = _idle_peak_doc()
     plan = solve(doc)
     assert plan.status == "optimal" and plan.verified
     assert int(plan.buy["units"].sum()) == 32
@@ -645,12 +652,7 @@ def test_finance_reads_slices_as_unit_periods():
     the slices' units unweighted would count 32 + 2.667 serving units and charge 15,184 of
     busy power), and its NPV is the objective, 136,964. On the sliced least-cost plan the
     NPV is minus the cost, -40,760."""
-    doc = base(rack_positions=100, electricity_usd_per_mwh=100.0)
-    doc["objective"] = "profit"
-    doc["hardware"][0].update(capex_usd=5_000, idle_power_share=0.5)
-    doc["tiers"][0]["demand_mtok"] = 10 * A
-    doc["time_slices"] = copy.deepcopy(PEAK_QUARTER)
-    doc["tiers"][0]["demand_profile"] = {"peak": 0.8, "night": 0.2}
+    doc = _idle_peak_doc()
     plan = solve(doc)
     assert plan.finance is not None
     flow = plan.finance.cash_flow
