@@ -74,6 +74,38 @@ def base(**site: Any) -> dict[str, Any]:
     return doc
 
 
+def random_v3_fleet(
+    rng: Any, models: list[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Three random hardware (h0-h2) with opex, idle power, delivery shares and two
+    platforms (p0: h0, h1; p1: h2), and one frontier row per (hardware, model) drawn; h0
+    serves every model. For the least-cost checks against independent scipy models."""
+    hws: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    for h in range(3):
+        hid = f"h{h}"
+        hws.append(
+            {
+                "id": hid,
+                "gpus_per_unit": int(rng.integers(1, 9)),
+                "power_kw": float(rng.integers(1, 12)),
+                "rack_positions": 1,
+                "capex_usd": float(rng.integers(1, 20) * 1000),
+                "opex_usd_per_year": float(rng.integers(0, 5) * 500),
+                "idle_power_share": float(rng.choice([0.0, 0.2, 0.5])),
+                "delivery_share": float(rng.choice([1.0, 0.5, 0.25])),
+                "platform": "p0" if h < 2 else "p1",
+            }
+        )
+        for m in models:
+            if rng.random() < 0.8 or m == models[h % 2]:
+                rows.append(frontier(hid, m, tok=float(rng.integers(100, 2000)))[0])
+    for m in models:
+        if ("h0", m) not in {(r["hardware"], r["model"]) for r in rows}:
+            rows.append(frontier("h0", m, tok=500.0)[0])
+    return hws, rows
+
+
 def with_(doc: dict[str, Any], **changes: Any) -> dict[str, Any]:
     out = copy.deepcopy(doc)
     out.update(changes)

@@ -24,7 +24,7 @@ from optimizer.errors import InputError
 from optimizer.verify import verify_plan
 
 from conftest import MTOK_PER_UNIT_YEAR as A
-from conftest import REPO, TOY, base, frontier
+from conftest import REPO, TOY, base, random_v3_fleet
 
 PEAK_NIGHT = [{"id": "peak", "hours_share": 0.5}, {"id": "night", "hours_share": 0.5}]
 
@@ -778,28 +778,7 @@ def test_sliced_least_cost_with_v3_costs_matches_an_independent_scipy_model(seed
     ][seed % 3]
     sids = [f"s{k}" for k in range(len(slices))]
     models = ["m0", "m1"]
-    hws, rows = [], []
-    for h in range(3):
-        hid = f"h{h}"
-        hws.append(
-            {
-                "id": hid,
-                "gpus_per_unit": int(rng.integers(1, 9)),
-                "power_kw": float(rng.integers(1, 12)),
-                "rack_positions": 1,
-                "capex_usd": float(rng.integers(1, 20) * 1000),
-                "opex_usd_per_year": float(rng.integers(0, 5) * 500),
-                "idle_power_share": float(rng.choice([0.0, 0.2, 0.5])),
-                "delivery_share": float(rng.choice([1.0, 0.5, 0.25])),
-                "platform": "p0" if h < 2 else "p1",
-            }
-        )
-        for m in models:
-            if rng.random() < 0.8 or m == models[h % 2]:
-                rows.append(frontier(hid, m, tok=float(rng.integers(100, 2000)))[0])
-    for m in models:
-        if ("h0", m) not in {(r["hardware"], r["model"]) for r in rows}:
-            rows.append(frontier("h0", m, tok=500.0)[0])
+    hws, rows = random_v3_fleet(rng, models)
 
     def profile() -> dict[str, float]:
         cuts = sorted(int(v) for v in rng.integers(0, 21, size=len(sids) - 1))

@@ -26,7 +26,7 @@ from optimizer.sweep.spec import apply, parse_key
 from optimizer.verify import verify_plan
 
 from conftest import MTOK_PER_UNIT_YEAR as A
-from conftest import REPO, base, frontier
+from conftest import REPO, base, frontier, random_v3_fleet
 
 
 def _forecast_doc(demand: Any = 100_000, capex: float = 1000.0, elec: float = 100.0) -> dict:
@@ -800,28 +800,7 @@ def test_least_cost_with_v3_costs_matches_an_independent_scipy_model(seed):
     delivery shares and two platforms: the planner's optimum equals scipy's."""
     rng = np.random.default_rng(100 + seed)
     models = ["m0", "m1"]
-    hws, rows = [], []
-    for h in range(3):
-        hid = f"h{h}"
-        hws.append(
-            {
-                "id": hid,
-                "gpus_per_unit": int(rng.integers(1, 9)),
-                "power_kw": float(rng.integers(1, 12)),
-                "rack_positions": 1,
-                "capex_usd": float(rng.integers(1, 20) * 1000),
-                "opex_usd_per_year": float(rng.integers(0, 5) * 500),
-                "idle_power_share": float(rng.choice([0.0, 0.2, 0.5])),
-                "delivery_share": float(rng.choice([1.0, 0.5, 0.25])),
-                "platform": "p0" if h < 2 else "p1",
-            }
-        )
-        for m in models:
-            if rng.random() < 0.8 or m == models[h % 2]:
-                rows.append(frontier(hid, m, tok=float(rng.integers(100, 2000)))[0])
-    for m in models:
-        if ("h0", m) not in {(r["hardware"], r["model"]) for r in rows}:
-            rows.append(frontier("h0", m, tok=500.0)[0])
+    hws, rows = random_v3_fleet(rng, models)
     tiers = [
         {
             "id": f"t{i}",
