@@ -25,8 +25,9 @@ from optimizer.instance.load import load_instance
 from optimizer.instance.schema import Instance
 from optimizer.model.build import build_model, update_model, zero_pattern
 from optimizer.model.data import ModelData
-from optimizer.results.plan import Plan, empty_plan, extract_plan
+from optimizer.results.plan import Plan, make_plan
 from optimizer.solver.diagnose import diagnose
+from optimizer.solver.extract import extract_solution
 from optimizer.solver.highs import HIGHS_LOG, HighsSession
 from optimizer.solver.marginals import marginal_values
 from optimizer.solver.options import SolveOptions, Strategy, merge_options, remaining
@@ -233,21 +234,13 @@ class Planner:
         self.timings.pop("diagnose", None)
         outcome = self.session.run(self.model, time_limit=_budget(deadline))
         self.timings["solve"] = outcome.seconds
+        solution, verified, mv, diagnosis, message = None, False, None, None, ""
         if outcome.has_solution:
             t0 = time.perf_counter()
-            plan = extract_plan(
-                self.model,
-                self.instance,
-                self.coefficients,
-                self.objective,
-                outcome.status,
-                outcome.mip_gap,
-                outcome.bound,
+            solution = extract_solution(
+                self.model, self.instance, self.coefficients, self.objective, outcome
             )
             self.timings["extract"] = time.perf_counter() - t0
-            plan.proof = outcome.proof
-            if plan.best_bound_usd is not None and plan.objective_usd is not None:
-                plan.mip_gap_usd = max(0.0, plan.best_bound_usd - plan.objective_usd)
             if self.options.verify:
                 if _out_of_time(deadline):
                     skipped.append("verify: deadline")
@@ -258,13 +251,13 @@ class Planner:
                     try:
                         verify_plan(
                             self.instance,
-                            plan,
+                            solution,
                             table=self.table,
                             optimality=not self.fixed_purchases,
                         ).raise_if_failed()
                     except VerificationError as exc:
                         raise _scale_error(exc, self.data.notes) from exc
-                    plan.verified = True
+                    verified = True
                     self.timings["verify"] = time.perf_counter() - t0
             if self.options.marginals:
                 if _out_of_time(deadline):
@@ -272,33 +265,41 @@ class Planner:
                 else:
                     t0 = time.perf_counter()
                     mv, lp = marginal_values(self.model, self.session, _budget(deadline))
-                    plan.marginal_values = mv
                     if lp is None and _out_of_time(deadline):
                         skipped.append("marginal_values: deadline")
                     self.timings["marginals"] = time.perf_counter() - t0
         else:
-            plan = empty_plan(self.instance, self.coefficients, self.objective, outcome.status)
             if outcome.status == "infeasible" and self.options.diagnose:
                 if _out_of_time(deadline):
                     skipped.append("diagnosis: deadline")
                 else:
                     t0 = time.perf_counter()
                     try:
-                        plan.diagnosis = diagnose(
+                        diagnosis = diagnose(
                             self.model, self.instance, time_limit=None, deadline=deadline
                         )
                     except Exception as exc:  # the diagnosis must not hide the solve's answer
                         HIGHS_LOG.warning("infeasibility diagnosis failed: %s", exc)
                     self.timings["diagnose"] = time.perf_counter() - t0
-                    if plan.diagnosis.empty and _out_of_time(deadline):
+                    if (diagnosis is None or diagnosis.empty) and _out_of_time(deadline):
                         skipped.append("diagnosis: deadline")
-                if not plan.diagnosis.empty:
-                    plan.message = "infeasible: " + "; ".join(plan.diagnosis["message"])
-        plan.skipped = skipped
-        plan.warnings = [*self.data.notes, *plan.warnings]
-        plan.timings = dict(self.timings)
-        plan.model_size = model_size(self.model)
-        return plan
+                if diagnosis is not None and not diagnosis.empty:
+                    message = "infeasible: " + "; ".join(diagnosis["message"])
+        return make_plan(
+            self.instance,
+            self.coefficients,
+            self.objective,
+            outcome.status,
+            solution,
+            verified=verified,
+            marginal_values=mv,
+            diagnosis=diagnosis,
+            message=message,
+            skipped=skipped,
+            notes=self.data.notes,
+            timings=self.timings,
+            model_size=model_size(self.model),
+        )
 
 
 # What the range checks (optimizer.model.numerics) say of a figure the solver cannot resolve.

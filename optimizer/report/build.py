@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,8 @@ import pandas as pd
 
 from optimizer.errors import InputError
 from optimizer.report.model import Report
-from optimizer.results.write import RUN_FILE, check_result_folder, read_csv_cells
+from optimizer.results.plan import Plan
+from optimizer.results.write import MANIFEST, RUN_FILE, check_result_folder, read_csv_cells
 
 SWEEP_NAMES = ("sweep/sweep.parquet", "sweep.parquet", "sweep/sweep.csv", "sweep.csv")
 
@@ -52,7 +54,9 @@ def kind_of(path: Path) -> tuple[str, Path]:
         if is_two_stage(doc):
             return "two-stage", path
         if isinstance(doc, dict) and "buy" in doc and "sold" in doc and "site" not in doc:
-            return "results", path.parent
+            # plan.json of a whole results folder: the folder (its CSVs keep every column)
+            whole = path.name == "plan.json" and (path.parent / MANIFEST).is_file()
+            return "results", path.parent if whole else path
         return "instance", path
     raise InputError(
         f"{path}: expected an instance (.yaml/.json), a results folder, a sweep table "
@@ -153,110 +157,71 @@ def recorded_instance(folder: Path, name: str) -> Path | None:
         return None
 
 
-def plan_from_folder(folder: Path, instance: Any = None) -> Any:
-    """A :class:`Plan` rebuilt from the files ``optimizer solve`` wrote (no solve)."""
-    from optimizer.results.plan import Plan
-
+def _read_result(path: Path) -> dict[str, Any]:
+    """The result JSON of a results folder (its plan.json) or of a file."""
+    file = path / "plan.json" if path.is_dir() else path
     try:
-        doc = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
+        doc = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{folder / 'plan.json'}: cannot read ({exc})") from None
+        raise InputError(f"{file}: cannot read ({exc})") from None
     if not isinstance(doc, dict) or "status" not in doc:
-        raise InputError(f"{folder / 'plan.json'}: not a plan (no 'status')")
-
-    def frame(key: str, csv: str | None = None) -> pd.DataFrame:
-        df = _read_csv(folder / csv) if csv else None
-        if df is not None:
-            return df
-        return pd.DataFrame(doc.get(key) or [])
-
-    installed = pd.DataFrame(doc.get("installed") or [])
-    if len(installed) and {"hardware", "units"} <= set(installed.columns):
-        # Power and floor space come from the instance; without it (or for a hardware id
-        # it does not list) they are unknown, shown empty, never a KeyError.
-        hw = {h.id: h for h in instance.hardware} if instance is not None else {}
-        pue = instance.site.pue if instance is not None else float("nan")
-        nan = float("nan")
-        installed["it_mw"] = [
-            u * hw[h].power_kw / 1000 if h in hw else nan
-            for h, u in zip(installed["hardware"], installed["units"], strict=True)
-        ]
-        installed["facility_mw"] = installed["it_mw"] * pue
-        installed["rack_positions"] = [
-            u * hw[h].rack_positions if h in hw else nan
-            for h, u in zip(installed["hardware"], installed["units"], strict=True)
-        ]
-    res = pd.DataFrame(doc.get("resources") or [])
-    if len(res):
-        res["slack"] = res["cap"] - res["used"]
-        res = res[["period", "resource", "used", "cap", "slack", "binding"]]
-    mv = pd.DataFrame(doc.get("marginal_values") or [])
-    for c in (
-        "resource",
-        "period",
-        "tier",
-        "hardware",
-        "usd_per_unit",
-        "usd_per_unit_undiscounted",
-        "unit",
-    ):
-        if len(mv) and c not in mv:
-            mv[c] = None
-    return Plan(
-        instance_name=str(doc.get("instance") or folder.name),
-        objective_kind=str(doc.get("objective") or "objective"),
-        status=str(doc["status"]),
-        objective_usd=doc.get("objective_usd"),
-        mip_gap=doc.get("mip_gap"),
-        best_bound_usd=doc.get("best_bound_usd"),
-        revenue_usd=doc.get("revenue_usd"),
-        capex_usd=doc.get("capex_usd"),
-        energy_usd=doc.get("energy_usd"),
-        buy=frame("buy", "buy.csv"),
-        installed=installed,
-        serve=frame("serve", "serve.csv"),
-        sold=frame("sold", "sold.csv"),
-        resources=res,
-        unusable=pd.DataFrame(
-            doc.get("unusable_pairs") or [], columns=["hardware", "tier", "reason"]
-        ),
-        marginal_values=mv,
-        diagnosis=pd.DataFrame({"message": doc.get("diagnosis") or []}),
-        message=str(doc.get("message") or ""),
-        finance=_finance(doc),
-    )
+        raise InputError(f"{file}: not a plan (no 'status')")
+    return doc
 
 
-def _finance(doc: dict[str, Any]) -> Any:
-    """The plan's finance from plan.json (None for plans written before it existed)."""
-    from optimizer.results.finance import Finance
+def plan_from_folder(path: Path, instance: Any = None) -> Plan:
+    """A :class:`Plan` rebuilt (no solve) from a results folder ``optimizer solve`` wrote,
+    its CSVs giving the tables' every column, or from a result JSON file alone
+    (:meth:`Plan.from_dict`). With ``instance``, the installed units' power and floor space
+    (not in the JSON) are worked out; without it they are unknown (NaN, shown empty)."""
+    doc = _read_result(path)
+    tables = {}
+    if path.is_dir():
+        for name in ("buy", "serve", "sold"):
+            df = _read_csv(path / f"{name}.csv")
+            if df is not None:
+                tables[name] = df
+    name = path.name if path.is_dir() else path.stem
+    try:
+        plan = Plan.from_dict({**doc, "instance": doc.get("instance") or name}, tables)
+    except InputError as exc:
+        raise InputError([f"{path}: {p}" for p in exc.problems]) from None
+    return plan if instance is None else replace(plan, installed=_installed(plan, instance))
 
-    fin = doc.get("finance")
-    if not isinstance(fin, dict):
-        return None
-    return Finance.from_dict(fin, str(doc.get("objective") or ""))
+
+def _installed(plan: Plan, instance: Any) -> pd.DataFrame:
+    """``plan.installed`` with its power and floor space from the instance (NaN for a
+    hardware id it does not list)."""
+    hw = {h.id: h for h in instance.hardware}
+    nan = float("nan")
+    units = zip(plan.installed["hardware"], plan.installed["units"], strict=True)
+    it_mw, racks = [], []
+    for h, u in units:
+        it_mw.append(u * hw[h].power_kw / 1000 if h in hw else nan)
+        racks.append(u * hw[h].rack_positions if h in hw else nan)
+    out = plan.installed.assign(it_mw=it_mw, rack_positions=racks)
+    return out.assign(facility_mw=out["it_mw"] * instance.site.pue)
 
 
 def results_report(folder: Path, *, instance_path: str | Path | None = None) -> Report:
+    """The report of a results folder, or of a result JSON file (``folder`` a file)."""
     from optimizer.analysis.compare import Comparison
     from optimizer.instance.load import load_instance
     from optimizer.report.plan_report import plan_report
 
     # The writer's contract (optimizer.results.write): a folder without its manifest, or
     # whose files differ from it, is an interrupted write or a mix of two runs: refused.
-    problems = check_result_folder(folder)
+    # A result JSON file alone (optimizer solve --json > FILE) is reported as it is.
+    problems = check_result_folder(folder) if folder.is_dir() else []
     if problems:
         raise InputError(
             [*problems, f"{folder}: run optimizer solve again to write a whole plan folder"]
         )
-    name = None
-    try:
-        name = json.loads((folder / "plan.json").read_text(encoding="utf-8")).get("instance")
-    except (OSError, ValueError, AttributeError):
-        pass
+    name = _read_result(folder).get("instance")
     ipath = Path(instance_path) if instance_path else None
     if ipath is None and name:
-        ipath = recorded_instance(folder, str(name)) or find_instance(str(name), folder)
+        recorded = recorded_instance(folder, str(name)) if folder.is_dir() else None
+        ipath = recorded or find_instance(str(name), folder)
     inst = load_instance(ipath) if ipath is not None else None
     if inst is not None and name and inst.name != name:
         raise InputError(f"{ipath}: instance {inst.name!r} is not the one of {folder} ({name!r})")
@@ -268,7 +233,8 @@ def results_report(folder: Path, *, instance_path: str | Path | None = None) -> 
         comp = Comparison(
             table=table, by_tier=by_tier if by_tier is not None else pd.DataFrame(), plans={}
         )
-    pngs = {f.stem: f.read_bytes() for f in sorted(folder.glob("*.png"))}
+    here = folder if folder.is_dir() else None  # a JSON file alone has no charts beside it
+    pngs = {f.stem: f.read_bytes() for f in sorted(here.glob("*.png"))} if here else {}
     return plan_report(
         plan,
         inst,
@@ -276,7 +242,7 @@ def results_report(folder: Path, *, instance_path: str | Path | None = None) -> 
         baselines=comp,
         instance_path=ipath,
         extra_pngs=pngs,
-        extra_sections=folder_extras(folder, plan.objective_kind),
+        extra_sections=folder_extras(here, plan.objective_kind) if here else [],
     )
 
 

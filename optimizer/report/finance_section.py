@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from optimizer import fmt
 from optimizer.report.charts import _layout, usd_scale
 from optimizer.report.model import Chart, Section, Table
+from optimizer.result_schema import CASH_FLOW, HARDWARE_COSTS
 
 if TYPE_CHECKING:
     from optimizer.results.finance import Finance
@@ -31,23 +32,8 @@ COMPONENTS = {
     "energy_usd": ("electricity", -1.0, "#D55E00"),
     "fixed_usd": ("fixed (site, platforms)", -1.0, "#999999"),
 }
-CASH_FLOW_UNITS = {c: "USD" for c in (*COMPONENTS, "net_usd", "cumulative_net_usd")} | {
-    "discounted_net_usd": "USD",
-    "cumulative_discounted_net_usd": "USD",
-    "start_year": "years",
-    "discount_weight": "",
-}
-HARDWARE_UNITS = {
-    "gpu_hours": "GPU-hours",
-    "units_bought": "units",
-    "capex_charged_usd": "USD",
-    "opex_usd": "USD",
-    "energy_usd": "USD",
-    "total_usd": "USD",
-    "usd_per_gpu_hour": "USD/GPU-hour",
-    "mtok": "Mtok",
-    "usd_per_mtok": "USD/Mtok",
-}
+CASH_FLOW_UNITS = CASH_FLOW.units()
+HARDWARE_UNITS = HARDWARE_COSTS.units()
 
 
 def _years(x: float | None) -> str:

@@ -15,35 +15,26 @@ from typing import Any
 import pandas as pd
 
 from optimizer import fmt
+from optimizer.result_schema import column_units
 
-# Units of the columns that recur across tables (a table may add or override its own).
+# Units of the columns that recur across tables (a table may add or override its own): the
+# plan's tables' from optimizer.result_schema, and those of the reports' own tables.
 UNITS: dict[str, str] = {
-    "units": "units",
+    **column_units(),
     "bought": "units",
     "installed": "units",
     "mean_units": "units",
-    "facility_mw": "MW",
-    "it_mw": "MW",
     "used_mw": "MW",
-    "rack_positions": "rack positions",
-    "mtok": "Mtok",
-    "revenue_usd": "USD",
-    "capex_usd": "USD",
-    "energy_usd": "USD",
     "hardware_usd": "USD",
     "shell_usd": "USD",
     "cost_usd": "USD",
     "objective_usd": "USD",
     "optimum_uplift_usd": "USD",
     "optimum_uplift_pct": "%",
-    "price_usd_per_mtok": "USD/Mtok",
     "cost_usd_per_mtok": "USD/Mtok",
     "revenue_usd_per_mtok": "USD/Mtok",
-    "power_share": "share",
     "share": "share",
     "probability": "share",
-    "usd_per_unit": "USD per unit",
-    "usd_per_unit_undiscounted": "USD per unit",
     "ws_objective_usd": "USD",
     "ev_objective_usd": "USD",
     "regret_usd": "USD",

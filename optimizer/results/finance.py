@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.instance.schema import HOURS_PER_YEAR, Instance
+from optimizer.result_schema import CASH_FLOW, HARDWARE_COSTS
 
 if TYPE_CHECKING:
     from optimizer.results.plan import Plan
@@ -58,35 +59,8 @@ __all__ = [
 
 END = "end"  # period label of the residual-value row
 
-CASH_FLOW_COLUMNS = [
-    "period",
-    "start_year",
-    "revenue_usd",
-    "capex_usd",
-    "opex_usd",
-    "energy_usd",
-    "fixed_usd",
-    "residual_usd",
-    "net_usd",
-    "cumulative_net_usd",
-    "discount_weight",
-    "discounted_net_usd",
-    "cumulative_discounted_net_usd",
-]
-
-HARDWARE_COST_COLUMNS = [
-    "hardware",
-    "gpus_per_unit",
-    "units_bought",
-    "gpu_hours",
-    "capex_charged_usd",
-    "opex_usd",
-    "energy_usd",
-    "total_usd",
-    "usd_per_gpu_hour",
-    "mtok",
-    "usd_per_mtok",
-]
+CASH_FLOW_COLUMNS = CASH_FLOW.names()  # optimizer.result_schema: units and meanings
+HARDWARE_COST_COLUMNS = HARDWARE_COSTS.names()
 
 GPU_HOUR_CONVENTION = (
     "undiscounted; capex straight-line over lifetime_years (the horizon left when unset), "

@@ -17,6 +17,7 @@ import pyomo.environ as pyo
 
 from optimizer.instance.schema import Instance
 from optimizer.model.data import MONEY_USD, TOKENS_MTOK
+from optimizer.result_schema import DIAGNOSIS
 from optimizer.solver.highs import HighsSession
 from optimizer.solver.options import remaining
 
@@ -33,7 +34,7 @@ ELASTIC = {
     "committed": ("committed volume", "Mtok", TOKENS_MTOK),
     "cooling": ("cooling positions", "rack positions", 1.0),
 }
-COLUMNS = ["family", "index", "relax_by", "unit", "message"]
+COLUMNS = DIAGNOSIS.names()
 
 
 def diagnose(

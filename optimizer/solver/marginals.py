@@ -32,6 +32,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from optimizer.model.data import MONEY_USD, TOKENS_MTOK
+from optimizer.result_schema import MARGINAL_VALUES
 from optimizer.solver.highs import HIGHS_LOG, HighsSession, stdout_to_stderr
 
 # family -> (unit in words, factor from model dual ($M per model unit) to USD per unit)
@@ -50,15 +51,7 @@ FAMILIES: dict[str, tuple[str, float]] = {
 }
 # How a family is named in the table (the model's constraint names otherwise).
 RESOURCE = {"price_menu_demand": "price_menu"}
-COLUMNS = [
-    "resource",
-    "period",
-    "tier",
-    "hardware",
-    "usd_per_unit",
-    "usd_per_unit_undiscounted",
-    "unit",
-]
+COLUMNS = MARGINAL_VALUES.names()  # the table's columns (docs/format.md); ``slice`` added
 
 
 def marginal_values(
