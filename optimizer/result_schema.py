@@ -47,6 +47,7 @@ class Table:
     columns: tuple[Column, ...]
     # key in the result JSON -> the columns its rows show, in order (none: not in the JSON)
     json: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    csv: str = ""  # the file of a results folder holding the whole table (every column)
 
     def names(self, present: Iterable[str] | None = None) -> list[str]:
         """Column names in order; an optional column only when it is in ``present``."""
@@ -82,6 +83,7 @@ BUY = Table(
     "units bought at the start of a period (non-zero rows)",
     (_HW, _PERIOD, Column("units", COUNT, "units bought", digits=9)),
     (("buy", ("hardware", "period", "units")),),
+    "buy.csv",
 )
 INSTALLED = Table(
     "installed",
@@ -103,12 +105,13 @@ SERVE = Table(
         _HW,
         _TIER,
         _PERIOD,
-        _slice("time slice (option time_slices only)"),
+        _slice("time slice"),
         Column("units", "units", "units serving (fractional: a unit may split its time)", 9),
         Column("it_mw", "MW", "IT power of those units"),
         Column("mtok", "Mtok", "Mtok those units make in the period (or slice)"),
     ),
     (("serve", ("hardware", "tier", "period", "slice", "units")),),
+    "serve.csv",
 )
 SOLD = Table(
     "sold",
@@ -116,7 +119,7 @@ SOLD = Table(
     (
         _TIER,
         _PERIOD,
-        _slice("time slice (option time_slices only)"),
+        _slice("time slice"),
         Column("mtok", "Mtok", "Mtok sold: min(production, demand)", digits=6),
         Column("price_usd_per_mtok", "USD/Mtok", "price charged", digits=9),
         Column("revenue_usd", "USD", "Mtok sold x price, undiscounted"),
@@ -124,6 +127,7 @@ SOLD = Table(
         Column("power_share", SHARE, "share of the period's installed IT power"),
     ),
     (("sold", ("tier", "period", "slice", "mtok")),),
+    "sold.csv",
 )
 PRICE = Table(
     "price",
@@ -268,6 +272,7 @@ CASH_FLOW = Table(
         Column("cumulative_discounted_net_usd", "USD", "running sum; its last is npv_usd", 4),
     ),
     (("cash_flow", ()),),
+    "cash_flow.csv",
 )
 HARDWARE_COSTS = Table(
     "hardware_costs",
@@ -416,3 +421,34 @@ def result_json_schema_text() -> str:
     import json
 
     return json.dumps(result_json_schema(), indent=2) + "\n"
+
+
+def tables_markdown() -> str:
+    """The tables' columns as the Markdown of docs/format.md ("Result tables")."""
+    out = []
+    for table in (*PLAN_TABLES.values(), *FINANCE_TABLES.values()):
+        shown = "; ".join(
+            f"`{key}` shows " + (", ".join(f"`{c}`" for c in cols) if cols else "every column")
+            for key, cols in table.json
+        )
+        csv = f" Every column in `{table.csv}`." if table.csv else ""
+        out += [
+            f"`{table.name}`: {table.doc}. In the JSON: {shown}.{csv}",
+            "",
+            "| column | unit | JSON digits | meaning |",
+            "|---|---|---|---|",
+        ]
+        for c in table.columns:
+            notes = [c.doc] + (["only with time_slices"] if c.optional else [])
+            notes += ["may be null"] if c.nullable else []
+            digits = "" if c.digits is None else str(c.digits)
+            out.append(f"| `{c.name}` | {c.unit} | {digits} | {'; '.join(notes)} |")
+        out.append("")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":  # python -m optimizer.result_schema [markdown|json]
+    import sys
+
+    what = sys.argv[1] if len(sys.argv) > 1 else "markdown"
+    print(result_json_schema_text() if what == "json" else tables_markdown(), end="")

@@ -18,6 +18,7 @@ import pandas as pd
 
 from optimizer.errors import InputError
 from optimizer.report.model import Report
+from optimizer.result_schema import PLAN_TABLES
 from optimizer.results.plan import Plan
 from optimizer.results.write import MANIFEST, RUN_FILE, check_result_folder, read_csv_cells
 
@@ -176,11 +177,10 @@ def plan_from_folder(path: Path, instance: Any = None) -> Plan:
     (not in the JSON) are worked out; without it they are unknown (NaN, shown empty)."""
     doc = _read_result(path)
     tables = {}
-    if path.is_dir():
-        for name in ("buy", "serve", "sold"):
-            df = _read_csv(path / f"{name}.csv")
-            if df is not None:
-                tables[name] = df
+    for t in PLAN_TABLES.values() if path.is_dir() else ():
+        df = _read_csv(path / t.csv) if t.csv else None
+        if df is not None:
+            tables[t.name] = df
     name = path.name if path.is_dir() else path.stem
     try:
         plan = Plan.from_dict({**doc, "instance": doc.get("instance") or name}, tables)

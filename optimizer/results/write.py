@@ -164,20 +164,17 @@ def plan_files(plan: Plan) -> dict[str, str]:
     (:mod:`optimizer.results.finance`; its header only without a solution), summary.md."""
     import pandas as pd
 
-    from optimizer.results.finance import CASH_FLOW_COLUMNS
+    from optimizer.result_schema import CASH_FLOW, PLAN_TABLES
     from optimizer.results.report import summary_markdown
 
     doc = {k: v for k, v in plan.to_dict().items() if k not in RUN_KEYS}
+    tables = {t.csv: csv_text(getattr(plan, t.name)) for t in PLAN_TABLES.values() if t.csv}
+    fin = plan.finance  # without a solution: the header only
+    cash_flow = pd.DataFrame(columns=CASH_FLOW.names()) if fin is None else fin.cash_flow
     return {
         "plan.json": json.dumps(doc, indent=2, allow_nan=False) + "\n",
-        "buy.csv": csv_text(plan.buy),
-        "serve.csv": csv_text(plan.serve),
-        "sold.csv": csv_text(plan.sold),
-        "cash_flow.csv": csv_text(
-            pd.DataFrame(columns=CASH_FLOW_COLUMNS)
-            if plan.finance is None
-            else plan.finance.cash_flow
-        ),
+        **tables,
+        CASH_FLOW.csv: csv_text(cash_flow),
         "summary.md": summary_markdown(plan),
     }
 
