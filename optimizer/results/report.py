@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from optimizer import fmt
+from optimizer.result_schema import PRICE
 from optimizer.results.plan import Plan
 
 
@@ -123,20 +124,9 @@ def _price_table(plan: Plan) -> pd.DataFrame:
     """Menu tiers: the price chosen per period and what the next entries would earn."""
     if plan.price is None or plan.price.empty:
         return pd.DataFrame()
-    return plan.price[
-        [
-            "period",
-            "tier",
-            "price_usd_per_mtok",
-            "mtok",
-            "revenue_usd",
-            "higher_price_usd_per_mtok",
-            "higher_revenue_usd",
-            "lower_price_usd_per_mtok",
-            "lower_revenue_usd",
-            "revenue_given_up_usd",
-        ]
-    ]
+    # the schema's columns, period first, without the entry's index and demand
+    cols = [c for c in PRICE.names() if c not in ("period", "tier", "entry", "demand_mtok")]
+    return plan.price[["period", "tier", *cols]]
 
 
 def _marginals_table(plan: Plan) -> pd.DataFrame:
@@ -212,6 +202,28 @@ def _cash_flow_table(plan: Plan) -> pd.DataFrame:
     return cf[["period", *keep]]
 
 
+def _tier_tables(plan: Plan) -> list[Table]:
+    """The terminal's tier tables: per period, and (time slices) per slice."""
+    out = []
+    for title, df, keys in (
+        ("Tiers", _tier_table(plan), ("period", "tier")),
+        ("Tiers by time slice", _slice_table(plan), ("period", "slice", "tier")),
+    ):
+        if df.empty:
+            continue
+        t = _table(title, keys, ("units serving", "Mtok sold", "revenue", "share of IT power"))
+        for r in df.itertuples(index=False):
+            t.add_row(
+                *(str(getattr(r, k)) for k in keys),
+                _num(r.units),
+                fmt.quantity(r.mtok),
+                fmt.usd(r.revenue_usd),
+                f"{100 * r.power_share:.1f}%",
+            )
+        out.append(t)
+    return out
+
+
 def _table(title: str, left: tuple[str, ...], right: tuple[str, ...] = ()) -> Table:
     """A report table: text columns left-aligned, then figure columns right-aligned."""
     t = Table(title=title, title_justify="left")
@@ -253,42 +265,8 @@ def render(plan: Plan) -> Group:
             )
         parts.append(t)
 
-    tt = _tier_table(plan)
-    if not tt.empty and plan.has_solution:
-        t = _table(
-            "Tiers",
-            ("period", "tier"),
-            ("units serving", "Mtok sold", "revenue", "share of IT power"),
-        )
-        for r in tt.itertuples(index=False):
-            t.add_row(
-                str(r.period),
-                r.tier,
-                _num(r.units),
-                fmt.quantity(r.mtok),
-                fmt.usd(r.revenue_usd),
-                f"{100 * r.power_share:.1f}%",
-            )
-        parts.append(t)
-
-    st = _slice_table(plan)
-    if not st.empty and plan.has_solution:
-        t = _table(
-            "Tiers by time slice",
-            ("period", "slice", "tier"),
-            ("units serving", "Mtok sold", "revenue", "share of IT power"),
-        )
-        for r in st.itertuples(index=False):
-            t.add_row(
-                str(r.period),
-                str(r.slice),
-                r.tier,
-                _num(r.units),
-                fmt.quantity(r.mtok),
-                fmt.usd(r.revenue_usd),
-                f"{100 * r.power_share:.1f}%",
-            )
-        parts.append(t)
+    if plan.has_solution:
+        parts += _tier_tables(plan)
 
     cft = _cash_flow_table(plan)
     if not cft.empty:
