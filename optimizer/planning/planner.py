@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -421,5 +422,4 @@ def solve(
     load_s = time.perf_counter() - t0
     planner = Planner(inst, opts)
     plan = planner.solve(deadline)
-    plan.timings = {"load": load_s, **plan.timings}
-    return plan
+    return replace(plan, timings={"load": load_s, **plan.timings})
