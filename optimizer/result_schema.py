@@ -23,6 +23,7 @@ from typing import Any
 # the row names (its resource's: MW, rack positions or USD; a diagnosis row's ``unit``).
 LABEL, TEXT, BOOL, COUNT, SHARE = "label", "text", "bool", "count", "share"
 PER_ROW = "per row"
+USD_DIGITS = 4  # decimals the JSON keeps of a total in USD
 _NOT_MEASURES = (LABEL, TEXT, BOOL, COUNT, PER_ROW, "1")
 
 
@@ -71,6 +72,11 @@ class Table:
 
 def _slice(doc: str) -> Column:
     return Column("slice", LABEL, doc, optional=True)
+
+
+def _usd(name: str, doc: str) -> Column:
+    """A finance column in USD (the JSON keeps 4 decimals)."""
+    return Column(name, "USD", doc, digits=USD_DIGITS)
 
 
 _HW = Column("hardware", LABEL, "hardware id")
@@ -259,17 +265,17 @@ CASH_FLOW = Table(
     (
         Column("period", LABEL, "the period; end: the horizon's end (residual value only)"),
         Column("start_year", "years", "index x period_years", digits=4),
-        Column("revenue_usd", "USD", "price x Mtok sold (0 under the cost objective)", 4),
-        Column("capex_usd", "USD", "units bought x price of a unit then", digits=4),
-        Column("opex_usd", "USD", "period_years x opex_usd_per_year x units installed", 4),
-        Column("energy_usd", "USD", "electricity of serving (and idle) units", digits=4),
-        Column("fixed_usd", "USD", "site and platform fixed costs", digits=4),
-        Column("residual_usd", "USD", "straight-line value of unexpired hardware", digits=4),
-        Column("net_usd", "USD", "revenue - capex - opex - energy - fixed + residual", 4),
-        Column("cumulative_net_usd", "USD", "running sum of net_usd", digits=4),
+        _usd("revenue_usd", "price x Mtok sold (0 under the cost objective)"),
+        _usd("capex_usd", "units bought x price of a unit then"),
+        _usd("opex_usd", "period_years x opex_usd_per_year x units installed"),
+        _usd("energy_usd", "electricity of serving (and idle) units"),
+        _usd("fixed_usd", "site and platform fixed costs"),
+        _usd("residual_usd", "straight-line value of unexpired hardware"),
+        _usd("net_usd", "revenue - capex - opex - energy - fixed + residual"),
+        _usd("cumulative_net_usd", "running sum of net_usd"),
         Column("discount_weight", "1", "(1 + discount_rate)^(-start_year)", digits=4),
-        Column("discounted_net_usd", "USD", "net_usd x discount_weight", digits=4),
-        Column("cumulative_discounted_net_usd", "USD", "running sum; its last is npv_usd", 4),
+        _usd("discounted_net_usd", "net_usd x discount_weight"),
+        _usd("cumulative_discounted_net_usd", "running sum; its last is npv_usd"),
     ),
     (("cash_flow", ()),),
     "cash_flow.csv",
@@ -282,10 +288,10 @@ HARDWARE_COSTS = Table(
         Column("gpus_per_unit", COUNT, "GPUs in one unit", digits=4),
         Column("units_bought", "units", "units bought over the horizon", digits=4),
         Column("gpu_hours", "GPU-hours", "GPU-hours installed", digits=4),
-        Column("capex_charged_usd", "USD", "capex straight-line, the part inside the horizon", 4),
-        Column("opex_usd", "USD", "opex of its units", digits=4),
-        Column("energy_usd", "USD", "electricity of its units", digits=4),
-        Column("total_usd", "USD", "capex charged + opex + energy", digits=4),
+        _usd("capex_charged_usd", "capex straight-line, the part inside the horizon"),
+        _usd("opex_usd", "opex of its units"),
+        _usd("energy_usd", "electricity of its units"),
+        _usd("total_usd", "capex charged + opex + energy"),
         Column("usd_per_gpu_hour", "USD/GPU-hour", "total_usd / gpu_hours", digits=4),
         Column("mtok", "Mtok", "Mtok it served", digits=4),
         Column("usd_per_mtok", "USD/Mtok", "total_usd / mtok (null: served none)", 4, False, True),
@@ -299,7 +305,6 @@ PLAN_TABLES: dict[str, Table] = {
     for t in (BUY, INSTALLED, SERVE, SOLD, PRICE, RESOURCES, UNUSABLE, MARGINAL_VALUES, DIAGNOSIS)
 }
 FINANCE_TABLES: dict[str, Table] = {t.name: t for t in (CASH_FLOW, HARDWARE_COSTS)}
-USD_DIGITS = 4  # decimals the JSON keeps of a total in USD
 
 
 def column_units() -> dict[str, str]:

@@ -134,21 +134,7 @@ class Plan:
     def to_dict(self) -> dict[str, Any]:
         """The result format of docs/format.md, keys in the order of
         :data:`optimizer.result_schema.RESULT_FIELDS`."""
-        money = {
-            k: _plain(getattr(self, k), USD_DIGITS)
-            for k in (
-                "objective_usd",
-                "mip_gap_usd",
-                "best_bound_usd",
-                "revenue_usd",
-                "capex_usd",
-                "energy_usd",
-                "residual_value_usd",
-                "fixed_cost_usd",
-                "opex_usd",
-                "platform_cost_usd",
-            )
-        }
+        money = {k: _plain(getattr(self, k), USD_DIGITS) for k in _MONEY}
         tables = {
             f.key: _json_rows(getattr(self, f.type[6:]), PLAN_TABLES[f.type[6:]], f.key)
             for f in RESULT_FIELDS
@@ -221,18 +207,9 @@ class Plan:
             instance_name=str(doc.get("instance") or ""),
             objective_kind=objective,
             status=str(doc["status"]),
-            objective_usd=doc.get("objective_usd"),
+            **{k: doc.get(k) for k in _MONEY},
             mip_gap=doc.get("mip_gap"),
-            best_bound_usd=doc.get("best_bound_usd"),
-            mip_gap_usd=doc.get("mip_gap_usd"),
             proof=doc.get("proof"),
-            revenue_usd=doc.get("revenue_usd"),
-            capex_usd=doc.get("capex_usd"),
-            energy_usd=doc.get("energy_usd"),
-            residual_value_usd=doc.get("residual_value_usd"),
-            fixed_cost_usd=doc.get("fixed_cost_usd"),
-            opex_usd=doc.get("opex_usd"),
-            platform_cost_usd=doc.get("platform_cost_usd"),
             buy=table("buy", "buy"),
             installed=table("installed", "installed"),
             serve=table("serve", "serve"),
@@ -287,6 +264,21 @@ def plain_json(v: Any, digits: int | None = None, infinity_as_text: bool = False
 
 
 _plain = plain_json
+
+
+# The totals in USD: rounded to USD_DIGITS in the JSON, under the same keys as the fields.
+_MONEY = (
+    "objective_usd",
+    "mip_gap_usd",
+    "best_bound_usd",
+    "revenue_usd",
+    "capex_usd",
+    "energy_usd",
+    "residual_value_usd",
+    "fixed_cost_usd",
+    "opex_usd",
+    "platform_cost_usd",
+)
 
 
 def _json_rows(df: pd.DataFrame, table: Table, key: str) -> list[dict[str, Any]]:
