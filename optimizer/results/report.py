@@ -396,6 +396,36 @@ def _md_table(df: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+_PRICE_NOTE = (
+    "Per menu tier and period: the chosen price, and what the next higher and lower entries "
+    "would earn from the capacity serving the tier plus idle units (undiscounted); "
+    "revenue_given_up_usd = the better neighbour minus the choice."
+)
+_CASH_FLOW_NOTE = (
+    "USD per period, undiscounted unless named; costs positive; net = revenue - costs + "
+    "residual; discounted net = net * weight (docs/model.md, Finance)."
+)
+_MARGINALS_NOTE = (
+    "What one more unit of each resource is worth, present value, with the plan's hardware "
+    "choice held fixed (docs/model.md)."
+)
+
+
+def _md_section(title: str, df: pd.DataFrame, note: str = "", always: bool = False) -> list[str]:
+    """A Markdown section: its title, a note, the table (nothing for an empty table, unless
+    ``always``: then "_none_")."""
+    if df.empty and not always:
+        return []
+    return [f"## {title}\n", *([f"{note}\n"] if note else []), _md_table(df)]
+
+
+def _percent(df: pd.DataFrame) -> pd.DataFrame:
+    """A tier table with its power share as text: 12.5%."""
+    if df.empty:
+        return df
+    return df.assign(power_share=(100 * df["power_share"]).round(1).astype(str) + "%")
+
+
 def summary_markdown(plan: Plan) -> str:
     """The report as Markdown (summary.md): only what the same inputs always give (no timings)."""
     out = [f"# Plan for {plan.instance_name}\n"]
@@ -404,57 +434,25 @@ def summary_markdown(plan: Plan) -> str:
     if plan.warnings:
         out += ["## Warnings\n", *[f"- {line}" for line in plan.warnings], ""]
     if plan.has_solution:
-        out += ["## Hardware bought and installed\n", _md_table(_hardware_table(plan))]
-        tt = _tier_table(plan)
-        if not tt.empty:
-            tt = tt.assign(power_share=(100 * tt["power_share"]).round(1).astype(str) + "%")
-        out += ["## Tiers\n", _md_table(tt)]
-        st = _slice_table(plan)
-        if not st.empty:
-            st = st.assign(power_share=(100 * st["power_share"]).round(1).astype(str) + "%")
-            out += ["## Tiers by time slice\n", _md_table(st)]
-        pt = _price_table(plan)
-        if not pt.empty:
-            out += [
-                "## Prices chosen from the menus\n",
-                "Per menu tier and period: the chosen price, and what the next higher and "
-                "lower entries would earn from the capacity serving the tier plus idle units "
-                "(undiscounted); "
-                "revenue_given_up_usd = the better neighbour minus the choice.\n",
-                _md_table(pt),
-            ]
+        out += _md_section("Hardware bought and installed", _hardware_table(plan), always=True)
+        out += _md_section("Tiers", _percent(_tier_table(plan)), always=True)
+        out += _md_section("Tiers by time slice", _percent(_slice_table(plan)))
+        out += _md_section("Prices chosen from the menus", _price_table(plan), _PRICE_NOTE)
         cft = _cash_flow_table(plan)
-        if not cft.empty:
-            out += [
-                "## Cash flow\n",
-                "USD per period, undiscounted unless named; costs positive; net = revenue - "
-                "costs + residual; discounted net = net * weight (docs/model.md, Finance).\n",
-                _md_table(cft),
-                *[f"- **{k}**: {v}" for k, v in _finance_lines(plan)],
-                "",
-            ]
-            assert plan.finance is not None
-            hc = plan.finance.hardware_costs
-            if not hc.empty:
-                from optimizer.results.finance import GPU_HOUR_CONVENTION
+        if plan.finance is not None and not cft.empty:
+            out += _md_section("Cash flow", cft, _CASH_FLOW_NOTE)
+            out += [*[f"- **{k}**: {v}" for k, v in _finance_lines(plan)], ""]
+            from optimizer.results.finance import GPU_HOUR_CONVENTION
 
-                out += [
-                    "## Cost per GPU-hour and per Mtok, by hardware\n",
-                    f"USD, {GPU_HOUR_CONVENTION}.\n",
-                    _md_table(hc),
-                ]
+            out += _md_section(
+                "Cost per GPU-hour and per Mtok, by hardware",
+                plan.finance.hardware_costs,
+                f"USD, {GPU_HOUR_CONVENTION}.",
+            )
         res = plan.resources[(plan.resources["cap"].notna()) | (plan.resources["used"] > 0)]
-        out += ["## Resources used against caps\n", _md_table(res)]
-        mv = _marginals_table(plan)
-        if not mv.empty:
-            out += [
-                "## Marginal values\n",
-                "What one more unit of each resource is worth, present value, with the plan's "
-                "hardware choice held fixed (docs/model.md).\n",
-                _md_table(mv),
-            ]
-    if not plan.unusable.empty:
-        out += ["## Pairs that cannot be used\n", _md_table(plan.unusable)]
+        out += _md_section("Resources used against caps", res, always=True)
+        out += _md_section("Marginal values", _marginals_table(plan), _MARGINALS_NOTE)
+    out += _md_section("Pairs that cannot be used", plan.unusable)
     return "\n".join(out)
 
 
