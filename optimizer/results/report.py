@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from optimizer import fmt
-from optimizer.result_schema import PRICE
+from optimizer.result_schema import PRICE, SHARE, column_units
 from optimizer.results.plan import Plan
 
 
@@ -474,6 +474,9 @@ def summary_text(plan: Plan) -> str:
     return "\n".join(lines)
 
 
+_UNITS = column_units()  # how a figure is shown: money, Mtok, shares
+
+
 def _html_table(title: str, df: pd.DataFrame, headers: dict[str, str]) -> str:
     from html import escape as esc
 
@@ -490,11 +493,12 @@ def _html_table(title: str, df: pd.DataFrame, headers: dict[str, str]) -> str:
     for rec in df.itertuples(index=False, name=None):
         cells = []
         for c, v in zip(cols, rec, strict=True):
-            if c == "power_share":
+            unit = _UNITS.get(c)
+            if unit == SHARE:
                 text, right = f"{100 * v:.1f}%", True
-            elif c == "revenue_usd":
+            elif unit == "USD":
                 text, right = fmt.usd(v), True
-            elif c == "mtok":
+            elif unit == "Mtok":
                 text, right = fmt.quantity(v), True
             elif isinstance(v, float):
                 text, right = _num(v), True
