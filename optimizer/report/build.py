@@ -20,7 +20,13 @@ from optimizer.errors import InputError
 from optimizer.report.model import Report
 from optimizer.result_schema import PLAN_TABLES
 from optimizer.results.plan import Plan
-from optimizer.results.write import MANIFEST, RUN_FILE, check_result_folder, read_csv_cells
+from optimizer.results.write import (
+    MANIFEST,
+    PLAN_FILES,
+    RUN_FILE,
+    check_result_folder,
+    read_csv_cells,
+)
 
 SWEEP_NAMES = ("sweep/sweep.parquet", "sweep.parquet", "sweep/sweep.csv", "sweep.csv")
 
@@ -55,9 +61,11 @@ def kind_of(path: Path) -> tuple[str, Path]:
         if is_two_stage(doc):
             return "two-stage", path
         if isinstance(doc, dict) and "buy" in doc and "sold" in doc and "site" not in doc:
-            # plan.json of a whole results folder: the folder (its CSVs keep every column)
-            whole = path.name == "plan.json" and (path.parent / MANIFEST).is_file()
-            return "results", path.parent if whole else path
+            # plan.json of a results folder: the folder (its CSVs keep every column; one
+            # without its manifest is refused); any other result JSON alone
+            near = (MANIFEST, *PLAN_FILES[1:])
+            folder = path.name == "plan.json" and any((path.parent / n).exists() for n in near)
+            return "results", path.parent if folder else path
         return "instance", path
     raise InputError(
         f"{path}: expected an instance (.yaml/.json), a results folder, a sweep table "

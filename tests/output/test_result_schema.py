@@ -190,3 +190,19 @@ def test_the_schema_imports_nothing_of_the_package() -> None:
     modules = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
     modules += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
     assert [m for m in modules if m and m.startswith("optimizer")] == []
+
+
+def test_plan_json_of_a_results_folder_is_read_with_its_folder(
+    plans: dict[str, Plan], tmp_path: Path
+) -> None:
+    """plan.json beside the CSVs stands for its folder: without the manifest (a write cut
+    short) it is refused, as the folder is."""
+    from optimizer.report.build import build_report, kind_of
+    from optimizer.results.write import MANIFEST, write_plan
+
+    folder = tmp_path / "toy"
+    write_plan(plans["toy"], folder)
+    assert kind_of(folder / "plan.json") == ("results", folder)
+    (folder / MANIFEST).unlink()
+    with pytest.raises(InputError, match="incomplete"):
+        build_report(folder / "plan.json")
