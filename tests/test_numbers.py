@@ -129,18 +129,18 @@ def test_the_time_limit_bounds_the_whole_solve_and_says_what_was_skipped(
 
     inst = load_instance(REPO / "instances" / "toy.yaml")
     planner = Planner(inst, SolveOptions(time_limit=0.5))
-    real_extract = planner_mod.extract_plan
+    real_extract = planner_mod.extract_solution
 
     def slow_extract(*args: Any, **kwargs: Any) -> Any:
         time.sleep(0.6)  # the deadline passes after the MILP
         return real_extract(*args, **kwargs)
 
-    monkeypatch.setattr(planner_mod, "extract_plan", slow_extract)
+    monkeypatch.setattr(planner_mod, "extract_solution", slow_extract)
     plan = planner.solve()
     assert plan.skipped == ["verify: deadline", "marginal_values: deadline"]
     assert not plan.verified and plan.marginal_values.empty
     assert plan.to_dict()["skipped"] == plan.skipped
-    monkeypatch.setattr(planner_mod, "extract_plan", real_extract)
+    monkeypatch.setattr(planner_mod, "extract_solution", real_extract)
     plan = planner.solve()  # a fresh deadline per solve
     assert plan.skipped == [] and plan.verified and not plan.marginal_values.empty
 
