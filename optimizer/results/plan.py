@@ -180,27 +180,34 @@ class Plan:
         if not isinstance(doc, Mapping):
             raise InputError("result: not a JSON object")
         problems = [] if isinstance(doc.get("status"), str) else ["result.status: not a text"]
+        bad: set[str] = set()
         for f in RESULT_FIELDS:
-            rows = doc.get(f.key)
-            if f.type.startswith("table:") and rows is not None:
+            value = doc.get(f.key)
+            if f.type == "number" and not _number(value):
+                problems.append(f"result.{f.key}: not a number ({value!r})")
+            if f.type.startswith("table:") and value is not None:
                 kind = str if f.key == "diagnosis" else Mapping
-                if not isinstance(rows, list) or not all(isinstance(r, kind) for r in rows):
+                if not isinstance(value, list) or not all(isinstance(r, kind) for r in value):
                     problems.append(f"result.{f.key}: not a list of rows")
-        if problems:
-            raise InputError(problems)
+                    bad.add(f.key)
         given = dict(tables or {})
-
-        def table(name: str, key: str) -> pd.DataFrame:
-            if name in given:
-                return given[name]
-            rows = doc.get(key) or []
+        keys = {
+            "unusable": "unusable_pairs",
+            "price": "price_menu" if "price_menu" in doc else "price",
+        }
+        frames: dict[str, pd.DataFrame] = {}
+        for name, table in PLAN_TABLES.items():
+            key = keys.get(name, name)
+            rows = [] if key in bad else doc.get(key) or []
             if name == "diagnosis":
                 rows = [{"message": m} for m in rows]
-            return _frame(PLAN_TABLES[name], rows)
+            frames[name] = given[name] if name in given else _frame(table, rows, key, problems)
+        if problems:
+            raise InputError(problems)
 
-        res = table("resources", "resources")
         if "resources" not in given:
-            res["slack"] = pd.to_numeric(res["cap"]) - pd.to_numeric(res["used"])
+            res = frames["resources"]
+            frames["resources"] = res.assign(slack=res["cap"] - res["used"])
         fin = doc.get("finance")
         objective = str(doc.get("objective") or "")
         return cls(
@@ -210,15 +217,7 @@ class Plan:
             **{k: doc.get(k) for k in _MONEY},
             mip_gap=doc.get("mip_gap"),
             proof=doc.get("proof"),
-            buy=table("buy", "buy"),
-            installed=table("installed", "installed"),
-            serve=table("serve", "serve"),
-            sold=table("sold", "sold"),
-            price=table("price", "price_menu" if "price_menu" in doc else "price"),
-            resources=res,
-            unusable=table("unusable", "unusable_pairs"),
-            marginal_values=table("marginal_values", "marginal_values"),
-            diagnosis=table("diagnosis", "diagnosis"),
+            **frames,
             verified=bool(doc.get("verified", False)),
             timings=dict(doc.get("timings_s") or {}),
             model_size=dict(doc.get("model_size") or {}),
@@ -294,10 +293,11 @@ def _json_rows(df: pd.DataFrame, table: Table, key: str) -> list[dict[str, Any]]
     ]
 
 
-def _frame(table: Table, rows: list[Any]) -> pd.DataFrame:
-    """A plan table from JSON rows: the schema's columns (optional ones when a row has them),
-    labels and text kept as they are (a period 2026 stays an int), figures as numbers,
-    columns the rows do not give as NaN."""
+def _frame(table: Table, rows: list[Any], key: str, problems: list[str]) -> pd.DataFrame:
+    """A plan table from the JSON rows of ``key``: the schema's columns (optional ones when a
+    row has them), labels and text kept as they are (a period 2026 stays an int), figures as
+    numbers (a cell that is not one is a problem, added to ``problems``), columns the rows do
+    not give as NaN."""
     seen = {k for r in rows for k in r}
     cols = table.names(seen)
     df = pd.DataFrame([[r.get(c) for c in cols] for r in rows], columns=cols, dtype=object)
@@ -306,8 +306,16 @@ def _frame(table: Table, rows: list[Any]) -> pd.DataFrame:
         if unit == BOOL and df[c].notna().all():
             df[c] = df[c].astype(bool)
         elif unit not in (LABEL, TEXT, BOOL):
+            bad = [i for i, v in enumerate(df[c]) if not _number(v)]
+            if bad:
+                problems.append(f"result.{key}[{bad[0]}].{c}: not a number ({df[c][bad[0]]!r})")
+                continue
             df[c] = pd.to_numeric(df[c])
     return df
+
+
+def _number(v: Any) -> bool:
+    return v is None or (isinstance(v, int | float) and not isinstance(v, bool))
 
 
 def make_plan(

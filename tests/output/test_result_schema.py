@@ -144,6 +144,18 @@ def test_from_dict_names_each_bad_key() -> None:
         "result.buy: not a list of rows",
         "result.diagnosis: not a list of rows",
     ]
+    with pytest.raises(InputError) as err:
+        Plan.from_dict(
+            {
+                "status": "optimal",
+                "objective_usd": "a lot",
+                "buy": [{"hardware": "g1", "period": 1, "units": 2}, {"units": "many"}],
+            }
+        )
+    assert err.value.problems == [
+        "result.objective_usd: not a number ('a lot')",
+        "result.buy[1].units: not a number ('many')",
+    ]
     with pytest.raises(InputError, match="not a JSON object"):
         Plan.from_dict([])  # type: ignore[arg-type]
 
