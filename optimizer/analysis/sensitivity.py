@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
 from optimizer.instance.schema import Instance
-from optimizer.sweep.run import SolveOptions, SweepResult, run_sweep
+from optimizer.solver.options import SolveOptions, with_overrides
+from optimizer.sweep.run import SWEEP_OPTIONS, SweepResult, run_sweep
 from optimizer.sweep.spec import Factor, KeyPath, base_value, parse_key
 
 SITE_KEYS = (
@@ -125,9 +127,12 @@ def sensitivity(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    **overrides: Any,
 ) -> Sensitivity:
     """Solve base, then each input at -delta and +delta; rows sorted by objective swing.
 
+    ``options`` (default: the sweeps', one HiGHS thread per worker) and keyword
+    ``overrides`` of its fields (``time_limit=5``: per solve) apply to every solve.
     ``progress(done, total)`` is called as scenarios finish (2 per input, plus the base).
     """
     groups = input_groups(instance)
@@ -142,7 +147,7 @@ def sensitivity(
     result = run_sweep(
         instance,
         scenarios,
-        options=options,
+        options=with_overrides(options or SWEEP_OPTIONS, overrides),
         workers=workers,
         scheduler=scheduler,
         progress=progress,
