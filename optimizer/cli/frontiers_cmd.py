@@ -15,6 +15,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from optimizer.cli.common import make_console
+from optimizer.cli.options import out_option, quiet_option, sub_app
 from optimizer.data import CALIBRATION_REPORT, FRONTIERS_DIR, MEASURED_2026, SPEC_FILES
 from optimizer.results.write import write_atomic
 
@@ -24,13 +25,7 @@ EXIT_BAD_INPUT = 2
 DEFAULT_BUILD_OUT = Path("results/frontiers/reference-2026.csv")
 DEFAULT_CALIBRATION_OUT = Path("results/frontiers/calibration.md")
 
-frontiers_app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,  # plain help: keeps the "[default: ...]" of help texts
-    help="Modelled frontier tables (analytical LLM-serving performance model).",
-)
+frontiers_app = sub_app("Modelled frontier tables (analytical LLM-serving performance model).")
 err = make_console(stderr=True)
 
 
@@ -104,12 +99,7 @@ def build(
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option(
-            "-o",
-            "--out",
-            help=f"CSV to write (atomically) [default: {DEFAULT_BUILD_OUT}].",
-            show_default=False,
-        ),
+        out_option(f"CSV to write (atomically) [default: {DEFAULT_BUILD_OUT}].", "-o"),
     ] = None,
     overwrite_shipped: Annotated[
         bool,
@@ -150,7 +140,7 @@ def build(
             "`calibrate --points ... --fit --efficiency-out` writes).",
         ),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
+    quiet: Annotated[bool, quiet_option("No summary on stderr.")] = False,
 ) -> None:
     """Build the modelled frontier table (the CSV of docs/format.md + technique,
     units_per_replica, layout, source)."""
@@ -313,12 +303,7 @@ def query(
 def calibrate(
     out: Annotated[
         Path | None,
-        typer.Option(
-            "-o",
-            "--out",
-            help=f"Markdown report to write [default: {DEFAULT_CALIBRATION_OUT}].",
-            show_default=False,
-        ),
+        out_option(f"Markdown report to write [default: {DEFAULT_CALIBRATION_OUT}].", "-o"),
     ] = None,
     overwrite_shipped: Annotated[
         bool,
@@ -419,9 +404,7 @@ def import_(
             "InferenceX (result rows)."
         ),
     ],
-    out: Annotated[
-        Path, typer.Option("-o", "--out", help="Frontier CSV to write (never over a file).")
-    ],
+    out: Annotated[Path, out_option("Frontier CSV to write (never over a file).", "-o")],
     hardware: Annotated[
         str | None,
         typer.Option("--hardware", help="Hardware id in your instance (InferenceX: its hw)."),
@@ -475,9 +458,7 @@ def import_(
 @frontiers_app.command(short_help="Frontier-scale scenarios drawn from the calibration.")
 def draws(
     instance: Annotated[Path, typer.Argument(help="The instance whose hardware the draws scale.")],
-    out: Annotated[
-        Path, typer.Option("-o", "--out", help="Scenario CSV to write (never over a file).")
-    ],
+    out: Annotated[Path, out_option("Scenario CSV to write (never over a file).", "-o")],
     samples: Annotated[int, typer.Option("--samples", min=1, max=10_000)] = 20,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same draws.")] = 0,
 ) -> None:

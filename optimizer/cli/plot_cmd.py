@@ -19,10 +19,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from optimizer.cli.options import out_option, sub_app
 from optimizer.errors import EXIT_BAD_INPUT, EXIT_NO_PLAN, InputError
 
 if TYPE_CHECKING:
@@ -38,13 +39,14 @@ InstanceArg = Annotated[
     ),
 ]
 
-plot_app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,  # plain help: keeps the "[default: ...]" of help texts
-    help="Draw deck-ready charts (PNG): the throughput/speed frontier, the purchase plan, a sweep.",
+plot_app = sub_app(
+    "Draw deck-ready charts (PNG): the throughput/speed frontier, the purchase plan, a sweep."
 )
+
+
+def png_out(name: str) -> Any:
+    """``--out`` of a chart drawn from an instance's plan."""
+    return out_option(f"PNG path (default: results/<instance name>/{name}.png).")
 
 
 def _err(line: str) -> None:
@@ -104,10 +106,7 @@ def frontier(
         ),
     ] = None,
     out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out", help="PNG path (default: results/<instance name>/frontier-<model>.png)."
-        ),
+        Path | None, out_option("PNG path (default: results/<instance name>/frontier-<model>.png).")
     ] = None,
     no_plan: Annotated[
         bool, typer.Option("--no-plan", help="Do not solve: curves and tier bands only.")
@@ -148,10 +147,7 @@ def frontier(
 @plot_app.command(short_help="Purchases, installed power and power by tier.")
 def plan(
     instance_path: InstanceArg,
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", help="PNG path (default: results/<instance name>/plan.png)."),
-    ] = None,
+    out: Annotated[Path | None, png_out("plan")] = None,
 ) -> None:
     """Solve and draw the plan: purchases, installed power, power by tier, per period."""
     from optimizer.plots.plan import plot_plan
@@ -163,10 +159,7 @@ def plan(
 @plot_app.command(short_help="Price against Mtok sold, per tier with a menu.")
 def prices(
     instance_path: InstanceArg,
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", help="PNG path (default: results/<instance name>/prices.png)."),
-    ] = None,
+    out: Annotated[Path | None, png_out("prices")] = None,
 ) -> None:
     """Solve and draw price against Mtok sold for every tier with a price menu."""
     from optimizer.plots.prices import plot_prices
@@ -202,8 +195,7 @@ def sweep(
         ),
     ],
     out: Annotated[
-        Path | None,
-        typer.Option("--out", help="PNG path (default: sweep.png next to the table)."),
+        Path | None, out_option("PNG path (default: sweep.png next to the table).")
     ] = None,
     inputs: Annotated[
         list[str] | None,
