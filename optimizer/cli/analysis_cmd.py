@@ -12,6 +12,7 @@ from rich.table import Table
 from optimizer import fmt
 from optimizer.cli.common import default_out, err_console, fail_input, make_console, progress_bar
 from optimizer.cli.options import (
+    MipGap,
     Objective,
     OutFolder,
     Strategy,
@@ -221,6 +222,8 @@ def sensitivity(
     workers: Annotated[int | None, typer.Option(min=1, help="Local worker processes.")] = None,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
     top: Annotated[int, typer.Option(min=1, help="Inputs on the tornado chart.")] = 15,
+    time_limit: TimeLimitEach = None,
+    mip_gap: MipGap = None,
     strategy: Strategy = StrategyChoice.certified,
     quiet: Annotated[bool, quiet_option()] = False,
 ) -> None:
@@ -248,7 +251,12 @@ def sensitivity(
             result = run_sensitivity(
                 inst,
                 d,
-                options=solve_options(threads=1, strategy=strategy),  # one thread per worker
+                options=solve_options(
+                    time_limit=time_limit,
+                    mip_gap=mip_gap,
+                    threads=1,  # one HiGHS thread per worker: the workers are the parallelism
+                    strategy=strategy,
+                ),
                 workers=workers,
                 scheduler=scheduler,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
