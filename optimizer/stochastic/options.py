@@ -17,15 +17,11 @@ from typing import Any, Literal
 from optimizer.solver.options import FIELDS as SOLVE_FIELDS
 from optimizer.solver.options import SolveOptions, with_overrides
 
-Method = Literal["ef", "ph"]
-
 
 @dataclass(frozen=True)
 class StochasticOptions:
-    """How to solve a two-stage plan.
+    """How to solve a two-stage plan: ``solve`` and the two-stage knobs.
 
-    Attributes
-    ----------
     solve:
         The options of every HiGHS run (objective, time_limit for the whole run, mip_gap,
         threads, log, strategy of the re-plans...). Re-plans never price marginal values.
@@ -49,7 +45,7 @@ class StochasticOptions:
 
     solve: SolveOptions = field(default_factory=SolveOptions)
     first_stage: tuple[Any, ...] | None = None
-    method: Method = "ef"
+    method: Literal["ef", "ph"] = "ef"
     cvar_alpha: float | None = None
     risk_weight: float | None = None
     ph_iterations: int = 30
