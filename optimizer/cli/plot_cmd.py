@@ -144,30 +144,37 @@ def frontier(
         raise typer.Exit(EXIT_NO_PLAN)
 
 
-@plot_app.command(short_help="Purchases, installed power and power by tier.")
-def plan(
-    instance_path: InstanceArg,
-    out: Annotated[Path | None, png_out("plan")] = None,
-) -> None:
-    """Solve and draw the plan: purchases, installed power, power by tier, per period."""
-    from optimizer.plots.plan import plot_plan
+def _plan_chart(name: str, short_help: str, doc: str, needs_menu: bool = False) -> None:
+    """Register ``optimizer plot NAME INSTANCE [--out PATH]``: solve the instance, then draw
+    the plan with ``optimizer.plots.NAME.plot_NAME(instance, plan, out)``."""
 
-    instance, planner = _load(instance_path)
-    _solve_and_draw(planner, lambda result, o: plot_plan(instance, result, o), out, "plan")
+    def command(instance_path: InstanceArg, out: Path | None = None) -> None:
+        import importlib
+
+        draw = getattr(importlib.import_module(f"optimizer.plots.{name}"), f"plot_{name}")
+        instance, planner = _load(instance_path)
+        if needs_menu and not any(t.price_menu is not None for t in instance.tiers):
+            _fail_input(InputError(f"{instance_path}: no tier has a price_menu: nothing to draw"))
+        _solve_and_draw(planner, lambda result, o: draw(instance, result, o), out, name)
+
+    command.__doc__ = doc
+    # this module's annotations are strings (PEP 563): give typer the objects, whose --out
+    # help names this chart
+    command.__annotations__["out"] = Annotated[Path | None, png_out(name)]
+    plot_app.command(name, short_help=short_help)(command)
 
 
-@plot_app.command(short_help="Price against Mtok sold, per tier with a menu.")
-def prices(
-    instance_path: InstanceArg,
-    out: Annotated[Path | None, png_out("prices")] = None,
-) -> None:
-    """Solve and draw price against Mtok sold for every tier with a price menu."""
-    from optimizer.plots.prices import plot_prices
-
-    instance, planner = _load(instance_path)
-    if not any(t.price_menu is not None for t in instance.tiers):
-        _fail_input(InputError(f"{instance_path}: no tier has a price_menu: nothing to draw"))
-    _solve_and_draw(planner, lambda result, o: plot_prices(instance, result, o), out, "prices")
+_plan_chart(
+    "plan",
+    "Purchases, installed power and power by tier.",
+    "Solve and draw the plan: purchases, installed power, power by tier, per period.",
+)
+_plan_chart(
+    "prices",
+    "Price against Mtok sold, per tier with a menu.",
+    "Solve and draw price against Mtok sold for every tier with a price menu.",
+    needs_menu=True,
+)
 
 
 def _solve_and_draw(
