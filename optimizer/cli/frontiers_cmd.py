@@ -29,6 +29,18 @@ frontiers_app = sub_app("Modelled frontier tables (analytical LLM-serving perfor
 err = make_console(stderr=True)
 
 
+def _out_or_shipped(what: str, default: Path) -> Any:
+    """``-o/--out`` of a command that writes a results file by default (never a shipped one)."""
+    return out_option(f"{what} [default: {default}].", "-o")
+
+
+def _overwrite(shipped: str) -> Any:
+    """``--overwrite-shipped``: write over a file shipped in the package instead."""
+    return typer.Option(
+        "--overwrite-shipped", help=f"Write over {shipped} instead (maintainers only)."
+    )
+
+
 def _fail(lines: list[str] | str) -> NoReturn:
     for line in [lines] if isinstance(lines, str) else lines:
         err.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
@@ -98,16 +110,9 @@ def build(
         ),
     ] = None,
     out: Annotated[
-        Path | None,
-        out_option(f"CSV to write (atomically) [default: {DEFAULT_BUILD_OUT}].", "-o"),
+        Path | None, _out_or_shipped("CSV to write (atomically)", DEFAULT_BUILD_OUT)
     ] = None,
-    overwrite_shipped: Annotated[
-        bool,
-        typer.Option(
-            "--overwrite-shipped",
-            help="Write over the shipped reference-2026 table instead (maintainers only).",
-        ),
-    ] = False,
+    overwrite_shipped: Annotated[bool, _overwrite("the shipped reference-2026 table")] = False,
     contexts: Annotated[
         str, typer.Option("--contexts", help="Context lengths (prompt tokens), comma-separated.")
     ] = "8192,131072,400000",
@@ -302,16 +307,9 @@ def query(
 @frontiers_app.command(short_help="Score or refit the model against measurements.")
 def calibrate(
     out: Annotated[
-        Path | None,
-        out_option(f"Markdown report to write [default: {DEFAULT_CALIBRATION_OUT}].", "-o"),
+        Path | None, _out_or_shipped("Markdown report to write", DEFAULT_CALIBRATION_OUT)
     ] = None,
-    overwrite_shipped: Annotated[
-        bool,
-        typer.Option(
-            "--overwrite-shipped",
-            help="Write over the shipped calibration.md instead (maintainers only).",
-        ),
-    ] = False,
+    overwrite_shipped: Annotated[bool, _overwrite("the shipped calibration.md")] = False,
     fit: Annotated[
         bool,
         typer.Option(
