@@ -77,23 +77,17 @@ def compare_instances(
     pa, pb = plans
     na, nb = a.name, b.name if b.name != a.name else f"{b.name} (B)"
     fa, fb = plan_figures(pa), plan_figures(pb)
-    summary = pd.DataFrame(
-        [
-            {
-                "figure": k,
-                na: fa[k],
-                nb: fb[k],
-                "b_minus_a": None if fa[k] is None or fb[k] is None else fb[k] - fa[k],  # type: ignore[operator]
-            }
-            for k in fa
-        ]
-    )
-    summary.loc[len(summary)] = {
-        "figure": "status",
-        na: pa.status,
-        nb: pb.status,
-        "b_minus_a": None,
-    }
+    rows: list[dict[str, Any]] = [
+        {
+            "figure": k,
+            na: fa[k],
+            nb: fb[k],
+            "b_minus_a": None if fa[k] is None or fb[k] is None else fb[k] - fa[k],  # type: ignore[operator]
+        }
+        for k in fa
+    ]
+    rows.append({"figure": "status", na: pa.status, nb: pb.status, "b_minus_a": None})
+    summary = pd.DataFrame(rows)
     buys = []
     for name, plan in ((na, pa), (nb, pb)):
         if len(plan.buy):
