@@ -79,10 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # FastAPI's page loads its scripts from a CDN; ours is self-contained
         redoc_url=None,
     )
-    app.state.service = service
-    app.state.settings = settings
-    app.state.jobs = service.jobs
-    app.state.stopping = service.stopping
+    app.state.service = service  # what the routes share (optimizer.service.state)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,
