@@ -1,8 +1,10 @@
 """One options object for every way of solving: :class:`SolveOptions`.
 
 :class:`~optimizer.planning.planner.Planner`, :func:`~optimizer.planning.planner.solve`, sweeps,
-``compare``, the HTTP service and the infeasibility diagnosis all take a ``SolveOptions``.
-``time_limit`` bounds the WHOLE solve: the MILP, then the independent check, the marginal
+``compare``, the HTTP service and the infeasibility diagnosis all take a ``SolveOptions``,
+and per-call keyword overrides of its fields (:func:`with_overrides`): ``solve(path, opts,
+time_limit=5)`` or ``planner.solve(marginals=False)`` change one call, never the object or
+the planner. ``time_limit`` bounds the WHOLE solve: the MILP, then the independent check, the marginal
 values and (when infeasible) the diagnosis, in that order. Post-solve steps that no longer
 fit in what is left are skipped and named in ``Plan.skipped`` (e.g.
 ``"marginal_values: deadline"``), never silently dropped.
@@ -109,15 +111,6 @@ def with_overrides(options: SolveOptions | None, overrides: Mapping[str, Any]) -
         )
     base = options or SolveOptions()
     return replace(base, **overrides) if overrides else base
-
-
-def merge_options(options: SolveOptions | None, **legacy: Any) -> SolveOptions:
-    """``options`` with the old keyword arguments (``time_limit=...``) laid over it.
-
-    Keeps ``Planner(inst, time_limit=5)`` working; a keyword left at None (or, for the
-    booleans, not given) does not override ``options``.
-    """
-    return with_overrides(options, {k: v for k, v in legacy.items() if v is not None})
 
 
 def deprecated_keywords(where: str, given: Mapping[str, Any], instead: str) -> dict[str, Any]:
