@@ -43,6 +43,12 @@ class Options(BaseModel):
         default=True,
         description="Price the caps with the plan's hardware choice held fixed (one LP).",
     )
+    strategy: Literal["certified", "milp"] = Field(
+        default="certified",
+        description="certified: relaxed unit counts give a bound and a repaired integer "
+        "plan, branching only if they are not within mip_gap; milp: HiGHS's branch and bound "
+        "on the whole model (docs/model.md).",
+    )
 
     def time_limit_s(self, cap_s: float) -> float:
         """The seconds a request runs with: its own time_limit, at most the server's cap."""
@@ -59,6 +65,7 @@ class Options(BaseModel):
             time_limit=self.time_limit_s(cap_s),
             mip_gap=self.mip_gap,
             marginals=self.marginals,
+            strategy=self.strategy,
         )
 
 

@@ -74,7 +74,7 @@ def parse_options(value: object, where: str = "options") -> tuple[Options, list[
         return Options(), []
     if not isinstance(value, dict):
         return Options(), [
-            f"{where}: must be an object (objective, time_limit, mip_gap, marginals)"
+            f"{where}: must be an object (objective, time_limit, mip_gap, marginals, strategy)"
         ]
     try:
         return Options.model_validate(value), []

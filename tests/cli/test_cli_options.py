@@ -22,7 +22,7 @@ from conftest import TOY
     [
         {},
         {"objective": "profit", "time_limit": 5.0, "mip_gap": 1e-3, "marginals": False},
-        {"objective": "cost", "time_limit": 0.0, "mip_gap": 0.0},
+        {"objective": "cost", "time_limit": 0.0, "mip_gap": 0.0, "strategy": "milp"},
     ],
 )
 def test_cli_and_service_make_the_same_solve_options(settings: dict[str, Any]) -> None:
