@@ -20,8 +20,8 @@ from typing import Any
 import pandas as pd
 
 from optimizer.instance.schema import Instance
-from optimizer.solver.options import SolveOptions, with_overrides
-from optimizer.sweep.run import SWEEP_OPTIONS, SweepResult, run_sweep
+from optimizer.solver.options import SolveOptions
+from optimizer.sweep.run import SweepResult, run_sweep
 from optimizer.sweep.spec import Factor, KeyPath, base_value, parse_key
 
 SITE_KEYS = (
@@ -147,10 +147,11 @@ def sensitivity(
     result = run_sweep(
         instance,
         scenarios,
-        options=with_overrides(options or SWEEP_OPTIONS, overrides),
+        options=options,
         workers=workers,
         scheduler=scheduler,
         progress=progress,
+        **overrides,
     )
     t = result.table.set_index("scenario")
     base_obj = t.loc[0, "objective_usd"] if "objective_usd" in t else None

@@ -58,3 +58,18 @@ def test_compare_instances_solves_both_with_the_same_options() -> None:
     assert pb.objective_usd == pytest.approx(5 * MTOK_PER_UNIT_YEAR)
     summary = two.summary.set_index("figure")
     assert summary.loc["objective_usd", "b_minus_a"] == pytest.approx(-5 * MTOK_PER_UNIT_YEAR)
+
+
+def test_sensitivity_passes_overrides_to_every_solve() -> None:
+    """Rack positions 10 -> 9 and 11 (delta 10%): 9 and 11 units sell, a swing of
+    2 x 31,536 = $63,072; the base row is the optimum."""
+    from optimizer.analysis.sensitivity import sensitivity
+
+    result = sensitivity(load_instance(base()), 0.1, workers=1, mip_gap=0, marginals=False)
+    assert result.base_objective_usd == pytest.approx(OPTIMUM)
+    row = result.table.set_index("input").loc["site.rack_positions"]
+    assert row["objective_low_usd"] == pytest.approx(9 * MTOK_PER_UNIT_YEAR)
+    assert row["objective_high_usd"] == pytest.approx(11 * MTOK_PER_UNIT_YEAR)
+    assert row["swing_usd"] == pytest.approx(2 * MTOK_PER_UNIT_YEAR)
+    with pytest.raises(TypeError):
+        sensitivity(load_instance(base()), 0.1, workers=1, mip_gpa=0)
