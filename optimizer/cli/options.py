@@ -111,6 +111,18 @@ Marginals = Annotated[
 ]
 OutFolder = Annotated[Path | None, out_option("Folder [default: results/<name>/].")]
 
+# What sweep and stochastic draw scenarios from.
+BaseInstance = Annotated[str, typer.Argument(help="Base instance (YAML or JSON).")]
+Samples = Annotated[
+    int | None,
+    typer.Option("--samples", min=1, help="Scenarios to draw (Monte Carlo) from the --set ranges."),
+]
+
+
+def set_option(help: str) -> Any:
+    """``--set KEY=...`` (repeatable), in the sweep syntax; ``help`` says what is drawn."""
+    return typer.Option("--set", help=help)
+
 
 def solve_options(
     *,

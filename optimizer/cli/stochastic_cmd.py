@@ -29,18 +29,21 @@ from optimizer.cli.common import (
     write_or_fail,
 )
 from optimizer.cli.options import (
+    BaseInstance,
     MipGap,
     Objective,
+    Samples,
     TimeLimitRun,
     out_option,
     quiet_option,
+    set_option,
     solve_options,
 )
 from optimizer.errors import EXIT_BAD_INPUT, EXIT_NO_PLAN, EXIT_OK, InputError
 
 
 def stochastic(
-    path: Annotated[str, typer.Argument(help="Base instance (YAML or JSON).")],
+    path: BaseInstance,
     scenarios: Annotated[
         Path | None,
         typer.Option(
@@ -50,13 +53,12 @@ def stochastic(
     ] = None,
     sets: Annotated[
         list[str] | None,
-        typer.Option(
-            "--set",
-            help="KEY=DIST to draw scenarios (sweep syntax), e.g. "
-            "tiers\\[medium].demand_mtok=scale(x0.5,x1.5); equal probabilities.",
+        set_option(
+            "KEY=DIST to draw scenarios (sweep syntax), e.g. "
+            "tiers[medium].demand_mtok=scale(x0.5,x1.5); equal probabilities."
         ),
     ] = None,
-    samples: Annotated[int | None, typer.Option(min=1, help="Scenarios to draw.")] = None,
+    samples: Samples = None,
     seed: Annotated[int | None, typer.Option(help="Seed of the draws.")] = None,
     first_stage: Annotated[
         str | None,

@@ -16,14 +16,17 @@ from rich.table import Table
 from optimizer import fmt
 from optimizer.cli.common import default_out, err_console, fail_input, make_console, progress_bar
 from optimizer.cli.options import (
+    BaseInstance,
     Marginals,
     MipGap,
     Objective,
+    Samples,
     Strategy,
     StrategyChoice,
     TimeLimitEach,
     out_option,
     quiet_option,
+    set_option,
     solve_options,
 )
 from optimizer.errors import EXIT_NO_PLAN, InputError
@@ -55,16 +58,15 @@ def read_scenarios(path: Path) -> pd.DataFrame:
 
 
 def sweep(
-    path: Annotated[str, typer.Argument(help="Base instance (YAML or JSON).")],
+    path: BaseInstance,
     sets: Annotated[
         list[str] | None,
-        typer.Option(
-            "--set",
-            help="KEY=VALUES, e.g. site.power_mw=500:1500:100, "
-            "tiers[high].price_usd_per_mtok=4,6,8, hardware[gb300-nvl72].capex_usd=scale(x0.8,x1.2).",
+        set_option(
+            "KEY=VALUES, e.g. site.power_mw=500:1500:100, "
+            "tiers[high].price_usd_per_mtok=4,6,8, hardware[gb300-nvl72].capex_usd=scale(x0.8,x1.2)."
         ),
     ] = None,
-    samples: Annotated[int | None, typer.Option(min=1, help="Monte Carlo draws.")] = None,
+    samples: Samples = None,
     seed: Annotated[
         int | None,
         typer.Option(
