@@ -29,7 +29,7 @@ from test_service_hardening import TOKEN, TOKEN_SERVER, closed_by_server, raw_so
 
 from optimizer.depth import too_deep
 from optimizer.service import Settings, create_app, worker
-from optimizer.service.app import _check_refused, parse_object
+from optimizer.service.requests import check_refused, parse_object
 
 # A server whose /solve deadline is 3 s, bodies may stall 30 s at any rate, and an instance
 # may have up to 10^6 cells: the slow-body deadline test and the killed-solve test share it.
@@ -441,7 +441,7 @@ def test_tiny_legal_values_are_never_a_500(app_client: TestClient, case: str) ->
 
 def test_a_checker_refusal_reads_as_one_line() -> None:
     message = "plan fails 1 check(s):\nunused value[buy 1 x in 2026]: adds 0.2 USD"
-    line = _check_refused(message)
+    line = check_refused(message)
     assert "\n" not in line
     assert line.endswith("The check found: unused value[buy 1 x in 2026]: adds 0.2 USD")
 

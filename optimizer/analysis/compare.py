@@ -26,12 +26,12 @@ from typing import Any
 
 import pandas as pd
 
-from optimizer.analysis.costs import plan_cost_per_mtok, tier_costs
+from optimizer.analysis.costs import by_tier, plan_figures
 from optimizer.errors import InputError
 from optimizer.instance.schema import Instance, PeriodLabel
 from optimizer.planning.planner import Planner, solve_with_purchases
 from optimizer.results.plan import Plan
-from optimizer.solver.options import SolveOptions, merge_options
+from optimizer.solver.options import SolveOptions, with_overrides
 
 
 @dataclass
@@ -178,55 +178,25 @@ def greedy_purchases(planner: Planner) -> dict[tuple[str, PeriodLabel], int]:
 
 
 def _row(name: str, plan: Plan, note: str = "") -> dict[str, Any]:
-    mtok, cost = plan_cost_per_mtok(plan)
-    return {
-        "plan": name,
-        "status": plan.status,
-        "objective_usd": plan.objective_usd,
-        "revenue_usd": plan.revenue_usd,
-        "capex_usd": plan.capex_usd,
-        "energy_usd": plan.energy_usd,
-        "mtok": mtok,
-        "cost_usd_per_mtok": cost,
-        "note": note,
-    }
-
-
-def by_tier(
-    plans: Mapping[str, Plan], instance: Instance, shell_usd_per_mw_year: float | None = None
-) -> pd.DataFrame:
-    """Per plan and tier: Mtok, revenue, costs and cost per Mtok (undiscounted; see costs)."""
-    frames = []
-    for name, plan in plans.items():
-        df = tier_costs(plan, instance, shell_usd_per_mw_year)
-        if not df.empty:
-            frames.append(df.assign(plan=name))
-    if not frames:
-        return pd.DataFrame()
-    out = pd.concat(frames, ignore_index=True)
-    return out[["plan", *[c for c in out.columns if c != "plan"]]]
+    return {"plan": name, "status": plan.status, **plan_figures(plan), "note": note}
 
 
 def compare(
     instance: Instance,
+    options: SolveOptions | None = None,
     *,
     split: Mapping[str, float] | None = None,
-    objective: str | None = None,
-    time_limit: float | None = None,
-    mip_gap: float | None = None,
     shell_usd_per_mw_year: float | None = None,
-    options: SolveOptions | None = None,
+    **overrides: Any,
 ) -> Comparison:
     """Solve the optimum and the baselines; the table has the optimum's uplift over each.
 
-    ``options`` (or the ``objective``/``time_limit``/``mip_gap`` shorthands) apply to each
-    of the solves; marginal values are never computed here.
+    ``options`` and keyword ``overrides`` of its fields (``compare(inst, time_limit=5)``)
+    apply to each of the solves (``time_limit`` to each one); marginal values are never
+    computed here.
     """
-    solve_opts = merge_options(
-        options, objective=objective, time_limit=time_limit, mip_gap=mip_gap
-    ).but(marginals=False)
-    opts: dict[str, Any] = {"options": solve_opts}
-    planner = Planner(instance, **opts)
+    opts = with_overrides(options, overrides).but(marginals=False)
+    planner = Planner(instance, opts)
     plans: dict[str, Plan] = {"optimal": planner.solve()}
     rows = [_row("optimal", plans["optimal"])]
 
@@ -235,12 +205,12 @@ def compare(
         if split is None
         else ",".join(f"{k}={v:g}" for k, v in split.items())
     )
-    plans[label] = Planner(split_instance(instance, split), table=planner.table, **opts).solve()
+    plans[label] = Planner(split_instance(instance, split), opts, table=planner.table).solve()
     rows.append(_row(label, plans[label], "each tier holds a fixed share of IT power"))
 
     for h in instance.hardware:
         name = f"only {h.id}"
-        plans[name] = Planner(only_instance(instance, h.id), table=planner.table, **opts).solve()
+        plans[name] = Planner(only_instance(instance, h.id), opts, table=planner.table).solve()
         dropped = sum(
             max(instance.existing_by_period(g)) for g in instance.hardware if g.id != h.id
         )
@@ -266,5 +236,5 @@ def compare(
         # a percentage of a baseline that loses money (or earns nothing) means nothing:
         # "+5060.3%" over -$3.41B; left empty, shown as n/a (a cost is always > 0)
         table["optimum_uplift_pct"] = 100 * gain / obj.where(obj > 0)
-    tiers = by_tier(plans, instance, shell_usd_per_mw_year)
+    tiers = by_tier({k: (p, instance) for k, p in plans.items()}, shell_usd_per_mw_year)
     return Comparison(table=table, by_tier=tiers, plans=plans)

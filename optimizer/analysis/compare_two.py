@@ -14,10 +14,12 @@ from typing import Any
 
 import pandas as pd
 
-from optimizer.analysis.costs import plan_cost_per_mtok, tier_costs
+from optimizer.analysis.costs import by_tier as tiers_of
+from optimizer.analysis.costs import plan_figures
 from optimizer.instance.schema import Instance
 from optimizer.planning.planner import Planner
 from optimizer.results.plan import Plan
+from optimizer.solver.options import SolveOptions, with_overrides
 
 
 @dataclass
@@ -62,56 +64,30 @@ def _text(v: Any) -> str:
     return "(not set)" if v is None else str(v)
 
 
-def _figures(plan: Plan) -> dict[str, float | None]:
-    mtok, cost = plan_cost_per_mtok(plan)
-    return {
-        "objective_usd": plan.objective_usd,
-        "revenue_usd": plan.revenue_usd,
-        "capex_usd": plan.capex_usd,
-        "energy_usd": plan.energy_usd,
-        "mtok": mtok,
-        "cost_usd_per_mtok": cost,
-    }
-
-
 def compare_instances(
     a: Instance,
     b: Instance,
-    *,
-    objective: str | None = None,
-    time_limit: float | None = None,
-    strategy: str = "certified",
+    options: SolveOptions | None = None,
+    **overrides: Any,
 ) -> TwoInstances:
-    plans = tuple(
-        Planner(
-            i,
-            objective=objective,  # type: ignore[arg-type]
-            time_limit=time_limit,
-            marginals=False,
-            strategy=strategy,  # type: ignore[arg-type]
-        ).solve()
-        for i in (a, b)
-    )
+    """Solve both instances with the same ``options`` (and keyword ``overrides`` of its
+    fields, ``compare_instances(a, b, time_limit=5)``); no marginal values."""
+    opts = with_overrides(options, overrides).but(marginals=False)
+    plans = (Planner(a, opts).solve(), Planner(b, opts).solve())
     pa, pb = plans
     na, nb = a.name, b.name if b.name != a.name else f"{b.name} (B)"
-    fa, fb = _figures(pa), _figures(pb)
-    summary = pd.DataFrame(
-        [
-            {
-                "figure": k,
-                na: fa[k],
-                nb: fb[k],
-                "b_minus_a": None if fa[k] is None or fb[k] is None else fb[k] - fa[k],  # type: ignore[operator]
-            }
-            for k in fa
-        ]
-    )
-    summary.loc[len(summary)] = {
-        "figure": "status",
-        na: pa.status,
-        nb: pb.status,
-        "b_minus_a": None,
-    }
+    fa, fb = plan_figures(pa), plan_figures(pb)
+    rows: list[dict[str, Any]] = [
+        {
+            "figure": k,
+            na: fa[k],
+            nb: fb[k],
+            "b_minus_a": None if fa[k] is None or fb[k] is None else fb[k] - fa[k],  # type: ignore[operator]
+        }
+        for k in fa
+    ]
+    rows.append({"figure": "status", na: pa.status, nb: pb.status, "b_minus_a": None})
+    summary = pd.DataFrame(rows)
     buys = []
     for name, plan in ((na, pa), (nb, pb)):
         if len(plan.buy):
@@ -133,14 +109,7 @@ def compare_instances(
         wide.columns.name = None
     else:
         wide = pd.DataFrame(columns=["hardware", "period", na, nb, "b_minus_a"])
-    tiers = []
-    for name, plan, inst in ((na, pa, a), (nb, pb, b)):
-        df = tier_costs(plan, inst)
-        if not df.empty:
-            tiers.append(df.assign(plan=name))
-    by_tier = pd.concat(tiers, ignore_index=True) if tiers else pd.DataFrame()
-    if not by_tier.empty:
-        by_tier = by_tier[["plan", *[c for c in by_tier.columns if c != "plan"]]]
+    by_tier = tiers_of({na: (pa, a), nb: (pb, b)})
     return TwoInstances((na, nb), summary, wide, by_tier, differences(a, b), (pa, pb))
 
 

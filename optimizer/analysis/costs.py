@@ -15,6 +15,8 @@ accounting view beside the discounted objective:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
 from optimizer.instance.schema import HOURS_PER_YEAR, Instance
@@ -122,3 +124,32 @@ def plan_cost_per_mtok(plan: Plan) -> tuple[float | None, float | None]:
     if not mtok:
         return mtok, None
     return mtok, ((plan.capex_usd or 0.0) + (plan.energy_usd or 0.0)) / mtok
+
+
+def plan_figures(plan: Plan) -> dict[str, float | None]:
+    """The plan-level figures compare and compare-two print, one name each."""
+    mtok, cost = plan_cost_per_mtok(plan)
+    return {
+        "objective_usd": plan.objective_usd,
+        "revenue_usd": plan.revenue_usd,
+        "capex_usd": plan.capex_usd,
+        "energy_usd": plan.energy_usd,
+        "mtok": mtok,
+        "cost_usd_per_mtok": cost,
+    }
+
+
+def by_tier(
+    plans: Mapping[str, tuple[Plan, Instance]], shell_usd_per_mw_year: float | None = None
+) -> pd.DataFrame:
+    """Per plan and tier: Mtok, revenue, costs and cost per Mtok (undiscounted; see
+    :func:`tier_costs`); ``plans`` maps a plan's name to it and the instance it solved."""
+    frames = []
+    for name, (plan, instance) in plans.items():
+        df = tier_costs(plan, instance, shell_usd_per_mw_year)
+        if not df.empty:
+            frames.append(df.assign(plan=name))
+    if not frames:
+        return pd.DataFrame()
+    out = pd.concat(frames, ignore_index=True)
+    return out[["plan", *[c for c in out.columns if c != "plan"]]]

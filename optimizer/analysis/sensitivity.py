@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
 from optimizer.instance.schema import Instance
-from optimizer.sweep.run import SolveOptions, SweepResult, run_sweep
+from optimizer.solver.options import SolveOptions
+from optimizer.sweep.run import SweepResult, run_sweep
 from optimizer.sweep.spec import Factor, KeyPath, base_value, parse_key
 
 SITE_KEYS = (
@@ -125,9 +127,12 @@ def sensitivity(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    **overrides: Any,
 ) -> Sensitivity:
     """Solve base, then each input at -delta and +delta; rows sorted by objective swing.
 
+    ``options`` (default: the sweeps', one HiGHS thread per worker) and keyword
+    ``overrides`` of its fields (``time_limit=5``: per solve) apply to every solve.
     ``progress(done, total)`` is called as scenarios finish (2 per input, plus the base).
     """
     groups = input_groups(instance)
@@ -146,6 +151,7 @@ def sensitivity(
         workers=workers,
         scheduler=scheduler,
         progress=progress,
+        **overrides,
     )
     t = result.table.set_index("scenario")
     base_obj = t.loc[0, "objective_usd"] if "objective_usd" in t else None

@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from optimizer import fmt
-from optimizer.cli.common import (
-    STRATEGY_HELP,
-    ObjectiveChoice,
+from optimizer.cli.common import default_out, err_console, fail_input, make_console, progress_bar
+from optimizer.cli.options import (
+    MipGap,
+    Objective,
+    OutFolder,
+    Strategy,
     StrategyChoice,
-    default_out,
-    err_console,
-    fail_input,
-    make_console,
-    progress_bar,
+    TimeLimitEach,
+    quiet_option,
+    solve_options,
 )
 from optimizer.errors import EXIT_NO_PLAN, InputError
 from optimizer.results.write import PARQUET_NOTE, csv_text, write_atomic, write_table
+
+if TYPE_CHECKING:
+    from optimizer.solver.options import SolveOptions
 
 # pandas, the instance schema and the solver are imported inside the commands (fast --help).
 
@@ -61,11 +65,9 @@ def compare(
             help="Power split baseline, tier=share,... [default: equal shares, 1/n each]."
         ),
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="Folder [default: results/<name>/].")] = None,
-    objective: Annotated[
-        ObjectiveChoice | None, typer.Option(help="Override the objective.")
-    ] = None,
-    time_limit: Annotated[float | None, typer.Option(min=0, help="Seconds per solve.")] = None,
+    out: OutFolder = None,
+    objective: Objective = None,
+    time_limit: TimeLimitEach = None,
     shell_usd_per_mw_year: Annotated[
         float | None,
         typer.Option(
@@ -74,10 +76,8 @@ def compare(
             "by tier (e.g. 2.67e6: $40B per GW over 15 years).",
         ),
     ] = None,
-    strategy: Annotated[
-        StrategyChoice, typer.Option("--strategy", help=STRATEGY_HELP)
-    ] = StrategyChoice.certified,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    strategy: Strategy = StrategyChoice.certified,
+    quiet: Annotated[bool, quiet_option()] = False,
 ) -> None:
     """The optimum beside baselines (a power split, equal shares by default; one-hardware
     fleets; a greedy rule), or, given two instances, their optima side by side."""
@@ -86,23 +86,21 @@ def compare(
     from optimizer.analysis.compare import compare as run_compare
     from optimizer.fmt import usd as _usd
     from optimizer.instance.load import load_instance
-    from optimizer.solver.options import SolveOptions
 
+    options = solve_options(objective=objective, time_limit=time_limit, strategy=strategy)
     if other is not None:
         if split is not None or shell_usd_per_mw_year is not None:
             fail_input(InputError("--split and --shell-usd-per-mw-year apply to one instance"))
-        _compare_two(path, other, out, objective, time_limit, quiet, strategy.value)
+        _compare_two(path, other, out, options, quiet)
         return
 
     try:
         inst = load_instance(path)
         result = run_compare(
             inst,
+            options,
             split=parse_split(split),
-            objective=objective.value if objective else None,
-            time_limit=time_limit,
             shell_usd_per_mw_year=shell_usd_per_mw_year,
-            options=SolveOptions(strategy=strategy.value),
         )
     except InputError as exc:
         fail_input(exc)
@@ -224,10 +222,10 @@ def sensitivity(
     workers: Annotated[int | None, typer.Option(min=1, help="Local worker processes.")] = None,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
     top: Annotated[int, typer.Option(min=1, help="Inputs on the tornado chart.")] = 15,
-    strategy: Annotated[
-        StrategyChoice, typer.Option("--strategy", help=STRATEGY_HELP)
-    ] = StrategyChoice.certified,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    time_limit: TimeLimitEach = None,
+    mip_gap: MipGap = None,
+    strategy: Strategy = StrategyChoice.certified,
+    quiet: Annotated[bool, quiet_option()] = False,
 ) -> None:
     """Move every numeric input by -delta and +delta, one at a time; tornado chart of the objective."""
 
@@ -236,7 +234,6 @@ def sensitivity(
     from optimizer.fmt import usd as _usd
     from optimizer.instance.load import load_instance
     from optimizer.plots.tornado import plot_tornado
-    from optimizer.sweep.run import SWEEP_OPTIONS
 
     try:
         inst = load_instance(path)
@@ -254,7 +251,12 @@ def sensitivity(
             result = run_sensitivity(
                 inst,
                 d,
-                options=SWEEP_OPTIONS.but(strategy=strategy.value),
+                options=solve_options(
+                    time_limit=time_limit,
+                    mip_gap=mip_gap,
+                    threads=1,  # one HiGHS thread per worker: the workers are the parallelism
+                    strategy=strategy,
+                ),
                 workers=workers,
                 scheduler=scheduler,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
@@ -287,13 +289,7 @@ def sensitivity(
 
 
 def _compare_two(
-    path: str,
-    other: str,
-    out: Path | None,
-    objective: ObjectiveChoice | None,
-    time_limit: float | None,
-    quiet: bool,
-    strategy: str = "certified",
+    path: str, other: str, out: Path | None, options: SolveOptions, quiet: bool
 ) -> None:
     """``optimizer compare A B``: two instances' optima side by side."""
     import pandas as pd
@@ -305,13 +301,7 @@ def _compare_two(
 
     try:
         a, b = load_instance(path), load_instance(other)
-        result = compare_instances(
-            a,
-            b,
-            objective=objective.value if objective else None,
-            time_limit=time_limit,
-            strategy=strategy,
-        )
+        result = compare_instances(a, b, options)
     except InputError as exc:
         fail_input(exc)
     folder = out if out is not None else default_out(a.name)

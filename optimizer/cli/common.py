@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -15,8 +14,6 @@ from rich.markup import escape
 from optimizer import fmt
 from optimizer.errors import EXIT_BAD_INPUT, InputError
 
-# Help texts are plain text: rich markup would eat the "[default: ...]" they end with.
-HELP_MARKUP = None
 # Width of tables written to a pipe or a file: wide enough that no report table is cut
 # or wrapped (rich would use 80 columns when it cannot ask a terminal). COLUMNS still wins.
 PIPE_WIDTH = 1000
@@ -31,24 +28,6 @@ def make_console(stderr: bool = False) -> Console:
 
 
 err_console = make_console(stderr=True)
-
-
-class ObjectiveChoice(StrEnum):
-    revenue = "revenue"
-    profit = "profit"
-    cost = "cost"  # v3: least cost to serve every tier's demand_mtok forecast
-
-
-class StrategyChoice(StrEnum):
-    certified = "certified"
-    milp = "milp"
-
-
-STRATEGY_HELP = (
-    "certified: relaxed unit counts give a bound, a repaired integer plan is returned when "
-    "within --mip-gap of it, else HiGHS branches from it; milp: HiGHS's branch and bound "
-    "on the whole model (docs/model.md)."
-)
 
 
 def fail_input(exc: InputError) -> NoReturn:

@@ -15,6 +15,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from optimizer.cli.common import make_console
+from optimizer.cli.options import out_option, quiet_option, sub_app
 from optimizer.data import CALIBRATION_REPORT, FRONTIERS_DIR, MEASURED_2026, SPEC_FILES
 from optimizer.results.write import write_atomic
 
@@ -24,14 +25,20 @@ EXIT_BAD_INPUT = 2
 DEFAULT_BUILD_OUT = Path("results/frontiers/reference-2026.csv")
 DEFAULT_CALIBRATION_OUT = Path("results/frontiers/calibration.md")
 
-frontiers_app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,  # plain help: keeps the "[default: ...]" of help texts
-    help="Modelled frontier tables (analytical LLM-serving performance model).",
-)
+frontiers_app = sub_app("Modelled frontier tables (analytical LLM-serving performance model).")
 err = make_console(stderr=True)
+
+
+def _out_or_shipped(what: str, default: Path) -> Any:
+    """``-o/--out`` of a command that writes a results file by default (never a shipped one)."""
+    return out_option(f"{what} [default: {default}].", "-o")
+
+
+def _overwrite(shipped: str) -> Any:
+    """``--overwrite-shipped``: write over a file shipped in the package instead."""
+    return typer.Option(
+        "--overwrite-shipped", help=f"Write over {shipped} instead (maintainers only)."
+    )
 
 
 def _fail(lines: list[str] | str) -> NoReturn:
@@ -103,21 +110,9 @@ def build(
         ),
     ] = None,
     out: Annotated[
-        Path | None,
-        typer.Option(
-            "-o",
-            "--out",
-            help=f"CSV to write (atomically) [default: {DEFAULT_BUILD_OUT}].",
-            show_default=False,
-        ),
+        Path | None, _out_or_shipped("CSV to write (atomically)", DEFAULT_BUILD_OUT)
     ] = None,
-    overwrite_shipped: Annotated[
-        bool,
-        typer.Option(
-            "--overwrite-shipped",
-            help="Write over the shipped reference-2026 table instead (maintainers only).",
-        ),
-    ] = False,
+    overwrite_shipped: Annotated[bool, _overwrite("the shipped reference-2026 table")] = False,
     contexts: Annotated[
         str, typer.Option("--contexts", help="Context lengths (prompt tokens), comma-separated.")
     ] = "8192,131072,400000",
@@ -150,7 +145,7 @@ def build(
             "`calibrate --points ... --fit --efficiency-out` writes).",
         ),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
+    quiet: Annotated[bool, quiet_option("No summary on stderr.")] = False,
 ) -> None:
     """Build the modelled frontier table (the CSV of docs/format.md + technique,
     units_per_replica, layout, source)."""
@@ -312,21 +307,9 @@ def query(
 @frontiers_app.command(short_help="Score or refit the model against measurements.")
 def calibrate(
     out: Annotated[
-        Path | None,
-        typer.Option(
-            "-o",
-            "--out",
-            help=f"Markdown report to write [default: {DEFAULT_CALIBRATION_OUT}].",
-            show_default=False,
-        ),
+        Path | None, _out_or_shipped("Markdown report to write", DEFAULT_CALIBRATION_OUT)
     ] = None,
-    overwrite_shipped: Annotated[
-        bool,
-        typer.Option(
-            "--overwrite-shipped",
-            help="Write over the shipped calibration.md instead (maintainers only).",
-        ),
-    ] = False,
+    overwrite_shipped: Annotated[bool, _overwrite("the shipped calibration.md")] = False,
     fit: Annotated[
         bool,
         typer.Option(
@@ -419,9 +402,7 @@ def import_(
             "InferenceX (result rows)."
         ),
     ],
-    out: Annotated[
-        Path, typer.Option("-o", "--out", help="Frontier CSV to write (never over a file).")
-    ],
+    out: Annotated[Path, out_option("Frontier CSV to write (never over a file).", "-o")],
     hardware: Annotated[
         str | None,
         typer.Option("--hardware", help="Hardware id in your instance (InferenceX: its hw)."),
@@ -475,9 +456,7 @@ def import_(
 @frontiers_app.command(short_help="Frontier-scale scenarios drawn from the calibration.")
 def draws(
     instance: Annotated[Path, typer.Argument(help="The instance whose hardware the draws scale.")],
-    out: Annotated[
-        Path, typer.Option("-o", "--out", help="Scenario CSV to write (never over a file).")
-    ],
+    out: Annotated[Path, out_option("Scenario CSV to write (never over a file).", "-o")],
     samples: Annotated[int, typer.Option("--samples", min=1, max=10_000)] = 20,
     seed: Annotated[int, typer.Option("--seed", help="Same seed, same draws.")] = 0,
 ) -> None:

@@ -27,10 +27,6 @@ from optimizer.cli import (
     sweep_cmd,
 )
 from optimizer.cli.common import (
-    HELP_MARKUP,
-    STRATEGY_HELP,
-    ObjectiveChoice,
-    StrategyChoice,
     default_out,
     err_console,
     fail_input,
@@ -39,16 +35,25 @@ from optimizer.cli.common import (
     write_or_fail,
 )
 from optimizer.cli.frontiers_cmd import frontiers_app
+from optimizer.cli.options import (
+    Log,
+    MipGap,
+    Objective,
+    Strategy,
+    StrategyChoice,
+    Threads,
+    TimeLimit,
+    out_option,
+    quiet_option,
+    solve_options,
+    sub_app,
+)
 from optimizer.cli.plot_cmd import plot_app
 from optimizer.errors import EXIT_NO_PLAN, EXIT_OK, InputError
 from optimizer.extras import MissingExtra
 
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=HELP_MARKUP,
-    help="Plan an AI inference factory: which hardware to buy and how to split it across tiers.",
+app = sub_app(
+    "Plan an AI inference factory: which hardware to buy and how to split it across tiers."
 )
 
 
@@ -83,33 +88,20 @@ def solve(
     ] = False,
     out: Annotated[
         Path | None,
-        typer.Option(
-            "--out",
-            help="Folder for plan.json, buy/serve/sold.csv, summary.md [default: results/<name>/].",
+        out_option(
+            "Folder for plan.json, buy/serve/sold.csv, summary.md [default: results/<name>/]."
         ),
     ] = None,
     no_write: Annotated[
         bool, typer.Option("--no-write", help="Do not write result files.")
     ] = False,
-    time_limit: Annotated[
-        float | None, typer.Option("--time-limit", min=0, help="Solver time limit, seconds.")
-    ] = None,
-    mip_gap: Annotated[
-        float | None,
-        typer.Option("--mip-gap", min=0, help="Relative MIP gap [default: HiGHS's 1e-4]."),
-    ] = None,
-    objective: Annotated[
-        ObjectiveChoice | None,
-        typer.Option("--objective", help="Override the instance's objective."),
-    ] = None,
-    threads: Annotated[int | None, typer.Option("--threads", min=1, help="HiGHS threads.")] = None,
-    strategy: Annotated[
-        StrategyChoice, typer.Option("--strategy", help=STRATEGY_HELP)
-    ] = StrategyChoice.certified,
-    log: Annotated[bool, typer.Option("--log", help="Show HiGHS's log on stderr.")] = False,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No report, no progress; errors only.")
-    ] = False,
+    time_limit: TimeLimit = None,
+    mip_gap: MipGap = None,
+    objective: Objective = None,
+    threads: Threads = None,
+    strategy: Strategy = StrategyChoice.certified,
+    log: Log = False,
+    quiet: Annotated[bool, quiet_option()] = False,
     allow_paths: Annotated[
         bool,
         typer.Option(
@@ -146,15 +138,15 @@ def solve(
     from optimizer.verify import VerificationError
 
     try:
-        plan = solve_instance(
-            instance,
-            objective=objective.value if objective else None,
+        options = solve_options(
+            objective=objective,
             time_limit=time_limit,
             mip_gap=mip_gap,
             threads=threads,
+            strategy=strategy,
             log=log,
-            strategy=strategy.value,
         )
+        plan = solve_instance(instance, options)
     except InputError as exc:
         fail_input(exc)
     except VerificationError as exc:

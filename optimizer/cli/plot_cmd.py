@@ -19,10 +19,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
+from optimizer.cli.options import out_option, sub_app
 from optimizer.errors import EXIT_BAD_INPUT, EXIT_NO_PLAN, InputError
 
 if TYPE_CHECKING:
@@ -38,13 +39,14 @@ InstanceArg = Annotated[
     ),
 ]
 
-plot_app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,  # plain help: keeps the "[default: ...]" of help texts
-    help="Draw deck-ready charts (PNG): the throughput/speed frontier, the purchase plan, a sweep.",
+plot_app = sub_app(
+    "Draw deck-ready charts (PNG): the throughput/speed frontier, the purchase plan, a sweep."
 )
+
+
+def png_out(name: str) -> Any:
+    """``--out`` of a chart drawn from an instance's plan."""
+    return out_option(f"PNG path (default: results/<instance name>/{name}.png).")
 
 
 def _err(line: str) -> None:
@@ -104,10 +106,7 @@ def frontier(
         ),
     ] = None,
     out: Annotated[
-        Path | None,
-        typer.Option(
-            "--out", help="PNG path (default: results/<instance name>/frontier-<model>.png)."
-        ),
+        Path | None, out_option("PNG path (default: results/<instance name>/frontier-<model>.png).")
     ] = None,
     no_plan: Annotated[
         bool, typer.Option("--no-plan", help="Do not solve: curves and tier bands only.")
@@ -145,36 +144,37 @@ def frontier(
         raise typer.Exit(EXIT_NO_PLAN)
 
 
-@plot_app.command(short_help="Purchases, installed power and power by tier.")
-def plan(
-    instance_path: InstanceArg,
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", help="PNG path (default: results/<instance name>/plan.png)."),
-    ] = None,
-) -> None:
-    """Solve and draw the plan: purchases, installed power, power by tier, per period."""
-    from optimizer.plots.plan import plot_plan
+def _plan_chart(name: str, short_help: str, doc: str, needs_menu: bool = False) -> None:
+    """Register ``optimizer plot NAME INSTANCE [--out PATH]``: solve the instance, then draw
+    the plan with ``optimizer.plots.NAME.plot_NAME(instance, plan, out)``."""
 
-    instance, planner = _load(instance_path)
-    _solve_and_draw(planner, lambda result, o: plot_plan(instance, result, o), out, "plan")
+    def command(instance_path: InstanceArg, out: Path | None = None) -> None:
+        import importlib
+
+        draw = getattr(importlib.import_module(f"optimizer.plots.{name}"), f"plot_{name}")
+        instance, planner = _load(instance_path)
+        if needs_menu and not any(t.price_menu is not None for t in instance.tiers):
+            _fail_input(InputError(f"{instance_path}: no tier has a price_menu: nothing to draw"))
+        _solve_and_draw(planner, lambda result, o: draw(instance, result, o), out, name)
+
+    command.__doc__ = doc
+    # this module's annotations are strings (PEP 563): give typer the objects, whose --out
+    # help names this chart
+    command.__annotations__["out"] = Annotated[Path | None, png_out(name)]
+    plot_app.command(name, short_help=short_help)(command)
 
 
-@plot_app.command(short_help="Price against Mtok sold, per tier with a menu.")
-def prices(
-    instance_path: InstanceArg,
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", help="PNG path (default: results/<instance name>/prices.png)."),
-    ] = None,
-) -> None:
-    """Solve and draw price against Mtok sold for every tier with a price menu."""
-    from optimizer.plots.prices import plot_prices
-
-    instance, planner = _load(instance_path)
-    if not any(t.price_menu is not None for t in instance.tiers):
-        _fail_input(InputError(f"{instance_path}: no tier has a price_menu: nothing to draw"))
-    _solve_and_draw(planner, lambda result, o: plot_prices(instance, result, o), out, "prices")
+_plan_chart(
+    "plan",
+    "Purchases, installed power and power by tier.",
+    "Solve and draw the plan: purchases, installed power, power by tier, per period.",
+)
+_plan_chart(
+    "prices",
+    "Price against Mtok sold, per tier with a menu.",
+    "Solve and draw price against Mtok sold for every tier with a price menu.",
+    needs_menu=True,
+)
 
 
 def _solve_and_draw(
@@ -202,8 +202,7 @@ def sweep(
         ),
     ],
     out: Annotated[
-        Path | None,
-        typer.Option("--out", help="PNG path (default: sweep.png next to the table)."),
+        Path | None, out_option("PNG path (default: sweep.png next to the table).")
     ] = None,
     inputs: Annotated[
         list[str] | None,

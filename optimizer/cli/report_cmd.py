@@ -11,6 +11,8 @@ from typing import Annotated
 
 import typer
 
+from optimizer.cli.options import TimeLimitEach, out_option
+
 
 def report(
     path: Annotated[
@@ -22,10 +24,9 @@ def report(
     ],
     out: Annotated[
         Path | None,
-        typer.Option(
-            "--out",
-            help="Folder for report.html (and .xlsx/.pdf) [default: results/<name>/ for an "
-            "instance, else the folder of PATH].",
+        out_option(
+            "Folder for report.html (and .xlsx/.pdf) [default: results/<name>/ for an "
+            "instance, else the folder of PATH]."
         ),
     ] = None,
     xlsx: Annotated[bool, typer.Option("--xlsx", help="Also write report.xlsx.")] = False,
@@ -41,9 +42,7 @@ def report(
             "--instance", help="Results folder: the instance file (assumptions, deck charts)."
         ),
     ] = None,
-    time_limit: Annotated[
-        float | None, typer.Option("--time-limit", min=0, help="Seconds per solve.")
-    ] = None,
+    time_limit: TimeLimitEach = None,
 ) -> None:
     """Write report.html: headline, plan, resources, marginal values, baselines, charts, sources."""
     from rich.markup import escape

@@ -170,7 +170,7 @@ def run_server(settings: Any, host: str, port: int) -> None:
         """Tells running requests that the server is stopping, so they answer 503 at once."""
 
         def handle_exit(self, sig: int, frame: Any) -> None:
-            app.state.stopping.set()
+            app.state.service.stopping.set()
             super().handle_exit(sig, frame)
 
     Server(server_config).run()

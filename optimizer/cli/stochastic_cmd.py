@@ -22,18 +22,28 @@ import typer
 from rich.markup import escape
 
 from optimizer.cli.common import (
-    ObjectiveChoice,
     default_out,
     err_console,
     fail_input,
     safe_name,
     write_or_fail,
 )
+from optimizer.cli.options import (
+    BaseInstance,
+    MipGap,
+    Objective,
+    Samples,
+    TimeLimitRun,
+    out_option,
+    quiet_option,
+    set_option,
+    solve_options,
+)
 from optimizer.errors import EXIT_BAD_INPUT, EXIT_NO_PLAN, EXIT_OK, InputError
 
 
 def stochastic(
-    path: Annotated[str, typer.Argument(help="Base instance (YAML or JSON).")],
+    path: BaseInstance,
     scenarios: Annotated[
         Path | None,
         typer.Option(
@@ -43,13 +53,12 @@ def stochastic(
     ] = None,
     sets: Annotated[
         list[str] | None,
-        typer.Option(
-            "--set",
-            help="KEY=DIST to draw scenarios (sweep syntax), e.g. "
-            "tiers\\[medium].demand_mtok=scale(x0.5,x1.5); equal probabilities.",
+        set_option(
+            "KEY=DIST to draw scenarios (sweep syntax), e.g. "
+            "tiers[medium].demand_mtok=scale(x0.5,x1.5); equal probabilities."
         ),
     ] = None,
-    samples: Annotated[int | None, typer.Option(min=1, help="Scenarios to draw.")] = None,
+    samples: Samples = None,
     seed: Annotated[int | None, typer.Option(help="Seed of the draws.")] = None,
     first_stage: Annotated[
         str | None,
@@ -73,27 +82,12 @@ def stochastic(
     json_out: Annotated[
         bool, typer.Option("--json", help="Print stochastic.json on stdout, nothing else.")
     ] = False,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Folder \\[default: results/<name>-stochastic/].")
-    ] = None,
+    out: Annotated[Path | None, out_option("Folder [default: results/<name>-stochastic/].")] = None,
     no_write: Annotated[bool, typer.Option("--no-write", help="Write no files.")] = False,
-    time_limit: Annotated[
-        float | None,
-        typer.Option(
-            "--time-limit",
-            min=0,
-            help="Seconds for all the solving of the run: every HiGHS solve (the scenarios' "
-            "re-plans, the two-stage program) ends by then; reading, building and writing "
-            "come on top.",
-        ),
-    ] = None,
-    mip_gap: Annotated[
-        float | None, typer.Option("--mip-gap", min=0, help="Relative MIP gap \\[default 1e-4].")
-    ] = None,
-    objective: Annotated[
-        ObjectiveChoice | None, typer.Option("--objective", help="Override the objective.")
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Errors only.")] = False,
+    time_limit: TimeLimitRun = None,
+    mip_gap: MipGap = None,
+    objective: Objective = None,
+    quiet: Annotated[bool, quiet_option("Errors only.")] = False,
 ) -> None:
     """Two-stage plan: one first-stage purchase that is best across scenarios."""
     from optimizer.instance.load import load_instance
@@ -120,13 +114,11 @@ def stochastic(
         result = solve(
             base,
             sc,
+            solve_options(objective=objective, time_limit=time_limit, mip_gap=mip_gap),
             first_stage=periods,
             method=method,
             cvar_alpha=cvar,
             risk_weight=risk_weight,
-            objective=objective.value if objective else None,
-            time_limit=time_limit,
-            mip_gap=mip_gap,
             ph_iterations=ph_iterations,
             # Re-plans beside the EF solve in a second process; below 8 scenarios starting
             # another interpreter costs more than it saves.

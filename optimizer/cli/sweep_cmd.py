@@ -14,15 +14,20 @@ from rich.markup import escape
 from rich.table import Table
 
 from optimizer import fmt
-from optimizer.cli.common import (
-    STRATEGY_HELP,
-    ObjectiveChoice,
+from optimizer.cli.common import default_out, err_console, fail_input, make_console, progress_bar
+from optimizer.cli.options import (
+    BaseInstance,
+    Marginals,
+    MipGap,
+    Objective,
+    Samples,
+    Strategy,
     StrategyChoice,
-    default_out,
-    err_console,
-    fail_input,
-    make_console,
-    progress_bar,
+    TimeLimitEach,
+    out_option,
+    quiet_option,
+    set_option,
+    solve_options,
 )
 from optimizer.errors import EXIT_NO_PLAN, InputError
 from optimizer.results.write import PARQUET_NOTE, write_table
@@ -53,16 +58,15 @@ def read_scenarios(path: Path) -> pd.DataFrame:
 
 
 def sweep(
-    path: Annotated[str, typer.Argument(help="Base instance (YAML or JSON).")],
+    path: BaseInstance,
     sets: Annotated[
         list[str] | None,
-        typer.Option(
-            "--set",
-            help="KEY=VALUES, e.g. site.power_mw=500:1500:100, "
-            "tiers[high].price_usd_per_mtok=4,6,8, hardware[gb300-nvl72].capex_usd=scale(x0.8,x1.2).",
+        set_option(
+            "KEY=VALUES, e.g. site.power_mw=500:1500:100, "
+            "tiers[high].price_usd_per_mtok=4,6,8, hardware[gb300-nvl72].capex_usd=scale(x0.8,x1.2)."
         ),
     ] = None,
-    samples: Annotated[int | None, typer.Option(min=1, help="Monte Carlo draws.")] = None,
+    samples: Samples = None,
     seed: Annotated[
         int | None,
         typer.Option(
@@ -74,9 +78,7 @@ def sweep(
         Path | None,
         typer.Option("--scenarios", help="CSV: one column per key, one row per scenario."),
     ] = None,
-    out: Annotated[
-        Path | None, typer.Option(help="Folder [default: results/<name>/sweep/].")
-    ] = None,
+    out: Annotated[Path | None, out_option("Folder [default: results/<name>/sweep/].")] = None,
     workers: Annotated[
         int | None,
         typer.Option(min=1, help="Local worker processes [default: all cores]; 1 = in process."),
@@ -84,15 +86,11 @@ def sweep(
     scheduler: Annotated[
         str | None, typer.Option(help="Dask scheduler address: run on that cluster instead.")
     ] = None,
-    time_limit: Annotated[float | None, typer.Option(min=0, help="Seconds per scenario.")] = None,
-    mip_gap: Annotated[float | None, typer.Option(min=0, help="Relative MIP gap.")] = None,
-    strategy: Annotated[
-        StrategyChoice, typer.Option("--strategy", help=STRATEGY_HELP)
-    ] = StrategyChoice.certified,
-    objective: Annotated[
-        ObjectiveChoice | None, typer.Option(help="Override the objective.")
-    ] = None,
-    marginals: Annotated[bool, typer.Option(help="Marginal values per scenario.")] = True,
+    time_limit: TimeLimitEach = None,
+    mip_gap: MipGap = None,
+    strategy: Strategy = StrategyChoice.certified,
+    objective: Objective = None,
+    marginals: Marginals = True,
     resume: Annotated[
         bool,
         typer.Option(
@@ -101,7 +99,7 @@ def sweep(
             "finished scenarios are kept, not solved again.",
         ),
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
+    quiet: Annotated[bool, quiet_option("No progress or summary.")] = False,
 ) -> None:
     """Solve scenarios of an instance; one row per scenario in sweep.parquet and sweep.csv.
 
@@ -109,7 +107,7 @@ def sweep(
     rows and exits 130; --resume continues.
     """
     from optimizer.instance.load import load_instance
-    from optimizer.sweep import SolveOptions, build_scenarios, parse_set, record, run_sweep
+    from optimizer.sweep import build_scenarios, parse_set, record, run_sweep
 
     # Every problem of every input (instance, --set, --scenarios, --out) before solving.
     problems: list[str] = []
@@ -156,13 +154,13 @@ def sweep(
         fail_input(InputError(problems))
     assert base is not None and folder is not None
 
-    options = SolveOptions(
-        objective=objective.value if objective else None,
+    options = solve_options(
+        objective=objective,
         time_limit=time_limit,
         mip_gap=mip_gap,
         threads=1,  # one HiGHS thread per worker: the workers are the parallelism
         marginals=marginals,
-        strategy=strategy.value,
+        strategy=strategy,
     )
     fingerprint = record.fingerprint(base, plan, options)
     try:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import threading
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 import pyomo.environ as pyo
@@ -31,10 +32,13 @@ from optimizer.solver.diagnose import diagnose
 from optimizer.solver.extract import extract_solution
 from optimizer.solver.highs import HIGHS_LOG, HighsSession
 from optimizer.solver.marginals import marginal_values
-from optimizer.solver.options import SolveOptions, Strategy, merge_options, remaining
+from optimizer.solver.options import (
+    SolveOptions,
+    deprecated_keywords,
+    remaining,
+    with_overrides,
+)
 from optimizer.verify import VerificationError, verify_plan
-
-Objective = Literal["revenue", "profit", "cost"]
 
 
 class Planner:
@@ -45,33 +49,21 @@ class Planner:
     instance:
         A validated :class:`Instance` (see :func:`optimizer.load_instance`).
     options:
-        A :class:`~optimizer.solver.options.SolveOptions`; ``time_limit`` bounds each
-        :meth:`solve` as a whole (MILP, check, marginal values, diagnosis). The keyword
-        arguments below are a shorthand that overrides it field by field.
-    objective:
-        Override the instance's objective ("revenue", "profit" or v3 "cost").
-    time_limit, mip_gap, threads:
-        ``time_limit``: seconds for the whole solve; ``mip_gap`` None keeps HiGHS's
-        default relative gap 1e-4.
-    log:
-        Write HiGHS's log to stderr.
+        How to solve (:class:`~optimizer.solver.options.SolveOptions`; default
+        ``SolveOptions()``): ``time_limit`` bounds each :meth:`solve` as a whole (MILP,
+        check, marginal values, diagnosis). One call can differ:
+        ``planner.solve(marginals=False)`` or ``planner.solve(opts.but(mip_gap=1e-6))``;
+        the planner's own options stay as they are.
     table:
         A frontier table already read (skips reading files again).
-    marginals:
-        After each MILP, price power, land, demand, budget and supply with the plan's
-        hardware choice held fixed (one extra LP; see :mod:`optimizer.solver.marginals`).
-    diagnose:
-        When infeasible, find the smallest relaxations that make it feasible
-        (:mod:`optimizer.solver.diagnose`).
-    verify:
-        Check every plan with the independent checker of :mod:`optimizer.verify`; a
-        disagreement raises :class:`optimizer.verify.VerificationError`.
-    strategy:
-        ``"certified"`` (default) or ``"milp"``; see :class:`SolveOptions`.
     cancel:
         An event that, once set, interrupts HiGHS (the run ends as at a time limit) and
         skips the remaining post-solve steps (the HTTP service sets it when the client
         hangs up or the server stops).
+    **deprecated:
+        ``objective=``, ``time_limit=``, ... (the fields of ``options`` given one by one):
+        deprecated, kept for one release; they warn (DeprecationWarning) and override
+        ``options``.
     """
 
     def __init__(
@@ -79,32 +71,13 @@ class Planner:
         instance: Instance,
         options: SolveOptions | None = None,
         *,
-        objective: Objective | None = None,
-        time_limit: float | None = None,
-        mip_gap: float | None = None,
-        threads: int | None = None,
-        log: bool | None = None,
         table: pd.DataFrame | None = None,
-        marginals: bool | None = None,
-        diagnose: bool | None = None,
-        verify: bool | None = None,
         cancel: threading.Event | None = None,
-        strategy: Strategy | None = None,
+        **deprecated: Any,
     ) -> None:
         self.cancel = cancel
-        self.fixed_purchases = False  # set while solve_with_purchases holds buys fixed
-        self.options = merge_options(
-            options,
-            objective=objective,
-            time_limit=time_limit,
-            mip_gap=mip_gap,
-            threads=threads,
-            log=log,
-            marginals=marginals,
-            diagnose=diagnose,
-            verify=verify,
-            strategy=strategy,
-        )
+        legacy = deprecated_keywords("Planner", deprecated, "Planner(instance, SolveOptions(...))")
+        self.options: SolveOptions = with_overrides(options, legacy)
         self.timings: dict[str, float] = {}
         self.rebuilds = 0
         self.model: pyo.ConcreteModel | None = None
@@ -113,50 +86,21 @@ class Planner:
         self._coef_key: object = None
         self._set_instance(instance, table)
 
-    # The old attribute names, kept for code that set them on a planner.
-    @property
-    def objective_override(self) -> str | None:
-        return self.options.objective
-
-    @property
-    def marginals(self) -> bool:
-        return self.options.marginals
-
-    @marginals.setter
-    def marginals(self, value: bool) -> None:
-        self.options = self.options.but(marginals=value)
-
-    @property
-    def diagnose(self) -> bool:
-        return self.options.diagnose
-
-    @diagnose.setter
-    def diagnose(self, value: bool) -> None:
-        self.options = self.options.but(diagnose=value)
-
-    @property
-    def verify(self) -> bool:
-        return self.options.verify
-
-    @verify.setter
-    def verify(self, value: bool) -> None:
-        self.options = self.options.but(verify=value)
-
-    @property
-    def session_options(self) -> dict[str, Any]:
-        o = self.options
-        return {
-            "time_limit": o.time_limit,
-            "mip_gap": o.mip_gap,
-            "threads": o.threads,
-            "log": o.log,
-            "strategy": o.strategy,
-        }
+    def _new_session(self, options: SolveOptions) -> HighsSession:
+        """A HiGHS session for ``options``; its time limit comes with each run (the deadline)."""
+        self._session_key = _session_key(options)
+        return HighsSession(
+            mip_gap=options.mip_gap,
+            threads=options.threads,
+            log=options.log,
+            strategy=options.strategy,
+            cancel=self.cancel,
+        )
 
     # ------------------------------------------------------------------ setup
     @property
     def objective(self) -> str:
-        return self.objective_override or self.instance.objective
+        return self.options.objective or self.instance.objective
 
     def _prepare(
         self, instance: Instance, table: pd.DataFrame | None
@@ -169,9 +113,7 @@ class Planner:
         t1 = time.perf_counter()
         coef = self.coefficients if reuse else compute_coefficients(table, instance)
         self._coef_key = _coefficient_inputs(instance)
-        data = ModelData.from_instance(
-            instance, coef, self.objective_override or instance.objective
-        )
+        data = ModelData.from_instance(instance, coef, self.options.objective or instance.objective)
         t2 = time.perf_counter()
         self.timings["read_frontiers"] = t1 - t0
         self.timings["coefficients"] = t2 - t1
@@ -185,7 +127,7 @@ class Planner:
     def _build(self) -> None:
         t0 = time.perf_counter()
         self.model = build_model(self.data)
-        self.session = HighsSession(**self.session_options, cancel=self.cancel)
+        self.session = self._new_session(self.options)
         self._zeros = zero_pattern(self.data)
         self.timings["build"] = time.perf_counter() - t0
         self.rebuilds += 1
@@ -209,7 +151,7 @@ class Planner:
             zeros = zero_pattern(data)
             if zeros != self._zeros:
                 # A coefficient crossed zero: hand HiGHS the model afresh (see zero_pattern).
-                self.session = HighsSession(**self.session_options, cancel=self.cancel)
+                self.session = self._new_session(self.options)
                 self._zeros = zeros
             self.timings["build"] = time.perf_counter() - t0
             return False
@@ -218,17 +160,43 @@ class Planner:
         return True
 
     # ------------------------------------------------------------------ solve
-    def solve(self, deadline: float | None = None) -> Plan:
+    def solve(
+        self,
+        options: SolveOptions | None = None,
+        *,
+        deadline: float | None = None,
+        fixed_purchases: bool = False,
+        **overrides: Any,
+    ) -> Plan:
         """Solve the current model and return the plan (contract units).
 
-        ``deadline`` (a ``time.monotonic()`` instant) bounds the whole call; by default it
-        is ``options.time_limit`` from now. HiGHS gets what is left; the check, marginal
-        values and diagnosis run only in what is left after it, and a step that does not
-        fit is named in ``plan.skipped``.
+        ``options`` (default: the planner's) and keyword ``overrides`` of its fields
+        (``planner.solve(marginals=False)``) apply to this call only; the planner keeps its
+        own. ``deadline`` (a ``time.monotonic()`` instant) bounds the whole call; by default
+        it is ``time_limit`` from now. HiGHS gets what is left; the check, marginal values
+        and diagnosis run only in what is left after it, and a step that does not fit is
+        named in ``plan.skipped``. ``fixed_purchases``: the model's ``buy`` are held fixed
+        (:func:`solve_with_purchases`), so the plan is optimal for those buys only and the
+        check asks no optimality of it.
         """
         assert self.model is not None and self.session is not None
+        if isinstance(options, (int, float)):  # the old planner.solve(deadline)
+            warnings.warn(
+                "Planner.solve(deadline) is deprecated; pass solve(deadline=...)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            options, deadline = None, float(options)
+        opts = with_overrides(options or self.options, overrides)
+        if opts.objective not in (None, self.options.objective):
+            raise ValueError(
+                "objective: fixed when the planner is built (Planner(instance, "
+                "SolveOptions(objective=...))), not per solve"
+            )
+        if _session_key(opts) != self._session_key:
+            self.session = self._new_session(opts)
         if deadline is None:
-            deadline = self.options.deadline()
+            deadline = opts.deadline()
         skipped: list[str] = []
         self.timings.pop("verify", None)
         self.timings.pop("marginals", None)
@@ -242,7 +210,7 @@ class Planner:
                 self.model, self.instance, self.coefficients, self.objective, outcome
             )
             self.timings["extract"] = time.perf_counter() - t0
-            if self.options.verify:
+            if opts.verify:
                 if _out_of_time(deadline):
                     skipped.append("verify: deadline")
                 else:
@@ -254,13 +222,13 @@ class Planner:
                             self.instance,
                             solution,
                             table=self.table,
-                            optimality=not self.fixed_purchases,
+                            optimality=not fixed_purchases,
                         ).raise_if_failed()
                     except VerificationError as exc:
                         raise _scale_error(exc, self.data.notes) from exc
                     verified = True
                     self.timings["verify"] = time.perf_counter() - t0
-            if self.options.marginals:
+            if opts.marginals:
                 if _out_of_time(deadline):
                     skipped.append("marginal_values: deadline")
                 else:
@@ -270,7 +238,7 @@ class Planner:
                         skipped.append("marginal_values: deadline")
                     self.timings["marginals"] = time.perf_counter() - t0
         else:
-            if outcome.status == "infeasible" and self.options.diagnose:
+            if outcome.status == "infeasible" and opts.diagnose:
                 if _out_of_time(deadline):
                     skipped.append("diagnosis: deadline")
                 else:
@@ -325,6 +293,11 @@ def _scale_error(exc: VerificationError, notes: list[str]) -> Exception:
     )
 
 
+def _session_key(options: SolveOptions) -> tuple[Any, ...]:
+    """What a :class:`HighsSession` is built with: a call that asks otherwise gets its own."""
+    return (options.mip_gap, options.threads, options.log, options.strategy)
+
+
 def _budget(deadline: float | None) -> float | None:
     """HiGHS's time limit for a run that must end by ``deadline`` (0 stops it at once)."""
     return remaining(deadline)
@@ -348,13 +321,10 @@ def solve_with_purchases(planner: Planner, units: Mapping[tuple[str, Any], int])
         raise InputError([f"purchase {h!r} in {p!r}: not on sale then" for h, p in unknown])
     for idx in m.BUY:
         m.buy[idx].fix(int(units.get(idx, 0)))
-    marginals, planner.marginals = planner.marginals, False  # prices of a fixed plan: all 0
-    planner.fixed_purchases = True  # optimal for these buys only: no optimality floor
     try:
-        return planner.solve()
+        # prices of a fixed plan are all 0; optimal for these buys only: no optimality floor
+        return planner.solve(marginals=False, fixed_purchases=True)
     finally:
-        planner.marginals = marginals
-        planner.fixed_purchases = False
         for idx in m.BUY:
             m.buy[idx].unfix()
 
@@ -387,39 +357,24 @@ def model_size(m: pyo.ConcreteModel) -> dict[str, int]:
 def solve(
     instance: Instance | str | Path | Mapping[str, Any],
     options: SolveOptions | None = None,
-    *,
-    objective: Objective | None = None,
-    time_limit: float | None = None,
-    mip_gap: float | None = None,
-    threads: int | None = None,
-    log: bool | None = None,
-    marginals: bool | None = None,
-    strategy: Strategy | None = None,
+    **overrides: Any,
 ) -> Plan:
     """Solve an instance (an :class:`Instance`, a path, or a mapping) and return its :class:`Plan`.
 
-    ``options`` (a :class:`SolveOptions`) or the keyword shorthands set how; its
-    ``time_limit`` bounds everything from loading the instance to the last post-solve step.
+    ``options`` (a :class:`SolveOptions`) and keyword ``overrides`` of its fields
+    (``solve(path, time_limit=5)``) set how; ``time_limit`` bounds everything from loading
+    the instance to the last post-solve step.
 
     Raises
     ------
     optimizer.InputError
         If the instance or its frontier table has problems (all listed).
     """
-    opts = merge_options(
-        options,
-        objective=objective,
-        time_limit=time_limit,
-        mip_gap=mip_gap,
-        threads=threads,
-        log=log,
-        marginals=marginals,
-        strategy=strategy,
-    )
+    opts = with_overrides(options, overrides)
     deadline = opts.deadline()
     t0 = time.perf_counter()
     inst = load_instance(instance)
     load_s = time.perf_counter() - t0
     planner = Planner(inst, opts)
-    plan = planner.solve(deadline)
+    plan = planner.solve(deadline=deadline)
     return replace(plan, timings={"load": load_s, **plan.timings})

@@ -107,9 +107,10 @@ def instance_report(
     from optimizer.instance.load import load_instance
     from optimizer.planning.planner import Planner
     from optimizer.report.plan_report import plan_report
+    from optimizer.solver.options import SolveOptions
 
     inst = load_instance(path)
-    planner = Planner(inst, time_limit=time_limit)
+    planner = Planner(inst, SolveOptions(time_limit=time_limit))
     plan = planner.solve()
     comparison = None
     if baselines and plan.has_solution:

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from optimizer.instance.schema import FrontierRow, Instance
+from optimizer.solver.options import SolveOptions
 
 _FRONTIERS_DOC = (
     "Frontier rows inline (a list of objects with the CSV's columns as keys), or the bare "
@@ -29,9 +30,11 @@ class Options(BaseModel):
     objective: Literal["revenue", "profit", "cost"] | None = Field(
         default=None, description="Override the instance's objective."
     )
-    time_limit: Annotated[float, Field(gt=0)] | None = Field(
+    time_limit: Annotated[float, Field(ge=0)] | None = Field(
         default=None,
-        description="Seconds per HiGHS run; the server's limit applies when absent or lower.",
+        description="Seconds for the whole solve (POST /solve: from the request's arrival; "
+        "a sweep: each scenario), post-solve steps included; the server's limit applies when "
+        "absent or lower. 0 stops at once (status time_limit), as in the library.",
     )
     mip_gap: Annotated[float, Field(ge=0)] | None = Field(
         default=None, description="Relative MIP gap [default: HiGHS's 1e-4]."
@@ -40,6 +43,30 @@ class Options(BaseModel):
         default=True,
         description="Price the caps with the plan's hardware choice held fixed (one LP).",
     )
+    strategy: Literal["certified", "milp"] = Field(
+        default="certified",
+        description="certified: relaxed unit counts give a bound and a repaired integer "
+        "plan, branching only if they are not within mip_gap; milp: HiGHS's branch and bound "
+        "on the whole model (docs/model.md).",
+    )
+
+    def time_limit_s(self, cap_s: float) -> float:
+        """The seconds a request runs with: its own time_limit, at most the server's cap."""
+        return cap_s if self.time_limit is None else min(self.time_limit, cap_s)
+
+    def solve_options(self, cap_s: float) -> SolveOptions:
+        """The one conversion to :class:`SolveOptions` (the bounds above are its bounds).
+
+        No ``threads``: HiGHS keeps the first count of the process, so the server never
+        sets one.
+        """
+        return SolveOptions(
+            objective=self.objective,
+            time_limit=self.time_limit_s(cap_s),
+            mip_gap=self.mip_gap,
+            marginals=self.marginals,
+            strategy=self.strategy,
+        )
 
 
 class SolveRequest(Instance):
@@ -124,3 +151,21 @@ class PlanResult(BaseModel):
     serve: list[PlanRow]
     sold: list[PlanRow]
     time_limit_s: float = Field(description="The time limit this solve ran with.")
+
+
+# What the routes document for their error answers (OpenAPI).
+ERRORS_DOC: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorBody, "description": "Body over the size limit."},
+    422: {"model": ErrorBody, "description": "Bad input: one line per problem."},
+    503: {"model": ErrorBody, "description": "Too much work queued; try again later."},
+}
+
+
+def body_ref(model: str) -> dict[str, Any]:
+    """A route's request body in the OpenAPI schema: ``model`` (the body is read raw)."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model}"}}},
+        }
+    }

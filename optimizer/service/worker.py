@@ -159,7 +159,7 @@ def _child(
         conn.send(("stage", "coefficients and build"))
         planner = Planner(instance, options, table=table)
         conn.send(("stage", "solve"))
-        plan = planner.solve(deadline)
+        plan = planner.solve(deadline=deadline)
         conn.send(("stage", "answer"))
         conn.send(("done", plan.to_dict()))
     except InputError as exc:

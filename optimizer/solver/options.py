@@ -1,8 +1,10 @@
 """One options object for every way of solving: :class:`SolveOptions`.
 
 :class:`~optimizer.planning.planner.Planner`, :func:`~optimizer.planning.planner.solve`, sweeps,
-``compare``, the HTTP service and the infeasibility diagnosis all take a ``SolveOptions``.
-``time_limit`` bounds the WHOLE solve: the MILP, then the independent check, the marginal
+``compare``, the HTTP service and the infeasibility diagnosis all take a ``SolveOptions``,
+and per-call keyword overrides of its fields (:func:`with_overrides`): ``solve(path, opts,
+time_limit=5)`` or ``planner.solve(marginals=False)`` change one call, never the object or
+the planner. ``time_limit`` bounds the WHOLE solve: the MILP, then the independent check, the marginal
 values and (when infeasible) the diagnosis, in that order. Post-solve steps that no longer
 fit in what is left are skipped and named in ``Plan.skipped`` (e.g.
 ``"marginal_values: deadline"``), never silently dropped.
@@ -12,7 +14,9 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, replace
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 from typing import Any, Literal
 
 Objective = Literal["revenue", "profit", "cost"]
@@ -89,15 +93,40 @@ class SolveOptions:
         return (time.monotonic() if start is None else start) + self.time_limit
 
 
-def merge_options(options: SolveOptions | None, **legacy: Any) -> SolveOptions:
-    """``options`` with the old keyword arguments (``time_limit=...``) laid over it.
+FIELDS = frozenset(f.name for f in fields(SolveOptions))
 
-    Keeps ``Planner(inst, time_limit=5)`` working; a keyword left at None (or, for the
-    booleans, not given) does not override ``options``.
+
+def with_overrides(options: SolveOptions | None, overrides: Mapping[str, Any]) -> SolveOptions:
+    """``options`` (default: ``SolveOptions()``) with per-call ``overrides`` applied.
+
+    ``solve(inst, opts, time_limit=5)`` is ``solve(inst, opts.but(time_limit=5))``; a key
+    that is not a field of :class:`SolveOptions` is a TypeError, as for any bad keyword.
+    ``options`` itself is never changed (it is frozen).
     """
+    unknown = sorted(set(overrides) - FIELDS)
+    if unknown:
+        raise TypeError(
+            f"unexpected keyword argument(s) {', '.join(map(repr, unknown))}; "
+            f"the options are {', '.join(sorted(FIELDS))}"
+        )
     base = options or SolveOptions()
-    given = {k: v for k, v in legacy.items() if v is not None}
-    return replace(base, **given) if given else base
+    return replace(base, **overrides) if overrides else base
+
+
+def deprecated_keywords(where: str, given: Mapping[str, Any], instead: str) -> dict[str, Any]:
+    """The old keywords actually given (not None), after one DeprecationWarning naming them.
+
+    They keep working for one release (docs/embedding.md, "Deprecated keywords").
+    """
+    used = {k: v for k, v in given.items() if v is not None}
+    if used:
+        warnings.warn(
+            f"{where}({', '.join(f'{k}=' for k in used)}...) is deprecated and will be removed "
+            f"in the next release; pass {instead}",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+    return used
 
 
 def remaining(deadline: float | None) -> float | None:

@@ -10,7 +10,15 @@ result and its figures) -> :mod:`~optimizer.plots.stochastic` (plots).
 """
 
 from optimizer.stochastic.engine import solve
+from optimizer.stochastic.options import StochasticOptions
 from optimizer.stochastic.result import TwoStagePlan
 from optimizer.stochastic.scenarios import Scenarios, load_scenarios, scenarios_from_sets
 
-__all__ = ["Scenarios", "TwoStagePlan", "load_scenarios", "scenarios_from_sets", "solve"]
+__all__ = [
+    "Scenarios",
+    "StochasticOptions",
+    "TwoStagePlan",
+    "load_scenarios",
+    "scenarios_from_sets",
+    "solve",
+]

@@ -39,6 +39,7 @@ from optimizer.planning.planner import Planner
 from optimizer.processes import stop_pool, worker_start
 from optimizer.results.plan import Plan
 from optimizer.solver.highs import DEFAULT_MIP_GAP, HighsSession, RawOutcome, stdout_to_stderr
+from optimizer.solver.options import SolveOptions
 from optimizer.stochastic.decompose import Certificate, certify
 from optimizer.stochastic.model import (
     HP,
@@ -49,6 +50,7 @@ from optimizer.stochastic.model import (
     replan,
     sale_index,
 )
+from optimizer.stochastic.options import StochasticOptions, stochastic_options
 from optimizer.stochastic.result import ScenarioOutcome, TwoStagePlan, assemble
 from optimizer.stochastic.scenarios import Scenarios, load_scenarios
 
@@ -92,20 +94,8 @@ _quiet = stdout_to_stderr
 def solve(
     instance: Instance | str | Path | Mapping[str, Any],
     scenarios: ScenarioInput,
-    *,
-    first_stage: Sequence[Any] | None = None,
-    method: str = "ef",
-    cvar_alpha: float | None = None,
-    risk_weight: float | None = None,
-    objective: str | None = None,
-    time_limit: float | None = None,
-    mip_gap: float | None = None,
-    threads: int | None = None,
-    ph_iterations: int = 30,
-    ph_rho: float | None = None,
-    log: bool = False,
-    parallel: bool = False,
-    ef_decompose: bool = True,
+    options: StochasticOptions | SolveOptions | None = None,
+    **overrides: Any,
 ) -> TwoStagePlan:
     """One first-stage purchase for all scenarios of ``instance``; see the module doc.
 
@@ -114,24 +104,16 @@ def solve(
     scenarios:
         A scenario CSV path, a DataFrame or list of rows in that format, or
         :class:`~optimizer.stochastic.scenarios.Scenarios`.
-    first_stage:
-        Leading period labels decided now (default: the first period).
-    method:
-        ``"ef"`` (extensive form, exact within ``mip_gap``) or ``"ph"`` (progressive
-        hedging; a heuristic on integer first stages: read ``bound_usd`` and ``gap``).
-    cvar_alpha, risk_weight:
-        Report the CVaR of the worst ``1 - alpha`` share of outcomes; with
-        ``risk_weight`` lambda > 0 also maximise docs/model.md's risk objective.
-    parallel:
-        EF only: re-plan the wait-and-see and expected-value figures in a second (spawned)
-        process while HiGHS solves the extensive form. Off by default in the library: a
-        spawned process re-imports the main script, so call it from code under
-        ``if __name__ == "__main__":``. The command line turns it on from 8 scenarios.
-    ef_decompose:
-        EF only: before solving the EF as one MILP, try to prove the gap on it scenario by
-        scenario (:mod:`optimizer.stochastic.decompose`: a Lagrangian bound and the LP's
-        rounded first stage re-planned per scenario). Exact either way; False solves the
-        EF MILP alone (as before, for comparison).
+    options:
+        A :class:`~optimizer.stochastic.options.StochasticOptions` (a plain
+        :class:`~optimizer.solver.options.SolveOptions` is taken as its ``solve``).
+    overrides:
+        Per-call changes of its fields, as the keywords this function always took:
+        ``first_stage``, ``method`` (``"ef"``/``"ph"``), ``cvar_alpha``, ``risk_weight``,
+        ``ph_iterations``, ``ph_rho``, ``parallel`` (EF: re-plans in a second, spawned
+        process; call it under ``if __name__ == "__main__":``), ``ef_decompose``, and the
+        :class:`SolveOptions` fields (``objective``, ``time_limit`` for the whole run,
+        ``mip_gap``, ``threads``, ``log``...), which go to ``options.solve``.
 
     Raises
     ------
@@ -139,6 +121,20 @@ def solve(
         Bad instance, scenarios or options (all listed), before anything is solved.
     """
     t_start = time.perf_counter()
+    o = stochastic_options(options, overrides)
+    first_stage, method, cvar_alpha, risk_weight = (
+        o.first_stage,
+        o.method,
+        o.cvar_alpha,
+        o.risk_weight,
+    )
+    objective, time_limit, mip_gap, threads, log = (
+        o.solve.objective,
+        o.solve.time_limit,
+        o.solve.mip_gap,
+        o.solve.threads,
+        o.solve.log,
+    )
     # mpi-sppy builds the scenario tree: without it, one line naming the extra, before Pyomo
     # or anything else is loaded and warns.
     require("mpisppy", "stochastic", "a two-stage plan (optimizer stochastic)")
@@ -169,8 +165,8 @@ def solve(
     # --time-limit bounds the run's solving as a whole, not each solve: every HiGHS run
     # (re-plans, the two-stage program) gets what is left until this instant.
     deadline = None if time_limit is None else mono_start + time_limit
-    opts = _PlannerOptions(objective, time_limit, mip_gap, threads, log)
-    planner = opts.planner(sc.instances[0], table)
+    opts = o.replan_options()
+    planner = Planner(sc.instances[0], opts, table=table)
     solver_seconds = [0.0]
 
     def timed_replan(inst: Instance, fixed: Mapping[HP, int] | None) -> Plan:
@@ -196,11 +192,11 @@ def solve(
             mip_gap=mip_gap,
             threads=threads,
             log=log,
-            decompose=ef_decompose,
+            decompose=o.ef_decompose,
         )
 
     two: dict[str, Any] | None = None
-    if parallel and method == "ef" and ranks.size == 1:
+    if o.parallel and method == "ef" and ranks.size == 1:
         # HiGHS's MIP search runs mostly on one core: the re-plans of the wait-and-see and
         # expected-value figures run meanwhile in a second process (spawned: a fresh
         # interpreter, nothing inherited from MPI or HiGHS's threads).
@@ -251,8 +247,8 @@ def solve(
             models,
             ranks,
             timed_replan,
-            iterations=ph_iterations,
-            rho=ph_rho,
+            iterations=o.ph_iterations,
+            rho=o.ph_rho,
             mip_gap=mip_gap,
             time_limit=_left(deadline),
             threads=threads,
@@ -285,29 +281,6 @@ def solve(
             "EVPI and their regrets are unknown (raise --time-limit)"
         )
     return result
-
-
-@dataclass(frozen=True)
-class _PlannerOptions:
-    """What every re-plan's planner is built with (picklable, for a second process)."""
-
-    objective: str | None
-    time_limit: float | None
-    mip_gap: float | None
-    threads: int | None
-    log: bool
-
-    def planner(self, instance: Instance, table: pd.DataFrame) -> Planner:
-        return Planner(
-            instance,
-            objective=self.objective,  # type: ignore[arg-type]
-            time_limit=self.time_limit,
-            mip_gap=self.mip_gap,
-            threads=self.threads,
-            log=self.log,
-            table=table,
-            marginals=False,
-        )
 
 
 @dataclass
@@ -348,14 +321,14 @@ def _timed_out(inst: Instance, objective: str | None) -> Plan:
 def _side_figures_alone(
     sc: Scenarios,
     periods: list[PeriodLabel],
-    opts: _PlannerOptions,
+    opts: SolveOptions,
     table: pd.DataFrame,
     budget_s: float | None = None,
 ) -> _SideFigures:
     """:func:`_side_figures` in a process of its own (no MPI), within ``budget_s``."""
     cpu = time.process_time()
     deadline = None if budget_s is None else time.monotonic() + budget_s
-    planner = opts.planner(sc.instances[0], table)
+    planner = Planner(sc.instances[0], opts, table=table)
     seconds = [0.0]
 
     def timed(inst: Instance, fixed: Mapping[HP, int] | None) -> Plan:

@@ -32,6 +32,7 @@ from optimizer.instance.schema import Instance, PeriodLabel
 from optimizer.model.data import MONEY_USD
 from optimizer.planning.planner import Planner
 from optimizer.results.plan import Plan
+from optimizer.solver.options import SolveOptions
 from optimizer.stochastic.scenarios import Scenarios
 
 HP = tuple[str, PeriodLabel]
@@ -116,11 +117,13 @@ class ScenarioModels:
         own = self.scenarios.instances[i]
         planner = Planner(
             widened(own, self.windows),
-            objective=self.objective,  # type: ignore[arg-type]
+            SolveOptions(
+                objective=self.objective,  # type: ignore[arg-type]
+                marginals=False,
+                diagnose=False,
+                verify=False,
+            ),
             table=self.table,
-            marginals=False,
-            diagnose=False,
-            verify=False,
         )
         self.planners[name] = planner
         m = planner.model
@@ -196,13 +199,10 @@ def replan(
     held = [hp for hp in m.BUY if hp[1] in periods]
     for hp in held:
         m.buy[hp].fix(int(fixed.get(hp, 0)))
-    diagnose, planner.diagnose = planner.diagnose, False
-    planner.fixed_purchases = True  # optimal for this first stage only: no optimality floor
     try:
-        plan = planner.solve()
+        # optimal for this first stage only: no optimality floor, no diagnosis
+        plan = planner.solve(diagnose=False, fixed_purchases=True)
     finally:
-        planner.diagnose = diagnose
-        planner.fixed_purchases = False
         for hp in held:
             m.buy[hp].unfix()
     if plan.status == "infeasible" and not plan.message:

@@ -35,7 +35,7 @@ from optimizer.instance.schema import Instance
 from optimizer.planning.planner import Planner
 from optimizer.processes import stop_pool, worker_start
 from optimizer.results.plan import Plan
-from optimizer.solver.options import SolveOptions
+from optimizer.solver.options import SolveOptions, with_overrides
 from optimizer.sweep.spec import Factor, KeyPath, ScenarioValue, parse_key, scenario_instance
 
 Changes = Mapping[KeyPath, ScenarioValue]
@@ -203,8 +203,12 @@ def run_sweep(
     progress: Callable[[int, int], None] | None = None,
     done: Sequence[dict[str, Any]] = (),
     on_row: Callable[[dict[str, Any]], None] | None = None,
+    **overrides: Any,
 ) -> SweepResult:
     """Solve every scenario and return the tidy table.
+
+    ``options`` (default :data:`SWEEP_OPTIONS`: one HiGHS thread per worker) and keyword
+    ``overrides`` of its fields (``time_limit=5``: per scenario) apply to every scenario.
 
     ``workers``: 0 or 1 runs in this process; None uses one process per core.
     ``scheduler``: a Dask scheduler address (``tcp://host:8786``) or a
@@ -213,7 +217,7 @@ def run_sweep(
     finished row (to journal it). ``done``: rows already finished (a resumed sweep):
     kept, and their scenarios are not solved again.
     """
-    options = options or SWEEP_OPTIONS
+    options = with_overrides(options or SWEEP_OPTIONS, overrides)
     t0 = time.perf_counter()
     rows: list[dict[str, Any]] = [dict(r) for r in done]
     finished = {int(r["scenario"]) for r in rows}

@@ -105,9 +105,9 @@ def test_stochastic_time_limit_bounds_the_run_not_each_solve(monkeypatch) -> Non
     limits: list[float | None] = []
     real_solve = Planner.solve
 
-    def recording_solve(self: Planner, deadline: float | None = None):  # type: ignore[no-untyped-def]
+    def recording_solve(self: Planner, *args, **kw):  # type: ignore[no-untyped-def]
         limits.append(self.options.time_limit)
-        return real_solve(self, deadline)
+        return real_solve(self, *args, **kw)
 
     ef_limits: list[float | None] = []
     real_ef = engine._solve_ef
