@@ -129,6 +129,23 @@ def save_png_atomic(fig: Figure, out_path: str | Path) -> Path:
     return path
 
 
+NOTE_COLOR = "#555555"
+
+
+def legend_entry(label: str, **style: Any) -> Any:
+    """A legend handle drawing nothing on the axes: a line or marker styled by ``style``
+    (``Line2D`` keywords; markers only: ``ls="none"``)."""
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], label=label, **style)
+
+
+def note_text(fig: Figure, x: float, y: float, text: str, **kw: Any) -> Any:
+    """Small grey text at figure fraction (x, y), anchored bottom left unless ``kw`` says."""
+    style: dict[str, Any] = {"fontsize": 8.5, "color": NOTE_COLOR, "ha": "left", "va": "bottom"}
+    return fig.text(x, y, text, **(style | kw))
+
+
 def fmt_usd(x: float) -> str:
     """Money on a chart, 3 significant digits: $1.29B, $363M, $250k, $12 (optimizer.fmt)."""
     return _fmt.usd(x, None)
@@ -177,6 +194,8 @@ __all__ = [
     "frontier_figure",
     "frontier_series",
     "hardware_colors",
+    "legend_entry",
+    "note_text",
     "operating_points",
     "plan_figure",
     "plot_frontier",
