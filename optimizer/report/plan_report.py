@@ -442,13 +442,21 @@ def frontier_section(instance: Instance, table: pd.DataFrame, plan: Plan | None)
     """One interactive frontier chart per model the tiers sell (smallest context)."""
     from optimizer.plots import hardware_colors
     from optimizer.plots.frontier import available_models, frontier_series, operating_points
+    from optimizer.plots.measured import calibration_band, measured_points
+    from optimizer.report.frontier_chart import frontier
 
     sec = Section(
         "frontiers",
         "Frontiers: throughput per MW against speed per user",
         "Each hardware's Pareto envelope from the frontier table, in tokens/s per MW of "
         "facility power (IT power × PUE), and where the plan operates on it (marker size: "
-        "units serving). Click a legend entry to hide a curve; hover for the numbers.",
+        "units serving). Diamonds: the public measurements the frontier generator was "
+        "calibrated on at this model and prompt length (filled: fitted; open: held out; "
+        "triangles: the best point of a sparse sweep, a lower bound). The shaded band around "
+        "a modelled curve is the curve times the 10% and 90% quantiles of measured / modelled "
+        "on the held-out points of its hardware family: where a measurement would fall 8 "
+        "times in 10 if the generator errs as it did there (docs/frontiers.md). Click a "
+        "legend entry to hide a curve; hover for the numbers and each point's source.",
     )
     models = available_models(table)
     for m in dict.fromkeys(t.model for t in instance.tiers):
@@ -463,11 +471,13 @@ def frontier_section(instance: Instance, table: pd.DataFrame, plan: Plan | None)
             Chart(
                 f"frontier-{m}",
                 f"Frontier of {m}",
-                charts.frontier(
+                frontier(
                     series,
                     pts,
                     title=f"{m} at {ctx:,}-token context",
                     colors=hardware_colors(instance),
+                    measured=measured_points(instance, series),
+                    band=calibration_band(series),
                 ),
             )
         )
