@@ -522,6 +522,10 @@ def _notes(
             "Measured points: optimizer/data/frontiers/calibration/points.csv (a source per "
             "row; output-only counts scaled to input + output)."
         )
+    sources = [str(v) for v in pd.unique(meas.loc[meas["role"] == "user", "source"])]
+    if sources:
+        more = f" and {len(sources) - 3} more" if len(sources) > 3 else ""
+        notes.append(f"Your points: {'; '.join(sources[:3])}{more}.")
     left_out = unmatched_user_points(user_points, series)
     if left_out:
         notes.append(f"{left_out} of your points are at another model, context or hardware.")

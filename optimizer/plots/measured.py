@@ -5,7 +5,8 @@ Both the PNG chart (:mod:`optimizer.plots.frontier`) and the report's interactiv
 
 * :func:`measured_points`: the public measurements the generator was calibrated on
   (:func:`optimizer.frontiers.perf.calibration_points.points`) at the chart's model and
-  workload (``isl`` = the chart's context: the table's prompt length), for the hardware
+  workload (``isl`` = the chart's context, the table's prompt length; ``osl`` 1024, the
+  shipped tables' output length), for the hardware
   the chart draws, plus a planner's own points (:func:`read_user_points`). ``role`` is
   ``fit`` (the calibration fitted on it), ``holdout`` (kept out of the fit to test it) or
   ``user``; ``bound`` is ``lower`` for a sparse sweep's best point (the envelope is at least
@@ -28,6 +29,10 @@ import pandas as pd
 
 from optimizer.instance.schema import Instance
 
+# Output tokens per request of the shipped tables (``optimizer frontiers build --osl``'s
+# default, InferenceX's "8k/1k" and "1k/1k"): measured points of other output lengths are
+# another workload and are not drawn.
+TABLE_OSL = 1024
 MEASURED_COLUMNS = [
     "hardware",
     "interactivity",
@@ -93,11 +98,13 @@ def measured_points(
     user: pd.DataFrame | None = None,
     *,
     calibration: bool = True,
+    osl: int = TABLE_OSL,
 ) -> pd.DataFrame:
     """The measured points on the chart of ``series`` (:func:`frontier_series`'s frame).
 
-    Calibration points (when ``calibration``) of the series' model whose prompt length is
-    the series' context, tuned profile, on hardware with a curve; ``user`` rows (a frame of
+    Calibration points (when ``calibration``) of the series' model whose workload is the
+    table's (prompt length = the series' context, ``osl`` output tokens), tuned profile, on
+    hardware with a curve; ``user`` rows (a frame of
     :func:`read_user_points`) at the series' model and context on hardware with a curve.
     Output-only counts are put in the table's input + output count (x (isl + osl) / osl).
     Columns :data:`MEASURED_COLUMNS`, ordered by role, hardware and speed.
@@ -115,6 +122,7 @@ def measured_points(
         cal = cal[
             (cal["model"] == model)
             & (cal["isl"] == ctx)
+            & (cal["osl"] == osl)
             & (cal["profile"] == "tuned")
             & cal["hardware"].isin(drawn)
         ].copy()
