@@ -199,8 +199,8 @@ def frontier_figure(
         xmin, xmax = _set_limits(ax, series, shown, meas, log_y)
         _tier_bands(fig, ax, instance, shown, xmax, period)
         handles = _draw_curves(ax, instance, series, hw_color, xmin)
-        handles += _draw_band(ax, band, hw_color)
-        handles += _draw_measured(ax, meas, hw_color)
+        extra = _draw_band(ax, band, hw_color) + _draw_measured(ax, meas, hw_color)
+        handles += extra
         handles += _draw_ttft_caps(ax, instance, table, series, shown, hw_color)
         handles += _draw_plan(
             ax, points, hw_color, log_y, period is None and len(instance.periods) > 1
@@ -214,21 +214,22 @@ def frontier_figure(
                     lw=1.6,
                 )
             )
+        crowded = bool(extra) and len(handles) > 10  # measured entries added to a long legend
         ax.legend(
             handles=handles,
             loc="upper left",
             bbox_to_anchor=(1.015, 1.0),
-            fontsize=9.5 if len(handles) <= 10 else 8.5,
+            fontsize=8.5 if crowded else 9.5,
             handlelength=2.2,
-            labelspacing=0.9 if len(handles) <= 10 else 0.6,
+            labelspacing=0.6 if crowded else 0.9,
             borderaxespad=0.0,
         )
         _format_axes(ax, log_y)
         _titles(fig, instance, model, ctx, plan, period)
         notes = _notes(model, plan, points, elsewhere, band, meas, user_points, series)
         if notes:
-            lines = [w for n in notes for w in textwrap.wrap(n, 190)]
-            note_text(fig, 0.075, 0.012, "\n".join(lines))
+            lines = [w for n in notes for w in textwrap.wrap(n, 150)]
+            note_text(fig, 0.075, 0.018, "\n".join(lines))
         return fig
 
 

@@ -22,7 +22,8 @@ import pandas as pd
 
 from optimizer import fmt as _fmt
 from optimizer.plots import DECK_SIZE_IN, DPI, deck_style, fmt_usd, save_png_atomic
-from optimizer.plots.sweep import _compact, human_label, input_unit
+from optimizer.plots.sweep_labels import compact as _compact
+from optimizer.plots.sweep_labels import human_label, input_unit
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
