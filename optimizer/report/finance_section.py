@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 
 from optimizer import fmt
 from optimizer.report.charts import _layout, usd_scale
-from optimizer.report.model import Chart, Section, Table
+from optimizer.report.model import Section
 
 if TYPE_CHECKING:
     from optimizer.results.finance import Finance
@@ -146,22 +146,16 @@ def finance_section(plan: Plan) -> Section | None:
         + ("n/a" if f.irr is None else f"{100 * f.irr:.1f}% per year")
         + f", payback {_years(f.payback_years)} (docs/model.md, Finance).",
     )
-    sec.charts.append(Chart("cash-flow", "Cash flow", cash_flow_chart(f.cash_flow)))
-    sec.tables.append(
-        Table("finance", "Cash flow per period", f.cash_flow.copy(), dict(CASH_FLOW_UNITS))
-    )
-    sec.tables.append(
-        Table("finance_returns", "NPV, IRR and payback", returns_table(f), {"value": ""})
-    )
+    sec.chart("cash-flow", "Cash flow", cash_flow_chart(f.cash_flow))
+    sec.table("finance", "Cash flow per period", f.cash_flow.copy(), dict(CASH_FLOW_UNITS))
+    sec.table("finance_returns", "NPV, IRR and payback", returns_table(f), {"value": ""})
     if not f.hardware_costs.empty:
-        sec.tables.append(
-            Table(
-                "finance_hardware",
-                "Cost per GPU-hour and per Mtok served, by hardware (undiscounted)",
-                f.hardware_costs.copy(),
-                dict(HARDWARE_UNITS),
-                note=GPU_HOUR_CONVENTION,
-            )
+        sec.table(
+            "finance_hardware",
+            "Cost per GPU-hour and per Mtok served, by hardware (undiscounted)",
+            f.hardware_costs.copy(),
+            dict(HARDWARE_UNITS),
+            note=GPU_HOUR_CONVENTION,
         )
     return sec
 

@@ -191,29 +191,27 @@ def plan_sections(
                 buy = buy.assign(
                     gpus=[u * gpus[h] for h, u in zip(buy["hardware"], buy["units"], strict=True)]
                 )
-            sec.charts.append(
-                Chart(
-                    "units-bought",
-                    "Accelerators bought per period" if by_gpu else "Units bought per period",
-                    charts.stacked_bars(
-                        buy,
-                        x="period",
-                        series="hardware",
-                        value="gpus" if by_gpu else "units",
-                        title=(
-                            "Accelerators bought per period (units × GPUs per unit)"
-                            if by_gpu
-                            else "Units bought per period"
-                        ),
-                        x_title="period",
-                        y_title="accelerators bought" if by_gpu else "units bought",
-                        colors=hw_colors,
-                        order=[h for h in hw_order if h in set(buy["hardware"])],
-                        hover_unit="accelerators" if by_gpu else "units",
+            sec.chart(
+                "units-bought",
+                "Accelerators bought per period" if by_gpu else "Units bought per period",
+                charts.stacked_bars(
+                    buy,
+                    x="period",
+                    series="hardware",
+                    value="gpus" if by_gpu else "units",
+                    title=(
+                        "Accelerators bought per period (units × GPUs per unit)"
+                        if by_gpu
+                        else "Units bought per period"
                     ),
-                    caption="The units (servers or racks) bought are in the table below; "
-                    "counting accelerators puts a 72-GPU rack and an 8-GPU server on one scale.",
-                )
+                    x_title="period",
+                    y_title="accelerators bought" if by_gpu else "units bought",
+                    colors=hw_colors,
+                    order=[h for h in hw_order if h in set(buy["hardware"])],
+                    hover_unit="accelerators" if by_gpu else "units",
+                ),
+                caption="The units (servers or racks) bought are in the table below; "
+                "counting accelerators puts a 72-GPU rack and an 8-GPU server on one scale.",
             )
         inst = plan.installed
         if len(inst) and "facility_mw" in inst:
@@ -221,96 +219,80 @@ def plan_sections(
             if not plan.resources.empty:
                 r = plan.resources[plan.resources["resource"] == "power_mw"]
                 cap = pd.Series(r["cap"].to_numpy(), index=r["period"].astype(str)).dropna()
-            sec.charts.append(
-                Chart(
-                    "installed-power",
-                    "Installed power",
-                    charts.stacked_bars(
-                        inst[inst["units"] > 0],
-                        x="period",
-                        series="hardware",
-                        value="facility_mw",
-                        title="Installed facility power by hardware",
-                        x_title="period",
-                        y_title="facility power (MW, IT × PUE)",
-                        colors=hw_colors,
-                        order=[
-                            h for h in hw_order if h in set(inst[inst["units"] > 0]["hardware"])
-                        ],
-                        cap=cap,
-                        cap_name="site power cap",
-                        hover_unit="MW",
-                    ),
-                )
+            sec.chart(
+                "installed-power",
+                "Installed power",
+                charts.stacked_bars(
+                    inst[inst["units"] > 0],
+                    x="period",
+                    series="hardware",
+                    value="facility_mw",
+                    title="Installed facility power by hardware",
+                    x_title="period",
+                    y_title="facility power (MW, IT × PUE)",
+                    colors=hw_colors,
+                    order=[h for h in hw_order if h in set(inst[inst["units"] > 0]["hardware"])],
+                    cap=cap,
+                    cap_name="site power cap",
+                    hover_unit="MW",
+                ),
             )
         if not tiers.empty:
-            sec.charts.append(
-                Chart(
-                    "power-by-tier",
-                    "Facility power by tier",
-                    charts.stacked_bars(
-                        tiers.assign(facility_mw=plan.sold_by_period()["it_mw"].to_numpy() * pue),
-                        x="period",
-                        series="tier",
-                        value="facility_mw",
-                        title="Facility power serving each tier",
-                        colors=t_colors,
-                        x_title="period",
-                        y_title="facility power (MW, IT × PUE)",
-                        hover_unit="MW",
-                    ),
-                    caption="Facility MW, as the installed-power chart and the deck chart draw "
-                    "them (IT MW × PUE).",
-                )
+            sec.chart(
+                "power-by-tier",
+                "Facility power by tier",
+                charts.stacked_bars(
+                    tiers.assign(facility_mw=plan.sold_by_period()["it_mw"].to_numpy() * pue),
+                    x="period",
+                    series="tier",
+                    value="facility_mw",
+                    title="Facility power serving each tier",
+                    colors=t_colors,
+                    x_title="period",
+                    y_title="facility power (MW, IT × PUE)",
+                    hover_unit="MW",
+                ),
+                caption="Facility MW, as the installed-power chart and the deck chart draw "
+                "them (IT MW × PUE).",
             )
-            sec.charts.append(
-                Chart(
-                    "revenue-by-tier",
-                    "Revenue by tier",
-                    charts.stacked_bars(
-                        tiers,
-                        x="period",
-                        series="tier",
-                        value="revenue_usd",
-                        title="Revenue per period by tier (undiscounted)",
-                        colors=t_colors,
-                        x_title="period",
-                        y_title="revenue (USD per period, undiscounted)",
-                        hover_unit="USD",
-                    ),
-                )
+            sec.chart(
+                "revenue-by-tier",
+                "Revenue by tier",
+                charts.stacked_bars(
+                    tiers,
+                    x="period",
+                    series="tier",
+                    value="revenue_usd",
+                    title="Revenue per period by tier (undiscounted)",
+                    colors=t_colors,
+                    x_title="period",
+                    y_title="revenue (USD per period, undiscounted)",
+                    hover_unit="USD",
+                ),
             )
-        sec.tables.append(
-            Table(
-                "hardware",
-                "Hardware bought and installed",
-                hwt.reset_index(drop=True),
-                {"facility_mw": "MW"},
-            )
+        sec.table(
+            "hardware",
+            "Hardware bought and installed",
+            hwt.reset_index(drop=True),
+            {"facility_mw": "MW"},
         )
-        sec.tables.append(
-            Table(
-                "tiers",
-                "Tiers: units serving, tokens sold, revenue (undiscounted), share of IT power",
-                tiers.reset_index(drop=True),
-            )
+        sec.table(
+            "tiers",
+            "Tiers: units serving, tokens sold, revenue (undiscounted), share of IT power",
+            tiers.reset_index(drop=True),
         )
         by_slice = _slice_table(plan)  # option time_slices: the same per slice
         if not by_slice.empty:
-            sec.tables.append(
-                Table(
-                    "tiers-by-slice",
-                    "Tiers by time slice: units serving in the slice, its tokens and revenue",
-                    by_slice.reset_index(drop=True),
-                )
+            sec.table(
+                "tiers-by-slice",
+                "Tiers by time slice: units serving in the slice, its tokens and revenue",
+                by_slice.reset_index(drop=True),
             )
-        sec.tables.append(
-            Table(
-                "serve",
-                "Units serving each tier, per hardware and period"
-                + (" and time slice" if plan.hours_share else ""),
-                plan.serve.reset_index(drop=True),
-            )
+        sec.table(
+            "serve",
+            "Units serving each tier, per hardware and period"
+            + (" and time slice" if plan.hours_share else ""),
+            plan.serve.reset_index(drop=True),
         )
         secs.append(sec)
 
@@ -330,28 +312,24 @@ def plan_sections(
         )
         capped = res[res["cap"].notna()]
         if len(capped):
-            sec.charts.append(
-                Chart(
-                    "resources",
-                    "Use of each cap",
-                    charts.grouped_bars(
-                        capped.assign(percent_of_cap=capped["percent_of_cap"].fillna(0)),
-                        x="period",
-                        series="resource",
-                        value="percent_of_cap",
-                        title="Share of each cap used",
-                        x_title="period",
-                        y_title="used / cap (%)",
-                    ),
-                )
-            )
-        sec.tables.append(
-            Table(
+            sec.chart(
                 "resources",
-                "Resources used against caps",
-                res,
-                {"used": "in unit", "cap": "in unit", "slack": "in unit", "percent_of_cap": "%"},
+                "Use of each cap",
+                charts.grouped_bars(
+                    capped.assign(percent_of_cap=capped["percent_of_cap"].fillna(0)),
+                    x="period",
+                    series="resource",
+                    value="percent_of_cap",
+                    title="Share of each cap used",
+                    x_title="period",
+                    y_title="used / cap (%)",
+                ),
             )
+        sec.table(
+            "resources",
+            "Resources used against caps",
+            res,
+            {"used": "in unit", "cap": "in unit", "slack": "in unit", "percent_of_cap": "%"},
         )
         secs.append(sec)
 
@@ -366,30 +344,26 @@ def plan_sections(
         )
         power = mv[mv["resource"] == "power"]
         if len(power):
-            sec.charts.append(
-                Chart(
-                    "mv-power",
-                    "Value of one more MW",
-                    charts.hbar(
-                        [f"power {p}" for p in power["period"]],
-                        power["usd_per_unit"].tolist(),
-                        title="Value of one more facility MW, per period (present value)",
-                        x_title="USD per facility MW (present value)",
-                        y_title="",
-                        hover=[fmt.usd(v) for v in power["usd_per_unit"]],
-                    ),
-                )
+            sec.chart(
+                "mv-power",
+                "Value of one more MW",
+                charts.hbar(
+                    [f"power {p}" for p in power["period"]],
+                    power["usd_per_unit"].tolist(),
+                    title="Value of one more facility MW, per period (present value)",
+                    x_title="USD per facility MW (present value)",
+                    y_title="",
+                    hover=[fmt.usd(v) for v in power["usd_per_unit"]],
+                ),
             )
-        sec.tables.append(
-            Table(
-                "marginal_values",
-                "Marginal values",
-                mv.reset_index(drop=True),
-                {
-                    "usd_per_unit": "USD per unit, present value",
-                    "usd_per_unit_undiscounted": "USD per unit, undiscounted",
-                },
-            )
+        sec.table(
+            "marginal_values",
+            "Marginal values",
+            mv.reset_index(drop=True),
+            {
+                "usd_per_unit": "USD per unit, present value",
+                "usd_per_unit_undiscounted": "USD per unit, undiscounted",
+            },
         )
         secs.append(sec)
 
@@ -467,19 +441,17 @@ def frontier_section(instance: Instance, table: pd.DataFrame, plan: Plan | None)
             continue
         pts = operating_points(instance, table, plan, m)
         ctx = int(series["context_tokens"].iloc[0])
-        sec.charts.append(
-            Chart(
-                f"frontier-{m}",
-                f"Frontier of {m}",
-                frontier(
-                    series,
-                    pts,
-                    title=f"{m} at {ctx:,}-token context",
-                    colors=hardware_colors(instance),
-                    measured=measured_points(instance, series),
-                    band=calibration_band(series),
-                ),
-            )
+        sec.chart(
+            f"frontier-{m}",
+            f"Frontier of {m}",
+            frontier(
+                series,
+                pts,
+                title=f"{m} at {ctx:,}-token context",
+                colors=hardware_colors(instance),
+                measured=measured_points(instance, series),
+                band=calibration_band(series),
+            ),
         )
     return sec
 
@@ -512,38 +484,34 @@ def baseline_section(result: Comparison) -> Section:
     )
     ok = t[t["objective_usd"].notna()]
     if len(ok):
-        sec.charts.append(
-            Chart(
-                "baselines",
-                "Objective of each plan",
-                charts.hbar(
-                    ok["plan"].astype(str).tolist(),
-                    ok["objective_usd"].astype(float).tolist(),
-                    title="Objective of the optimum and of each baseline (discounted)",
-                    x_title="objective (USD, discounted)",
-                    y_title="",
-                    colors=["#0072B2" if p == "optimal" else "#999999" for p in ok["plan"]],
-                    hover=[
-                        f"{fmt.usd(o)}; optimum earns {fmt.pct(u / 100, signed=True)} more"
-                        if pd.notna(u)
-                        else fmt.usd(o)
-                        for o, u in zip(
-                            ok["objective_usd"],
-                            ok.get("optimum_uplift_pct", [None] * len(ok)),
-                            strict=True,
-                        )
-                    ],
-                ),
-            )
+        sec.chart(
+            "baselines",
+            "Objective of each plan",
+            charts.hbar(
+                ok["plan"].astype(str).tolist(),
+                ok["objective_usd"].astype(float).tolist(),
+                title="Objective of the optimum and of each baseline (discounted)",
+                x_title="objective (USD, discounted)",
+                y_title="",
+                colors=["#0072B2" if p == "optimal" else "#999999" for p in ok["plan"]],
+                hover=[
+                    f"{fmt.usd(o)}; optimum earns {fmt.pct(u / 100, signed=True)} more"
+                    if pd.notna(u)
+                    else fmt.usd(o)
+                    for o, u in zip(
+                        ok["objective_usd"],
+                        ok.get("optimum_uplift_pct", [None] * len(ok)),
+                        strict=True,
+                    )
+                ],
+            ),
         )
-    sec.tables.append(Table("baselines", "Optimum against baselines", t))
+    sec.table("baselines", "Optimum against baselines", t)
     if not result.by_tier.empty:
-        sec.tables.append(
-            Table(
-                "baselines_by_tier",
-                "Cost per Mtok by tier (undiscounted sums over the horizon)",
-                result.by_tier.copy(),
-            )
+        sec.table(
+            "baselines_by_tier",
+            "Cost per Mtok by tier (undiscounted sums over the horizon)",
+            result.by_tier.copy(),
         )
     return sec
 

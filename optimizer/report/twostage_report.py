@@ -21,7 +21,7 @@ import pandas as pd
 from optimizer import fmt
 from optimizer.errors import InputError
 from optimizer.report import charts
-from optimizer.report.model import Chart, Report, Section, Table
+from optimizer.report.model import Report, Section, Table
 from optimizer.report.sweep_report import buy_section, distribution_section
 
 # optimizer.stochastic.result.INPUT_PREFIX (not imported: that package loads Pyomo): scenario
@@ -181,27 +181,24 @@ def two_stage_report(doc: dict[str, Any], *, source: str) -> Report:
         hw = charts.colors_for(sorted({str(h) for h in both["hardware"]}))
         colors = {f"{r.hardware} · {r.plan}": hw[str(r.hardware)] for r in both.itertuples()}
         patterns = {f"{r.hardware} · {r.plan}": "/" for r in both.itertuples() if "EV" in r.plan}
-        sec.charts.append(
-            Chart(
-                "first-stage",
-                "First stage",
-                charts.grouped_bars(
-                    both.assign(period=both["period"].astype(str)),
-                    x="period",
-                    series="series",
-                    colors=colors,
-                    patterns=patterns,
-                    value="units",
-                    title="First-stage units bought"
-                    + (" (beside the EV plan's)" if len(ev) else ""),
-                    x_title="period",
-                    y_title="units bought (servers or racks)",
-                ),
-            )
+        sec.chart(
+            "first-stage",
+            "First stage",
+            charts.grouped_bars(
+                both.assign(period=both["period"].astype(str)),
+                x="period",
+                series="series",
+                colors=colors,
+                patterns=patterns,
+                value="units",
+                title="First-stage units bought" + (" (beside the EV plan's)" if len(ev) else ""),
+                x_title="period",
+                y_title="units bought (servers or racks)",
+            ),
         )
-        sec.tables.append(Table("first_stage", "First-stage purchases", first))
+        sec.table("first_stage", "First-stage purchases", first)
         if len(ev):
-            sec.tables.append(Table("ev_first_stage", "The expected-value plan's first stage", ev))
+            sec.table("ev_first_stage", "The expected-value plan's first stage", ev)
     rep.sections.append(sec)
 
     ok = scen[scen["objective_usd"].notna()]
@@ -224,17 +221,15 @@ def two_stage_report(doc: dict[str, Any], *, source: str) -> Report:
         )
         evp = doc.get("ev_percentiles")
         if isinstance(evp, dict) and evp:
-            dist.tables.append(
-                Table(
-                    "ev_percentiles",
-                    "Percentiles of the EV plan's objective",
-                    pd.DataFrame(
-                        [
-                            {"statistic": k.upper() if k.startswith("p") else k, "objective_usd": v}
-                            for k, v in evp.items()
-                        ]
-                    ),
-                )
+            dist.table(
+                "ev_percentiles",
+                "Percentiles of the EV plan's objective",
+                pd.DataFrame(
+                    [
+                        {"statistic": k.upper() if k.startswith("p") else k, "objective_usd": v}
+                        for k, v in evp.items()
+                    ]
+                ),
             )
         rep.sections.insert(0, dist)
         for label in ("P10", "P50", "P90"):
@@ -257,27 +252,23 @@ def two_stage_report(doc: dict[str, Any], *, source: str) -> Report:
         exp = float(np.average(values, weights=weights)) if weights.sum() > 0 else math.nan
         far = ok.assign(distance_usd=ok["objective_usd"].astype(float) - exp)
         far = far.reindex(far["distance_usd"].abs().sort_values(ascending=False).index).head(15)
-        drivers.charts.append(
-            Chart(
-                "scenario-drivers",
-                "Scenarios",
-                charts.hbar(
-                    far["scenario"].tolist(),
-                    far["distance_usd"].tolist(),
-                    title="Objective of each scenario minus the expected objective",
-                    x_title="difference from the expected objective (USD)",
-                    y_title="scenario",
-                    colors=["#0072B2" if v >= 0 else "#D55E00" for v in far["distance_usd"]],
-                ),
-            )
+        drivers.chart(
+            "scenario-drivers",
+            "Scenarios",
+            charts.hbar(
+                far["scenario"].tolist(),
+                far["distance_usd"].tolist(),
+                title="Objective of each scenario minus the expected objective",
+                x_title="difference from the expected objective (USD)",
+                y_title="scenario",
+                colors=["#0072B2" if v >= 0 else "#D55E00" for v in far["distance_usd"]],
+            ),
         )
-        drivers.tables.append(
-            Table(
-                "scenario_drivers",
-                "Scenarios furthest from the expected objective",
-                far.reset_index(drop=True),
-                {"distance_usd": "USD"},
-            )
+        drivers.table(
+            "scenario_drivers",
+            "Scenarios furthest from the expected objective",
+            far.reset_index(drop=True),
+            {"distance_usd": "USD"},
         )
     rep.sections.append(drivers)
     # What each scenario assumes: "input:KEY" fields (written by optimizer stochastic); in
