@@ -109,16 +109,18 @@ def colors_for(names: Sequence[str], given: Mapping[str, str] | None = None) -> 
     return out
 
 
-def stacked_bars(
+def bars(
     df: pd.DataFrame,
     *,
-    x: str,
     series: str,
     value: str,
     title: str,
-    x_title: str,
     y_title: str,
+    x: str = "period",
+    x_title: str = "period",
+    mode: str = "stack",
     colors: Mapping[str, str] | None = None,
+    patterns: Mapping[str, str] | None = None,
     cap: pd.Series | None = None,
     cap_name: str = "cap",
     hover_unit: str = "",
@@ -126,32 +128,49 @@ def stacked_bars(
     text: bool = False,
     x_order: Sequence[str] | None = None,
 ) -> go.Figure:
-    """One bar per ``x`` value, stacked by ``series``; an optional cap drawn as a line."""
+    """Bars per ``x`` value (periods, in order), one trace per ``series``.
+
+    ``mode="stack"``: stacked, a series that is 0 everywhere left out, ``text`` writes each
+    value inside its bar; dollars (``hover_unit="USD"``) in thousands, millions or billions;
+    an optional ``cap`` drawn as a line. ``mode="group"``: side by side, each labelled with
+    its value above it (a 5-unit bar beside a 1,000-unit one is invisible without it).
+    ``colors`` / ``patterns`` by series name.
+    """
+    stack = mode == "stack"
     xs = list(x_order) if x_order is not None else sorted({str(v) for v in df[x]}, key=_period_key)
     scale, scale_name = usd_scale(df[value]) if hover_unit == "USD" and len(df) else (1.0, "")
     if scale_name:
         y_title = y_title.replace("USD", f"USD {scale_name}s", 1)
         df = df.assign(**{value: df[value].astype(float) / scale})
+    unit = f"USD {scale_name}s" if scale_name else hover_unit
     names = list(order) if order is not None else [str(s) for s in pd.unique(df[series])]
-    col = colors_for(names, colors)
+    col = colors_for(names, colors) if stack else dict(colors or {})
     fig = go.Figure()
     for name in names:
         sub = df[df[series].astype(str) == name]
         vals = sub.groupby(sub[x].astype(str))[value].sum()
-        ys = [float(vals.get(v, 0.0)) for v in xs]
-        if not any(ys):
+        # stacked: every x (0 where the series has none); grouped: the series' own x only
+        here = xs if stack else [v for v in xs if v in vals.index]
+        ys = [float(vals.get(v, 0.0)) for v in here]
+        if stack and not any(ys):
             continue
+        marker: dict[str, Any] = {"color": col[name]} if name in col else {}
+        if patterns and patterns.get(name):
+            marker["pattern"] = {"shape": patterns[name], "fgcolor": "#ffffff", "solidity": 0.3}
+        labels = [f"{v:,.0f}" if v or not stack else "" for v in ys]
         fig.add_trace(
             go.Bar(
                 name=name,
-                x=xs,
+                x=here,
                 y=ys,
-                marker_color=col[name],
-                text=[f"{v:,.0f}" if v else "" for v in ys] if text else None,
-                textposition="inside" if text else None,
-                insidetextanchor="middle",
-                hovertemplate=f"{name}<br>%{{x}}: %{{y:,.4~g}} "
-                f"{'USD ' + scale_name + 's' if scale_name else hover_unit}<extra></extra>",
+                marker=marker or None,
+                text=labels if text or not stack else None,
+                textposition=("inside" if text else None) if stack else "outside",
+                insidetextanchor="middle" if stack else None,
+                cliponaxis=None if stack else False,
+                hovertemplate=f"{name}<br>%{{x}}: "
+                + (f"%{{y:,.4~g}} {unit}" if stack else "%{y:,.1f}")
+                + "<extra></extra>",
             )
         )
     if cap is not None and len(cap):
@@ -165,50 +184,10 @@ def stacked_bars(
                 hovertemplate=f"{cap_name}<br>%{{x}}: %{{y:,.4~g}} {hover_unit}<extra></extra>",
             )
         )
-    _layout(fig, title, x_title, y_title, barmode="stack")
-    fig.update_layout(legend={"traceorder": "reversed"})  # legend top-down as the stack
-    fig.update_xaxes(type="category", categoryorder="array", categoryarray=xs)
-    fig.update_yaxes(tickformat=",~r" if hover_unit == "MW" else "~s")
-    return fig
-
-
-def grouped_bars(
-    df: pd.DataFrame,
-    *,
-    x: str,
-    series: str,
-    value: str,
-    title: str,
-    x_title: str,
-    y_title: str,
-    colors: Mapping[str, str] | None = None,
-    patterns: Mapping[str, str] | None = None,
-) -> go.Figure:
-    """Bars side by side per ``x``, each labelled with its value (a 5-unit bar beside a
-    1,000-unit one is invisible without it); ``colors``/``patterns`` by series name."""
-    fig = go.Figure()
-    for name in [str(s) for s in pd.unique(df[series])]:
-        sub = df[df[series].astype(str) == name]
-        ys = [float(v) for v in sub[value]]
-        marker: dict[str, Any] = {}
-        if colors and name in colors:
-            marker["color"] = colors[name]
-        if patterns and patterns.get(name):
-            marker["pattern"] = {"shape": patterns[name], "fgcolor": "#ffffff", "solidity": 0.3}
-        fig.add_trace(
-            go.Bar(
-                name=name,
-                x=[str(v) for v in sub[x]],
-                y=ys,
-                marker=marker or None,
-                text=[f"{v:,.0f}" for v in ys],
-                textposition="outside",
-                cliponaxis=False,
-                hovertemplate=f"{name}<br>%{{x}}: %{{y:,.1f}}<extra></extra>",
-            )
-        )
-    _layout(fig, title, x_title, y_title, barmode="group")
-    xs = sorted({str(v) for v in df[x]}, key=_period_key)
+    _layout(fig, title, x_title, y_title, barmode=mode)
+    if stack:
+        fig.update_layout(legend={"traceorder": "reversed"})  # legend top-down as the stack
+        fig.update_yaxes(tickformat=",~r" if hover_unit == "MW" else "~s")
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=xs)
     return fig
 

@@ -194,9 +194,8 @@ def plan_sections(
             sec.chart(
                 "units-bought",
                 "Accelerators bought per period" if by_gpu else "Units bought per period",
-                charts.stacked_bars(
+                charts.bars(
                     buy,
-                    x="period",
                     series="hardware",
                     value="gpus" if by_gpu else "units",
                     title=(
@@ -204,7 +203,6 @@ def plan_sections(
                         if by_gpu
                         else "Units bought per period"
                     ),
-                    x_title="period",
                     y_title="accelerators bought" if by_gpu else "units bought",
                     colors=hw_colors,
                     order=[h for h in hw_order if h in set(buy["hardware"])],
@@ -222,13 +220,11 @@ def plan_sections(
             sec.chart(
                 "installed-power",
                 "Installed power",
-                charts.stacked_bars(
+                charts.bars(
                     inst[inst["units"] > 0],
-                    x="period",
                     series="hardware",
                     value="facility_mw",
                     title="Installed facility power by hardware",
-                    x_title="period",
                     y_title="facility power (MW, IT × PUE)",
                     colors=hw_colors,
                     order=[h for h in hw_order if h in set(inst[inst["units"] > 0]["hardware"])],
@@ -241,14 +237,12 @@ def plan_sections(
             sec.chart(
                 "power-by-tier",
                 "Facility power by tier",
-                charts.stacked_bars(
+                charts.bars(
                     tiers.assign(facility_mw=plan.sold_by_period()["it_mw"].to_numpy() * pue),
-                    x="period",
                     series="tier",
                     value="facility_mw",
                     title="Facility power serving each tier",
                     colors=t_colors,
-                    x_title="period",
                     y_title="facility power (MW, IT × PUE)",
                     hover_unit="MW",
                 ),
@@ -258,14 +252,12 @@ def plan_sections(
             sec.chart(
                 "revenue-by-tier",
                 "Revenue by tier",
-                charts.stacked_bars(
+                charts.bars(
                     tiers,
-                    x="period",
                     series="tier",
                     value="revenue_usd",
                     title="Revenue per period by tier (undiscounted)",
                     colors=t_colors,
-                    x_title="period",
                     y_title="revenue (USD per period, undiscounted)",
                     hover_unit="USD",
                 ),
@@ -315,13 +307,12 @@ def plan_sections(
             sec.chart(
                 "resources",
                 "Use of each cap",
-                charts.grouped_bars(
+                charts.bars(
                     capped.assign(percent_of_cap=capped["percent_of_cap"].fillna(0)),
-                    x="period",
+                    mode="group",
                     series="resource",
                     value="percent_of_cap",
                     title="Share of each cap used",
-                    x_title="period",
                     y_title="used / cap (%)",
                 ),
             )

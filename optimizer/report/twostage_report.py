@@ -184,15 +184,14 @@ def two_stage_report(doc: dict[str, Any], *, source: str) -> Report:
         sec.chart(
             "first-stage",
             "First stage",
-            charts.grouped_bars(
+            charts.bars(
                 both.assign(period=both["period"].astype(str)),
-                x="period",
+                mode="group",
                 series="series",
                 colors=colors,
                 patterns=patterns,
                 value="units",
                 title="First-stage units bought" + (" (beside the EV plan's)" if len(ev) else ""),
-                x_title="period",
                 y_title="units bought (servers or racks)",
             ),
         )
