@@ -26,6 +26,8 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+import numpy as np
+
 from optimizer import fmt as _fmt
 
 if TYPE_CHECKING:
@@ -129,6 +131,18 @@ def save_png_atomic(fig: Figure, out_path: str | Path) -> Path:
     return path
 
 
+def dense_x(x: np.ndarray, per_segment: int = 24) -> np.ndarray:
+    """x refined geometrically between its points: on a log axis a line through these (with
+    y interpolated linearly, docs/model.md step 4) is the model's own line."""
+    if len(x) < 2:
+        return x
+    return np.unique(
+        np.concatenate(
+            [np.geomspace(a, b, per_segment) for a, b in zip(x[:-1], x[1:], strict=True)] + [x]
+        )
+    )
+
+
 NOTE_COLOR = "#555555"
 
 
@@ -188,6 +202,7 @@ __all__ = [
     "DPI",
     "STYLE",
     "deck_style",
+    "dense_x",
     "fmt_count",
     "fmt_price",
     "fmt_usd",

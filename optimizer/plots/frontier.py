@@ -34,6 +34,7 @@ from optimizer.plots import (
     DECK_SIZE_IN,
     DPI,
     deck_style,
+    dense_x,
     fmt_count,
     hardware_colors,
     legend_entry,
@@ -111,30 +112,18 @@ def plot_frontier(
     model: str | None = None,
     context_tokens: int | None = None,
     out_path: str | Path | None = None,
-    *,
-    period: PeriodLabel | None = None,
-    log_y: bool = False,
-    measured: bool = True,
-    user_points: pd.DataFrame | None = None,
+    **options: Any,
 ) -> Path:
-    """Draw the chart of :func:`frontier_figure` and write it as a PNG; returns the path.
+    """Draw the chart of :func:`frontier_figure` (``options``: its keywords ``period``,
+    ``log_y``, ``measured``, ``user_points``) and write it as a PNG; returns the path.
 
     ``out_path`` defaults to ``results/<instance name>/frontier-<model>.png``.
     """
     model, _ = resolve_model_context(instance, table, model, context_tokens)
     out = Path(out_path) if out_path is not None else default_frontier_path(instance, model)
-    fig = frontier_figure(
-        instance,
-        table,
-        plan,
-        model,
-        context_tokens,
-        period=period,
-        log_y=log_y,
-        measured=measured,
-        user_points=user_points,
+    return save_png_atomic(
+        frontier_figure(instance, table, plan, model, context_tokens, **options), out
     )
-    return save_png_atomic(fig, out)
 
 
 def frontier_figure(
@@ -299,18 +288,6 @@ def _tier_bands(
     if levels:
         x0, y0, w, h = _AXES_BOX
         ax.set_position((x0, y0, w, h - levels * LEVEL_PT / 72 / DECK_SIZE_IN[1]))
-
-
-def dense_x(x: np.ndarray, per_segment: int = 24) -> np.ndarray:
-    """x refined geometrically between its points: on a log axis a line through these (with
-    y interpolated linearly, docs/model.md step 4) is the model's own line."""
-    if len(x) < 2:
-        return x
-    return np.unique(
-        np.concatenate(
-            [np.geomspace(a, b, per_segment) for a, b in zip(x[:-1], x[1:], strict=True)] + [x]
-        )
-    )
 
 
 def _draw_curves(

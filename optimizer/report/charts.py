@@ -109,6 +109,25 @@ def colors_for(names: Sequence[str], given: Mapping[str, str] | None = None) -> 
     return out
 
 
+def period_trace(
+    name: str,
+    xs: Sequence[str],
+    ys: Sequence[float],
+    unit: str,
+    *,
+    line: Mapping[str, Any] | None = None,
+    **style: Any,
+) -> go.Bar | go.Scatter:
+    """A bar trace of values per period (with ``line``: a line with markers), hovering
+    "name / period: value unit"."""
+    hover = f"{name}<br>%{{x}}: %{{y:,.4~g}} {unit}<extra></extra>"
+    if line is not None:
+        return go.Scatter(
+            name=name, x=xs, y=ys, mode="lines+markers", line=dict(line), hovertemplate=hover
+        )
+    return go.Bar(name=name, x=xs, y=ys, hovertemplate=hover, **style)
+
+
 def bars(
     df: pd.DataFrame,
     *,
@@ -175,13 +194,12 @@ def bars(
         )
     if cap is not None and len(cap):
         fig.add_trace(
-            go.Scatter(
-                name=cap_name,
-                x=[str(v) for v in cap.index],
-                y=[float(v) for v in cap.to_numpy()],
-                mode="lines+markers",
+            period_trace(
+                cap_name,
+                [str(v) for v in cap.index],
+                [float(v) for v in cap.to_numpy()],
+                hover_unit,
                 line={"color": CAP_COLOR, "dash": "dash", "width": 2},
-                hovertemplate=f"{cap_name}<br>%{{x}}: %{{y:,.4~g}} {hover_unit}<extra></extra>",
             )
         )
     _layout(fig, title, x_title, y_title, barmode=mode)

@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from optimizer import fmt
-from optimizer.report.charts import _layout, usd_scale
+from optimizer.report.charts import _layout, period_trace, usd_scale
 from optimizer.report.model import Section
 
 if TYPE_CHECKING:
@@ -96,29 +96,14 @@ def cash_flow_chart(cf: pd.DataFrame) -> go.Figure:
         ys = (signed[c] / scale).tolist()
         if not any(ys):
             continue
-        fig.add_trace(
-            go.Bar(
-                name=label,
-                x=xs,
-                y=ys,
-                marker_color=color,
-                hovertemplate=f"{label}<br>%{{x}}: %{{y:,.4~g}} {unit}<extra></extra>",
-            )
-        )
+        fig.add_trace(period_trace(label, xs, ys, unit, marker_color=color))
     for col, label, dash in (
         ("cumulative_net_usd", "cumulative net", "solid"),
         ("cumulative_discounted_net_usd", "cumulative discounted net", "dot"),
     ):
-        fig.add_trace(
-            go.Scatter(
-                name=label,
-                x=xs,
-                y=(cf[col].astype(float) / scale).tolist(),
-                mode="lines+markers",
-                line={"color": "#222222", "dash": dash, "width": 2},
-                hovertemplate=f"{label}<br>%{{x}}: %{{y:,.4~g}} {unit}<extra></extra>",
-            )
-        )
+        ys = (cf[col].astype(float) / scale).tolist()
+        line = {"color": "#222222", "dash": dash, "width": 2}
+        fig.add_trace(period_trace(label, xs, ys, unit, line=line))
     _layout(
         fig,
         "Cash flow per period by component (undiscounted), and the cumulative net",

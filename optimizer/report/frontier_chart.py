@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from optimizer.plots import dense_x
 from optimizer.plots.measured import BAND_LABEL, ROLE_LABELS
 from optimizer.report.charts import _layout, colors_for, log_ticks
 
@@ -22,16 +23,6 @@ from optimizer.report.charts import _layout, colors_for, log_ticks
 _SYMBOL = {"point": "diamond", "lower": "triangle-up"}
 _USER_SYMBOL = "cross"
 BAND_OPACITY = 0.14
-
-
-def _dense(x: np.ndarray, per_segment: int = 16) -> np.ndarray:
-    if len(x) < 2:
-        return x
-    return np.unique(
-        np.concatenate(
-            [np.geomspace(a, b, per_segment) for a, b in zip(x[:-1], x[1:], strict=True)] + [x]
-        )
-    )
 
 
 def _rgba(hex_color: str, alpha: float) -> str:
@@ -48,7 +39,7 @@ def _curve_traces(fig: go.Figure, series: pd.DataFrame, col: Mapping[str, str]) 
         # The model interpolates linearly in interactivity; on a log axis a straight segment
         # between table points is not that line, and the plan's points (on the model's line)
         # sat off the drawn curve. Dense points draw the model's own line.
-        xd = _dense(x)
+        xd = dense_x(x, 16)
         fig.add_trace(
             go.Scatter(
                 name=h,
@@ -81,38 +72,27 @@ def _band_traces(fig: go.Figure, band: pd.DataFrame, col: Mapping[str, str]) -> 
     for h, b in band.groupby("hardware", sort=False):
         h = str(h)
         x = b["interactivity"].to_numpy(float)
-        xd = _dense(x)
+        xd = dense_x(x, 16)
         r = b.iloc[0]
         text = (
             f"{h}: calibration band, modelled x {r['ratio_low']:.2f} to x {r['ratio_high']:.2f} "
             f"(10-90% of measured/modelled on {int(r['n'])} held-out points, {r['basis']})"
         )
-        common = {
-            "legendgroup": h,
-            "mode": "lines",
-            "line": {"width": 0, "color": col[h]},
-            "hovertemplate": text + "<br>%{y:,.0f} tok/s per facility MW<extra></extra>",
-        }
-        fig.add_trace(
-            go.Scatter(
-                name=f"{h} band (high)",
-                showlegend=False,
-                x=xd,
-                y=np.interp(xd, x, b["high"].to_numpy(float)),
-                **common,
+        for edge in ("high", "low"):  # the low edge fills up to the high one drawn before it
+            fig.add_trace(
+                go.Scatter(
+                    name=f"{h} band" + (" (high)" if edge == "high" else ""),
+                    legendgroup=h,
+                    showlegend=False,
+                    x=xd,
+                    y=np.interp(xd, x, b[edge].to_numpy(float)),
+                    mode="lines",
+                    line={"width": 0, "color": col[h]},
+                    fill="tonexty" if edge == "low" else None,
+                    fillcolor=_rgba(col[h], BAND_OPACITY) if edge == "low" else None,
+                    hovertemplate=text + "<br>%{y:,.0f} tok/s per facility MW<extra></extra>",
+                )
             )
-        )
-        fig.add_trace(
-            go.Scatter(
-                name=f"{h} band",
-                showlegend=False,
-                x=xd,
-                y=np.interp(xd, x, b["low"].to_numpy(float)),
-                fill="tonexty",
-                fillcolor=_rgba(col[h], BAND_OPACITY),
-                **common,
-            )
-        )
 
 
 def _measured_traces(fig: go.Figure, measured: pd.DataFrame, col: Mapping[str, str]) -> None:

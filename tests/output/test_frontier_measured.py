@@ -29,6 +29,8 @@ from optimizer.plots.measured import (
 )
 from optimizer.report.frontier_chart import frontier as plotly_frontier
 
+from conftest import base, frontier
+
 SRC = "github.com/example/bench results.json"
 
 
@@ -80,38 +82,19 @@ def stub(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _instance_doc() -> dict[str, Any]:
-    """b200-hgx: 8 GPUs, 10 kW; h100-hgx: 8 GPUs, 8 kW; PUE 1.25. Curves at 1,024 tokens:
-    2,000 tok/s/GPU at 10 tok/s/user, 500 at 100 (each)."""
-    rows = []
-    for hw in ("b200-hgx", "h100-hgx"):
-        for x, t in ((10.0, 2000.0), (100.0, 500.0)):
-            rows.append(
-                {
-                    "hardware": hw,
-                    "model": "deepseek-r1",
-                    "context_tokens": 1024,
-                    "interactivity": x,
-                    "tok_s_per_gpu": t,
-                }
-            )
-    return {
-        "name": "measured",
-        "site": {"power_mw": 1.0, "rack_positions": 100, "pue": 1.25},
-        "hardware": [
-            {"id": "b200-hgx", "gpus_per_unit": 8, "power_kw": 10, "rack_positions": 1},
-            {"id": "h100-hgx", "gpus_per_unit": 8, "power_kw": 8, "rack_positions": 1},
-        ],
-        "tiers": [
-            {
-                "id": "t",
-                "model": "deepseek-r1",
-                "context_tokens": 1024,
-                "price_usd_per_mtok": 1.0,
-                "min_interactivity": 20,
-            }
-        ],
-        "frontiers": rows,
-    }
+    """b200-hgx: 8 GPUs, 10 kW; h100-hgx: 8 GPUs, 8 kW; PUE 1.25. Curves at 1,024 tokens
+    (conftest.frontier): 2,000 tok/s/GPU at 10 tok/s/user, 1,000 at 100 (each)."""
+    doc = base(pue=1.25)
+    doc["name"] = "measured"
+    doc["hardware"] = [
+        {"id": h, "gpus_per_unit": 8, "power_kw": kw, "rack_positions": 0.1}
+        for h, kw in (("b200-hgx", 10), ("h100-hgx", 8))
+    ]
+    doc["tiers"][0].update(model="deepseek-r1", context_tokens=1024, min_interactivity=20)
+    doc["frontiers"] = [
+        r for h in ("b200-hgx", "h100-hgx") for r in frontier(h, "deepseek-r1", 2000.0, 1024)
+    ]
+    return doc
 
 
 @pytest.fixture
