@@ -234,34 +234,38 @@ def plan_sections(
                 ),
             )
         if not tiers.empty:
-            sec.chart(
-                "power-by-tier",
-                "Facility power by tier",
-                charts.bars(
-                    tiers.assign(facility_mw=plan.sold_by_period()["it_mw"].to_numpy() * pue),
-                    series="tier",
-                    value="facility_mw",
-                    title="Facility power serving each tier",
-                    colors=t_colors,
-                    y_title="facility power (MW, IT × PUE)",
-                    hover_unit="MW",
+            by_tier = tiers.assign(facility_mw=plan.sold_by_period()["it_mw"].to_numpy() * pue)
+            for key, name, value, title, y_title, unit, caption in (
+                (
+                    "power-by-tier",
+                    "Facility power by tier",
+                    "facility_mw",
+                    "Facility power serving each tier",
+                    "facility power (MW, IT × PUE)",
+                    "MW",
+                    "Facility MW, as the installed-power chart and the deck chart draw them "
+                    "(IT MW × PUE).",
                 ),
-                caption="Facility MW, as the installed-power chart and the deck chart draw "
-                "them (IT MW × PUE).",
-            )
-            sec.chart(
-                "revenue-by-tier",
-                "Revenue by tier",
-                charts.bars(
-                    tiers,
-                    series="tier",
-                    value="revenue_usd",
-                    title="Revenue per period by tier (undiscounted)",
-                    colors=t_colors,
-                    y_title="revenue (USD per period, undiscounted)",
-                    hover_unit="USD",
+                (
+                    "revenue-by-tier",
+                    "Revenue by tier",
+                    "revenue_usd",
+                    "Revenue per period by tier (undiscounted)",
+                    "revenue (USD per period, undiscounted)",
+                    "USD",
+                    "",
                 ),
-            )
+            ):
+                chart = charts.bars(
+                    by_tier,
+                    series="tier",
+                    value=value,
+                    title=title,
+                    colors=t_colors,
+                    y_title=y_title,
+                    hover_unit=unit,
+                )
+                sec.chart(key, name, chart, caption=caption)
         sec.table(
             "hardware",
             "Hardware bought and installed",
