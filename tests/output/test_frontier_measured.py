@@ -8,6 +8,7 @@ the report, end to end.
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +155,12 @@ def test_band_is_the_curve_times_the_family_quantiles(stub: None, inst_table):
     assert set(band["hardware"]) == {"b200-hgx", "h100-hgx"}
 
 
+def _png(fig: Any) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=fig.dpi)
+    return buf.getvalue()
+
+
 def _measured_lines(fig: Any) -> dict[str, int]:
     out: dict[str, int] = {}
     for line in fig.axes[0].get_lines():
@@ -176,6 +183,8 @@ def test_png_chart_draws_points_by_role_and_the_band(stub: None, inst_table):
     assert "measured, fitted (2)" in legend and "measured, held out (6)" in legend
     assert BAND_LABEL in legend
     assert any(t.startswith("lower bound (1)") for t in legend)
+    png = [_png(frontier_figure(inst, table, None, "deepseek-r1", 1024)) for _ in range(2)]
+    assert png[0] == png[1]  # deterministic: the same chart, the same bytes
     off = frontier_figure(inst, table, None, "deepseek-r1", 1024, measured=False)
     assert _measured_lines(off) == {}
     assert not [c for c in off.axes[0].collections if c.get_label() == "_band"]
