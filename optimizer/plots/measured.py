@@ -4,7 +4,7 @@ Both the PNG chart (:mod:`optimizer.plots.frontier`) and the report's interactiv
 (:func:`optimizer.report.charts.frontier`) draw what these functions return:
 
 * :func:`measured_points`: the public measurements the generator was calibrated on
-  (:func:`optimizer.frontiers.perf.calibration_points.points`) at the chart's model and
+  (:func:`optimizer.frontiers.perf.calibration.points`) at the chart's model and
   workload (``isl`` = the chart's context, the table's prompt length; ``osl`` 1024, the
   shipped tables' output length), for the hardware
   the chart draws, plus a planner's own points (:func:`read_user_points`). ``role`` is
@@ -13,7 +13,7 @@ Both the PNG chart (:mod:`optimizer.plots.frontier`) and the report's interactiv
   that there), else ``point``.
 * :func:`calibration_band`: each modelled curve times the calibration's held-out ratio
   measured / modelled at its 10% and 90% quantiles (per hardware family,
-  :func:`optimizer.frontiers.perf.calibration_points.residual_band`): where a measurement
+  :func:`optimizer.frontiers.perf.calibration.residual_band`): where a measurement
   of that hardware would fall 8 times in 10 if the generator errs as on the held-out points.
 
 Throughput is put in the chart's unit, tokens/s per MW of facility power, with the
@@ -52,9 +52,9 @@ BAND_COLUMNS = [
     "high",
     "ratio_low",
     "ratio_high",
-    "n",
     "basis",
 ]
+POOLED = "all held-out points"
 BAND_LABEL = "calibration band: 10-90% of\nheld-out measured/modelled"
 ROLE_LABELS = {
     "fit": "measured, fitted",
@@ -116,9 +116,9 @@ def measured_points(
     drawn = set(series["hardware"])
     frames = []
     if calibration:
-        from optimizer.frontiers.perf.calibration_points import points
+        from optimizer.frontiers.perf.calibration import points
 
-        cal = points()
+        cal = points().rename(columns={"speed": "interactivity", "measured": "tok_s_per_gpu"})
         cal = cal[
             (cal["model"] == model)
             & (cal["isl"] == ctx)
@@ -184,28 +184,33 @@ def banded_hardware(series: pd.DataFrame) -> list[str]:
 def calibration_band(series: pd.DataFrame) -> pd.DataFrame:
     """The calibration band around each modelled curve of :func:`banded_hardware`.
 
-    One row per envelope point: ``low`` / ``high`` = ``tok_s_per_mw`` x the family's
-    held-out ratio measured / modelled at its 10% / 90% quantile (``ratio_low``,
-    ``ratio_high``, on ``n`` points of ``basis``). Columns :data:`BAND_COLUMNS`.
+    One row per envelope point: ``low`` / ``high`` = ``tok_s_per_mw`` x the 10% / 90%
+    quantiles of measured / modelled on the held-out points of the hardware's family
+    (``ratio_low``, ``ratio_high``:
+    :func:`optimizer.frontiers.perf.calibration.residual_band`); ``basis`` names the
+    family, or :data:`POOLED` when the family has too few held-out points and the band is
+    that of every held-out point. Columns :data:`BAND_COLUMNS`.
     """
-    from optimizer.frontiers.perf.calibration_points import residual_band
+    from optimizer.frontiers.draws import family_of
+    from optimizer.frontiers.perf.calibration import residual_band
 
+    pooled = residual_band("")  # no hardware or family: every held-out point
     rows = []
     for h in banded_hardware(series):
-        band = residual_band(h)
+        lo, hi = residual_band(family_of(h))
         s = series[series["hardware"] == h].sort_values("interactivity")
+        y = s["tok_s_per_mw"].to_numpy(float)
         rows.append(
             pd.DataFrame(
                 {
                     "hardware": h,
                     "interactivity": s["interactivity"].to_numpy(float),
-                    "tok_s_per_mw": s["tok_s_per_mw"].to_numpy(float),
-                    "low": s["tok_s_per_mw"].to_numpy(float) * band.low,
-                    "high": s["tok_s_per_mw"].to_numpy(float) * band.high,
-                    "ratio_low": band.low,
-                    "ratio_high": band.high,
-                    "n": band.n,
-                    "basis": band.basis,
+                    "tok_s_per_mw": y,
+                    "low": y * lo,
+                    "high": y * hi,
+                    "ratio_low": lo,
+                    "ratio_high": hi,
+                    "basis": POOLED if (lo, hi) == pooled else family_of(h),
                 }
             )
         )
@@ -215,13 +220,11 @@ def calibration_band(series: pd.DataFrame) -> pd.DataFrame:
 
 
 def band_summary(band: pd.DataFrame) -> str:
-    """Each band's ratios, the held-out points they rest on, and the hardware it shades."""
+    """Each band's ratios and the hardware it shades."""
     parts = []
-    for (basis, lo, hi, n), g in band.groupby(
-        ["basis", "ratio_low", "ratio_high", "n"], sort=False
-    ):
+    for (basis, lo, hi), g in band.groupby(["basis", "ratio_low", "ratio_high"], sort=False):
         members = ", ".join(str(h) for h in pd.unique(g["hardware"]))
-        parts.append(f"{basis} x{lo:.2f} to x{hi:.2f} on {n} held-out points ({members})")
+        parts.append(f"{basis} x{lo:.2f} to x{hi:.2f} ({members})")
     return "; ".join(parts)
 
 

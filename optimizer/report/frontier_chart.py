@@ -76,7 +76,7 @@ def _band_traces(fig: go.Figure, band: pd.DataFrame, col: Mapping[str, str]) -> 
         r = b.iloc[0]
         text = (
             f"{h}: calibration band, modelled x {r['ratio_low']:.2f} to x {r['ratio_high']:.2f} "
-            f"(10-90% of measured/modelled on {int(r['n'])} held-out points, {r['basis']})"
+            f"(10-90% of measured/modelled on the held-out points: {r['basis']})"
         )
         for edge in ("high", "low"):  # the low edge fills up to the high one drawn before it
             fig.add_trace(

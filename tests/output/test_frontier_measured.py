@@ -19,10 +19,11 @@ from typer.testing import CliRunner
 
 from optimizer import load_instance
 from optimizer.cli.plot_cmd import plot_app
-from optimizer.frontiers.perf import calibration_points as cp
+from optimizer.frontiers.perf import calibration as cal
 from optimizer.plots.frontier import frontier_figure, frontier_series, operating_points
 from optimizer.plots.measured import (
     BAND_LABEL,
+    POOLED,
     calibration_band,
     measured_points,
     read_user_points,
@@ -36,23 +37,23 @@ SRC = "github.com/example/bench results.json"
 
 
 def _row(hw: str, isl: int, osl: int, x: float, tok: float, mod: float, **kw: Any) -> dict:
+    """One row of :func:`optimizer.frontiers.perf.calibration.points`."""
     return {
         "hardware": hw,
         "model": "deepseek-r1",
         "isl": isl,
         "osl": osl,
         "technique": kw.get("technique", "none"),
-        "profile": kw.get("profile", "tuned"),
-        "vintage": "2026",
-        "counts": kw.get("counts", "input+output"),
-        "interactivity": x,
-        "tok_s_per_gpu": tok,
+        "speed": x,
+        "measured": tok,
         "modelled": mod,
+        "ratio": mod / tok,
         "role": kw.get("role", "holdout"),
         "bound": kw.get("bound", "point"),
-        "upper": None,
+        "vintage": "2026",
         "source": kw.get("source", SRC),
-        "note": "",
+        "counts": kw.get("counts", "input+output"),
+        "profile": kw.get("profile", "tuned"),
     }
 
 
@@ -74,12 +75,12 @@ def _stub_points(eff: Any = None) -> pd.DataFrame:
         _row("b200-hgx", 1024, 1024, 30, 800, 1000, role="fit", profile="typical"),
         _row("h100-hgx", 1024, 1024, 20, 1200, 1000, source="mlcommons.org h100 row"),
     ]
-    return pd.DataFrame(rows)[cp.POINT_COLUMNS]
+    return pd.DataFrame(rows)
 
 
 @pytest.fixture
 def stub(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cp, "points", _stub_points)
+    monkeypatch.setattr(cal, "points", _stub_points)
 
 
 def _instance_doc() -> dict[str, Any]:
@@ -107,23 +108,18 @@ def inst_table() -> tuple[Any, pd.DataFrame]:
 
 
 def test_residual_band_by_hand(stub: None):
-    """Held-out ratios measured / modelled: blackwell 0.5, 1.0, 1.5, 2.0 (the point modelled
-    at 0 left out); numpy's linear quantile at 10%: position 0.3 -> 0.5 + 0.3 x 0.5 = 0.65,
-    at 90%: position 2.7 -> 1.5 + 0.7 x 0.5 = 1.85. Hopper has one point (< 3): the pooled
-    0.5, 1.0, 1.2, 1.5, 2.0 -> 10%: position 0.4 -> 0.7; 90%: position 3.6 -> 1.8."""
-    b = cp.residual_band("b200-hgx")
-    assert (b.low, b.high, b.n, b.basis) == (
-        pytest.approx(0.65),
-        pytest.approx(1.85),
-        4,
-        "blackwell",
+    """Quantiles of ln(measured / modelled), linear between order statistics, as ratios.
+    Blackwell's held-out ratios 0.5, 1.0, 1.5, 2.0 (the point modelled at 0 left out): 10% at
+    position 0.3, between 0.5 and 1.0: 0.5^0.7 x 1^0.3 = 0.6156; 90% at position 2.7:
+    1.5^0.3 x 2^0.7 = 1.8346. Hopper has one held-out point (< 3): all five, 0.5, 1.0, 1.2,
+    1.5, 2.0: 10% at 0.4: 0.5^0.6 = 0.6598; 90% at 3.6: 1.5^0.4 x 2^0.6 = 1.7826."""
+    assert cal.residual_band("blackwell") == (
+        pytest.approx(0.5**0.7),
+        pytest.approx(1.5**0.3 * 2**0.7),
     )
-    h = cp.residual_band("hopper")
-    assert (h.low, h.high, h.n, h.basis) == (
-        pytest.approx(0.7),
-        pytest.approx(1.8),
-        5,
-        "all points",
+    assert cal.residual_band("hopper") == (
+        pytest.approx(0.5**0.6),
+        pytest.approx(1.5**0.4 * 2**0.6),
     )
 
 
@@ -145,14 +141,19 @@ def test_measured_points_by_role_in_chart_units(stub: None, inst_table):
 
 
 def test_band_is_the_curve_times_the_family_quantiles(stub: None, inst_table):
-    """b200 at 10 tok/s/user: 2,000 x 640 = 1,280,000 per MW; band x0.65 / x1.85."""
+    """b200 at 10 tok/s/user: 2,000 x 640 = 1,280,000 per MW; band x0.5^0.7 / x1.5^0.3 2^0.7
+    (blackwell's own); h100's band is that of all held-out points."""
     inst, table = inst_table
     series = frontier_series(inst, table, "deepseek-r1", 1024)
     band = calibration_band(series)
     b = band[(band["hardware"] == "b200-hgx") & (band["interactivity"] == 10.0)].iloc[0]
     assert b["tok_s_per_mw"] == pytest.approx(1_280_000.0)
-    assert (b["low"], b["high"]) == (pytest.approx(832_000.0), pytest.approx(2_368_000.0))
-    assert set(band["hardware"]) == {"b200-hgx", "h100-hgx"}
+    assert (b["low"], b["high"]) == (
+        pytest.approx(1_280_000 * 0.5**0.7),
+        pytest.approx(1_280_000 * 1.5**0.3 * 2**0.7),
+    )
+    assert b["basis"] == "blackwell"
+    assert set(band.loc[band["hardware"] == "h100-hgx", "basis"]) == {POOLED}
 
 
 def _png(fig: Any) -> bytes:
@@ -302,6 +303,6 @@ def test_report_html_has_the_shipped_points_and_band(tmp_path: Path):
 
 def test_stub_matches_the_accessor_columns():
     """The stub has the columns the real accessor returns (so the tests above test it)."""
-    real = cp.points()
+    real = cal.points()
     assert list(real.columns) == list(_stub_points().columns)
     assert np.isin(real["role"].unique(), ["fit", "holdout"]).all()
