@@ -95,6 +95,7 @@ __all__ = [
 
 _AXES_BOX = (0.075, 0.14, 0.685, 0.66)  # left, bottom, width, height (figure fraction)
 BAND_ALPHA = 0.13
+_NOTE_LINE = 8.5 * 1.25 / 72 / DECK_SIZE_IN[1]  # one line of the notes, in figure height
 # Marker of a measured point: shape by bound, face by role (filled: fitted or yours;
 # hollow: held out).
 _MEASURED_MARKER = {"point": "D", "lower": "^"}
@@ -219,6 +220,10 @@ def frontier_figure(
         if notes:
             lines = [w for n in notes for w in textwrap.wrap(n, 150)]
             note_text(fig, 0.075, 0.018, "\n".join(lines))
+            if len(lines) > 2:  # the axes rise above the notes' lines past two
+                x0, y0, w, h = ax.get_position().bounds
+                lift = (len(lines) - 2) * _NOTE_LINE
+                ax.set_position((x0, y0 + lift, w, h - lift))
         return fig
 
 
@@ -494,7 +499,7 @@ def _notes(
     if plan is not None and not getattr(plan, "has_solution", True):
         notes.append(f"No plan to mark: {plan.status}.")
     if not band.empty:
-        notes.append(f"Band (measured/modelled, 10-90%): {band_summary(band)}.")
+        notes.append(f"Band = curve x measured/modelled, 10-90%: {band_summary(band)}.")
     if (meas["role"] != "user").any():
         notes.append(
             "Measured points: optimizer/data/frontiers/calibration/points.csv (a source per "

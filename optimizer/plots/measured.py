@@ -224,7 +224,7 @@ def band_summary(band: pd.DataFrame) -> str:
     parts = []
     for (basis, lo, hi), g in band.groupby(["basis", "ratio_low", "ratio_high"], sort=False):
         members = ", ".join(str(h) for h in pd.unique(g["hardware"]))
-        parts.append(f"{basis} x{lo:.2f} to x{hi:.2f} ({members})")
+        parts.append(f"{basis} x{lo:.2f}-{hi:.2f} ({members})")
     return "; ".join(parts)
 
 
