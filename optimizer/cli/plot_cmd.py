@@ -2,7 +2,7 @@
 a sweep's table.
 
     optimizer plot frontier INSTANCE [--model M] [--context N] [--period P] [--out PATH]
-                                     [--no-plan] [--log-y]
+                                     [--no-plan] [--log-y] [--points FILE]
     optimizer plot plan INSTANCE [--out PATH]
     optimizer plot sweep TABLE [--out PATH] [--input KEY ...] [--title TEXT]
 
@@ -112,13 +112,24 @@ def frontier(
         bool, typer.Option("--no-plan", help="Do not solve: curves and tier bands only.")
     ] = False,
     log_y: Annotated[bool, typer.Option("--log-y", help="Log-scale throughput axis.")] = False,
+    points: Annotated[
+        Path | None,
+        typer.Option(
+            "--points",
+            help="Your own measured points to draw over the curves: a frontier CSV with a "
+            "source per row, as `optimizer frontiers import` writes.",
+        ),
+    ] = None,
 ) -> None:
-    """Throughput per MW vs. tokens/s per user: hardware curves, tier bands, plan points."""
+    """Throughput per MW vs. tokens/s per user: hardware curves, tier bands, plan points,
+    measured points and the calibration band."""
     from optimizer.plots.frontier import plot_frontier, resolve_model_context
+    from optimizer.plots.measured import read_user_points
 
     instance, planner = _load(instance_path)
-    try:  # check the model and context before spending time on a solve
+    try:  # check the model, context and points before spending time on a solve
         model, context = resolve_model_context(instance, planner.table, model, context)
+        mine = read_user_points(points) if points is not None else None
     except InputError as exc:
         _fail_input(exc)
     if period is not None and period not in [str(p) for p in instance.periods]:
@@ -131,7 +142,15 @@ def frontier(
     drawn_plan = plan if plan is not None and plan.has_solution else None
     path = _write(
         lambda o: plot_frontier(
-            instance, planner.table, drawn_plan, model, context, o, period=label, log_y=log_y
+            instance,
+            planner.table,
+            drawn_plan,
+            model,
+            context,
+            o,
+            period=label,
+            log_y=log_y,
+            user_points=mine,
         ),
         out,
         "frontier",

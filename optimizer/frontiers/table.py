@@ -360,3 +360,32 @@ def read_frontier_table(instance: Instance) -> pd.DataFrame:
     if problems:
         raise InputError(problems)
     return table
+
+
+def read_table_file(path: Path) -> pd.DataFrame:
+    """One frontier CSV, checked as an instance's tables are (one line per bad row).
+
+    Columns :data:`COLUMNS`, plus ``source`` (text) when the file has it: what
+    ``optimizer plot frontier --points`` reads (``optimizer frontiers import`` writes such
+    files, a source per row).
+
+    Raises
+    ------
+    InputError
+        The file cannot be read, is not a frontier table, or has bad rows.
+    """
+    try:
+        data = _read_table_bytes(path)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or type(exc).__name__})") from None
+    raw, problems = _parse_csv(path, data)
+    if raw is None:
+        raise InputError(problems)
+    raw.columns = [str(c).strip() for c in raw.columns]
+    frame, problems = _check_frame(raw, str(path), 2, _LineMap(data))
+    if problems:
+        raise InputError(problems)
+    out = frame[list(COLUMNS)].copy()
+    if "source" in raw.columns:
+        out["source"] = raw["source"].fillna("").astype(str).str.strip()
+    return out

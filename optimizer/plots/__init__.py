@@ -26,6 +26,8 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+import numpy as np
+
 from optimizer import fmt as _fmt
 
 if TYPE_CHECKING:
@@ -129,6 +131,35 @@ def save_png_atomic(fig: Figure, out_path: str | Path) -> Path:
     return path
 
 
+def dense_x(x: np.ndarray, per_segment: int = 24) -> np.ndarray:
+    """x refined geometrically between its points: on a log axis a line through these (with
+    y interpolated linearly, docs/model.md step 4) is the model's own line."""
+    if len(x) < 2:
+        return x
+    return np.unique(
+        np.concatenate(
+            [np.geomspace(a, b, per_segment) for a, b in zip(x[:-1], x[1:], strict=True)] + [x]
+        )
+    )
+
+
+NOTE_COLOR = "#555555"
+
+
+def legend_entry(label: str, **style: Any) -> Any:
+    """A legend handle drawing nothing on the axes: a line or marker styled by ``style``
+    (``Line2D`` keywords; markers only: ``ls="none"``)."""
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], label=label, **style)
+
+
+def note_text(fig: Figure, x: float, y: float, text: str, **kw: Any) -> Any:
+    """Small grey text at figure fraction (x, y), anchored bottom left unless ``kw`` says."""
+    style: dict[str, Any] = {"fontsize": 8.5, "color": NOTE_COLOR, "ha": "left", "va": "bottom"}
+    return fig.text(x, y, text, **(style | kw))
+
+
 def fmt_usd(x: float) -> str:
     """Money on a chart, 3 significant digits: $1.29B, $363M, $250k, $12 (optimizer.fmt)."""
     return _fmt.usd(x, None)
@@ -171,12 +202,15 @@ __all__ = [
     "DPI",
     "STYLE",
     "deck_style",
+    "dense_x",
     "fmt_count",
     "fmt_price",
     "fmt_usd",
     "frontier_figure",
     "frontier_series",
     "hardware_colors",
+    "legend_entry",
+    "note_text",
     "operating_points",
     "plan_figure",
     "plot_frontier",

@@ -32,6 +32,7 @@ from optimizer.plots import (
     fmt_price,
     fmt_usd,
     hardware_colors,
+    note_text,
     safe_name,
     save_png_atomic,
     tier_colors,
@@ -239,18 +240,13 @@ def plan_figure(instance: Instance, plan: Plan) -> Figure:
         If the plan has no solution (infeasible, unbounded, error).
     """
     from matplotlib.figure import Figure
-    from matplotlib.patches import Patch
-    from matplotlib.ticker import FuncFormatter
 
     if not plan.has_solution:
         raise ValueError(f"plan has no solution to draw (status: {plan.status})")
     d = plan_tables(instance, plan)
     P = [str(p) for p in instance.periods]
-    x = np.arange(len(P))
     hw_color = hardware_colors(instance)
     t_color = {**tier_colors(instance), "idle": "white"}
-    pue = float(instance.site.pue)
-    by_money = d["buy_capex_usd"].to_numpy().sum() > 0
 
     with deck_style():
         fig = Figure(figsize=DECK_SIZE_IN, dpi=DPI)
@@ -260,193 +256,228 @@ def plan_figure(instance: Instance, plan: Plan) -> Figure:
             gridspec_kw={"left": 0.09, "right": 0.985, "top": 0.80, "bottom": 0.31, "wspace": 0.34},
         )
         ax_buy, ax_inst, ax_tier = axes
-
-        # 1. Purchases.
-        buy_vals = d["buy_capex_usd"] if by_money else d["buy_units"]
-        _stack(ax_buy, buy_vals, hw_color)
-        budget = d["caps"]["capex_usd"].to_numpy(float)
-        top = np.nanmax(
-            np.concatenate([buy_vals.sum(axis=1).to_numpy(), budget if by_money else [0.0]])
-        )
-        ax_buy.set_ylim(0, (top or 1.0) * 1.15)
-        if by_money:
-            _cap_lines(ax_buy, budget, "capex budget")
-            ax_buy.yaxis.set_major_formatter(
-                FuncFormatter(lambda v, _: "$" + fmt_count(v) if v else "0")
-            )
-            ax_buy.set_ylabel("Capex (USD)")
-            ax_buy.set_title("Hardware bought (labels: units)", loc="left")
-            totals = [fmt_usd(v) if v > 0 else "" for v in buy_vals.sum(axis=1)]
-        else:
-            ax_buy.set_ylabel("Units bought")
-            ax_buy.set_title("Hardware bought (units)", loc="left")
-            totals = [f"{v:,.0f}" if v > 0 else "" for v in buy_vals.sum(axis=1)]
-        unit_txt = d["buy_units"].apply(lambda c: c.map(lambda u: f"{u:,.0f}" if u > 0 else ""))
-        _segment_labels(ax_buy, buy_vals, unit_txt, min_frac=0.045)
-        _totals(ax_buy, buy_vals.sum(axis=1).to_numpy(), totals, budget if by_money else None)
-        _small_purchases(ax_buy, buy_vals, d["buy_units"], hw_color)
-
-        # 2. Installed fleet, facility MW.
-        inst = d["installed_facility_mw"]
-        power_cap = d["caps"]["power_mw"].to_numpy(float)
-        ymax_mw = (
-            np.nanmax(np.concatenate([inst.sum(axis=1).to_numpy(), power_cap])) * 1.22
-        )  # headroom for labels
-        _stack(ax_inst, inst, hw_color)
-        ax_inst.set_ylim(0, ymax_mw or 1.0)
-        _cap_lines(ax_inst, power_cap, "site power cap")
-        ax_inst.set_ylabel("Facility MW (IT × PUE)")
-        ax_inst.set_title("Installed power (MW)", loc="left")
-        _totals(
-            ax_inst,
-            inst.sum(axis=1).to_numpy(),
-            [f"{v:,.0f}" if v > 0 else "" for v in inst.sum(axis=1)],  # MW: the axis says so
-            power_cap,
-        )
-
-        # 3. Power by tier (stacked from the cheapest tier up), idle on top.
-        tiers = d["tier_facility_mw"]
-        order = [t for t in t_color if t in tiers.columns and t != "idle"] + ["idle"]
-        tiers = tiers[order]
-        _stack(ax_tier, tiers, t_color, hatch={"idle": "////"})
-        ax_tier.set_ylim(0, ymax_mw or 1.0)
-        _cap_lines(ax_tier, power_cap, "site power cap")
-        ax_tier.set_ylabel("Facility MW (IT × PUE)")
-        ax_tier.set_title("Power by tier", loc="left")
-        total = tiers.sum(axis=1).replace(0.0, np.nan)
-        share = tiers.div(total, axis=0).fillna(0.0)
-        share_txt = share.apply(lambda c: c.map(lambda s: f"{s:.0%}" if s > 0 else ""))
-        share_txt["idle"] = ""
-        light = {t for t in order if _is_light(t_color[t])}
-        _segment_labels(ax_tier, tiers, share_txt, min_frac=0.045, dark=light)
-        rev = d["revenue_usd"]["revenue_usd"].to_numpy(float)
-        _totals(
-            ax_tier,
-            tiers.sum(axis=1).to_numpy(),
-            _revenue_labels(rev),
-            power_cap,
-        )
-
-        for ax in axes:
-            ax.set_xticks(x, P)
-            half = max(len(P), 2.5) / 2 + 0.1  # one or two periods: keep bars slide-width
-            ax.set_xlim((len(P) - 1) / 2 - half, (len(P) - 1) / 2 + half)
-            ax.grid(axis="x", visible=False)
-            ax.set_axisbelow(True)
-        for ax in (ax_inst, ax_tier):  # MW in full: 1,000 and 1,200, not 1K and 1.2K
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-
-        # Legends under the panels: hardware under 1-2, tiers under 3.
-        used_hw = [
-            h.id
-            for h in instance.hardware
-            if d["buy_units"][h.id].sum() > 0 or d["installed_facility_mw"][h.id].sum() > 0
-        ]
-        existing = {h.id: max(instance.existing_by_period(h)) for h in instance.hardware}
-        n_bought = d["buy_units"].sum(axis=0)
-
-        def hw_label(h: str) -> str:
-            bits = [f"{n_bought[h]:,.0f} bought"] if n_bought[h] > 0 else []
-            bits += [f"{existing[h]:,.0f} existing"] if existing[h] else []
-            return f"{h} ({', '.join(bits)})" if bits else h
-
-        hw_handles = [Patch(color=hw_color[h], label=hw_label(h)) for h in used_hw]
-        cap_handle = ax_inst.get_legend_handles_labels()
-        extra = (
-            [cap_handle[0][cap_handle[1].index("site power cap")]]
-            if "site power cap" in cap_handle[1]
-            else []
-        )
-        bud = ax_buy.get_legend_handles_labels()
-        extra = ([bud[0][bud[1].index("capex budget")]] if "capex budget" in bud[1] else []) + extra
-        fig.legend(
-            handles=hw_handles + extra,
-            loc="upper left",
-            bbox_to_anchor=(0.08, 0.215),
-            ncol=min(3, max(1, len(hw_handles + extra))),
-            fontsize=9.5,
-            columnspacing=1.4,
-            handlelength=1.6,
-        )
-        prices: dict[str, list[Any]] = {t.id: instance.shown_prices(t) for t in instance.tiers}
-        if plan.price is not None and len(plan.price):  # menu tiers: the prices chosen
-            for t, g in plan.price.groupby("tier", sort=False):
-                prices[str(t)] = list(g["price_usd_per_mtok"])
-        tier_handles = [
-            Patch(
-                facecolor=t_color[t],
-                edgecolor="#999999" if t == "idle" else t_color[t],
-                hatch="////" if t == "idle" else None,
-                label="installed, idle" if t == "idle" else f"{t}  {_price_range(prices[t])}",
-            )
-            for t in order
-            if t == "idle" and tiers["idle"].sum() > 0 or t != "idle"
-        ]
-        varies = any(len({float(v or 0) for v in prices[t.id]}) > 1 for t in instance.tiers)
-        price_title = (
-            f"tier  price/Mtok {P[0]}→{P[-1]}" if varies and len(P) > 1 else "tier  price/Mtok"
-        )
-        fig.legend(
-            handles=tier_handles,
-            loc="upper left",
-            bbox_to_anchor=(0.715, 0.215),
-            ncol=1 if len(tier_handles) <= 6 else 2,
-            fontsize=9,
-            title=price_title,
-            title_fontsize=9,
-            alignment="left",
-            handlelength=1.4,
-            columnspacing=1.0,
-            labelspacing=0.3,
-        )
-
-        obj = plan.objective_usd or 0.0
-        fig.text(
-            0.09,
-            0.965,
-            f"{instance.name}: purchase plan and power split",
-            fontsize=16,
-            fontweight="bold",
-            ha="left",
-            va="top",
-        )
-        bits = [f"{plan.objective_kind} {fmt_usd(obj)}"]
-        if plan.objective_kind == "profit" and plan.revenue_usd is not None:
-            bits.append(f"revenue {fmt_usd(plan.revenue_usd)}")
-            bits.append(f"capex {fmt_usd(plan.capex_usd or 0.0)}")
-            if plan.energy_usd:
-                bits.append(f"electricity {fmt_usd(plan.energy_usd)}")
-            if plan.residual_value_usd:
-                bits.append(f"residual +{fmt_usd(plan.residual_value_usd)}")
-            if plan.fixed_cost_usd:
-                bits.append(f"site −{fmt_usd(plan.fixed_cost_usd)}")
-        disc = (
-            f" (present values at {instance.discount_rate:.0%}/yr)"
-            if instance.discount_rate
-            else ""
-        )
-        gap = (
-            ""
-            if plan.mip_gap is None
-            else f" (gap {plan.mip_gap:.2%})"
-            if plan.mip_gap > 5e-7
-            else ""
-        )
-        sub = f"{' · '.join(bits)}{disc} · {plan.status}{gap} · PUE {pue:g}"
-        fig.text(
-            0.09,
-            0.025,
-            "Revenue over the 'Power by tier' bars: per period, undiscounted"
-            + ("; the figures above are present values." if instance.discount_rate else ".")
-            + "\nSmall tags '+n': purchases too small to see in their stack (n units).",
-            fontsize=8.5,
-            color="#555555",
-            ha="left",
-            va="bottom",
-        )
-        size = 10.5 if len(sub) <= 130 else 10.5 * 130 / len(sub)  # v2 terms make it longer
-        fig.text(0.09, 0.915, sub, fontsize=size, color="#555555", ha="left", va="top")
+        _buy_panel(ax_buy, d, hw_color)
+        ymax_mw = _installed_panel(ax_inst, d, hw_color)
+        tiers = _tier_panel(ax_tier, d, t_color, ymax_mw)
+        _format_panels(axes, P)
+        _hardware_legend(fig, instance, d, hw_color, ax_buy, ax_inst)
+        _tier_legend(fig, instance, plan, tiers, t_color, P)
+        _plan_texts(fig, instance, plan)
         return fig
+
+
+def _buy_panel(ax_buy: Axes, d: dict[str, pd.DataFrame], hw_color: dict[str, str]) -> None:
+    """1. Purchases: capex stacked by hardware (labels: units), or units with no capex."""
+    from matplotlib.ticker import FuncFormatter
+
+    by_money = d["buy_capex_usd"].to_numpy().sum() > 0
+    buy_vals = d["buy_capex_usd"] if by_money else d["buy_units"]
+    _stack(ax_buy, buy_vals, hw_color)
+    budget = d["caps"]["capex_usd"].to_numpy(float)
+    top = np.nanmax(
+        np.concatenate([buy_vals.sum(axis=1).to_numpy(), budget if by_money else [0.0]])
+    )
+    ax_buy.set_ylim(0, (top or 1.0) * 1.15)
+    if by_money:
+        _cap_lines(ax_buy, budget, "capex budget")
+        ax_buy.yaxis.set_major_formatter(
+            FuncFormatter(lambda v, _: "$" + fmt_count(v) if v else "0")
+        )
+        ax_buy.set_ylabel("Capex (USD)")
+        ax_buy.set_title("Hardware bought (labels: units)", loc="left")
+        totals = [fmt_usd(v) if v > 0 else "" for v in buy_vals.sum(axis=1)]
+    else:
+        ax_buy.set_ylabel("Units bought")
+        ax_buy.set_title("Hardware bought (units)", loc="left")
+        totals = [f"{v:,.0f}" if v > 0 else "" for v in buy_vals.sum(axis=1)]
+    unit_txt = d["buy_units"].apply(lambda c: c.map(lambda u: f"{u:,.0f}" if u > 0 else ""))
+    _segment_labels(ax_buy, buy_vals, unit_txt, min_frac=0.045)
+    _totals(ax_buy, buy_vals.sum(axis=1).to_numpy(), totals, budget if by_money else None)
+    _small_purchases(ax_buy, buy_vals, d["buy_units"], hw_color)
+
+
+def _installed_panel(ax_inst: Axes, d: dict[str, pd.DataFrame], hw_color: dict[str, str]) -> float:
+    """2. Installed fleet, facility MW; returns the MW axis' top (shared with panel 3)."""
+    inst = d["installed_facility_mw"]
+    power_cap = d["caps"]["power_mw"].to_numpy(float)
+    ymax_mw = (
+        np.nanmax(np.concatenate([inst.sum(axis=1).to_numpy(), power_cap])) * 1.22
+    )  # headroom for labels
+    _stack(ax_inst, inst, hw_color)
+    ax_inst.set_ylim(0, ymax_mw or 1.0)
+    _cap_lines(ax_inst, power_cap, "site power cap")
+    ax_inst.set_ylabel("Facility MW (IT × PUE)")
+    ax_inst.set_title("Installed power (MW)", loc="left")
+    _totals(
+        ax_inst,
+        inst.sum(axis=1).to_numpy(),
+        [f"{v:,.0f}" if v > 0 else "" for v in inst.sum(axis=1)],  # MW: the axis says so
+        power_cap,
+    )
+    return float(ymax_mw)
+
+
+def _tier_panel(
+    ax_tier: Axes, d: dict[str, pd.DataFrame], t_color: dict[str, Any], ymax_mw: float
+) -> pd.DataFrame:
+    """3. Power by tier (stacked from the cheapest tier up), idle on top; returns the
+    stacked frame (columns in stacking order)."""
+    power_cap = d["caps"]["power_mw"].to_numpy(float)
+    tiers = d["tier_facility_mw"]
+    order = [t for t in t_color if t in tiers.columns and t != "idle"] + ["idle"]
+    tiers = tiers[order]
+    _stack(ax_tier, tiers, t_color, hatch={"idle": "////"})
+    ax_tier.set_ylim(0, ymax_mw or 1.0)
+    _cap_lines(ax_tier, power_cap, "site power cap")
+    ax_tier.set_ylabel("Facility MW (IT × PUE)")
+    ax_tier.set_title("Power by tier", loc="left")
+    total = tiers.sum(axis=1).replace(0.0, np.nan)
+    share = tiers.div(total, axis=0).fillna(0.0)
+    share_txt = share.apply(lambda c: c.map(lambda s: f"{s:.0%}" if s > 0 else ""))
+    share_txt["idle"] = ""
+    light = {t for t in order if _is_light(t_color[t])}
+    _segment_labels(ax_tier, tiers, share_txt, min_frac=0.045, dark=light)
+    rev = d["revenue_usd"]["revenue_usd"].to_numpy(float)
+    _totals(ax_tier, tiers.sum(axis=1).to_numpy(), _revenue_labels(rev), power_cap)
+    return tiers
+
+
+def _format_panels(axes: Any, P: list[str]) -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    x = np.arange(len(P))
+    for ax in axes:
+        ax.set_xticks(x, P)
+        half = max(len(P), 2.5) / 2 + 0.1  # one or two periods: keep bars slide-width
+        ax.set_xlim((len(P) - 1) / 2 - half, (len(P) - 1) / 2 + half)
+        ax.grid(axis="x", visible=False)
+        ax.set_axisbelow(True)
+    for ax in axes[1:]:  # MW in full: 1,000 and 1,200, not 1K and 1.2K
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+
+
+def _hardware_legend(
+    fig: Figure,
+    instance: Instance,
+    d: dict[str, pd.DataFrame],
+    hw_color: dict[str, str],
+    ax_buy: Axes,
+    ax_inst: Axes,
+) -> None:
+    """Under panels 1-2: each hardware drawn (units bought, existing), then the caps."""
+    from matplotlib.patches import Patch
+
+    used_hw = [
+        h.id
+        for h in instance.hardware
+        if d["buy_units"][h.id].sum() > 0 or d["installed_facility_mw"][h.id].sum() > 0
+    ]
+    existing = {h.id: max(instance.existing_by_period(h)) for h in instance.hardware}
+    n_bought = d["buy_units"].sum(axis=0)
+
+    def hw_label(h: str) -> str:
+        bits = [f"{n_bought[h]:,.0f} bought"] if n_bought[h] > 0 else []
+        bits += [f"{existing[h]:,.0f} existing"] if existing[h] else []
+        return f"{h} ({', '.join(bits)})" if bits else h
+
+    hw_handles = [Patch(color=hw_color[h], label=hw_label(h)) for h in used_hw]
+    extra = []
+    for ax, name in ((ax_buy, "capex budget"), (ax_inst, "site power cap")):
+        handles, labels = ax.get_legend_handles_labels()
+        if name in labels:
+            extra.append(handles[labels.index(name)])
+    fig.legend(
+        handles=hw_handles + extra,
+        loc="upper left",
+        bbox_to_anchor=(0.08, 0.215),
+        ncol=min(3, max(1, len(hw_handles + extra))),
+        fontsize=9.5,
+        columnspacing=1.4,
+        handlelength=1.6,
+    )
+
+
+def _tier_legend(
+    fig: Figure,
+    instance: Instance,
+    plan: Plan,
+    tiers: pd.DataFrame,
+    t_color: dict[str, Any],
+    P: list[str],
+) -> None:
+    """Under panel 3: each tier with its price (or price range), idle if any."""
+    from matplotlib.patches import Patch
+
+    prices: dict[str, list[Any]] = {t.id: instance.shown_prices(t) for t in instance.tiers}
+    if plan.price is not None and len(plan.price):  # menu tiers: the prices chosen
+        for t, g in plan.price.groupby("tier", sort=False):
+            prices[str(t)] = list(g["price_usd_per_mtok"])
+    tier_handles = [
+        Patch(
+            facecolor=t_color[t],
+            edgecolor="#999999" if t == "idle" else t_color[t],
+            hatch="////" if t == "idle" else None,
+            label="installed, idle" if t == "idle" else f"{t}  {_price_range(prices[t])}",
+        )
+        for t in tiers.columns
+        if t == "idle" and tiers["idle"].sum() > 0 or t != "idle"
+    ]
+    varies = any(len({float(v or 0) for v in prices[t.id]}) > 1 for t in instance.tiers)
+    price_title = (
+        f"tier  price/Mtok {P[0]}→{P[-1]}" if varies and len(P) > 1 else "tier  price/Mtok"
+    )
+    fig.legend(
+        handles=tier_handles,
+        loc="upper left",
+        bbox_to_anchor=(0.715, 0.215),
+        ncol=1 if len(tier_handles) <= 6 else 2,
+        fontsize=9,
+        title=price_title,
+        title_fontsize=9,
+        alignment="left",
+        handlelength=1.4,
+        columnspacing=1.0,
+        labelspacing=0.3,
+    )
+
+
+def _plan_texts(fig: Figure, instance: Instance, plan: Plan) -> None:
+    """Title, the objective's terms as a subtitle, the note under the panels."""
+    obj = plan.objective_usd or 0.0
+    fig.text(
+        0.09,
+        0.965,
+        f"{instance.name}: purchase plan and power split",
+        fontsize=16,
+        fontweight="bold",
+        ha="left",
+        va="top",
+    )
+    bits = [f"{plan.objective_kind} {fmt_usd(obj)}"]
+    if plan.objective_kind == "profit" and plan.revenue_usd is not None:
+        bits.append(f"revenue {fmt_usd(plan.revenue_usd)}")
+        bits.append(f"capex {fmt_usd(plan.capex_usd or 0.0)}")
+        if plan.energy_usd:
+            bits.append(f"electricity {fmt_usd(plan.energy_usd)}")
+        if plan.residual_value_usd:
+            bits.append(f"residual +{fmt_usd(plan.residual_value_usd)}")
+        if plan.fixed_cost_usd:
+            bits.append(f"site −{fmt_usd(plan.fixed_cost_usd)}")
+    disc = f" (present values at {instance.discount_rate:.0%}/yr)" if instance.discount_rate else ""
+    gap = (
+        "" if plan.mip_gap is None else f" (gap {plan.mip_gap:.2%})" if plan.mip_gap > 5e-7 else ""
+    )
+    sub = f"{' · '.join(bits)}{disc} · {plan.status}{gap} · PUE {float(instance.site.pue):g}"
+    note_text(
+        fig,
+        0.09,
+        0.025,
+        "Revenue over the 'Power by tier' bars: per period, undiscounted"
+        + ("; the figures above are present values." if instance.discount_rate else ".")
+        + "\nSmall tags '+n': purchases too small to see in their stack (n units).",
+    )
+    size = 10.5 if len(sub) <= 130 else 10.5 * 130 / len(sub)  # v2 terms make it longer
+    fig.text(0.09, 0.915, sub, fontsize=size, color="#555555", ha="left", va="top")
 
 
 def _small_purchases(

@@ -109,16 +109,37 @@ def colors_for(names: Sequence[str], given: Mapping[str, str] | None = None) -> 
     return out
 
 
-def stacked_bars(
+def period_trace(
+    name: str,
+    xs: Sequence[str],
+    ys: Sequence[float],
+    unit: str,
+    *,
+    line: Mapping[str, Any] | None = None,
+    **style: Any,
+) -> go.Bar | go.Scatter:
+    """A bar trace of values per period (with ``line``: a line with markers), hovering
+    "name / period: value unit"."""
+    hover = f"{name}<br>%{{x}}: %{{y:,.4~g}} {unit}<extra></extra>"
+    if line is not None:
+        return go.Scatter(
+            name=name, x=xs, y=ys, mode="lines+markers", line=dict(line), hovertemplate=hover
+        )
+    return go.Bar(name=name, x=xs, y=ys, hovertemplate=hover, **style)
+
+
+def bars(
     df: pd.DataFrame,
     *,
-    x: str,
     series: str,
     value: str,
     title: str,
-    x_title: str,
     y_title: str,
+    x: str = "period",
+    x_title: str = "period",
+    mode: str = "stack",
     colors: Mapping[str, str] | None = None,
+    patterns: Mapping[str, str] | None = None,
     cap: pd.Series | None = None,
     cap_name: str = "cap",
     hover_unit: str = "",
@@ -126,89 +147,65 @@ def stacked_bars(
     text: bool = False,
     x_order: Sequence[str] | None = None,
 ) -> go.Figure:
-    """One bar per ``x`` value, stacked by ``series``; an optional cap drawn as a line."""
+    """Bars per ``x`` value (periods, in order), one trace per ``series``.
+
+    ``mode="stack"``: stacked, a series that is 0 everywhere left out, ``text`` writes each
+    value inside its bar; dollars (``hover_unit="USD"``) in thousands, millions or billions;
+    an optional ``cap`` drawn as a line. ``mode="group"``: side by side, each labelled with
+    its value above it (a 5-unit bar beside a 1,000-unit one is invisible without it).
+    ``colors`` / ``patterns`` by series name.
+    """
+    stack = mode == "stack"
     xs = list(x_order) if x_order is not None else sorted({str(v) for v in df[x]}, key=_period_key)
     scale, scale_name = usd_scale(df[value]) if hover_unit == "USD" and len(df) else (1.0, "")
     if scale_name:
         y_title = y_title.replace("USD", f"USD {scale_name}s", 1)
         df = df.assign(**{value: df[value].astype(float) / scale})
+    unit = f"USD {scale_name}s" if scale_name else hover_unit
     names = list(order) if order is not None else [str(s) for s in pd.unique(df[series])]
-    col = colors_for(names, colors)
+    col = colors_for(names, colors) if stack else dict(colors or {})
     fig = go.Figure()
     for name in names:
         sub = df[df[series].astype(str) == name]
         vals = sub.groupby(sub[x].astype(str))[value].sum()
-        ys = [float(vals.get(v, 0.0)) for v in xs]
-        if not any(ys):
+        # stacked: every x (0 where the series has none); grouped: the series' own x only
+        here = xs if stack else [v for v in xs if v in vals.index]
+        ys = [float(vals.get(v, 0.0)) for v in here]
+        if stack and not any(ys):
             continue
+        marker: dict[str, Any] = {"color": col[name]} if name in col else {}
+        if patterns and patterns.get(name):
+            marker["pattern"] = {"shape": patterns[name], "fgcolor": "#ffffff", "solidity": 0.3}
+        labels = [f"{v:,.0f}" if v or not stack else "" for v in ys]
         fig.add_trace(
             go.Bar(
                 name=name,
-                x=xs,
+                x=here,
                 y=ys,
-                marker_color=col[name],
-                text=[f"{v:,.0f}" if v else "" for v in ys] if text else None,
-                textposition="inside" if text else None,
-                insidetextanchor="middle",
-                hovertemplate=f"{name}<br>%{{x}}: %{{y:,.4~g}} "
-                f"{'USD ' + scale_name + 's' if scale_name else hover_unit}<extra></extra>",
+                marker=marker or None,
+                text=labels if text or not stack else None,
+                textposition=("inside" if text else None) if stack else "outside",
+                insidetextanchor="middle" if stack else None,
+                cliponaxis=None if stack else False,
+                hovertemplate=f"{name}<br>%{{x}}: "
+                + (f"%{{y:,.4~g}} {unit}" if stack else "%{y:,.1f}")
+                + "<extra></extra>",
             )
         )
     if cap is not None and len(cap):
         fig.add_trace(
-            go.Scatter(
-                name=cap_name,
-                x=[str(v) for v in cap.index],
-                y=[float(v) for v in cap.to_numpy()],
-                mode="lines+markers",
+            period_trace(
+                cap_name,
+                [str(v) for v in cap.index],
+                [float(v) for v in cap.to_numpy()],
+                hover_unit,
                 line={"color": CAP_COLOR, "dash": "dash", "width": 2},
-                hovertemplate=f"{cap_name}<br>%{{x}}: %{{y:,.4~g}} {hover_unit}<extra></extra>",
             )
         )
-    _layout(fig, title, x_title, y_title, barmode="stack")
-    fig.update_layout(legend={"traceorder": "reversed"})  # legend top-down as the stack
-    fig.update_xaxes(type="category", categoryorder="array", categoryarray=xs)
-    fig.update_yaxes(tickformat=",~r" if hover_unit == "MW" else "~s")
-    return fig
-
-
-def grouped_bars(
-    df: pd.DataFrame,
-    *,
-    x: str,
-    series: str,
-    value: str,
-    title: str,
-    x_title: str,
-    y_title: str,
-    colors: Mapping[str, str] | None = None,
-    patterns: Mapping[str, str] | None = None,
-) -> go.Figure:
-    """Bars side by side per ``x``, each labelled with its value (a 5-unit bar beside a
-    1,000-unit one is invisible without it); ``colors``/``patterns`` by series name."""
-    fig = go.Figure()
-    for name in [str(s) for s in pd.unique(df[series])]:
-        sub = df[df[series].astype(str) == name]
-        ys = [float(v) for v in sub[value]]
-        marker: dict[str, Any] = {}
-        if colors and name in colors:
-            marker["color"] = colors[name]
-        if patterns and patterns.get(name):
-            marker["pattern"] = {"shape": patterns[name], "fgcolor": "#ffffff", "solidity": 0.3}
-        fig.add_trace(
-            go.Bar(
-                name=name,
-                x=[str(v) for v in sub[x]],
-                y=ys,
-                marker=marker or None,
-                text=[f"{v:,.0f}" for v in ys],
-                textposition="outside",
-                cliponaxis=False,
-                hovertemplate=f"{name}<br>%{{x}}: %{{y:,.1f}}<extra></extra>",
-            )
-        )
-    _layout(fig, title, x_title, y_title, barmode="group")
-    xs = sorted({str(v) for v in df[x]}, key=_period_key)
+    _layout(fig, title, x_title, y_title, barmode=mode)
+    if stack:
+        fig.update_layout(legend={"traceorder": "reversed"})  # legend top-down as the stack
+        fig.update_yaxes(tickformat=",~r" if hover_unit == "MW" else "~s")
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=xs)
     return fig
 
@@ -427,94 +424,4 @@ def scatter_inputs(
         fig.update_xaxes(
             title_text=f"{inputs[i]} (input value)", row=i // cols + 1, col=i % cols + 1
         )
-    return fig
-
-
-def frontier(
-    series: pd.DataFrame,
-    points: pd.DataFrame,
-    *,
-    title: str,
-    colors: Mapping[str, str] | None = None,
-) -> go.Figure:
-    """Throughput per facility MW against tokens/s per user: one curve per hardware (click
-    a legend entry to hide it), the plan's operating points sized by units."""
-    fig = go.Figure()
-    names = [str(h) for h in pd.unique(series["hardware"])]
-    col = colors_for(names, colors)
-    for h in names:
-        sub = series[series["hardware"] == h].sort_values("interactivity")
-        x = sub["interactivity"].to_numpy(float)
-        y = sub["tok_s_per_mw"].to_numpy(float)
-        # The model interpolates linearly in interactivity; on a log axis a straight segment
-        # between table points is not that line, and the plan's points (on the model's line)
-        # sat off the drawn curve. Dense points draw the model's own line.
-        if len(x) > 1:
-            xd = np.unique(
-                np.concatenate(
-                    [np.geomspace(a, b, 16) for a, b in zip(x[:-1], x[1:], strict=True)] + [x]
-                )
-            )
-            yd = np.interp(xd, x, y)
-        else:
-            xd, yd = x, y
-        fig.add_trace(
-            go.Scatter(
-                name=h,
-                legendgroup=h,
-                x=xd,
-                y=yd,
-                mode="lines",
-                line={"color": col[h], "width": 2.5},
-                hovertemplate=f"{h}<br>%{{x:,.4~g}} tok/s per user<br>"
-                "%{y:,.0f} tok/s per facility MW<extra></extra>",
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                name=f"{h} (table rows)",
-                legendgroup=h,
-                showlegend=False,
-                x=x,
-                y=y,
-                mode="markers",
-                marker={"size": 5, "color": col[h]},
-                hovertemplate=f"{h} (table row)<br>%{{x:,.4~g}} tok/s per user<br>"
-                "%{y:,.0f} tok/s per facility MW<extra></extra>",
-            )
-        )
-    if len(points):
-        size = points["units"].astype(float)
-        scale = 40.0 / max(float(np.sqrt(size.max())), 1.0)
-        for h, grp in points.groupby("hardware", sort=False):
-            fig.add_trace(
-                go.Scatter(
-                    name=f"plan: {h}",
-                    legendgroup=str(h),
-                    x=grp["interactivity"],
-                    y=grp["tok_s_per_mw"],
-                    mode="markers",
-                    marker={
-                        "size": np.maximum(8.0, np.sqrt(grp["units"].astype(float)) * scale),
-                        "color": col.get(str(h), "#888888"),
-                        "line": {"color": "#111111", "width": 1.5},
-                    },
-                    customdata=np.column_stack([grp["tier"], grp["units"]]),
-                    hovertemplate=f"plan: {h} serving %{{customdata[0]}}<br>"
-                    "up to %{customdata[1]:,.0f} units<br>%{x:,.4~g} tok/s per user<br>"
-                    "%{y:,.0f} tok/s per facility MW<extra></extra>",
-                )
-            )
-    _layout(
-        fig,
-        title,
-        "interactivity (tokens/s per user, log scale)",
-        "throughput (tokens/s per facility MW)",
-        height=480,
-    )
-    xs = pd.to_numeric(series["interactivity"], errors="coerce")
-    if len(points):
-        xs = pd.concat([xs, pd.to_numeric(points["interactivity"], errors="coerce")])
-    vals, text = log_ticks(float(xs.min()), float(xs.max())) if len(xs) else ([], [])
-    fig.update_xaxes(type="log", tickvals=vals or None, ticktext=text or None)
     return fig

@@ -15,8 +15,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from optimizer import fmt
-from optimizer.report.charts import _layout, usd_scale
-from optimizer.report.model import Chart, Section, Table
+from optimizer.report.charts import _layout, period_trace, usd_scale
+from optimizer.report.model import Section
 from optimizer.result_schema import CASH_FLOW, HARDWARE_COSTS
 
 if TYPE_CHECKING:
@@ -82,29 +82,14 @@ def cash_flow_chart(cf: pd.DataFrame) -> go.Figure:
         ys = (signed[c] / scale).tolist()
         if not any(ys):
             continue
-        fig.add_trace(
-            go.Bar(
-                name=label,
-                x=xs,
-                y=ys,
-                marker_color=color,
-                hovertemplate=f"{label}<br>%{{x}}: %{{y:,.4~g}} {unit}<extra></extra>",
-            )
-        )
+        fig.add_trace(period_trace(label, xs, ys, unit, marker_color=color))
     for col, label, dash in (
         ("cumulative_net_usd", "cumulative net", "solid"),
         ("cumulative_discounted_net_usd", "cumulative discounted net", "dot"),
     ):
-        fig.add_trace(
-            go.Scatter(
-                name=label,
-                x=xs,
-                y=(cf[col].astype(float) / scale).tolist(),
-                mode="lines+markers",
-                line={"color": "#222222", "dash": dash, "width": 2},
-                hovertemplate=f"{label}<br>%{{x}}: %{{y:,.4~g}} {unit}<extra></extra>",
-            )
-        )
+        ys = (cf[col].astype(float) / scale).tolist()
+        line = {"color": "#222222", "dash": dash, "width": 2}
+        fig.add_trace(period_trace(label, xs, ys, unit, line=line))
     _layout(
         fig,
         "Cash flow per period by component (undiscounted), and the cumulative net",
@@ -132,22 +117,16 @@ def finance_section(plan: Plan) -> Section | None:
         + ("n/a" if f.irr is None else f"{100 * f.irr:.1f}% per year")
         + f", payback {_years(f.payback_years)} (docs/model.md, Finance).",
     )
-    sec.charts.append(Chart("cash-flow", "Cash flow", cash_flow_chart(f.cash_flow)))
-    sec.tables.append(
-        Table("finance", "Cash flow per period", f.cash_flow.copy(), dict(CASH_FLOW_UNITS))
-    )
-    sec.tables.append(
-        Table("finance_returns", "NPV, IRR and payback", returns_table(f), {"value": ""})
-    )
+    sec.chart("cash-flow", "Cash flow", cash_flow_chart(f.cash_flow))
+    sec.table("finance", "Cash flow per period", f.cash_flow.copy(), dict(CASH_FLOW_UNITS))
+    sec.table("finance_returns", "NPV, IRR and payback", returns_table(f), {"value": ""})
     if not f.hardware_costs.empty:
-        sec.tables.append(
-            Table(
-                "finance_hardware",
-                "Cost per GPU-hour and per Mtok served, by hardware (undiscounted)",
-                f.hardware_costs.copy(),
-                dict(HARDWARE_UNITS),
-                note=GPU_HOUR_CONVENTION,
-            )
+        sec.table(
+            "finance_hardware",
+            "Cost per GPU-hour and per Mtok served, by hardware (undiscounted)",
+            f.hardware_costs.copy(),
+            dict(HARDWARE_UNITS),
+            note=GPU_HOUR_CONVENTION,
         )
     return sec
 

@@ -85,6 +85,32 @@ class Section:
     pre: str = ""  # preformatted text (the instance file's notes)
     points: list[str] = field(default_factory=list)  # a bulleted list (executive summary)
 
+    def table(
+        self,
+        key: str,
+        title: str,
+        df: pd.DataFrame,
+        units: dict[str, str] | None = None,
+        note: str = "",
+    ) -> Table:
+        """Append a table of ``df`` and return it."""
+        t = Table(key, title, df, dict(units or {}), note)
+        self.tables.append(t)
+        return t
+
+    def chart(
+        self,
+        key: str,
+        title: str,
+        figure: Any = None,
+        png: bytes | None = None,
+        caption: str = "",
+    ) -> Chart:
+        """Append an interactive chart (or a PNG) and return it."""
+        c = Chart(key, title, figure, png, caption)
+        self.charts.append(c)
+        return c
+
 
 @dataclass
 class Report:

@@ -140,22 +140,8 @@ def plan_sections(
     baselines: Comparison | None = None,
     extra_pngs: dict[str, bytes] | None = None,
 ) -> list[Section]:
+    """The report's sections for one plan, in reading order."""
     secs: list[Section] = []
-    hw_colors: dict[str, str] = {}
-    t_colors: dict[str, str] | None = None
-    if instance is not None:
-        from matplotlib.colors import to_hex
-
-        from optimizer.plots import hardware_colors, tier_colors
-
-        hw_colors = hardware_colors(instance)
-        t_colors = {k: to_hex(v) for k, v in tier_colors(instance).items()}
-    hw_order = (
-        [h.id for h in instance.hardware]
-        if instance is not None
-        else [str(h) for h in pd.unique(plan.installed.get("hardware", pd.Series(dtype=str)))]
-    )
-
     if not plan.diagnosis.empty:
         secs.append(
             Section(
@@ -164,265 +150,19 @@ def plan_sections(
                 tables=[Table("diagnosis", "Relaxations", plan.diagnosis.copy())],
             )
         )
-
-    # ------------------------------------------------------------------ the plan
     if plan.has_solution:
-        hwt = _hardware_table(plan)
-        tiers = _tier_table(plan)
-        pue = float(instance.site.pue) if instance is not None else 1.0
-        if not tiers.empty:
-            tiers = tiers.merge(
-                plan.sold_by_period()[["tier", "period", "price_usd_per_mtok"]],
-                on=["tier", "period"],
-            )
-        sec = Section(
-            "plan",
-            "The plan",
-            "Hardware bought and installed per period, and how its capacity is split across "
-            "tiers. Money in the tables is per period and undiscounted; the headline's is "
-            "discounted (present value).",
-        )
-        buy = plan.buy.copy()
-        if len(buy):
-            # Accelerators, not units: stacking 72-GPU racks on 8-GPU servers hid the servers.
-            gpus = {h.id: h.gpus_per_unit for h in instance.hardware} if instance else {}
-            by_gpu = bool(gpus) and all(h in gpus for h in buy["hardware"])
-            if by_gpu:
-                buy = buy.assign(
-                    gpus=[u * gpus[h] for h, u in zip(buy["hardware"], buy["units"], strict=True)]
-                )
-            sec.charts.append(
-                Chart(
-                    "units-bought",
-                    "Accelerators bought per period" if by_gpu else "Units bought per period",
-                    charts.stacked_bars(
-                        buy,
-                        x="period",
-                        series="hardware",
-                        value="gpus" if by_gpu else "units",
-                        title=(
-                            "Accelerators bought per period (units × GPUs per unit)"
-                            if by_gpu
-                            else "Units bought per period"
-                        ),
-                        x_title="period",
-                        y_title="accelerators bought" if by_gpu else "units bought",
-                        colors=hw_colors,
-                        order=[h for h in hw_order if h in set(buy["hardware"])],
-                        hover_unit="accelerators" if by_gpu else "units",
-                    ),
-                    caption="The units (servers or racks) bought are in the table below; "
-                    "counting accelerators puts a 72-GPU rack and an 8-GPU server on one scale.",
-                )
-            )
-        inst = plan.installed
-        if len(inst) and "facility_mw" in inst:
-            cap = None
-            if not plan.resources.empty:
-                r = plan.resources[plan.resources["resource"] == "power_mw"]
-                cap = pd.Series(r["cap"].to_numpy(), index=r["period"].astype(str)).dropna()
-            sec.charts.append(
-                Chart(
-                    "installed-power",
-                    "Installed power",
-                    charts.stacked_bars(
-                        inst[inst["units"] > 0],
-                        x="period",
-                        series="hardware",
-                        value="facility_mw",
-                        title="Installed facility power by hardware",
-                        x_title="period",
-                        y_title="facility power (MW, IT × PUE)",
-                        colors=hw_colors,
-                        order=[
-                            h for h in hw_order if h in set(inst[inst["units"] > 0]["hardware"])
-                        ],
-                        cap=cap,
-                        cap_name="site power cap",
-                        hover_unit="MW",
-                    ),
-                )
-            )
-        if not tiers.empty:
-            sec.charts.append(
-                Chart(
-                    "power-by-tier",
-                    "Facility power by tier",
-                    charts.stacked_bars(
-                        tiers.assign(facility_mw=plan.sold_by_period()["it_mw"].to_numpy() * pue),
-                        x="period",
-                        series="tier",
-                        value="facility_mw",
-                        title="Facility power serving each tier",
-                        colors=t_colors,
-                        x_title="period",
-                        y_title="facility power (MW, IT × PUE)",
-                        hover_unit="MW",
-                    ),
-                    caption="Facility MW, as the installed-power chart and the deck chart draw "
-                    "them (IT MW × PUE).",
-                )
-            )
-            sec.charts.append(
-                Chart(
-                    "revenue-by-tier",
-                    "Revenue by tier",
-                    charts.stacked_bars(
-                        tiers,
-                        x="period",
-                        series="tier",
-                        value="revenue_usd",
-                        title="Revenue per period by tier (undiscounted)",
-                        colors=t_colors,
-                        x_title="period",
-                        y_title="revenue (USD per period, undiscounted)",
-                        hover_unit="USD",
-                    ),
-                )
-            )
-        sec.tables.append(
-            Table(
-                "hardware",
-                "Hardware bought and installed",
-                hwt.reset_index(drop=True),
-                {"facility_mw": "MW"},
-            )
-        )
-        sec.tables.append(
-            Table(
-                "tiers",
-                "Tiers: units serving, tokens sold, revenue (undiscounted), share of IT power",
-                tiers.reset_index(drop=True),
-            )
-        )
-        by_slice = _slice_table(plan)  # option time_slices: the same per slice
-        if not by_slice.empty:
-            sec.tables.append(
-                Table(
-                    "tiers-by-slice",
-                    "Tiers by time slice: units serving in the slice, its tokens and revenue",
-                    by_slice.reset_index(drop=True),
-                )
-            )
-        sec.tables.append(
-            Table(
-                "serve",
-                "Units serving each tier, per hardware and period"
-                + (" and time slice" if plan.hours_share else ""),
-                plan.serve.reset_index(drop=True),
-            )
-        )
-        secs.append(sec)
-
+        secs.append(plan_section(plan, instance))
     secs += finance_sections(plan)
-
-    # ----------------------------------------------------------- resources
     if not plan.resources.empty and plan.has_solution:
-        res = plan.resources.copy()
-        res = res[res["cap"].notna() | (res["used"] > 0)].reset_index(drop=True)
-        res.insert(2, "unit", res["resource"].map(RESOURCE_UNITS).fillna(""))
-        pct = 100 * res["used"] / res["cap"].where(res["cap"] > 0)
-        res["percent_of_cap"] = pct
-        sec = Section(
-            "resources",
-            "Resources used against caps",
-            "A cap is binding when no room is left for one more unit of any hardware on sale.",
-        )
-        capped = res[res["cap"].notna()]
-        if len(capped):
-            sec.charts.append(
-                Chart(
-                    "resources",
-                    "Use of each cap",
-                    charts.grouped_bars(
-                        capped.assign(percent_of_cap=capped["percent_of_cap"].fillna(0)),
-                        x="period",
-                        series="resource",
-                        value="percent_of_cap",
-                        title="Share of each cap used",
-                        x_title="period",
-                        y_title="used / cap (%)",
-                    ),
-                )
-            )
-        sec.tables.append(
-            Table(
-                "resources",
-                "Resources used against caps",
-                res,
-                {"used": "in unit", "cap": "in unit", "slack": "in unit", "percent_of_cap": "%"},
-            )
-        )
-        secs.append(sec)
-
-    # ------------------------------------------------------- marginal values
+        secs.append(resources_section(plan))
     mv = _marginals_table(plan)
     if not mv.empty:
-        sec = Section(
-            "marginal-values",
-            "Marginal values",
-            "What one more unit of each resource is worth to this plan, with its hardware "
-            "choice held fixed: present value and undiscounted.",
-        )
-        power = mv[mv["resource"] == "power"]
-        if len(power):
-            sec.charts.append(
-                Chart(
-                    "mv-power",
-                    "Value of one more MW",
-                    charts.hbar(
-                        [f"power {p}" for p in power["period"]],
-                        power["usd_per_unit"].tolist(),
-                        title="Value of one more facility MW, per period (present value)",
-                        x_title="USD per facility MW (present value)",
-                        y_title="",
-                        hover=[fmt.usd(v) for v in power["usd_per_unit"]],
-                    ),
-                )
-            )
-        sec.tables.append(
-            Table(
-                "marginal_values",
-                "Marginal values",
-                mv.reset_index(drop=True),
-                {
-                    "usd_per_unit": "USD per unit, present value",
-                    "usd_per_unit_undiscounted": "USD per unit, undiscounted",
-                },
-            )
-        )
-        secs.append(sec)
-
-    # ------------------------------------------------------- unusable pairs
-    secs.append(
-        Section(
-            "unusable",
-            "Pairs that cannot be used, and why",
-            "Hardware and tier pairs the frontier table cannot serve (speed, latency or "
-            "context out of reach)."
-            if not plan.unusable.empty
-            else "None: every hardware can serve every tier.",
-            tables=[
-                Table(
-                    "unusable",
-                    "Pairs that cannot be used",
-                    plan.unusable.reset_index(drop=True),
-                )
-            ]
-            if not plan.unusable.empty
-            else [],
-        )
-    )
-
-    # -------------------------------------------------------------- baselines
+        secs.append(marginals_section(mv))
+    secs.append(unusable_section(plan))
     if baselines is not None:
         secs.append(baseline_section(baselines))
-
-    # ------------------------------------------------------------- frontiers
     if instance is not None and table is not None:
         secs.append(frontier_section(instance, table, plan if plan.has_solution else None))
-
-    # ------------------------------------------------------------ deck charts
     pngs: dict[str, bytes] = dict(extra_pngs or {})
     if instance is not None and table is not None and plan.has_solution:
         pngs.update(deck_pngs(instance, table, plan))
@@ -438,17 +178,275 @@ def plan_sections(
     return secs
 
 
+def _colors(
+    plan: Plan, instance: Instance | None
+) -> tuple[dict[str, str], dict[str, str] | None, list[str]]:
+    """Hardware colours, tier colours (hex) and the hardware order of the deck charts."""
+    if instance is None:
+        order = [str(h) for h in pd.unique(plan.installed.get("hardware", pd.Series(dtype=str)))]
+        return {}, None, order
+    from matplotlib.colors import to_hex
+
+    from optimizer.plots import hardware_colors, tier_colors
+
+    t_colors = {k: to_hex(v) for k, v in tier_colors(instance).items()}
+    return hardware_colors(instance), t_colors, [h.id for h in instance.hardware]
+
+
+def plan_section(plan: Plan, instance: Instance | None) -> Section:
+    """What is bought and installed, how capacity splits across tiers: charts and tables."""
+    hw_colors, t_colors, hw_order = _colors(plan, instance)
+    hwt = _hardware_table(plan)
+    tiers = _tier_table(plan)
+    pue = float(instance.site.pue) if instance is not None else 1.0
+    if not tiers.empty:
+        tiers = tiers.merge(
+            plan.sold_by_period()[["tier", "period", "price_usd_per_mtok"]],
+            on=["tier", "period"],
+        )
+    sec = Section(
+        "plan",
+        "The plan",
+        "Hardware bought and installed per period, and how its capacity is split across "
+        "tiers. Money in the tables is per period and undiscounted; the headline's is "
+        "discounted (present value).",
+    )
+    if len(plan.buy):
+        _units_bought_chart(sec, plan, instance, hw_colors, hw_order)
+    inst = plan.installed
+    if len(inst) and "facility_mw" in inst:
+        _installed_power_chart(sec, plan, hw_colors, hw_order)
+    if not tiers.empty:
+        _tier_charts(
+            sec, tiers.assign(facility_mw=plan.sold_by_period()["it_mw"].to_numpy() * pue), t_colors
+        )
+    sec.table(
+        "hardware",
+        "Hardware bought and installed",
+        hwt.reset_index(drop=True),
+        {"facility_mw": "MW"},
+    )
+    sec.table(
+        "tiers",
+        "Tiers: units serving, tokens sold, revenue (undiscounted), share of IT power",
+        tiers.reset_index(drop=True),
+    )
+    by_slice = _slice_table(plan)  # option time_slices: the same per slice
+    if not by_slice.empty:
+        sec.table(
+            "tiers-by-slice",
+            "Tiers by time slice: units serving in the slice, its tokens and revenue",
+            by_slice.reset_index(drop=True),
+        )
+    sec.table(
+        "serve",
+        "Units serving each tier, per hardware and period"
+        + (" and time slice" if plan.hours_share else ""),
+        plan.serve.reset_index(drop=True),
+    )
+    return sec
+
+
+def _units_bought_chart(
+    sec: Section,
+    plan: Plan,
+    instance: Instance | None,
+    hw_colors: dict[str, str],
+    hw_order: list[str],
+) -> None:
+    # Accelerators, not units: stacking 72-GPU racks on 8-GPU servers hid the servers.
+    buy = plan.buy.copy()
+    gpus = {h.id: h.gpus_per_unit for h in instance.hardware} if instance else {}
+    by_gpu = bool(gpus) and all(h in gpus for h in buy["hardware"])
+    if by_gpu:
+        buy = buy.assign(
+            gpus=[u * gpus[h] for h, u in zip(buy["hardware"], buy["units"], strict=True)]
+        )
+    sec.chart(
+        "units-bought",
+        "Accelerators bought per period" if by_gpu else "Units bought per period",
+        charts.bars(
+            buy,
+            series="hardware",
+            value="gpus" if by_gpu else "units",
+            title=(
+                "Accelerators bought per period (units × GPUs per unit)"
+                if by_gpu
+                else "Units bought per period"
+            ),
+            y_title="accelerators bought" if by_gpu else "units bought",
+            colors=hw_colors,
+            order=[h for h in hw_order if h in set(buy["hardware"])],
+            hover_unit="accelerators" if by_gpu else "units",
+        ),
+        caption="The units (servers or racks) bought are in the table below; "
+        "counting accelerators puts a 72-GPU rack and an 8-GPU server on one scale.",
+    )
+
+
+def _installed_power_chart(
+    sec: Section, plan: Plan, hw_colors: dict[str, str], hw_order: list[str]
+) -> None:
+    inst = plan.installed
+    cap = None
+    if not plan.resources.empty:
+        r = plan.resources[plan.resources["resource"] == "power_mw"]
+        cap = pd.Series(r["cap"].to_numpy(), index=r["period"].astype(str)).dropna()
+    sec.chart(
+        "installed-power",
+        "Installed power",
+        charts.bars(
+            inst[inst["units"] > 0],
+            series="hardware",
+            value="facility_mw",
+            title="Installed facility power by hardware",
+            y_title="facility power (MW, IT × PUE)",
+            colors=hw_colors,
+            order=[h for h in hw_order if h in set(inst[inst["units"] > 0]["hardware"])],
+            cap=cap,
+            cap_name="site power cap",
+            hover_unit="MW",
+        ),
+    )
+
+
+def _tier_charts(sec: Section, by_tier: pd.DataFrame, t_colors: dict[str, str] | None) -> None:
+    """Facility power and revenue per period, stacked by tier."""
+    for key, name, value, title, y_title, unit, caption in (
+        (
+            "power-by-tier",
+            "Facility power by tier",
+            "facility_mw",
+            "Facility power serving each tier",
+            "facility power (MW, IT × PUE)",
+            "MW",
+            "Facility MW, as the installed-power chart and the deck chart draw them (IT MW × PUE).",
+        ),
+        (
+            "revenue-by-tier",
+            "Revenue by tier",
+            "revenue_usd",
+            "Revenue per period by tier (undiscounted)",
+            "revenue (USD per period, undiscounted)",
+            "USD",
+            "",
+        ),
+    ):
+        chart = charts.bars(
+            by_tier,
+            series="tier",
+            value=value,
+            title=title,
+            colors=t_colors,
+            y_title=y_title,
+            hover_unit=unit,
+        )
+        sec.chart(key, name, chart, caption=caption)
+
+
+def resources_section(plan: Plan) -> Section:
+    """Each resource used against its cap, per period."""
+    res = plan.resources.copy()
+    res = res[res["cap"].notna() | (res["used"] > 0)].reset_index(drop=True)
+    res.insert(2, "unit", res["resource"].map(RESOURCE_UNITS).fillna(""))
+    pct = 100 * res["used"] / res["cap"].where(res["cap"] > 0)
+    res["percent_of_cap"] = pct
+    sec = Section(
+        "resources",
+        "Resources used against caps",
+        "A cap is binding when no room is left for one more unit of any hardware on sale.",
+    )
+    capped = res[res["cap"].notna()]
+    if len(capped):
+        sec.chart(
+            "resources",
+            "Use of each cap",
+            charts.bars(
+                capped.assign(percent_of_cap=capped["percent_of_cap"].fillna(0)),
+                mode="group",
+                series="resource",
+                value="percent_of_cap",
+                title="Share of each cap used",
+                y_title="used / cap (%)",
+            ),
+        )
+    sec.table(
+        "resources",
+        "Resources used against caps",
+        res,
+        {"used": "in unit", "cap": "in unit", "slack": "in unit", "percent_of_cap": "%"},
+    )
+    return sec
+
+
+def marginals_section(mv: pd.DataFrame) -> Section:
+    """What one more unit of each resource is worth (the table of :func:`_marginals_table`)."""
+    sec = Section(
+        "marginal-values",
+        "Marginal values",
+        "What one more unit of each resource is worth to this plan, with its hardware "
+        "choice held fixed: present value and undiscounted.",
+    )
+    power = mv[mv["resource"] == "power"]
+    if len(power):
+        sec.chart(
+            "mv-power",
+            "Value of one more MW",
+            charts.hbar(
+                [f"power {p}" for p in power["period"]],
+                power["usd_per_unit"].tolist(),
+                title="Value of one more facility MW, per period (present value)",
+                x_title="USD per facility MW (present value)",
+                y_title="",
+                hover=[fmt.usd(v) for v in power["usd_per_unit"]],
+            ),
+        )
+    sec.table(
+        "marginal_values",
+        "Marginal values",
+        mv.reset_index(drop=True),
+        {
+            "usd_per_unit": "USD per unit, present value",
+            "usd_per_unit_undiscounted": "USD per unit, undiscounted",
+        },
+    )
+    return sec
+
+
+def unusable_section(plan: Plan) -> Section:
+    """Hardware and tier pairs the frontier table cannot serve."""
+    sec = Section(
+        "unusable",
+        "Pairs that cannot be used, and why",
+        "Hardware and tier pairs the frontier table cannot serve (speed, latency or "
+        "context out of reach)."
+        if not plan.unusable.empty
+        else "None: every hardware can serve every tier.",
+    )
+    if not plan.unusable.empty:
+        sec.table("unusable", "Pairs that cannot be used", plan.unusable.reset_index(drop=True))
+    return sec
+
+
 def frontier_section(instance: Instance, table: pd.DataFrame, plan: Plan | None) -> Section:
     """One interactive frontier chart per model the tiers sell (smallest context)."""
     from optimizer.plots import hardware_colors
     from optimizer.plots.frontier import available_models, frontier_series, operating_points
+    from optimizer.plots.measured import calibration_band, measured_points
+    from optimizer.report.frontier_chart import frontier
 
     sec = Section(
         "frontiers",
         "Frontiers: throughput per MW against speed per user",
         "Each hardware's Pareto envelope from the frontier table, in tokens/s per MW of "
         "facility power (IT power × PUE), and where the plan operates on it (marker size: "
-        "units serving). Click a legend entry to hide a curve; hover for the numbers.",
+        "units serving). Diamonds: the public measurements the frontier generator was "
+        "calibrated on at this model and prompt length (filled: fitted; open: held out; "
+        "triangles: the best point of a sparse sweep, a lower bound). The shaded band around "
+        "a modelled curve is the curve times the 10% and 90% quantiles of measured / modelled "
+        "on the held-out points of its hardware family: where a measurement would fall 8 "
+        "times in 10 if the generator errs as it did there (docs/frontiers.md). Click a "
+        "legend entry to hide a curve; hover for the numbers and each point's source.",
     )
     models = available_models(table)
     for m in dict.fromkeys(t.model for t in instance.tiers):
@@ -459,17 +457,17 @@ def frontier_section(instance: Instance, table: pd.DataFrame, plan: Plan | None)
             continue
         pts = operating_points(instance, table, plan, m)
         ctx = int(series["context_tokens"].iloc[0])
-        sec.charts.append(
-            Chart(
-                f"frontier-{m}",
-                f"Frontier of {m}",
-                charts.frontier(
-                    series,
-                    pts,
-                    title=f"{m} at {ctx:,}-token context",
-                    colors=hardware_colors(instance),
-                ),
-            )
+        sec.chart(
+            f"frontier-{m}",
+            f"Frontier of {m}",
+            frontier(
+                series,
+                pts,
+                title=f"{m} at {ctx:,}-token context",
+                colors=hardware_colors(instance),
+                measured=measured_points(instance, series),
+                band=calibration_band(series),
+            ),
         )
     return sec
 
@@ -502,38 +500,34 @@ def baseline_section(result: Comparison) -> Section:
     )
     ok = t[t["objective_usd"].notna()]
     if len(ok):
-        sec.charts.append(
-            Chart(
-                "baselines",
-                "Objective of each plan",
-                charts.hbar(
-                    ok["plan"].astype(str).tolist(),
-                    ok["objective_usd"].astype(float).tolist(),
-                    title="Objective of the optimum and of each baseline (discounted)",
-                    x_title="objective (USD, discounted)",
-                    y_title="",
-                    colors=["#0072B2" if p == "optimal" else "#999999" for p in ok["plan"]],
-                    hover=[
-                        f"{fmt.usd(o)}; optimum earns {fmt.pct(u / 100, signed=True)} more"
-                        if pd.notna(u)
-                        else fmt.usd(o)
-                        for o, u in zip(
-                            ok["objective_usd"],
-                            ok.get("optimum_uplift_pct", [None] * len(ok)),
-                            strict=True,
-                        )
-                    ],
-                ),
-            )
+        sec.chart(
+            "baselines",
+            "Objective of each plan",
+            charts.hbar(
+                ok["plan"].astype(str).tolist(),
+                ok["objective_usd"].astype(float).tolist(),
+                title="Objective of the optimum and of each baseline (discounted)",
+                x_title="objective (USD, discounted)",
+                y_title="",
+                colors=["#0072B2" if p == "optimal" else "#999999" for p in ok["plan"]],
+                hover=[
+                    f"{fmt.usd(o)}; optimum earns {fmt.pct(u / 100, signed=True)} more"
+                    if pd.notna(u)
+                    else fmt.usd(o)
+                    for o, u in zip(
+                        ok["objective_usd"],
+                        ok.get("optimum_uplift_pct", [None] * len(ok)),
+                        strict=True,
+                    )
+                ],
+            ),
         )
-    sec.tables.append(Table("baselines", "Optimum against baselines", t))
+    sec.table("baselines", "Optimum against baselines", t)
     if not result.by_tier.empty:
-        sec.tables.append(
-            Table(
-                "baselines_by_tier",
-                "Cost per Mtok by tier (undiscounted sums over the horizon)",
-                result.by_tier.copy(),
-            )
+        sec.table(
+            "baselines_by_tier",
+            "Cost per Mtok by tier (undiscounted sums over the horizon)",
+            result.by_tier.copy(),
         )
     return sec
 

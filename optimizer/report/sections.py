@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from optimizer.report.assumptions import instance_assumptions
-from optimizer.report.model import Chart, Section, Table
+from optimizer.report.model import Chart, Section
 
 if TYPE_CHECKING:
     from optimizer.instance.schema import Instance
@@ -26,12 +26,10 @@ def assumptions_section(path: Path, instance: Instance) -> Section:
         "'assumption' is the planner's own choice and says why. Spec sources come from the "
         "specification tables the instance cites.",
     )
-    sec.tables.append(
-        Table("assumptions", f"Figures of {path.name} with their sources", a["values"])
-    )
+    sec.table("assumptions", f"Figures of {path.name} with their sources", a["values"])
     specs = a["specs"]
     if specs is not None and not specs.empty:
-        sec.tables.append(Table("spec_sources", "Sources of the specifications used", specs))
+        sec.table("spec_sources", "Sources of the specifications used", specs)
     sec.pre = a["notes"]
     return sec
 
@@ -85,7 +83,5 @@ def sensitivity_section(
         "(optimizer sensitivity).",
         charts=[Chart("sensitivity", "Tornado", fig)],
     )
-    sec.tables.append(
-        Table("sensitivity", "One-at-a-time sensitivity", table.reset_index(drop=True))
-    )
+    sec.table("sensitivity", "One-at-a-time sensitivity", table.reset_index(drop=True))
     return sec

@@ -40,16 +40,14 @@ def distribution_section(
     )
     series = {name: (values, weights), **(extra or {})}
     marks = {f"P{q}": summ.get(f"p{q}", np.nan) for q in stats.PERCENTILES}
-    sec.charts.append(
-        Chart(
-            "distribution",
-            "Distribution",
-            charts.distribution(
-                series, title="Objective over the scenarios", x_title="objective (USD)", marks=marks
-            ),
-        )
+    sec.chart(
+        "distribution",
+        "Distribution",
+        charts.distribution(
+            series, title="Objective over the scenarios", x_title="objective (USD)", marks=marks
+        ),
     )
-    sec.tables.append(Table("percentiles", "Percentiles of the objective", pd.DataFrame(rows)))
+    sec.table("percentiles", "Percentiles of the objective", pd.DataFrame(rows))
     return sec
 
 
@@ -61,23 +59,21 @@ def buy_section(freq: pd.DataFrame, what: str) -> Section:
         "mean units bought (zeros included).",
     )
     if not freq.empty:
-        sec.charts.append(
-            Chart(
-                "buy-frequency",
-                "Buy frequency",
-                charts.heatmap(
-                    freq,
-                    x="period",
-                    y="hardware",
-                    value="share",
-                    title="Share of scenarios buying each hardware",
-                    x_title="period",
-                    y_title="hardware",
-                    colorbar="share of scenarios",
-                ),
-            )
+        sec.chart(
+            "buy-frequency",
+            "Buy frequency",
+            charts.heatmap(
+                freq,
+                x="period",
+                y="hardware",
+                value="share",
+                title="Share of scenarios buying each hardware",
+                x_title="period",
+                y_title="hardware",
+                colorbar="share of scenarios",
+            ),
         )
-    sec.tables.append(Table("buy_frequency", "How often each hardware is bought", freq))
+    sec.table("buy_frequency", "How often each hardware is bought", freq)
     return sec
 
 
@@ -94,44 +90,38 @@ def effects_section(table: pd.DataFrame, inputs: list[str]) -> Section:
         "with the objective (+1: always up together).",
     )
     if not eff.empty:
-        sec.charts.append(
-            Chart(
-                "drivers",
-                "Drivers",
-                charts.hbar(
-                    [human_label(str(k)) for k in eff["input"]],
-                    eff["swing_usd"].fillna(0).tolist(),
-                    title="Change of the objective from each input's P10 to its P90",
-                    x_title="change of the objective (USD)",
-                    y_title="swept input",
-                    colors=["#0072B2" if v >= 0 else "#D55E00" for v in eff["swing_usd"].fillna(0)],
-                    hover=[
-                        f"swing {fmt.usd(s)}, rho {r:+.2f}"
-                        for s, r in zip(eff["swing_usd"], eff["spearman_rho"], strict=True)
-                    ],
-                ),
-            )
+        sec.chart(
+            "drivers",
+            "Drivers",
+            charts.hbar(
+                [human_label(str(k)) for k in eff["input"]],
+                eff["swing_usd"].fillna(0).tolist(),
+                title="Change of the objective from each input's P10 to its P90",
+                x_title="change of the objective (USD)",
+                y_title="swept input",
+                colors=["#0072B2" if v >= 0 else "#D55E00" for v in eff["swing_usd"].fillna(0)],
+                hover=[
+                    f"swing {fmt.usd(s)}, rho {r:+.2f}"
+                    for s, r in zip(eff["swing_usd"], eff["spearman_rho"], strict=True)
+                ],
+            ),
         )
         if len(table):
-            sec.charts.append(
-                Chart(
-                    "scatter",
-                    "Objective against each input",
-                    charts.scatter_inputs(
-                        table,
-                        eff["input"].tolist(),
-                        title="Objective of each scenario against each input",
-                        y_title="objective (USD)",
-                    ),
-                )
+            sec.chart(
+                "scatter",
+                "Objective against each input",
+                charts.scatter_inputs(
+                    table,
+                    eff["input"].tolist(),
+                    title="Objective of each scenario against each input",
+                    y_title="objective (USD)",
+                ),
             )
-    sec.tables.append(
-        Table(
-            "drivers",
-            "Inputs that move the objective",
-            eff,
-            {"input_p10": "input unit", "input_p90": "input unit", "spearman_rho": "-1..1"},
-        )
+    sec.table(
+        "drivers",
+        "Inputs that move the objective",
+        eff,
+        {"input_p10": "input unit", "input_p90": "input unit", "spearman_rho": "-1..1"},
     )
     return sec
 

@@ -21,7 +21,7 @@ import pandas as pd
 from optimizer import fmt
 from optimizer.errors import InputError
 from optimizer.report import charts
-from optimizer.report.model import Chart, Report, Section, Table
+from optimizer.report.model import Report, Section
 from optimizer.report.sweep_report import buy_section, distribution_section
 
 # optimizer.stochastic.result.INPUT_PREFIX (not imported: that package loads Pyomo): scenario
@@ -108,6 +108,8 @@ def _buy_frequency(doc: dict[str, Any], scen: pd.DataFrame) -> pd.DataFrame:
 
 
 def two_stage_report(doc: dict[str, Any], *, source: str) -> Report:
+    """The report of a two-stage result (``stochastic.json``): first stage, the objective's
+    distribution, buy frequency, the scenarios that move it, its inputs, every scenario."""
     check_two_stage(doc, source)
     scen = pd.DataFrame(
         [
@@ -126,6 +128,29 @@ def two_stage_report(doc: dict[str, Any], *, source: str) -> Report:
         subtitle=f"{len(scen)} scenarios · {doc.get('status', '?')} · from {source}",
         kind="two-stage",
     )
+    rep.headline = _headline(doc)
+    rep.sections.append(_first_stage_section(doc))
+    ok = scen[scen["objective_usd"].notna()]
+    if len(ok):
+        dist = _distribution(doc, ok)
+        rep.sections.insert(0, dist)
+        for label in ("P10", "P50", "P90"):
+            row = dist.tables[0].df
+            v = row.loc[row["statistic"] == label, "objective_usd"]
+            if len(v):
+                rep.headline.append((f"objective {label}", fmt.usd(float(v.iloc[0]))))
+    freq = _buy_frequency(doc, scen)
+    if not freq.empty:
+        rep.sections.append(buy_section(freq, "the probability (scenario weight)"))
+    rep.sections.append(_drivers_section(ok))
+    inputs = _inputs_section(doc, ok)
+    if inputs is not None:
+        rep.sections.append(inputs)
+    rep.sections.append(_scenarios_section(scen))
+    return rep
+
+
+def _headline(doc: dict[str, Any]) -> list[tuple[str, str]]:
     head: list[tuple[str, str]] = [("status", str(doc.get("status", "-")))]
     for label, key in (
         ("objective (expected, discounted)", "objective_usd"),
@@ -148,9 +173,10 @@ def two_stage_report(doc: dict[str, Any], *, source: str) -> Report:
     for key in ("method", "stopped_because"):
         if doc.get(key):
             head.append((key.replace("_", " "), str(doc[key])))
-    rep.headline = head
+    return head
 
-    first = pd.DataFrame(doc.get("first_stage") or [], columns=["hardware", "period", "units"])
+
+def _first_stage_intro(doc: dict[str, Any]) -> str:
     intro = "The hardware bought now, the same in every scenario."
     infeasible = doc.get("vss_infeasible_scenarios") or []
     if infeasible:  # VSS "infinite" needs saying why, and what the finite comparison is
@@ -166,46 +192,51 @@ def two_stage_report(doc: dict[str, Any], *, source: str) -> Report:
                 " Carried out without those units (the rest re-planned), the EV plan earns "
                 f"{fmt.usd(delivered)} less in expectation than the two-stage plan."
             )
+    return intro
+
+
+def _first_stage_section(doc: dict[str, Any]) -> Section:
+    """The first-stage purchases, beside the EV plan's (hatched) when the file has them."""
+    first = pd.DataFrame(doc.get("first_stage") or [], columns=["hardware", "period", "units"])
     sec = Section(
         "first-stage",
         "First-stage purchases (decided before the scenario is known)",
-        intro,
+        _first_stage_intro(doc),
     )
-    if len(first):
-        ev = pd.DataFrame(doc.get("ev_first_stage") or [], columns=["hardware", "period", "units"])
-        both = first.assign(plan="stochastic")
-        if len(ev):
-            both = pd.concat([both, ev.assign(plan="expected-value (EV) plan")], ignore_index=True)
-        both["series"] = both["hardware"].astype(str) + " · " + both["plan"]
-        # the deck's hardware palette; the EV plan's bars hatched in the same colour
-        hw = charts.colors_for(sorted({str(h) for h in both["hardware"]}))
-        colors = {f"{r.hardware} · {r.plan}": hw[str(r.hardware)] for r in both.itertuples()}
-        patterns = {f"{r.hardware} · {r.plan}": "/" for r in both.itertuples() if "EV" in r.plan}
-        sec.charts.append(
-            Chart(
-                "first-stage",
-                "First stage",
-                charts.grouped_bars(
-                    both.assign(period=both["period"].astype(str)),
-                    x="period",
-                    series="series",
-                    colors=colors,
-                    patterns=patterns,
-                    value="units",
-                    title="First-stage units bought"
-                    + (" (beside the EV plan's)" if len(ev) else ""),
-                    x_title="period",
-                    y_title="units bought (servers or racks)",
-                ),
-            )
-        )
-        sec.tables.append(Table("first_stage", "First-stage purchases", first))
-        if len(ev):
-            sec.tables.append(Table("ev_first_stage", "The expected-value plan's first stage", ev))
-    rep.sections.append(sec)
+    if not len(first):
+        return sec
+    ev = pd.DataFrame(doc.get("ev_first_stage") or [], columns=["hardware", "period", "units"])
+    both = first.assign(plan="stochastic")
+    if len(ev):
+        both = pd.concat([both, ev.assign(plan="expected-value (EV) plan")], ignore_index=True)
+    both["series"] = both["hardware"].astype(str) + " · " + both["plan"]
+    # the deck's hardware palette; the EV plan's bars hatched in the same colour
+    hw = charts.colors_for(sorted({str(h) for h in both["hardware"]}))
+    colors = {f"{r.hardware} · {r.plan}": hw[str(r.hardware)] for r in both.itertuples()}
+    patterns = {f"{r.hardware} · {r.plan}": "/" for r in both.itertuples() if "EV" in r.plan}
+    sec.chart(
+        "first-stage",
+        "First stage",
+        charts.bars(
+            both.assign(period=both["period"].astype(str)),
+            mode="group",
+            series="series",
+            colors=colors,
+            patterns=patterns,
+            value="units",
+            title="First-stage units bought" + (" (beside the EV plan's)" if len(ev) else ""),
+            y_title="units bought (servers or racks)",
+        ),
+    )
+    sec.table("first_stage", "First-stage purchases", first)
+    if len(ev):
+        sec.table("ev_first_stage", "The expected-value plan's first stage", ev)
+    return sec
 
-    ok = scen[scen["objective_usd"].notna()]
-    values = ok["objective_usd"].astype(float).to_numpy()
+
+def _distribution(doc: dict[str, Any], ok: pd.DataFrame) -> Section:
+    """The objective's distribution over the scenarios with one, beside the EV plan's and
+    wait-and-see's where every scenario reports them."""
     weights = ok["probability"].astype(float).to_numpy()
     extra = {}
     if "ev_objective_usd" in ok and ok["ev_objective_usd"].notna().all():
@@ -213,75 +244,68 @@ def two_stage_report(doc: dict[str, Any], *, source: str) -> Report:
     if "ws_objective_usd" in ok and ok["ws_objective_usd"].notna().all():
         extra["wait-and-see"] = (ok["ws_objective_usd"].astype(float).to_numpy(), weights)
     given = doc.get("percentiles") if isinstance(doc.get("percentiles"), dict) else None
-    if len(ok):
-        dist = distribution_section(
-            values,
-            weights,
-            what=f"{len(ok)} scenarios",
-            extra=extra,
-            given=given,
-            name="stochastic plan",
+    dist = distribution_section(
+        ok["objective_usd"].astype(float).to_numpy(),
+        weights,
+        what=f"{len(ok)} scenarios",
+        extra=extra,
+        given=given,
+        name="stochastic plan",
+    )
+    evp = doc.get("ev_percentiles")
+    if isinstance(evp, dict) and evp:
+        dist.table(
+            "ev_percentiles",
+            "Percentiles of the EV plan's objective",
+            pd.DataFrame(
+                [
+                    {"statistic": k.upper() if k.startswith("p") else k, "objective_usd": v}
+                    for k, v in evp.items()
+                ]
+            ),
         )
-        evp = doc.get("ev_percentiles")
-        if isinstance(evp, dict) and evp:
-            dist.tables.append(
-                Table(
-                    "ev_percentiles",
-                    "Percentiles of the EV plan's objective",
-                    pd.DataFrame(
-                        [
-                            {"statistic": k.upper() if k.startswith("p") else k, "objective_usd": v}
-                            for k, v in evp.items()
-                        ]
-                    ),
-                )
-            )
-        rep.sections.insert(0, dist)
-        for label in ("P10", "P50", "P90"):
-            row = dist.tables[0].df
-            v = row.loc[row["statistic"] == label, "objective_usd"]
-            if len(v):
-                rep.headline.append((f"objective {label}", fmt.usd(float(v.iloc[0]))))
+    return dist
 
-    freq = _buy_frequency(doc, scen)
-    if not freq.empty:
-        rep.sections.append(buy_section(freq, "the probability (scenario weight)"))
 
+def _drivers_section(ok: pd.DataFrame) -> Section:
+    """The scenarios furthest from the expected objective."""
     drivers = Section(
         "drivers",
         "Scenarios that move the objective most",
         "The scenarios furthest from the expected objective, and the regret of the "
         "stochastic plan against knowing the scenario in advance (when reported).",
     )
-    if len(ok):
-        exp = float(np.average(values, weights=weights)) if weights.sum() > 0 else math.nan
-        far = ok.assign(distance_usd=ok["objective_usd"].astype(float) - exp)
-        far = far.reindex(far["distance_usd"].abs().sort_values(ascending=False).index).head(15)
-        drivers.charts.append(
-            Chart(
-                "scenario-drivers",
-                "Scenarios",
-                charts.hbar(
-                    far["scenario"].tolist(),
-                    far["distance_usd"].tolist(),
-                    title="Objective of each scenario minus the expected objective",
-                    x_title="difference from the expected objective (USD)",
-                    y_title="scenario",
-                    colors=["#0072B2" if v >= 0 else "#D55E00" for v in far["distance_usd"]],
-                ),
-            )
-        )
-        drivers.tables.append(
-            Table(
-                "scenario_drivers",
-                "Scenarios furthest from the expected objective",
-                far.reset_index(drop=True),
-                {"distance_usd": "USD"},
-            )
-        )
-    rep.sections.append(drivers)
-    # What each scenario assumes: "input:KEY" fields (written by optimizer stochastic); in
-    # files from elsewhere, other numeric fields that are not results (no *_usd column).
+    if not len(ok):
+        return drivers
+    values = ok["objective_usd"].astype(float).to_numpy()
+    weights = ok["probability"].astype(float).to_numpy()
+    exp = float(np.average(values, weights=weights)) if weights.sum() > 0 else math.nan
+    far = ok.assign(distance_usd=ok["objective_usd"].astype(float) - exp)
+    far = far.reindex(far["distance_usd"].abs().sort_values(ascending=False).index).head(15)
+    drivers.chart(
+        "scenario-drivers",
+        "Scenarios",
+        charts.hbar(
+            far["scenario"].tolist(),
+            far["distance_usd"].tolist(),
+            title="Objective of each scenario minus the expected objective",
+            x_title="difference from the expected objective (USD)",
+            y_title="scenario",
+            colors=["#0072B2" if v >= 0 else "#D55E00" for v in far["distance_usd"]],
+        ),
+    )
+    drivers.table(
+        "scenario_drivers",
+        "Scenarios furthest from the expected objective",
+        far.reset_index(drop=True),
+        {"distance_usd": "USD"},
+    )
+    return drivers
+
+
+def _inputs_section(doc: dict[str, Any], ok: pd.DataFrame) -> Section | None:
+    """What each scenario assumes: "input:KEY" fields (written by optimizer stochastic); in
+    files from elsewhere, other numeric fields that are not results (no *_usd column)."""
     fields = list(dict.fromkeys(k for s in doc["scenarios"] for k in s))
     numeric = [
         k
@@ -296,23 +320,27 @@ def two_stage_report(doc: dict[str, Any], *, source: str) -> Report:
     inputs = [k for k in numeric if k.startswith(INPUT_PREFIX)] or [
         k for k in numeric if not k.endswith("_usd") and ":" not in k
     ]
-    if inputs and len(ok) > 2:
-        from optimizer.report.sweep_report import effects_section
+    if not inputs or len(ok) <= 2:
+        return None
+    from optimizer.report.sweep_report import effects_section
 
-        names = {k: k.removeprefix(INPUT_PREFIX) for k in inputs}
-        table = pd.DataFrame(
-            [
-                {
-                    "scenario": s.get("scenario"),
-                    **{names[k]: s.get(k) for k in inputs},
-                    "objective_usd": s.get("objective_usd"),
-                }
-                for s in doc["scenarios"]
-            ]
-        ).dropna(subset=["objective_usd"])
-        eff = effects_section(table.reset_index(drop=True), list(names.values()))
-        eff.id, eff.title = "inputs", "Inputs that move the objective most"
-        rep.sections.append(eff)
+    names = {k: k.removeprefix(INPUT_PREFIX) for k in inputs}
+    table = pd.DataFrame(
+        [
+            {
+                "scenario": s.get("scenario"),
+                **{names[k]: s.get(k) for k in inputs},
+                "objective_usd": s.get("objective_usd"),
+            }
+            for s in doc["scenarios"]
+        ]
+    ).dropna(subset=["objective_usd"])
+    eff = effects_section(table.reset_index(drop=True), list(names.values()))
+    eff.id, eff.title = "inputs", "Inputs that move the objective most"
+    return eff
+
+
+def _scenarios_section(scen: pd.DataFrame) -> Section:
     note = ""
     if "regret_usd" in scen and (pd.to_numeric(scen["regret_usd"], errors="coerce") < 0).any():
         note = (
@@ -320,11 +348,6 @@ def two_stage_report(doc: dict[str, Any], *, source: str) -> Report:
             "wait-and-see plan is itself solved to the relative MIP gap asked, and a regret "
             "within that gap is solver tolerance."
         )
-    rep.sections.append(
-        Section(
-            "scenarios",
-            "Every scenario",
-            tables=[Table("scenarios", "Scenarios", scen, note=note)],
-        )
-    )
-    return rep
+    sec = Section("scenarios", "Every scenario")
+    sec.table("scenarios", "Scenarios", scen, note=note)
+    return sec
