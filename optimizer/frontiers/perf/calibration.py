@@ -30,9 +30,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from optimizer.data import FRONTIERS_DIR
+from optimizer.data import FRONTIERS_DIR, SPEC_FILES
+from optimizer.frontiers.draws import family_of
 from optimizer.frontiers.perf.engine import Efficiency, envelope_mask, evaluate_techniques
-from optimizer.frontiers.perf.specs import HardwareSpec, ModelSpec, hardware_from_dict
+from optimizer.frontiers.perf.specs import (
+    HardwareSpec,
+    ModelSpec,
+    hardware_from_dict,
+    is_pod,
+    load_spec_files,
+    model_from_dict,
+)
 
 DATA_DIR = FRONTIERS_DIR / "calibration"
 POINTS_CSV = DATA_DIR / "points.csv"
@@ -361,6 +369,7 @@ FIT_GRID: dict[str, Sequence[float]] = {
     "spec_seq_overhead_s": (0.0, 25e-6, 50e-6, 100e-6, 200e-6, 300e-6, 500e-6),
     "hopper_sw": (0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
     "amd_sw": (0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
+    "amd_sw_early_2026": (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.8, 1.0),
     "sw_2025": (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
 }
 TYPICAL_GRID: Sequence[float] = tuple(round(0.05 * i, 2) for i in range(2, 21))
@@ -546,3 +555,42 @@ def calibration_hardware(hardware: dict[str, HardwareSpec]) -> dict[str, Hardwar
 
 def fmt_ratio(r: float) -> str:
     return "0 (out of range)" if r == 0 or not math.isfinite(r) else f"{r:.2f}"
+
+
+@functools.cache
+def _shipped_specs() -> tuple[dict[str, HardwareSpec], dict[str, ModelSpec]]:
+    """The shipped hardware (plus MI300X) and model specs, parsed once."""
+    hw_dicts, model_dicts = load_spec_files(SPEC_FILES)
+    plain = {d["id"]: hardware_from_dict(d) for d in hw_dicts if not is_pod(d)}
+    return calibration_hardware(plain), {d["id"]: model_from_dict(d) for d in model_dicts}
+
+
+def points(eff: Efficiency | None = None) -> pd.DataFrame:
+    """The shipped calibration points, scored (for charts that draw them on a frontier).
+
+    One row per point of ``calibration/points.csv``: hardware, model, isl, osl, technique,
+    speed (tok/s/user), measured and modelled (tok/s per GPU, in the point's own count),
+    ratio (as scored), role (fit / holdout), bound (point / lower), vintage, source. ``eff``:
+    the factors to score with (default: the shipped ones).
+    """
+    hw, mo = _shipped_specs()
+    frame = score(POINTS, hw, mo, eff if eff is not None else Efficiency())
+    out = frame.rename(columns={"interactivity": "speed", "tok_s_per_gpu": "measured"})
+    cols = ["hardware", "model", "isl", "osl", "technique", "speed", "measured", "modelled"]
+    return out[[*cols, "ratio", "role", "bound", "vintage", "source"]].reset_index(drop=True)
+
+
+def residual_band(
+    hardware_or_family: str, quantiles: tuple[float, float] = (0.1, 0.9)
+) -> tuple[float, float]:
+    """(low, high) quantiles of measured / modelled over the held-out points of one hardware id
+    or family (``optimizer.frontiers.draws.FAMILIES``); all held-out points when it has fewer
+    than three. A chart multiplies a modelled curve by these to draw the calibration band."""
+    frame = points()
+    frame = frame[(frame["role"] == "holdout") & (frame["modelled"] > 0)]
+    fam = frame["hardware"].map(family_of)
+    own = frame[(frame["hardware"] == hardware_or_family) | (fam == hardware_or_family)]
+    use = own if len(own) >= 3 else frame
+    r = np.log(use["measured"].to_numpy(float) / use["modelled"].to_numpy(float))
+    lo, hi = np.quantile(r, quantiles)
+    return float(np.exp(lo)), float(np.exp(hi))
