@@ -69,6 +69,7 @@ from optimizer.frontiers.perf.specs import (
     model_from_dict,
     pod_parts,
 )
+from optimizer.frontiers.table import REQUIRED_COLUMNS
 
 __all__ = [
     "DEFAULT_EFFICIENCY",
@@ -86,20 +87,9 @@ PROFILES = ("tuned", "typical")
 # optimizer/data/frontiers/calibration.md.
 DEFAULT_EFFICIENCY = Efficiency()
 
-ROW_COLUMNS = [
-    "hardware",
-    "model",
-    "context_tokens",
-    "interactivity",
-    "tok_s_per_gpu",
-    "ttft_s",
-    "isl",
-    "osl",
-    "technique",
-    "units_per_replica",
-    "layout",
-    "source",
-]
+# The frontier table's columns (docs/format.md): the planner's required ones, then the rest.
+ROW_COLUMNS = [*REQUIRED_COLUMNS, "ttft_s", "isl", "osl", "technique", "units_per_replica"]
+ROW_COLUMNS += ["layout", "source"]
 # Columns written to a CSV: the planner's, plus the documented extras (isl and osl are
 # stated in the layout text).
 CSV_COLUMNS = [c for c in ROW_COLUMNS if c not in ("isl", "osl")]

@@ -261,12 +261,17 @@ def _id(d: Mapping[str, Any], where: str, problems: list[str]) -> str:
     return v.strip()
 
 
-def hardware_from_dict(d: Mapping[str, Any], where: str = "hardware") -> HardwareSpec:
-    """Check one hardware entry; raise :class:`SpecError` listing every problem."""
+def _entry_id(d: Any, where: str, problems: list[str]) -> str:
+    """The id of one spec entry; a non-mapping entry is an error at once."""
     if not isinstance(d, Mapping):
         raise SpecError(f"{where}: must be a mapping (got {type(d).__name__})")
+    return _id(d, where, problems)
+
+
+def hardware_from_dict(d: Mapping[str, Any], where: str = "hardware") -> HardwareSpec:
+    """Check one hardware entry; raise :class:`SpecError` listing every problem."""
     p: list[str] = []
-    hid = _id(d, where, p)
+    hid = _entry_id(d, where, p)
     n = _num(d, "accelerators_per_unit", where, p)
     mem = _num(d, "memory_gb_per_accel", where, p)
     bw = _num(d, "mem_bw_tb_s_per_accel", where, p)
@@ -364,10 +369,8 @@ def pod_parts(d: Mapping[str, Any], where: str = "hardware") -> tuple[str, str, 
 
 def model_from_dict(d: Mapping[str, Any], where: str = "models") -> ModelSpec:
     """Check one model entry; raise :class:`SpecError` listing every problem."""
-    if not isinstance(d, Mapping):
-        raise SpecError(f"{where}: must be a mapping (got {type(d).__name__})")
     p: list[str] = []
-    mid = _id(d, where, p)
+    mid = _entry_id(d, where, p)
     total = _num(d, "total_params_b", where, p)
     active = _num(d, "active_params_b", where, p)
     layers = _num(d, "layers", where, p)
