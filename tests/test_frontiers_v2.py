@@ -24,9 +24,14 @@ from optimizer.frontiers.generator import (
     resolve_hardware,
 )
 from optimizer.frontiers.perf import calibration as cal
-from optimizer.frontiers.perf.engine import evaluate, sakasegawa_wait
+from optimizer.frontiers.perf.engine import evaluate, sakasegawa_wait, speculation_runs
 from optimizer.frontiers.perf.pod import PodSpec
-from optimizer.frontiers.perf.specs import SpecError, hardware_from_dict, model_from_dict
+from optimizer.frontiers.perf.specs import (
+    SpecError,
+    choose_precision,
+    hardware_from_dict,
+    model_from_dict,
+)
 from optimizer.frontiers.table import read_frontier_table
 
 REPO = Path(__file__).resolve().parents[1]
@@ -72,6 +77,61 @@ def test_speculation_arithmetic_on_a_memory_bound_dense_model() -> None:
     pick_s = (spec["g"] == 1) & ~spec["disagg"].astype(bool)
     ratio = spec["interactivity"][pick_s][0] / base["interactivity"][pick][0]
     assert ratio == pytest.approx(2.5 / (1 + 3 / m.layers), rel=1e-9)
+
+
+def test_pass_is_a_roofline_per_kernel_class() -> None:
+    """A dense model on one GPU, every fixed cost and the links zero, disaggregated: the pass
+    is max(weight read, matmul FLOPs) + max(KV read, attention FLOPs), not one max of the
+    sums. At batch 64 with FLOPs at 5% of peak the matmuls are compute bound and the
+    attention is read bound (hand check below), so the step is Cs + Mkv, above both the
+    all-bytes and the all-FLOPs time."""
+    hw = hardware_from_dict(HW["b200-hgx"])
+    m = model_from_dict({**MODELS["gpt-oss-120b"], "num_experts": 0, "experts_per_token": 0})
+    eff = DEFAULT_EFFICIENCY.with_(
+        flops=0.05,
+        comm_latency_s=0.0,
+        layer_overhead_s=0.0,
+        step_overhead_s=0.0,
+        seq_overhead_s=0.0,
+    )
+    b, isl, osl = 64.0, 1024, 1024
+    r = evaluate(hw, m, isl, osl, eff, max_units=1, batches=np.array([b]))
+    i = np.flatnonzero((r["g"] == 1) & r["disagg"].astype(bool))[0]
+    prec = choose_precision(hw, m)
+    bw = hw.mem_bw * eff.bw
+    ctx = isl + osl / 2
+    m_w = m.shared_params * prec.shared_bytes / bw
+    m_kv = b * m.kv_bytes_per_token_bf16 * prec.kv_scale * float(m.ctx_eff(ctx)) / bw
+    c_s = b * 2 * m.shared_params / (prec.shared_flops * eff.flops)
+    c_a = (
+        b
+        * m.layers
+        * m.attn_flops_per_pair_decode
+        * float(m.ctx_eff(ctx))
+        / (prec.attn_flops * eff.flops)
+    )
+    assert c_s > m_w and m_kv > c_a  # the hand check: one class of each kind
+    assert r["t_step"][i] == pytest.approx(c_s + m_kv, rel=1e-9)
+    assert r["t_step"][i] > max(m_w + m_kv, c_s + c_a)
+
+
+def test_one_draft_run_uses_the_published_first_draft_acceptance() -> None:
+    """DeepSeek-R1 MTP: the DeepSeek-V3 report's 85-90% for the first draft (0.875) makes the
+    one-draft run emit 1.875 tokens per step; the 3-draft run keeps the estimated 2.73. A model
+    without first_acceptance (gpt-oss-120b, 2.41 at 3 drafts) gets 1 + a with
+    1 + a + a^2 + a^3 = 2.41 (a = 0.6129...)."""
+    r1 = model_from_dict(MODELS["deepseek-r1"])
+    assert speculation_runs(r1) == [("mtp", 1, pytest.approx(1.875)), ("mtp", 3, 2.73)]
+    oss = speculation_runs(model_from_dict(MODELS["gpt-oss-120b"]))
+    a = oss[0][2] - 1.0
+    assert 1 + a + a**2 + a**3 == pytest.approx(2.41, abs=1e-9) and oss[1][2] == 2.41
+    bad = {**MODELS["deepseek-r1"], "speculative": {**r1_spec(), "first_acceptance": 1.2}}
+    with pytest.raises(SpecError, match=r"models\.speculative\.first_acceptance"):
+        model_from_dict(bad)
+
+
+def r1_spec() -> dict[str, Any]:
+    return dict(MODELS["deepseek-r1"]["speculative"])
 
 
 def test_rows_say_their_technique_and_speculation_extends_the_fast_end(

@@ -233,7 +233,7 @@ def report_markdown(
     L += _checks(hardware, models, eff, measured_2026)
     L += ["", "## Known weaknesses", ""]
     L += [f"- {w}" for w in notes()["weaknesses"]]
-    L += ["", "## Changes tried and not adopted", ""]
+    L += ["", "## Changes tried", ""]
     L += [f"- {w}" for w in notes()["tried"]]
     L.append("")
     return "\n".join(L), {"fit": fit_s, "holdout": hold_s, "holdout as shipped": ship_s}

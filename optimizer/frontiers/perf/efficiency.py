@@ -13,7 +13,7 @@ from typing import Any
 
 from optimizer.frontiers.perf.specs import HardwareSpec
 
-FIT_NAME = "calibration-2026c"  # the fit the defaults of Efficiency come from
+FIT_NAME = "calibration-2026d"  # the fit the defaults of Efficiency come from
 EARLY_2026_MONTHS = ("2026-01", "2026-02", "2026-03")  # AMD software before April 2026
 
 
@@ -21,8 +21,11 @@ EARLY_2026_MONTHS = ("2026-01", "2026-02", "2026-03")  # AMD software before Apr
 class Efficiency:
     """Achieved fractions of peak and fixed latencies (the calibrated factors).
 
-    The defaults are the fit "calibration-2026c" (:data:`FIT_NAME`): those of "calibration-2026b"
-    (coordinate search, :func:`optimizer.frontiers.perf.calibration.fit`, on the "fit" points of
+    The defaults are "calibration-2026d" (:data:`FIT_NAME`): the factors of "calibration-2026c"
+    under generator v2.1's roofline per kernel class (refits under it read the held-out points
+    worse: calibration.md, "Changes tried"); ``amd_sw_early_2026`` equals ``amd_sw`` (the fit
+    points cannot tell them apart). "calibration-2026c" is "calibration-2026b" (coordinate
+    search, :func:`optimizer.frontiers.perf.calibration.fit`, on the "fit" points of
     ``optimizer/data/frontiers/calibration/points.csv`` of v2: B200 DeepSeek-R1 with and without
     MTP, gpt-oss-120b on H100/B200/MI355X, the B200 DeepSeek 8k/1k peak; ``typical_speed`` on the
     Kimi K2.5 vLLM anchor) and ``sw_2025`` searched alone on the v3 fit points with the ordering

@@ -34,7 +34,11 @@ g for TP, 1 for DEP, 8 for TEP)::
              kv_split = (g/a) * min(a, kv_heads)  (MLA: g/a; sliding-window layers count
                                                    only their window)
     flops  = (2 * active_params * tokens + attention flops) / (g * pp)
-    t_pass = max(bytes / (mem_bw * eff.bw), flops / (peak * eff.flops)) + comm
+    t_pass = sum over kernel classes c of max(bytes_c / (mem_bw * eff.bw),
+                                              flops_c / (peak_c * eff.flops)) + comm
+             classes: shared matmuls / shared weights, expert matmuls / touched experts,
+             attention / KV (read once for the 1 + k queries of a sequence); aggregated
+             prefill tokens add their FLOPs at eff.prefill_flops
     comm   = TP: layers/pp * 2 * (2 (g-1)/g * tokens * hidden * 2 B / (link * eff.comm) + lat)
              DEP: layers/pp * (tokens/g * k * hidden * 3 B * (g-1)/g / (link * eff.comm) + 2 lat)
              TEP: the DEP all-to-all + one all-reduce inside each attention group
@@ -226,8 +230,10 @@ def _fits(grid: _Grid, usable: float) -> np.ndarray:
     return (w_gpu + kv_gpu <= usable) & (grid.b >= grid.groups)
 
 
-def _decode_roofline(grid: _Grid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(t_mem, t_compute, tokens) of one pipeline pass.
+def _decode_roofline(grid: _Grid) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(t_mem, t_compute, t_roof, tokens) of one pipeline pass: all bytes at the achieved
+    bandwidth, all FLOPs at the achieved rate, and the pass's time (a roofline per kernel
+    class, summed).
 
     Tokens through the weights: decode tokens (k + 1 per sequence when speculating), plus
     chunked prefill when aggregated (a sequence finishes every osl / tau steps, so
@@ -241,22 +247,38 @@ def _decode_roofline(grid: _Grid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     tok_pre = np.where(grid.dis, 0.0, b * isl * grid.tau / grid.osl)
     tokens = tok_dec + tok_pre
     ctx_avg = isl + grid.osl / 2.0
-    byt = (W_s / grid.a + W_e * _touched(m, tokens) / grid.g) / grid.pp
-    byt = byt + b * grid.kv_seq(ctx_avg) / grid.kv_split / grid.pp
-    t_mem = byt / (grid.hw.mem_bw * eff.bw)
     L = float(m.layers)
     lin_s, lin_e = 2.0 * m.shared_params, 2.0 * m.experts_per_token * m.expert_params
     attn_dec = tok_dec * L * m.attn_flops_per_pair_decode * float(m.ctx_eff(ctx_avg))
     attn_pre = (tok_pre / isl) * L * m.attn_flops_per_pair_prefill * m.prefill_attention_pairs(isl)
     f_e = _gemm_share(tokens * max(m.experts_per_token, 1) / max(m.num_experts, 1), eff)
     f_s = _gemm_share(tokens / grid.groups, eff)
-    dec = tok_dec * (lin_s / (prec.shared_flops * f_s) + lin_e / (prec.expert_flops * f_e))
-    pre = tok_pre * (lin_s / prec.shared_flops + lin_e / prec.expert_flops)
-    t_comp = (
-        (dec + attn_dec / prec.attn_flops) / eff.flops
-        + (pre + attn_pre / prec.attn_flops) / eff.prefill_flops
-    ) / (grid.g * grid.pp)
-    return t_mem, t_comp, tokens
+    # Roofline per kernel class (the kernels of a pass run one after another): shared matmuls
+    # against the shared weights, expert matmuls against the experts the batch touches,
+    # attention against the KV read once for all 1 + k queries of a sequence; chunked prefill
+    # is compute bound. A verify pass is thus bound by weight / KV reads at small batch (its
+    # extra tokens nearly free) and by FLOPs at large batch.
+    bw, peak = grid.hw.mem_bw * eff.bw, eff.flops * grid.g * grid.pp  # per pass, all stages
+    classes = (  # (seconds reading, seconds computing)
+        (W_s / grid.a / grid.pp / bw, tok_dec * lin_s / (prec.shared_flops * f_s) / peak),
+        (
+            W_e * _touched(m, tokens) / grid.g / grid.pp / bw,
+            tok_dec * lin_e / (prec.expert_flops * f_e) / peak,
+        ),
+        (
+            b * grid.kv_seq(ctx_avg) / grid.kv_split / grid.pp / bw,
+            attn_dec / prec.attn_flops / peak,
+        ),
+    )
+    pre = (
+        tok_pre * (lin_s / prec.shared_flops + lin_e / prec.expert_flops)
+        + attn_pre / prec.attn_flops
+    )
+    t_pre = pre / (eff.prefill_flops * grid.g * grid.pp)
+    t_mem = sum(r for r, _ in classes)
+    t_comp = sum(c for _, c in classes) + t_pre
+    roof = sum(np.maximum(r, c) for r, c in classes) + t_pre
+    return t_mem, t_comp, roof, tokens
 
 
 def _collectives(grid: _Grid, tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -413,9 +435,9 @@ def evaluate(
         float(acceptance_length) if draft_tokens > 0 else 1.0,
     )  # fmt: skip
     usable = hw.mem_bytes * (eff.sram_usable if hw.sram else eff.hbm_usable)
-    t_mem, t_comp, tokens = _decode_roofline(grid)
+    t_mem, t_comp, t_roof, tokens = _decode_roofline(grid)
     comm, hops = _collectives(grid, tokens)
-    t_pass = np.maximum(t_mem, t_comp) + comm
+    t_pass = t_roof + comm
     t_step = _step_time(grid, t_pass, hops)
     seqs = grid.b * grid.pp
     out_rate = seqs * grid.tau / t_step  # output tokens/s of one instance
@@ -471,44 +493,33 @@ def per_token_acceptance(draft_tokens: int, acceptance_length: float) -> float:
 
 def speculation_runs(m: ModelSpec) -> list[tuple[str, int, float]]:
     """(technique, draft tokens, acceptance length) for one draft and for the model's draft
-    length (deployments pick the draft length per load, as benchmark sweeps do); the short
-    draft keeps the per-draft acceptance a of the published figure: 1 + a (1 + a + ... + a^j
-    in general)."""
+    length (deployments pick the draft length per load, as benchmark sweeps do). The long
+    draft keeps the published length; the one-draft run emits 1 + the first draft's
+    acceptance: the published ``first_acceptance`` where a source gives one, else the
+    per-draft rate a behind the published length (1 + a)."""
     if m.spec_draft_tokens <= 0:
         return []
     a = per_token_acceptance(m.spec_draft_tokens, m.spec_acceptance_length)
+    first = m.spec_first_acceptance or a
     lengths = sorted({1, m.spec_draft_tokens})  # the ends: 1 draft at large batch, k at small
-    return [(m.spec_technique, j, sum(a**i for i in range(j + 1))) for j in lengths]
+    return [
+        (m.spec_technique, j, 1.0 + first if j == 1 else m.spec_acceptance_length) for j in lengths
+    ]
 
 
 def evaluate_techniques(
-    hw: HardwareSpec,
-    m: ModelSpec,
-    isl: int,
-    osl: int,
-    eff: Efficiency,
-    prec: Precision | None = None,
-    typical: bool = False,
+    hw: HardwareSpec, m: ModelSpec, isl: int, osl: int, eff: Efficiency, **kw: Any
 ) -> dict[str, np.ndarray]:
     """:func:`evaluate` without speculation and, for a model with a ``speculative:`` entry
     (tuned profile only: off-the-shelf defaults do not speculate), with it; concatenated,
-    with a ``technique`` column ("none" or the model's technique)."""
+    with a ``technique`` column ("none" or the model's technique). ``kw``: :func:`evaluate`'s
+    ``prec`` and ``typical``."""
     runs = [("none", 0, 1.0)]
-    if not typical:
+    if not kw.get("typical", False):
         runs += speculation_runs(m)
     parts = []
     for tech, k, acc in runs:
-        r = evaluate(
-            hw,
-            m,
-            isl,
-            osl,
-            eff,
-            prec=prec,
-            draft_tokens=k,
-            acceptance_length=acc,
-            typical=typical,
-        )
+        r = evaluate(hw, m, isl, osl, eff, draft_tokens=k, acceptance_length=acc, **kw)
         r["technique"] = np.full(r["interactivity"].size, tech, dtype=object)
         parts.append(r)
     return {key: np.concatenate([r[key] for r in parts]) for key in parts[0]}

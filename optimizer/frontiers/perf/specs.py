@@ -108,6 +108,8 @@ class ModelSpec:
     spec_technique: str = ""  # speculative decoding: "mtp" | "eagle3" | "" (none)
     spec_draft_tokens: int = 0  # draft tokens per step
     spec_acceptance_length: float = 1.0  # tokens emitted per verification step, on average
+    # acceptance probability of the first draft (0: the per-draft rate behind the length)
+    spec_first_acceptance: float = 0.0
 
     @property
     def is_moe(self) -> bool:
@@ -399,7 +401,7 @@ def model_from_dict(d: Mapping[str, Any], where: str = "models") -> ModelSpec:
         p.append(f"{where}.experts_per_token: must be <= num_experts ({k} > {ne})")
     if layers is not None and swl is not None and swl > layers:
         p.append(f"{where}.sliding_window_layers: must be <= layers ({swl} > {layers})")
-    tech, k_draft, acc = _speculative(d.get("speculative"), where, p)
+    tech, k_draft, acc, first = _speculative(d.get("speculative"), where, p)
     if p:
         raise SpecError(p)
     assert total and active and layers and hidden and heads and kvh and hd and kvb and maxc
@@ -426,25 +428,30 @@ def model_from_dict(d: Mapping[str, Any], where: str = "models") -> ModelSpec:
         spec_technique=tech,
         spec_draft_tokens=k_draft,
         spec_acceptance_length=acc,
+        spec_first_acceptance=first,
     )
 
 
 SPEC_TECHNIQUES = ("mtp", "eagle3")
 
 
-def _speculative(v: Any, where: str, p: list[str]) -> tuple[str, int, float]:
-    """(technique, draft tokens, acceptance length) of a model's ``speculative:`` entry.
+def _speculative(v: Any, where: str, p: list[str]) -> tuple[str, int, float, float]:
+    """(technique, draft tokens, acceptance length, first-draft acceptance) of a model's
+    ``speculative:`` entry.
 
     ``acceptance_length`` is the published mean number of tokens one verification step
-    emits (accepted drafts + the target's own token), so 1 <= it <= draft_tokens + 1.
+    emits (accepted drafts + the target's own token), so 1 <= it <= draft_tokens + 1;
+    ``first_acceptance`` (optional, 0 < it <= 1) the published rate at which the first draft
+    is accepted, when a source gives it apart from the mean length.
     """
     if v is None:
-        return "", 0, 1.0
+        return "", 0, 1.0, 0.0
     w = f"{where}.speculative"
     if not isinstance(v, Mapping):
         p.append(f"{w}: must be a mapping with technique, draft_tokens, acceptance_length")
-        return "", 0, 1.0
-    unknown = sorted(set(v) - {"technique", "draft_tokens", "acceptance_length"})
+        return "", 0, 1.0, 0.0
+    keys = {"technique", "draft_tokens", "acceptance_length", "first_acceptance"}
+    unknown = sorted(set(v) - keys)
     if unknown:
         p.append(f"{w}: unknown key(s) {', '.join(map(str, unknown))}")
     tech = str(v.get("technique") or "").strip().lower()
@@ -456,7 +463,10 @@ def _speculative(v: Any, where: str, p: list[str]) -> tuple[str, int, float]:
         p.append(f"{w}.draft_tokens: must be a whole number from 1 to 16 (got {k:g})")
     elif k is not None and acc is not None and not 1.0 <= acc <= k + 1:
         p.append(f"{w}.acceptance_length: must be between 1 and draft_tokens + 1 (got {acc:g})")
-    return tech, int(k or 0), float(acc or 1.0)
+    first = _num(v, "first_acceptance", w, p, required=False)
+    if first is not None and not 0.0 < first <= 1.0:
+        p.append(f"{w}.first_acceptance: must be above 0 and at most 1 (got {first:g})")
+    return tech, int(k or 0), float(acc or 1.0), float(first or 0.0)
 
 
 def load_spec_files(
