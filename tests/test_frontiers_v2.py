@@ -51,23 +51,21 @@ def table() -> pd.DataFrame:
 # ----------------------------------------------------------------- speculative decoding
 
 
+def _dense_on_one_gpu(**factors: float) -> tuple[Any, Any, Any]:
+    """B200, gpt-oss-120b made dense, and the default factors with every fixed cost zero."""
+    hw = hardware_from_dict(HW["b200-hgx"])
+    m = model_from_dict({**MODELS["gpt-oss-120b"], "num_experts": 0, "experts_per_token": 0})
+    zero = ("comm_latency_s", "layer_overhead_s", "step_overhead_s", "seq_overhead_s")
+    fixed = dict.fromkeys((*zero, "draft_overhead_s", "spec_seq_overhead_s"), 0.0)
+    return hw, m, DEFAULT_EFFICIENCY.with_(**fixed, **factors)
+
+
 def test_speculation_arithmetic_on_a_memory_bound_dense_model() -> None:
     # A dense model on one GPU at batch 1, with every fixed cost zero and compute free: the
     # step is the weight + KV read, t. Speculating k tokens reads the same bytes once for the
     # verify pass and drafts k one-layer passes (k x t / L), so the step is t (1 + k / L) and
     # it emits tau tokens: interactivity x tau / (1 + k / L). Here k = 3, tau = 2.5, L = 32.
-    hw = hardware_from_dict(HW["b200-hgx"])
-    m = model_from_dict({**MODELS["gpt-oss-120b"], "num_experts": 0, "experts_per_token": 0})
-    eff = DEFAULT_EFFICIENCY.with_(
-        flops=1e9,
-        prefill_flops=1e9,
-        comm_latency_s=0.0,
-        layer_overhead_s=0.0,
-        step_overhead_s=0.0,
-        seq_overhead_s=0.0,
-        draft_overhead_s=0.0,
-        spec_seq_overhead_s=0.0,
-    )
+    hw, m, eff = _dense_on_one_gpu(flops=1e9, prefill_flops=1e9)
     one = np.array([1.0])
     base = evaluate(hw, m, 1024, 1024, eff, max_units=1, batches=one)
     spec = evaluate(
@@ -85,15 +83,7 @@ def test_pass_is_a_roofline_per_kernel_class() -> None:
     sums. At batch 64 with FLOPs at 5% of peak the matmuls are compute bound and the
     attention is read bound (hand check below), so the step is Cs + Mkv, above both the
     all-bytes and the all-FLOPs time."""
-    hw = hardware_from_dict(HW["b200-hgx"])
-    m = model_from_dict({**MODELS["gpt-oss-120b"], "num_experts": 0, "experts_per_token": 0})
-    eff = DEFAULT_EFFICIENCY.with_(
-        flops=0.05,
-        comm_latency_s=0.0,
-        layer_overhead_s=0.0,
-        step_overhead_s=0.0,
-        seq_overhead_s=0.0,
-    )
+    hw, m, eff = _dense_on_one_gpu(flops=0.05)
     b, isl, osl = 64.0, 1024, 1024
     r = evaluate(hw, m, isl, osl, eff, max_units=1, batches=np.array([b]))
     i = np.flatnonzero((r["g"] == 1) & r["disagg"].astype(bool))[0]
