@@ -57,8 +57,10 @@ def beyond_2x_reasons() -> dict[tuple[str, str, float], str]:
     }
 
 
-def _head(*columns: str) -> list[str]:
-    """A Markdown table's header and alignment rows; a name ending in ':' is right-aligned."""
+def _head(spec: str) -> list[str]:
+    """A Markdown table's header and alignment rows from "a | b: | c" (a name ending in ':' is
+    right-aligned)."""
+    columns = [c.strip() for c in spec.split(" | ")]
     names = [c.removesuffix(":") for c in columns]
     align = ["---:" if c.endswith(":") else "---" for c in columns]
     return ["| " + " | ".join(names) + " |", "|" + "|".join(align) + "|"]
@@ -84,17 +86,8 @@ def _method_paragraphs(order_pen: float) -> list[str]:
 
 def _point_table(frame: pd.DataFrame) -> list[str]:
     lines = _head(
-        "hardware",
-        "model",
-        "isl/osl",
-        "technique",
-        "software",
-        "tok/s/user:",
-        "measured tok/s/GPU:",
-        "modelled:",
-        "ratio:",
-        "scored:",
-        "source",
+        "hardware | model | isl/osl | technique | software | tok/s/user: | measured tok/s/GPU: | "
+        "modelled: | ratio: | scored: | source"
     )
     for r in frame.itertuples():
         count = " (output)" if r.counts == "output" else ""
@@ -124,13 +117,7 @@ def _summary_line(name: str, s: dict[str, float]) -> str:
 
 def _ratio_lines(rt: pd.DataFrame) -> list[str]:
     lines = _head(
-        "claim",
-        "model, isl/osl",
-        "published:",
-        "modelled:",
-        "modelled / published:",
-        "within 1.5x",
-        "source",
+        "claim | model, isl/osl | published: | modelled: | modelled / published: | within 1.5x | source"
     )
     for r in rt.itertuples():
         ok = 1 / RATIO_TARGET <= r.factor <= RATIO_TARGET
@@ -171,7 +158,7 @@ def report_markdown(
         "",
         f'## Factors (defaults of `Efficiency`, fit "{FIT_NAME}")',
         "",
-        *_head("factor", "value:", "meaning"),
+        *_head("factor | value: | meaning"),
     ]
     L += [f"| {f['name']} | {values[f['name']]:g} | {f['meaning']} |" for f in notes()["factors"]]
     L += [
@@ -180,13 +167,8 @@ def report_markdown(
         "## Error summary (ratio = modelled / measured)",
         "",
         *_head(
-            "set",
-            "points:",
-            "median ratio:",
-            "median abs error:",
-            "lowest ratio:",
-            "highest ratio:",
-            "worst (either way):",
+            "set | points: | median ratio: | median abs error: | lowest ratio: | highest ratio: | "
+            "worst (either way):"
         ),
         _summary_line("fit", fit_s),
         _summary_line("held out", hold_s),
@@ -245,13 +227,8 @@ def _by_hardware(hold: pd.DataFrame, shipped: pd.DataFrame) -> list[str]:
         "Held out, by hardware (a planner buys one hardware at a time):",
         "",
         *_head(
-            "hardware",
-            "points:",
-            "median ratio:",
-            "median abs error:",
-            "as shipped: points:",
-            "median ratio:",
-            "median abs error:",
+            "hardware | points: | median ratio: | median abs error: | as shipped: points: | "
+            "median ratio: | median abs error:"
         ),
     ]
     for h, grp in hold.groupby("hardware"):
@@ -368,10 +345,7 @@ def _checks(
             "interactivity band:",
             "",
             *_head(
-                "band (tok/s/user)",
-                "rows:",
-                "median ratio:",
-                "rows the model cannot serve (ratio 0):",
+                "band (tok/s/user) | rows: | median ratio: | rows the model cannot serve (ratio 0):"
             ),
         ]
         for lo, hi in [(0, 40), (40, 80), (80, 120), (120, math.inf)]:

@@ -373,14 +373,11 @@ def model_from_dict(d: Mapping[str, Any], where: str = "models") -> ModelSpec:
     """Check one model entry; raise :class:`SpecError` listing every problem."""
     p: list[str] = []
     mid = _entry_id(d, where, p)
-    total = _num(d, "total_params_b", where, p)
-    active = _num(d, "active_params_b", where, p)
-    layers = _num(d, "layers", where, p)
-    hidden = _num(d, "hidden_size", where, p)
-    heads = _num(d, "num_attention_heads", where, p)
-    kvh = _num(d, "num_kv_heads", where, p)
-    hd = _num(d, "head_dim", where, p)
-    kvb = _num(d, "kv_bytes_per_token", where, p)
+    required = "total_params_b active_params_b layers hidden_size num_attention_heads"
+    required += " num_kv_heads head_dim kv_bytes_per_token"
+    total, active, layers, hidden, heads, kvh, hd, kvb = (
+        _num(d, key, where, p) for key in required.split()
+    )
     ne = _num(d, "num_experts", where, p, required=False, positive=False, default=0.0)
     k = _num(d, "experts_per_token", where, p, required=False, positive=False, default=0.0)
     maxc = _num(d, "max_context_tokens", where, p)
