@@ -166,6 +166,23 @@ def test_as_shipped_takes_the_best_measured_curve_at_each_speed() -> None:
     assert {p.technique for p in cal.as_shipped(pts)} == {"best"}
 
 
+def test_as_shipped_point_takes_the_vintage_of_the_curve_that_beats_it() -> None:
+    """A February no-MTP point at 20 (50) under a May MTP curve (15: 120, 30: 40, reading 93.3
+    at 20): as shipped it is the May curve's figure, so it is modelled with May software; the
+    February point at 10, which nothing beats, keeps its own."""
+
+    def pt(speed: float, tput: float, tech: str, vintage: str) -> Point:
+        return Point(
+            "mi355x", "deepseek-r1", 1024, 1024, speed, tput, "holdout", "s", "", technique=tech,
+            vintage=vintage,
+        )  # fmt: skip
+
+    pts = [pt(10, 100, "none", "2026-02"), pt(20, 50, "none", "2026-02")]
+    pts += [pt(15, 120, "mtp", "2026-05"), pt(30, 40, "mtp", "2026-05")]
+    got = {p.interactivity: p.vintage for p in cal.as_shipped(pts)}
+    assert got == {10: "2026-02", 20: "2026-05", 15: "2026-05", 30: "2026-05"}
+
+
 def test_snapshot_series_roles_follow_the_recorded_rule() -> None:
     """Roles were fixed before the v3 refit: of the InferenceX snapshot series (2026-06-01),
     8k/1k series are fitted and 1k/1k series held out, MI355X's 1k/1k sweep (the points issue
@@ -176,7 +193,7 @@ def test_snapshot_series_roles_follow_the_recorded_rule() -> None:
     assert set(months["hardware"]) <= {"mi355x"}  # AMD software by run month (issue 19)
     src = df["source"].replace("same", pd.NA).ffill()
     snap = df[src.str.contains("snapshot of 2026-06-01")]
-    assert len(snap) == 57
+    assert len(snap) == 65  # 57 envelope points + 8 of the February and March MI355X runs
     assert (snap[snap.isl == 8192]["role"] == "fit").all()
     assert (snap[snap.isl == 1024]["role"] == "holdout").all()
     mi = snap[(snap.hardware == "mi355x") & (snap.isl == 1024) & (snap.technique == "none")]

@@ -23,9 +23,10 @@ class Efficiency:
 
     The defaults are "calibration-2026d" (:data:`FIT_NAME`): the factors of "calibration-2026c"
     under generator v2.1's roofline per kernel class (refits under it read the held-out points
-    worse: calibration.md, "Changes tried"); ``amd_sw_early_2026`` equals ``amd_sw`` (the fit
-    points cannot tell them apart). "calibration-2026c" is "calibration-2026b" (coordinate
-    search, :func:`optimizer.frontiers.perf.calibration.fit`, on the "fit" points of
+    worse: calibration.md, "Changes tried") and ``amd_sw_early_2026`` searched alone on the fit
+    points (with the February and March 2026 MI355X DeepSeek-R1 runs added to them).
+    "calibration-2026c" is "calibration-2026b" (coordinate search,
+    :func:`optimizer.frontiers.perf.calibration.fit`, on the "fit" points of
     ``optimizer/data/frontiers/calibration/points.csv`` of v2: B200 DeepSeek-R1 with and without
     MTP, gpt-oss-120b on H100/B200/MI355X, the B200 DeepSeek 8k/1k peak; ``typical_speed`` on the
     Kimi K2.5 vLLM anchor) and ``sw_2025`` searched alone on the v3 fit points with the ordering
@@ -47,7 +48,7 @@ class Efficiency:
     amd_sw: float = 0.25  # multiplies flops and prefill_flops on AMD GPUs (May 2026 software)
     # AMD software moved within 2026 (MI355X's 8k/1k slow end rose 2.4x between the March and
     # May runs of one benchmark): ``amd_sw`` for AMD runs before April 2026 (see at_vintage).
-    amd_sw_early_2026: float = 0.25
+    amd_sw_early_2026: float = 0.15
     # Software vintage: x flops and prefill_flops for measurements on 2025 software (InferenceMAX
     # v1 of October 2025 and earlier runs; see :meth:`at_vintage`). The tables are built for 2026
     # software, so the generator never applies it: it only lets the fit use older points.
