@@ -16,11 +16,22 @@ from typer.testing import CliRunner
 from optimizer import Planner, load_instance
 from optimizer.cli.frontiers_cmd import frontiers_app
 from optimizer.errors import InputError
-from optimizer.frontiers.generator import DEFAULT_EFFICIENCY, build_frontiers, resolve_hardware
+from optimizer.frontiers.generator import (
+    CSV_COLUMNS,
+    DEFAULT_EFFICIENCY,
+    ROW_COLUMNS,
+    build_frontiers,
+    resolve_hardware,
+)
 from optimizer.frontiers.perf import calibration as cal
-from optimizer.frontiers.perf.engine import evaluate, sakasegawa_wait
+from optimizer.frontiers.perf.engine import evaluate, sakasegawa_wait, speculation_runs
 from optimizer.frontiers.perf.pod import PodSpec
-from optimizer.frontiers.perf.specs import SpecError, hardware_from_dict, model_from_dict
+from optimizer.frontiers.perf.specs import (
+    SpecError,
+    choose_precision,
+    hardware_from_dict,
+    model_from_dict,
+)
 from optimizer.frontiers.table import read_frontier_table
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,23 +51,21 @@ def table() -> pd.DataFrame:
 # ----------------------------------------------------------------- speculative decoding
 
 
+def _dense_on_one_gpu(**factors: float) -> tuple[Any, Any, Any]:
+    """B200, gpt-oss-120b made dense, and the default factors with every fixed cost zero."""
+    hw = hardware_from_dict(HW["b200-hgx"])
+    m = model_from_dict({**MODELS["gpt-oss-120b"], "num_experts": 0, "experts_per_token": 0})
+    zero = ("comm_latency_s", "layer_overhead_s", "step_overhead_s", "seq_overhead_s")
+    fixed = dict.fromkeys((*zero, "draft_overhead_s", "spec_seq_overhead_s"), 0.0)
+    return hw, m, DEFAULT_EFFICIENCY.with_(**fixed, **factors)
+
+
 def test_speculation_arithmetic_on_a_memory_bound_dense_model() -> None:
     # A dense model on one GPU at batch 1, with every fixed cost zero and compute free: the
     # step is the weight + KV read, t. Speculating k tokens reads the same bytes once for the
     # verify pass and drafts k one-layer passes (k x t / L), so the step is t (1 + k / L) and
     # it emits tau tokens: interactivity x tau / (1 + k / L). Here k = 3, tau = 2.5, L = 32.
-    hw = hardware_from_dict(HW["b200-hgx"])
-    m = model_from_dict({**MODELS["gpt-oss-120b"], "num_experts": 0, "experts_per_token": 0})
-    eff = DEFAULT_EFFICIENCY.with_(
-        flops=1e9,
-        prefill_flops=1e9,
-        comm_latency_s=0.0,
-        layer_overhead_s=0.0,
-        step_overhead_s=0.0,
-        seq_overhead_s=0.0,
-        draft_overhead_s=0.0,
-        spec_seq_overhead_s=0.0,
-    )
+    hw, m, eff = _dense_on_one_gpu(flops=1e9, prefill_flops=1e9)
     one = np.array([1.0])
     base = evaluate(hw, m, 1024, 1024, eff, max_units=1, batches=one)
     spec = evaluate(
@@ -66,6 +75,53 @@ def test_speculation_arithmetic_on_a_memory_bound_dense_model() -> None:
     pick_s = (spec["g"] == 1) & ~spec["disagg"].astype(bool)
     ratio = spec["interactivity"][pick_s][0] / base["interactivity"][pick][0]
     assert ratio == pytest.approx(2.5 / (1 + 3 / m.layers), rel=1e-9)
+
+
+def test_pass_is_a_roofline_per_kernel_class() -> None:
+    """A dense model on one GPU, every fixed cost and the links zero, disaggregated: the pass
+    is max(weight read, matmul FLOPs) + max(KV read, attention FLOPs), not one max of the
+    sums. At batch 64 with FLOPs at 5% of peak the matmuls are compute bound and the
+    attention is read bound (hand check below), so the step is Cs + Mkv, above both the
+    all-bytes and the all-FLOPs time."""
+    hw, m, eff = _dense_on_one_gpu(flops=0.05)
+    b, isl, osl = 64.0, 1024, 1024
+    r = evaluate(hw, m, isl, osl, eff, max_units=1, batches=np.array([b]))
+    i = np.flatnonzero((r["g"] == 1) & r["disagg"].astype(bool))[0]
+    prec = choose_precision(hw, m)
+    bw = hw.mem_bw * eff.bw
+    ctx = isl + osl / 2
+    m_w = m.shared_params * prec.shared_bytes / bw
+    m_kv = b * m.kv_bytes_per_token_bf16 * prec.kv_scale * float(m.ctx_eff(ctx)) / bw
+    c_s = b * 2 * m.shared_params / (prec.shared_flops * eff.flops)
+    c_a = (
+        b
+        * m.layers
+        * m.attn_flops_per_pair_decode
+        * float(m.ctx_eff(ctx))
+        / (prec.attn_flops * eff.flops)
+    )
+    assert c_s > m_w and m_kv > c_a  # the hand check: one class of each kind
+    assert r["t_step"][i] == pytest.approx(c_s + m_kv, rel=1e-9)
+    assert r["t_step"][i] > max(m_w + m_kv, c_s + c_a)
+
+
+def test_one_draft_run_uses_the_published_first_draft_acceptance() -> None:
+    """DeepSeek-R1 MTP: the DeepSeek-V3 report's 85-90% for the first draft (0.875) makes the
+    one-draft run emit 1.875 tokens per step; the 3-draft run keeps the estimated 2.73. A model
+    without first_acceptance (gpt-oss-120b, 2.41 at 3 drafts) gets 1 + a with
+    1 + a + a^2 + a^3 = 2.41 (a = 0.6129...)."""
+    r1 = model_from_dict(MODELS["deepseek-r1"])
+    assert speculation_runs(r1) == [("mtp", 1, pytest.approx(1.875)), ("mtp", 3, 2.73)]
+    oss = speculation_runs(model_from_dict(MODELS["gpt-oss-120b"]))
+    a = oss[0][2] - 1.0
+    assert 1 + a + a**2 + a**3 == pytest.approx(2.41, abs=1e-9) and oss[1][2] == 2.41
+    bad = {**MODELS["deepseek-r1"], "speculative": {**r1_spec(), "first_acceptance": 1.2}}
+    with pytest.raises(SpecError, match=r"models\.speculative\.first_acceptance"):
+        model_from_dict(bad)
+
+
+def r1_spec() -> dict[str, Any]:
+    return dict(MODELS["deepseek-r1"]["speculative"])
 
 
 def test_rows_say_their_technique_and_speculation_extends_the_fast_end(
@@ -283,18 +339,8 @@ def test_cli_typical_profile_and_bad_profile(tmp_path: Path) -> None:
     res = CliRunner().invoke(frontiers_app, [*args, "--profile", "typical"])
     assert res.exit_code == 0, res.output
     written = pd.read_csv(out)
-    assert list(written.columns) == [
-        "hardware",
-        "model",
-        "context_tokens",
-        "interactivity",
-        "tok_s_per_gpu",
-        "ttft_s",
-        "technique",
-        "units_per_replica",
-        "layout",
-        "source",
-    ]
+    assert list(written.columns) == CSV_COLUMNS  # the table's columns less isl and osl
+    assert set(ROW_COLUMNS) - set(CSV_COLUMNS) == {"isl", "osl"}
     assert written.source.str.contains("typical profile").all()
     bad = CliRunner().invoke(frontiers_app, [*args, "--profile", "fast"])
     assert bad.exit_code == 2 and "--profile" in bad.output
@@ -340,9 +386,10 @@ def test_calibration_split_keeps_the_published_outliers_held_out() -> None:
     # ("Off posts 560 tok/s/GPU ... at 98 tok/s/user"): it must stay, held out, as published.
     # Calibration v3 added 57 snapshot points (35 fit, 22 held out: see
     # tests/test_calibration_v3.py for their rule) and 4 held-out GB200 MTP rows of an InferenceX
-    # blog to the 15 fit and 28 held-out points of v2.
+    # blog to the 15 fit and 28 held-out points of v2; generator v2.1 added 8 fit points of the
+    # February and March 2026 MI355X 8k/1k runs (the 8k/1k rule).
     pts = pd.read_csv(cal.POINTS_CSV, keep_default_na=False)
-    assert (pts["role"] == "fit").sum() == 15 + 35
+    assert (pts["role"] == "fit").sum() == 15 + 35 + 8
     assert (pts["role"] == "holdout").sum() == 28 + 22 + 4
     gap = pts[
         (pts["hardware"] == "gb300-nvl72")

@@ -37,7 +37,7 @@ Conventions
 
 Calibration: :data:`DEFAULT_EFFICIENCY` holds factors fitted with
 :func:`optimizer.frontiers.perf.calibration.fit` on published measurements (fit
-"calibration-2026c", see ``optimizer/data/frontiers/calibration.md`` for the points fitted,
+"calibration-2026d", see ``optimizer/data/frontiers/calibration.md`` for the points fitted,
 the points held out and the errors).
 """
 
@@ -69,6 +69,7 @@ from optimizer.frontiers.perf.specs import (
     model_from_dict,
     pod_parts,
 )
+from optimizer.frontiers.table import REQUIRED_COLUMNS
 
 __all__ = [
     "DEFAULT_EFFICIENCY",
@@ -79,27 +80,16 @@ __all__ = [
     "query",
 ]
 
-GENERATOR_VERSION = "2.0"
+GENERATOR_VERSION = "2.1"
 PROFILES = ("tuned", "typical")
 
-# The fitted factors ("calibration-2026c"): defaults of Efficiency, documented there and in
+# The fitted factors ("calibration-2026d"): defaults of Efficiency, documented there and in
 # optimizer/data/frontiers/calibration.md.
 DEFAULT_EFFICIENCY = Efficiency()
 
-ROW_COLUMNS = [
-    "hardware",
-    "model",
-    "context_tokens",
-    "interactivity",
-    "tok_s_per_gpu",
-    "ttft_s",
-    "isl",
-    "osl",
-    "technique",
-    "units_per_replica",
-    "layout",
-    "source",
-]
+# The frontier table's columns (docs/format.md): the planner's required ones, then the rest.
+ROW_COLUMNS = [*REQUIRED_COLUMNS, "ttft_s", "isl", "osl", "technique", "units_per_replica"]
+ROW_COLUMNS += ["layout", "source"]
 # Columns written to a CSV: the planner's, plus the documented extras (isl and osl are
 # stated in the layout text).
 CSV_COLUMNS = [c for c in ROW_COLUMNS if c not in ("isl", "osl")]

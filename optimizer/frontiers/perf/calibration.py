@@ -270,8 +270,8 @@ def as_shipped(points: Iterable[Point]) -> list[Point]:
     what a planner buys. Each ``none`` / ``mtp`` / ``eagle3`` point becomes a ``best`` point at
     its speed, its throughput the highest of its own and of every other technique's measured
     curve there (linear between that curve's points, only inside its speed range); a lower
-    bound that another curve beats is a point of that curve, so it is scored two-sided. Points
-    already marked ``best`` stay as they are.
+    bound that another curve beats is a point of that curve, so it is scored two-sided, with that
+    curve's software vintage. Points already marked ``best`` stay as they are.
     """
     pts = list(points)
     curves: dict[tuple[object, ...], dict[str, list[Point]]] = {}
@@ -286,7 +286,7 @@ def as_shipped(points: Iterable[Point]) -> list[Point]:
             out.append(p)
             continue
         key = (p.hardware, p.model, p.isl, p.osl, p.profile, p.counts)
-        best = p.tok_s_per_gpu
+        best, vintage = p.tok_s_per_gpu, p.vintage
         for tech, curve in curves[key].items():
             if tech == p.technique:
                 continue
@@ -294,13 +294,16 @@ def as_shipped(points: Iterable[Point]) -> list[Point]:
             xs = [q.interactivity for q in c]
             if xs[0] <= p.interactivity <= xs[-1]:
                 other = float(np.interp(p.interactivity, xs, [q.tok_s_per_gpu for q in c]))
-                best = max(best, other)
+                if other > best:  # that curve's software: its nearest point's
+                    near = min(c, key=lambda q: abs(q.interactivity - p.interactivity))
+                    best, vintage = other, near.vintage
         dup = (*key, p.interactivity)
         if dup in seen:  # the same speed measured with two techniques: one best point
             continue
         seen.add(dup)
         if best > p.tok_s_per_gpu:
             p = dataclasses.replace(p, tok_s_per_gpu=best, bound="point", upper=None)
+            p = dataclasses.replace(p, vintage=vintage)
         out.append(dataclasses.replace(p, technique="best"))
     return out
 
@@ -369,6 +372,7 @@ FIT_GRID: dict[str, Sequence[float]] = {
     "spec_seq_overhead_s": (0.0, 25e-6, 50e-6, 100e-6, 200e-6, 300e-6, 500e-6),
     "hopper_sw": (0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
     "amd_sw": (0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
+    "amd_sw_early_2026": (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.8, 1.0),
     "sw_2025": (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
 }
 TYPICAL_GRID: Sequence[float] = tuple(round(0.05 * i, 2) for i in range(2, 21))

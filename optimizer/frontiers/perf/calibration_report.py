@@ -57,12 +57,38 @@ def beyond_2x_reasons() -> dict[tuple[str, str, float], str]:
     }
 
 
+def _head(spec: str) -> list[str]:
+    """A Markdown table's header and alignment rows from "a | b: | c" (a name ending in ':' is
+    right-aligned)."""
+    columns = [c.strip() for c in spec.split(" | ")]
+    names = [c.removesuffix(":") for c in columns]
+    align = ["---:" if c.endswith(":") else "---" for c in columns]
+    return ["| " + " | ".join(names) + " |", "|" + "|".join(align) + "|"]
+
+
+def _method_paragraphs(order_pen: float) -> list[str]:
+    """How the points are scored and fitted (the prose lives in notes.yaml, 'method')."""
+    text = notes()["method"]
+    values = {
+        "order_weight": f"{ORDER_WEIGHT:g}",
+        "sparse_drop": f"{SPARSE_DROP:g}",
+        "sparse_speedup": f"{SPARSE_SPEEDUP:g}",
+        "pairs": ", ".join(f"{a} >= {b}" for a, b in ORDER_PAIRS),
+        "workloads": " and ".join(f"{i // 1024}k/{o // 1024}k" for _, i, o in ORDER_WORKLOADS),
+        "speeds": ", ".join(f"{v:g}" for v in ORDER_SPEEDS),
+        "penalty": f"{order_pen:.4f}",
+    }
+    out: list[str] = []
+    for key in ("fit", "lower_bounds", "roles", "vintage", "ordering_prior"):
+        out += [str(text[key]).format(**values), ""]
+    return out
+
+
 def _point_table(frame: pd.DataFrame) -> list[str]:
-    lines = [
-        "| hardware | model | isl/osl | technique | software | tok/s/user | measured tok/s/GPU | "
-        "modelled | ratio | scored | source |",
-        "|---|---|---|---|---|---:|---:|---:|---:|---:|---|",
-    ]
+    lines = _head(
+        "hardware | model | isl/osl | technique | software | tok/s/user: | measured tok/s/GPU: | "
+        "modelled: | ratio: | scored: | source"
+    )
     for r in frame.itertuples():
         count = " (output)" if r.counts == "output" else ""
         prof = " typical" if r.profile == "typical" else ""
@@ -90,11 +116,9 @@ def _summary_line(name: str, s: dict[str, float]) -> str:
 
 
 def _ratio_lines(rt: pd.DataFrame) -> list[str]:
-    lines = [
-        "| claim | model, isl/osl | published | modelled | modelled / published | within "
-        "1.5x | source |",
-        "|---|---|---:|---:|---:|---|---|",
-    ]
+    lines = _head(
+        "claim | model, isl/osl | published: | modelled: | modelled / published: | within 1.5x | source"
+    )
     for r in rt.itertuples():
         ok = 1 / RATIO_TARGET <= r.factor <= RATIO_TARGET
         lines.append(
@@ -134,60 +158,23 @@ def report_markdown(
         "",
         f'## Factors (defaults of `Efficiency`, fit "{FIT_NAME}")',
         "",
-        "| factor | value | meaning |",
-        "|---|---:|---|",
+        *_head("factor | value: | meaning"),
     ]
     L += [f"| {f['name']} | {values[f['name']]:g} | {f['meaning']} |" for f in notes()["factors"]]
     L += [
         "",
-        "Fit: coordinate search over a grid of each fitted factor (`calibration.FIT_GRID`) from "
-        "fixed starting points, minimising the mean squared log ratio modelled/measured over the "
-        f"tuned fit points plus {ORDER_WEIGHT:g} x the ordering prior (below); then "
-        "`typical_speed` alone on the typical fit point. Each point is "
-        "compared with the modelled Pareto envelope of its technique (`none`, `mtp`, `eagle3`, or "
-        "`best` of all) at the measured interactivity (docs/model.md step 4: linear interpolation; "
-        "below the envelope's range its highest throughput; above it 0). Points marked "
-        "(output) count output tokens only; all others input + output tokens per second per GPU.",
-        "",
-        "Lower bounds: a benchmark's best point where its sweep was sparse (throughput falls by "
-        f"more than {SPARSE_DROP:g}x from the sweep's previous point while speed rises by less "
-        f"than {SPARSE_SPEEDUP:g}x: the batch sizes between them were not run) is what it is, a "
-        "lower bound of the envelope; and the envelope never rises with speed, so the previous "
-        "point bounds it from above. Such a point (marked `>=` below, `bound: lower` in "
-        "points.csv, decided by that rule, before fitting) scores 1 anywhere in [measured, "
-        "previous], else the ratio to the nearer end; 'ratio' shows the raw modelled / "
-        "measured, 'scored' what the summaries use.",
-        "",
-        "Roles: " + str(notes()["roles"]),
-        "",
-        "Software vintage: each point records the software its run used (`vintage` in "
-        "points.csv, column 'software' below): `2025-10` for InferenceMAX v1 (October 2025) and "
-        "earlier-2025 runs, `2026` for 2026 runs. A 2025 point is modelled with `flops` and "
-        "`prefill_flops` x `sw_2025`; the shipped tables are 2026 software and never use it.",
-        "",
-        "Ordering prior: a newer rack of the same family is at least as fast per GPU at equal "
-        "speed ("
-        + ", ".join(f"{a} >= {b}" for a, b in ORDER_PAIRS)
-        + "; DeepSeek-R1 "
-        + " and ".join(f"{i // 1024}k/{o // 1024}k" for _, i, o in ORDER_WORKLOADS)
-        + " at "
-        + ", ".join(f"{v:g}" for v in ORDER_SPEEDS)
-        + " tok/s/user, best of techniques): the fit pays the mean of max(0, ln(older / "
-        f"newer))^2 over those comparisons. At these factors it is {order_pen:.4f}.",
-        "",
+        *_method_paragraphs(order_pen),
         "## Error summary (ratio = modelled / measured)",
         "",
-        "| set | points | median ratio | median abs error | lowest ratio | highest ratio | worst "
-        "(either way) |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        *_head(
+            "set | points: | median ratio: | median abs error: | lowest ratio: | highest ratio: | "
+            "worst (either way):"
+        ),
         _summary_line("fit", fit_s),
         _summary_line("held out", hold_s),
         _summary_line("held out, as the shipped tables answer (best of techniques)", ship_s),
         "",
-        "The last row scores what a planner buys: the shipped tables keep the upper envelope "
-        "of every technique, so where a source measured one hardware with and without "
-        "speculation, the higher of the two measurements at each speed is compared with the "
-        "`best` envelope.",
+        notes()["method"]["shipped_row"],
         "",
         "Median abs error = exp(median |ln ratio|) - 1. Targets: held-out median under 20%, no "
         "held-out point beyond 2x. "
@@ -228,7 +215,7 @@ def report_markdown(
     L += _checks(hardware, models, eff, measured_2026)
     L += ["", "## Known weaknesses", ""]
     L += [f"- {w}" for w in notes()["weaknesses"]]
-    L += ["", "## Changes tried and not adopted", ""]
+    L += ["", "## Changes tried", ""]
     L += [f"- {w}" for w in notes()["tried"]]
     L.append("")
     return "\n".join(L), {"fit": fit_s, "holdout": hold_s, "holdout as shipped": ship_s}
@@ -239,9 +226,10 @@ def _by_hardware(hold: pd.DataFrame, shipped: pd.DataFrame) -> list[str]:
     L = [
         "Held out, by hardware (a planner buys one hardware at a time):",
         "",
-        "| hardware | points | median ratio | median abs error | as shipped: points | median "
-        "ratio | median abs error |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        *_head(
+            "hardware | points: | median ratio: | median abs error: | as shipped: points: | "
+            "median ratio: | median abs error:"
+        ),
     ]
     for h, grp in hold.groupby("hardware"):
         a = summary(grp)
@@ -356,8 +344,9 @@ def _checks(
             "MTP/speculative decoding runs; osl 1024 assumed), ratio modelled/table by "
             "interactivity band:",
             "",
-            "| band (tok/s/user) | rows | median ratio | rows the model cannot serve (ratio 0) |",
-            "|---|---:|---:|---:|",
+            *_head(
+                "band (tok/s/user) | rows: | median ratio: | rows the model cannot serve (ratio 0):"
+            ),
         ]
         for lo, hi in [(0, 40), (40, 80), (80, 120), (120, math.inf)]:
             sub = cmp_[(cmp_.inter >= lo) & (cmp_.inter < hi)]

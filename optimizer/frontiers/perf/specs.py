@@ -108,6 +108,8 @@ class ModelSpec:
     spec_technique: str = ""  # speculative decoding: "mtp" | "eagle3" | "" (none)
     spec_draft_tokens: int = 0  # draft tokens per step
     spec_acceptance_length: float = 1.0  # tokens emitted per verification step, on average
+    # acceptance probability of the first draft (0: the per-draft rate behind the length)
+    spec_first_acceptance: float = 0.0
 
     @property
     def is_moe(self) -> bool:
@@ -261,12 +263,17 @@ def _id(d: Mapping[str, Any], where: str, problems: list[str]) -> str:
     return v.strip()
 
 
-def hardware_from_dict(d: Mapping[str, Any], where: str = "hardware") -> HardwareSpec:
-    """Check one hardware entry; raise :class:`SpecError` listing every problem."""
+def _entry_id(d: Any, where: str, problems: list[str]) -> str:
+    """The id of one spec entry; a non-mapping entry is an error at once."""
     if not isinstance(d, Mapping):
         raise SpecError(f"{where}: must be a mapping (got {type(d).__name__})")
+    return _id(d, where, problems)
+
+
+def hardware_from_dict(d: Mapping[str, Any], where: str = "hardware") -> HardwareSpec:
+    """Check one hardware entry; raise :class:`SpecError` listing every problem."""
     p: list[str] = []
-    hid = _id(d, where, p)
+    hid = _entry_id(d, where, p)
     n = _num(d, "accelerators_per_unit", where, p)
     mem = _num(d, "memory_gb_per_accel", where, p)
     bw = _num(d, "mem_bw_tb_s_per_accel", where, p)
@@ -364,18 +371,13 @@ def pod_parts(d: Mapping[str, Any], where: str = "hardware") -> tuple[str, str, 
 
 def model_from_dict(d: Mapping[str, Any], where: str = "models") -> ModelSpec:
     """Check one model entry; raise :class:`SpecError` listing every problem."""
-    if not isinstance(d, Mapping):
-        raise SpecError(f"{where}: must be a mapping (got {type(d).__name__})")
     p: list[str] = []
-    mid = _id(d, where, p)
-    total = _num(d, "total_params_b", where, p)
-    active = _num(d, "active_params_b", where, p)
-    layers = _num(d, "layers", where, p)
-    hidden = _num(d, "hidden_size", where, p)
-    heads = _num(d, "num_attention_heads", where, p)
-    kvh = _num(d, "num_kv_heads", where, p)
-    hd = _num(d, "head_dim", where, p)
-    kvb = _num(d, "kv_bytes_per_token", where, p)
+    mid = _entry_id(d, where, p)
+    required = "total_params_b active_params_b layers hidden_size num_attention_heads"
+    required += " num_kv_heads head_dim kv_bytes_per_token"
+    total, active, layers, hidden, heads, kvh, hd, kvb = (
+        _num(d, key, where, p) for key in required.split()
+    )
     ne = _num(d, "num_experts", where, p, required=False, positive=False, default=0.0)
     k = _num(d, "experts_per_token", where, p, required=False, positive=False, default=0.0)
     maxc = _num(d, "max_context_tokens", where, p)
@@ -396,7 +398,7 @@ def model_from_dict(d: Mapping[str, Any], where: str = "models") -> ModelSpec:
         p.append(f"{where}.experts_per_token: must be <= num_experts ({k} > {ne})")
     if layers is not None and swl is not None and swl > layers:
         p.append(f"{where}.sliding_window_layers: must be <= layers ({swl} > {layers})")
-    tech, k_draft, acc = _speculative(d.get("speculative"), where, p)
+    tech, k_draft, acc, first = _speculative(d.get("speculative"), where, p)
     if p:
         raise SpecError(p)
     assert total and active and layers and hidden and heads and kvh and hd and kvb and maxc
@@ -423,25 +425,30 @@ def model_from_dict(d: Mapping[str, Any], where: str = "models") -> ModelSpec:
         spec_technique=tech,
         spec_draft_tokens=k_draft,
         spec_acceptance_length=acc,
+        spec_first_acceptance=first,
     )
 
 
 SPEC_TECHNIQUES = ("mtp", "eagle3")
 
 
-def _speculative(v: Any, where: str, p: list[str]) -> tuple[str, int, float]:
-    """(technique, draft tokens, acceptance length) of a model's ``speculative:`` entry.
+def _speculative(v: Any, where: str, p: list[str]) -> tuple[str, int, float, float]:
+    """(technique, draft tokens, acceptance length, first-draft acceptance) of a model's
+    ``speculative:`` entry.
 
     ``acceptance_length`` is the published mean number of tokens one verification step
-    emits (accepted drafts + the target's own token), so 1 <= it <= draft_tokens + 1.
+    emits (accepted drafts + the target's own token), so 1 <= it <= draft_tokens + 1;
+    ``first_acceptance`` (optional, 0 < it <= 1) the published rate at which the first draft
+    is accepted, when a source gives it apart from the mean length.
     """
     if v is None:
-        return "", 0, 1.0
+        return "", 0, 1.0, 0.0
     w = f"{where}.speculative"
     if not isinstance(v, Mapping):
         p.append(f"{w}: must be a mapping with technique, draft_tokens, acceptance_length")
-        return "", 0, 1.0
-    unknown = sorted(set(v) - {"technique", "draft_tokens", "acceptance_length"})
+        return "", 0, 1.0, 0.0
+    keys = {"technique", "draft_tokens", "acceptance_length", "first_acceptance"}
+    unknown = sorted(set(v) - keys)
     if unknown:
         p.append(f"{w}: unknown key(s) {', '.join(map(str, unknown))}")
     tech = str(v.get("technique") or "").strip().lower()
@@ -453,7 +460,10 @@ def _speculative(v: Any, where: str, p: list[str]) -> tuple[str, int, float]:
         p.append(f"{w}.draft_tokens: must be a whole number from 1 to 16 (got {k:g})")
     elif k is not None and acc is not None and not 1.0 <= acc <= k + 1:
         p.append(f"{w}.acceptance_length: must be between 1 and draft_tokens + 1 (got {acc:g})")
-    return tech, int(k or 0), float(acc or 1.0)
+    first = _num(v, "first_acceptance", w, p, required=False)
+    if first is not None and not 0.0 < first <= 1.0:
+        p.append(f"{w}.first_acceptance: must be above 0 and at most 1 (got {first:g})")
+    return tech, int(k or 0), float(acc or 1.0), float(first or 0.0)
 
 
 def load_spec_files(
