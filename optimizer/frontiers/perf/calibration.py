@@ -556,10 +556,6 @@ def calibration_hardware(hardware: dict[str, HardwareSpec]) -> dict[str, Hardwar
     return out
 
 
-def fmt_ratio(r: float) -> str:
-    return "0 (out of range)" if r == 0 or not math.isfinite(r) else f"{r:.2f}"
-
-
 @functools.cache
 def _shipped_specs() -> tuple[dict[str, HardwareSpec], dict[str, ModelSpec]]:
     """The shipped hardware (plus MI300X) and model specs, parsed once."""

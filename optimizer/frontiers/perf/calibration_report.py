@@ -25,7 +25,6 @@ from optimizer.frontiers.perf.calibration import (
     SPARSE_SPEEDUP,
     as_shipped,
     envelope_at,
-    fmt_ratio,
     max_interactivity,
     ordering_penalty,
     ratio_table,
@@ -42,6 +41,11 @@ NOTES_YAML = DATA_DIR / "notes.yaml"
 
 
 @functools.cache
+def fmt_ratio(r: float) -> str:
+    """A modelled / measured ratio as the report prints it (0 or not finite: out of range)."""
+    return "0 (out of range)" if r == 0 or not math.isfinite(r) else f"{r:.2f}"
+
+
 def notes() -> dict[str, Any]:
     """The report's prose (data, not code): calibration/notes.yaml."""
     with open(NOTES_YAML, encoding="utf-8") as fh:
