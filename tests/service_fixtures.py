@@ -28,7 +28,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+# the checkout: the folder above this file's that holds pyproject.toml (wherever tests/ puts it)
+REPO = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
 START_TIMEOUT_S = 60.0  # the machine may be loaded: starting is bounded, not timed
 T = TypeVar("T")
 

@@ -28,7 +28,9 @@ import pytest
 from optimizer.errors import InputError
 from optimizer.frontiers.importers import Labels, detect, frontier_rows
 
-DATA = Path(__file__).parent / "data" / "benchmarks"
+from conftest import REPO
+
+DATA = REPO / "tests" / "data" / "benchmarks"
 
 
 def rows(name: str, **labels: object) -> pd.DataFrame:

@@ -23,7 +23,8 @@ from optimizer.frontiers.perf.pod import PodSpec
 from optimizer.frontiers.perf.specs import SpecError, hardware_from_dict, model_from_dict
 from optimizer.frontiers.table import read_frontier_table
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import REPO
+
 HW_LIST = yaml.safe_load((REPO / "optimizer/data/specs/hardware.yaml").read_text())["hardware"]
 HW = {h["id"]: h for h in HW_LIST}
 MODELS = {

@@ -27,7 +27,8 @@ from optimizer.frontiers.perf import calibration as cal
 from optimizer.frontiers.perf.engine import evaluate
 from optimizer.frontiers.perf.specs import hardware_from_dict, model_from_dict
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import REPO
+
 HW = {
     h["id"]: h
     for h in yaml.safe_load((REPO / "optimizer/data/specs/hardware.yaml").read_text())["hardware"]

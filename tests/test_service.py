@@ -12,7 +12,6 @@ import csv
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,7 +22,8 @@ from service_fixtures import SHARED, Server, solve_slot_taken, wait_for
 
 import optimizer
 
-REPO = Path(__file__).resolve().parents[1]
+from conftest import REPO
+
 TOY_OPTIMUM = 363_294_720.0
 MAX_BODY_MB = SHARED["max_body_bytes"] // 2**20
 MAX_SOLVE_S = SHARED["max_solve_seconds"]

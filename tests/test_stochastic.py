@@ -24,7 +24,7 @@ from optimizer.instance.load import load_instance
 from optimizer.planning.planner import Planner
 from optimizer.stochastic import solve
 
-from conftest import MTOK_PER_UNIT_YEAR, TOY, base, frontier, run_cli, two_unit_profit_doc
+from conftest import MTOK_PER_UNIT_YEAR, REPO, TOY, base, frontier, run_cli, two_unit_profit_doc
 
 A = MTOK_PER_UNIT_YEAR
 
@@ -375,7 +375,7 @@ def test_scenario_inputs_moving_together_are_one_input() -> None:
     """
     from optimizer.stochastic.scenarios import load_scenarios
 
-    data = Path(__file__).resolve().parent / "data" / "v2-reference"
+    data = REPO / "tests" / "data" / "v2-reference"
     base_inst = load_instance(data / "gtc2026-1gw.yaml")
     sc = load_scenarios(base_inst, data / "gtc2026-1gw-scenarios.csv")
     inputs = sc.inputs().set_index("scenario")
