@@ -13,10 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
-
-# the HTTP service tests' shared servers (fixtures: see tests/service_fixtures.py)
-from service_fixtures import own_server, service, service_app, service_pool  # noqa: F401
 
 from optimizer import solve
 
@@ -152,26 +150,50 @@ def two_unit_profit_doc(rng: Any, powers: list[float]) -> dict[str, Any]:
     return doc
 
 
-# Tests slow by nature, marked ``slow`` here (by file, or file::test) so that their files stay
-# as their authors keep them: `pytest -q -m "not slow"` leaves them out, `pytest -q` (the
-# README's command, CI's) runs everything. docs/testing.md says when a test belongs here.
+def menu_two_stage_instance(rng: Any) -> tuple[dict[str, Any], pd.DataFrame]:
+    """A two-stage instance and its scenario table: two periods, two unit types (as
+    :func:`two_unit_profit_doc`), a three-price menu; the scenarios scale period-2 demand."""
+    doc = two_unit_profit_doc(rng, [0.1, 0.2])
+    tier = doc["tiers"][0]
+    del tier["price_usd_per_mtok"]
+    d0 = rng.randint(20, 60) * MTOK_PER_UNIT_YEAR
+    tier["price_menu"] = [
+        {"price_usd_per_mtok": p, "demand_mtok": d0 * p**-1.2} for p in (0.5, 1.0, 2.0)
+    ]
+    n = rng.randint(3, 5)
+    cols: dict[str, list[Any]] = {"scenario": [f"s{i}" for i in range(n)]}
+    scale = [rng.choice([0.5, 1.0, 2.0, 3.0]) for _ in range(n)]
+    for k in range(3):
+        cols[f"tiers[t].price_menu[{k}].demand_mtok[2]"] = [f"x{s}" for s in scale]
+    return doc, pd.DataFrame(cols)
+
+
+# Tests slow by nature, marked ``slow`` here (by file, or file::test, paths under tests/) so
+# that their files stay as their authors keep them: `pytest -q -m "not slow"` leaves them
+# out, `pytest -q` (the README's command, CI's) runs everything. docs/testing.md says when a
+# test belongs here.
 SLOW_TESTS = (
-    "test_shipped_results.py::test_shipped_results_regenerate_identically",  # GTC solves
-    "test_shipped_results.py::test_shipped_two_stage_result_regenerates_identically",  # 27 MILPs
-    "test_fuzz.py",  # hypothesis: hundreds of instances, some through the CLI
-    "test_stochastic.py::test_mpi_ranks_run_ph_cylinders",  # mpiexec, several ranks
-    "test_release.py::test_wheel_installs_and_runs_from_any_folder",  # builds a wheel, a venv
-    "test_report_browser.py",  # headless Chromium
+    "release/test_shipped_results.py::test_shipped_results_regenerate_identically",  # GTC
+    "release/test_shipped_results.py::test_shipped_two_stage_result_regenerates_identically",
+    "instance/test_fuzz.py",  # hypothesis: hundreds of instances, some through the CLI
+    "stochastic/test_stochastic.py::test_mpi_ranks_run_ph_cylinders",  # mpiexec, several ranks
+    "release/test_release.py::test_wheel_installs_and_runs_from_any_folder",  # wheel, venv
+    "output/test_report_browser.py",  # headless Chromium
 )
+TESTS = Path(__file__).resolve().parent
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark :data:`SLOW_TESTS` ``slow``; an entry naming no collected test of a collected
-    file is an error (a renamed test would otherwise silently lose its mark)."""
+    """Mark :data:`SLOW_TESTS` ``slow``. An entry whose file is not under tests/ is an error,
+    and so is one naming no collected test of a collected file (a moved or renamed test would
+    otherwise silently lose its mark)."""
+    missing = [e for e in SLOW_TESTS if not (TESTS / e.split("::")[0]).is_file()]
+    if missing:
+        raise pytest.UsageError(f"tests/conftest.py SLOW_TESTS names no file: {missing}")
     files, matched = set(), set()
     for item in items:
-        file = item.nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+        file = item.path.resolve().relative_to(TESTS).as_posix()
         name = getattr(item, "originalname", item.name)
         files.add(file)
         for entry in SLOW_TESTS:

@@ -6,8 +6,8 @@ import csv
 from typing import Any
 
 import yaml
-from service_fixtures import wait_for
 
+from .conftest import wait_for
 from conftest import REPO
 
 

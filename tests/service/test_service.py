@@ -1,6 +1,6 @@
 """The HTTP service, started for real in a subprocess and called over HTTP.
 
-The server is the suite's shared one (``service`` in tests/service_fixtures.py): loopback,
+The server is the suite's shared one (``service`` in tests/service/conftest.py): loopback,
 a port the OS picks, a 1 MB body limit and a 20 s deadline, so that the limits themselves
 can be tested quickly. Every call has a timeout. That ``optimizer serve``'s flags reach the
 server's settings is checked without starting one (``run_server`` replaced).
@@ -18,10 +18,10 @@ import httpx
 import numpy as np
 import pytest
 import yaml
-from service_fixtures import SHARED, Server, solve_slot_taken, wait_for
 
 import optimizer
 
+from .conftest import SHARED, Server, solve_slot_taken, wait_for
 from conftest import REPO
 
 TOY_OPTIMUM = 363_294_720.0
@@ -33,7 +33,7 @@ SHORT_LIMIT_S = 3.0  # a request's own time_limit, under the server's cap
 
 @pytest.fixture(scope="module")
 def client(service: Server) -> Iterator[httpx.Client]:
-    """A client of the shared server (tests/service_fixtures.py)."""
+    """A client of the shared server (tests/service/conftest.py)."""
     assert service.url is not None
     with httpx.Client(base_url=service.url, timeout=CALL_TIMEOUT_S) as c:
         yield c

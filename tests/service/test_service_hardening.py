@@ -1,6 +1,6 @@
 """The service under abuse (issue 9, items 1-5): each test reproduces one finding.
 
-Real uvicorn servers on 127.0.0.1 with an ephemeral port (tests/service_fixtures.py): the
+Real uvicorn servers on 127.0.0.1 with an ephemeral port (tests/service/conftest.py): the
 suite's shared server, whose short limits (1 s header timeout, 2 s body timeout, 12
 connections, one /solve at a time) bound every test in time, and servers of their own for
 the tests that need other settings or stop theirs. Every socket and call has a timeout;
@@ -19,10 +19,11 @@ from typing import Any
 
 import httpx
 import pytest
-from service_fixtures import Server, ServerPool, solve_slot_taken, wait_for
-from test_service import TOY_OPTIMUM, assert_error_lines, hard_instance, toy_inline
 
 from optimizer.service.connections import RateLimitFilter
+
+from .conftest import Server, ServerPool, solve_slot_taken, wait_for
+from .test_service import TOY_OPTIMUM, assert_error_lines, hard_instance, toy_inline
 
 TOKEN = "t0ken-for-the-tests-only"
 # A server that wants a bearer token, keeps half-sent heads 30 s and takes 12 connections;

@@ -2,7 +2,7 @@
 
 Each test reproduces what the review did against the service before the fix, scaled down
 to seconds. Servers are real uvicorn processes on 127.0.0.1 with short limits (from
-tests/service_fixtures.py: ``own_server`` for one test's settings, ``service_pool`` for
+tests/service/conftest.py: ``own_server`` for one test's settings, ``service_pool`` for
 settings two tests share), or the application in-process through Starlette's
 ``TestClient`` (``service_app``, shared by the suite) where no socket behaviour is
 involved. Every socket and call has a timeout; every loop is bounded in count and time.
@@ -23,13 +23,14 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from service_fixtures import Server, ServerPool, wait_for
-from test_service import TOY_OPTIMUM, assert_error_lines, toy_inline
-from test_service_hardening import TOKEN, TOKEN_SERVER, closed_by_server, raw_socket
 
 from optimizer.depth import too_deep
 from optimizer.service import Settings, create_app, worker
 from optimizer.service.app import _check_refused, parse_object
+
+from .conftest import Server, ServerPool, wait_for
+from .test_service import TOY_OPTIMUM, assert_error_lines, toy_inline
+from .test_service_hardening import TOKEN, TOKEN_SERVER, closed_by_server, raw_socket
 
 # A server whose /solve deadline is 3 s, bodies may stall 30 s at any rate, and an instance
 # may have up to 10^6 cells: the slow-body deadline test and the killed-solve test share it.
@@ -276,7 +277,7 @@ def test_a_solver_process_ends_when_its_server_is_killed() -> None:
     import subprocess
     import sys
 
-    from test_service import REPO
+    from conftest import REPO
 
     server = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
     code = (
@@ -453,7 +454,7 @@ def test_every_cap_is_in_the_limits_section_of_docs_service_md() -> None:
     import dataclasses
     import re
 
-    from test_service import REPO
+    from conftest import REPO
 
     text = (REPO / "docs" / "service.md").read_text()
     limits = text.split("## Limits", 1)[1].split("\n## ", 1)[0]

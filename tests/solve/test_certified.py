@@ -16,7 +16,7 @@ from optimizer.solver.certified import PROOF_BRANCHING, PROOF_RELAXATION
 from optimizer.solver.options import SolveOptions
 
 from conftest import MTOK_PER_UNIT_YEAR as A
-from conftest import TOY, base, frontier, two_unit_profit_doc
+from conftest import TOY, base, frontier, menu_two_stage_instance, two_unit_profit_doc
 
 
 def _two_hardware(it_kw: float, min_units: int = 0) -> dict:
@@ -203,13 +203,11 @@ def test_certified_blocks_agree_with_milp_blocks(monkeypatch, seed):
     """Two-stage menu instances (as in test_stochastic_decompose): the EF's block proof with
     the certified strategy per block and with HiGHS's MILP per block give the same optimum
     within the gap, and each reported bound is above the other's plan."""
-    from test_stochastic_decompose import _menu_instance
-
     from optimizer.stochastic import decompose
     from optimizer.stochastic import solve as solve_two_stage
 
     gap = 1e-4
-    doc, table = _menu_instance(random.Random(seed))
+    doc, table = menu_two_stage_instance(random.Random(seed))
     on = solve_two_stage(doc, table, mip_gap=gap)
     monkeypatch.setattr(decompose, "CERTIFIED_BLOCKS", False)
     off = solve_two_stage(doc, table, mip_gap=gap)

@@ -14,7 +14,7 @@ import pytest
 
 from optimizer.stochastic import solve
 
-from conftest import MTOK_PER_UNIT_YEAR, base, two_unit_profit_doc
+from conftest import MTOK_PER_UNIT_YEAR, base, menu_two_stage_instance
 
 A = MTOK_PER_UNIT_YEAR
 PROOF = "Lagrangian decomposition"
@@ -96,27 +96,10 @@ def test_menu_newsvendor_hand_optimum_proved_by_blocks(decompose: bool) -> None:
         assert r.bound_usd == pytest.approx(165 * A, rel=1e-6)
 
 
-def _menu_instance(rng: random.Random) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Two periods, two unit types, a three-price menu; scenarios scale period-2 demand."""
-    doc = two_unit_profit_doc(rng, [0.1, 0.2])
-    tier = doc["tiers"][0]
-    del tier["price_usd_per_mtok"]
-    d0 = rng.randint(20, 60) * A
-    tier["price_menu"] = [
-        {"price_usd_per_mtok": p, "demand_mtok": d0 * p**-1.2} for p in (0.5, 1.0, 2.0)
-    ]
-    n = rng.randint(3, 5)
-    cols: dict[str, list[Any]] = {"scenario": [f"s{i}" for i in range(n)]}
-    scale = [rng.choice([0.5, 1.0, 2.0, 3.0]) for _ in range(n)]
-    for k in range(3):
-        cols[f"tiers[t].price_menu[{k}].demand_mtok[2]"] = [f"x{s}" for s in scale]
-    return doc, pd.DataFrame(cols)
-
-
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 @pytest.mark.parametrize("gap", [1e-6, 1e-3])  # at 1e-3 the blocks prove seed 2 alone
 def test_blocks_and_the_ef_milp_agree_on_menu_instances(seed: int, gap: float) -> None:
-    doc, table = _menu_instance(random.Random(seed))
+    doc, table = menu_two_stage_instance(random.Random(seed))
     on = solve(doc, table, mip_gap=gap, ef_decompose=True)
     off = solve(doc, table, mip_gap=gap, ef_decompose=False)
     assert on.status == off.status == "optimal"
