@@ -144,3 +144,13 @@ def test_sensitivity_moves_a_price_menu_as_a_whole() -> None:
     assert t.loc[prices, "base_value"] == pytest.approx(1.0)  # the middle entry's, (2-1)//2 = 0
     demand = "tiers[t].price_menu[*].demand_mtok"
     assert t.loc[demand, "swing_usd"] == pytest.approx(0.0, abs=1e-3)
+
+
+def test_compare_names_its_default_split_for_what_it_is() -> None:
+    doc = base()
+    doc["tiers"].append({**doc["tiers"][0], "id": "t2", "price_usd_per_mtok": 2.0})
+    plans = list(compare(load_instance(doc)).table["plan"])
+    assert "split equal shares (50% each)" in plans
+    assert not any("keynote" in p for p in plans)
+    given = compare(load_instance(doc), split={"t": 0.25, "t2": 0.75}).table["plan"]
+    assert "split t=0.25,t2=0.75" in list(given)

@@ -7,24 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from optimizer import solve
-
-from conftest import REPO, TOY, base
+from conftest import TOY, TOY_OPTIMUM, base
 from conftest import run_cli as _run
-
-TOY_OPTIMUM = 363_294_720.0  # worked out by hand in the toy's header
-
-
-@pytest.mark.parametrize("toy", [TOY, REPO / "instances" / "toy.yaml"])
-def test_toy_optimum(toy: Path):
-    plan = solve(toy)
-    assert plan.status == "optimal"
-    assert plan.objective_usd == pytest.approx(TOY_OPTIMUM, rel=1e-9)
-    # Power is the binding resource: 10 MW at PUE 1.25 is filled exactly.
-    power = plan.resources.set_index("resource").loc["power_mw"]
-    assert power["used"] == pytest.approx(10.0) and bool(power["binding"])
-    sold = plan.sold.set_index("tier")["mtok"]
-    assert sold["paid"] == pytest.approx(121_098_240.0, rel=1e-9)
 
 
 def test_solve_json_prints_the_contract_and_nothing_else(tmp_path: Path):

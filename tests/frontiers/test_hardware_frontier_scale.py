@@ -18,9 +18,7 @@ from optimizer.frontiers.coefficients import compute_coefficients
 from optimizer.frontiers.table import read_frontier_table
 from optimizer.sweep import build_scenarios, parse_set, run_sweep, scenario_instance
 
-from conftest import TOY
-
-TOY_OPTIMUM = 363_294_720.0
+from conftest import TOY, TOY_OPTIMUM
 
 
 def _scaled(hw: str, scale: float):

@@ -1,4 +1,4 @@
-"""Regression pins: the shipped instances' optima and model sizes.
+"""Regression pins: the shipped instances' optima and model sizes (the toy's by hand).
 
 A change of either is a change of the model or of the data: update the pin only with a
 comment saying why.
@@ -6,11 +6,13 @@ comment saying why.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from optimizer import solve
 
-from conftest import REPO
+from conftest import REPO, TOY, TOY_OPTIMUM
 
 
 def test_site_2026_2030_optimum_and_size() -> None:
@@ -25,3 +27,15 @@ def test_site_2026_2030_optimum_and_size() -> None:
     # The default gap (1e-4) must land within it of the tight optimum.
     loose = solve(REPO / "instances" / "site-2026-2030.yaml")
     assert loose.objective_usd == pytest.approx(plan.objective_usd, rel=1e-4)
+
+
+@pytest.mark.parametrize("toy", [TOY, REPO / "instances" / "toy.yaml"])
+def test_toy_optimum(toy: Path) -> None:
+    plan = solve(toy)
+    assert plan.status == "optimal"
+    assert plan.objective_usd == pytest.approx(TOY_OPTIMUM, rel=1e-9)
+    # Power is the binding resource: 10 MW at PUE 1.25 is filled exactly.
+    power = plan.resources.set_index("resource").loc["power_mw"]
+    assert power["used"] == pytest.approx(10.0) and bool(power["binding"])
+    sold = plan.sold.set_index("tier")["mtok"]
+    assert sold["paid"] == pytest.approx(121_098_240.0, rel=1e-9)

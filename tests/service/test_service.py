@@ -22,9 +22,8 @@ import yaml
 import optimizer
 
 from .conftest import SHARED, Server, solve_slot_taken, wait_for
-from conftest import REPO
+from conftest import REPO, TOY_OPTIMUM
 
-TOY_OPTIMUM = 363_294_720.0
 MAX_BODY_MB = SHARED["max_body_bytes"] // 2**20
 MAX_SOLVE_S = SHARED["max_solve_seconds"]
 CALL_TIMEOUT_S = 30.0

@@ -16,9 +16,7 @@ import optimizer
 from optimizer import InputError, Planner, SolveOptions, load_instance
 from optimizer.verify import verify_plan
 
-from conftest import REPO, base
-
-TOY_OPTIMUM = 363_294_720.0
+from conftest import REPO, TOY_OPTIMUM, base
 
 
 def toy() -> dict[str, Any]:
