@@ -340,7 +340,7 @@ def test_calibration_split_keeps_the_published_outliers_held_out() -> None:
     # inferencex.semianalysis.com/compare-spec-decode/deepseek-r1-gb300-fp4-mtp-vs-none
     # ("Off posts 560 tok/s/GPU ... at 98 tok/s/user"): it must stay, held out, as published.
     # Calibration v3 added 57 snapshot points (35 fit, 22 held out: see
-    # tests/test_calibration_v3.py for their rule) and 4 held-out GB200 MTP rows of an InferenceX
+    # tests/frontiers/test_calibration_v3.py for their rule) and 4 held-out GB200 MTP rows of an InferenceX
     # blog to the 15 fit and 28 held-out points of v2.
     pts = pd.read_csv(cal.POINTS_CSV, keep_default_na=False)
     assert (pts["role"] == "fit").sum() == 15 + 35

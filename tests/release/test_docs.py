@@ -49,3 +49,21 @@ def test_shipped_table_by_name_through_stdin() -> None:
     assert out["status"] == "optimal" and out["buy"] == [
         {"hardware": "gb300-nvl72", "period": 1, "units": 7}
     ]
+
+
+def test_documents_name_test_files_that_exist() -> None:
+    """Every ``tests/...`` path the documents, the CI script and the packaging name exists (the
+    tests moved into one folder per package once; a stale path would send a reader nowhere)."""
+    sources = [
+        REPO / "README.md",
+        REPO / "pyproject.toml",
+        REPO / ".ci" / "run",
+        *sorted((REPO / "docs").glob("*.md")),
+        *sorted((REPO / "tests").rglob("README.md")),
+    ]
+    named = 0
+    for source in sources:
+        for path in re.findall(r"\btests/[\w./-]*\w", source.read_text()):
+            named += 1
+            assert (REPO / path.split("::")[0]).exists(), f"{source.relative_to(REPO)}: {path}"
+    assert named >= 20  # the documents do name tests: the pattern finds them
