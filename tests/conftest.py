@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -104,6 +105,169 @@ def random_v3_fleet(
         if ("h0", m) not in {(r["hardware"], r["model"]) for r in rows}:
             rows.append(frontier("h0", m, tok=500.0)[0])
     return hws, rows
+
+
+def random_v3_least_cost_doc(
+    rng: Any, name: str, demand_high: int, slices: list[float] | None = None
+) -> dict[str, Any]:
+    """A random least-cost instance over periods 2026-2027 (discount 0.1): the fleet of
+    :func:`random_v3_fleet`, two tiers (m0, m1) with demands drawn below ``demand_high``,
+    two platforms with drawn fixed costs; with ``slices`` (hours shares), time slices s0..
+    and a random demand profile per tier. Draws in this order: fleet, each tier's demands
+    (then its profile), the platforms' costs."""
+    models = ["m0", "m1"]
+    hws, rows = random_v3_fleet(rng, models)
+    sids = [f"s{k}" for k in range(len(slices or []))]
+
+    def profile() -> dict[str, float]:
+        cuts = sorted(int(v) for v in rng.integers(0, 21, size=len(sids) - 1))
+        parts = np.diff([0, *cuts, 20])
+        return {sid: float(k) / 20 for sid, k in zip(sids, parts, strict=True)}
+
+    tiers = []
+    for i, m in enumerate(models):
+        tier: dict[str, Any] = {
+            "id": f"t{i}",
+            "model": m,
+            "context_tokens": 8192,
+            "min_interactivity": 10,
+            "demand_mtok": {p: float(rng.integers(10_000, demand_high)) for p in (2026, 2027)},
+        }
+        if slices:
+            tier["demand_profile"] = profile()
+        tiers.append(tier)
+    doc: dict[str, Any] = {
+        "name": name,
+        "periods": [2026, 2027],
+        "discount_rate": 0.1,
+        "objective": "cost",
+        "site": {"power_mw": 1.0, "rack_positions": 60, "electricity_usd_per_mwh": 80.0},
+        "hardware": hws,
+        "platforms": [
+            {"id": "p0", "fixed_cost_usd_per_year": float(rng.integers(0, 20) * 1000)},
+            {"id": "p1", "fixed_cost_usd_per_year": float(rng.integers(0, 20) * 1000)},
+        ],
+        "tiers": tiers,
+        "frontiers": rows,
+    }
+    if slices:
+        doc["time_slices"] = [
+            {"id": s, "hours_share": v} for s, v in zip(sids, slices, strict=True)
+        ]
+    return doc
+
+
+def scipy_v3_least_cost(doc: dict[str, Any]) -> float | None:
+    """The least-cost model with the v3 costs and (optional) time slices, written apart from
+    the package for scipy.optimize.milp (lifetimes span the horizon, PUE 1, utilization 1,
+    one year per period; no time slices = one slice of all hours, profile 1).
+    x[h,t,p,s] = units of h serving t in slice s of p, eta[s] the hours shares, delta[t,s]
+    the profiles, I[h,p] = sum_{q<=p} b[h,q]:
+
+    min sum_p w_p [sum_h (capex_h b_hp + opex_h I_hp + e_h (idle_h I_hp + (1 - idle_h)
+        sum_{t,s} eta_s x_htps)) + sum_f F_f z_fp],  e_h = elec * kW_h * 8.76
+    s.t. sum_t x_htps <= I_hp - (1 - delivery_h) b_hp            (every slice)
+         sum_h eta_s a_ht x_htps >= delta_ts d_tp                (every slice)
+         sum_h kW_h I_hp <= power;  sum_h I_hp <= land;  I_hp <= land * z_{f(h)p}.
+    Returns the optimum, or None when scipy finds none (infeasible).
+    """
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    hws, tiers, plats = doc["hardware"], doc["tiers"], doc["platforms"]
+    slices = doc.get("time_slices") or [{"id": "all", "hours_share": 1.0}]
+    eta = [sl["hours_share"] for sl in slices]
+    sids = [sl["id"] for sl in slices]
+    H, T, F, P, S = len(hws), len(tiers), len(plats), len(doc["periods"]), len(eta)
+    w = [(1 + doc["discount_rate"]) ** -p for p in range(P)]
+    tok = {(r["hardware"], r["model"]): r["tok_s_per_gpu"] for r in doc["frontiers"]}
+    elec, land = doc["site"]["electricity_usd_per_mwh"], doc["site"]["rack_positions"]
+    fidx = {f["id"]: i for i, f in enumerate(plats)}
+    nb, nx = H * P, H * T * P * S
+
+    def b(h: int, p: int) -> int:
+        return h * P + p
+
+    def x(h: int, t: int, p: int, s: int) -> int:
+        return nb + ((h * T + t) * P + p) * S + s
+
+    def z(f: int, p: int) -> int:
+        return nb + nx + f * P + p
+
+    n = nb + nx + F * P
+    c = np.zeros(n)
+    for h, hw in enumerate(hws):
+        e = elec * hw["power_kw"] * 8.76
+        for p in range(P):
+            c[b(h, p)] += w[p] * hw["capex_usd"]
+            for q in range(p, P):  # a unit bought in p is installed in every q >= p
+                c[b(h, p)] += w[q] * (hw["opex_usd_per_year"] + e * hw["idle_power_share"])
+            for t in range(T):
+                for s in range(S):
+                    c[x(h, t, p, s)] = w[p] * e * (1 - hw["idle_power_share"]) * eta[s]
+    for f, plat in enumerate(plats):
+        for p in range(P):
+            c[z(f, p)] = w[p] * plat["fixed_cost_usd_per_year"]
+    rows: list[np.ndarray] = []
+    lo: list[float] = []
+    hi: list[float] = []
+
+    def add(row: np.ndarray, low: float, high: float) -> None:
+        rows.append(row)
+        lo.append(low)
+        hi.append(high)
+
+    def installed(row: np.ndarray, h: int, p: int, coef: float) -> None:
+        for q in range(p + 1):
+            row[b(h, q)] += coef
+
+    for p in range(P):
+        power, space = np.zeros(n), np.zeros(n)
+        for h, hw in enumerate(hws):
+            for s in range(S):
+                row = np.zeros(n)
+                for t in range(T):
+                    row[x(h, t, p, s)] = 1
+                installed(row, h, p, -1.0)
+                row[b(h, p)] += 1 - hw["delivery_share"]
+                add(row, -np.inf, 0.0)
+            installed(power, h, p, hw["power_kw"])
+            installed(space, h, p, 1.0)
+            row = np.zeros(n)
+            installed(row, h, p, 1.0)
+            row[z(fidx[hw["platform"]], p)] = -land
+            add(row, -np.inf, 0.0)
+        add(power, -np.inf, doc["site"]["power_mw"] * 1000)
+        add(space, -np.inf, land)
+        for t, tier in enumerate(tiers):
+            share = tier.get("demand_profile") or {sids[0]: 1.0}
+            for s in range(S):
+                row = np.zeros(n)
+                for h, hw in enumerate(hws):
+                    a = tok.get((hw["id"], tier["model"]), 0.0) * hw["gpus_per_unit"] * 31.536
+                    row[x(h, t, p, s)] = eta[s] * a
+                add(row, share[sids[s]] * tier["demand_mtok"][doc["periods"][p]], np.inf)
+    integrality = np.array([1] * nb + [0] * nx + [1] * (F * P))
+    upper = np.array([np.inf] * (nb + nx) + [1.0] * (F * P))
+    res = milp(
+        c,
+        constraints=LinearConstraint(np.array(rows), lo, hi),
+        integrality=integrality,
+        bounds=Bounds(0, upper),
+        options={"mip_rel_gap": 1e-9},
+    )
+    return float(res.fun) if res.status == 0 else None
+
+
+def assert_least_cost_matches_scipy(doc: dict[str, Any]) -> None:
+    """The planner's optimum of ``doc`` equals :func:`scipy_v3_least_cost`'s, and its plan
+    passes the checker; or both find the instance infeasible."""
+    expected = scipy_v3_least_cost(copy.deepcopy(doc))
+    plan = solve(doc)
+    if expected is None:
+        assert plan.status == "infeasible"
+    else:
+        assert plan.status == "optimal" and plan.verified
+        assert plan.objective_usd == pytest.approx(expected, rel=1e-6)
 
 
 def with_(doc: dict[str, Any], **changes: Any) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from optimizer.sweep.spec import apply, parse_key
 from optimizer.verify import verify_plan
 
 from conftest import MTOK_PER_UNIT_YEAR as A
-from conftest import REPO, base, frontier, random_v3_fleet
+from conftest import REPO, assert_least_cost_matches_scipy, base, frontier, random_v3_least_cost_doc
 
 
 def _forecast_doc(demand: Any = 100_000, capex: float = 1000.0, elec: float = 100.0) -> dict:
@@ -707,131 +707,13 @@ def test_two_stage_plans_refuse_objective_cost():
         solve_two_stage(_forecast_doc(), [{"name": "a", "probability": 1.0}])
 
 
-def _scipy_least_cost_v3(doc: dict) -> float | None:
-    """Two periods with opex, idle power, delivery shares and platforms, written
-    independently for scipy.optimize.milp (lifetimes span the horizon, PUE 1, utilization 1):
-
-    min sum_p w_p [sum_h (capex_h b_hp + opex_h I_hp + e_h (idle_h I_hp + (1 - idle_h)
-        sum_t x_htp)) + sum_f F_f z_fp],  I_hp = sum_{q<=p} b_hq,  e_h = elec * kW_h * 8.76
-    s.t. sum_t x_htp <= I_hp - (1 - delivery_h) b_hp;  sum_h a_ht x_htp >= d_tp;
-         sum_h kW_h I_hp <= power;  sum_h I_hp <= land;  I_hp <= land * z_{f(h)p}.
-    """
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
-    hws, tiers, plats = doc["hardware"], doc["tiers"], doc["platforms"]
-    H, T, F, P = len(hws), len(tiers), len(plats), len(doc["periods"])
-    w = [(1 + doc["discount_rate"]) ** -p for p in range(P)]
-    tok = {(r["hardware"], r["model"]): r["tok_s_per_gpu"] for r in doc["frontiers"]}
-    elec, land = doc["site"]["electricity_usd_per_mwh"], doc["site"]["rack_positions"]
-    fidx = {f["id"]: i for i, f in enumerate(plats)}
-
-    def b(h: int, p: int) -> int:
-        return h * P + p
-
-    def x(h: int, t: int, p: int) -> int:
-        return H * P + (h * T + t) * P + p
-
-    def z(f: int, p: int) -> int:
-        return H * P + H * T * P + f * P + p
-
-    n = H * P + H * T * P + F * P
-    c = np.zeros(n)
-    for h, hw in enumerate(hws):
-        e = elec * hw["power_kw"] * 8.76
-        for p in range(P):
-            c[b(h, p)] += w[p] * hw["capex_usd"]
-            for q in range(p, P):  # a unit bought in p is installed in every q >= p
-                c[b(h, p)] += w[q] * (hw["opex_usd_per_year"] + e * hw["idle_power_share"])
-            for t in range(T):
-                c[x(h, t, p)] = w[p] * e * (1 - hw["idle_power_share"])
-    for f, plat in enumerate(plats):
-        for p in range(P):
-            c[z(f, p)] = w[p] * plat["fixed_cost_usd_per_year"]
-    rows, lo, hi = [], [], []
-
-    def add(row: np.ndarray, low: float, high: float) -> None:
-        rows.append(row)
-        lo.append(low)
-        hi.append(high)
-
-    def installed(row: np.ndarray, h: int, p: int, coef: float) -> None:
-        for q in range(p + 1):
-            row[b(h, q)] += coef
-
-    for p in range(P):
-        power, space = np.zeros(n), np.zeros(n)
-        for h, hw in enumerate(hws):
-            row = np.zeros(n)
-            for t in range(T):
-                row[x(h, t, p)] = 1
-            installed(row, h, p, -1.0)
-            row[b(h, p)] += 1 - hw["delivery_share"]
-            add(row, -np.inf, 0.0)
-            installed(power, h, p, hw["power_kw"])
-            installed(space, h, p, 1.0)
-            row = np.zeros(n)
-            installed(row, h, p, 1.0)
-            row[z(fidx[hw["platform"]], p)] = -land
-            add(row, -np.inf, 0.0)
-        add(power, -np.inf, doc["site"]["power_mw"] * 1000)
-        add(space, -np.inf, land)
-        for t, tier in enumerate(tiers):
-            row = np.zeros(n)
-            for h, hw in enumerate(hws):
-                row[x(h, t, p)] = (
-                    tok.get((hw["id"], tier["model"]), 0.0) * hw["gpus_per_unit"] * 31.536
-                )
-            add(row, tier["demand_mtok"][doc["periods"][p]], np.inf)
-    integrality = np.array([1] * (H * P) + [0] * (H * T * P) + [1] * (F * P))
-    upper = np.array([np.inf] * (H * P + H * T * P) + [1.0] * (F * P))
-    res = milp(
-        c,
-        constraints=LinearConstraint(np.array(rows), lo, hi),
-        integrality=integrality,
-        bounds=Bounds(0, upper),
-        options={"mip_rel_gap": 1e-9},
-    )
-    return float(res.fun) if res.status == 0 else None
-
-
 @pytest.mark.parametrize("seed", range(6))
 def test_least_cost_with_v3_costs_matches_an_independent_scipy_model(seed):
     """Random 3-hardware x 2-tier x 2-period least-cost instances with opex, idle power,
     delivery shares and two platforms: the planner's optimum equals scipy's."""
     rng = np.random.default_rng(100 + seed)
-    models = ["m0", "m1"]
-    hws, rows = random_v3_fleet(rng, models)
-    tiers = [
-        {
-            "id": f"t{i}",
-            "model": m,
-            "context_tokens": 8192,
-            "min_interactivity": 10,
-            "demand_mtok": {p: float(rng.integers(10_000, 300_000)) for p in (2026, 2027)},
-        }
-        for i, m in enumerate(models)
-    ]
-    doc = {
-        "name": f"rand-v3-{seed}",
-        "periods": [2026, 2027],
-        "discount_rate": 0.1,
-        "objective": "cost",
-        "site": {"power_mw": 1.0, "rack_positions": 60, "electricity_usd_per_mwh": 80.0},
-        "hardware": hws,
-        "platforms": [
-            {"id": "p0", "fixed_cost_usd_per_year": float(rng.integers(0, 20) * 1000)},
-            {"id": "p1", "fixed_cost_usd_per_year": float(rng.integers(0, 20) * 1000)},
-        ],
-        "tiers": tiers,
-        "frontiers": rows,
-    }
-    expected = _scipy_least_cost_v3(copy.deepcopy(doc))
-    plan = solve(doc)
-    if expected is None:
-        assert plan.status == "infeasible"
-    else:
-        assert plan.status == "optimal" and plan.verified
-        assert plan.objective_usd == pytest.approx(expected, rel=1e-6)
+    doc = random_v3_least_cost_doc(rng, f"rand-v3-{seed}", 300_000)
+    assert_least_cost_matches_scipy(doc)
 
 
 def test_committed_and_cooling_marginal_values_by_hand():
