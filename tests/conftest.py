@@ -75,31 +75,32 @@ def base(**site: Any) -> dict[str, Any]:
     return doc
 
 
-def random_v3_fleet(
-    rng: Any, models: list[str]
+def random_fleet(
+    rng: Any, models: list[str], v3: bool = True
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Three random hardware (h0-h2) with opex, idle power, delivery shares and two
-    platforms (p0: h0, h1; p1: h2), and one frontier row per (hardware, model) drawn; h0
-    serves every model. For the least-cost checks against independent scipy models."""
+    """Three random hardware (h0-h2), and one frontier row (10 tok/s/user) per (hardware,
+    model) drawn: hardware h always serves models[h % len(models)], h0 serves every model.
+    With ``v3``, each also draws opex, idle power and a delivery share, on two platforms (p0:
+    h0, h1; p1: h2). For the least-cost checks against independent scipy models."""
     hws: list[dict[str, Any]] = []
     rows: list[dict[str, Any]] = []
     for h in range(3):
         hid = f"h{h}"
-        hws.append(
-            {
-                "id": hid,
-                "gpus_per_unit": int(rng.integers(1, 9)),
-                "power_kw": float(rng.integers(1, 12)),
-                "rack_positions": 1,
-                "capex_usd": float(rng.integers(1, 20) * 1000),
-                "opex_usd_per_year": float(rng.integers(0, 5) * 500),
-                "idle_power_share": float(rng.choice([0.0, 0.2, 0.5])),
-                "delivery_share": float(rng.choice([1.0, 0.5, 0.25])),
-                "platform": "p0" if h < 2 else "p1",
-            }
-        )
+        hw: dict[str, Any] = {
+            "id": hid,
+            "gpus_per_unit": int(rng.integers(1, 9)),
+            "power_kw": float(rng.integers(1, 12)),
+            "rack_positions": 1,
+            "capex_usd": float(rng.integers(1, 20) * 1000),
+        }
+        if v3:
+            hw["opex_usd_per_year"] = float(rng.integers(0, 5) * 500)
+            hw["idle_power_share"] = float(rng.choice([0.0, 0.2, 0.5]))
+            hw["delivery_share"] = float(rng.choice([1.0, 0.5, 0.25]))
+            hw["platform"] = "p0" if h < 2 else "p1"
+        hws.append(hw)
         for m in models:
-            if rng.random() < 0.8 or m == models[h % 2]:
+            if rng.random() < 0.8 or m == models[h % len(models)]:
                 rows.append(frontier(hid, m, tok=float(rng.integers(100, 2000)))[0])
     for m in models:
         if ("h0", m) not in {(r["hardware"], r["model"]) for r in rows}:
@@ -111,12 +112,12 @@ def random_v3_least_cost_doc(
     rng: Any, name: str, demand_high: int, slices: list[float] | None = None
 ) -> dict[str, Any]:
     """A random least-cost instance over periods 2026-2027 (discount 0.1): the fleet of
-    :func:`random_v3_fleet`, two tiers (m0, m1) with demands drawn below ``demand_high``,
+    :func:`random_fleet`, two tiers (m0, m1) with demands drawn below ``demand_high``,
     two platforms with drawn fixed costs; with ``slices`` (hours shares), time slices s0..
     and a random demand profile per tier. Draws in this order: fleet, each tier's demands
     (then its profile), the platforms' costs."""
     models = ["m0", "m1"]
-    hws, rows = random_v3_fleet(rng, models)
+    hws, rows = random_fleet(rng, models)
     sids = [f"s{k}" for k in range(len(slices or []))]
 
     def profile() -> dict[str, float]:

@@ -26,7 +26,14 @@ from optimizer.sweep.spec import apply, parse_key
 from optimizer.verify import verify_plan
 
 from conftest import MTOK_PER_UNIT_YEAR as A
-from conftest import REPO, assert_least_cost_matches_scipy, base, frontier, random_v3_least_cost_doc
+from conftest import (
+    REPO,
+    assert_least_cost_matches_scipy,
+    base,
+    frontier,
+    random_fleet,
+    random_v3_least_cost_doc,
+)
 
 
 def _forecast_doc(demand: Any = 100_000, capex: float = 1000.0, elec: float = 100.0) -> dict:
@@ -351,11 +358,8 @@ def test_cooling_classes_split_the_hall():
 
 
 # ------------------------------------------------------------------ price moves
-def test_max_price_change_holds_consecutive_prices_together():
-    """Menu by period (capacity 315,360 Mtok): period 1 $1: 400,000, $2: 200,000,
-    $3: 120,000 (best $2: 400,000); period 2 $3 sells 150,000 (450,000, best).
-    Free: $2 then $3 = 850,000. With max_price_change 0.25 a $2 -> $3 move (50%) is out:
-    $2, $2 = 800,000; $3, $3 = 360,000 + 450,000 = 810,000 (best); $1, $1 = 630,720."""
+def _price_move_menu() -> dict[str, Any]:
+    """Periods 1-2, tier t's menu: $1: 400,000, $2: 200,000, $3: 120,000 then 150,000."""
     doc = base()
     doc["periods"] = [1, 2]
     tier = doc["tiers"][0]
@@ -365,6 +369,16 @@ def test_max_price_change_holds_consecutive_prices_together():
         {"price_usd_per_mtok": 2.0, "demand_mtok": 200_000},
         {"price_usd_per_mtok": 3.0, "demand_mtok": {1: 120_000, 2: 150_000}},
     ]
+    return doc
+
+
+def test_max_price_change_holds_consecutive_prices_together():
+    """Menu by period (capacity 315,360 Mtok): period 1 $1: 400,000, $2: 200,000,
+    $3: 120,000 (best $2: 400,000); period 2 $3 sells 150,000 (450,000, best).
+    Free: $2 then $3 = 850,000. With max_price_change 0.25 a $2 -> $3 move (50%) is out:
+    $2, $2 = 800,000; $3, $3 = 360,000 + 450,000 = 810,000 (best); $1, $1 = 630,720."""
+    doc = _price_move_menu()
+    tier = doc["tiers"][0]
     assert solve(doc).objective_usd == pytest.approx(850_000, rel=1e-9)
     tier["max_price_change"] = 0.25
     plan = solve(doc)
@@ -547,25 +561,7 @@ def test_least_cost_matches_an_independent_scipy_model(seed):
     """Random 3-hardware x 3-tier least-cost instances: optimum equals scipy's."""
     rng = np.random.default_rng(seed)
     models = ["m0", "m1", "m2"]
-    hws, rows = [], []
-    for h in range(3):
-        hid = f"h{h}"
-        hws.append(
-            {
-                "id": hid,
-                "gpus_per_unit": int(rng.integers(1, 9)),
-                "power_kw": float(rng.integers(1, 12)),
-                "rack_positions": 1,
-                "capex_usd": float(rng.integers(1, 20) * 1000),
-            }
-        )
-        for m in models:
-            if rng.random() < 0.8 or m == models[h]:  # every hardware has some rows
-                rows += frontier(hid, m, tok=float(rng.integers(100, 2000)))
-    # Every tier servable by some hardware (h0 serves all).
-    for m in models:
-        if ("h0", m) not in {(r["hardware"], r["model"]) for r in rows}:
-            rows += frontier("h0", m, tok=500.0)
+    hws, rows = random_fleet(rng, models, v3=False)
     tiers = [
         {
             "id": f"t{i}",
@@ -582,7 +578,7 @@ def test_least_cost_matches_an_independent_scipy_model(seed):
         "site": {"power_mw": 1.0, "rack_positions": 60, "electricity_usd_per_mwh": 80.0},
         "hardware": hws,
         "tiers": tiers,
-        "frontiers": [r for r in rows if r["interactivity"] == 10.0],
+        "frontiers": rows,
     }
     expected = _scipy_least_cost(copy.deepcopy(doc))
     plan = solve(doc)
@@ -755,15 +751,8 @@ def test_max_price_change_sweeps_in_place():
     """The menu of test_max_price_change_holds_consecutive_prices_together at a 25% limit
     (810,000), then tiers[t].max_price_change = 0.6: the $2 -> $3 move (50%) is allowed
     again, 850,000, in the same model (far[t,p,k,k2] is a parameter)."""
-    doc = base()
-    doc["periods"] = [1, 2]
+    doc = _price_move_menu()
     tier = doc["tiers"][0]
-    del tier["price_usd_per_mtok"]
-    tier["price_menu"] = [
-        {"price_usd_per_mtok": 1.0, "demand_mtok": 400_000},
-        {"price_usd_per_mtok": 2.0, "demand_mtok": 200_000},
-        {"price_usd_per_mtok": 3.0, "demand_mtok": {1: 120_000, 2: 150_000}},
-    ]
     tier["max_price_change"] = 0.25
     inst = load_instance(doc)
     planner = Planner(inst)
