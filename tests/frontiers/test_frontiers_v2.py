@@ -16,7 +16,12 @@ from typer.testing import CliRunner
 from optimizer import Planner, load_instance
 from optimizer.cli.frontiers_cmd import frontiers_app
 from optimizer.errors import InputError
-from optimizer.frontiers.generator import DEFAULT_EFFICIENCY, build_frontiers, resolve_hardware
+from optimizer.frontiers.generator import (
+    CSV_COLUMNS,
+    DEFAULT_EFFICIENCY,
+    build_frontiers,
+    resolve_hardware,
+)
 from optimizer.frontiers.perf import calibration as cal
 from optimizer.frontiers.perf.engine import evaluate, sakasegawa_wait
 from optimizer.frontiers.perf.pod import PodSpec
@@ -284,18 +289,9 @@ def test_cli_typical_profile_and_bad_profile(tmp_path: Path) -> None:
     res = CliRunner().invoke(frontiers_app, [*args, "--profile", "typical"])
     assert res.exit_code == 0, res.output
     written = pd.read_csv(out)
-    assert list(written.columns) == [
-        "hardware",
-        "model",
-        "context_tokens",
-        "interactivity",
-        "tok_s_per_gpu",
-        "ttft_s",
-        "technique",
-        "units_per_replica",
-        "layout",
-        "source",
-    ]
+    # the planner's columns and the documented extras, without isl and osl (in the layout)
+    assert list(written.columns) == CSV_COLUMNS
+    assert "isl" not in CSV_COLUMNS and {"technique", "layout", "source"} <= set(CSV_COLUMNS)
     assert written.source.str.contains("typical profile").all()
     bad = CliRunner().invoke(frontiers_app, [*args, "--profile", "fast"])
     assert bad.exit_code == 2 and "--profile" in bad.output

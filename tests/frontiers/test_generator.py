@@ -10,7 +10,6 @@ hardware (Groq LPX) may not chain units, so a model that does not fit one unit i
 from __future__ import annotations
 
 import copy
-import time
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,12 @@ from typer.testing import CliRunner
 
 from optimizer import compute_coefficients, load_instance, read_frontier_table
 from optimizer.cli.frontiers_cmd import frontiers_app
-from optimizer.frontiers.generator import DEFAULT_EFFICIENCY, build_frontiers, query
+from optimizer.frontiers.generator import (
+    DEFAULT_EFFICIENCY,
+    ROW_COLUMNS,
+    build_frontiers,
+    query,
+)
 from optimizer.frontiers.perf import calibration as cal
 from optimizer.frontiers.perf.engine import evaluate
 from optimizer.frontiers.perf.specs import hardware_from_dict, model_from_dict
@@ -45,23 +49,15 @@ def table() -> pd.DataFrame:
     return build_frontiers(list(HW.values()), list(MODELS.values()))
 
 
-def test_full_build_is_fast_and_complete(table: pd.DataFrame) -> None:
-    t0 = time.perf_counter()
+def test_full_build_is_complete(table: pd.DataFrame) -> None:
+    """Building again gives the same table (its time is benchmarks/, not a test's), with the
+    module's documented columns and those the planner reads."""
     again = build_frontiers(list(HW.values()), list(MODELS.values()))
-    assert time.perf_counter() - t0 < 30.0
     assert len(again) == len(table) > 500
-    assert {
-        "hardware",
-        "model",
-        "context_tokens",
-        "interactivity",
-        "tok_s_per_gpu",
-        "ttft_s",
-        "isl",
-        "osl",
-        "layout",
-        "source",
-    } <= set(table.columns)
+    assert list(table.columns) == ROW_COLUMNS
+    assert {"hardware", "model", "context_tokens", "interactivity", "tok_s_per_gpu"} <= set(
+        ROW_COLUMNS
+    )
     assert table["source"].str.startswith("modelled: optimizer frontiers generator v").all()
     # Every GPU hardware serves every model at 8K; contexts above a model's maximum are absent.
     gpus = [h for h in HW if h not in ("groq3-lpx", "vr-lpx-pod", "vr-lpx16-pod")]

@@ -100,6 +100,19 @@ def test_a_unit_serves_one_tier_at_the_peak_and_another_at_night():
     assert report.objective_usd == pytest.approx(157_680.0)
 
 
+def _peak_fleet(sliced: bool = True) -> dict[str, Any]:
+    """Profit, capex $5,000 a unit, one tier at $1/Mtok with 315,360 Mtok a year (10 A);
+    sliced: peak 1/4 of the hours with 80% of the demand, night 3/4 with 20%."""
+    doc = base(rack_positions=100)
+    doc["objective"] = "profit"
+    doc["hardware"][0]["capex_usd"] = 5_000
+    doc["tiers"][0]["demand_mtok"] = 10 * A
+    if sliced:
+        doc["time_slices"] = copy.deepcopy(PEAK_QUARTER)
+        doc["tiers"][0]["demand_profile"] = {"peak": 0.8, "night": 0.2}
+    return doc
+
+
 def test_the_fleet_is_sized_for_the_peak():
     """Profit, capex $5,000 a unit, one tier at $1/Mtok with 315,360 Mtok a year (10 A).
 
@@ -112,17 +125,11 @@ def test_the_fleet_is_sized_for_the_peak():
     Without slices (a flat load) 10 units make the year's 315,360 Mtok:
     profit = 315,360 - 50,000 = 265,360.
     """
-    doc = base(rack_positions=100)
-    doc["objective"] = "profit"
-    doc["hardware"][0]["capex_usd"] = 5_000
-    doc["tiers"][0]["demand_mtok"] = 10 * A
-    flat = solve(doc)
+    flat = solve(_peak_fleet(sliced=False))
     assert flat.objective_usd == pytest.approx(265_360.0, rel=1e-9)
     assert int(flat.buy["units"].sum()) == 10
 
-    doc["time_slices"] = [{"id": "peak", "hours_share": 0.25}, {"id": "night", "hours_share": 0.75}]
-    doc["tiers"][0]["demand_profile"] = {"peak": 0.8, "night": 0.2}
-    plan = solve(doc)
+    plan = solve(_peak_fleet())
     assert plan.verified
     assert plan.objective_usd == pytest.approx(155_360.0, rel=1e-9)
     assert int(plan.buy["units"].sum()) == 32
@@ -299,12 +306,7 @@ def test_planner_update_resolves_new_shares_in_place():
     """The fleet-for-the-peak instance with the peak's demand share moved from 0.8 to 0.5:
     the peak (1/4 of the hours) needs 0.5 * 315,360 / 7,884 = 20 units; profit
     315,360 - 100,000 = 215,360. Numbers only: the built model is re-solved in place."""
-    doc = base(rack_positions=100)
-    doc["objective"] = "profit"
-    doc["hardware"][0]["capex_usd"] = 5_000
-    doc["tiers"][0]["demand_mtok"] = 10 * A
-    doc["time_slices"] = [{"id": "peak", "hours_share": 0.25}, {"id": "night", "hours_share": 0.75}]
-    doc["tiers"][0]["demand_profile"] = {"peak": 0.8, "night": 0.2}
+    doc = _peak_fleet()
     planner = Planner(load_instance(doc))
     assert planner.solve().objective_usd == pytest.approx(155_360.0, rel=1e-9)
     model = planner.model
@@ -382,12 +384,7 @@ def test_sweep_key_paths_rescale_the_other_slices_and_resolve_in_place():
     """
     from optimizer.sweep import build_scenarios, parse_set, run_sweep
 
-    doc = base(rack_positions=100)
-    doc["objective"] = "profit"
-    doc["hardware"][0]["capex_usd"] = 5_000
-    doc["tiers"][0]["demand_mtok"] = 10 * A
-    doc["time_slices"] = [{"id": "peak", "hours_share": 0.25}, {"id": "night", "hours_share": 0.75}]
-    doc["tiers"][0]["demand_profile"] = {"peak": 0.8, "night": 0.2}
+    doc = _peak_fleet()
     inst = load_instance(doc)
     scenarios = build_scenarios(
         inst,

@@ -8,6 +8,8 @@ A = 31,536 Mtok per year at the tier's 10 tok/s/user.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from optimizer import Planner, constant_elasticity_menu, load_instance, solve
@@ -200,16 +202,23 @@ def test_capex_by_period_sweep_key():
 
 
 # --------------------------------------------------------------- existing units by period
-def test_existing_units_retire_and_free_land():
-    # g1 cannot be bought (max_units 0); 10 existing in period 1, 4 in period 2 (6 retire).
-    # g2 makes half as much (500 tok/s/GPU): A/2 per unit-year, 10 positions.
-    # Period 1: 10 g1 fill the land: 10 A. Period 2: 4 g1 + 6 g2: 4 A + 3 A = 7 A.
-    # Revenue 17 A = 536,112. With v1's scalar 10 the land stays full of g1: 20 A.
+def _retiring_g1() -> dict[str, Any]:
+    """Periods 1-2: g1 cannot be bought (max_units 0), 10 existing in period 1 and 4 in
+    period 2; g2 (1 GPU, 1 kW, 500 tok/s/GPU: A/2 a unit-year) can."""
     doc = base()
     doc["periods"] = [1, 2]
     doc["hardware"][0].update(existing_units={1: 10, 2: 4}, max_units=0)
     doc["hardware"].append({"id": "g2", "gpus_per_unit": 1, "power_kw": 1})
     doc["frontiers"] = frontier("g1") + frontier("g2", tok=500.0)
+    return doc
+
+
+def test_existing_units_retire_and_free_land():
+    # g1 cannot be bought (max_units 0); 10 existing in period 1, 4 in period 2 (6 retire).
+    # g2 makes half as much (500 tok/s/GPU): A/2 per unit-year, 10 positions.
+    # Period 1: 10 g1 fill the land: 10 A. Period 2: 4 g1 + 6 g2: 4 A + 3 A = 7 A.
+    # Revenue 17 A = 536,112. With v1's scalar 10 the land stays full of g1: 20 A.
+    doc = _retiring_g1()
     plan = solve(doc)
     assert plan.objective_usd == pytest.approx(17 * A, rel=1e-9)
     assert plan.buy.to_dict("records") == [{"hardware": "g2", "period": 2, "units": 6}]
@@ -361,11 +370,7 @@ def test_service_solves_a_menu_instance_in_process():
 def test_verifier_uses_existing_units_by_period():
     # The retirement plan of test_existing_units_retire_and_free_land, with g1's period-2
     # installed count reported as v1 would (10 instead of 4): the checker flags it.
-    doc = base()
-    doc["periods"] = [1, 2]
-    doc["hardware"][0].update(existing_units={1: 10, 2: 4}, max_units=0)
-    doc["hardware"].append({"id": "g2", "gpus_per_unit": 1, "power_kw": 1})
-    doc["frontiers"] = frontier("g1") + frontier("g2", tok=500.0)
+    doc = _retiring_g1()
     plan = solve(doc)
     inst = plan.installed
     inst.loc[(inst["hardware"] == "g1") & (inst["period"] == 2), "units"] = 10

@@ -65,6 +65,11 @@ def rejects(
     return report
 
 
+def _plus_row(df: pd.DataFrame, **row: Any) -> pd.DataFrame:
+    """``df`` with one more row (a tampered plan's extra purchase or serving)."""
+    return pd.concat([df, pd.DataFrame([row])], ignore_index=True)
+
+
 def _row(df: pd.DataFrame, **match: Any) -> Any:
     mask = pd.Series(True, index=df.index)
     for k, v in match.items():
@@ -226,10 +231,7 @@ def test_rejects_buy_beyond_budget(solved: Solved) -> None:
 def test_rejects_buy_beyond_supply(solved: Solved) -> None:
     inst, plan = solved["site"]  # gb300 allocation: 160 racks, all bought in 2026
     bad = tampered(plan)
-    bad.buy = pd.concat(
-        [bad.buy, pd.DataFrame([{"hardware": "gb300-nvl72", "period": 2027, "units": 1}])],
-        ignore_index=True,
-    )
+    bad.buy = _plus_row(bad.buy, hardware="gb300-nvl72", period=2027, units=1)
     rejects(inst, bad, "supply", "gb300-nvl72", "161 units bought > max_units 160")
 
 
@@ -263,10 +265,7 @@ def test_rejects_serve_after_the_lifetime() -> None:
     plan = solve(inst)
     assert verify_plan(inst, plan).ok
     bad = tampered(plan)
-    bad.serve = pd.concat(
-        [bad.serve, pd.DataFrame([{"hardware": "g1", "tier": "t", "period": 2027, "units": 1.0}])],
-        ignore_index=True,
-    )
+    bad.serve = _plus_row(bad.serve, hardware="g1", tier="t", period=2027, units=1.0)
     rejects(inst, bad, "capacity", "g1, 2027", "1 units serve tiers > 0 installed")
 
 
@@ -300,10 +299,7 @@ def test_rejects_profit_that_ignores_electricity(solved: Solved) -> None:
 def test_rejects_buy_outside_availability_window(solved: Solved) -> None:
     inst, plan = solved["site"]  # h100-hgx is sold until 2026
     bad = tampered(plan)
-    bad.buy = pd.concat(
-        [bad.buy, pd.DataFrame([{"hardware": "h100-hgx", "period": 2028, "units": 1}])],
-        ignore_index=True,
-    )
+    bad.buy = _plus_row(bad.buy, hardware="h100-hgx", period=2028, units=1)
     rejects(inst, bad, "availability", "h100-hgx, 2028", "outside the sale window 2026..2026")
 
 
@@ -344,10 +340,7 @@ def test_rejects_a_broken_max_power_share() -> None:
 def test_rejects_serving_a_pair_the_frontier_cannot_serve() -> None:
     inst = load_instance(MICRO["shares"])  # tier fast asks 500 tok/s/user; the table tops at 100
     bad = tampered(solve(inst))
-    bad.serve = pd.concat(
-        [bad.serve, pd.DataFrame([{"hardware": "g1", "tier": "fast", "period": 1, "units": 0.5}])],
-        ignore_index=True,
-    )
+    bad.serve = _plus_row(bad.serve, hardware="g1", tier="fast", period=1, units=0.5)
     rejects(inst, bad, "usable pairs", "g1, fast, 1", "cannot serve", "above every point")
 
 
