@@ -17,6 +17,7 @@ Waiting is by polling an observable condition (:func:`wait_for`), never a fixed 
 
 from __future__ import annotations
 
+import csv
 import re
 import subprocess
 import sys
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+import yaml
 
 # the checkout: the folder above this file's that holds pyproject.toml (wherever tests/ puts it)
 REPO = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
@@ -198,3 +200,19 @@ def service_app() -> Iterator[Any]:
 
     with TestClient(create_app(Settings()), base_url="http://127.0.0.1") as c:
         yield c
+
+
+def toy_inline() -> dict[str, Any]:
+    """instances/toy.yaml with the rows of instances/toy_frontiers.csv inline."""
+    doc = yaml.safe_load((REPO / "instances" / "toy.yaml").read_text())
+    with open(REPO / "instances" / "toy_frontiers.csv", newline="") as f:
+        rows: list[dict[str, Any]] = []
+        for r in csv.DictReader(f):
+            row: dict[str, Any] = {"hardware": r["hardware"], "model": r["model"]}
+            row["context_tokens"] = int(r["context_tokens"])
+            for key in ("interactivity", "tok_s_per_gpu", "ttft_s"):
+                if r.get(key):
+                    row[key] = float(r[key])
+            rows.append(row)
+    doc["frontiers"] = rows
+    return doc

@@ -8,7 +8,6 @@ server's settings is checked without starting one (``run_server`` replaced).
 
 from __future__ import annotations
 
-import csv
 import threading
 import time
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ import yaml
 
 import optimizer
 
-from .conftest import SHARED, Server, solve_slot_taken, wait_for
+from .conftest import SHARED, Server, solve_slot_taken, toy_inline, wait_for
 from conftest import REPO, TOY_OPTIMUM
 
 MAX_BODY_MB = SHARED["max_body_bytes"] // 2**20
@@ -39,22 +38,6 @@ def client(service: Server) -> Iterator[httpx.Client]:
 
 
 # ------------------------------------------------------------------------ instances
-def toy_inline() -> dict[str, Any]:
-    """instances/toy.yaml with the rows of instances/toy_frontiers.csv inline."""
-    doc = yaml.safe_load((REPO / "instances" / "toy.yaml").read_text())
-    with open(REPO / "instances" / "toy_frontiers.csv", newline="") as f:
-        rows: list[dict[str, Any]] = []
-        for r in csv.DictReader(f):
-            row: dict[str, Any] = {"hardware": r["hardware"], "model": r["model"]}
-            row["context_tokens"] = int(r["context_tokens"])
-            for key in ("interactivity", "tok_s_per_gpu", "ttft_s"):
-                if r.get(key):
-                    row[key] = float(r[key])
-            rows.append(row)
-    doc["frontiers"] = rows
-    return doc
-
-
 def site_doc() -> dict[str, Any]:
     """The reference site, pointing at its shipped table by bare name."""
     doc = yaml.safe_load((REPO / "instances" / "site-2026-2030.yaml").read_text())

@@ -22,8 +22,9 @@ import pytest
 
 from optimizer.service.connections import RateLimitFilter
 
-from .conftest import Server, ServerPool, solve_slot_taken, wait_for
-from .test_service import TOY_OPTIMUM, assert_error_lines, hard_instance, toy_inline
+from .conftest import Server, ServerPool, solve_slot_taken, toy_inline, wait_for
+from .test_service import assert_error_lines, hard_instance
+from conftest import TOY_OPTIMUM
 
 TOKEN = "t0ken-for-the-tests-only"
 # A server that wants a bearer token, keeps half-sent heads 30 s and takes 12 connections;

@@ -28,9 +28,10 @@ from optimizer.depth import too_deep
 from optimizer.service import Settings, create_app, worker
 from optimizer.service.app import _check_refused, parse_object
 
-from .conftest import Server, ServerPool, wait_for
-from .test_service import TOY_OPTIMUM, assert_error_lines, toy_inline
+from .conftest import Server, ServerPool, toy_inline, wait_for
+from .test_service import assert_error_lines
 from .test_service_hardening import TOKEN, TOKEN_SERVER, closed_by_server, raw_socket
+from conftest import TOY_OPTIMUM
 
 # A server whose /solve deadline is 3 s, bodies may stall 30 s at any rate, and an instance
 # may have up to 10^6 cells: the slow-body deadline test and the killed-solve test share it.
