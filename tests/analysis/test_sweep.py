@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +12,7 @@ from optimizer import InputError, load_instance, solve
 from optimizer.sweep import build_scenarios, parse_set, run_sweep, scenario_instance
 
 from conftest import MTOK_PER_UNIT_YEAR as A
-from conftest import TOY, base
+from conftest import TOY, base, run_cli
 
 SETS = ["site.power_mw=8,11.5", "tiers[paid].price_usd_per_mtok=2,3"]
 
@@ -134,44 +132,15 @@ def test_bad_keys_and_values_fail_before_solving(option: str, needle: str) -> No
 def test_cli_sweep_writes_parquet_and_csv(tmp_path: Path) -> None:
     doc = base()
     (tmp_path / "micro.json").write_text(json.dumps(doc))
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "optimizer",
-            "sweep",
-            "micro.json",
-            "--set",
-            "site.rack_positions=2:4:1",
-            "--workers",
-            "1",
-            "--out",
-            "sw",
-            "--quiet",
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    res = run_cli(
+        ["sweep", "micro.json", "--set", "site.rack_positions=2:4:1", "--workers", "1"]
+        + ["--out", "sw", "--quiet"],
+        tmp_path,
     )
     assert res.returncode == 0, res.stderr
     table = pd.read_parquet(tmp_path / "sw" / "sweep.parquet")
     assert table["objective_usd"].tolist() == pytest.approx([2 * A, 3 * A, 4 * A])
     assert (tmp_path / "sw" / "sweep.csv").is_file()
-    bad = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "optimizer",
-            "sweep",
-            "micro.json",
-            "--set",
-            "tiers[x].price_usd_per_mtok=1",
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    bad = run_cli(["sweep", "micro.json", "--set", "tiers[x].price_usd_per_mtok=1"], tmp_path)
     assert bad.returncode == 2 and "tiers[x].price_usd_per_mtok" in bad.stderr
     assert "Traceback" not in bad.stderr

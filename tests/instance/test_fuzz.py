@@ -42,7 +42,7 @@ from optimizer import (
 )
 from optimizer.verify import recompute_coefficients, verify_plan
 
-from conftest import REPO, TOY, frontier
+from conftest import REPO, TOY, frontier, run_cli
 
 FUZZ = settings(
     derandomize=True,
@@ -807,22 +807,15 @@ def test_huge_numbers_are_input_errors_not_wrong_statuses(
     assert plan.status == "optimal", (plan.status, plan.message)
 
 
-def test_highs_messages_stay_off_stdout() -> None:
+def test_highs_messages_stay_off_stdout(tmp_path: Path) -> None:
     # Was: "WARNING: |Value| of 1e-18 supplied to Highs::changeCoeff ..." on stdout before
     # the JSON of `solve --json` (a capex below HiGHS's 1e-9 coefficient threshold).
     doc = _micro()
     doc["objective"] = "profit"
     doc["site"]["capex_budget_usd"] = 1000.0
     doc["hardware"][0]["capex_usd"] = 1e-12
-    with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "inst.json").write_text(json.dumps(doc))
-        res = subprocess.run(
-            [sys.executable, "-m", "optimizer", "solve", "inst.json", "--json", "--no-write"],
-            cwd=tmp,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+    (tmp_path / "inst.json").write_text(json.dumps(doc))
+    res = run_cli(["solve", "inst.json", "--json", "--no-write"], tmp_path)
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["status"] == "optimal"
 

@@ -283,30 +283,21 @@ def test_wheel_installs_and_runs_from_any_folder(tmp_path: Path) -> None:
     doc = yaml.safe_load((REPO / "instances" / "gtc2026-1gw.yaml").read_text())
     assert doc["frontiers"] == "reference-2026"  # a bare name: the wheel's shipped table
     (work / "reference.yaml").write_text(yaml.safe_dump(doc))
-    cli = env_dir / "bin" / "optimizer"
-    res = subprocess.run(
-        [cli, "solve", "reference.yaml", "--json", "--no-write"],
-        capture_output=True,
-        text=True,
-        cwd=work,
-        env=clean_env,
-        timeout=300,
-    )
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        """The installed command, in the folder away from the checkout, clean environment."""
+        cmd = [str(env_dir / "bin" / "optimizer"), *args]
+        return subprocess.run(
+            cmd, capture_output=True, text=True, cwd=work, env=clean_env, timeout=300
+        )
+
+    res = run("solve", "reference.yaml", "--json", "--no-write")
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["status"] == "optimal"
-    res = subprocess.run(
-        [cli, "frontiers", "query", "gb200-nvl72", "deepseek-r1", "--json"],
-        capture_output=True,
-        text=True,
-        cwd=work,
-        env=clean_env,
-        timeout=120,
-    )
+    res = run("frontiers", "query", "gb200-nvl72", "deepseek-r1", "--json")
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["tok_s_per_gpu"] > 0
-    res = subprocess.run(
-        [cli, "init", "--from", "toy"], capture_output=True, text=True, cwd=work, env=clean_env
-    )
+    res = run("init", "--from", "toy")
     assert res.returncode == 0 and (work / "instance.yaml").is_file()
     assert not list(work.glob("results"))  # --no-write: nothing but what was asked
 
