@@ -289,8 +289,11 @@ def objective(doc: dict[str, Any], **opts: Any) -> float:
     return plan.objective_usd
 
 
-def run_cli(args: list[str], cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
-    """Run the real command line (``python -m optimizer ARGS``) in ``cwd``."""
+def run_cli(
+    args: list[str], cwd: Path, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run the real command line (``python -m optimizer ARGS``) in ``cwd`` (in ``env``, or
+    this process's environment)."""
     return subprocess.run(
         [sys.executable, "-m", "optimizer", *args],
         cwd=cwd,
@@ -298,6 +301,7 @@ def run_cli(args: list[str], cwd: Path, stdin: str | None = None) -> subprocess.
         capture_output=True,
         text=True,
         timeout=120,
+        env=env,
     )
 
 

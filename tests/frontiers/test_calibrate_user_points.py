@@ -14,30 +14,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from optimizer.data import SPEC_FILES
 from optimizer.errors import InputError
 from optimizer.frontiers.generator import DEFAULT_EFFICIENCY
 from optimizer.frontiers.perf import calibration as cal
-from optimizer.frontiers.perf.specs import (
-    hardware_from_dict,
-    is_pod,
-    load_spec_files,
-    model_from_dict,
-)
 from optimizer.frontiers.perf.user_points import changed_factors, read_points, report
 
 from conftest import run_cli
 
 SPEEDS = [20.0, 40.0, 60.0]
-
-
-@pytest.fixture(scope="module")
-def specs():
-    hw, mo = load_spec_files(list(SPEC_FILES))
-    return (
-        {d["id"]: hardware_from_dict(d) for d in hw if not is_pod(d)},
-        {d["id"]: model_from_dict(d) for d in mo},
-    )
 
 
 def _measured(specs, tmp_path):

@@ -9,26 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from optimizer.data import SPEC_FILES
 from optimizer.frontiers.generator import DEFAULT_EFFICIENCY
 from optimizer.frontiers.perf import calibration as cal
 from optimizer.frontiers.perf.calibration import Point
 from optimizer.frontiers.perf.engine import evaluate_techniques
-from optimizer.frontiers.perf.specs import (
-    hardware_from_dict,
-    is_pod,
-    load_spec_files,
-    model_from_dict,
-)
-
-
-@pytest.fixture(scope="module")
-def specs():
-    hw, mo = load_spec_files(list(SPEC_FILES))
-    return (
-        {d["id"]: hardware_from_dict(d) for d in hw if not is_pod(d)},
-        {d["id"]: model_from_dict(d) for d in mo},
-    )
 
 
 def test_vintage_scales_flops_of_2025_points_only() -> None:
