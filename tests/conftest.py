@@ -341,7 +341,8 @@ def menu_two_stage_instance(rng: Any) -> tuple[dict[str, Any], pd.DataFrame]:
 
 # Tests slow by nature, marked ``slow`` here (by file, or file::test, paths under tests/) so
 # that their files stay as their authors keep them: `pytest -q -m "not slow"` leaves them
-# out, `pytest -q` (the README's command, CI's) runs everything. docs/testing.md says when a
+# out, `pytest -q` (and the README's and CI's `pytest -q -n auto --dist worksteal`) runs
+# everything. docs/testing.md says when a
 # test belongs here.
 SLOW_TESTS = (
     "release/test_shipped_results.py::test_shipped_results_regenerate_identically",  # GTC
@@ -375,3 +376,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         stale = [e for e in SLOW_TESTS if e.split("::")[0] in files and e not in matched]
         if stale:
             raise pytest.UsageError(f"tests/conftest.py SLOW_TESTS names no test: {stale}")
+    if hasattr(config, "workerinput"):
+        # Under pytest-xdist, the long tests first (a stable sort: the same order on every
+        # worker), so that none starts last and runs alone while the other workers idle.
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -67,3 +67,13 @@ def test_documents_name_test_files_that_exist() -> None:
             named += 1
             assert (REPO / path.split("::")[0]).exists(), f"{source.relative_to(REPO)}: {path}"
     assert named >= 20  # the documents do name tests: the pattern finds them
+
+
+def test_readme_and_ci_run_the_same_test_command() -> None:
+    """The README's test command is the one .ci/run runs (its arguments after ``pytest``)."""
+    readme = re.search(
+        r'pip install -e "\.\[test\]" && pytest ([^#\n]*)', (REPO / "README.md").read_text()
+    )
+    ci = re.search(r"^python3 -m pytest (.*)$", (REPO / ".ci" / "run").read_text(), flags=re.M)
+    assert readme and ci
+    assert readme.group(1).split() == ci.group(1).split()
