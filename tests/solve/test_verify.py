@@ -228,11 +228,22 @@ def test_rejects_buy_beyond_budget(solved: Solved) -> None:
     rejects(inst, bad, "budget", "2028", "> budget 1,500,000,000 USD")
 
 
-def test_rejects_buy_beyond_supply(solved: Solved) -> None:
-    inst, plan = solved["site"]  # gb300 allocation: 160 racks, all bought in 2026
+@pytest.mark.parametrize(
+    ("hardware", "period", "family", "where", "text"),
+    [
+        # gb300 allocation: 160 racks, all bought in 2026
+        ("gb300-nvl72", 2027, "supply", "gb300-nvl72", "161 units bought > max_units 160"),
+        # h100-hgx is sold until 2026
+        ("h100-hgx", 2028, "availability", "h100-hgx, 2028", "outside the sale window 2026..2026"),
+    ],
+)
+def test_rejects_one_more_unit_bought(
+    solved: Solved, hardware: str, period: int, family: str, where: str, text: str
+) -> None:
+    inst, plan = solved["site"]
     bad = tampered(plan)
-    bad.buy = _plus_row(bad.buy, hardware="gb300-nvl72", period=2027, units=1)
-    rejects(inst, bad, "supply", "gb300-nvl72", "161 units bought > max_units 160")
+    bad.buy = _plus_row(bad.buy, hardware=hardware, period=period, units=1)
+    rejects(inst, bad, family, where, text)
 
 
 def test_rejects_sold_above_production(solved: Solved) -> None:
@@ -294,13 +305,6 @@ def test_rejects_profit_that_ignores_electricity(solved: Solved) -> None:
     bad.energy_usd = 0.0
     report = rejects(inst, bad, "objective", None, "electricity")
     assert any(p.startswith("objective[energy_usd]") for p in report.problems)
-
-
-def test_rejects_buy_outside_availability_window(solved: Solved) -> None:
-    inst, plan = solved["site"]  # h100-hgx is sold until 2026
-    bad = tampered(plan)
-    bad.buy = _plus_row(bad.buy, hardware="h100-hgx", period=2028, units=1)
-    rejects(inst, bad, "availability", "h100-hgx, 2028", "outside the sale window 2026..2026")
 
 
 def test_rejects_fractional_buy(solved: Solved) -> None:
