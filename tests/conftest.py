@@ -341,15 +341,15 @@ def menu_two_stage_instance(rng: Any) -> tuple[dict[str, Any], pd.DataFrame]:
 
 # Tests slow by nature, marked ``slow`` here (by file, or file::test, paths under tests/) so
 # that their files stay as their authors keep them: `pytest -q -m "not slow"` leaves them
-# out, `pytest -q` (and the README's and CI's `pytest -q -n auto --dist worksteal`) runs
-# everything. docs/testing.md says when a
+# out, `pytest -q` (and the README's and CI's `pytest -q -n auto --dist load
+# --maxschedchunk 1`) runs everything. docs/testing.md says when a
 # test belongs here.
-SLOW_TESTS = (
-    "release/test_shipped_results.py::test_shipped_results_regenerate_identically",  # GTC
+SLOW_TESTS = (  # the longest first: under xdist they start in this order
     "release/test_shipped_results.py::test_shipped_two_stage_result_regenerates_identically",
+    "release/test_shipped_results.py::test_shipped_results_regenerate_identically",  # GTC
     "instance/test_fuzz.py",  # hypothesis: hundreds of instances, some through the CLI
-    "stochastic/test_stochastic.py::test_mpi_ranks_run_ph_cylinders",  # mpiexec, several ranks
     "release/test_release.py::test_wheel_installs_and_runs_from_any_folder",  # wheel, venv
+    "stochastic/test_stochastic.py::test_mpi_ranks_run_ph_cylinders",  # mpiexec, several ranks
     "output/test_report_browser.py",  # headless Chromium
 )
 TESTS = Path(__file__).resolve().parent
@@ -364,19 +364,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if missing:
         raise pytest.UsageError(f"tests/conftest.py SLOW_TESTS names no file: {missing}")
     files, matched = set(), set()
+    rank: dict[str, int] = {}
     for item in items:
         file = item.path.resolve().relative_to(TESTS).as_posix()
         name = getattr(item, "originalname", item.name)
         files.add(file)
-        for entry in SLOW_TESTS:
+        for k, entry in enumerate(SLOW_TESTS):
             if entry in (file, f"{file}::{name}"):
                 item.add_marker(pytest.mark.slow)
                 matched.add(entry)
+                rank[item.nodeid] = k
     if not any("::" in str(arg) for arg in config.args):  # whole files were collected
         stale = [e for e in SLOW_TESTS if e.split("::")[0] in files and e not in matched]
         if stale:
             raise pytest.UsageError(f"tests/conftest.py SLOW_TESTS names no test: {stale}")
     if hasattr(config, "workerinput"):
-        # Under pytest-xdist, the long tests first (a stable sort: the same order on every
-        # worker), so that none starts last and runs alone while the other workers idle.
-        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+        # Under pytest-xdist, the long tests first, longest first (a stable sort: the same
+        # order on every worker). With `--dist load --maxschedchunk 1` (CI's command) each
+        # idle worker takes the next test: the longest start at once, side by side, and the
+        # short ones fill in, so no long test starts last and runs alone.
+        items.sort(key=lambda item: rank.get(item.nodeid, len(SLOW_TESTS)))
