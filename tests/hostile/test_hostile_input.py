@@ -63,15 +63,7 @@ def test_proc_environ_is_never_echoed(tmp_path: Path) -> None:
         (["solve", "-", "--json", "--no-write"], json.dumps(doc)),
         (["solve", "-", "--json", "--no-write", "--allow-paths"], json.dumps(doc)),
     ):
-        res = subprocess.run(
-            [sys.executable, "-m", "optimizer", *args],
-            cwd=tmp_path,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env=env,
-        )
+        res = _run(args, tmp_path, stdin=stdin, env=env)
         one_error_line(res)
         assert SECRET not in res.stderr + res.stdout
 

@@ -1,0 +1,144 @@
+"""The EF's scenario-by-scenario proof (optimizer.stochastic.decompose) is exact.
+
+Unit of account (conftest): one g1 unit makes A = 31,536 Mtok per year, draws 1 kW and
+takes one rack position. Capacity x units sells up to x * A Mtok.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from optimizer.stochastic import solve
+
+from conftest import MTOK_PER_UNIT_YEAR, base, menu_two_stage_instance
+
+A = MTOK_PER_UNIT_YEAR
+PROOF = "Lagrangian decomposition"
+
+
+def menu_newsvendor(capex_per_a: float) -> dict[str, Any]:
+    """One period, g1 at capex_per_a * A USD a unit, tier t lists $2 or $1 a Mtok."""
+    doc = base(power_mw=1.0, rack_positions=1000)
+    doc["objective"] = "profit"
+    doc["hardware"][0]["capex_usd"] = capex_per_a * A
+    tier = doc["tiers"][0]
+    del tier["price_usd_per_mtok"]
+    tier["price_menu"] = [
+        {"price_usd_per_mtok": 2.0, "demand_mtok": 50 * A},
+        {"price_usd_per_mtok": 1.0, "demand_mtok": 150 * A},
+    ]
+    return doc
+
+
+# low: $2 sells 50 A, $1 sells 150 A; high: twice as much at each price.
+MENU_LOW_HIGH = pd.DataFrame(
+    {
+        "scenario": ["low", "high"],
+        "probability": [0.5, 0.5],
+        "tiers[t].price_menu[0].demand_mtok": [50 * A, 100 * A],
+        "tiers[t].price_menu[1].demand_mtok": [150 * A, 300 * A],
+    }
+)
+
+
+@pytest.mark.parametrize("decompose", [True, False])
+def test_menu_newsvendor_hand_optimum_when_the_rounded_lp_is_not_optimal(
+    decompose: bool,
+) -> None:
+    # Revenue of capacity x (in units of A): low max(2 min(x,50), min(x,150)), high
+    # max(2 min(x,100), min(x,300)). At capex 1.2 A a unit, expected profit is
+    # 2x - 1.2x up to x = 50 (40 A), then 50 + x - 1.2x (falling), and below 0 from x = 150
+    # on: buy 50, profit 40 A = 1,261,440 USD in both scenarios (each lists $2).
+    # The LP relaxation mixes menu entries (concave hull: slope 1.25 > 1.2 on 50..100) and
+    # buys 100, worth only 150 - 120 = 30 A: the proof fails and the EF MILP decides.
+    r = solve(menu_newsvendor(1.2), MENU_LOW_HIGH, mip_gap=1e-6, ef_decompose=decompose)
+    assert r.status == "optimal"
+    assert r.first_stage_units() == {("g1", 1): 50}
+    assert r.objective_usd == pytest.approx(40 * A, rel=1e-6)
+    assert PROOF not in r.stopped_because
+    if decompose:
+        # LP: 0.5 (100 + 0.5 * 50) + 0.5 * 200 - 120 = 42.5 A at x = 100; the blocks'
+        # incumbent is x = 100 re-planned (30 A); their bound lies between 40 A and 42.5 A.
+        proof = r.to_dict()["ef_block_proof"]
+        assert proof["lp_bound_usd"] == pytest.approx(42.5 * A, rel=1e-9)
+        assert proof["objective_usd"] == pytest.approx(30 * A, rel=1e-6)
+        assert 40 * A * (1 - 1e-9) <= proof["bound_usd"] <= 42.5 * A * (1 + 1e-9)
+
+
+# high: three times low's demand at each price, so both scenarios' menus break at x = 150.
+MENU_LOW_HIGH_ALIGNED = MENU_LOW_HIGH.assign(
+    **{
+        "tiers[t].price_menu[0].demand_mtok": [50 * A, 150 * A],
+        "tiers[t].price_menu[1].demand_mtok": [150 * A, 450 * A],
+    }
+)
+
+
+@pytest.mark.parametrize("decompose", [True, False])
+def test_menu_newsvendor_hand_optimum_proved_by_blocks(decompose: bool) -> None:
+    # low: max(2 min(x,50), min(x,150)); high: max(2 min(x,150), min(x,450)). At capex
+    # 0.4 A a unit the LP hull's expected slope is 2 up to 50, 0.5 * 0.5 + 0.5 * 2 = 1.25 on
+    # 50..150, 0.25 beyond (< 0.4): the LP buys 150, where each hull meets its menu point
+    # (low $1 x 150, high $2 x 150). So the LP bound 0.5 * 150 + 0.5 * 300 - 60 = 165 A is
+    # reached by an integer plan: buy 150, 165 A = 5,203,440 USD, and the blocks prove it.
+    r = solve(menu_newsvendor(0.4), MENU_LOW_HIGH_ALIGNED, mip_gap=1e-6, ef_decompose=decompose)
+    assert r.status == "optimal"
+    assert r.first_stage_units() == {("g1", 1): 150}
+    assert r.objective_usd == pytest.approx(165 * A, rel=1e-6)
+    assert (PROOF in r.stopped_because) == decompose
+    if decompose:
+        proof = r.to_dict()["ef_block_proof"]
+        assert proof["lp_bound_usd"] == pytest.approx(165 * A, rel=1e-9)
+        assert r.bound_usd == pytest.approx(165 * A, rel=1e-6)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+@pytest.mark.parametrize("gap", [1e-6, 1e-3])  # at 1e-3 the blocks prove seed 2 alone
+def test_blocks_and_the_ef_milp_agree_on_menu_instances(seed: int, gap: float) -> None:
+    doc, table = menu_two_stage_instance(random.Random(seed))
+    on = solve(doc, table, mip_gap=gap, ef_decompose=True)
+    off = solve(doc, table, mip_gap=gap, ef_decompose=False)
+    assert on.status == off.status == "optimal"
+    assert on.objective_usd is not None and off.objective_usd is not None
+    assert on.objective_usd == pytest.approx(off.objective_usd, rel=2 * gap)
+    assert on.mip_gap is not None and on.mip_gap <= gap
+    # Each reported bound is a bound on the other run's solution too.
+    assert on.bound_usd is not None and off.bound_usd is not None
+    assert on.bound_usd >= off.objective_usd * (1 - 1e-9)
+    assert off.bound_usd >= on.objective_usd * (1 - 1e-9)
+    assert on.first_stage_identical
+
+
+@pytest.mark.parametrize(
+    ("runs_in_time", "message"),
+    [
+        (1, "a scenario block did not find a plan in time"),  # the LP only
+        (3, "a scenario block of the Lagrangian bound did not solve in time"),  # + incumbent
+    ],
+)
+def test_blocks_out_of_time_leave_the_ef_milp_to_decide(
+    monkeypatch: pytest.MonkeyPatch, runs_in_time: int, message: str
+) -> None:
+    # The proof's HiGHS runs get no time from the (runs_in_time + 1)-th on: the proof stops
+    # with its reason, the EF MILP decides, and the hand optimum of the first menu
+    # newsvendor (buy 50, 40 A) comes back all the same.
+    from optimizer.stochastic import decompose
+
+    runs = [0]
+
+    def seconds_left(deadline: float | None) -> float | None:
+        runs[0] += 1
+        return None if runs[0] <= runs_in_time else 0.0
+
+    monkeypatch.setattr(decompose, "_seconds_left", seconds_left)
+    r = solve(menu_newsvendor(1.2), MENU_LOW_HIGH, mip_gap=1e-6)
+    assert runs[0] == runs_in_time + 1  # the proof stopped at the first run out of time
+    assert r.status == "optimal"
+    assert r.first_stage_units() == {("g1", 1): 50}
+    assert r.objective_usd == pytest.approx(40 * A, rel=1e-6)
+    assert PROOF not in r.stopped_because
+    assert r.to_dict()["ef_block_proof"]["message"] == message
