@@ -11,7 +11,7 @@ A document quotes a figure between markers, e.g. in README.md::
 :data:`FIGURES`, a function of the shipped files (``results/gtc2026-1gw/plan.json``,
 ``compare.csv``, ``results/gtc2026-1gw-stochastic/stochastic.json``, ...) formatted with
 :mod:`optimizer.fmt`, the formatter every report uses. ``results/regenerate.py`` runs this
-script after regenerating the results; ``tests/test_quoted_figures.py`` fails when a quoted
+script after regenerating the results; ``tests/release/test_quoted_figures.py`` fails when a quoted
 figure differs from what this script would write, or when a marker names no figure.
 """
 

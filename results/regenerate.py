@@ -8,7 +8,7 @@
 Each step is an ``optimizer`` command (listed in :data:`STEPS`, and in results/README.md).
 Plan and comparison files hold only what the same inputs always give (no timings: those
 go to an uncommitted ``run.json``), so a re-run on the same versions leaves ``git status``
-clean; ``tests/test_shipped_results.py`` regenerates them into a temporary folder and
+clean; ``tests/release/test_shipped_results.py`` regenerates them into a temporary folder and
 compares them with the committed ones. Regenerated in place, it then runs
 ``results/quote.py``, which rewrites every figure the documents quote from the new files.
 """

@@ -6,7 +6,7 @@ Exit status: 0 a plan (optimal, or time limit with an incumbent); 1 no plan
 Start-up stays light: this module and the command modules import only typer, rich and
 the standard library at the top; pandas, Pyomo and HiGHS are imported inside the commands
 that use them, so ``optimizer --help`` and a bad input file never load Pyomo
-(``benchmarks/startup.py`` times it, ``tests/test_release.py`` checks it).
+(``benchmarks/startup.py`` times it, ``tests/release/test_release.py`` checks it).
 """
 
 from __future__ import annotations
