@@ -97,6 +97,7 @@ def define_sets(m: pyo.ConcreteModel, d: ModelData) -> None:
 
     m.DEMAND_S = pyo.Set(initialize=by_slice(s.demand_index), dimen=3, ordered=True)
     m.MENU_TPS = pyo.Set(initialize=by_slice(menu_tp), dimen=3, ordered=True)
+    m.MENU_S = pyo.Set(initialize=by_slice(s.menu_index), dimen=4, ordered=True)
     m.SHARE_LO_S = pyo.Set(initialize=by_slice(s.share_lower_index), dimen=3, ordered=True)
     m.SHARE_HI_S = pyo.Set(initialize=by_slice(s.share_upper_index), dimen=3, ordered=True)
 
@@ -235,6 +236,7 @@ def define_variables(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.used = pyo.Var(m.LOT_H, domain=pyo.Binary)
     m.pick = pyo.Var(m.MENU, domain=pyo.Binary)
     m.sold_at = pyo.Var(m.MENU, domain=pyo.NonNegativeReals)
+    m.sold_at_slice = pyo.Var(m.MENU_S, domain=pyo.NonNegativeReals)
     # Option whole_replicas: replicas[h,t,p] integer (empty set when the option is off);
     # with time slices, one count per slice, replicas[h,t,p,s].
     slices = d.structure.slices

@@ -190,8 +190,12 @@ def price_menu(m: pyo.ConcreteModel) -> None:
     * ``price_menu_pick[t,p]``:       sum_k pick[t,p,k] <= 1   (at most one listed price)
     * ``price_menu_demand[t,p,k]``:   sold_at[t,p,k] <= Y[t,p,k] * pick[t,p,k]
     * ``price_menu_sold[t,p]``:       sold[t,p] = sum_k sold_at[t,p,k]
-    * ``price_menu_slice[t,p,s]`` (time slices): sold[t,p,s] <= demand_profile[t,s]
-      * sum_k Y[t,p,k] * pick[t,p,k]
+    * time slices, sales split by entry (sold_at_slice[t,p,k,s] >= 0):
+      ``price_menu_slice[t,p,k,s]``: sold_at_slice[t,p,k,s] <= demand_profile[t,s]
+      * Y[t,p,k] * pick[t,p,k]; ``price_menu_slice_at[t,p,k]``: sold_at[t,p,k] =
+      sum_s sold_at_slice[t,p,k,s]; ``price_menu_slice_sold[t,p,s]``: sold[t,p,s] =
+      sum_k sold_at_slice[t,p,k,s]. (Capping sold[t,p,s] by sum_k Y[t,p,k] * pick[t,p,k]
+      allows the same integer plans but relaxes far worse: docs/model.md "Time slices".)
 
     Y[t,p,k] is the Mtok entry k would sell in p (model units: Tok). The revenue of a
     menu tier is ``sum_k X[t,p,k] * sold_at[t,p,k]`` (see :mod:`optimizer.model.objective`).
@@ -206,16 +210,24 @@ def price_menu(m: pyo.ConcreteModel) -> None:
     def sold_is_sum(m: pyo.ConcreteModel, t: str, p: Any) -> Any:
         return m.sold[t, p] == sum(m.sold_at[t, p, k] for k in m.menu_by_tp[t, p])
 
-    def slice_demand(m: pyo.ConcreteModel, t: str, p: Any, s: str) -> Any:
-        menu = sum(m.menu_demand[t, p, k] * m.pick[t, p, k] for k in m.menu_by_tp[t, p])
-        return m.sold_slice[t, p, s] <= m.demand_share[t, s] * menu
+    def slice_demand(m: pyo.ConcreteModel, t: str, p: Any, k: int, s: str) -> Any:
+        cap = m.demand_share[t, s] * m.menu_demand[t, p, k]
+        return m.sold_at_slice[t, p, k, s] <= cap * m.pick[t, p, k]
+
+    def slice_at(m: pyo.ConcreteModel, t: str, p: Any, k: int) -> Any:
+        return m.sold_at[t, p, k] == sum(m.sold_at_slice[t, p, k, s] for s in m.SLICE)
+
+    def slice_sold(m: pyo.ConcreteModel, t: str, p: Any, s: str) -> Any:
+        return m.sold_slice[t, p, s] == sum(m.sold_at_slice[t, p, k, s] for k in m.menu_by_tp[t, p])
 
     m.price_menu_pick = pyo.Constraint(m.MENU_TP, rule=pick_one)
     m.price_menu_demand = pyo.Constraint(m.MENU, rule=demand_at)
     m.price_menu_sold = pyo.Constraint(m.MENU_TP, rule=sold_is_sum)
-    # With time slices (empty set when off): each slice sells at most its profile's share
-    # of the picked entry's demand.
-    m.price_menu_slice = pyo.Constraint(m.MENU_TPS, rule=slice_demand)
+    # With time slices (empty sets when off): each slice sells at most its profile's share
+    # of the picked entry's demand, at that entry's price.
+    m.price_menu_slice = pyo.Constraint(m.MENU_S, rule=slice_demand)
+    m.price_menu_slice_at = pyo.Constraint(m.MENU if sliced(m) else [], rule=slice_at)
+    m.price_menu_slice_sold = pyo.Constraint(m.MENU_TPS, rule=slice_sold)
 
 
 def whole_replica(m: pyo.ConcreteModel) -> None:
