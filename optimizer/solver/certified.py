@@ -48,6 +48,10 @@ _IMPROVES = 1e-9  # relative gain a repair step must bring to be kept
 
 _OK = highspy.HighsModelStatus.kOptimal
 
+# Models with binaries besides purchases try the LP relaxation first (see _lp_first);
+# False: the MIP in the binaries at once, as before (benchmarks compare the two).
+LP_FIRST = True
+
 
 @dataclass
 class _Buys:
@@ -73,9 +77,21 @@ def buy_variables(model: pyo.ConcreteModel) -> Iterator[Any]:
             yield from buy.values()
 
 
-def _lot_groups(model: pyo.ConcreteModel, pos_of: dict[int, int]) -> list[tuple[float, list[int]]]:
-    """(min_units, purchase positions) for each hardware with a minimum lot, in every block."""
+def _adopt_variables(model: pyo.ConcreteModel) -> Iterator[Any]:
+    """Every platform ``adopt`` binary of the model and of its blocks."""
+    for block in _blocks(model):
+        adopt = block.component("adopt")
+        if isinstance(adopt, pyo.Var):
+            yield from adopt.values()
+
+
+def _lot_groups(
+    model: pyo.ConcreteModel, pos_of: dict[int, int], col_of: dict[int, int]
+) -> tuple[list[tuple[float, list[int]]], list[int]]:
+    """(min_units, purchase positions) for each hardware with a minimum lot, in every block,
+    and the HiGHS column of each lot's ``used`` flag (-1 where it has none)."""
     out: list[tuple[float, list[int]]] = []
+    flags: list[int] = []
     for block in _blocks(model):
         lot_h = block.component("LOT_H")
         if lot_h is None or not hasattr(block, "buy_by_h"):
@@ -88,7 +104,8 @@ def _lot_groups(model: pyo.ConcreteModel, pos_of: dict[int, int]) -> list[tuple[
             ]
             if members:
                 out.append((float(pyo.value(block.min_units[h])), members))
-    return out
+                flags.append(col_of.get(id(block.used[h]), -1))
+    return out, flags
 
 
 def objective_scale(highs: Any) -> int:
@@ -138,6 +155,12 @@ class _Search:
         self.binaries = np.zeros(0, dtype=np.int32)
         self.pinned = False
         self.abs_gap = 0.0  # also closed when bound - objective is at most this
+        # The LP-first phase (see _lp_first): the integer columns other than purchases,
+        # the binaries that only permit (platform adopt) and each lot's flag column.
+        self.lp_first = False
+        self.others = np.zeros(0, dtype=np.int32)
+        self.switches = np.zeros(0, dtype=np.int32)
+        self.lot_flags: list[int] = []
 
     def pin_binaries(self, solution: np.ndarray) -> None:
         """Hold the binaries at ``solution``'s values (continuous, fixed): the repair steps
@@ -153,9 +176,10 @@ class _Search:
         )
         self.pinned = True
 
-    def unpin_binaries(self) -> None:
+    def unpin_binaries(self, force: bool = False) -> None:
+        """The binaries as loaded again (``force``: even if not pinned here)."""
         k = len(self.binaries)
-        if k == 0 or not self.pinned:
+        if k == 0 or not (self.pinned or force):
             return
         cols = self.binaries
         self.highs.changeColsBounds(k, cols, self.saved_lower[cols], self.saved_upper[cols])
@@ -256,17 +280,22 @@ def certified_run(
             continue
         pos_of[id(v)] = len(cols)
         cols.append(col)
+    lots, flags = _lot_groups(model, pos_of, col_of)
+    switches = [col_of[id(v)] for v in _adopt_variables(model) if id(v) in col_of]
     for key, val in solver.highs_options.items():
         highs.setOptionValue(key, val)
     try:
         return certify_loaded(
             highs,
             cols,
-            _lot_groups(model, pos_of),
+            lots,
             mip_gap=mip_gap,
             deadline=deadline,
             stopped=lambda: session.cancelled,
             log=session.log_enabled,
+            lp_first=LP_FIRST,
+            switches=switches,
+            lot_flags=flags,
         )
     finally:
         session._model = model
@@ -295,6 +324,9 @@ def certify_loaded(
     deadline: float | None,
     stopped: Callable[[], bool] = lambda: False,
     log: bool = False,
+    lp_first: bool = False,
+    switches: list[int] | None = None,
+    lot_flags: list[int] | None = None,
 ) -> CertifiedResult | None:
     """The certified strategy on the model loaded in ``highs`` (a ``highspy.Highs``):
     ``cols`` are the integer columns to relax (purchases), ``lots`` the minimum-lot groups
@@ -310,11 +342,8 @@ def certify_loaded(
     c = np.array(cols, dtype=np.int32)
     chosen = set(cols)
     buys = _Buys(c, all_lower[c], all_upper[c], lots or [])
-    others_integer = any(
-        kind != highspy.HighsVarType.kContinuous
-        for j, kind in enumerate(integrality)
-        if j not in chosen
-    )
+    kcont = highspy.HighsVarType.kContinuous
+    others_integer = any(kind != kcont for j, kind in enumerate(integrality) if j not in chosen)
     n = len(cols)
     saved = {
         k: _option(highs, k)
@@ -322,6 +351,13 @@ def certify_loaded(
     }
     search = _Search(highs, buys, mip_gap, deadline, stopped)
     search.abs_gap = abs_gap
+    search.lp_first = lp_first
+    search.others = np.array(
+        [j for j, kind in enumerate(integrality) if kind != kcont and j not in chosen],
+        dtype=np.int32,
+    )
+    search.switches = np.array(switches or [], dtype=np.int32)
+    search.lot_flags = list(lot_flags or [])
     search.saved_lower, search.saved_upper = all_lower, all_upper
     search.saved_integrality = np.array(integrality)
     search.binaries = np.array(
@@ -351,6 +387,10 @@ def certify_loaded(
 
 
 def _search(s: _Search, others_integer: bool) -> CertifiedResult | None:
+    if others_integer and s.lp_first and len(s.binaries) == len(s.others):
+        first = _lp_first(s)
+        if first is not None:
+            return first
     highs, b = s.highs, s.buys
     # The relaxation is a MIP only in its binaries (lots, menus): small. Closed ten times
     # tighter than the target, so its bound leaves the rounded plan most of the gap.
@@ -367,18 +407,96 @@ def _search(s: _Search, others_integer: bool) -> CertifiedResult | None:
     if others_integer and math.isfinite(info.mip_dual_bound):
         bound = max(bound, s.sign * float(info.mip_dual_bound))
     full = s.solution()
-    relaxed = full[b.cols]
-    frac = relaxed - np.floor(relaxed + _INTEGRAL)
-
     found: tuple[np.ndarray, float, np.ndarray] | None = None
     if not s.out_of_time():
         s.pin_binaries(full)
-        found = _dive(s, relaxed)
+        found = _dive(s, full[b.cols])
         if found is None and not s.out_of_time():
             s.unpin_binaries()
-            found = _floor_plan(s, relaxed)
+            found = _floor_plan(s, full[b.cols])
     if found is None:
         return _branch(s, bound, None, None)
+    best_value, best = _greedy(s, full[b.cols], found, bound)
+    if s.closed(best_value, bound):
+        return _proven(s, best_value, bound, best)
+    return _branch(s, bound, best_value, best)
+
+
+def _proven(s: _Search, value: float, bound: float, solution: np.ndarray) -> CertifiedResult:
+    return CertifiedResult(
+        "optimal", value, bound, _gap(value, bound), PROOF_RELAXATION, solution, s.lp_solves
+    )
+
+
+def _lp_first(s: _Search) -> CertifiedResult | None:
+    """The LP relaxation (binaries continuous too) as the bound, binaries rounded and held
+    for the dive and repair: one LP and the repair's, in place of a MIP in the binaries.
+    Its answer when that closes the gap; None (model restored) to go on with the MIP."""
+    highs, b = s.highs, s.buys
+    k = len(s.binaries)
+    highs.changeColsIntegrality(k, s.binaries, np.full(k, highspy.HighsVarType.kContinuous))
+    try:
+        if s.run() != _OK:
+            return None
+        bound = s.value()
+        full = s.solution()
+        x = full[s.binaries]
+        rounded = np.where(x >= 0.5 + _INTEGRAL, 1.0, 0.0)
+        # A switch that only permits (a platform's adopt) is on wherever the LP uses it.
+        rounded[np.isin(s.binaries, s.switches) & (x > _INTEGRAL)] = 1.0
+        # A lot is bought if the LP buys all of it, not if it buys none; a lot the LP buys
+        # in part is tried both ways below (two LPs each).
+        relaxed = full[b.cols]
+        open_lots: list[int] = []
+        for (min_units, members), flag in zip(b.lots, s.lot_flags, strict=False):
+            total = relaxed[members].sum()
+            if flag < 0 or flag not in s.binaries:
+                continue
+            rounded[np.flatnonzero(s.binaries == flag)] = float(total > _INTEGRAL)
+            if _INTEGRAL < total < min_units - _INTEGRAL:
+                open_lots.append(flag)
+        full[s.binaries] = rounded
+        s.pin_binaries(full)
+        for flag in open_lots:
+            relaxed = _better_lot(s, flag)
+            if relaxed is None:
+                return None
+        found = None if s.out_of_time() else _dive(s, relaxed)
+        if found is None:
+            return None
+        best_value, best = _greedy(s, relaxed, found, bound)
+        return _proven(s, best_value, bound, best) if s.closed(best_value, bound) else None
+    finally:
+        s.unpin_binaries(force=True)
+        highs.changeColsBounds(len(b.cols), b.cols, b.lower, b.upper)
+        highs.clearSolver()
+
+
+def _better_lot(s: _Search, flag: int) -> np.ndarray | None:
+    """Hold the lot flag column ``flag`` at whichever of 0 and 1 gives the better LP;
+    the purchases of that LP (None: neither is feasible)."""
+    best: tuple[float, float, np.ndarray] | None = None
+    for value in (0.0, 1.0):
+        s.highs.changeColBounds(flag, value, value)
+        if s.out_of_time():
+            return None
+        if s.run() == _OK and (best is None or s.value() > best[0]):
+            best = (s.value(), value, s.solution())
+    if best is None:
+        return None
+    s.highs.changeColBounds(flag, best[1], best[1])
+    return best[2][s.buys.cols]
+
+
+def _greedy(
+    s: _Search,
+    relaxed: np.ndarray,
+    found: tuple[np.ndarray, float, np.ndarray],
+    bound: float,
+) -> tuple[float, np.ndarray]:
+    """Raise purchases one unit at a time from the plan ``found`` while that earns more."""
+    b = s.buys
+    frac = relaxed - np.floor(relaxed + _INTEGRAL)
     units, best_value, best = found
     s.pin_binaries(best)
 
@@ -402,18 +520,7 @@ def _search(s: _Search, others_integer: bool) -> CertifiedResult | None:
             best_value, best = s.value(), s.solution()
         else:
             s.fix_one(i, units[i])
-
-    if s.closed(best_value, bound):
-        return CertifiedResult(
-            "optimal",
-            best_value,
-            bound,
-            _gap(best_value, bound),
-            PROOF_RELAXATION,
-            best,
-            s.lp_solves,
-        )
-    return _branch(s, bound, best_value, best)
+    return best_value, best
 
 
 def _dive(s: _Search, relaxed: np.ndarray) -> tuple[np.ndarray, float, np.ndarray] | None:
