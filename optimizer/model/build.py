@@ -227,11 +227,21 @@ def define_variables(m: pyo.ConcreteModel, d: ModelData) -> None:
     """buy (integer), installed (expression), serve, sold, used (binary), pick (binary)
     and sold_at of price menus."""
     m.buy = pyo.Var(m.BUY, domain=pyo.NonNegativeIntegers)
-    m.serve = pyo.Var(m.SERVE, domain=pyo.NonNegativeReals)
     m.sold = pyo.Var(m.TP, domain=pyo.NonNegativeReals)
     # Option time_slices: units serving / Mtok sold in each slice (empty sets when off);
-    # serve and sold are then their aggregates (constraints.time_slice).
+    # serve and sold are then their aggregates (constraints.time_slice). serve[h,t,p] is
+    # then an expression, not a column and a row per triple: with three slices those were
+    # a third of the model's columns and most of its rows.
     m.serve_slice = pyo.Var(m.SERVE_S, domain=pyo.NonNegativeReals)
+    if d.structure.slices:
+
+        def aggregate(m: pyo.ConcreteModel, h: str, t: str, p: Any) -> Any:
+            """serve[h,t,p] = sum_s hours_share[s] * serve[h,t,p,s] (unit-periods)."""
+            return sum(m.hours_share[x] * m.serve_slice[h, t, p, x] for x in m.SLICE)
+
+        m.serve = pyo.Expression(m.SERVE, rule=aggregate)
+    else:
+        m.serve = pyo.Var(m.SERVE, domain=pyo.NonNegativeReals)
     m.sold_slice = pyo.Var(m.TPS, domain=pyo.NonNegativeReals)
     m.used = pyo.Var(m.LOT_H, domain=pyo.Binary)
     m.pick = pyo.Var(m.MENU, domain=pyo.Binary)

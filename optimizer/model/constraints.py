@@ -354,8 +354,8 @@ def price_move(m: pyo.ConcreteModel) -> None:
 def time_slice(m: pyo.ConcreteModel) -> None:
     """time_slice (option ``time_slices``): serve and sold as aggregates of their slices.
 
-    * ``slice_serve[h,t,p]``:  serve[h,t,p] = sum_s hours_share[s] * serve[h,t,p,s]
-      (unit-periods: what energy and every per-period family read)
+    * serve[h,t,p] = sum_s hours_share[s] * serve[h,t,p,s] (unit-periods: what energy and
+      every per-period family read) is an expression (build.define_variables), no row
     * ``slice_sold[t,p]``:     sold[t,p] = sum_s sold[t,p,s]  (revenue, menus, commitments)
 
     Not added when the option is off (serve and sold have no slice index then).
@@ -363,13 +363,7 @@ def time_slice(m: pyo.ConcreteModel) -> None:
     if not sliced(m):
         return
 
-    def serve_rule(m: pyo.ConcreteModel, h: str, t: str, p: Any) -> Any:
-        return m.serve[h, t, p] == sum(
-            m.hours_share[s] * m.serve_slice[h, t, p, s] for s in m.SLICE
-        )
-
     def sold_rule(m: pyo.ConcreteModel, t: str, p: Any) -> Any:
         return m.sold[t, p] == sum(m.sold_slice[t, p, s] for s in m.SLICE)
 
-    m.slice_serve = pyo.Constraint(m.SERVE, rule=serve_rule)
     m.slice_sold = pyo.Constraint(m.TP, rule=sold_rule)
