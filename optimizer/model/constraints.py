@@ -88,22 +88,24 @@ def power(m: pyo.ConcreteModel) -> None:
     """power[p]:  pue * sum_h power_kw[h] * installed[h,p] <= 1000 * power_mw[p]  (in MW)."""
 
     def rule(m: pyo.ConcreteModel, p: Any) -> Any:
-        hws = m.inst_by_p[p]
-        if not hws:
-            return Skip
-        return m.pue * sum(m.unit_it_mw[h] * m.installed[h, p] for h in hws) <= m.power_cap_mw[p]
+        it_mw = installed_sum(m, p, m.unit_it_mw)
+        return Skip if it_mw is None else m.pue * it_mw <= m.power_cap_mw[p]
 
     m.power = pyo.Constraint(m.P, rule=rule)
+
+
+def installed_sum(m: pyo.ConcreteModel, p: Any, per_unit: Any) -> Any:
+    """sum_h per_unit[h] * installed[h,p] over the hardware installed in p (None: none)."""
+    hws = m.inst_by_p[p]
+    return sum(per_unit[h] * m.installed[h, p] for h in hws) if hws else None
 
 
 def land(m: pyo.ConcreteModel) -> None:
     """land[p]:  sum_h rack_positions[h] * installed[h,p] <= rack_positions[p]."""
 
     def rule(m: pyo.ConcreteModel, p: Any) -> Any:
-        hws = m.inst_by_p[p]
-        if not hws:
-            return Skip
-        return sum(m.unit_racks[h] * m.installed[h, p] for h in hws) <= m.rack_cap[p]
+        racks = installed_sum(m, p, m.unit_racks)
+        return Skip if racks is None else racks <= m.rack_cap[p]
 
     m.land = pyo.Constraint(m.P, rule=rule)
 
