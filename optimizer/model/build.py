@@ -88,6 +88,7 @@ def define_sets(m: pyo.ConcreteModel, d: ModelData) -> None:
         dimen=3,
         ordered=True,
     )
+    m.HT_S = pyo.Set(initialize=[(h, t, x) for h, t in m.HT for x in sl], dimen=3, ordered=True)
     m.INST_S = pyo.Set(
         initialize=[(h, p, x) for h, p in s.installed_index for x in sl], dimen=3, ordered=True
     )
@@ -152,6 +153,7 @@ def parameter_values(d: ModelData) -> dict[str, tuple[str | None, Any]]:
     Both :func:`define_parameters` (build) and :func:`update_model` (in place) read this
     list, so a parameter cannot be built and then forgotten by updates.
     """
+    energy_sign = -1.0 if d.structure.objective == "profit" else 1.0
     return {
         "weight": ("P", d.weight),
         "existing": ("INST", d.existing),
@@ -187,6 +189,26 @@ def parameter_values(d: ModelData) -> dict[str, tuple[str | None, Any]]:
         # option time_slices (empty when off)
         "hours_share": ("SLICE", d.hours_share),
         "demand_share": ("TSL", d.demand_share),
+        # time slices: products of the numbers above, so that a coefficient of a slice's
+        # row or of the objective is one parameter, not an expression Pyomo evaluates
+        # term by term (most of handing a sliced model to HiGHS, and of each update)
+        # (signed as the objective reads it: - under profit, + under cost)
+        "slice_energy_cost": (
+            "SERVE_S",
+            {
+                (h, t, p, x): energy_sign * d.weight[p] * d.energy_cost[h, t, p] * d.hours_share[x]
+                for h, t, p in d.structure.serve_index
+                for x in d.structure.slices
+            },
+        ),
+        "slice_yield": (
+            "HT_S",
+            {
+                (h, t, x): d.hours_share[x] * d.a[h, t]
+                for h, t in {(h, t) for h, t, _ in d.structure.serve_index}
+                for x in d.structure.slices
+            },
+        ),
         "units_per_replica": (
             "HT",
             {(h, t): d.units_per_replica.get((h, t), 1.0) for h, t, _ in d.structure.serve_index},

@@ -56,9 +56,12 @@ def production(m: pyo.ConcreteModel) -> None:
         return m.sold[t, p] <= sum(m.a[h, t] * m.serve[h, t, p] for h in hws)
 
     def per_slice(m: pyo.ConcreteModel, t: str, p: Any, s: str) -> Any:
+        # slice_yield[h,t,s] = hours_share[s] * a[h,t] (one parameter per coefficient)
         hws = m.serve_by_tp.get((t, p), [])
-        made = sum(m.a[h, t] * m.serve_slice[h, t, p, s] for h in hws)
-        return m.sold_slice[t, p, s] <= m.hours_share[s] * made
+        made = sum(m.slice_yield[h, t, s] * m.serve_slice[h, t, p, s] for h in hws)
+        # written made - sold >= 0 so each coefficient reaches HiGHS as the parameter
+        # itself (sold - made would make it -1 * parameter, an expression to evaluate)
+        return made - m.sold_slice[t, p, s] >= 0
 
     if sliced(m):
         m.production = pyo.Constraint(m.TPS, rule=per_slice)
