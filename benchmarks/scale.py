@@ -168,6 +168,14 @@ def diurnal(inst: Instance, n: int) -> Instance:
     return inst.with_changes(time_slices=slices, tiers=tiers)
 
 
+def no_slices(inst: Instance) -> Instance:
+    """``inst`` without time slices (and its tiers without a demand profile)."""
+    if not inst.time_slices:
+        return inst
+    tiers = [{**t, "demand_profile": None} for t in inst.model_dump()["tiers"]]
+    return inst.with_changes(time_slices=None, tiers=tiers)
+
+
 def solve_timed(inst: Instance, time_limit: float | None) -> tuple[float, Any]:
     """(HiGHS's MILP seconds, plan) of one solve at the default gap, post-solve steps off."""
     planner = Planner(inst, mip_gap=1e-4, marginals=False)
@@ -180,8 +188,8 @@ def run_slices(
     label: str, inst: Instance, n: int, time_limit: float | None
 ) -> dict[str, float | int | str]:
     """The same instance solved without time slices and with ``n`` (see :func:`diurnal`)."""
-    one_s, one = solve_timed(inst, time_limit)
-    many_s, many = solve_timed(diurnal(inst, n), time_limit)
+    one_s, one = solve_timed(no_slices(inst), time_limit)
+    many_s, many = solve_timed(diurnal(no_slices(inst), n), time_limit)
     return {
         "label": label,
         "vars_1": one.model_size["variables"],
