@@ -92,21 +92,30 @@ def _scale(doc: dict[str, Any]) -> list[str]:
 
 def _sweep(doc: dict[str, Any]) -> list[str]:
     f = doc["figures"]
-    per = f["in_place_s_per_scenario"]
     return [
-        f"- Sweep of {f['instance']} ({f['scenarios']} scenarios, in place): {per:.2f} s per "
-        f"scenario (target < 0.2 s), {_verdict(per < 0.2)}; rebuilding "
-        f"{f['rebuild_s_per_scenario']:.2f} s. {_when(doc)}."
+        _against(
+            doc,
+            f"Sweep of {f['instance']} ({f['scenarios']} scenarios, in place; rebuilding "
+            f"{f['rebuild_s_per_scenario']:.2f} s per scenario)",
+            f["in_place_s_per_scenario"],
+            "s per scenario",
+            0.2,
+        )
     ]
 
 
 def _sensitivity(doc: dict[str, Any]) -> list[str]:
     f = doc["figures"]
-    s = f["seconds"]
-    return [
-        f"- Sensitivity of {f['instance']} ({f['scenarios']} solves, {f['workers']} "
-        f"worker(s)): {s:.1f} s (target < 60 s), {_verdict(s < 60)}. {_when(doc)}."
-    ]
+    what = f"Sensitivity of {f['instance']} ({f['scenarios']} solves, {f['workers']} worker(s))"
+    return [_against(doc, what, f["seconds"], "s", 60.0)]
+
+
+def _against(doc: dict[str, Any], what: str, figure: float, unit: str, target: float) -> str:
+    """One line: what, the figure against its target (below), met or missed, and when."""
+    return (
+        f"- {what}: {figure:.2f} {unit} (target < {target:g} {unit}), "
+        f"{_verdict(figure < target)}. {_when(doc)}."
+    )
 
 
 SECTIONS = {
