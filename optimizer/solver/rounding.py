@@ -23,7 +23,6 @@ OK = highspy.HighsModelStatus.kOptimal
 
 
 # HiGHS's sub-MIP heuristics, off while the relaxation's MIP in the binaries runs.
-DIVE_ROUNDS = 8
 SUB_MIPS = ("mip_heuristic_run_rins", "mip_heuristic_run_rens")
 
 
@@ -221,14 +220,12 @@ def dive(s: Search, relaxed: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]
     free = np.ones(n, dtype=bool)
     x = relaxed
     frac0 = relaxed - np.floor(relaxed + INTEGRAL)
-    rounds = 0
     while True:
         if s.out_of_time():
             return None
         down = np.clip(np.floor(x + INTEGRAL), b.lower, b.upper)
         fractional = free & (x - down > INTEGRAL)
-        rounds += 1
-        if not fractional.any() or rounds >= DIVE_ROUNDS:
+        if not fractional.any():
             fractional = free.copy()
         units[fractional] = down[fractional]
         free &= ~fractional
