@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -37,6 +38,9 @@ import pandas as pd
 import yaml
 
 from optimizer import Instance, Planner, load_instance
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from record import Record  # noqa: E402  (benchmarks/ is not a package)
 
 MODELS_PER_TIER_GROUP = 4  # tiers share models: tiers / 4 distinct models
 CONTEXTS = (8192, 131072)
@@ -164,6 +168,14 @@ def diurnal(inst: Instance, n: int) -> Instance:
     return inst.with_changes(time_slices=slices, tiers=tiers)
 
 
+def no_slices(inst: Instance) -> Instance:
+    """``inst`` without time slices (and its tiers without a demand profile)."""
+    if not inst.time_slices:
+        return inst
+    tiers = [{**t, "demand_profile": None} for t in inst.model_dump()["tiers"]]
+    return inst.with_changes(time_slices=None, tiers=tiers)
+
+
 def solve_timed(inst: Instance, time_limit: float | None) -> tuple[float, Any]:
     """(HiGHS's MILP seconds, plan) of one solve at the default gap, post-solve steps off."""
     planner = Planner(inst, mip_gap=1e-4, marginals=False)
@@ -176,8 +188,8 @@ def run_slices(
     label: str, inst: Instance, n: int, time_limit: float | None
 ) -> dict[str, float | int | str]:
     """The same instance solved without time slices and with ``n`` (see :func:`diurnal`)."""
-    one_s, one = solve_timed(inst, time_limit)
-    many_s, many = solve_timed(diurnal(inst, n), time_limit)
+    one_s, one = solve_timed(no_slices(inst), time_limit)
+    many_s, many = solve_timed(diurnal(no_slices(inst), n), time_limit)
     return {
         "label": label,
         "vars_1": one.model_size["variables"],
@@ -195,6 +207,8 @@ def run_slices(
 
 def main_slices(n: int, sizes: list[str], time_limit: float | None) -> None:
     """Print the one-slice and n-slice solve times of each size and of the reference."""
+    record = Record("scale_slices")
+    rows = []
     print(f"time slices: {n} (equal hours, diurnal demand) against none; MILP seconds in HiGHS")
     print(
         f"{'instance':>38} {'vars 1':>7} {'vars n':>7} {'cons 1':>7} {'cons n':>7} "
@@ -211,6 +225,7 @@ def main_slices(n: int, sizes: list[str], time_limit: float | None) -> None:
     jobs.append((ref.name, ref))
     for label, path in jobs:
         r = run_slices(label, load_instance(path), n, time_limit)
+        rows.append(r)
         print(
             f"{r['label']:>38} {r['vars_1']:>7} {r['vars_n']:>7} {r['cons_1']:>7} "
             f"{r['cons_n']:>7} {r['solve_1']:>8.2f} {r['solve_n']:>8.2f} "
@@ -219,6 +234,7 @@ def main_slices(n: int, sizes: list[str], time_limit: float | None) -> None:
             flush=True,
         )
     folder.cleanup()
+    record.write({"slices": n, "target_ratio": 2.0, "rows": rows})
 
 
 def run(
@@ -282,7 +298,7 @@ def direct_highspy(planner: Planner, mip_gap: float, time_limit: float | None) -
     return time.perf_counter() - t0
 
 
-def strategies(size: str, seed: int, time_limit: float | None) -> None:
+def strategies(size: str, seed: int, time_limit: float | None) -> dict[str, Any]:
     """Certified against milp against a direct highspy MILP, one size, one run each."""
     n_hw, n_tiers, n_periods, n_points = (int(v) for v in size.split("x"))
     with tempfile.TemporaryDirectory() as tmp:
@@ -308,9 +324,23 @@ def strategies(size: str, seed: int, time_limit: float | None) -> None:
         f"{(cert.objective_usd or 0) - (milp.objective_usd or 0):+,.0f} USD",
         flush=True,
     )
+    return {
+        "size": f"{size} s{seed}",
+        "certified_end_to_end_s": cert_total,
+        "certified_solve_s": cert_solve,
+        "certified_status": cert.status,
+        "certified_gap": cert.mip_gap,
+        "certified_proof": cert.proof,
+        "milp_end_to_end_s": milp_total,
+        "milp_solve_s": milp_solve,
+        "milp_gap": milp.mip_gap,
+        "direct_highspy_s": direct,
+        "ratio_certified_to_direct": cert_total / direct,
+        "objective_certified_minus_milp_usd": (cert.objective_usd or 0) - (milp.objective_usd or 0),
+    }
 
 
-def reference_strategies() -> None:
+def reference_strategies() -> dict[str, Any]:
     """The 1 GW reference instance, solve time of each strategy (same run)."""
     ref = Path(__file__).resolve().parents[1] / "instances" / "gtc2026-1gw.yaml"
     out = []
@@ -324,6 +354,15 @@ def reference_strategies() -> None:
         f"{cp.proof}), milp solve {ms:.2f} s (gap {mp.mip_gap or 0:.1e}); ratio {cs / ms:.2f}",
         flush=True,
     )
+    return {
+        "instance": ref.name,
+        "certified_solve_s": cs,
+        "certified_gap": cp.mip_gap,
+        "certified_proof": cp.proof,
+        "milp_solve_s": ms,
+        "milp_gap": mp.mip_gap,
+        "target_solve_s": 0.5,
+    }
 
 
 def main() -> None:
@@ -377,10 +416,15 @@ def main() -> None:
         main_slices(args.slices, args.sizes, args.time_limit)
         return
     if args.strategies:
-        reference_strategies()
-        for size in args.sizes:
-            strategies(size, 7, args.time_limit)
+        record = Record("scale_strategies")
+        reference = reference_strategies()
+        sizes = [strategies(size, 7, args.time_limit) for size in args.sizes]
+        record.write(
+            {"reference": reference, "sizes": sizes, "target_ratio_certified_to_direct": 0.25}
+        )
         return
+    record = Record("scale")
+    rows = []
     head = (
         f"{'size (hw x tiers x periods x points)':>38} {'triples':>8} {'vars':>7} {'cons':>6} "
         f"{'load':>6} {'coef':>6} {'build':>6} {'solve':>6} {'after':>6} {'total':>6} "
@@ -395,6 +439,7 @@ def main() -> None:
     worst_post = 0.0
     for size, seed in jobs:
         r = run(size, args.repeat, seed, args.time_limit)
+        rows.append(r)
         worst_post = max(worst_post, float(r["post_pct"]))
         if size == args.seeded_size:
             totals.append(float(r["total_s"]))
@@ -410,9 +455,10 @@ def main() -> None:
     inst = load_instance(site)
     planner = Planner(inst)
     plan = planner.solve()
+    site_s = time.perf_counter() - t0
     print(
         f"\nreference site {site.name} (7 hardware x 5 tiers x 5 periods): {plan.status}, "
-        f"gap {plan.mip_gap:.1e}, end to end {time.perf_counter() - t0:.2f} s "
+        f"gap {plan.mip_gap:.1e}, end to end {site_s:.2f} s "
         f"(solve {planner.timings['solve']:.2f} s)"
     )
     totals.sort()
@@ -422,6 +468,18 @@ def main() -> None:
             f"{totals[len(totals) // 2]:.2f} s, worst {totals[-1]:.2f} s end to end"
         )
     print(f"post-solve share of end to end, worst size: {worst_post:.1f}% (target < 10%)")
+    record.write(
+        {
+            "rows": rows,
+            "site": {
+                "instance": site.name,
+                "status": plan.status,
+                "gap": plan.mip_gap,
+                "end_to_end_s": site_s,
+            },
+            "worst_post_pct": worst_post,
+        }
+    )
 
 
 if __name__ == "__main__":

@@ -23,12 +23,16 @@ ratio and the largest relative objective difference (both are within the MIP gap
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
 from optimizer import Planner, load_instance
 from optimizer.solver.highs import HighsSession
 from optimizer.sweep import build_scenarios, parse_set, scenario_instance
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from record import Record  # noqa: E402  (benchmarks/ is not a package)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,6 +55,7 @@ def main() -> None:
         "--strategies", action="store_true", help="certified vs milp, in place (see above)"
     )
     args = ap.parse_args()
+    record = Record("sweep_strategies" if args.strategies else "sweep")
     path = args.instance or default_instance()
     base = load_instance(path)
     # The last tier with a fixed price (a tier with a price menu has none to scale).
@@ -67,7 +72,7 @@ def main() -> None:
     warm = Planner(base, marginals=args.marginals)
     table = warm.table
     if args.strategies:
-        strategies(base, table, instances, args.marginals, path.name)
+        record.write(strategies(base, table, instances, args.marginals, path.name))
         return
 
     t0 = time.perf_counter()
@@ -125,9 +130,24 @@ def main() -> None:
         f"objectives identical to the rebuild's: clean state {same_clean}/{n}, "
         f"state kept {same_kept}/{n}"
     )
+    record.write(
+        {
+            "instance": path.name,
+            "scenarios": n,
+            "marginals": args.marginals,
+            "in_place_s_per_scenario": inplace_s / n,
+            "rebuild_s_per_scenario": rebuild_s / n,
+            "outside_highs_share": 1 - highs_s / inplace_s,
+            "state_kept_s_per_scenario": kept_s / n,
+            "largest_relative_objective_difference": worst,
+            "identical_clean": same_clean,
+            "identical_kept": same_kept,
+            "rebuilt": rebuilt,
+        }
+    )
 
 
-def strategies(base, table, instances, marginals: bool, name: str) -> None:  # type: ignore[no-untyped-def]
+def strategies(base, table, instances, marginals: bool, name: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
     """The sweep in place under each strategy (one process, same scenarios)."""
     out = {}
     for strategy in ("certified", "milp"):
@@ -155,6 +175,13 @@ def strategies(base, table, instances, marginals: bool, name: str) -> None:  # t
     print(
         f"ratio certified / milp: {cs / ms:.2f}; largest relative objective difference {worst:.1e}"
     )
+    return {
+        "instance": name,
+        "scenarios": n,
+        "certified_s_per_scenario": cs / n,
+        "milp_s_per_scenario": ms / n,
+        "largest_relative_objective_difference": worst,
+    }
 
 
 if __name__ == "__main__":

@@ -88,6 +88,7 @@ def define_sets(m: pyo.ConcreteModel, d: ModelData) -> None:
         dimen=3,
         ordered=True,
     )
+    m.HT_S = pyo.Set(initialize=[(h, t, x) for h, t in m.HT for x in sl], dimen=3, ordered=True)
     m.INST_S = pyo.Set(
         initialize=[(h, p, x) for h, p in s.installed_index for x in sl], dimen=3, ordered=True
     )
@@ -97,6 +98,7 @@ def define_sets(m: pyo.ConcreteModel, d: ModelData) -> None:
 
     m.DEMAND_S = pyo.Set(initialize=by_slice(s.demand_index), dimen=3, ordered=True)
     m.MENU_TPS = pyo.Set(initialize=by_slice(menu_tp), dimen=3, ordered=True)
+    m.MENU_S = pyo.Set(initialize=by_slice(s.menu_index), dimen=4, ordered=True)
     m.SHARE_LO_S = pyo.Set(initialize=by_slice(s.share_lower_index), dimen=3, ordered=True)
     m.SHARE_HI_S = pyo.Set(initialize=by_slice(s.share_upper_index), dimen=3, ordered=True)
 
@@ -151,6 +153,7 @@ def parameter_values(d: ModelData) -> dict[str, tuple[str | None, Any]]:
     Both :func:`define_parameters` (build) and :func:`update_model` (in place) read this
     list, so a parameter cannot be built and then forgotten by updates.
     """
+    energy_sign = -1.0 if d.structure.objective == "profit" else 1.0
     return {
         "weight": ("P", d.weight),
         "existing": ("INST", d.existing),
@@ -186,6 +189,26 @@ def parameter_values(d: ModelData) -> dict[str, tuple[str | None, Any]]:
         # option time_slices (empty when off)
         "hours_share": ("SLICE", d.hours_share),
         "demand_share": ("TSL", d.demand_share),
+        # time slices: products of the numbers above, so that a coefficient of a slice's
+        # row or of the objective is one parameter, not an expression Pyomo evaluates
+        # term by term (most of handing a sliced model to HiGHS, and of each update)
+        # (signed as the objective reads it: - under profit, + under cost)
+        "slice_energy_cost": (
+            "SERVE_S",
+            {
+                (h, t, p, x): energy_sign * d.weight[p] * d.energy_cost[h, t, p] * d.hours_share[x]
+                for h, t, p in d.structure.serve_index
+                for x in d.structure.slices
+            },
+        ),
+        "slice_yield": (
+            "HT_S",
+            {
+                (h, t, x): d.hours_share[x] * d.a[h, t]
+                for h, t in {(h, t) for h, t, _ in d.structure.serve_index}
+                for x in d.structure.slices
+            },
+        ),
         "units_per_replica": (
             "HT",
             {(h, t): d.units_per_replica.get((h, t), 1.0) for h, t, _ in d.structure.serve_index},
@@ -226,15 +249,26 @@ def define_variables(m: pyo.ConcreteModel, d: ModelData) -> None:
     """buy (integer), installed (expression), serve, sold, used (binary), pick (binary)
     and sold_at of price menus."""
     m.buy = pyo.Var(m.BUY, domain=pyo.NonNegativeIntegers)
-    m.serve = pyo.Var(m.SERVE, domain=pyo.NonNegativeReals)
     m.sold = pyo.Var(m.TP, domain=pyo.NonNegativeReals)
     # Option time_slices: units serving / Mtok sold in each slice (empty sets when off);
-    # serve and sold are then their aggregates (constraints.time_slice).
+    # serve and sold are then their aggregates (constraints.time_slice). serve[h,t,p] is
+    # then an expression, not a column and a row per triple: with three slices those were
+    # a third of the model's columns and most of its rows.
     m.serve_slice = pyo.Var(m.SERVE_S, domain=pyo.NonNegativeReals)
+    if d.structure.slices:
+
+        def aggregate(m: pyo.ConcreteModel, h: str, t: str, p: Any) -> Any:
+            """serve[h,t,p] = sum_s hours_share[s] * serve[h,t,p,s] (unit-periods)."""
+            return sum(m.hours_share[x] * m.serve_slice[h, t, p, x] for x in m.SLICE)
+
+        m.serve = pyo.Expression(m.SERVE, rule=aggregate)
+    else:
+        m.serve = pyo.Var(m.SERVE, domain=pyo.NonNegativeReals)
     m.sold_slice = pyo.Var(m.TPS, domain=pyo.NonNegativeReals)
     m.used = pyo.Var(m.LOT_H, domain=pyo.Binary)
     m.pick = pyo.Var(m.MENU, domain=pyo.Binary)
     m.sold_at = pyo.Var(m.MENU, domain=pyo.NonNegativeReals)
+    m.sold_at_slice = pyo.Var(m.MENU_S, domain=pyo.NonNegativeReals)
     # Option whole_replicas: replicas[h,t,p] integer (empty set when the option is off);
     # with time slices, one count per slice, replicas[h,t,p,s].
     slices = d.structure.slices

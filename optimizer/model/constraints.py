@@ -56,9 +56,12 @@ def production(m: pyo.ConcreteModel) -> None:
         return m.sold[t, p] <= sum(m.a[h, t] * m.serve[h, t, p] for h in hws)
 
     def per_slice(m: pyo.ConcreteModel, t: str, p: Any, s: str) -> Any:
+        # slice_yield[h,t,s] = hours_share[s] * a[h,t] (one parameter per coefficient)
         hws = m.serve_by_tp.get((t, p), [])
-        made = sum(m.a[h, t] * m.serve_slice[h, t, p, s] for h in hws)
-        return m.sold_slice[t, p, s] <= m.hours_share[s] * made
+        made = sum(m.slice_yield[h, t, s] * m.serve_slice[h, t, p, s] for h in hws)
+        # written made - sold >= 0 so each coefficient reaches HiGHS as the parameter
+        # itself (sold - made would make it -1 * parameter, an expression to evaluate)
+        return made - m.sold_slice[t, p, s] >= 0
 
     if sliced(m):
         m.production = pyo.Constraint(m.TPS, rule=per_slice)
@@ -88,22 +91,24 @@ def power(m: pyo.ConcreteModel) -> None:
     """power[p]:  pue * sum_h power_kw[h] * installed[h,p] <= 1000 * power_mw[p]  (in MW)."""
 
     def rule(m: pyo.ConcreteModel, p: Any) -> Any:
-        hws = m.inst_by_p[p]
-        if not hws:
-            return Skip
-        return m.pue * sum(m.unit_it_mw[h] * m.installed[h, p] for h in hws) <= m.power_cap_mw[p]
+        it_mw = installed_sum(m, p, m.unit_it_mw)
+        return Skip if it_mw is None else m.pue * it_mw <= m.power_cap_mw[p]
 
     m.power = pyo.Constraint(m.P, rule=rule)
+
+
+def installed_sum(m: pyo.ConcreteModel, p: Any, per_unit: Any) -> Any:
+    """sum_h per_unit[h] * installed[h,p] over the hardware installed in p (None: none)."""
+    hws = m.inst_by_p[p]
+    return sum(per_unit[h] * m.installed[h, p] for h in hws) if hws else None
 
 
 def land(m: pyo.ConcreteModel) -> None:
     """land[p]:  sum_h rack_positions[h] * installed[h,p] <= rack_positions[p]."""
 
     def rule(m: pyo.ConcreteModel, p: Any) -> Any:
-        hws = m.inst_by_p[p]
-        if not hws:
-            return Skip
-        return sum(m.unit_racks[h] * m.installed[h, p] for h in hws) <= m.rack_cap[p]
+        racks = installed_sum(m, p, m.unit_racks)
+        return Skip if racks is None else racks <= m.rack_cap[p]
 
     m.land = pyo.Constraint(m.P, rule=rule)
 
@@ -190,8 +195,12 @@ def price_menu(m: pyo.ConcreteModel) -> None:
     * ``price_menu_pick[t,p]``:       sum_k pick[t,p,k] <= 1   (at most one listed price)
     * ``price_menu_demand[t,p,k]``:   sold_at[t,p,k] <= Y[t,p,k] * pick[t,p,k]
     * ``price_menu_sold[t,p]``:       sold[t,p] = sum_k sold_at[t,p,k]
-    * ``price_menu_slice[t,p,s]`` (time slices): sold[t,p,s] <= demand_profile[t,s]
-      * sum_k Y[t,p,k] * pick[t,p,k]
+    * time slices, sales split by entry (sold_at_slice[t,p,k,s] >= 0):
+      ``price_menu_slice[t,p,k,s]``: sold_at_slice[t,p,k,s] <= demand_profile[t,s]
+      * Y[t,p,k] * pick[t,p,k]; ``price_menu_slice_at[t,p,k]``: sold_at[t,p,k] =
+      sum_s sold_at_slice[t,p,k,s]; ``price_menu_slice_sold[t,p,s]``: sold[t,p,s] =
+      sum_k sold_at_slice[t,p,k,s]. (Capping sold[t,p,s] by sum_k Y[t,p,k] * pick[t,p,k]
+      allows the same integer plans but relaxes far worse: docs/model.md "Time slices".)
 
     Y[t,p,k] is the Mtok entry k would sell in p (model units: Tok). The revenue of a
     menu tier is ``sum_k X[t,p,k] * sold_at[t,p,k]`` (see :mod:`optimizer.model.objective`).
@@ -206,16 +215,24 @@ def price_menu(m: pyo.ConcreteModel) -> None:
     def sold_is_sum(m: pyo.ConcreteModel, t: str, p: Any) -> Any:
         return m.sold[t, p] == sum(m.sold_at[t, p, k] for k in m.menu_by_tp[t, p])
 
-    def slice_demand(m: pyo.ConcreteModel, t: str, p: Any, s: str) -> Any:
-        menu = sum(m.menu_demand[t, p, k] * m.pick[t, p, k] for k in m.menu_by_tp[t, p])
-        return m.sold_slice[t, p, s] <= m.demand_share[t, s] * menu
+    def slice_demand(m: pyo.ConcreteModel, t: str, p: Any, k: int, s: str) -> Any:
+        cap = m.demand_share[t, s] * m.menu_demand[t, p, k]
+        return m.sold_at_slice[t, p, k, s] <= cap * m.pick[t, p, k]
+
+    def slice_at(m: pyo.ConcreteModel, t: str, p: Any, k: int) -> Any:
+        return m.sold_at[t, p, k] == sum(m.sold_at_slice[t, p, k, s] for s in m.SLICE)
+
+    def slice_sold(m: pyo.ConcreteModel, t: str, p: Any, s: str) -> Any:
+        return m.sold_slice[t, p, s] == sum(m.sold_at_slice[t, p, k, s] for k in m.menu_by_tp[t, p])
 
     m.price_menu_pick = pyo.Constraint(m.MENU_TP, rule=pick_one)
     m.price_menu_demand = pyo.Constraint(m.MENU, rule=demand_at)
     m.price_menu_sold = pyo.Constraint(m.MENU_TP, rule=sold_is_sum)
-    # With time slices (empty set when off): each slice sells at most its profile's share
-    # of the picked entry's demand.
-    m.price_menu_slice = pyo.Constraint(m.MENU_TPS, rule=slice_demand)
+    # With time slices (empty sets when off): each slice sells at most its profile's share
+    # of the picked entry's demand, at that entry's price.
+    m.price_menu_slice = pyo.Constraint(m.MENU_S, rule=slice_demand)
+    m.price_menu_slice_at = pyo.Constraint(m.MENU if sliced(m) else [], rule=slice_at)
+    m.price_menu_slice_sold = pyo.Constraint(m.MENU_TPS, rule=slice_sold)
 
 
 def whole_replica(m: pyo.ConcreteModel) -> None:
@@ -342,8 +359,8 @@ def price_move(m: pyo.ConcreteModel) -> None:
 def time_slice(m: pyo.ConcreteModel) -> None:
     """time_slice (option ``time_slices``): serve and sold as aggregates of their slices.
 
-    * ``slice_serve[h,t,p]``:  serve[h,t,p] = sum_s hours_share[s] * serve[h,t,p,s]
-      (unit-periods: what energy and every per-period family read)
+    * serve[h,t,p] = sum_s hours_share[s] * serve[h,t,p,s] (unit-periods: what energy and
+      every per-period family read) is an expression (build.define_variables), no row
     * ``slice_sold[t,p]``:     sold[t,p] = sum_s sold[t,p,s]  (revenue, menus, commitments)
 
     Not added when the option is off (serve and sold have no slice index then).
@@ -351,13 +368,7 @@ def time_slice(m: pyo.ConcreteModel) -> None:
     if not sliced(m):
         return
 
-    def serve_rule(m: pyo.ConcreteModel, h: str, t: str, p: Any) -> Any:
-        return m.serve[h, t, p] == sum(
-            m.hours_share[s] * m.serve_slice[h, t, p, s] for s in m.SLICE
-        )
-
     def sold_rule(m: pyo.ConcreteModel, t: str, p: Any) -> Any:
         return m.sold[t, p] == sum(m.sold_slice[t, p, s] for s in m.SLICE)
 
-    m.slice_serve = pyo.Constraint(m.SERVE, rule=serve_rule)
     m.slice_sold = pyo.Constraint(m.TP, rule=sold_rule)

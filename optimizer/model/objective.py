@@ -44,7 +44,23 @@ def capex_expr(m: pyo.ConcreteModel) -> Any:
 
 def energy_expr(m: pyo.ConcreteModel) -> Any:
     """Discounted electricity cost of serving units, $M."""
+    if m.data_structure.slices:
+        return _signed_slice_energy(m) * _energy_sign(m)
     return sum(m.weight[p] * m.energy_cost[h, t, p] * m.serve[h, t, p] for h, t, p in m.SERVE)
+
+
+def _energy_sign(m: pyo.ConcreteModel) -> float:
+    """The sign slice_energy_cost carries: -1 under profit (a loss), +1 under cost."""
+    return -1.0 if m.data_structure.objective == "profit" else 1.0
+
+
+def _signed_slice_energy(m: pyo.ConcreteModel) -> Any:
+    """With time slices, the energy term as the objective adds it: sum_{h,t,p,s}
+    slice_energy_cost[h,t,p,s] * serve[h,t,p,s], slice_energy_cost = sign * w[p] *
+    energy_cost[h,t,p] * hours_share[s] (build.parameter_values). One parameter per
+    coefficient, added with +, so Pyomo hands it to HiGHS without evaluating a product
+    per term (most of the time of loading a sliced model)."""
+    return sum(m.slice_energy_cost[k] * m.serve_slice[k] for k in m.SERVE_S)
 
 
 def residual_expr(m: pyo.ConcreteModel) -> Any:
@@ -69,11 +85,12 @@ def platform_expr(m: pyo.ConcreteModel) -> Any:
 
 def cost_expr(m: pyo.ConcreteModel) -> Any:
     """Discounted cost, $M: capex + electricity + fixed costs (+ v3 opex, idle power,
-    platforms) - residual value; profit is revenue minus this."""
+    platforms) - residual value; profit is revenue minus this. With time slices the
+    electricity is left out here and added to the objective as _signed_slice_energy."""
     s = m.data_structure
     m.capex = pyo.Expression(expr=capex_expr(m))
     m.energy = pyo.Expression(expr=energy_expr(m))
-    cost = m.capex + m.energy + m.fixed_cost
+    cost = m.capex + m.fixed_cost if s.slices else m.capex + m.energy + m.fixed_cost
     if s.residual:
         m.residual_value = pyo.Expression(expr=residual_expr(m))
         cost = cost - m.residual_value
@@ -93,9 +110,10 @@ def objective(m: pyo.ConcreteModel) -> None:
     """Maximise revenue, or profit = revenue - cost; or (v3, objective cost) minimise cost."""
     m.revenue = pyo.Expression(expr=revenue_expr(m))
     kind = m.data_structure.objective
+    energy = _signed_slice_energy(m) if m.data_structure.slices else 0.0
     if kind == "profit":
-        m.obj = pyo.Objective(expr=m.revenue - cost_expr(m), sense=pyo.maximize)
+        m.obj = pyo.Objective(expr=m.revenue - cost_expr(m) + energy, sense=pyo.maximize)
     elif kind == "cost":
-        m.obj = pyo.Objective(expr=cost_expr(m), sense=pyo.minimize)
+        m.obj = pyo.Objective(expr=cost_expr(m) + energy, sense=pyo.minimize)
     else:
         m.obj = pyo.Objective(expr=m.revenue, sense=pyo.maximize)

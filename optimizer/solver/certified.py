@@ -3,6 +3,9 @@
 See docs/model.md, "Solve strategy". In short, for a model whose purchase counts ``buy``
 are general integers:
 
+0. **LP first** (models with binaries besides purchases): the LP relaxation as the bound,
+   the binaries rounded and held, then steps 2 and 3; the answer if that closes the gap,
+   else the model is restored and step 1 runs (:func:`_lp_first`).
 1. **Bound.** Solve the model with every ``buy`` continuous; the other integer variables
    (minimum-lot flags, menu picks, replica counts, any binary added later) stay integer.
    Every integer plan is a point of this relaxation, so its optimum (or, if that is itself
@@ -19,6 +22,8 @@ are general integers:
    purchases become integer again, the repaired plan is handed to HiGHS as a start and
    HiGHS branches; the bound reported is the better of the two.
 
+The rounding and repair steps are in :mod:`optimizer.solver.rounding`. HiGHS's sub-MIP
+heuristics (RINS, RENS) are off in step 1 and when branching from a repaired plan.
 Everything is done in place in the persistent HiGHS instance of a
 :class:`~optimizer.solver.highs.HighsSession` (bounds and integrality changed through
 highspy, not Pyomo, and restored before returning), from a clean solver state, so the
@@ -28,7 +33,6 @@ answer is a function of the model's numbers: the same on any number of sweep wor
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -37,26 +41,28 @@ import highspy
 import numpy as np
 import pyomo.environ as pyo
 
+from optimizer.solver.rounding import (
+    INTEGRAL,
+    OK,
+    Buys,
+    Search,
+    better_lot,
+    dive,
+    floor_plan,
+    greedy,
+    option,
+    run_without_sub_mips,
+)
+
 if TYPE_CHECKING:
     from optimizer.solver.highs import HighsSession
 
 PROOF_RELAXATION = "relaxation bound"
 PROOF_BRANCHING = "branch and bound"
 
-_INTEGRAL = 1e-6  # a relaxed value this close to an integer counts as that integer
-_IMPROVES = 1e-9  # relative gain a repair step must bring to be kept
-
-_OK = highspy.HighsModelStatus.kOptimal
-
-
-@dataclass
-class _Buys:
-    """The purchase columns: HiGHS column, its bounds, and the minimum-lot groups."""
-
-    cols: np.ndarray  # int32 column per purchase variable
-    lower: np.ndarray
-    upper: np.ndarray
-    lots: list[tuple[float, list[int]]]  # (min_units, positions in ``cols``) per lot hardware
+# Models with binaries besides purchases try the LP relaxation first (see _lp_first);
+# False: the MIP in the binaries at once, as before (benchmarks compare the two).
+LP_FIRST = True
 
 
 def _blocks(model: pyo.ConcreteModel) -> Iterator[Any]:
@@ -73,9 +79,21 @@ def buy_variables(model: pyo.ConcreteModel) -> Iterator[Any]:
             yield from buy.values()
 
 
-def _lot_groups(model: pyo.ConcreteModel, pos_of: dict[int, int]) -> list[tuple[float, list[int]]]:
-    """(min_units, purchase positions) for each hardware with a minimum lot, in every block."""
+def _adopt_variables(model: pyo.ConcreteModel) -> Iterator[Any]:
+    """Every platform ``adopt`` binary of the model and of its blocks."""
+    for block in _blocks(model):
+        adopt = block.component("adopt")
+        if isinstance(adopt, pyo.Var):
+            yield from adopt.values()
+
+
+def _lot_groups(
+    model: pyo.ConcreteModel, pos_of: dict[int, int], col_of: dict[int, int]
+) -> tuple[list[tuple[float, list[int]]], list[int]]:
+    """(min_units, purchase positions) for each hardware with a minimum lot, in every block,
+    and the HiGHS column of each lot's ``used`` flag (-1 where it has none)."""
     out: list[tuple[float, list[int]]] = []
+    flags: list[int] = []
     for block in _blocks(model):
         lot_h = block.component("LOT_H")
         if lot_h is None or not hasattr(block, "buy_by_h"):
@@ -88,7 +106,8 @@ def _lot_groups(model: pyo.ConcreteModel, pos_of: dict[int, int]) -> list[tuple[
             ]
             if members:
                 out.append((float(pyo.value(block.min_units[h])), members))
-    return out
+                flags.append(col_of.get(id(block.used[h]), -1))
+    return out, flags
 
 
 def objective_scale(highs: Any) -> int:
@@ -105,109 +124,6 @@ def objective_scale(highs: Any) -> int:
     if 1e-3 <= largest <= 1e3:
         return 0
     return int(max(-60, min(60, -round(math.log2(largest)))))
-
-
-def _option(highs: Any, name: str) -> Any:
-    value = highs.getOptionValue(name)
-    return value[1] if isinstance(value, tuple) else value
-
-
-class _Search:
-    """One certified run on a HiGHS instance whose model is already loaded."""
-
-    def __init__(
-        self,
-        highs: Any,
-        buys: _Buys,
-        mip_gap: float,
-        deadline: float | None,
-        stopped: Callable[[], bool],
-    ) -> None:
-        self.highs = highs
-        self.buys = buys
-        self.mip_gap = mip_gap
-        self.deadline = deadline
-        self.stopped = stopped
-        self.sign = -1.0 if highs.getLp().sense_ == highspy.ObjSense.kMinimize else 1.0
-        self.lp_solves = 0
-        # The model as loaded (restored after the search) and its binary columns other
-        # than purchases (lot flags, menu picks, options' switches).
-        self.saved_lower = np.zeros(0)
-        self.saved_upper = np.zeros(0)
-        self.saved_integrality = np.zeros(0)
-        self.binaries = np.zeros(0, dtype=np.int32)
-        self.pinned = False
-        self.abs_gap = 0.0  # also closed when bound - objective is at most this
-
-    def pin_binaries(self, solution: np.ndarray) -> None:
-        """Hold the binaries at ``solution``'s values (continuous, fixed): the repair steps
-        are then LPs re-solved from the last basis. A restriction: every plan it finds is
-        feasible for the model."""
-        k = len(self.binaries)
-        if k == 0:
-            return
-        values = np.round(solution[self.binaries])
-        self.highs.changeColsBounds(k, self.binaries, values, values)
-        self.highs.changeColsIntegrality(
-            k, self.binaries, np.full(k, highspy.HighsVarType.kContinuous)
-        )
-        self.pinned = True
-
-    def unpin_binaries(self) -> None:
-        k = len(self.binaries)
-        if k == 0 or not self.pinned:
-            return
-        cols = self.binaries
-        self.highs.changeColsBounds(k, cols, self.saved_lower[cols], self.saved_upper[cols])
-        self.highs.changeColsIntegrality(k, cols, self.saved_integrality[cols])
-        self.pinned = False
-
-    # -- helpers -------------------------------------------------------------
-    def left(self) -> float | None:
-        if self.deadline is None:
-            return None
-        return max(0.0, self.deadline - time.monotonic())
-
-    def out_of_time(self) -> bool:
-        left = self.left()
-        return self.stopped() or (left is not None and left <= 0.0)
-
-    def run(self) -> highspy.HighsModelStatus:
-        left = self.left()
-        self.highs.setOptionValue("time_limit", highspy.kHighsInf if left is None else left)
-        self.highs.run()
-        self.lp_solves += 1
-        return self.highs.getModelStatus()
-
-    def value(self) -> float:
-        """The objective, signed so that larger is better."""
-        return self.sign * float(self.highs.getInfo().objective_function_value)
-
-    def closed(self, value: float, bound: float) -> bool:
-        # Relative (plus abs_gap, which only the two-stage blocks set): an instance in small
-        # units (all money x 1e-9) has a small objective, and no fixed absolute slack may
-        # stand in for the gap.
-        return bound - value <= (
-            self.mip_gap * abs(value) + self.abs_gap + 1e-12 * max(abs(bound), abs(value))
-        )
-
-    def fix(self, units: np.ndarray) -> None:
-        b = self.buys
-        self.highs.changeColsBounds(len(b.cols), b.cols, units, units)
-
-    def fix_one(self, i: int, units: float) -> None:
-        self.highs.changeColBounds(int(self.buys.cols[i]), units, units)
-
-    def consistent(self) -> bool:
-        """Does the solution HiGHS returns have the objective it reports?"""
-        lp = self.highs.getLp()
-        x = np.asarray(self.highs.getSolution().col_value, dtype=float)
-        own = float(np.dot(np.asarray(lp.col_cost_, dtype=float), x) + lp.offset_)
-        reported = float(self.highs.getInfo().objective_function_value)
-        return abs(own - reported) <= 1e-7 * max(abs(reported), abs(own), 1e-12)
-
-    def solution(self) -> np.ndarray:
-        return np.array(self.highs.getSolution().col_value, dtype=float)
 
 
 @dataclass
@@ -256,17 +172,22 @@ def certified_run(
             continue
         pos_of[id(v)] = len(cols)
         cols.append(col)
+    lots, flags = _lot_groups(model, pos_of, col_of)
+    switches = [col_of[id(v)] for v in _adopt_variables(model) if id(v) in col_of]
     for key, val in solver.highs_options.items():
         highs.setOptionValue(key, val)
     try:
         return certify_loaded(
             highs,
             cols,
-            _lot_groups(model, pos_of),
+            lots,
             mip_gap=mip_gap,
             deadline=deadline,
             stopped=lambda: session.cancelled,
             log=session.log_enabled,
+            lp_first=LP_FIRST,
+            switches=switches,
+            lot_flags=flags,
         )
     finally:
         session._model = model
@@ -295,6 +216,9 @@ def certify_loaded(
     deadline: float | None,
     stopped: Callable[[], bool] = lambda: False,
     log: bool = False,
+    lp_first: bool = False,
+    switches: list[int] | None = None,
+    lot_flags: list[int] | None = None,
 ) -> CertifiedResult | None:
     """The certified strategy on the model loaded in ``highs`` (a ``highspy.Highs``):
     ``cols`` are the integer columns to relax (purchases), ``lots`` the minimum-lot groups
@@ -309,19 +233,23 @@ def certify_loaded(
     all_upper = np.array(lp.col_upper_, dtype=float)
     c = np.array(cols, dtype=np.int32)
     chosen = set(cols)
-    buys = _Buys(c, all_lower[c], all_upper[c], lots or [])
-    others_integer = any(
-        kind != highspy.HighsVarType.kContinuous
-        for j, kind in enumerate(integrality)
-        if j not in chosen
-    )
+    buys = Buys(c, all_lower[c], all_upper[c], lots or [])
+    kcont = highspy.HighsVarType.kContinuous
+    others_integer = any(kind != kcont for j, kind in enumerate(integrality) if j not in chosen)
     n = len(cols)
     saved = {
-        k: _option(highs, k)
+        k: option(highs, k)
         for k in ("time_limit", "mip_rel_gap", "output_flag", "user_objective_scale")
     }
-    search = _Search(highs, buys, mip_gap, deadline, stopped)
+    search = Search(highs, buys, mip_gap, deadline, stopped)
     search.abs_gap = abs_gap
+    search.lp_first = lp_first
+    search.others = np.array(
+        [j for j, kind in enumerate(integrality) if kind != kcont and j not in chosen],
+        dtype=np.int32,
+    )
+    search.switches = np.array(switches or [], dtype=np.int32)
+    search.lot_flags = list(lot_flags or [])
     search.saved_lower, search.saved_upper = all_lower, all_upper
     search.saved_integrality = np.array(integrality)
     search.binaries = np.array(
@@ -350,153 +278,96 @@ def certify_loaded(
             highs.setOptionValue(key, val)
 
 
-def _search(s: _Search, others_integer: bool) -> CertifiedResult | None:
+def _search(s: Search, others_integer: bool) -> CertifiedResult | None:
+    if others_integer and s.lp_first and len(s.binaries) == len(s.others):
+        first = _lp_first(s)
+        if first is not None:
+            return first
     highs, b = s.highs, s.buys
     # The relaxation is a MIP only in its binaries (lots, menus): small. Closed ten times
     # tighter than the target, so its bound leaves the rounded plan most of the gap.
     highs.setOptionValue("mip_rel_gap", s.mip_gap / 10)
-    status = s.run()
+    # Its bound is what counts (the repair below finds the plan): HiGHS's sub-MIP
+    # heuristics, most of its time on the reference's binaries, are off for it.
+    status = run_without_sub_mips(s)
     highs.setOptionValue("mip_rel_gap", s.mip_gap)
     if status == highspy.HighsModelStatus.kInfeasible:
         # The relaxation is infeasible, so is every integer plan.
         return CertifiedResult("infeasible", None, None, None, PROOF_RELAXATION, None, 1)
-    if status != _OK:
+    if status != OK:
         return None
     info = highs.getInfo()
     bound = s.value()
     if others_integer and math.isfinite(info.mip_dual_bound):
         bound = max(bound, s.sign * float(info.mip_dual_bound))
     full = s.solution()
-    relaxed = full[b.cols]
-    frac = relaxed - np.floor(relaxed + _INTEGRAL)
-
     found: tuple[np.ndarray, float, np.ndarray] | None = None
     if not s.out_of_time():
         s.pin_binaries(full)
-        found = _dive(s, relaxed)
+        found = dive(s, full[b.cols])
         if found is None and not s.out_of_time():
             s.unpin_binaries()
-            found = _floor_plan(s, relaxed)
+            found = floor_plan(s, full[b.cols])
     if found is None:
         return _branch(s, bound, None, None)
-    units, best_value, best = found
-    s.pin_binaries(best)
-
-    # Greedy +1: purchases the relaxation left fractional first (largest fractional part
-    # first), then the other purchases it uses, most units first (fills leftover capacity).
-    fractional = [i for i in np.argsort(-frac, kind="stable") if frac[i] > _INTEGRAL]
-    used = [
-        i
-        for i in np.argsort(-relaxed, kind="stable")
-        if relaxed[i] > _INTEGRAL and frac[i] <= _INTEGRAL
-    ]
-    for i in [*fractional, *used]:
-        if s.closed(best_value, bound) or s.out_of_time():
-            break
-        trial = units[i] + 1.0
-        if trial > b.upper[i]:
-            continue
-        s.fix_one(i, trial)
-        if s.run() == _OK and s.value() > best_value + _IMPROVES * abs(best_value):
-            units[i] = trial
-            best_value, best = s.value(), s.solution()
-        else:
-            s.fix_one(i, units[i])
-
+    best_value, best = greedy(s, full[b.cols], found, bound)
     if s.closed(best_value, bound):
-        return CertifiedResult(
-            "optimal",
-            best_value,
-            bound,
-            _gap(best_value, bound),
-            PROOF_RELAXATION,
-            best,
-            s.lp_solves,
-        )
+        return _proven(s, best_value, bound, best)
     return _branch(s, bound, best_value, best)
 
 
-def _dive(s: _Search, relaxed: np.ndarray) -> tuple[np.ndarray, float, np.ndarray] | None:
-    """Round down the fractional purchases, re-solve the rest, repeat until none is left.
+def _proven(s: Search, value: float, bound: float, solution: np.ndarray) -> CertifiedResult:
+    return CertifiedResult(
+        "optimal", value, bound, _gap(value, bound), PROOF_RELAXATION, solution, s.lp_solves
+    )
 
-    Each round fixes the purchases still free that the last solution left fractional at
-    their floor and re-solves with the others continuous, so capacity a floor frees is
-    taken by whole units of other hardware where that pays. The last round fixes every
-    purchase; its solution is an integer plan (None: a round was infeasible).
-    """
-    b = s.buys
-    n = len(b.cols)
-    units = np.zeros(n)
-    free = np.ones(n, dtype=bool)
-    x = relaxed
-    frac0 = relaxed - np.floor(relaxed + _INTEGRAL)
-    while True:
-        if s.out_of_time():
+
+def _lp_first(s: Search) -> CertifiedResult | None:
+    """The LP relaxation (binaries continuous too) as the bound, binaries rounded and held
+    for the dive and repair: one LP and the repair's, in place of a MIP in the binaries.
+    Its answer when that closes the gap; None (model restored) to go on with the MIP."""
+    highs, b = s.highs, s.buys
+    k = len(s.binaries)
+    highs.changeColsIntegrality(k, s.binaries, np.full(k, highspy.HighsVarType.kContinuous))
+    try:
+        if s.run() != OK:
             return None
-        down = np.clip(np.floor(x + _INTEGRAL), b.lower, b.upper)
-        fractional = free & (x - down > _INTEGRAL)
-        if not fractional.any():
-            fractional = free.copy()
-        units[fractional] = down[fractional]
-        free &= ~fractional
-        _fill_lots(units, relaxed, frac0, b, fixed=~free)
-        lower = np.where(free, b.lower, units)
-        upper = np.where(free, b.upper, units)
-        s.highs.changeColsBounds(n, b.cols, lower, upper)
-        if s.run() != _OK:
+        bound = s.value()
+        full = s.solution()
+        x = full[s.binaries]
+        rounded = np.where(x >= 0.5 + INTEGRAL, 1.0, 0.0)
+        # A switch that only permits (a platform's adopt) is on wherever the LP uses it.
+        rounded[np.isin(s.binaries, s.switches) & (x > INTEGRAL)] = 1.0
+        # A lot is bought if the LP buys all of it, not if it buys none; a lot the LP buys
+        # in part is tried both ways below (two LPs each).
+        relaxed = full[b.cols]
+        open_lots: list[int] = []
+        for (min_units, members), flag in zip(b.lots, s.lot_flags, strict=False):
+            total = relaxed[members].sum()
+            if flag < 0 or flag not in s.binaries:
+                continue
+            rounded[np.flatnonzero(s.binaries == flag)] = float(total > INTEGRAL)
+            if INTEGRAL < total < min_units - INTEGRAL:
+                open_lots.append(flag)
+        full[s.binaries] = rounded
+        s.pin_binaries(full)
+        for flag in open_lots:
+            relaxed = better_lot(s, flag)
+            if relaxed is None:
+                return None
+        found = None if s.out_of_time() else dive(s, relaxed)
+        if found is None:
             return None
-        if not free.any():
-            return units, s.value(), s.solution()
-        x = s.solution()[b.cols]
-
-
-def _floor_plan(s: _Search, relaxed: np.ndarray) -> tuple[np.ndarray, float, np.ndarray] | None:
-    """Every purchase at the floor of its relaxed value (lots raised to their minimum, or
-    dropped if that does not fit), the rest re-solved with its binaries free."""
-    b = s.buys
-    units = np.clip(np.floor(relaxed + _INTEGRAL), b.lower, b.upper)
-    frac = relaxed - units
-    _fill_lots(units, relaxed, frac, b, fixed=np.ones(len(units), dtype=bool))
-    s.fix(units)
-    if s.run() == _OK:
-        return units, s.value(), s.solution()
-    dropped = units.copy()
-    for _min_units, members in b.lots:
-        if units[members].sum() > np.floor(relaxed[members] + _INTEGRAL).sum():
-            dropped[members] = 0.0
-    s.fix(dropped)
-    if not s.out_of_time() and s.run() == _OK:
-        return dropped, s.value(), s.solution()
-    return None
-
-
-def _fill_lots(
-    units: np.ndarray, relaxed: np.ndarray, frac: np.ndarray, b: _Buys, fixed: np.ndarray
-) -> None:
-    """Raise a lot that rounding left part-bought (0 < units < min_units) to its minimum,
-    once all its purchases are ``fixed``."""
-    for min_units, members in b.lots:
-        if not fixed[members].all():
-            continue
-        total = units[members].sum()
-        if total <= 0 or total >= min_units - _INTEGRAL:
-            continue
-        order = sorted(members, key=lambda i: (-frac[i], -relaxed[i], i))
-        while total < min_units - _INTEGRAL:
-            moved = False
-            for i in order:
-                if total >= min_units - _INTEGRAL:
-                    break
-                if units[i] + 1.0 <= b.upper[i]:
-                    units[i] += 1.0
-                    total += 1.0
-                    moved = True
-            if not moved:
-                break
+        best_value, best = greedy(s, relaxed, found, bound)
+        return _proven(s, best_value, bound, best) if s.closed(best_value, bound) else None
+    finally:
+        s.unpin_binaries(force=True)
+        highs.changeColsBounds(len(b.cols), b.cols, b.lower, b.upper)
+        highs.clearSolver()
 
 
 def _branch(
-    s: _Search, bound: float, value: float | None, start: np.ndarray | None
+    s: Search, bound: float, value: float | None, start: np.ndarray | None
 ) -> CertifiedResult | None:
     """Purchases integer again; HiGHS branches from ``start`` (if any)."""
     highs, b = s.highs, s.buys
@@ -517,15 +388,17 @@ def _branch(
         sol.value_valid = True
         sol.dual_valid = False
         highs.setSolution(sol)
-    status = s.run()
-    if start is not None and status == _OK and not s.consistent():
+    # With the repaired plan as a start the sub-MIP heuristics mostly re-find it: off
+    # (the reference's branching ~35% faster).
+    status = run_without_sub_mips(s) if start is not None else s.run()
+    if start is not None and status == OK and not s.consistent():
         # HiGHS 1.16 can end a MIP solved in presolve with the start as its "solution"
         # beside the true optimum's objective: solve again without the start.
         highs.clearSolver()
         status = s.run()
     info = highs.getInfo()
     has = highs.getSolution().value_valid and status in (
-        _OK,
+        OK,
         highspy.HighsModelStatus.kTimeLimit,
         highspy.HighsModelStatus.kInterrupt,
         highspy.HighsModelStatus.kSolutionLimit,
@@ -540,7 +413,7 @@ def _branch(
     if value is None or start is None:
         return None
     bound = max(bound, value)
-    done = status == _OK or s.closed(value, bound)
+    done = status == OK or s.closed(value, bound)
     return CertifiedResult(
         "optimal" if done else "time_limit",
         value,

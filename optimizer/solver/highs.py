@@ -18,13 +18,16 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import highspy
+import numpy as np
 import pyomo.environ as pyo
 from pyomo.contrib.appsi.base import TerminationCondition as TC
 from pyomo.contrib.appsi.solvers import Highs
+from pyomo.contrib.appsi.solvers.highs import _MutableLinearCoefficient
 
 from optimizer.solver.certified import certified_run, objective_scale
 
@@ -43,6 +46,46 @@ class _NoInterruptWarning(logging.Filter):
 
 
 logging.getLogger("pyomo.contrib.appsi.solvers.highs").addFilter(_NoInterruptWarning())
+
+
+class _Highs(Highs):  # type: ignore[misc]
+    """Pyomo's appsi HiGHS interface, with a quieter parameter update.
+
+    appsi pushes every mutable matrix coefficient on each update, zeros included; HiGHS
+    warns on stdout for each 0 that is not already a nonzero of its matrix (a zero stays
+    out of the matrix when the model is loaded), which flooded the log of every re-solve
+    of a model with zero prices, shares or costs. Here a zero is pushed only where the
+    matrix holds an entry to remove; everything else is as in appsi.
+    """
+
+    def update_params(self) -> None:
+        self._sol = None
+        if self._last_results_object is not None:
+            self._last_results_object.solution_loader.invalidate()
+        matrix: Any = None
+        for helpers in self._mutable_helpers.values():
+            for helper in helpers:
+                if not isinstance(helper, _MutableLinearCoefficient):
+                    helper.update()
+                    continue
+                coef = pyo.value(helper.expr)
+                row = helper.con_map[helper.pyomo_con]
+                col = helper.var_map[helper.pyomo_var_id]
+                if coef == 0:
+                    if matrix is None:
+                        a = self._solver_model.getLp().a_matrix_
+                        rowwise = a.format_ == highspy.MatrixFormat.kRowwise
+                        matrix = (np.asarray(a.start_), np.asarray(a.index_), rowwise)
+                    start, index, rowwise = matrix
+                    major, minor = (row, col) if rowwise else (col, row)
+                    if not np.any(index[start[major] : start[major + 1]] == minor):
+                        continue
+                self._solver_model.changeCoeff(row, col, coef)
+        for _, helper in self._mutable_bounds.values():
+            helper.update()
+        for helper in self._objective_helpers:
+            helper.update()
+
 
 # The thread count HiGHS was first run with in this process (HiGHS cannot change it later).
 _PROCESS_THREADS: dict[str, int] = {}
@@ -120,7 +163,7 @@ class HighsSession:
         self.mip_gap = mip_gap
         self.log_enabled = bool(log)
         self._hooked: Any = None  # the highspy object the cancel callbacks are set on
-        self.solver = Highs()
+        self.solver = _Highs()
         if not self.solver.available():
             raise RuntimeError("HiGHS is not available: pip install highspy")
         cfg = self.solver.config
@@ -281,14 +324,7 @@ class HighsSession:
             return
         event = self.cancel
         assert event is not None
-
-        def interrupt(e: Any) -> None:
-            if event.is_set():
-                e.interrupt()
-
-        highs.cbSimplexInterrupt += interrupt
-        highs.cbIpmInterrupt += interrupt
-        highs.cbMipInterrupt += interrupt
+        stop_when(highs, event.is_set)
         self._hooked = highs
 
     def _infeasible_or_unbounded(self, model: pyo.ConcreteModel) -> Status:
@@ -302,6 +338,19 @@ class HighsSession:
             model.del_component(model._feasibility_obj)
             model.obj.activate()
         return "unbounded" if feasible else "infeasible"
+
+
+def stop_when(highs: Any, stop: Callable[[], bool]) -> None:
+    """Have ``highs`` (a ``highspy.Highs``) poll ``stop()`` in its simplex, IPM and MIP
+    loops and end its run (as at a time limit) once it returns True."""
+
+    def interrupt(e: Any) -> None:
+        if stop():
+            e.interrupt()
+
+    highs.cbSimplexInterrupt += interrupt
+    highs.cbIpmInterrupt += interrupt
+    highs.cbMipInterrupt += interrupt
 
 
 @contextlib.contextmanager

@@ -172,11 +172,15 @@ def _read_duals(m: pyo.ConcreteModel, row_of: dict[Any, int], row_dual: np.ndarr
         return None if row is None else sign * float(row_dual[row])
 
     def slice_duals(*comps: Any) -> dict[tuple[Any, Any], list[tuple[str, float]]]:
-        """(t, p) -> [(slice, dual)] of rows indexed [t,p,s] (option time_slices)."""
+        """(t, p) -> [(slice, dual)] of rows indexed [t,p,s] (option time_slices), or
+        [t,p,k,s] for a menu's slices: only the picked entry k's row counts."""
         out: dict[tuple[Any, Any], list[tuple[str, float]]] = {}
         for comp in comps:
-            for t, p, x in comp:
-                ds = dual(comp, (t, p, x))
+            for idx in comp:
+                t, p, x = idx[0], idx[1], idx[-1]
+                if len(idx) == 4 and round(pyo.value(m.pick[t, p, idx[2]])) != 1:
+                    continue
+                ds = dual(comp, idx)
                 if ds is not None:
                     out.setdefault((t, p), []).append((x, ds))
         return out

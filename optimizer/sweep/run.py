@@ -239,13 +239,13 @@ def run_sweep(
     base_json = json.dumps(base.model_dump(mode="json"))
     try:
         if scheduler is not None:
-            _run_dask(scheduler, base_json, base.base_dir, options, todo, collect)
+            _run_dask(scheduler, _Tasks(base_json, base.base_dir, options, todo), collect)
         elif workers is not None and workers <= 1:
             _run_here(base, options, todo, collect)
         else:
             n = workers or os.cpu_count() or 1
             try:
-                _run_pool(n, base_json, base.base_dir, options, todo, collect)
+                _run_pool(n, _Tasks(base_json, base.base_dir, options, todo), collect)
             except BrokenProcessPool:
                 # Workers died (killed, out of memory) or could not start (a script read
                 # from stdin cannot be re-imported by spawned processes): keep what
@@ -292,14 +292,23 @@ def _run_here(
         collect(_solve_one(planner, base, structure, i, changes))
 
 
-def _run_pool(
-    n: int,
-    base_json: str,
-    base_dir: str | None,
-    options: SolveOptions,
-    todo: Sequence[tuple[int, Changes]],
-    collect: Callable[[dict[str, Any]], None],
-) -> None:
+@dataclass(frozen=True)
+class _Tasks:
+    """The scenarios a pool or a Dask cluster solves: the base instance as JSON, its
+    folder, the solve options and the (row, changes) pairs; :meth:`args` are one task's
+    arguments of :func:`solve_task`."""
+
+    base_json: str
+    base_dir: str | None
+    options: SolveOptions
+    todo: Sequence[tuple[int, Changes]]
+
+    def args(self, i: int, changes: Changes) -> tuple[Any, ...]:
+        return (self.base_json, self.base_dir, self.options, i, _encode(changes))
+
+
+def _run_pool(n: int, tasks: _Tasks, collect: Callable[[dict[str, Any]], None]) -> None:
+    todo = tasks.todo
     if not todo:
         return
     # "spawn", not fork: a forked child inherits HiGHS's thread pool in whatever state the
@@ -313,9 +322,7 @@ def _run_pool(
     )
     pending: set[Future[dict[str, Any]]] = set()
     try:
-        pending = {
-            pool.submit(solve_task, base_json, base_dir, options, i, _encode(c)) for i, c in todo
-        }
+        pending = {pool.submit(solve_task, *tasks.args(i, c)) for i, c in todo}
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             broken: BrokenProcessPool | None = None
@@ -334,14 +341,7 @@ def _run_pool(
     pool.shutdown(wait=True)
 
 
-def _run_dask(
-    scheduler: Any,
-    base_json: str,
-    base_dir: str | None,
-    options: SolveOptions,
-    todo: Sequence[tuple[int, Changes]],
-    collect: Callable[[dict[str, Any]], None],
-) -> None:
+def _run_dask(scheduler: Any, tasks: _Tasks, collect: Callable[[dict[str, Any]], None]) -> None:
     try:
         from distributed import Client, as_completed
     except ImportError:  # pragma: no cover - depends on the environment
@@ -353,10 +353,7 @@ def _run_dask(
         client = Client(scheduler, timeout=30) if own else scheduler
     except (OSError, TimeoutError) as exc:
         raise InputError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
-    futures = [
-        client.submit(solve_task, base_json, base_dir, options, i, _encode(c), pure=False)
-        for i, c in todo
-    ]
+    futures = [client.submit(solve_task, *tasks.args(i, c), pure=False) for i, c in tasks.todo]
     try:
         for fut in as_completed(futures):
             collect(fut.result())

@@ -364,31 +364,22 @@ class _Checker:
 
     def check_power(self, a: _Arrays) -> None:
         """power[p]: pue * sum_h power_kw * installed / 1000 <= power_mw."""
-        for (i,) in self.flag("power", a.facility_mw, a.power_cap):
-            self.add(
-                "power",
-                self.label(i),
-                f"{_fmt(a.facility_mw[i])} MW used > cap {_fmt(a.power_cap[i])} MW",
-            )
+        self.per_period("power", a.facility_mw, a.power_cap, "MW used > cap {cap} MW")
 
     def check_land(self, a: _Arrays) -> None:
         """land[p]: sum_h rack_positions * installed <= rack_positions."""
-        for (i,) in self.flag("land", a.racks_used, a.land_cap):
-            self.add(
-                "land",
-                self.label(i),
-                f"{_fmt(a.racks_used[i])} rack positions used > cap {_fmt(a.land_cap[i])}",
-            )
+        self.per_period("land", a.racks_used, a.land_cap, "rack positions used > cap {cap}")
 
     def check_budget(self, a: _Arrays) -> None:
         """budget[p]: sum_h capex_usd * buy <= capex_budget_usd, where set."""
         cap = np.where(np.isnan(a.budget), np.inf, a.budget)
-        for (i,) in self.flag("budget", a.spend, cap):
-            self.add(
-                "budget",
-                self.label(i),
-                f"{_fmt(a.spend[i])} USD spent > budget {_fmt(a.budget[i])} USD",
-            )
+        self.per_period("budget", a.spend, cap, "USD spent > budget {cap} USD")
+
+    def per_period(self, family: str, used: np.ndarray, cap: np.ndarray, what: str) -> None:
+        """A per-period cap: one problem per period where ``used`` exceeds ``cap``, told as
+        "<used> " + ``what`` with ``{cap}`` filled in."""
+        for (i,) in self.flag(family, used, cap):
+            self.add(family, self.label(i), f"{_fmt(used[i])} " + what.format(cap=_fmt(cap[i])))
 
     def check_power_share(self, a: _Arrays) -> None:
         """power share[t,p]: min_share * IT MW <= IT MW serving t <= max_share * IT MW.

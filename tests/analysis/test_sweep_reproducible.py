@@ -225,8 +225,8 @@ def test_a_broken_pool_keeps_the_rows_already_finished(monkeypatch) -> None:
     solved_here: list[int] = []
     original = sweep_run._solve_one
 
-    def pool(n, base_json, base_dir, options, todo, collect):  # two rows, then it breaks
-        for i, _ in todo[:2]:
+    def pool(n, tasks, collect):  # two rows, then it breaks
+        for i, _ in tasks.todo[:2]:
             collect({"scenario": i, "status": "optimal", "objective_usd": -1.0})
         raise BrokenProcessPool("a worker died")
 
