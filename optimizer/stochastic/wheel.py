@@ -44,7 +44,7 @@ from optimizer.stochastic.model import HP, ScenarioModels, first_stage_of
 from optimizer.stochastic.result import ScenarioOutcome, risk_objective
 
 if TYPE_CHECKING:
-    from optimizer.stochastic.engine import _Ranks
+    from optimizer.stochastic.ranks import Ranks
 
 Evaluate = Callable[[Instance, Mapping[HP, int] | None], ScenarioOutcome]
 
@@ -84,7 +84,7 @@ class _Run:
 
 def solve_ph(
     models: ScenarioModels,
-    ranks: _Ranks,
+    ranks: Ranks,
     evaluate: Evaluate,
     *,
     iterations: int,
@@ -233,7 +233,7 @@ def _no_log_files() -> Iterator[None]:
 # -------------------------------------------------------------------- PH alone
 def _ph_alone(
     models: ScenarioModels,
-    ranks: _Ranks,
+    ranks: Ranks,
     options: dict[str, Any],
     sub_gap: float,
     time_limit: float | None,
@@ -299,7 +299,7 @@ def _ph_candidates(ph: Any, models: ScenarioModels) -> list[tuple[dict[HP, int],
 
 
 def _gathered(
-    ranks: _Ranks, local: list[tuple[dict[HP, int], str]]
+    ranks: Ranks, local: list[tuple[dict[HP, int], str]]
 ) -> list[tuple[dict[HP, int], str]]:
     """Every rank's candidates, in rank order, duplicates dropped."""
     parts = ranks.comm.allgather(local) if ranks.size > 1 else [local]
@@ -314,7 +314,7 @@ def _gathered(
 # ----------------------------------------------------------------------- wheel
 def _wheel(
     models: ScenarioModels,
-    ranks: _Ranks,
+    ranks: Ranks,
     options: dict[str, Any],
     n_cyl: int,
     gap_goal: float,
@@ -474,7 +474,7 @@ def _wheel_stop(
 # ------------------------------------------------------------------ evaluation
 def _evaluate(
     models: ScenarioModels,
-    ranks: _Ranks,
+    ranks: Ranks,
     evaluate: Evaluate,
     run: _Run,
     gap_goal: float,

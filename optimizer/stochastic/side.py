@@ -1,0 +1,145 @@
+"""The side figures of a two-stage run: wait and see, expected value and EEV re-plans.
+
+docs/model.md's EVPI and VSS need each scenario planned alone (WS_s), the expected-value
+instance EV planned, and every scenario re-planned with EV's first stage fixed (EEV_s).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from optimizer.instance.schema import Instance, PeriodLabel
+from optimizer.planning.planner import Planner
+from optimizer.results.plan import Plan
+from optimizer.stochastic.model import HP, sale_index
+from optimizer.stochastic.ranks import Ranks
+from optimizer.stochastic.result import ScenarioOutcome
+from optimizer.stochastic.scenarios import Scenarios
+
+
+@dataclass(frozen=True)
+class PlannerOptions:
+    """What every re-plan's planner is built with (picklable, for a second process)."""
+
+    objective: str | None
+    time_limit: float | None
+    mip_gap: float | None
+    threads: int | None
+    log: bool
+
+    def planner(self, instance: Instance, table: pd.DataFrame) -> Planner:
+        return Planner(
+            instance,
+            objective=self.objective,  # type: ignore[arg-type]
+            time_limit=self.time_limit,
+            mip_gap=self.mip_gap,
+            threads=self.threads,
+            log=self.log,
+            table=table,
+            marginals=False,
+        )
+
+
+@dataclass
+class SideFigures:
+    """Wait-and-see, expected-value and EEV re-plans (docs/model.md's EVPI and VSS)."""
+
+    ws: list[ScenarioOutcome]
+    ev_objective_usd: float | None = None
+    ev_first: dict[HP, int] | None = None
+    eev: list[ScenarioOutcome | None] = field(default_factory=list)
+    eev_delivered: list[ScenarioOutcome] | None = None
+    ev_deliverable_first: dict[HP, int] | None = None
+    solver_seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def left(deadline: float | None) -> float | None:
+    """Seconds left until ``deadline`` (a ``time.monotonic()`` instant), 0 at the least."""
+    return None if deadline is None else max(0.0, deadline - time.monotonic())
+
+
+def bound_by(planner: Planner, deadline: float | None) -> bool:
+    """The planner's next solve ends by ``deadline`` (its time limit: what is left);
+    False when nothing is left (the re-plan is not even started)."""
+    if deadline is None:
+        return True
+    seconds = left(deadline)
+    planner.options = planner.options.but(time_limit=seconds)
+    return bool(seconds)
+
+
+def timed_out(inst: Instance, objective: str | None) -> Plan:
+    from optimizer.results.plan import empty_plan
+
+    return empty_plan(inst, None, objective or inst.objective, "time_limit", "time limit")
+
+
+def side_figures(
+    sc: Scenarios,
+    periods: list[PeriodLabel],
+    timed_replan: Callable[[Instance, Mapping[HP, int] | None], Plan],
+    ranks: Ranks,
+) -> SideFigures:
+    """WS_s for every scenario; EV, its first stage and EEV_s (stops early if a WS fails)."""
+    t0 = time.perf_counter()
+    side = SideFigures(
+        ws=ranks.share(len(sc), lambda i: outcome(timed_replan(sc.instances[i], None)))
+    )
+    side.timings["wait_and_see"] = time.perf_counter() - t0
+    if not all(o.has_plan for o in side.ws):
+        side.eev = [None] * len(sc)  # not re-planned: unknown
+        return side
+    t0 = time.perf_counter()
+    ev_plan = timed_replan(sc.expected_value_instance(), None)
+    side.eev = [None] * len(sc)
+    if ev_plan.has_solution:
+        side.ev_objective_usd = ev_plan.objective_usd
+        ev_first = side.ev_first = first_stage_from_plan(ev_plan, periods)
+        side.eev = list(
+            ranks.share(len(sc), lambda i: outcome(timed_replan(sc.instances[i], ev_first)))
+        )
+        # Where EV's purchase is not on sale in a scenario (a later ship date), EEV is
+        # infeasible and VSS infinite (docs/model.md). Also report EV's purchase without the
+        # units that are not on sale in every scenario: one first stage for all, so its
+        # expected value is a floor of SP and VSS against it is >= 0 (a finite companion).
+        timed_out = any(o is not None and o.status == "time_limit" for o in side.eev)
+        if not timed_out and any(o is not None and not o.has_plan for o in side.eev):
+            common = set.intersection(*(sale_index(inst) for inst in sc.instances))
+            kept = {hp: u for hp, u in ev_first.items() if hp in common}
+            side.eev_delivered = ranks.share(
+                len(sc), lambda i: outcome(timed_replan(sc.instances[i], kept))
+            )
+            side.ev_deliverable_first = kept
+    side.timings["expected_value"] = time.perf_counter() - t0
+    return side
+
+
+def outcome(plan: Plan) -> ScenarioOutcome:
+    """What the result keeps of one scenario's plan (picklable, for MPI)."""
+    buys: dict[HP, int] = {}
+    if plan.has_solution and len(plan.buy):
+        for r in plan.buy.itertuples(index=False):
+            if int(r.units):
+                buys[(str(r.hardware), r.period)] = int(r.units)
+    msg = plan.message
+    if not msg and not plan.diagnosis.empty:
+        msg = "; ".join(plan.diagnosis["message"])
+    return ScenarioOutcome(
+        status=plan.status,
+        objective_usd=plan.objective_usd if plan.has_solution else None,
+        buys=buys,
+        message=msg,
+    )
+
+
+def first_stage_from_plan(plan: Plan, periods: Sequence[PeriodLabel]) -> dict[HP, int]:
+    out: dict[HP, int] = {}
+    for r in plan.buy.itertuples(index=False):
+        if r.period in periods and int(r.units):
+            out[(str(r.hardware), r.period)] = int(r.units)
+    return out
