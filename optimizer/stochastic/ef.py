@@ -85,19 +85,24 @@ def solve_ef(
         stopped = _ef_stop(outcome.status)
         if cert is not None:
             outcome, stopped = _merge(session, m, outcome, cert, target, stopped)
+
+    def usd(value: float | None) -> float | None:
+        """A value of the EF ($M, maximised) as the objective reports it (USD; a cost)."""
+        return None if value is None else models.sign * value * MONEY_USD
+
     out: dict[str, Any] = {
         "status": outcome.status,
         "mip_gap": outcome.mip_gap,
         "solver_seconds": outcome.seconds,
-        "bound_usd": None if outcome.bound is None else outcome.bound * MONEY_USD,
-        "objective_usd": None if outcome.objective is None else outcome.objective * MONEY_USD,
+        "bound_usd": usd(outcome.bound),
+        "objective_usd": usd(outcome.objective),
         "stopped_because": stopped,
     }
     if cert is not None:
         out["decomposition"] = {
-            "bound_usd": None if cert.bound is None else cert.bound * MONEY_USD,
-            "objective_usd": None if cert.objective is None else cert.objective * MONEY_USD,
-            "lp_bound_usd": None if cert.lp_bound is None else cert.lp_bound * MONEY_USD,
+            "bound_usd": usd(cert.bound),
+            "objective_usd": usd(cert.objective),
+            "lp_bound_usd": usd(cert.lp_bound),
             "gap": cert.gap,
             "message": cert.message,
         }

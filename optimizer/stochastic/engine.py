@@ -42,6 +42,7 @@ from optimizer.stochastic.side import (
     PlannerOptions,
     SideFigures,
     bound_by,
+    first_stage_conflict,
     left,
     outcome,
     side_figures,
@@ -115,11 +116,6 @@ def solve(
     if risk_weight and cvar_alpha is None:
         raise InputError("--risk-weight needs --cvar ALPHA")
     base = load_instance(instance)
-    if (objective or base.objective) == "cost":  # v3: the scenario models maximise
-        raise InputError(
-            "objective: cost (least cost to serve a forecast) is not supported by two-stage "
-            "plans yet; use revenue or profit"
-        )
     sc = load_scenarios(base, scenarios)
     periods = first_stage_periods(base, first_stage)
     table = read_frontier_table(base)
@@ -223,6 +219,17 @@ def solve(
             threads=threads,
         )
         timings["two_stage"] = time.perf_counter() - t0
+    if two["status"] == "infeasible" and ranks.size == 1:  # every scenario alone is feasible
+        conflict = first_stage_conflict(
+            sc,
+            periods,
+            ws,
+            lambda inst, fixed: replan(planner, inst, fixed, periods, diagnose=True),
+        )
+        if conflict:
+            two["message"] = (
+                f"{two.get('message') or 'no first stage suits every scenario'}: {conflict}"
+            )
     timings["highs_two_stage"] = two.pop("solver_seconds", 0.0)
     solver_seconds[0] += timings["highs_two_stage"]
     timings["highs"] = solver_seconds[0]

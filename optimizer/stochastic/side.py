@@ -143,3 +143,35 @@ def first_stage_from_plan(plan: Plan, periods: Sequence[PeriodLabel]) -> dict[HP
         if r.period in periods and int(r.units):
             out[(str(r.hardware), r.period)] = int(r.units)
     return out
+
+
+MAX_CONFLICT_TRIES = 4  # scenarios whose own first stage is tried in the others
+
+
+def first_stage_conflict(
+    sc: Scenarios,
+    periods: Sequence[PeriodLabel],
+    ws: Sequence[ScenarioOutcome],
+    diagnosed_replan: Callable[[Instance, Mapping[HP, int]], Plan],
+) -> str:
+    """Why no first stage suits every scenario, by example: a scenario's own first stage
+    (its wait-and-see plan) re-planned in the others, with the planner's diagnosis of each
+    scenario it breaks (which cap, or which tier's forecast in which period, and by how
+    much). Tries the scenarios buying the most first; "" when no example was found."""
+    order = sorted(range(len(sc)), key=lambda i: -sum(ws[i].buys.values()))
+    for i in order[:MAX_CONFLICT_TRIES]:
+        first = {hp: u for hp, u in ws[i].buys.items() if hp[1] in periods}
+        broken = []
+        for j in range(len(sc)):
+            if j == i:
+                continue
+            plan = diagnosed_replan(sc.instances[j], first)
+            if plan.status == "infeasible":
+                why = plan.message.removeprefix("infeasible: ") or "infeasible"
+                broken.append(f"scenario {sc.names[j]!r}: {why}")
+        if broken:
+            buy = ", ".join(f"{h} {u} in {p}" for (h, p), u in sorted(first.items())) or "nothing"
+            return f"the first stage scenario {sc.names[i]!r} needs ({buy}) breaks " + "; ".join(
+                broken
+            )
+    return ""
