@@ -76,29 +76,29 @@ class _Split:
     integer: np.ndarray  # bool per EF column
 
 
-def certify(
-    highs: Any,
-    var_to_col: dict[int, int],
-    con_to_row: dict[Any, int],
-    model: pyo.ConcreteModel,
-    block_names: list[str],
-    first_stage: list[Any],
-    na_constraints: list[Any],
-    *,
-    mip_gap: float,
-    deadline: float | None,
-) -> Certificate:
-    """Bound and incumbent of the EF loaded in ``highs`` (see the module doc).
+@dataclass
+class LoadedEF:
+    """The EF as loaded in HiGHS: ``var_to_col`` maps ``id(var)`` to HiGHS columns,
+    ``con_to_row`` Pyomo constraint data to rows (appsi's maps); ``first_stage`` lists the
+    first-stage variables of every block; ``na_constraints`` the non-anticipativity rows."""
 
-    ``var_to_col`` maps ``id(var)`` to HiGHS columns, ``con_to_row`` Pyomo constraint
-    data to rows (appsi's maps); ``first_stage`` lists the first-stage variables of every
-    block; ``na_constraints`` the non-anticipativity constraint data.
-    """
+    highs: Any
+    var_to_col: dict[int, int]
+    con_to_row: dict[Any, int]
+    model: pyo.ConcreteModel
+    block_names: list[str]
+    first_stage: list[Any]
+    na_constraints: list[Any]
+
+
+def certify(ef: LoadedEF, *, mip_gap: float, deadline: float | None) -> Certificate:
+    """Bound and incumbent of the EF loaded in ``ef.highs`` (see the module doc)."""
     import highspy
 
+    block_names = ef.block_names
     cert = Certificate(blocks=len(block_names))
     t0 = time.perf_counter()
-    split = _split(highs, var_to_col, con_to_row, model, block_names, first_stage, na_constraints)
+    split = _split(ef)
     if split is None:
         cert.message = "the extensive form does not split into scenario blocks"
         return cert
@@ -189,29 +189,23 @@ def certify(
 
 
 # ------------------------------------------------------------------------- helpers
-def _split(
-    highs: Any,
-    var_to_col: dict[int, int],
-    con_to_row: dict[Any, int],
-    model: pyo.ConcreteModel,
-    block_names: list[str],
-    first_stage: list[Any],
-    na_constraints: list[Any],
-) -> _Split | None:
+def _split(ef: LoadedEF) -> _Split | None:
     import highspy
 
-    lp = highs.getLp()
+    var_to_col, block_names = ef.var_to_col, ef.block_names
+    lp = ef.highs.getLp()
     n, m = lp.num_col_, lp.num_row_
     col_block = np.full(n, -1)
     for b, name in enumerate(block_names):
-        blk = model.component(name)
+        blk = ef.model.component(name)
         for v in blk.component_data_objects(pyo.Var, descend_into=True):
             j = var_to_col.get(id(v))
             if j is not None:
                 col_block[j] = b
     if (col_block < 0).any():
         return None  # a column outside every block (the EF holds only blocks and NA rows)
-    na = np.array(sorted(con_to_row[c] for c in na_constraints if c in con_to_row), dtype=int)
+    row_of = ef.con_to_row
+    na = np.array(sorted(row_of[c] for c in ef.na_constraints if c in row_of), dtype=int)
     matrix = _csc(lp)
     starts, index = matrix.indptr, matrix.indices
     row_block = np.full(m, -1)
@@ -228,7 +222,7 @@ def _split(
         return None  # a row couples two blocks and is not non-anticipativity
     rows_of = [np.flatnonzero((row_block == b) & ~is_na) for b in range(len(block_names))]
     cols_of = [np.flatnonzero(col_block == b) for b in range(len(block_names))]
-    first = np.array(sorted(var_to_col[id(v)] for v in first_stage), dtype=int)
+    first = np.array(sorted(var_to_col[id(v)] for v in ef.first_stage), dtype=int)
     integrality = list(lp.integrality_)
     integer = np.array(
         [bool(integrality) and integrality[j] != highspy.HighsVarType.kContinuous for j in range(n)]

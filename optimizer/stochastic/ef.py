@@ -10,7 +10,7 @@ import pyomo.environ as pyo
 
 from optimizer.model.data import MONEY_USD
 from optimizer.solver.highs import DEFAULT_MIP_GAP, HighsSession, RawOutcome, stdout_to_stderr
-from optimizer.stochastic.decompose import Certificate, certify
+from optimizer.stochastic.decompose import Certificate, LoadedEF, certify
 from optimizer.stochastic.model import HP, ScenarioModels, first_stage_of, objective_usd
 from optimizer.stochastic.result import ScenarioOutcome
 
@@ -141,7 +141,7 @@ def _certify(
     first = [v for n in names for v in m.component(n)._mpisppy_node_list[0].nonant_vardata_list]
     na = [c for comp in (m._C_EF_, m._C_EF_suppl) for c in comp.values()]
     deadline = None if time_limit is None else time.perf_counter() + time_limit
-    return certify(
+    loaded = LoadedEF(
         session.highs,
         solver._pyomo_var_to_solver_var_map,
         solver._pyomo_con_to_solver_con_map,
@@ -149,9 +149,8 @@ def _certify(
         names,
         first,
         na,
-        mip_gap=mip_gap,
-        deadline=deadline,
     )
+    return certify(loaded, mip_gap=mip_gap, deadline=deadline)
 
 
 def _load_values(session: HighsSession, m: pyo.ConcreteModel, cert: Certificate) -> None:
