@@ -41,9 +41,11 @@ from optimizer.stochastic.scenarios import Scenarios, load_scenarios
 from optimizer.stochastic.side import (
     PlannerOptions,
     SideFigures,
+    Slice,
     bound_by,
     first_stage_conflict,
     left,
+    merge_slices,
     outcome,
     side_figures,
 )
@@ -167,17 +169,25 @@ def solve(
         from concurrent.futures import ProcessPoolExecutor
 
         t0 = time.perf_counter()
+        k = side_workers(len(sc))
         pool = ProcessPoolExecutor(
-            1,
+            k,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=worker_start,  # ignores Ctrl-C, ends with this process
             initargs=(os.getpid(),),
         )
         try:
-            future = pool.submit(_side_figures_alone, sc, periods, opts, table, left(deadline))
+            budget = left(deadline)
+            futures = [
+                pool.submit(_side_figures_alone, sc, periods, opts, table, budget, part, k)
+                for part in range(k)
+            ]
             two = solve_ef()
             timings["two_stage"] = time.perf_counter() - t0
-            side = future.result()
+            side = merge_slices(
+                [f.result() for f in futures],
+                lambda i, first: outcome(timed_replan(sc.instances[i], first)),
+            )
         except BaseException:
             # Ctrl-C (or an error) in the EF solve: stop the re-plans now rather than wait
             # for them (the pool's exit waited ~35 s on the reference instance).
@@ -259,14 +269,27 @@ def solve(
     return result
 
 
+# Re-plan processes beside the EF in parallel mode: each takes a slice of the scenarios
+# (same figures whatever the count: each re-plan depends only on its scenario).
+SIDE_WORKERS = 2
+
+
+def side_workers(n_scenarios: int) -> int:
+    """Processes re-planning the side figures: SIDE_WORKERS, at most the cores and scenarios."""
+    return max(1, min(SIDE_WORKERS, os.cpu_count() or 1, n_scenarios))
+
+
 def _side_figures_alone(
     sc: Scenarios,
     periods: list[PeriodLabel],
     opts: PlannerOptions,
     table: pd.DataFrame,
     budget_s: float | None = None,
+    part: int = 0,
+    parts: int = 1,
 ) -> SideFigures:
-    """:func:`_side_figures` in a process of its own (no MPI), within ``budget_s``."""
+    """:func:`side_figures` in a process of its own (no MPI), within ``budget_s``: the
+    scenarios of slice ``part`` of ``parts`` (:class:`~optimizer.stochastic.side.Slice`)."""
     cpu = time.process_time()
     deadline = None if budget_s is None else time.monotonic() + budget_s
     planner = opts.planner(sc.instances[0], table)
@@ -279,7 +302,8 @@ def _side_figures_alone(
         seconds[0] += plan.timings.get("solve", 0.0)
         return plan
 
-    side = side_figures(sc, periods, timed, Ranks(use_mpi=False))
+    share = Ranks(use_mpi=False) if parts == 1 else Slice(part, parts)
+    side = side_figures(sc, periods, timed, share)
     side.solver_seconds = seconds[0]
     side.timings["side_figures_cpu"] = time.process_time() - cpu
     return side

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import pandas as pd
 
@@ -19,6 +20,8 @@ from optimizer.stochastic.model import HP, sale_index
 from optimizer.stochastic.ranks import Ranks
 from optimizer.stochastic.result import ScenarioOutcome
 from optimizer.stochastic.scenarios import Scenarios
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -79,19 +82,32 @@ def timed_out(inst: Instance, objective: str | None) -> Plan:
     return empty_plan(inst, None, objective or inst.objective, "time_limit", "time limit")
 
 
+class Slice:
+    """One of ``parts`` workers sharing the side figures: scenarios part, part + parts, ...
+    (the others' entries are left None; :func:`merge_slices` puts the parts together)."""
+
+    def __init__(self, part: int, parts: int) -> None:
+        self.part, self.parts = part, parts
+
+    def share(self, n: int, work: Callable[[int], T]) -> list[T]:
+        return [work(i) if i % self.parts == self.part else None for i in range(n)]  # type: ignore[misc]
+
+
 def side_figures(
     sc: Scenarios,
     periods: list[PeriodLabel],
     timed_replan: Callable[[Instance, Mapping[HP, int] | None], Plan],
-    ranks: Ranks,
+    ranks: Ranks | Slice,
 ) -> SideFigures:
-    """WS_s for every scenario; EV, its first stage and EEV_s (stops early if a WS fails)."""
+    """WS_s for every scenario; EV, its first stage and EEV_s (stops early if a WS fails).
+
+    With a :class:`Slice`, only that slice's scenarios are re-planned (EV in every slice)."""
     t0 = time.perf_counter()
     side = SideFigures(
         ws=ranks.share(len(sc), lambda i: outcome(timed_replan(sc.instances[i], None)))
     )
     side.timings["wait_and_see"] = time.perf_counter() - t0
-    if not all(o.has_plan for o in side.ws):
+    if not all(o is None or o.has_plan for o in side.ws):
         side.eev = [None] * len(sc)  # not re-planned: unknown
         return side
     t0 = time.perf_counter()
@@ -108,15 +124,51 @@ def side_figures(
         # units that are not on sale in every scenario: one first stage for all, so its
         # expected value is a floor of SP and VSS against it is >= 0 (a finite companion).
         timed_out = any(o is not None and o.status == "time_limit" for o in side.eev)
-        if not timed_out and any(o is not None and not o.has_plan for o in side.eev):
-            common = set.intersection(*(sale_index(inst) for inst in sc.instances))
-            kept = {hp: u for hp, u in ev_first.items() if hp in common}
+        common = set.intersection(*(sale_index(inst) for inst in sc.instances))
+        kept = {hp: u for hp, u in ev_first.items() if hp in common}
+        if not timed_out and kept != ev_first:  # (EEV is then infeasible somewhere)
             side.eev_delivered = ranks.share(
                 len(sc), lambda i: outcome(timed_replan(sc.instances[i], kept))
             )
             side.ev_deliverable_first = kept
     side.timings["expected_value"] = time.perf_counter() - t0
     return side
+
+
+def merge_slices(
+    parts: Sequence[SideFigures], fill: Callable[[int, Mapping[HP, int]], ScenarioOutcome]
+) -> SideFigures:
+    """The side figures of every scenario from the slices' (scenario i from slice i % k).
+
+    Slices solve EV each; the first slice's EV stands. A slice whose EV first stage differs
+    (never seen: the same instance solved the same way) has its EEV re-planned with
+    ``fill(i, first_stage)`` so that every EEV_s uses the one EV first stage."""
+    k = len(parts)
+    first = parts[0]
+    n = len(first.ws)
+    merged = SideFigures(
+        ws=[parts[i % k].ws[i] for i in range(n)],
+        ev_objective_usd=first.ev_objective_usd,
+        ev_first=first.ev_first,
+        ev_deliverable_first=first.ev_deliverable_first,
+        solver_seconds=sum(p.solver_seconds for p in parts),
+    )
+    for key in {key for p in parts for key in p.timings}:  # busy time summed over slices
+        merged.timings[key] = sum(p.timings.get(key, 0.0) for p in parts)
+    if not all(o is not None and o.has_plan for o in merged.ws) or first.ev_first is None:
+        merged.eev = [None] * n
+        return merged
+    merged.eev = [parts[i % k].eev[i] if i < len(parts[i % k].eev) else None for i in range(n)]
+    for i in range(n):
+        if parts[i % k].ev_first != first.ev_first:
+            merged.eev[i] = fill(i, first.ev_first)
+    if all(p.eev_delivered is not None for p in parts) and all(
+        p.ev_deliverable_first == first.ev_deliverable_first for p in parts
+    ):
+        merged.eev_delivered = [parts[i % k].eev_delivered[i] for i in range(n)]  # type: ignore[index]
+    else:
+        merged.ev_deliverable_first = None
+    return merged
 
 
 def outcome(plan: Plan) -> ScenarioOutcome:
