@@ -17,7 +17,10 @@ the same EF (built by mpi-sppy, loaded in HiGHS):
    bounds) and fix it in every block: each scenario's best recourse is its own MILP.
    Their sum is the objective of a feasible EF solution.
 4. The gap is (bound - incumbent) / |bound|. Step 3 runs first: when the LP bound already
-   proves the gap (gap 1e-3 on the reference), step 2 is skipped. Each block MILP stops at
+   proves the gap (gap 1e-3 on the reference), step 2 is skipped. When step 2 does not
+   close it either (or the rounded LP first stage is infeasible in a scenario), step 3
+   runs once more with the blocks' own first stages in step 2 (each block's choice at the
+   price ``y``), averaged by probability and rounded; the better EF solution is kept. Each block MILP stops at
    an absolute gap of ``mip_gap * |LP| / (4 * blocks)``, so the blocks add at most half the
    target.
 
@@ -74,6 +77,8 @@ class _Split:
     na_rows: np.ndarray
     first_cols: np.ndarray  # EF columns of the first stage (every block's copies)
     integer: np.ndarray  # bool per EF column
+    first_by_block: np.ndarray  # (blocks, first-stage variables): each block's copies
+    probabilities: np.ndarray  # per block
 
 
 @dataclass
@@ -137,42 +142,22 @@ def certify(ef: LoadedEF, *, mip_gap: float, deadline: float | None) -> Certific
 
     # 3's first stage: the LP's, integers rounded inside their bounds.
     lower, upper = np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)
-    x_first = x_lp[split.first_cols].copy()
-    ints = split.integer[split.first_cols]
-    x_first[ints] = np.clip(
-        np.round(x_first[ints]), lower[split.first_cols][ints], upper[split.first_cols][ints]
-    )
+    x_first = _rounded(split, x_lp[split.first_cols])
 
     # 3 first (an incumbent), then 2 only if the LP bound does not prove the gap already.
-    blocks = list(zip(split.block_cols, split.block_rows, strict=True))
-    fixed_lower, fixed_upper = lower.copy(), upper.copy()
-    fixed_lower[split.first_cols] = x_first
-    fixed_upper[split.first_cols] = x_first
-    objective = lp.offset_
-    values = np.zeros(lp.num_col_)
-    for cols, rows in blocks:
-        sub = _block(lp, split.matrix, cols, rows, cost[cols], fixed_lower[cols], fixed_upper[cols])
-        out, seconds = _solve_block(sub, abs_gap, deadline, bool(split.integer[cols].any()))
-        cert.highs_seconds += seconds
-        if out.values is None or out.objective is None:
-            infeasible = out.infeasible
-            cert.message = (
-                "the EF's rounded LP first stage is infeasible in a scenario"
-                if infeasible
-                else "a scenario block did not find a plan in time"
-            )
-            cert.timings["total"] = time.perf_counter() - t0
-            return cert
-        objective += out.objective
-        values[cols] = out.values
-    cert.objective, cert.values = float(objective), values
     cert.bound = cert.lp_bound  # the LP relaxation bounds the EF too
-    if cert.gap is not None and cert.gap <= mip_gap:
+    found = _incumbent(split, x_first, abs_gap, deadline, cert)
+    if found == "time":
+        cert.message = "a scenario block did not find a plan in time"
+    elif found == "infeasible":  # the Lagrangian blocks may still give one (below)
+        cert.message = "the EF's rounded LP first stage is infeasible in a scenario"
+    if found == "time" or (cert.gap is not None and cert.gap <= mip_gap):
         cert.timings["total"] = time.perf_counter() - t0
         return cert
 
     bound = lp.offset_ + constant
-    for cols, rows in blocks:
+    chosen = np.zeros(lp.num_col_)  # each block's first stage in its Lagrangian optimum
+    for cols, rows in zip(split.block_cols, split.block_rows, strict=True):
         is_mip = bool(split.integer[cols].any())
         sub = _block(lp, split.matrix, cols, rows, lag_cost[cols], lower[cols], upper[cols])
         out, seconds = _solve_block(sub, abs_gap, deadline, is_mip)
@@ -183,9 +168,65 @@ def certify(ef: LoadedEF, *, mip_gap: float, deadline: float | None) -> Certific
             cert.timings["total"] = time.perf_counter() - t0
             return cert
         bound += b
+        if out.values is not None:
+            chosen[cols] = out.values
     cert.bound = min(float(bound), cert.lp_bound)
+    if cert.gap is None or cert.gap > mip_gap:
+        # 3 again with another first stage: the blocks' Lagrangian choices, averaged by
+        # probability and rounded (the price y already steers them towards agreement).
+        x_mean = _rounded(split, _mean_first_stage(split, chosen))
+        if not np.array_equal(x_mean, x_first) and _incumbent(
+            split, x_mean, abs_gap, deadline, cert
+        ) in ("better", "worse"):
+            cert.message = ""
     cert.timings["total"] = time.perf_counter() - t0
     return cert
+
+
+def _incumbent(
+    split: _Split, x_first: np.ndarray, abs_gap: float, deadline: float | None, cert: Certificate
+) -> str:
+    """Re-plan every block with the first stage fixed at ``x_first``; keep the EF solution
+    in ``cert`` if it beats its incumbent. "better", "worse", "infeasible" (in a block) or
+    "time" (a block found no plan in time)."""
+    lp = split.lp
+    cost = np.asarray(lp.col_cost_, dtype=float)
+    fixed_lower, fixed_upper = np.array(lp.col_lower_), np.array(lp.col_upper_)
+    fixed_lower[split.first_cols] = x_first
+    fixed_upper[split.first_cols] = x_first
+    objective = lp.offset_
+    values = np.zeros(lp.num_col_)
+    for cols, rows in zip(split.block_cols, split.block_rows, strict=True):
+        sub = _block(lp, split.matrix, cols, rows, cost[cols], fixed_lower[cols], fixed_upper[cols])
+        out, seconds = _solve_block(sub, abs_gap, deadline, bool(split.integer[cols].any()))
+        cert.highs_seconds += seconds
+        if out.values is None or out.objective is None:
+            return "infeasible" if out.infeasible else "time"
+        objective += out.objective
+        values[cols] = out.values
+    if cert.objective is not None and objective <= cert.objective:
+        return "worse"
+    cert.objective, cert.values = float(objective), values
+    return "better"
+
+
+def _mean_first_stage(split: _Split, x: np.ndarray) -> np.ndarray:
+    """The probability-weighted mean of the blocks' first stages in the EF vector ``x``,
+    copied into every block's first-stage columns (indexed like ``split.first_cols``)."""
+    mean = np.average(x[split.first_by_block], axis=0, weights=split.probabilities)
+    out = np.zeros(split.lp.num_col_)
+    out[split.first_by_block] = mean
+    return out[split.first_cols]
+
+
+def _rounded(split: _Split, x_first: np.ndarray) -> np.ndarray:
+    """First-stage values with the integers rounded to the nearest inside their bounds."""
+    lower = np.asarray(split.lp.col_lower_)[split.first_cols]
+    upper = np.asarray(split.lp.col_upper_)[split.first_cols]
+    out = x_first.copy()
+    ints = split.integer[split.first_cols]
+    out[ints] = np.clip(np.round(out[ints]), lower[ints], upper[ints])
+    return out
 
 
 # ------------------------------------------------------------------------- helpers
@@ -223,11 +264,19 @@ def _split(ef: LoadedEF) -> _Split | None:
     rows_of = [np.flatnonzero((row_block == b) & ~is_na) for b in range(len(block_names))]
     cols_of = [np.flatnonzero(col_block == b) for b in range(len(block_names))]
     first = np.array(sorted(var_to_col[id(v)] for v in ef.first_stage), dtype=int)
+    if len(ef.first_stage) % len(block_names):
+        return None  # blocks with first stages of different lengths
+    by_block = np.array([var_to_col[id(v)] for v in ef.first_stage], dtype=int).reshape(
+        len(block_names), -1
+    )
+    probs = np.array(
+        [float(getattr(ef.model.component(b), "_mpisppy_probability", 1.0)) for b in block_names]
+    )
     integrality = list(lp.integrality_)
     integer = np.array(
         [bool(integrality) and integrality[j] != highspy.HighsVarType.kContinuous for j in range(n)]
     )
-    return _Split(lp, matrix, cols_of, rows_of, na, first, integer)
+    return _Split(lp, matrix, cols_of, rows_of, na, first, integer, by_block, probs)
 
 
 def _csc(lp: Any) -> Any:
