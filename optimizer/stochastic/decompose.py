@@ -20,7 +20,9 @@ the same EF (built by mpi-sppy, loaded in HiGHS):
    proves the gap (gap 1e-3 on the reference), step 2 is skipped. When step 2 does not
    close it either (or the rounded LP first stage is infeasible in a scenario), step 3
    runs once more with the blocks' own first stages in step 2 (each block's choice at the
-   price ``y``), averaged by probability and rounded; the better EF solution is kept. Each block MILP stops at
+   price ``y``), averaged by probability and rounded; the better EF solution is kept. Then
+   up to LAGRANGIAN_STEPS subgradient steps move ``y`` (Polyak's step towards the
+   incumbent), each a new bound (the best is kept: every ``y`` bounds) and a new candidate. Each block MILP stops at
    an absolute gap of ``mip_gap * |LP| / (4 * blocks)``, so the blocks add at most half the
    target.
 
@@ -128,59 +130,91 @@ def certify(ef: LoadedEF, *, mip_gap: float, deadline: float | None) -> Certific
     scale = max(MIN_LP_SCALE, abs(cert.lp_bound))
     abs_gap = mip_gap * scale / (4 * len(block_names))
 
-    # Lagrangian costs: c - A_NA^T y (only first-stage columns have entries in NA rows).
-    cost = np.asarray(lp.col_cost_, dtype=float)
-    lag_cost = cost - split.matrix[split.na_rows, :].T @ y[split.na_rows]
-
     # L(y) = y . b_NA + sum over blocks of max (c - A_NA^T y) x: NA rows are equalities.
     na_lo = np.asarray(lp.row_lower_)[split.na_rows]
     na_hi = np.asarray(lp.row_upper_)[split.na_rows]
     if not np.array_equal(na_lo, na_hi):
         cert.message = "a non-anticipativity row is not an equality"
         return cert
-    constant = float(np.dot(y[split.na_rows], na_lo))
 
     # 3's first stage: the LP's, integers rounded inside their bounds.
-    lower, upper = np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)
     x_first = _rounded(split, x_lp[split.first_cols])
 
     # 3 first (an incumbent), then 2 only if the LP bound does not prove the gap already.
     cert.bound = cert.lp_bound  # the LP relaxation bounds the EF too
-    found = _incumbent(split, x_first, abs_gap, deadline, cert)
-    if found == "time":
+    first_try = _incumbent(split, x_first, abs_gap, deadline, cert)
+    if first_try == "time":
         cert.message = "a scenario block did not find a plan in time"
-    elif found == "infeasible":  # the Lagrangian blocks may still give one (below)
+    elif first_try == "infeasible":  # the Lagrangian blocks may still give one (below)
         cert.message = "the EF's rounded LP first stage is infeasible in a scenario"
-    if found == "time" or (cert.gap is not None and cert.gap <= mip_gap):
+    if first_try == "time" or (cert.gap is not None and cert.gap <= mip_gap):
         cert.timings["total"] = time.perf_counter() - t0
         return cert
 
-    bound = lp.offset_ + constant
-    chosen = np.zeros(lp.num_col_)  # each block's first stage in its Lagrangian optimum
+    y_na, b_na = y[split.na_rows], na_lo
+    tried = [x_first]
+    for step in range(1 + LAGRANGIAN_STEPS):
+        found = _lagrangian(split, y_na, b_na, abs_gap, deadline, cert)
+        if found is None:
+            if step == 0:
+                cert.message = "a scenario block of the Lagrangian bound did not solve in time"
+            break
+        bound, chosen = found
+        cert.bound = min(float(bound), cert.bound if cert.bound is not None else math.inf)
+        if cert.gap is not None and cert.gap <= mip_gap:
+            break
+        # 3 again with another first stage: the blocks' Lagrangian choices, averaged by
+        # probability and rounded (the price y already steers them towards agreement).
+        x_mean = _rounded(split, _mean_first_stage(split, chosen))
+        if all(not np.array_equal(x_mean, x) for x in tried):
+            tried.append(x_mean)
+            if _incumbent(split, x_mean, abs_gap, deadline, cert) in ("better", "worse"):
+                cert.message = ""
+        if cert.gap is not None and cert.gap <= mip_gap:
+            break
+        # A subgradient step on the multipliers (L(y) is convex, b - A x* a subgradient),
+        # Polyak's length towards the incumbent: any y bounds, so only the best is kept.
+        g = b_na - split.matrix[split.na_rows, :] @ chosen
+        norm = float(g @ g)
+        if norm <= 1e-12 or cert.objective is None:
+            break  # the blocks agree on their first stage: no better y by this step
+        y_na = y_na - (bound - cert.objective) / norm * g
+    cert.timings["total"] = time.perf_counter() - t0
+    return cert
+
+
+# Subgradient steps on the multipliers after the LP's when the gap stays open (each is one
+# more round of block MILPs, and maybe of re-plans for its incumbent).
+LAGRANGIAN_STEPS = 2
+
+
+def _lagrangian(
+    split: _Split,
+    y_na: np.ndarray,
+    b_na: np.ndarray,
+    abs_gap: float,
+    deadline: float | None,
+    cert: Certificate,
+) -> tuple[float, np.ndarray] | None:
+    """L(y) = y . b + sum over blocks of max (c - A_NA^T y) x, an upper bound on the EF, and
+    each block's maximiser (None if a block proved no bound in time)."""
+    lp = split.lp
+    cost = np.asarray(lp.col_cost_, dtype=float)
+    lag_cost = cost - split.matrix[split.na_rows, :].T @ y_na
+    lower, upper = np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)
+    bound = lp.offset_ + float(np.dot(y_na, b_na))
+    chosen = np.zeros(lp.num_col_)
     for cols, rows in zip(split.block_cols, split.block_rows, strict=True):
         is_mip = bool(split.integer[cols].any())
         sub = _block(lp, split.matrix, cols, rows, lag_cost[cols], lower[cols], upper[cols])
         out, seconds = _solve_block(sub, abs_gap, deadline, is_mip)
         cert.highs_seconds += seconds
-        b = out.bound
-        if b is None:
-            cert.message = "a scenario block of the Lagrangian bound did not solve in time"
-            cert.timings["total"] = time.perf_counter() - t0
-            return cert
-        bound += b
+        if out.bound is None:
+            return None
+        bound += out.bound
         if out.values is not None:
             chosen[cols] = out.values
-    cert.bound = min(float(bound), cert.lp_bound)
-    if cert.gap is None or cert.gap > mip_gap:
-        # 3 again with another first stage: the blocks' Lagrangian choices, averaged by
-        # probability and rounded (the price y already steers them towards agreement).
-        x_mean = _rounded(split, _mean_first_stage(split, chosen))
-        if not np.array_equal(x_mean, x_first) and _incumbent(
-            split, x_mean, abs_gap, deadline, cert
-        ) in ("better", "worse"):
-            cert.message = ""
-    cert.timings["total"] = time.perf_counter() - t0
-    return cert
+    return bound, chosen
 
 
 def _incumbent(
