@@ -103,7 +103,10 @@ def _block_proof(p: dict[str, float | str | None] | None) -> str:
     """The EF block proof's figures: LP bound, its bound and incumbent (USD), its gap."""
     if not p:
         return "no block proof"
-    usd = {k: f"{float(v) / 1e9:.4f}" if v is not None else "n/a" for k, v in p.items()}
+    usd = {
+        k: "n/a" if p.get(k) is None else f"{float(p[k] or 0) / 1e9:.4f}"
+        for k in ("lp_bound_usd", "bound_usd", "objective_usd")
+    }
     gap = "n/a" if p.get("gap") is None else f"{float(p['gap'] or 0):.2e}"
     return (
         f"block proof: LP bound {usd['lp_bound_usd']}, bound {usd['bound_usd']}, incumbent "
