@@ -23,9 +23,9 @@ the same EF (built by mpi-sppy, loaded in HiGHS):
    runs once more with the blocks' own first stages in step 2 (each block's choice at the
    price ``y``), averaged by probability and rounded; the better EF solution is kept. Then
    up to LAGRANGIAN_STEPS subgradient steps move ``y`` (Polyak's step towards the
-   incumbent), each a new bound (the best is kept: every ``y`` bounds) and a new candidate. Each block MILP stops at
-   an absolute gap of ``mip_gap * |LP| / (4 * blocks)``, so the blocks add at most half the
-   target.
+   incumbent), each a new bound (the best is kept: every ``y`` bounds) and a new candidate.
+   Each block MILP stops at an absolute gap of ``mip_gap * |LP| / (4 * blocks)``, so the
+   blocks add at most half the target.
 
 Nothing here changes the model: the bound is a proof, the incumbent an EF solution (written
 back into the Pyomo model, so the EF's usual read-out reports it). When the gap is not
