@@ -5,13 +5,13 @@
 
 Prints, per run: wall seconds end to end (the library call, wait-and-see and EEV solves
 included), seconds inside HiGHS (summed over every solve, in both processes), the share
-outside HiGHS (model building, mpi-sppy, extraction: target < 30%) of the busy time of both
-processes (the EF step in this one, the wait-and-see/EEV re-plans in the second), status,
-gap and how the gap was proven (the EF's scenario blocks or the EF MILP). With --ph-ranks K,
+outside HiGHS (model building, mpi-sppy, extraction: target < 30%) of the busy time of the
+processes (the EF step in this one, the wait-and-see/EEV re-plans in two others, a slice of
+the scenarios each), status, gap, how the gap was proven (the EF's scenario blocks or the EF
+MILP) and the block proof's LP bound, bound and incumbent. With --ph-ranks K,
 ``mpiexec -n K optimizer stochastic ... --method ph`` on the largest size, against EF on
 the same scenarios: wall-time ratio and PH's final gap. Figures are noisy on a shared machine;
-the CPU seconds of the two processes (HiGHS's threads included) are the steadier figures:
-on a quiet 2-core machine the wall time is about the larger of the two.
+the CPU seconds of the processes (HiGHS's threads included) are the steadier figures.
 """
 
 from __future__ import annotations
@@ -95,7 +95,23 @@ def run_ef(
         "gap": r.mip_gap,
         "objective_usd": r.objective_usd,
         "proof": "blocks" if "decomposition" in r.stopped_because else "EF MILP",
+        "blocks": _block_proof(r.extra.get("ef_block_proof")),
     }
+
+
+def _block_proof(p: dict[str, float | str | None] | None) -> str:
+    """The EF block proof's figures: LP bound, its bound and incumbent (USD), its gap."""
+    if not p:
+        return "no block proof"
+    usd = {
+        k: "n/a" if p.get(k) is None else f"{float(p[k] or 0) / 1e9:.4f}"
+        for k in ("lp_bound_usd", "bound_usd", "objective_usd")
+    }
+    gap = "n/a" if p.get("gap") is None else f"{float(p['gap'] or 0):.2e}"
+    return (
+        f"block proof: LP bound {usd['lp_bound_usd']}, bound {usd['bound_usd']}, incumbent "
+        f"{usd['objective_usd']} ($B), gap {gap}{'; ' + str(p['message']) if p.get('message') else ''}"
+    )
 
 
 def run_ph(
@@ -149,11 +165,11 @@ def main() -> None:
                 print(
                     f"EF  {n:4d} scenarios, gap {gap:g}: {r['wall_s']:7.1f} s end to end "
                     f"(CPU: {r['cpu_s']:.1f} s here, {r['side_cpu_s']:.1f} s in the re-plans' "
-                    f"process), {r['highs_s']:6.1f} s in HiGHS (both "
+                    f"processes), {r['highs_s']:6.1f} s in HiGHS (all "
                     f"processes), outside HiGHS {100 * float(r['outside_highs'] or 0):4.1f}% of "
                     f"busy time; EF step {r['two_stage_s']:.1f} s ({r['two_stage_highs_s']:.1f} s "
                     f"in HiGHS), re-plans {r['side_s']:.1f} s; {r['status']}, gap {r['gap']}, "
-                    f"proved by {r['proof']}",
+                    f"proved by {r['proof']}; {r['blocks']}",
                     flush=True,
                 )
             if len(sizes) > 1:

@@ -19,75 +19,41 @@ across ranks and gathered; every rank returns the same result (rank 0 writes fil
 from __future__ import annotations
 
 import os
-import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, TypeAlias
 
 import pandas as pd
-import pyomo.environ as pyo
 
 from optimizer.errors import InputError
 from optimizer.extras import require
 from optimizer.frontiers.table import read_frontier_table
 from optimizer.instance.load import load_instance
 from optimizer.instance.schema import Instance, PeriodLabel
-from optimizer.model.data import MONEY_USD
 from optimizer.planning.planner import Planner
 from optimizer.processes import stop_pool, worker_start
 from optimizer.results.plan import Plan
-from optimizer.solver.highs import DEFAULT_MIP_GAP, HighsSession, RawOutcome, stdout_to_stderr
 from optimizer.solver.options import SolveOptions
-from optimizer.stochastic.decompose import Certificate, certify
-from optimizer.stochastic.model import (
-    HP,
-    ScenarioModels,
-    first_stage_of,
-    first_stage_periods,
-    objective_usd,
-    replan,
-    sale_index,
-)
+from optimizer.stochastic.ef import solve_ef as _solve_ef
+from optimizer.stochastic.model import HP, ScenarioModels, first_stage_periods, replan
 from optimizer.stochastic.options import StochasticOptions, stochastic_options
+from optimizer.stochastic.ranks import Ranks
 from optimizer.stochastic.result import ScenarioOutcome, TwoStagePlan, assemble
 from optimizer.stochastic.scenarios import Scenarios, load_scenarios
+from optimizer.stochastic.side import (
+    SideFigures,
+    Slice,
+    bound_by,
+    first_stage_conflict,
+    left,
+    merge_slices,
+    outcome,
+    side_figures,
+)
+from optimizer.stochastic.side import timed_out as _timed_out
 
-T = TypeVar("T")
 ScenarioInput: TypeAlias = Scenarios | pd.DataFrame | str | Path | Sequence[Mapping[str, Any]]
-
-
-# --------------------------------------------------------------------------- MPI
-class _Ranks:
-    """This process's rank among MPI ranks (one rank without mpi4py or mpiexec)."""
-
-    def __init__(self, use_mpi: bool = True) -> None:
-        self.comm: Any = None
-        self.rank, self.size = 0, 1
-        if not use_mpi:
-            return
-        try:
-            from mpi4py import MPI
-        except ImportError:
-            return
-        self.comm = MPI.COMM_WORLD
-        self.rank, self.size = self.comm.Get_rank(), self.comm.Get_size()
-
-    def share(self, n: int, work: Callable[[int], T]) -> list[T]:
-        """``[work(i) for i in range(n)]``, rank r doing i = r, r + K, ..., gathered."""
-        mine = {i: work(i) for i in range(self.rank, n, self.size)}
-        if self.size == 1:
-            return [mine[i] for i in range(n)]
-        merged: dict[int, T] = {}
-        for part in self.comm.allgather(mine):
-            merged.update(part)
-        return [merged[i] for i in range(n)]
-
-
-# mpi-sppy prints progress with print() and HiGHS writes to fd 1: keep stdout clean for
-# --json by file descriptor (pointing sys.stdout at sys.stderr deadlocked in PH's hub).
-_quiet = stdout_to_stderr
 
 
 # ------------------------------------------------------------------------- solve
@@ -110,8 +76,8 @@ def solve(
     overrides:
         Per-call changes of its fields, as the keywords this function always took:
         ``first_stage``, ``method`` (``"ef"``/``"ph"``), ``cvar_alpha``, ``risk_weight``,
-        ``ph_iterations``, ``ph_rho``, ``parallel`` (EF: re-plans in a second, spawned
-        process; call it under ``if __name__ == "__main__":``), ``ef_decompose``, and the
+        ``ph_iterations``, ``ph_rho``, ``parallel`` (EF: re-plans in spawned processes;
+        call it under ``if __name__ == "__main__":``), ``ef_decompose``, and the
         :class:`SolveOptions` fields (``objective``, ``time_limit`` for the whole run,
         ``mip_gap``, ``threads``, ``log``...), which go to ``options.solve``.
 
@@ -135,6 +101,12 @@ def solve(
         o.solve.threads,
         o.solve.log,
     )
+    parallel, ef_decompose, ph_iterations, ph_rho = (
+        o.parallel,
+        o.ef_decompose,
+        o.ph_iterations,
+        o.ph_rho,
+    )
     # mpi-sppy builds the scenario tree: without it, one line naming the extra, before Pyomo
     # or anything else is loaded and warns.
     require("mpisppy", "stochastic", "a two-stage plan (optimizer stochastic)")
@@ -148,15 +120,10 @@ def solve(
     if risk_weight and cvar_alpha is None:
         raise InputError("--risk-weight needs --cvar ALPHA")
     base = load_instance(instance)
-    if (objective or base.objective) == "cost":  # v3: the scenario models maximise
-        raise InputError(
-            "objective: cost (least cost to serve a forecast) is not supported by two-stage "
-            "plans yet; use revenue or profit"
-        )
     sc = load_scenarios(base, scenarios)
     periods = first_stage_periods(base, first_stage)
     table = read_frontier_table(base)
-    ranks = _Ranks()
+    ranks = Ranks()
     if method == "ef" and ranks.size > 1:
         raise InputError(
             "--method ef solves one model in one process; under mpiexec use --method ph"
@@ -170,7 +137,7 @@ def solve(
     solver_seconds = [0.0]
 
     def timed_replan(inst: Instance, fixed: Mapping[HP, int] | None) -> Plan:
-        if not _bound_by(planner, deadline):
+        if not bound_by(planner, deadline):
             return _timed_out(inst, objective)
         plan = replan(planner, inst, fixed, periods)
         solver_seconds[0] += plan.timings.get("solve", 0.0)
@@ -188,15 +155,15 @@ def solve(
     def solve_ef() -> dict[str, Any]:
         return _solve_ef(
             models,
-            time_limit=_left(deadline),
+            time_limit=left(deadline),
             mip_gap=mip_gap,
             threads=threads,
             log=log,
-            decompose=o.ef_decompose,
+            decompose=ef_decompose,
         )
 
     two: dict[str, Any] | None = None
-    if o.parallel and method == "ef" and ranks.size == 1:
+    if parallel and method == "ef" and ranks.size == 1:
         # HiGHS's MIP search runs mostly on one core: the re-plans of the wait-and-see and
         # expected-value figures run meanwhile in a second process (spawned: a fresh
         # interpreter, nothing inherited from MPI or HiGHS's threads).
@@ -204,17 +171,25 @@ def solve(
         from concurrent.futures import ProcessPoolExecutor
 
         t0 = time.perf_counter()
+        k = side_workers(len(sc))
         pool = ProcessPoolExecutor(
-            1,
+            k,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=worker_start,  # ignores Ctrl-C, ends with this process
             initargs=(os.getpid(),),
         )
         try:
-            future = pool.submit(_side_figures_alone, sc, periods, opts, table, _left(deadline))
+            budget = left(deadline)
+            futures = [
+                pool.submit(_side_figures_alone, sc, periods, opts, table, budget, part, k)
+                for part in range(k)
+            ]
             two = solve_ef()
             timings["two_stage"] = time.perf_counter() - t0
-            side = future.result()
+            side = merge_slices(
+                [f.result() for f in futures],
+                lambda i, first: outcome(timed_replan(sc.instances[i], first)),
+            )
         except BaseException:
             # Ctrl-C (or an error) in the EF solve: stop the re-plans now rather than wait
             # for them (the pool's exit waited ~35 s on the reference instance).
@@ -224,7 +199,7 @@ def solve(
         timings.update(side.timings)
         timings["side_figures_wall"] = time.perf_counter() - t0
     else:
-        side = _side_figures(sc, periods, timed_replan, ranks)
+        side = side_figures(sc, periods, timed_replan, ranks)
         timings.update(side.timings)
     solver_seconds[0] += side.solver_seconds
     ws = side.ws
@@ -243,17 +218,30 @@ def solve(
         two = solve_ef()
         timings["two_stage"] = time.perf_counter() - t0
     else:
-        two = _solve_ph(
+        from optimizer.stochastic.wheel import solve_ph
+
+        two = solve_ph(
             models,
             ranks,
-            timed_replan,
-            iterations=o.ph_iterations,
-            rho=o.ph_rho,
+            lambda inst, fixed: outcome(timed_replan(inst, fixed)),
+            iterations=ph_iterations,
+            rho=ph_rho,
             mip_gap=mip_gap,
-            time_limit=_left(deadline),
+            time_limit=left(deadline),
             threads=threads,
         )
         timings["two_stage"] = time.perf_counter() - t0
+    if two["status"] == "infeasible" and ranks.size == 1:  # every scenario alone is feasible
+        conflict = first_stage_conflict(
+            sc,
+            periods,
+            ws,
+            lambda inst, fixed: replan(planner, inst, fixed, periods, diagnose=True),
+        )
+        if conflict:
+            two["message"] = (
+                f"{two.get('message') or 'no first stage suits every scenario'}: {conflict}"
+            )
     timings["highs_two_stage"] = two.pop("solver_seconds", 0.0)
     solver_seconds[0] += timings["highs_two_stage"]
     timings["highs"] = solver_seconds[0]
@@ -283,39 +271,14 @@ def solve(
     return result
 
 
-@dataclass
-class _SideFigures:
-    """Wait-and-see, expected-value and EEV re-plans (docs/model.md's EVPI and VSS)."""
-
-    ws: list[ScenarioOutcome]
-    ev_objective_usd: float | None = None
-    ev_first: dict[HP, int] | None = None
-    eev: list[ScenarioOutcome | None] = field(default_factory=list)
-    eev_delivered: list[ScenarioOutcome] | None = None
-    ev_deliverable_first: dict[HP, int] | None = None
-    solver_seconds: float = 0.0
-    timings: dict[str, float] = field(default_factory=dict)
+# Re-plan processes beside the EF in parallel mode: each takes a slice of the scenarios
+# (same figures whatever the count: each re-plan depends only on its scenario).
+SIDE_WORKERS = 2
 
 
-def _left(deadline: float | None) -> float | None:
-    """Seconds left until ``deadline`` (a ``time.monotonic()`` instant), 0 at the least."""
-    return None if deadline is None else max(0.0, deadline - time.monotonic())
-
-
-def _bound_by(planner: Planner, deadline: float | None) -> bool:
-    """The planner's next solve ends by ``deadline`` (its time limit: what is left);
-    False when nothing is left (the re-plan is not even started)."""
-    if deadline is None:
-        return True
-    left = _left(deadline)
-    planner.options = planner.options.but(time_limit=left)
-    return bool(left)
-
-
-def _timed_out(inst: Instance, objective: str | None) -> Plan:
-    from optimizer.results.plan import empty_plan
-
-    return empty_plan(inst, None, objective or inst.objective, "time_limit", "time limit")
+def side_workers(n_scenarios: int) -> int:
+    """Processes re-planning the side figures: SIDE_WORKERS, at most the cores and scenarios."""
+    return max(1, min(SIDE_WORKERS, os.cpu_count() or 1, n_scenarios))
 
 
 def _side_figures_alone(
@@ -324,90 +287,28 @@ def _side_figures_alone(
     opts: SolveOptions,
     table: pd.DataFrame,
     budget_s: float | None = None,
-) -> _SideFigures:
-    """:func:`_side_figures` in a process of its own (no MPI), within ``budget_s``."""
+    part: int = 0,
+    parts: int = 1,
+) -> SideFigures:
+    """:func:`side_figures` in a process of its own (no MPI), within ``budget_s``: the
+    scenarios of slice ``part`` of ``parts`` (:class:`~optimizer.stochastic.side.Slice`)."""
     cpu = time.process_time()
     deadline = None if budget_s is None else time.monotonic() + budget_s
     planner = Planner(sc.instances[0], opts, table=table)
     seconds = [0.0]
 
     def timed(inst: Instance, fixed: Mapping[HP, int] | None) -> Plan:
-        if not _bound_by(planner, deadline):
+        if not bound_by(planner, deadline):
             return _timed_out(inst, opts.objective)
         plan = replan(planner, inst, fixed, periods)
         seconds[0] += plan.timings.get("solve", 0.0)
         return plan
 
-    side = _side_figures(sc, periods, timed, _Ranks(use_mpi=False))
+    share = Ranks(use_mpi=False) if parts == 1 else Slice(part, parts)
+    side = side_figures(sc, periods, timed, share)
     side.solver_seconds = seconds[0]
     side.timings["side_figures_cpu"] = time.process_time() - cpu
     return side
-
-
-def _side_figures(
-    sc: Scenarios,
-    periods: list[PeriodLabel],
-    timed_replan: Callable[[Instance, Mapping[HP, int] | None], Plan],
-    ranks: _Ranks,
-) -> _SideFigures:
-    """WS_s for every scenario; EV, its first stage and EEV_s (stops early if a WS fails)."""
-    t0 = time.perf_counter()
-    side = _SideFigures(
-        ws=ranks.share(len(sc), lambda i: _outcome(timed_replan(sc.instances[i], None)))
-    )
-    side.timings["wait_and_see"] = time.perf_counter() - t0
-    if not all(o.has_plan for o in side.ws):
-        side.eev = [None] * len(sc)  # not re-planned: unknown
-        return side
-    t0 = time.perf_counter()
-    ev_plan = timed_replan(sc.expected_value_instance(), None)
-    side.eev = [None] * len(sc)
-    if ev_plan.has_solution:
-        side.ev_objective_usd = ev_plan.objective_usd
-        ev_first = side.ev_first = _first_stage_from_plan(ev_plan, periods)
-        side.eev = list(
-            ranks.share(len(sc), lambda i: _outcome(timed_replan(sc.instances[i], ev_first)))
-        )
-        # Where EV's purchase is not on sale in a scenario (a later ship date), EEV is
-        # infeasible and VSS infinite (docs/model.md). Also report EV's purchase without the
-        # units that are not on sale in every scenario: one first stage for all, so its
-        # expected value is a floor of SP and VSS against it is >= 0 (a finite companion).
-        timed_out = any(o is not None and o.status == "time_limit" for o in side.eev)
-        if not timed_out and any(o is not None and not o.has_plan for o in side.eev):
-            common = set.intersection(*(sale_index(inst) for inst in sc.instances))
-            kept = {hp: u for hp, u in ev_first.items() if hp in common}
-            side.eev_delivered = ranks.share(
-                len(sc), lambda i: _outcome(timed_replan(sc.instances[i], kept))
-            )
-            side.ev_deliverable_first = kept
-    side.timings["expected_value"] = time.perf_counter() - t0
-    return side
-
-
-def _outcome(plan: Plan) -> ScenarioOutcome:
-    """What the result keeps of one scenario's plan (picklable, for MPI)."""
-    buys: dict[HP, int] = {}
-    if plan.has_solution and len(plan.buy):
-        for r in plan.buy.itertuples(index=False):
-            if int(r.units):
-                buys[(str(r.hardware), r.period)] = int(r.units)
-    msg = plan.message
-    if not msg and not plan.diagnosis.empty:
-        msg = "; ".join(plan.diagnosis["message"])
-    return ScenarioOutcome(
-        status=plan.status,
-        objective_usd=plan.objective_usd if plan.has_solution else None,
-        buys=buys,
-        message=msg,
-    )
-
-
-def _first_stage_from_plan(plan: Plan, periods: Sequence[PeriodLabel]) -> dict[HP, int]:
-    out: dict[HP, int] = {}
-    for r in plan.buy.itertuples(index=False):
-        if r.period in periods and int(r.units):
-            out[(str(r.hardware), r.period)] = int(r.units)
-    return out
 
 
 def _infeasible_scenarios(
@@ -442,226 +343,4 @@ def _infeasible_scenarios(
         probabilities=list(sc.probabilities),
         message="; ".join(lines),
         timings=timings,
-    )
-
-
-# ---------------------------------------------------------------------------- EF
-def _solve_ef(
-    models: ScenarioModels,
-    *,
-    time_limit: float | None,
-    mip_gap: float | None,
-    threads: int | None,
-    log: bool,
-    decompose: bool = True,
-) -> dict[str, Any]:
-    """mpi-sppy's ExtensiveForm of the scenario models, solved by HiGHS.
-
-    With ``decompose`` (the default), :mod:`optimizer.stochastic.decompose` first tries to
-    prove the gap block by block on the same EF (a Lagrangian bound from the EF's LP duals
-    and the LP's rounded first stage re-planned per scenario); the EF MILP is solved only
-    if that proof falls short, keeping the better bound and incumbent of the two.
-    """
-    with _quiet():
-        from mpisppy.opt.ef import ExtensiveForm
-
-        ef = ExtensiveForm(
-            {"solver": "appsi_highs"},
-            list(models.scenarios.names),
-            models.creator,
-            model_name="two_stage",
-        )
-    m = ef.ef
-    (ef_obj,) = list(m.component_data_objects(pyo.Objective, active=True))
-    ef_obj.deactivate()
-    m.obj = pyo.Objective(expr=ef_obj.expr, sense=pyo.maximize)
-    # The certified strategy (relaxed unit counts for the bound, a repaired plan, branching
-    # only if needed; docs/model.md) as every planner solve: one scenario of probability 1
-    # then gives the deterministic plan, not another optimum of it. The cancel event is never
-    # set: with it HiGHS calls back into Python in its MIP loop, so a Ctrl-C during the EF
-    # MILP stops it at once (HighsSession.run) instead of landing only when HiGHS returns.
-    session = HighsSession(
-        time_limit=time_limit,
-        mip_gap=mip_gap,
-        threads=threads,
-        log=log,
-        strategy="certified",
-        cancel=threading.Event(),
-    )
-    names = list(models.scenarios.names)
-    target = DEFAULT_MIP_GAP if mip_gap is None else mip_gap
-    cert = None
-    if decompose and len(names) > 1:
-        cert = _certify(session, m, names, target, time_limit)
-    if cert is not None and cert.gap is not None and cert.gap <= target:
-        outcome = RawOutcome(
-            status="optimal",
-            has_solution=True,
-            objective=cert.objective,
-            bound=cert.bound,
-            mip_gap=cert.gap,
-            seconds=cert.highs_seconds,
-        )
-        _load_values(session, m, cert)
-        stopped = "optimal within the MIP gap (bound: Lagrangian decomposition of the EF)"
-    else:
-        remaining = None
-        if time_limit is not None and cert is not None:
-            remaining = max(1.0, time_limit - cert.timings.get("total", 0.0))
-        outcome = session.run(m, time_limit=remaining)
-        stopped = _ef_stop(outcome.status)
-        if cert is not None:
-            outcome, stopped = _merge(session, m, outcome, cert, target, stopped)
-    out: dict[str, Any] = {
-        "status": outcome.status,
-        "mip_gap": outcome.mip_gap,
-        "solver_seconds": outcome.seconds,
-        "bound_usd": None if outcome.bound is None else outcome.bound * MONEY_USD,
-        "objective_usd": None if outcome.objective is None else outcome.objective * MONEY_USD,
-        "stopped_because": stopped,
-    }
-    if cert is not None:
-        out["decomposition"] = {
-            "bound_usd": None if cert.bound is None else cert.bound * MONEY_USD,
-            "objective_usd": None if cert.objective is None else cert.objective * MONEY_USD,
-            "lp_bound_usd": None if cert.lp_bound is None else cert.lp_bound * MONEY_USD,
-            "gap": cert.gap,
-            "message": cert.message,
-        }
-    if not outcome.has_solution:
-        if outcome.status == "infeasible":
-            out["message"] = (
-                "every scenario is feasible on its own but no first-stage purchase suits them all"
-            )
-        return out
-    scen = dict(ef.scenarios())
-    names = models.scenarios.names
-    first = first_stage_of(scen[names[0]], models.first_periods)
-    out["first_stage"] = first
-    out["scenarios"] = [
-        ScenarioOutcome(
-            status=outcome.status,
-            objective_usd=objective_usd(scen[n]),
-            buys=_model_buys(scen[n]),
-        )
-        for n in names
-    ]
-    out["first_stage_by_scenario"] = [first_stage_of(scen[n], models.first_periods) for n in names]
-    return out
-
-
-def _certify(
-    session: HighsSession,
-    m: pyo.ConcreteModel,
-    names: list[str],
-    mip_gap: float,
-    time_limit: float | None,
-) -> Certificate:
-    """Load the EF into HiGHS (the MILP run reuses it) and run the decomposition on it."""
-    solver = session.solver
-    solver.set_instance(m)
-    first = [v for n in names for v in m.component(n)._mpisppy_node_list[0].nonant_vardata_list]
-    na = [c for comp in (m._C_EF_, m._C_EF_suppl) for c in comp.values()]
-    deadline = None if time_limit is None else time.perf_counter() + time_limit
-    return certify(
-        session.highs,
-        solver._pyomo_var_to_solver_var_map,
-        solver._pyomo_con_to_solver_con_map,
-        m,
-        names,
-        first,
-        na,
-        mip_gap=mip_gap,
-        deadline=deadline,
-    )
-
-
-def _load_values(session: HighsSession, m: pyo.ConcreteModel, cert: Certificate) -> None:
-    """Write the decomposition's EF solution into the model's variables."""
-    assert cert.values is not None
-    for v in m.component_data_objects(pyo.Var, descend_into=True):
-        j = session.solver._pyomo_var_to_solver_var_map.get(id(v))
-        if j is None or v.fixed:
-            continue
-        x = float(cert.values[j])
-        v.set_value(round(x) if v.is_integer() else x, skip_validation=True)
-
-
-def _merge(
-    session: HighsSession,
-    m: pyo.ConcreteModel,
-    outcome: RawOutcome,
-    cert: Certificate,
-    target: float,
-    stopped: str,
-) -> tuple[RawOutcome, str]:
-    """The EF MILP's outcome with the decomposition's bound and incumbent where better."""
-    objective, bound = outcome.objective, outcome.bound
-    has_solution = outcome.has_solution
-    if cert.objective is not None and (objective is None or cert.objective > objective):
-        _load_values(session, m, cert)
-        objective, has_solution = cert.objective, True
-    if cert.bound is not None and (bound is None or cert.bound < bound):
-        bound = cert.bound
-    if objective is None or bound is None or not has_solution:
-        return outcome, stopped
-    gap = max(0.0, bound - objective) / max(1.0, abs(bound))
-    status = outcome.status
-    if status == "time_limit" and gap <= target:
-        stopped = "optimal within the MIP gap (bound: Lagrangian decomposition of the EF)"
-        status = "optimal"
-    return (
-        RawOutcome(
-            status=status,
-            has_solution=True,
-            objective=objective,
-            bound=bound,
-            mip_gap=gap,
-            seconds=outcome.seconds + cert.highs_seconds,
-        ),
-        stopped,
-    )
-
-
-def _ef_stop(status: str) -> str:
-    return {
-        "optimal": "optimal within the MIP gap",
-        "time_limit": "time limit",
-        "infeasible": "infeasible",
-    }.get(status, status)
-
-
-def _model_buys(m: pyo.ConcreteModel) -> dict[HP, int]:
-    out: dict[HP, int] = {}
-    for hp in m.BUY:
-        v = m.buy[hp].value
-        if v is not None and round(v):
-            out[hp] = int(round(v))
-    return out
-
-
-# ---------------------------------------------------------------------------- PH
-def _solve_ph(
-    models: ScenarioModels,
-    ranks: _Ranks,
-    evaluate: Callable[[Instance, Mapping[HP, int] | None], Plan],
-    *,
-    iterations: int,
-    rho: float | None,
-    mip_gap: float | None,
-    time_limit: float | None,
-    threads: int | None = None,
-) -> dict[str, Any]:
-    """PH with bounds from mpi-sppy's cylinders (optimizer.stochastic.wheel)."""
-    from optimizer.stochastic.wheel import solve_ph
-
-    return solve_ph(
-        models,
-        ranks,
-        lambda inst, fixed: _outcome(evaluate(inst, fixed)),
-        iterations=iterations,
-        rho=rho,
-        mip_gap=mip_gap,
-        time_limit=time_limit,
-        threads=threads,
     )

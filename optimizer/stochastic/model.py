@@ -11,6 +11,9 @@ scenario may change ``available_from``/``available_until`` and with it the index
 hardware on sale from the earliest first period to the latest last period of any
 scenario), and a purchase that is not on sale in a scenario gets the upper bound 0.
 
+Objective ``cost`` (minimised) becomes the maximisation of minus the cost, so the
+two-stage program, its proof and PH always maximise; results report costs again.
+
 Risk (docs/model.md): with ``cvar_alpha`` and ``risk_weight`` lambda, each scenario's objective
 becomes ``(1 - lambda) * obj_s + lambda * (eta - u_s / (1 - alpha))`` with
 ``u_s >= eta - obj_s``, ``u_s >= 0``; ``eta`` is a first-stage variable (the same in
@@ -33,6 +36,7 @@ from optimizer.model.data import MONEY_USD
 from optimizer.planning.planner import Planner
 from optimizer.results.plan import Plan
 from optimizer.solver.options import SolveOptions
+from optimizer.stochastic.result import value_sign
 from optimizer.stochastic.scenarios import Scenarios
 
 HP = tuple[str, PeriodLabel]
@@ -109,6 +113,11 @@ class ScenarioModels:
         self.windows = union_windows(self.scenarios.instances)
         self.index = {n: i for i, n in enumerate(self.scenarios.names)}
 
+    @property
+    def sign(self) -> int:
+        """+1 when the objective is maximised (revenue, profit), -1 for ``cost``."""
+        return value_sign(self.objective or self.scenarios.base.objective)
+
     def creator(self, name: str, **_: Any) -> pyo.ConcreteModel:
         """mpi-sppy's ``scenario_creator``: scenario ``name``'s model with its root node."""
         from mpisppy.utils import sputils
@@ -138,17 +147,23 @@ class ScenarioModels:
             for h, p in m.BUY
             if p in self.first_periods
         )
+        # The two-stage program maximises a value: the objective, or minus the cost
+        # (objective cost); results report the cost again (``sign``).
+        value = self.sign * m.obj.expr
         if self.cvar_alpha is not None and self.risk_weight > 0:
             lam, alpha = self.risk_weight, self.cvar_alpha
             m.obj.deactivate()
             m.cvar_eta = pyo.Var(domain=pyo.Reals)
             m.cvar_u = pyo.Var(domain=pyo.NonNegativeReals)
-            m.cvar_shortfall = pyo.Constraint(expr=m.cvar_u >= m.cvar_eta - m.obj.expr)
+            m.cvar_shortfall = pyo.Constraint(expr=m.cvar_u >= m.cvar_eta - value)
             m.risk_obj = pyo.Objective(
-                expr=(1 - lam) * m.obj.expr + lam * (m.cvar_eta - m.cvar_u / (1 - alpha)),
+                expr=(1 - lam) * value + lam * (m.cvar_eta - m.cvar_u / (1 - alpha)),
                 sense=pyo.maximize,
             )
             first = [*first, m.cvar_eta]
+        elif self.sign < 0:
+            m.obj.deactivate()
+            m.value_obj = pyo.Objective(expr=value, sense=pyo.maximize)
         sputils.attach_root_node(m, first_cost, first)
         m._mpisppy_probability = self.scenarios.probabilities[i]
         return m
@@ -177,12 +192,15 @@ def replan(
     instance: Instance,
     fixed: Mapping[HP, int] | None,
     periods: Sequence[PeriodLabel],
+    *,
+    diagnose: bool = False,
 ) -> Plan:
     """Solve ``instance`` with the buys of ``periods`` fixed to ``fixed`` (absent = 0).
 
     ``fixed`` None solves it alone (wait and see). A fixed purchase not on sale in this
-    instance makes the plan ``infeasible`` with a message saying so. The planner is
-    pointed at ``instance`` (updated in place when the structure allows).
+    instance makes the plan ``infeasible`` with a message saying so; with ``diagnose`` an
+    infeasible plan with ``fixed`` gets the planner's diagnosis (which cap or forecast). The
+    planner is pointed at ``instance`` (updated in place when the structure allows).
     """
     planner.update(instance)
     m = planner.model
@@ -198,10 +216,10 @@ def replan(
         return plan
     held = [hp for hp in m.BUY if hp[1] in periods]
     for hp in held:
-        m.buy[hp].fix(int(fixed.get(hp, 0)))
+        m.buy[hp].fix(int(fixed.get(hp, 0)), skip_validation=True)  # above a cap: infeasible
     try:
-        # optimal for this first stage only: no optimality floor, no diagnosis
-        plan = planner.solve(diagnose=False, fixed_purchases=True)
+        # optimal for this first stage only: no optimality floor; diagnosed only when asked
+        plan = planner.solve(diagnose=diagnose, fixed_purchases=True)
     finally:
         for hp in held:
             m.buy[hp].unfix()

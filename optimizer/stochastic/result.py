@@ -7,14 +7,16 @@ is to one solve: DataFrames for analysis, :meth:`TwoStagePlan.to_dict` /
 ``expected_objective_usd``  sum_s pi_s obj_s of the two-stage plan
 ``ws_usd``                  sum_s pi_s WS_s (each scenario solved alone)
 ``eev_usd``                 sum_s pi_s EEV_s (EV's first stage fixed, the rest re-planned)
-``evpi_usd``, ``vss_usd``   ws - expected, expected - eev (docs/model.md; risk-neutral runs: SP)
+``evpi_usd``, ``vss_usd``   ws - expected, expected - eev (docs/model.md; risk-neutral runs: SP);
+                            under objective cost, expected - ws and eev - expected (saved)
 ``ev_first_stage``          EV's first-stage purchase
 ``percentiles``             p10/p50/p90/worst/best of the two-stage plan's scenario objectives
 ``ev_percentiles``          the same for the EV plan re-planned per scenario
 ``cvar_usd``                CVaR of the worst 1 - alpha share (when asked), else null
 ``buy_frequency``           per later period and hardware: share of probability that buys it,
                             mean units
-``scenarios[]``             + ws_objective_usd, ev_objective_usd, regret_usd (WS_s - obj_s), buy
+``scenarios[]``             + ws_objective_usd, ev_objective_usd, regret_usd (WS_s - obj_s; a
+                            cost: obj_s - WS_s), buy
 ``eev_delivered_usd``, ``vss_delivered_usd``  only where EEV is infeasible somewhere: EEV and
                             VSS for EV's first stage without the units that are not on sale in
                             every scenario (``ev_deliverable_first_stage``): one purchase for
@@ -55,6 +57,12 @@ class ScenarioOutcome:
         return self.objective_usd is not None and self.status in ("optimal", "time_limit")
 
 
+def value_sign(objective: str) -> int:
+    """The two-stage program maximises ``value_sign * objective``: -1 for ``cost``
+    (docs/model.md: the least expected cost is the largest expected minus cost)."""
+    return -1 if objective == "cost" else 1
+
+
 # --------------------------------------------------------------------- statistics
 def weighted_quantile(values: Sequence[float], probs: Sequence[float], q: float) -> float:
     """Smallest value v with P(X <= v) >= q (a discrete distribution's quantile)."""
@@ -88,13 +96,14 @@ def risk_objective(
     return (1 - lam) * mean + lam * cvar(values, probs, alpha)
 
 
-def percentiles(values: Sequence[float], probs: Sequence[float]) -> dict[str, float]:
+def percentiles(values: Sequence[float], probs: Sequence[float], sign: int = 1) -> dict[str, float]:
+    """P10/P50/P90 of the objective; worst and best by ``sign`` (-1: a cost, high is worst)."""
     return {
         "p10": weighted_quantile(values, probs, 0.1),
         "p50": weighted_quantile(values, probs, 0.5),
         "p90": weighted_quantile(values, probs, 0.9),
-        "worst": float(min(values)),
-        "best": float(max(values)),
+        "worst": float(min(values) if sign > 0 else max(values)),
+        "best": float(max(values) if sign > 0 else min(values)),
     }
 
 
@@ -277,6 +286,8 @@ def assemble(
 ) -> TwoStagePlan:
     """Put the pieces of a two-stage run into a :class:`TwoStagePlan`."""
     names, probs = list(scenarios.names), list(scenarios.probabilities)
+    # Differences (EVPI, VSS, regret) are what the better plan gains: for a cost, what it saves.
+    sign = value_sign(objective_kind)
     result = TwoStagePlan(
         instance_name=base.name,
         objective_kind=objective_kind,
@@ -311,7 +322,7 @@ def assemble(
     if ev_first is not None and all(eev_ok):
         eev_vals = [o.objective_usd or 0.0 for o in eev if o is not None]
         result.eev_usd = sum(p * v for p, v in zip(probs, eev_vals, strict=True))
-        result.ev_percentiles = percentiles(eev_vals, probs)
+        result.ev_percentiles = percentiles(eev_vals, probs, sign)
     elif ev_first is not None and not any(
         o is not None and not o.has_plan and o.status == "time_limit" for o in eev
     ):  # (a re-plan stopped by --time-limit without a plan: EEV unknown, not infeasible)
@@ -326,13 +337,13 @@ def assemble(
     result.first_stage_identical = all(f == first for f in by_s)
     vals = [o.objective_usd or 0.0 for o in outs]
     result.expected_objective_usd = sum(p * v for p, v in zip(probs, vals, strict=True))
-    result.percentiles = percentiles(vals, probs)
-    if cvar_alpha is not None:
-        result.cvar_usd = cvar(vals, probs, cvar_alpha)
+    result.percentiles = percentiles(vals, probs, sign)
+    if cvar_alpha is not None:  # the worst tail: lowest profits, highest costs
+        result.cvar_usd = sign * cvar([sign * v for v in vals], probs, cvar_alpha)
     if result.ws_usd is not None:
-        result.evpi_usd = result.ws_usd - result.expected_objective_usd
+        result.evpi_usd = sign * (result.ws_usd - result.expected_objective_usd)
     if result.eev_usd is not None:
-        result.vss_usd = result.expected_objective_usd - result.eev_usd
+        result.vss_usd = sign * (result.expected_objective_usd - result.eev_usd)
     elif result.vss_infeasible:
         result.vss_usd = math.inf
     delivered_ok = eev_delivered is not None and all(o.has_plan for o in eev_delivered)
@@ -340,14 +351,14 @@ def assemble(
         dvals = [o.objective_usd or 0.0 for o in eev_delivered]
         dv = sum(p * v for p, v in zip(probs, dvals, strict=True))
         result.extra["eev_delivered_usd"] = dv
-        result.extra["vss_delivered_usd"] = result.expected_objective_usd - dv
+        result.extra["vss_delivered_usd"] = sign * (result.expected_objective_usd - dv)
         if ev_deliverable_first is not None:
             result.extra["ev_deliverable_first_stage"] = [
                 {"hardware": h, "period": p, "units": u}
                 for (h, p), u in ev_deliverable_first.items()
             ]
         if result.ev_percentiles is None:  # EEV infeasible somewhere: the delivered plan's
-            result.ev_percentiles = percentiles(dvals, probs)
+            result.ev_percentiles = percentiles(dvals, probs, sign)
             result.extra["ev_percentiles_basis"] = "units not on sale in every scenario dropped"
 
     rows = []
@@ -362,7 +373,7 @@ def assemble(
                 "objective_usd": vals[i],
                 "ws_objective_usd": ws_vals[i],
                 "ev_objective_usd": e.objective_usd if e is not None and e.has_plan else None,
-                "regret_usd": None if w is None else w - vals[i],
+                "regret_usd": None if w is None else sign * (w - vals[i]),
                 "ev_delivered_objective_usd": (
                     eev_delivered[i].objective_usd if eev_delivered is not None else None
                 ),

@@ -44,7 +44,7 @@ from optimizer.stochastic.model import HP, ScenarioModels, first_stage_of
 from optimizer.stochastic.result import ScenarioOutcome, risk_objective
 
 if TYPE_CHECKING:
-    from optimizer.stochastic.engine import _Ranks
+    from optimizer.stochastic.ranks import Ranks
 
 Evaluate = Callable[[Instance, Mapping[HP, int] | None], ScenarioOutcome]
 
@@ -84,7 +84,7 @@ class _Run:
 
 def solve_ph(
     models: ScenarioModels,
-    ranks: _Ranks,
+    ranks: Ranks,
     evaluate: Evaluate,
     *,
     iterations: int,
@@ -233,7 +233,7 @@ def _no_log_files() -> Iterator[None]:
 # -------------------------------------------------------------------- PH alone
 def _ph_alone(
     models: ScenarioModels,
-    ranks: _Ranks,
+    ranks: Ranks,
     options: dict[str, Any],
     sub_gap: float,
     time_limit: float | None,
@@ -299,7 +299,7 @@ def _ph_candidates(ph: Any, models: ScenarioModels) -> list[tuple[dict[HP, int],
 
 
 def _gathered(
-    ranks: _Ranks, local: list[tuple[dict[HP, int], str]]
+    ranks: Ranks, local: list[tuple[dict[HP, int], str]]
 ) -> list[tuple[dict[HP, int], str]]:
     """Every rank's candidates, in rank order, duplicates dropped."""
     parts = ranks.comm.allgather(local) if ranks.size > 1 else [local]
@@ -314,7 +314,7 @@ def _gathered(
 # ----------------------------------------------------------------------- wheel
 def _wheel(
     models: ScenarioModels,
-    ranks: _Ranks,
+    ranks: Ranks,
     options: dict[str, Any],
     n_cyl: int,
     gap_goal: float,
@@ -474,7 +474,7 @@ def _wheel_stop(
 # ------------------------------------------------------------------ evaluation
 def _evaluate(
     models: ScenarioModels,
-    ranks: _Ranks,
+    ranks: Ranks,
     evaluate: Evaluate,
     run: _Run,
     gap_goal: float,
@@ -487,7 +487,7 @@ def _evaluate(
         outs = ranks.share(len(sc), lambda i, c=cand: evaluate(sc.instances[i], c))  # type: ignore[misc]
         if not all(o.has_plan for o in outs):
             continue
-        values = [o.objective_usd or 0.0 for o in outs]
+        values = [models.sign * (o.objective_usd or 0.0) for o in outs]  # maximised
         if risk:
             assert models.cvar_alpha is not None
             value = risk_objective(values, sc.probabilities, models.cvar_alpha, models.risk_weight)
@@ -499,19 +499,20 @@ def _evaluate(
     if run.outer:
         b, outer_source = min(run.outer)  # a maximisation: the smallest bound is the best
         outer_usd = b * MONEY_USD
+    sign = models.sign  # values and bounds above are maximised: a cost is reported as such
     bounds: dict[str, Any] = {
-        "outer_usd": outer_usd,
+        "outer_usd": None if outer_usd is None else sign * outer_usd,
         "outer_source": outer_source,
         "inner_usd": None,
         "inner_source": "",
         "cylinders": run.cylinders,
         "ranks": ranks.size,
         "ranks_per_cylinder": ranks.size // len(run.cylinders),
-        "wheel_inner_usd": None if run.wheel_inner is None else run.wheel_inner * MONEY_USD,
+        "wheel_inner_usd": None if run.wheel_inner is None else sign * run.wheel_inner * MONEY_USD,
         "ph_seconds": run.seconds,
     }
     out: dict[str, Any] = {
-        "bound_usd": outer_usd,
+        "bound_usd": bounds["outer_usd"],
         "stopped_because": run.stopped,
         "iterations": run.iterations,
         "bounds": bounds,
@@ -526,14 +527,14 @@ def _evaluate(
         )
         return out
     value, cand, why, outs = best
-    bounds["inner_usd"] = value
+    bounds["inner_usd"] = models.sign * value
     bounds["inner_source"] = f"{why}, re-planned in every scenario"
     gap = None
     if outer_usd is not None:
         gap = max(0.0, outer_usd - value) / max(abs(outer_usd), 1e-9)
     out.update(
         status="optimal" if gap is not None and gap <= max(gap_goal, 1e-9) else "heuristic",
-        objective_usd=value,
+        objective_usd=models.sign * value,
         mip_gap=gap,
         first_stage=cand,
         scenarios=outs,

@@ -696,11 +696,16 @@ def test_compare_under_objective_cost_reports_the_cost_saved():
     assert table.loc["only b", "optimum_uplift_usd"] == pytest.approx(500)
 
 
-def test_two_stage_plans_refuse_objective_cost():
+def test_two_stage_plans_take_objective_cost():
+    """One scenario of probability 1 is the deterministic least cost: 4 units, 6,777.78 USD
+    (test_cost_objective_buys_the_fewest_units_that_serve_the_forecast); a cost, positive.
+    More in tests/stochastic/test_two_stage_cost.py."""
     from optimizer.stochastic import solve as solve_two_stage
 
-    with pytest.raises(InputError, match="objective: cost"):
-        solve_two_stage(_forecast_doc(), [{"name": "a", "probability": 1.0}])
+    r = solve_two_stage(_forecast_doc(), [{"scenario": "a", "probability": 1.0}], mip_gap=1e-6)
+    assert r.status == "optimal" and r.objective_kind == "cost"
+    assert r.objective_usd == pytest.approx(4000 + 100_000 / A * 876, rel=1e-6)
+    assert r.first_stage_units() == {("g1", 1): 4}
 
 
 @pytest.mark.parametrize("seed", range(6))
