@@ -112,10 +112,14 @@ def _power_used(plan: dict[str, Any]) -> dict[int, float]:
 
 
 def _binding_power(plan: dict[str, Any]) -> list[int]:
+    """Periods where one more facility MW is worth money (its marginal value, hardware held
+    fixed, is positive): where power binds the plan. The resources table's ``binding`` flag
+    asks a different question (is there room left for one more of the smallest unit on
+    sale?) and can say no room is left, or some is, by a few kW either way."""
     return [
-        int(r["period"])
-        for r in plan["resources"]
-        if r["resource"] == "power_mw" and r.get("binding")
+        int(m["period"])
+        for m in plan["marginal_values"]
+        if m["resource"] == "power" and float(m["usd_per_unit"]) > 0
     ]
 
 
@@ -301,7 +305,15 @@ PATTERNS: dict[str, Callable[[Shipped, str, str], str]] = {
 
 
 def figure(name: str, shipped: Shipped) -> str:
-    """The text of the figure ``name``; ``KeyError`` when no figure has that name."""
+    """The text of the figure ``name``; ``KeyError`` when no figure has that name, and
+    ``ValueError`` when it comes out empty (a sentence would quote nothing)."""
+    text = _figure(name, shipped)
+    if not text.strip():
+        raise ValueError(f"fig:{name}: the shipped results give nothing to quote")
+    return text
+
+
+def _figure(name: str, shipped: Shipped) -> str:
     if name in FIGURES:
         return FIGURES[name](shipped)
     head, _, period = name.rpartition(".")

@@ -115,3 +115,14 @@ def test_report_notes_leave_out_a_pasted_solver_result() -> None:
     )
     notes = header_notes(text)
     assert notes == "my site\n\nASSUMPTIONS\n- power 1 GW"
+
+
+def test_a_figure_that_comes_out_empty_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sentence must never quote nothing ("power binds in , when ..."): a figure whose
+    shipped value is empty (say, no period where power is worth money) raises instead of
+    writing an empty marker."""
+    monkeypatch.setitem(quote.FIGURES, "test.empty", lambda s: "")
+    with pytest.raises(ValueError, match="fig:test.empty"):
+        quote.figure("test.empty", None)
+    monkeypatch.setitem(quote.FIGURES, "test.full", lambda s: "2029")
+    assert quote.figure("test.full", None) == "2029"
