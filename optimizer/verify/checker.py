@@ -6,7 +6,7 @@ Part of :mod:`optimizer.verify` (see its docstring).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -135,6 +135,19 @@ class _Checker:
             self.add("plan", where, f"{table}: unknown period {value!r}")
         return i
 
+    def unit_rows(self, table: str, df: pd.DataFrame) -> Iterator[tuple[str, int, float, str]]:
+        """(hardware, period index, units, where) of each row of a hardware/period/units
+        table that names known hardware and period and a number; the other rows are reported."""
+        for h, p, u in df[["hardware", "period", "units"]].itertuples(index=False, name=None):
+            where = _ix(h, p)
+            if h not in self.hw:
+                self.add("plan", where, f"{table}: unknown hardware {h!r}")
+                continue
+            i = self.period(table, where, p)
+            units = self.number(table, where, u)
+            if i is not None and units is not None:
+                yield h, i, units, where
+
     # ------------------------------------------------------------------ read the plan
     def read_buy(self) -> dict[tuple[str, int], float]:
         buy: dict[tuple[str, int], float] = {}
@@ -142,15 +155,7 @@ class _Checker:
         if df is None or df.empty:
             return buy
         windows = {h: self.sale_window(self.hw[h]) for h in self.hw}
-        for h, p, u in df[["hardware", "period", "units"]].itertuples(index=False, name=None):
-            where = _ix(h, p)
-            if h not in self.hw:
-                self.add("plan", where, f"buy: unknown hardware {h!r}")
-                continue
-            i = self.period("buy", where, p)
-            units = self.number("buy", where, u)
-            if i is None or units is None:
-                continue
+        for h, i, units, where in self.unit_rows("buy", df):
             if (h, i) in buy:
                 self.add("plan", where, "buy: duplicated row (units added up)")
             buy[(h, i)] = buy.get((h, i), 0.0) + units
@@ -459,15 +464,7 @@ class _Checker:
             return
         reported: dict[tuple[str, int], float] = {}
         if not df.empty:
-            for h, p, u in df[["hardware", "period", "units"]].itertuples(index=False, name=None):
-                where = _ix(h, p)
-                if h not in self.hw:
-                    self.add("plan", where, f"installed: unknown hardware {h!r}")
-                    continue
-                i = self.period("installed", where, p)
-                units = self.number("installed", where, u)
-                if i is None or units is None:
-                    continue
+            for h, i, units, where in self.unit_rows("installed", df):
                 if (h, i) in reported:
                     self.add("plan", where, "installed: duplicated row")
                 reported[(h, i)] = units
