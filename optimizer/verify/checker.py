@@ -100,6 +100,33 @@ class _Checker:
             self.add("plan", where, f"{table}: unknown time slice {rec.get('slice')!r}")
         return k
 
+    def read_row(
+        self, table: str, rec: Mapping[str, Any], keys: tuple[str, ...], column: str
+    ) -> tuple[str, int, int, float] | None:
+        """The row's place (``keys``, period, slice), period index, slice index and number
+        in ``column``; None (with each problem reported) when any of them is not valid."""
+        ids = [rec[k] for k in keys] + [rec["period"]] + ([rec["slice"]] if self.sliced else [])
+        where = _ix(*ids)
+        known: dict[str, Mapping[str, Any]] = {"hardware": self.hw, "tier": self.tiers}
+        for k in keys:
+            if rec[k] not in known[k]:
+                self.add("plan", where, f"{table}: unknown {k} {rec[k]!r}")
+                return None
+        i = self.period(table, where, rec["period"])
+        s = self.slice_index(table, where, rec)
+        x = self.number(table, where, rec[column])
+        if i is None or s is None or x is None:
+            return None
+        return where, i, s, x
+
+    def add_up(
+        self, table: str, where: str, acc: dict[Any, float], key: Any, x: float, what: str
+    ) -> None:
+        """Add a row's ``x`` to ``acc[key]``; a second row of the same key is reported."""
+        if key in acc:
+            self.add("plan", where, f"{table}: duplicated row ({what} added up)")
+        acc[key] = acc.get(key, 0.0) + x
+
     def frame(self, name: str, required: list[str]) -> pd.DataFrame | None:
         df = getattr(self.plan, name, None)
         if df is None:
@@ -156,9 +183,7 @@ class _Checker:
             return buy
         windows = {h: self.sale_window(self.hw[h]) for h in self.hw}
         for h, i, units, where in self.unit_rows("buy", df):
-            if (h, i) in buy:
-                self.add("plan", where, "buy: duplicated row (units added up)")
-            buy[(h, i)] = buy.get((h, i), 0.0) + units
+            self.add_up("buy", where, buy, (h, i), units, "units")
         for (h, i), units in buy.items():
             where = _ix(h, self.label(i))
             if abs(units - round(units)) > self.abs:
@@ -187,20 +212,12 @@ class _Checker:
         has_mtok = "mtok" in df.columns
         has_mw = "it_mw" in df.columns
         for rec in df.to_dict("records"):
-            h, t, p = rec["hardware"], rec["tier"], rec["period"]
-            where = _ix(h, t, p, rec["slice"]) if self.sliced else _ix(h, t, p)
-            if h not in self.hw or t not in self.tiers:
-                what = f"hardware {h!r}" if h not in self.hw else f"tier {t!r}"
-                self.add("plan", where, f"serve: unknown {what}")
+            read = self.read_row("serve", rec, ("hardware", "tier"), "units")
+            if read is None:
                 continue
-            i = self.period("serve", where, p)
-            s = self.slice_index("serve", where, rec)
-            units = self.number("serve", where, rec["units"])
-            if i is None or s is None or units is None:
-                continue
-            if (h, t, i, s) in serve:
-                self.add("plan", where, "serve: duplicated row (units added up)")
-            serve[(h, t, i, s)] = serve.get((h, t, i, s), 0.0) + units
+            where, i, s, units = read
+            h, t = rec["hardware"], rec["tier"]
+            self.add_up("serve", where, serve, (h, t, i, s), units, "units")
             c = self.coef[(h, t)]
             if not c.usable:
                 if units > self.abs:
@@ -239,19 +256,12 @@ class _Checker:
             return sold
         prices = {t: _per_period(self.tiers[t].price_usd_per_mtok, self.labels) for t in self.tiers}
         for rec in df.to_dict("records"):
-            t, p = rec["tier"], rec["period"]
-            where = _ix(t, p, rec["slice"]) if self.sliced else _ix(t, p)
-            if t not in self.tiers:
-                self.add("plan", where, f"sold: unknown tier {t!r}")
+            read = self.read_row("sold", rec, ("tier",), "mtok")
+            if read is None:
                 continue
-            i = self.period("sold", where, p)
-            s = self.slice_index("sold", where, rec)
-            mtok = self.number("sold", where, rec["mtok"])
-            if i is None or s is None or mtok is None:
-                continue
-            if (t, i, s) in sold:
-                self.add("plan", where, "sold: duplicated row (Mtok added up)")
-            sold[(t, i, s)] = sold.get((t, i, s), 0.0) + mtok
+            where, i, s, mtok = read
+            t = rec["tier"]
+            self.add_up("sold", where, sold, (t, i, s), mtok, "Mtok")
             price = self.unit_price(t, i, prices[t][i])
             if "price_usd_per_mtok" in rec and rec["price_usd_per_mtok"] is not None:
                 if self.differs(float(rec["price_usd_per_mtok"]), price):
