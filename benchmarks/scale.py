@@ -46,6 +46,23 @@ MODELS_PER_TIER_GROUP = 4  # tiers share models: tiers / 4 distinct models
 CONTEXTS = (8192, 131072)
 
 
+def hardware_entry(rng: np.random.Generator, i: int, periods: list[int]) -> dict[str, Any]:
+    """Seeded hardware ``hw-<i>``: 8, 72 or 256 GPUs, power, racks, capex and lifetime drawn
+    to scale with them, on sale from a drawn period (also the hard instance of
+    tests/service/test_service.py)."""
+    gpus = int(rng.choice([8, 72, 256]))
+    first = int(rng.integers(0, max(1, len(periods) - 1)))
+    return {
+        "id": f"hw-{i:02d}",
+        "gpus_per_unit": gpus,
+        "power_kw": float(round(gpus * rng.uniform(1.0, 2.2), 1)),
+        "rack_positions": 1.0 if gpus >= 72 else 0.25,
+        "capex_usd": float(round(gpus * rng.uniform(25_000, 60_000), -3)),
+        "lifetime_years": float(rng.choice([3, 4, 5, 6])),
+        "available_from": periods[first],
+    }
+
+
 def synthetic(
     n_hw: int, n_tiers: int, n_periods: int, n_points: int, folder: Path, seed: int = 7
 ) -> Path:
@@ -57,18 +74,9 @@ def synthetic(
 
     hardware = []
     hw_ids = [f"hw-{i:02d}" for i in range(n_hw)]
-    for i, h in enumerate(hw_ids):
-        gpus = int(rng.choice([8, 72, 256]))
-        first = int(rng.integers(0, max(1, n_periods - 1)))
-        entry = {
-            "id": h,
-            "gpus_per_unit": gpus,
-            "power_kw": float(round(gpus * rng.uniform(1.0, 2.2), 1)),
-            "rack_positions": 1.0 if gpus >= 72 else 0.25,
-            "capex_usd": float(round(gpus * rng.uniform(25_000, 60_000), -3)),
-            "lifetime_years": float(rng.choice([3, 4, 5, 6])),
-            "available_from": periods[first],
-        }
+    for i in range(n_hw):
+        entry = hardware_entry(rng, i, periods)
+        first = periods.index(entry["available_from"])
         if rng.random() < 0.5:
             entry["available_until"] = periods[min(n_periods - 1, first + int(rng.integers(2, 6)))]
         if i % 5 == 0:

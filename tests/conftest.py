@@ -355,6 +355,37 @@ SLOW_TESTS = (  # the longest first: under xdist they start in this order
 TESTS = Path(__file__).resolve().parent
 
 
+# The columns of a sensitivity table that the plots and reports read, in its order.
+SENSITIVITY_COLUMNS = (
+    "input",
+    "base_value",
+    "low_value",
+    "high_value",
+    "objective_low_usd",
+    "objective_high_usd",
+    "base_objective_usd",
+    "swing_usd",
+    "delta",
+)
+
+
+def sensitivity_table(
+    base_objective: float, rows: list[tuple[str, float, float, float]], delta: float = 0.1
+) -> pd.DataFrame:
+    """A sensitivity table with the columns optimizer.analysis.sensitivity writes, from rows
+    (input, base value, objective at -delta, objective at +delta); swing_usd is
+    |high - low| (NaN where a side has no plan)."""
+    t = pd.DataFrame(
+        rows, columns=["input", "base_value", "objective_low_usd", "objective_high_usd"]
+    )
+    t["low_value"] = t["base_value"] * (1 - delta)
+    t["high_value"] = t["base_value"] * (1 + delta)
+    t["base_objective_usd"] = base_objective
+    t["swing_usd"] = (t["objective_high_usd"] - t["objective_low_usd"]).abs()
+    t["delta"] = delta
+    return t[[*SENSITIVITY_COLUMNS]]
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark :data:`SLOW_TESTS` ``slow``. An entry whose file is not under tests/ is an error,

@@ -22,6 +22,13 @@ from optimizer.results.write import write_atomic
 EXIT_BAD_INPUT = 2
 # What build and calibrate write by default: a results folder, never the shipped files
 # (those only with --overwrite-shipped).
+# Options several of the commands below take, declared once.
+Osl = Annotated[int, typer.Option("--osl", min=1, help="Output tokens per request.")]
+PrintJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+SpecFiles = Annotated[
+    list[str] | None,
+    typer.Option("--spec", help="Spec YAML file (repeatable) (default: the two shipped)."),
+]
 DEFAULT_BUILD_OUT = Path("results/frontiers/reference-2026.csv")
 DEFAULT_CALIBRATION_OUT = Path("results/frontiers/calibration.md")
 
@@ -116,7 +123,7 @@ def build(
     contexts: Annotated[
         str, typer.Option("--contexts", help="Context lengths (prompt tokens), comma-separated.")
     ] = "8192,131072,400000",
-    osl: Annotated[int, typer.Option("--osl", min=1, help="Output tokens per request.")] = 1024,
+    osl: Osl = 1024,
     isl: Annotated[
         int | None,
         typer.Option(
@@ -211,7 +218,7 @@ def list_tables(
         str | None,
         typer.Argument(help="A shipped table's name (default: list the shipped tables)."),
     ] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    json_out: PrintJson = False,
 ) -> None:
     """The shipped frontier tables; with a name, its hardware and models, contexts, speeds."""
     import pandas as pd
@@ -263,16 +270,13 @@ def query(
     hardware: Annotated[str, typer.Argument(help="Hardware id, e.g. gb200-nvl72.")],
     model: Annotated[str, typer.Argument(help="Model id, e.g. deepseek-r1.")],
     isl: Annotated[int, typer.Option("--isl", min=1, help="Input tokens per request.")] = 8192,
-    osl: Annotated[int, typer.Option("--osl", min=1, help="Output tokens per request.")] = 1024,
+    osl: Osl = 1024,
     at: Annotated[
         float, typer.Option("--at", min=0.001, help="Interactivity, tok/s each user sees.")
     ] = 50.0,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    json_out: PrintJson = False,
     profile: Annotated[str, typer.Option("--profile", help="tuned or typical.")] = "tuned",
-    spec: Annotated[
-        list[str] | None,
-        typer.Option("--spec", help="Spec YAML file (repeatable) (default: the two shipped)."),
-    ] = None,
+    spec: SpecFiles = None,
 ) -> None:
     """Modelled tok/s per accelerator for one hardware x model at an interactivity."""
     from optimizer.frontiers.generator import query as run_query
@@ -316,10 +320,7 @@ def calibrate(
             "--fit", help="Redo the fit (about 5-10 minutes) instead of scoring the defaults."
         ),
     ] = False,
-    spec: Annotated[
-        list[str] | None,
-        typer.Option("--spec", help="Spec YAML file (repeatable) (default: the two shipped)."),
-    ] = None,
+    spec: SpecFiles = None,
     points: Annotated[
         Path | None,
         typer.Option(

@@ -50,7 +50,7 @@ From YAML::
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 SPEC_KEYS = {
@@ -391,6 +391,31 @@ def logistic_demand_menu(
     )
 
 
+# How each YAML key of a demand-curve spec reaches its curve's function, which keys a curve
+# needs, and the function of each curve.
+_SPEC_ARGS = {
+    "reference_price_usd_per_mtok": "reference_price",
+    "reference_demand_mtok": "reference_demand",
+    "elasticity": "elasticity",
+    "market_size_mtok": "market_size",
+    "choke_price_usd_per_mtok": "choke_price",
+    "steepness_usd_per_mtok": "steepness",
+    "midpoint_price_usd_per_mtok": "midpoint_price",
+    "prices_usd_per_mtok": "prices",
+    "price_multipliers": "multipliers",
+}
+_REQUIRED_KEYS = {
+    "constant_elasticity": ("reference_price_usd_per_mtok", "reference_demand_mtok", "elasticity"),
+    "linear": ("reference_price_usd_per_mtok", "reference_demand_mtok"),
+    "logistic": ("reference_price_usd_per_mtok", "reference_demand_mtok", "market_size_mtok"),
+}
+_CURVE_MENUS: dict[str, Callable[..., list[dict[str, Any]]]] = {
+    "constant_elasticity": constant_elasticity_menu,
+    "linear": linear_demand_menu,
+    "logistic": logistic_demand_menu,
+}
+
+
 def expand_menu_spec(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The entries of a YAML demand-curve spec (see the module docstring)."""
     curve = spec.get("curve", "constant_elasticity")
@@ -406,45 +431,12 @@ def expand_menu_spec(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
             f"price_menu: unknown key(s) {', '.join(unknown)} (a {curve} spec "
             f"takes {', '.join(sorted(CURVE_KEYS[curve]))})"
         )
-    if curve != "constant_elasticity":
-        need = ["reference_price_usd_per_mtok", "reference_demand_mtok"]
-        if curve == "logistic":
-            need.append("market_size_mtok")
-        for key in need:
-            if key not in spec:
-                raise ValueError(f"price_menu.{key}: required key is missing")
-        try:
-            if curve == "linear":
-                return linear_demand_menu(
-                    spec["reference_price_usd_per_mtok"],
-                    spec["reference_demand_mtok"],
-                    choke_price=spec.get("choke_price_usd_per_mtok"),
-                    market_size=spec.get("market_size_mtok"),
-                    prices=spec.get("prices_usd_per_mtok"),
-                    multipliers=spec.get("price_multipliers"),
-                )
-            return logistic_demand_menu(
-                spec["reference_price_usd_per_mtok"],
-                spec["reference_demand_mtok"],
-                spec["market_size_mtok"],
-                steepness=spec.get("steepness_usd_per_mtok"),
-                midpoint_price=spec.get("midpoint_price_usd_per_mtok"),
-                choke_price=spec.get("choke_price_usd_per_mtok"),
-                prices=spec.get("prices_usd_per_mtok"),
-                multipliers=spec.get("price_multipliers"),
-            )
-        except (TypeError, ValueError, KeyError) as exc:
-            raise ValueError(f"price_menu ({curve}): {exc}") from None
-    for key in ("reference_price_usd_per_mtok", "reference_demand_mtok", "elasticity"):
+    for key in _REQUIRED_KEYS[curve]:
         if key not in spec:
             raise ValueError(f"price_menu.{key}: required key is missing")
+    args = {arg: spec[key] for key, arg in _SPEC_ARGS.items() if key in spec}
+    where = "price_menu" if curve == "constant_elasticity" else f"price_menu ({curve})"
     try:
-        return constant_elasticity_menu(
-            spec["reference_price_usd_per_mtok"],
-            spec["reference_demand_mtok"],
-            spec["elasticity"],
-            prices=spec.get("prices_usd_per_mtok"),
-            multipliers=spec.get("price_multipliers"),
-        )
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"price_menu: {exc}") from None
+        return _CURVE_MENUS[curve](**args)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ValueError(f"{where}: {exc}") from None

@@ -12,10 +12,10 @@ from __future__ import annotations
 import threading
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import pyomo.environ as pyo
@@ -39,6 +39,8 @@ from optimizer.solver.options import (
     with_overrides,
 )
 from optimizer.verify import VerificationError, verify_plan
+
+_T = TypeVar("_T")
 
 
 class Planner:
@@ -211,47 +213,45 @@ class Planner:
             )
             self.timings["extract"] = time.perf_counter() - t0
             if opts.verify:
-                if _out_of_time(deadline):
-                    skipped.append("verify: deadline")
-                else:
-                    # An independent checker (no Pyomo, its own coefficients) re-evaluates
-                    # every constraint and the objective; a disagreement is a bug: fail loudly.
-                    t0 = time.perf_counter()
-                    try:
-                        verify_plan(
-                            self.instance,
-                            solution,
-                            table=self.table,
-                            optimality=not fixed_purchases,
-                        ).raise_if_failed()
-                    except VerificationError as exc:
-                        raise _scale_error(exc, self.data.notes) from exc
-                    verified = True
-                    self.timings["verify"] = time.perf_counter() - t0
+                # An independent checker (no Pyomo, its own coefficients) re-evaluates every
+                # constraint and the objective; a disagreement is a bug: fail loudly.
+                checked = self._step(
+                    "verify",
+                    "verify",
+                    deadline,
+                    skipped,
+                    lambda: self._verify(solution, not fixed_purchases),
+                )
+                verified = checked is not None
             if opts.marginals:
-                if _out_of_time(deadline):
-                    skipped.append("marginal_values: deadline")
-                else:
-                    t0 = time.perf_counter()
-                    mv, lp = marginal_values(self.model, self.session, _budget(deadline))
+                model, session = self.model, self.session
+                got = self._step(
+                    "marginals",
+                    "marginal_values",
+                    deadline,
+                    skipped,
+                    lambda: marginal_values(model, session, _budget(deadline)),
+                )
+                if got is not None:
+                    mv, lp = got
                     if lp is None and _out_of_time(deadline):
                         skipped.append("marginal_values: deadline")
-                    self.timings["marginals"] = time.perf_counter() - t0
         else:
             if outcome.status == "infeasible" and opts.diagnose:
-                if _out_of_time(deadline):
+                model = self.model
+                diagnosis = self._step(
+                    "diagnose",
+                    "diagnosis",
+                    deadline,
+                    skipped,
+                    lambda: _diagnose_or_none(model, self.instance, deadline),
+                )
+                if (
+                    "diagnosis: deadline" not in skipped
+                    and (diagnosis is None or diagnosis.empty)
+                    and _out_of_time(deadline)
+                ):
                     skipped.append("diagnosis: deadline")
-                else:
-                    t0 = time.perf_counter()
-                    try:
-                        diagnosis = diagnose(
-                            self.model, self.instance, time_limit=None, deadline=deadline
-                        )
-                    except Exception as exc:  # the diagnosis must not hide the solve's answer
-                        HIGHS_LOG.warning("infeasibility diagnosis failed: %s", exc)
-                    self.timings["diagnose"] = time.perf_counter() - t0
-                    if (diagnosis is None or diagnosis.empty) and _out_of_time(deadline):
-                        skipped.append("diagnosis: deadline")
                 if diagnosis is not None and not diagnosis.empty:
                     message = "infeasible: " + "; ".join(diagnosis["message"])
         return make_plan(
@@ -269,6 +269,34 @@ class Planner:
             timings=self.timings,
             model_size=model_size(self.model),
         )
+
+    def _step(
+        self,
+        key: str,
+        name: str,
+        deadline: float | None,
+        skipped: list[str],
+        work: Callable[[], _T],
+    ) -> _T | None:
+        """Run one step after the solve, its seconds in ``timings[key]``; when the deadline
+        has passed, None and ``"<name>: deadline"`` in ``skipped``."""
+        if _out_of_time(deadline):
+            skipped.append(f"{name}: deadline")
+            return None
+        t0 = time.perf_counter()
+        done = work()
+        self.timings[key] = time.perf_counter() - t0
+        return done
+
+    def _verify(self, solution: Any, optimality: bool) -> bool:
+        """The independent check of ``solution``; raises when it fails."""
+        try:
+            verify_plan(
+                self.instance, solution, table=self.table, optimality=optimality
+            ).raise_if_failed()
+        except VerificationError as exc:
+            raise _scale_error(exc, self.data.notes) from exc
+        return True
 
 
 # What the range checks (optimizer.model.numerics) say of a figure the solver cannot resolve.
@@ -296,6 +324,17 @@ def _scale_error(exc: VerificationError, notes: list[str]) -> Exception:
 def _session_key(options: SolveOptions) -> tuple[Any, ...]:
     """What a :class:`HighsSession` is built with: a call that asks otherwise gets its own."""
     return (options.mip_gap, options.threads, options.log, options.strategy)
+
+
+def _diagnose_or_none(
+    model: pyo.ConcreteModel, instance: Instance, deadline: float | None
+) -> pd.DataFrame | None:
+    """The infeasibility diagnosis, or None when it fails (it must not hide the solve's answer)."""
+    try:
+        return diagnose(model, instance, time_limit=None, deadline=deadline)
+    except Exception as exc:
+        HIGHS_LOG.warning("infeasibility diagnosis failed: %s", exc)
+        return None
 
 
 def _budget(deadline: float | None) -> float | None:

@@ -6,7 +6,7 @@ Part of :mod:`optimizer.verify` (see its docstring).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -100,6 +100,33 @@ class _Checker:
             self.add("plan", where, f"{table}: unknown time slice {rec.get('slice')!r}")
         return k
 
+    def read_row(
+        self, table: str, rec: Mapping[str, Any], keys: tuple[str, ...], column: str
+    ) -> tuple[str, int, int, float] | None:
+        """The row's place (``keys``, period, slice), period index, slice index and number
+        in ``column``; None (with each problem reported) when any of them is not valid."""
+        ids = [rec[k] for k in keys] + [rec["period"]] + ([rec["slice"]] if self.sliced else [])
+        where = _ix(*ids)
+        known: dict[str, Mapping[str, Any]] = {"hardware": self.hw, "tier": self.tiers}
+        for k in keys:
+            if rec[k] not in known[k]:
+                self.add("plan", where, f"{table}: unknown {k} {rec[k]!r}")
+                return None
+        i = self.period(table, where, rec["period"])
+        s = self.slice_index(table, where, rec)
+        x = self.number(table, where, rec[column])
+        if i is None or s is None or x is None:
+            return None
+        return where, i, s, x
+
+    def add_up(
+        self, table: str, where: str, acc: dict[Any, float], key: Any, x: float, what: str
+    ) -> None:
+        """Add a row's ``x`` to ``acc[key]``; a second row of the same key is reported."""
+        if key in acc:
+            self.add("plan", where, f"{table}: duplicated row ({what} added up)")
+        acc[key] = acc.get(key, 0.0) + x
+
     def frame(self, name: str, required: list[str]) -> pd.DataFrame | None:
         df = getattr(self.plan, name, None)
         if df is None:
@@ -135,6 +162,19 @@ class _Checker:
             self.add("plan", where, f"{table}: unknown period {value!r}")
         return i
 
+    def unit_rows(self, table: str, df: pd.DataFrame) -> Iterator[tuple[str, int, float, str]]:
+        """(hardware, period index, units, where) of each row of a hardware/period/units
+        table that names known hardware and period and a number; the other rows are reported."""
+        for h, p, u in df[["hardware", "period", "units"]].itertuples(index=False, name=None):
+            where = _ix(h, p)
+            if h not in self.hw:
+                self.add("plan", where, f"{table}: unknown hardware {h!r}")
+                continue
+            i = self.period(table, where, p)
+            units = self.number(table, where, u)
+            if i is not None and units is not None:
+                yield h, i, units, where
+
     # ------------------------------------------------------------------ read the plan
     def read_buy(self) -> dict[tuple[str, int], float]:
         buy: dict[tuple[str, int], float] = {}
@@ -142,18 +182,8 @@ class _Checker:
         if df is None or df.empty:
             return buy
         windows = {h: self.sale_window(self.hw[h]) for h in self.hw}
-        for h, p, u in df[["hardware", "period", "units"]].itertuples(index=False, name=None):
-            where = _ix(h, p)
-            if h not in self.hw:
-                self.add("plan", where, f"buy: unknown hardware {h!r}")
-                continue
-            i = self.period("buy", where, p)
-            units = self.number("buy", where, u)
-            if i is None or units is None:
-                continue
-            if (h, i) in buy:
-                self.add("plan", where, "buy: duplicated row (units added up)")
-            buy[(h, i)] = buy.get((h, i), 0.0) + units
+        for h, i, units, where in self.unit_rows("buy", df):
+            self.add_up("buy", where, buy, (h, i), units, "units")
         for (h, i), units in buy.items():
             where = _ix(h, self.label(i))
             if abs(units - round(units)) > self.abs:
@@ -182,20 +212,12 @@ class _Checker:
         has_mtok = "mtok" in df.columns
         has_mw = "it_mw" in df.columns
         for rec in df.to_dict("records"):
-            h, t, p = rec["hardware"], rec["tier"], rec["period"]
-            where = _ix(h, t, p, rec["slice"]) if self.sliced else _ix(h, t, p)
-            if h not in self.hw or t not in self.tiers:
-                what = f"hardware {h!r}" if h not in self.hw else f"tier {t!r}"
-                self.add("plan", where, f"serve: unknown {what}")
+            read = self.read_row("serve", rec, ("hardware", "tier"), "units")
+            if read is None:
                 continue
-            i = self.period("serve", where, p)
-            s = self.slice_index("serve", where, rec)
-            units = self.number("serve", where, rec["units"])
-            if i is None or s is None or units is None:
-                continue
-            if (h, t, i, s) in serve:
-                self.add("plan", where, "serve: duplicated row (units added up)")
-            serve[(h, t, i, s)] = serve.get((h, t, i, s), 0.0) + units
+            where, i, s, units = read
+            h, t = rec["hardware"], rec["tier"]
+            self.add_up("serve", where, serve, (h, t, i, s), units, "units")
             c = self.coef[(h, t)]
             if not c.usable:
                 if units > self.abs:
@@ -234,19 +256,12 @@ class _Checker:
             return sold
         prices = {t: _per_period(self.tiers[t].price_usd_per_mtok, self.labels) for t in self.tiers}
         for rec in df.to_dict("records"):
-            t, p = rec["tier"], rec["period"]
-            where = _ix(t, p, rec["slice"]) if self.sliced else _ix(t, p)
-            if t not in self.tiers:
-                self.add("plan", where, f"sold: unknown tier {t!r}")
+            read = self.read_row("sold", rec, ("tier",), "mtok")
+            if read is None:
                 continue
-            i = self.period("sold", where, p)
-            s = self.slice_index("sold", where, rec)
-            mtok = self.number("sold", where, rec["mtok"])
-            if i is None or s is None or mtok is None:
-                continue
-            if (t, i, s) in sold:
-                self.add("plan", where, "sold: duplicated row (Mtok added up)")
-            sold[(t, i, s)] = sold.get((t, i, s), 0.0) + mtok
+            where, i, s, mtok = read
+            t = rec["tier"]
+            self.add_up("sold", where, sold, (t, i, s), mtok, "Mtok")
             price = self.unit_price(t, i, prices[t][i])
             if "price_usd_per_mtok" in rec and rec["price_usd_per_mtok"] is not None:
                 if self.differs(float(rec["price_usd_per_mtok"]), price):
@@ -459,15 +474,7 @@ class _Checker:
             return
         reported: dict[tuple[str, int], float] = {}
         if not df.empty:
-            for h, p, u in df[["hardware", "period", "units"]].itertuples(index=False, name=None):
-                where = _ix(h, p)
-                if h not in self.hw:
-                    self.add("plan", where, f"installed: unknown hardware {h!r}")
-                    continue
-                i = self.period("installed", where, p)
-                units = self.number("installed", where, u)
-                if i is None or units is None:
-                    continue
+            for h, i, units, where in self.unit_rows("installed", df):
                 if (h, i) in reported:
                     self.add("plan", where, "installed: duplicated row")
                 reported[(h, i)] = units

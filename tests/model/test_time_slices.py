@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from optimizer import Planner, load_instance, solve
+from optimizer import Plan, Planner, load_instance, solve
 from optimizer.errors import InputError
 from optimizer.verify import verify_plan
 
@@ -54,6 +54,19 @@ def _two_tier_doc() -> dict[str, Any]:
     return doc
 
 
+def _optimal(doc: Any, objective_usd: float) -> Plan:
+    """Solve ``doc``; the plan must be optimal, checked, and worth ``objective_usd``."""
+    plan = solve(doc)
+    assert plan.status == "optimal" and plan.verified
+    assert plan.objective_usd == pytest.approx(objective_usd, rel=1e-9)
+    return plan
+
+
+def _by_tier_slice(df: pd.DataFrame, column: str) -> pd.Series:
+    """``column`` of a serve or sold table, indexed by (tier, slice)."""
+    return df.set_index(["tier", "slice"])[column]
+
+
 def test_a_unit_serves_one_tier_at_the_peak_and_another_at_night():
     """10 units, slices of half the hours each. A unit makes 0.5 A = 15,768 Mtok per slice.
 
@@ -65,14 +78,12 @@ def test_a_unit_serves_one_tier_at_the_peak_and_another_at_night():
     at the peak, x * 15,768 at $1, and batch only at night, (10 - x) * 15,768 at $0.5:
     at most 157,680 (x = 10). Switching tiers between slices earns 78,840 more.
     """
-    plan = solve(_two_tier_doc())
-    assert plan.status == "optimal" and plan.verified
-    assert plan.objective_usd == pytest.approx(236_520.0, rel=1e-9)
-    serve = plan.serve.set_index(["tier", "slice"])["units"]
+    plan = _optimal(_two_tier_doc(), 236_520.0)
+    serve = _by_tier_slice(plan.serve, "units")
     assert serve[("chat", "peak")] == pytest.approx(10.0)
     assert serve[("batch", "night")] == pytest.approx(10.0)
     assert len(plan.serve) == 2  # nothing else serves
-    sold = plan.sold.set_index(["tier", "slice"])["mtok"]
+    sold = _by_tier_slice(plan.sold, "mtok")
     assert sold[("chat", "peak")] == pytest.approx(157_680.0)
     assert sold[("batch", "night")] == pytest.approx(157_680.0)
     assert sold[("chat", "night")] == 0.0 and sold[("batch", "peak")] == 0.0
@@ -482,13 +493,11 @@ def test_delivery_share_holds_in_every_slice():
     """
     doc = _two_tier_doc()
     doc["hardware"][0]["delivery_share"] = 0.5
-    plan = solve(doc)
-    assert plan.status == "optimal" and plan.verified
-    assert plan.objective_usd == pytest.approx(118_260.0, rel=1e-9)
-    serve = plan.serve.set_index(["tier", "slice"])["units"]
+    plan = _optimal(doc, 118_260.0)
+    serve = _by_tier_slice(plan.serve, "units")
     assert serve[("chat", "peak")] == pytest.approx(5.0)
     assert serve[("batch", "night")] == pytest.approx(5.0)
-    sold = plan.sold.set_index(["tier", "slice"])["mtok"]
+    sold = _by_tier_slice(plan.sold, "mtok")
     assert sold[("chat", "peak")] == pytest.approx(78_840.0)
     assert sold[("batch", "night")] == pytest.approx(78_840.0)
 
@@ -535,9 +544,7 @@ def test_least_cost_sizes_the_fleet_for_the_peak_slice():
 
     doc["time_slices"] = copy.deepcopy(PEAK_QUARTER)
     doc["tiers"][0]["demand_profile"] = {"peak": 0.8, "night": 0.2}
-    plan = solve(doc)
-    assert plan.status == "optimal" and plan.verified
-    assert plan.objective_usd == pytest.approx(40_760.0, rel=1e-9)
+    plan = _optimal(doc, 40_760.0)
     assert int(plan.buy["units"].sum()) == 32
     assert plan.energy_usd == pytest.approx(8_760.0, rel=1e-9)
     sold = plan.sold.set_index("slice")["mtok"]
@@ -600,10 +607,8 @@ def test_commitment_bounds_the_sum_of_the_slices():
     batch["demand_profile"] = {"peak": 0.25, "night": 0.75}
     assert solve(doc).objective_usd == pytest.approx(232_680.0, rel=1e-9)
     batch["committed_mtok"] = 180_000
-    plan = solve(doc)
-    assert plan.status == "optimal" and plan.verified
-    assert plan.objective_usd == pytest.approx(217_680.0, rel=1e-9)
-    sold = plan.sold.set_index(["tier", "slice"])["mtok"]
+    plan = _optimal(doc, 217_680.0)
+    sold = _by_tier_slice(plan.sold, "mtok")
     assert sold[("batch", "peak")] == pytest.approx(30_000.0)
     assert sold[("batch", "night")] == pytest.approx(150_000.0)
     assert sold[("chat", "peak")] == pytest.approx(127_680.0)

@@ -15,7 +15,7 @@ from optimizer.plots.plan import plan_figure
 from optimizer.plots.sweep import human_label, sweep_figure
 from optimizer.plots.tornado import tornado_figure
 
-from conftest import REPO
+from conftest import REPO, sensitivity_table
 
 
 def _texts(fig) -> list[str]:
@@ -37,18 +37,12 @@ def test_human_labels(key: str, label: str):
 
 
 def test_tornado_names_inputs_in_words_and_says_profit():
-    t = pd.DataFrame(
-        {
-            "input": ["tiers[high].price_usd_per_mtok", "site.power_mw"],
-            "base_value": [2.0, 100.0],
-            "low_value": [1.8, 90.0],
-            "high_value": [2.2, 110.0],
-            "objective_low_usd": [9e9, 9.5e9],
-            "objective_high_usd": [11e9, 10.2e9],
-            "base_objective_usd": [1e10, 1e10],
-            "swing_usd": [2e9, 0.7e9],
-            "delta": [0.1, 0.1],
-        }
+    t = sensitivity_table(
+        1e10,
+        [
+            ("tiers[high].price_usd_per_mtok", 2.0, 9e9, 11e9),
+            ("site.power_mw", 100.0, 9.5e9, 10.2e9),
+        ],
     )
     texts = " | ".join(_texts(tornado_figure(t, objective="profit")))
     assert "high tier: price (USD/Mtok)" in texts and "site: power cap (MW)" in texts

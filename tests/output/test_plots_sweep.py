@@ -21,6 +21,8 @@ from optimizer.plots.sweep import (
 )
 from optimizer.plots.tornado import plot_tornado, tornado_order
 
+from conftest import sensitivity_table
+
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -88,23 +90,7 @@ def tornado_table() -> pd.DataFrame:
         ("discount_rate", 0.08, base + 9e8, base - 8e8),  # 1.7B
         ("tiers[low].demand_mtok[2027]", 2e10, base - 2.5e9, np.nan),  # no plan at +10%
     ]
-    t = pd.DataFrame(
-        [
-            {
-                "input": k,
-                "base_value": v,
-                "low_value": v * 0.9,
-                "high_value": v * 1.1,
-                "objective_low_usd": lo,
-                "objective_high_usd": hi,
-                "base_objective_usd": base,
-                "delta": 0.1,
-            }
-            for k, v, lo, hi in rows
-        ]
-    )
-    t["swing_usd"] = (t["objective_high_usd"] - t["objective_low_usd"]).abs()
-    return t
+    return sensitivity_table(base, rows)
 
 
 # --------------------------------------------------------------------------- tables

@@ -22,7 +22,7 @@ from optimizer.report.twostage_report import two_stage_report
 from optimizer.report.workbook import write_workbook
 from optimizer.results.write import write_plan
 
-from conftest import REPO, TOY, run_cli
+from conftest import REPO, TOY, run_cli, sensitivity_table
 
 FIXTURE = REPO / "tests" / "data" / "stochastic.json"
 
@@ -209,18 +209,12 @@ def test_results_folder_round_trip(toy_plan, tmp_path: Path):
     )
     # what else optimizer writes into a results folder: a sensitivity table and a sweep
     (folder / "sensitivity").mkdir()
-    pd.DataFrame(
-        {
-            "input": ["site.power_mw", "tiers[paid].price_usd_per_mtok"],
-            "base_value": [10.0, 3.0],
-            "low_value": [9.0, 2.7],
-            "high_value": [11.0, 3.3],
-            "objective_low_usd": [3.27e8, 3.27e8],
-            "objective_high_usd": [4.0e8, 4.0e8],
-            "base_objective_usd": [3.63e8, 3.63e8],
-            "swing_usd": [7.3e7, 7.3e7],
-            "delta": [0.1, 0.1],
-        }
+    sensitivity_table(
+        3.63e8,
+        [
+            ("site.power_mw", 10.0, 3.27e8, 4.0e8),
+            ("tiers[paid].price_usd_per_mtok", 3.0, 3.27e8, 4.0e8),
+        ],
     ).to_parquet(folder / "sensitivity" / "sensitivity.parquet")
     (folder / "sweep").mkdir()
     pd.DataFrame(

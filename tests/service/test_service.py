@@ -8,6 +8,7 @@ server's settings is checked without starting one (``run_server`` replaced).
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -53,18 +54,13 @@ def hard_instance(seed: int = 1) -> dict[str, Any]:
     models = [f"model-{i}" for i in range(3)]
     hardware, rows = [], []
     x = np.geomspace(5, 1200, 20)
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        from scale import hardware_entry
+    finally:
+        sys.path.pop(0)
     for i in range(30):
-        gpus = int(rng.choice([8, 72, 256]))
-        first = int(rng.integers(0, len(periods) - 1))
-        hw: dict[str, Any] = {
-            "id": f"hw-{i:02d}",
-            "gpus_per_unit": gpus,
-            "power_kw": float(round(gpus * rng.uniform(1.0, 2.2), 1)),
-            "rack_positions": 1.0 if gpus >= 72 else 0.25,
-            "capex_usd": float(round(gpus * rng.uniform(25_000, 60_000), -3)),
-            "lifetime_years": float(rng.choice([3, 4, 5, 6])),
-            "available_from": periods[first],
-        }
+        hw = hardware_entry(rng, i, periods)
         if i % 5 == 0:
             hw["min_units"] = int(rng.integers(20, 200))
         if i % 4 == 1:
