@@ -137,7 +137,7 @@ SOLD = Table(
 )
 PRICE = Table(
     "price",
-    "v2 price menus: the entry chosen per tier and period and what its neighbours would earn "
+    "price menus: the entry chosen per tier and period and what its neighbours would earn "
     "(undiscounted; empty without menus)",
     (
         _TIER,

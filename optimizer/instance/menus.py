@@ -1,4 +1,4 @@
-"""Price menus from demand curves (docs/model.md v2 "Price menus").
+"""Price menus from demand curves (docs/model.md, `price_menu`).
 
 A price menu lists prices a tier could charge and the Mtok it would sell at each. A
 menu is often written from a demand curve rather than by hand. With a constant price

@@ -41,7 +41,7 @@ Money = USDValue | dict[PeriodLabel, USDValue]
 Rate = RateValue | dict[PeriodLabel, RateValue]
 Count = Annotated[int, Field(ge=0, le=MAX_UNIT_COUNT)]
 UnitPrice = Annotated[float, Field(ge=0, le=1e12)]
-# v2: capex and existing units may change by period (docs/model.md "v2 options").
+# Capex and existing units may change by period (docs/model.md, capex and existing units).
 UnitPriceByPeriod = UnitPrice | dict[PeriodLabel, UnitPrice]
 CountByPeriod = Count | dict[PeriodLabel, Count]
 # v3 (docs/model.md "v3 options"): a share in [0, 1], and a delivery share in (0, 1].
@@ -89,7 +89,7 @@ class Site(_Frozen):
     electricity_usd_per_mwh: Rate = Field(0.0, description="Electricity price, USD/MWh.")
     fixed_cost_usd_per_year: USDValue = Field(
         0.0,
-        description="v2: cost of the site no decision changes (building, grid, cooling), "
+        description="Cost of the site no decision changes (building, grid, cooling), "
         "USD per year; profit subtracts it, revenue ignores it.",
     )
     cooling: Cooling | None = Field(
@@ -109,7 +109,7 @@ class Hardware(_Frozen):
     )
     rack_positions: Annotated[float, Field(ge=0, le=1e6)] = 1.0
     capex_usd: UnitPriceByPeriod = Field(
-        0.0, description="Price of one unit, USD; v2: or {period: price of a unit bought then}."
+        0.0, description="Price of one unit, USD; or {period: price of a unit bought then}."
     )
     lifetime_years: Annotated[float, Field(gt=0, le=1000)] | None = None
     available_from: PeriodLabel | None = None
@@ -117,7 +117,7 @@ class Hardware(_Frozen):
     max_units: Count | None = None
     min_units: Count = 0
     existing_units: CountByPeriod = Field(
-        0, description="Units installed at no capex; v2: or {period: units} (retirements)."
+        0, description="Units installed at no capex; or {period: units} (retirements)."
     )
     frontier_scale: Annotated[float, Field(gt=0, le=100)] = Field(
         1.0,
@@ -141,7 +141,7 @@ class Hardware(_Frozen):
 
 
 class MenuEntry(_Frozen):
-    """v2 price menu entry: a price the tier could list and the Mtok it would sell at it."""
+    """A price menu entry: a price the tier could list and the Mtok it would sell at it."""
 
     price_usd_per_mtok: Rate
     demand_mtok: Money
@@ -159,7 +159,7 @@ class TimeSlice(_Frozen):
 class Tier(_Frozen):
     """A product sold by the token: a model at a context, speed and price.
 
-    v2: ``price_menu`` (a list of {price, demand} entries, or a demand-curve spec: constant
+    ``price_menu`` (a list of {price, demand} entries, or a demand-curve spec: constant
     elasticity, linear or logistic, that :func:`optimizer.instance.menus.expand_menu_spec`
     turns into one) replaces
     ``price_usd_per_mtok`` and ``demand_mtok``; giving both is an error.
@@ -239,7 +239,7 @@ class Instance(_Frozen):
     discount_rate: Annotated[float, Field(ge=0, le=10)] = 0.0
     objective: Literal["revenue", "profit", "cost"] = "revenue"
     residual_value: Literal["none", "straight_line"] = Field(
-        "none", description="v2: straight_line credits unexpired hardware at the horizon's end."
+        "none", description="straight_line credits unexpired hardware at the horizon's end."
     )
     site: Site
     hardware: list[Hardware] = Field(min_length=1)
@@ -304,7 +304,7 @@ class Instance(_Frozen):
         return [0.0 if v is None else v for v in self.per_period(value)]
 
     def capex_by_period(self, hw: Hardware) -> list[float]:
-        """Price of one unit of ``hw`` bought in each period, USD (v2: may vary)."""
+        """Price of one unit of ``hw`` bought in each period, USD (may vary)."""
         return self.per_period_values(hw.capex_usd)
 
     def shown_prices(self, tier: Tier) -> list[float]:
@@ -316,14 +316,14 @@ class Instance(_Frozen):
         return self.per_period_values(middle.price_usd_per_mtok)
 
     def existing_by_period(self, hw: Hardware) -> list[float]:
-        """Units of ``hw`` installed at no capex in each period (v2: may vary)."""
+        """Units of ``hw`` installed at no capex in each period (may vary)."""
         return self.per_period_values(hw.existing_units)
 
     def residual_fraction(self, hw: Hardware, index: int) -> float:
         """Share of a unit's price left at the horizon's end when bought in period ``index``.
 
         ``max(0, lifetime - (N - i) * period_years) / lifetime`` with straight_line
-        residual value, else 0 (docs/model.md v2 "Residual value").
+        residual value, else 0 (docs/model.md, `residual_value`).
         """
         if self.residual_value != "straight_line" or hw.lifetime_years is None:
             return 0.0

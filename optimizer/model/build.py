@@ -66,7 +66,7 @@ def define_sets(m: pyo.ConcreteModel, d: ModelData) -> None:
     m.BUDGET_P = pyo.Set(initialize=list(s.budget_periods), ordered=True)
     m.SUPPLY_H = pyo.Set(initialize=list(s.supply_hardware), ordered=True)
     m.LOT_H = pyo.Set(initialize=list(s.lot_hardware), ordered=True)
-    # v2 price menus: entries (t, p, k) and the (t, p) they belong to
+    # price menus (option): entries (t, p, k) and the (t, p) they belong to
     m.MENU = pyo.Set(initialize=list(s.menu_index), dimen=3, ordered=True)
     menu_tp = [(t, p) for t in s.menu_tiers for p in s.periods]
     m.MENU_TP = pyo.Set(initialize=menu_tp, dimen=2, ordered=True)

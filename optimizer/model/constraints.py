@@ -116,7 +116,7 @@ def land(m: pyo.ConcreteModel) -> None:
 def budget(m: pyo.ConcreteModel) -> None:
     """budget[p]:  sum_h capex_usd[h,p] * buy[h,p] <= capex_budget_usd[p], where set.
 
-    ``capex_usd[h,p]`` is the price of a unit bought in p (v2: it may vary by period).
+    ``capex_usd[h,p]`` is the price of a unit bought in p (it may vary by period).
     """
 
     def rule(m: pyo.ConcreteModel, p: Any) -> Any:
@@ -190,7 +190,7 @@ def power_share(m: pyo.ConcreteModel) -> None:
 
 
 def price_menu(m: pyo.ConcreteModel) -> None:
-    """price_menu[t,p] (v2), for tiers with a price menu:
+    """price_menu[t,p] (option), for tiers with a price menu:
 
     * ``price_menu_pick[t,p]``:       sum_k pick[t,p,k] <= 1   (at most one listed price)
     * ``price_menu_demand[t,p,k]``:   sold_at[t,p,k] <= Y[t,p,k] * pick[t,p,k]

@@ -61,7 +61,7 @@ class Structure:
     supply_hardware: tuple[str, ...]  # h with max_units
     lot_hardware: tuple[str, ...]  # h with min_units > 0
     objective: str
-    # v2 options (empty / False when off: the v1 model is built unchanged)
+    # options (empty / False when off: the core model is built unchanged)
     menu_tiers: tuple[str, ...] = ()  # tiers with a price menu
     menu_index: tuple[TPK, ...] = ()  # (t, p, k): entry k of t's menu in period p
     residual: bool = False  # straight-line residual value credited (profit only)
@@ -87,7 +87,7 @@ class ModelData:
 
     structure: Structure
     weight: dict[PeriodLabel, float]  # discount weight per period
-    existing: dict[HP, float]  # units installed at no capex, per period (v2: may vary)
+    existing: dict[HP, float]  # units installed at no capex, per period (may vary)
     a: dict[tuple[str, str], float]  # Tok per unit per period, usable pairs
     price: dict[TP, float]  # $M per Tok (== USD per Mtok)
     demand: dict[TP, float]  # Tok per period
@@ -96,7 +96,7 @@ class ModelData:
     power_cap_mw: dict[PeriodLabel, float]
     unit_racks: dict[str, float]
     rack_cap: dict[PeriodLabel, float]
-    unit_capex: dict[HP, float]  # $M per unit bought in p (v2: may vary by period)
+    unit_capex: dict[HP, float]  # $M per unit bought in p (may vary by period)
     budget: dict[PeriodLabel, float]  # $M per period
     max_units: dict[str, float]
     min_units: dict[str, float]
@@ -277,7 +277,7 @@ def _build_data(inst: Instance, coef: Coefficients, objective: str) -> ModelData
     else:
         energy_cost = {k: 0.0 for k in serve_index}
 
-    # --- v2: residual value at the horizon's end and the site's fixed cost (profit only)
+    # --- options: residual value at the horizon's end and the site's fixed cost (profit only)
     residual_on = costed and inst.residual_value == "straight_line"
     residual: dict[HP, float] = {}
     if residual_on:

@@ -63,7 +63,7 @@ def check_ranges(inst: Instance, data: ModelData) -> tuple[list[str], list[str]]
     # unleash (a fleet nothing bounds) is refused below. Said in the plan's warnings.
     for h in s.hardware:
         i = hw_index[h]
-        # capex may differ by period (v2): the smallest positive price of one unit
+        # capex may differ by period: the smallest positive price of one unit
         capex = min((v for (g, _p), v in data.unit_capex.items() if g == h and v > 0), default=0.0)
         for key, value, shown in (
             ("power_kw", data.pue * data.unit_it_mw[h], inst.hardware[i].power_kw),

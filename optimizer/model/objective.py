@@ -3,14 +3,14 @@
 revenue:  sum_p w[p] * (sum_t price[t,p] * sold[t,p]  +  sum_{t,k} X[t,p,k] * sold_at[t,p,k])
 profit:   revenue - sum_p w[p] * sum_h capex[h,p] * buy[h,p]
                   - sum_p w[p] * sum_{h,t} energy_cost[h,t,p] * serve[h,t,p]
-                  + sum_{h,p} residual[h,p] * buy[h,p]                          (v2)
-                  - sum_p w[p] * fixed_cost_usd_per_year * period_years          (v2)
+                  + sum_{h,p} residual[h,p] * buy[h,p]                      (option)
+                  - sum_p w[p] * fixed_cost_usd_per_year * period_years      (option)
 
 with w[p] = (1 + discount_rate) ** (-index(p) * period_years) and
 energy_cost[h,t,p] = electricity_usd_per_mwh[p] * pue * power_kw[h] / 1000
 * utilization[t] * 8760 * period_years (USD per serving unit), scaled to $M.
 The first revenue sum runs over tiers with a fixed price, the second over the entries
-of price menus (v2). ``residual[h,p] = w_end * capex[h,p] * max(0, lifetime - (N - i_p)
+of price menus (option). ``residual[h,p] = w_end * capex[h,p] * max(0, lifetime - (N - i_p)
 * period_years) / lifetime`` with ``w_end = (1 + rate) ** (-N * period_years)`` when
 ``residual_value: straight_line``, else 0. ``fixed_cost`` is the discounted sum of the
 site's fixed cost (a constant: it moves the optimum's value, never the plan).
@@ -64,7 +64,7 @@ def _signed_slice_energy(m: pyo.ConcreteModel) -> Any:
 
 
 def residual_expr(m: pyo.ConcreteModel) -> Any:
-    """Discounted straight-line value of unexpired hardware at the horizon's end, $M (v2)."""
+    """Discounted straight-line value of unexpired hardware at the horizon's end, $M (option)."""
     return sum(m.residual[h, p] * m.buy[h, p] for h, p in m.BUY)
 
 
@@ -94,7 +94,7 @@ def cost_expr(m: pyo.ConcreteModel) -> Any:
     if s.residual:
         m.residual_value = pyo.Expression(expr=residual_expr(m))
         cost = cost - m.residual_value
-    if s.opex:  # v3 options: terms only when set, so a v2 instance keeps its exact model
+    if s.opex:  # v3 options: terms only when set, so an instance without them keeps its model
         m.opex_cost = pyo.Expression(expr=opex_expr(m))
         cost = cost + m.opex_cost
     if s.idle:

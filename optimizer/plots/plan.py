@@ -476,7 +476,9 @@ def _plan_texts(fig: Figure, instance: Instance, plan: Plan) -> None:
         + ("; the figures above are present values." if instance.discount_rate else ".")
         + "\nSmall tags '+n': purchases too small to see in their stack (n units).",
     )
-    size = 10.5 if len(sub) <= 130 else 10.5 * 130 / len(sub)  # v2 terms make it longer
+    size = (
+        10.5 if len(sub) <= 130 else 10.5 * 130 / len(sub)
+    )  # residual value and fixed cost make it longer
     fig.text(0.09, 0.915, sub, fontsize=size, color="#555555", ha="left", va="top")
 
 

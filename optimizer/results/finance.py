@@ -29,7 +29,7 @@ Discounted payback: the same on the discounted figures (each period at its weigh
 
 The keys ``hardware[].opex_usd_per_year``, ``hardware[].idle_power_share``,
 ``hardware[].platform`` and ``platforms`` are read with ``getattr`` and default to no cost:
-an instance without them has the cash flows of the v2 objective.
+an instance without them has the cash flows of the objective without them.
 """
 
 from __future__ import annotations

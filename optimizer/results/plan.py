@@ -39,7 +39,7 @@ class Plan:
     """A purchase plan and capacity split, with everything a planner asks of it.
 
     Money in USD, tokens in Mtok, power in MW, land in rack positions. The DataFrames
-    ``buy``, ``installed``, ``serve``, ``sold``, ``price`` (v2 price menus; empty without
+    ``buy``, ``installed``, ``serve``, ``sold``, ``price`` (price menus; empty without
     them), ``resources``, ``unusable``, ``marginal_values`` (:mod:`optimizer.solver.marginals`)
     and ``diagnosis`` (when infeasible; :mod:`optimizer.solver.diagnose`) have the columns,
     units and meanings :data:`optimizer.result_schema.PLAN_TABLES` lists (docs/format.md,
@@ -69,8 +69,8 @@ class Plan:
     revenue_usd: float | None = None
     capex_usd: float | None = None
     energy_usd: float | None = None
-    residual_value_usd: float | None = None  # v2: discounted, credited to profit
-    fixed_cost_usd: float | None = None  # v2: discounted site fixed cost, charged to profit
+    residual_value_usd: float | None = None  # option: discounted, credited to profit
+    fixed_cost_usd: float | None = None  # option: discounted site fixed cost, charged to profit
     opex_usd: float | None = None  # v3: discounted opex of installed units (profit, cost)
     platform_cost_usd: float | None = None  # v3: discounted fixed cost of platforms adopted
     buy: pd.DataFrame = field(default_factory=pd.DataFrame)

@@ -72,7 +72,7 @@ def plan_row(plan: Plan) -> dict[str, Any]:
         "capex_usd": plan.capex_usd,
         "energy_usd": plan.energy_usd,
     }
-    if plan.residual_value_usd:  # v2 options: only when they are in play
+    if plan.residual_value_usd:  # residual value, fixed cost: only when in play
         row["residual_value_usd"] = plan.residual_value_usd
     if plan.fixed_cost_usd:
         row["fixed_cost_usd"] = plan.fixed_cost_usd
@@ -88,7 +88,7 @@ def plan_row(plan: Plan) -> dict[str, Any]:
         row["npv_usd"] = f.npv_usd
         row["irr"] = math.nan if f.irr is None else f.irr
         row["payback_years"] = math.nan if f.payback_years is None else f.payback_years
-    if plan.price is not None and len(plan.price):  # v2 price menus: the price chosen
+    if plan.price is not None and len(plan.price):  # price menus: the price chosen
         for r in plan.price.itertuples(index=False):
             row[f"price_usd_per_mtok[{r.tier},{r.period}]"] = float(r.price_usd_per_mtok)
     for tier, grp in plan.sold.groupby("tier", sort=False):
@@ -240,10 +240,15 @@ def run_sweep(
     try:
         if scheduler is not None:
             _run_dask(scheduler, _Tasks(base_json, base.base_dir, options, todo), collect)
-        elif workers is not None and workers <= 1:
+        elif workers is not None and workers <= 1 and _threads_here_agree(options):
             _run_here(base, options, todo, collect)
         else:
-            n = workers or os.cpu_count() or 1
+            if workers is not None and workers <= 1:
+                notes.append(
+                    "HiGHS already runs with another thread count in this process: the rows "
+                    "were solved in one worker process, as any number of workers solves them"
+                )
+            n = max(1, workers) if workers is not None else (os.cpu_count() or 1)
             try:
                 _run_pool(n, _Tasks(base_json, base.base_dir, options, todo), collect)
             except BrokenProcessPool:
@@ -275,7 +280,17 @@ def rows_table(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
         ({k: v for k, v in r.items() if not k.startswith("_")} for r in rows),
         key=lambda r: int(r["scenario"]),
     )
-    return pd.DataFrame(ordered)
+    table = pd.DataFrame(ordered)
+    # A row lists the units it bought; a unit another row bought and this one did not is 0
+    # here, not blank, so the columns are whole numbers whichever rows finished (a resumed
+    # sweep's table is then the same as one run straight through).
+    if "objective_usd" in table:
+        solved = table["objective_usd"].notna()
+        for col in [c for c in table if c.startswith(("bought[", "units_bought["))]:
+            table.loc[solved & table[col].isna(), col] = 0
+            if table[col].notna().all():
+                table[col] = table[col].astype("int64")
+    return table
 
 
 def _run_here(
@@ -305,6 +320,18 @@ class _Tasks:
 
     def args(self, i: int, changes: Changes) -> tuple[Any, ...]:
         return (self.base_json, self.base_dir, self.options, i, _encode(changes))
+
+
+def _threads_here_agree(options: SolveOptions) -> bool:
+    """This process's HiGHS solves with the thread count the sweep asks for (or has not
+    started yet, so it will). HiGHS fixes its thread pool at a process's first solve, and a
+    MIP may end at another of its optimal plans with another count: a sweep solved here
+    after, say, ``optimizer.solve`` (automatic threads) could differ from the same sweep on
+    worker processes."""
+    from optimizer.solver.highs import _PROCESS_THREADS
+
+    wanted = 0 if options.threads is None else int(options.threads)
+    return _PROCESS_THREADS.get("n", wanted) == wanted
 
 
 def _run_pool(n: int, tasks: _Tasks, collect: Callable[[dict[str, Any]], None]) -> None:

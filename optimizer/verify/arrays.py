@@ -37,9 +37,9 @@ class _Arrays:
     usable: np.ndarray  # [h, t]
     kw: np.ndarray  # [h]
     racks: np.ndarray  # [h]
-    capex: np.ndarray  # [h, p] USD per unit bought in p (v2: capex by period)
-    residual: np.ndarray  # [h, p] USD credited per unit bought in p (v2: residual value)
-    fixed_cost: np.ndarray  # [p] USD of site fixed cost per period (v2), undiscounted
+    capex: np.ndarray  # [h, p] USD per unit bought in p (capex by period)
+    residual: np.ndarray  # [h, p] USD credited per unit bought in p (residual value option)
+    fixed_cost: np.ndarray  # [p] USD of site fixed cost per period (option), undiscounted
     min_units: np.ndarray  # [h]
     max_units: np.ndarray  # [h] (inf when unset)
     pue: float
@@ -98,7 +98,7 @@ class _Arrays:
         def per(value: Any) -> np.ndarray:
             return np.array([np.nan if v is None else v for v in _per_period(value, labels)])
 
-        # v2: existing units and capex may be given per period
+        # existing units and capex may be given per period
         existing = np.array([np.nan_to_num(per(h.existing_units)) for h in hws]).reshape(-1, n)
         installed = existing + alive
         A = np.array([[ck.coef[(h, t)].a if ck.coef[(h, t)].usable else 0.0 for t in T] for h in H])
@@ -118,7 +118,7 @@ class _Arrays:
             ]
         ).reshape(len(T), n)
         demand = np.array([per(t.demand_mtok) for t in tiers]).reshape(len(T), n)
-        # Residual value (v2, straight line): w_end * capex * max(0, life - (N - i) * years)
+        # Residual value (option, straight line): w_end * capex * max(0, life - (N - i) * years)
         # / life per unit bought in period i, for hardware with a lifetime.
         residual = np.zeros((len(H), n))
         if inst.residual_value == "straight_line" and ck.objective_kind in ("profit", "cost"):

@@ -45,7 +45,7 @@ class _Checker:
         self.objective_kind: str = instance.objective
         self.optimality = True
         self.notes_out: list[str] = []
-        # v2 price menus: (tier, period index) -> (entry, price, demand) the plan chose
+        # price menus: (tier, period index) -> (entry, price, demand) the plan chose
         self.menu_choice: dict[tuple[str, int], tuple[int, float, float]] = {}
         self.v3: _V3Figures  # set in run(), once the plan is read
         # Option time_slices: the slices (one unnamed slice holding every hour when off),
@@ -281,7 +281,7 @@ class _Checker:
                     )
         return sold
 
-    # ------------------------------------------------------------------ v2 figures
+    # ------------------------------------------------------------------ option figures
     def unit_price(self, t: str, i: int, listed: float | None) -> float:
         """The tier's price in period i: the menu entry the plan chose, else the listed one."""
         if self.tiers[t].price_menu is not None:
@@ -422,7 +422,7 @@ class _Checker:
         self.check_share_column(a)
 
     def check_price_menu(self, a: _Arrays) -> None:
-        """price menu[t,p] (v2): sold <= Y of the entry chosen; nothing sold unpriced."""
+        """price menu[t,p] (option): sold <= Y of the entry chosen; nothing sold unpriced."""
         for j, t in enumerate(a.T):
             if self.tiers[t].price_menu is None:
                 continue

@@ -21,9 +21,9 @@ if TYPE_CHECKING:
     from optimizer.verify.report import VerificationReport
 
 
-def _v1_only(inst: Instance) -> bool:
-    """True when the instance uses none of docs/model.md's v2 options, which the greedy step of
-    the ``unused value`` floor does not model (per-period capex or existing units, price
+def _core_only(inst: Instance) -> bool:
+    """True when the instance uses none of the options the greedy step of the ``unused
+    value`` floor does not model (per-period capex or existing units, price
     menus, residual value, whole replicas): a new option must be modelled there before the
     floor applies."""
     for h in inst.hardware:
@@ -120,8 +120,8 @@ def check_unused_value(ck: _Checker, report: VerificationReport, a: _Arrays) -> 
     """
     if not ck.optimality or report.status != "optimal" or report.objective_usd is None:
         return
-    if not _v1_only(ck.inst):
-        ck.notes_out.append("unused value: not checked (v2 options are set)")
+    if not _core_only(ck.inst):
+        ck.notes_out.append("unused value: not checked (options are set)")
         return
     if report.objective_kind == "cost" or _v3_set(ck.inst):
         ck.notes_out.append("unused value: not checked (objective cost or v3 options)")

@@ -175,7 +175,7 @@ def _lifetime_periods(lifetime_years: float | None, period_years: float, n: int)
     return max(1, math.ceil(lifetime_years / period_years - 1e-12))
 
 
-# ------------------------------------------------------------------- v2 figures
+# ------------------------------------------------------------------- option figures
 def _menu_entries(tier: Any, labels: list[str], i: int) -> list[tuple[float, float]]:
     """(price USD/Mtok, demand Mtok) of every entry of a tier's price menu in period i."""
     return [

@@ -19,7 +19,7 @@ from optimizer.sweep import run as sweep_run
 
 from conftest import REPO, TOY, base, frontier, run_cli
 
-META_NAME = "sweep.meta.json"  # optimizer.sweep.record's names, written out: the contract
+META_NAME = "sweep.meta.json"  # optimizer.sweep.record's names, written out: what users read
 JOURNAL_NAME = "sweep.rows.jsonl"
 TIMING_COLUMNS = ("seconds", "solver_s")
 
@@ -270,3 +270,41 @@ def test_a_journal_line_cut_short_does_not_swallow_the_next_row(tmp_path: Path) 
         fh.write('{"scenario": 1, "objective')  # a process killed mid-line
     journal.append({"scenario": 2, "objective_usd": 2.5})
     assert [r["scenario"] for r in journal.read()] == [0, 2]
+
+
+def test_one_worker_in_a_process_whose_highs_runs_other_threads_solves_in_a_worker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """HiGHS fixes its thread pool at a process's first solve, and a MIP may end at another of
+    its optimal plans with another count: a one-worker sweep in a process whose HiGHS already
+    runs with automatic threads (say, after ``optimizer.solve``) is solved in one worker
+    process (threads=1), so its rows are those of any number of workers, and it says so."""
+    from optimizer.solver import highs
+
+    inst = load_instance(base())
+    scenarios = build_scenarios(inst, [parse_set("site.power_mw=0.2,0.6")])
+    monkeypatch.setitem(highs._PROCESS_THREADS, "n", 0)  # as after a solve with threads=None
+    here = run_sweep(inst, scenarios, workers=1)
+    assert any("one worker process" in n for n in here.notes)
+    two = run_sweep(inst, scenarios, workers=2)
+    pd.testing.assert_frame_equal(
+        _plan_columns(here.table), _plan_columns(two.table), check_exact=True
+    )
+
+
+def test_a_unit_one_row_did_not_buy_is_zero_in_that_row_not_blank() -> None:
+    """Rows list what they bought: in the table a unit that only another row bought is 0 for
+    a solved row (whole numbers whichever rows finished first, so a resumed sweep's CSV reads
+    back as the straight run's) and stays blank for a row with no plan."""
+    rows = [
+        {"scenario": 1, "status": "optimal", "objective_usd": 5.0, "bought[a,2026]": 3},
+        {"scenario": 0, "status": "optimal", "objective_usd": 4.0, "units_bought[b]": 2},
+        {"scenario": 2, "status": "infeasible", "objective_usd": None},
+    ]
+    table = sweep_run.rows_table(rows)
+    assert list(table["scenario"]) == [0, 1, 2]
+    assert table["bought[a,2026]"].tolist()[:2] == [0, 3]
+    assert table["units_bought[b]"].tolist()[:2] == [2, 0]
+    assert table.loc[2, ["bought[a,2026]", "units_bought[b]"]].isna().all()
+    solved = sweep_run.rows_table(rows[:2])
+    assert solved["bought[a,2026]"].dtype == "int64" and solved["units_bought[b]"].dtype == "int64"

@@ -386,7 +386,7 @@ def _names_a_place(line: str) -> bool:
 def _outcome(doc: dict[str, Any], csv: bytes | None, folder: Path) -> str:
     """Load and solve in process: 'input_error' or the plan's status.
 
-    Asserts the contract on the way: InputError problems are single lines naming a key
+    Asserts on the way: InputError problems are single lines naming a key
     path or the frontier file; a plan that comes back passes the independent checker.
     """
     target = folder / CSV_NAME

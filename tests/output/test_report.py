@@ -163,7 +163,7 @@ def test_workbook_numbers_equal_the_plan(toy_plan, toy_report, tmp_path: Path):
     for key, row in sold.iterrows():
         assert tiers.loc[key, "revenue_usd (USD)"] == pytest.approx(row["revenue_usd"], rel=1e-12)
         assert tiers.loc[key, "mtok (Mtok)"] == pytest.approx(row["mtok"], rel=1e-12)
-    # the toy's hand-derived optimum (the contract's header), on the baselines sheet too
+    # the toy's hand-derived optimum (instances/toy.yaml's header), on the baselines sheet too
     base = sheets["baselines"].set_index("plan")
     assert base.loc["optimal", "objective_usd (USD)"] == pytest.approx(363_294_720, rel=1e-9)
     head = dict(sheets["headline"].itertuples(index=False, name=None))
