@@ -25,6 +25,7 @@ from scale import synthetic  # noqa: E402
 
 from optimizer import Planner, load_instance  # noqa: E402
 from optimizer.results.finance import finance_of  # noqa: E402
+from optimizer.solver.options import SolveOptions  # noqa: E402
 
 
 def main() -> None:
@@ -40,7 +41,7 @@ def main() -> None:
             folder = Path(tmp) / size
             folder.mkdir()
             inst = load_instance(synthetic(h, t, p, n, folder))
-            planner = Planner(inst, time_limit=args.time_limit, marginals=False)
+            planner = Planner(inst, SolveOptions(time_limit=args.time_limit, marginals=False))
             plan = planner.solve()
             best = float("inf")
             for _ in range(args.repeat):

@@ -38,6 +38,7 @@ import pandas as pd
 import yaml
 
 from optimizer import Instance, Planner, load_instance
+from optimizer.solver.options import SolveOptions
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from record import Record  # noqa: E402  (benchmarks/ is not a package)
@@ -186,7 +187,7 @@ def no_slices(inst: Instance) -> Instance:
 
 def solve_timed(inst: Instance, time_limit: float | None) -> tuple[float, Any]:
     """(HiGHS's MILP seconds, plan) of one solve at the default gap, post-solve steps off."""
-    planner = Planner(inst, mip_gap=1e-4, marginals=False)
+    planner = Planner(inst, SolveOptions(mip_gap=1e-4, marginals=False))
     planner.session.time_limit = time_limit  # type: ignore[union-attr]
     plan = planner.solve()
     return planner.timings["solve"], plan
@@ -256,7 +257,7 @@ def run(
             t0 = time.perf_counter()
             inst = load_instance(path)
             t_load = time.perf_counter() - t0
-            planner = Planner(inst, mip_gap=1e-4)
+            planner = Planner(inst, SolveOptions(mip_gap=1e-4))
             deadline = None if time_limit is None else time.monotonic() + time_limit + 3600
             # The time limit caps the MILP only; the post-solve steps are what is measured.
             planner.session.time_limit = time_limit  # type: ignore[union-attr]
@@ -315,7 +316,8 @@ def strategies(size: str, seed: int, time_limit: float | None) -> dict[str, Any]
         for strategy in ("certified", "milp"):
             t0 = time.perf_counter()
             planner = Planner(
-                load_instance(path), mip_gap=1e-4, strategy=strategy, time_limit=time_limit
+                load_instance(path),
+                SolveOptions(mip_gap=1e-4, strategy=strategy, time_limit=time_limit),
             )
             plan = planner.solve()
             rows[strategy] = (time.perf_counter() - t0, planner.timings["solve"], plan)
@@ -353,7 +355,7 @@ def reference_strategies() -> dict[str, Any]:
     ref = Path(__file__).resolve().parents[1] / "instances" / "gtc2026-1gw.yaml"
     out = []
     for strategy in ("certified", "milp"):
-        planner = Planner(load_instance(ref), strategy=strategy)
+        planner = Planner(load_instance(ref), SolveOptions(strategy=strategy))
         plan = planner.solve()
         out.append((strategy, planner.timings["solve"], plan))
     (_, cs, cp), (_, ms, mp) = out

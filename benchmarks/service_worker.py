@@ -49,7 +49,7 @@ def main() -> None:
         objectives = set()
         for _ in range(args.repeat):
             t0 = time.monotonic()
-            plan = Planner(inst, options, table=table).solve(t0 + 60)
+            plan = Planner(inst, options, table=table).solve(deadline=t0 + 60)
             local.append(time.monotonic() - t0)
             objectives.add(round(plan.objective_usd, 3))
             t0 = time.monotonic()

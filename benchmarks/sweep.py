@@ -29,6 +29,7 @@ from pathlib import Path
 
 from optimizer import Planner, load_instance
 from optimizer.solver.highs import HighsSession
+from optimizer.solver.options import SolveOptions
 from optimizer.sweep import build_scenarios, parse_set, scenario_instance
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -69,7 +70,7 @@ def main() -> None:
     scenarios = build_scenarios(base, sets, samples=args.scenarios, seed=2026)
     instances = [scenario_instance(base, s) for s in scenarios]
 
-    warm = Planner(base, marginals=args.marginals)
+    warm = Planner(base, SolveOptions(marginals=args.marginals))
     table = warm.table
     if args.strategies:
         record.write(strategies(base, table, instances, args.marginals, path.name))
@@ -78,7 +79,7 @@ def main() -> None:
     t0 = time.perf_counter()
     rebuild_obj = []
     for inst in instances:
-        p = Planner(inst, table=table, marginals=args.marginals)
+        p = Planner(inst, SolveOptions(marginals=args.marginals), table=table)
         rebuild_obj.append(p.solve().objective_usd)
     rebuild_s = time.perf_counter() - t0
 

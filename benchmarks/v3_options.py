@@ -23,6 +23,7 @@ from typing import Any
 
 from optimizer import Plan, Planner, load_instance
 from optimizer.instance.schema import Instance
+from optimizer.solver.options import SolveOptions
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REPO / "instances" / "gtc2026-1gw.yaml"
@@ -85,7 +86,7 @@ def timed(inst: Instance, repeat: int) -> tuple[float, Plan]:
     best = float("inf")
     for _ in range(repeat):
         t0 = time.perf_counter()
-        plan = Planner(inst, marginals=False).solve()
+        plan = Planner(inst, SolveOptions(marginals=False)).solve()
         best = min(best, time.perf_counter() - t0)
     return best, plan
 
