@@ -60,7 +60,7 @@ def kind_of(path: Path) -> tuple[str, Path]:
 
         if is_two_stage(doc):
             return "two-stage", path
-        if isinstance(doc, dict) and "buy" in doc and "sold" in doc and "site" not in doc:
+        if isinstance(doc, dict) and "site" not in doc and ("status" in doc or "buy" in doc):
             # plan.json of a results folder: the folder (its CSVs keep every column; one
             # without its manifest is refused); any other result JSON alone
             near = (MANIFEST, *PLAN_FILES[1:])

@@ -176,6 +176,14 @@ def test_a_report_is_built_from_a_saved_result_json(plans: dict[str, Plan], tmp_
     with pytest.raises(InputError) as err:
         build_report(bad)
     assert err.value.problems == [f"{bad}: result.buy: not a list of rows"]
+    # A result with no tables at all is still read as a result (its problem named), not
+    # as an instance missing 'site', 'hardware', ...
+    bare = tmp_path / "bare.json"
+    bare.write_text(json.dumps({"status": "optimal", "objective_usd": "abc"}))
+    assert kind_of(bare) == ("results", bare)
+    with pytest.raises(InputError) as err:
+        build_report(bare)
+    assert err.value.problems == [f"{bare}: result.objective_usd: not a number ('abc')"]
 
 
 def test_results_import_neither_solver_nor_planning_nor_pyomo() -> None:
