@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from optimizer import Planner, load_instance
+from optimizer import Planner, SolveOptions, load_instance
 from optimizer.instance.schema import Instance
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -41,7 +41,10 @@ def solve(inst: Instance, whole: bool, time_limit: float | None) -> tuple[float,
     """(objective USD, solve seconds, status, gap) with the option set to ``whole``."""
     variant = inst.with_changes(whole_replicas=whole) if whole else inst
     t0 = time.perf_counter()
-    planner = Planner(variant, mip_gap=1e-4, time_limit=time_limit, marginals=False, diagnose=False)
+    planner = Planner(
+        variant,
+        SolveOptions(mip_gap=1e-4, time_limit=time_limit, marginals=False, diagnose=False),
+    )
     plan = planner.solve()
     seconds = time.perf_counter() - t0
     gap = plan.mip_gap if plan.mip_gap is not None else float("nan")

@@ -261,7 +261,7 @@ def run(
             deadline = None if time_limit is None else time.monotonic() + time_limit + 3600
             # The time limit caps the MILP only; the post-solve steps are what is measured.
             planner.session.time_limit = time_limit  # type: ignore[union-attr]
-            plan = planner.solve(deadline)
+            plan = planner.solve(deadline=deadline)
             total = time.perf_counter() - t0
             row: dict[str, float | int | str] = {
                 "size": f"{size} s{seed}",

@@ -86,7 +86,7 @@ def main() -> None:
     def in_place(clean: bool) -> tuple[float, float, list[float | None], int]:
         HighsSession.reset_between_runs = clean
         try:
-            planner = Planner(base, table=table, marginals=args.marginals)
+            planner = Planner(base, SolveOptions(marginals=args.marginals), table=table)
             planner.solve()
             t0 = time.perf_counter()
             highs_s = 0.0
@@ -152,7 +152,7 @@ def strategies(base, table, instances, marginals: bool, name: str) -> dict[str, 
     """The sweep in place under each strategy (one process, same scenarios)."""
     out = {}
     for strategy in ("certified", "milp"):
-        planner = Planner(base, table=table, marginals=marginals, strategy=strategy)
+        planner = Planner(base, SolveOptions(marginals=marginals, strategy=strategy), table=table)
         planner.solve()
         t0 = time.perf_counter()
         objs = []

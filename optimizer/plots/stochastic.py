@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from optimizer.plots import DECK_SIZE_IN, DPI, deck_style, fmt_usd
-from optimizer.stochastic.result import TwoStagePlan
+from optimizer.stochastic.result import TwoStagePlan, value_sign
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -152,9 +152,12 @@ def plot_first_stage_regret(result: TwoStagePlan) -> Figure:
 
         s = result.scenarios.sort_values("regret_usd", kind="stable")
         yr = np.arange(len(s))
-        ev_regret = s["ws_objective_usd"] - s["ev_objective_usd"]
+        # Regret as the result defines it (value_sign): WS - obj for profit, obj - WS for
+        # cost, so a bar to the right is money lost to not knowing the scenario either way.
+        sign = value_sign(result.objective_kind)
+        ev_regret = sign * (s["ws_objective_usd"] - s["ev_objective_usd"])
         if ev_regret.isna().any():  # EV's units undeliverable somewhere: dropped there
-            ev_regret = s["ws_objective_usd"] - s["ev_delivered_objective_usd"]
+            ev_regret = sign * (s["ws_objective_usd"] - s["ev_delivered_objective_usd"])
         right.barh(yr - 0.2, s["regret_usd"], 0.4, color=TWO_STAGE)
         if ev_regret.notna().all():
             right.barh(yr + 0.2, ev_regret, 0.4, color=EV_PLAN)
@@ -164,7 +167,11 @@ def plot_first_stage_regret(result: TwoStagePlan) -> Figure:
         right.invert_yaxis()
         right.axvline(0, color="#555555", lw=0.8)
         right.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_usd(v)))
-        right.set_xlabel("regret: wait-and-see objective - the plan's (USD)")
+        right.set_xlabel(
+            "regret: the plan's cost - wait-and-see cost (USD)"
+            if sign < 0
+            else "regret: wait-and-see objective - the plan's (USD)"
+        )
         right.set_title("regret per scenario (against perfect foresight)", fontsize=11)
         if (s["regret_usd"] < 0).any():
             right.text(

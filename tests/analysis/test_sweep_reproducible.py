@@ -47,19 +47,19 @@ def test_a_coefficient_crossing_zero_leaves_the_solver_model_as_a_fresh_build() 
     # HiGHS drops a matrix entry set to 0 and re-adds it at the end of its column; the
     # planner hands HiGHS a fresh copy when that happens, so the model it solves is the
     # one a fresh build gives (on the old code the column order differed).
-    from optimizer import Planner
+    from optimizer import Planner, SolveOptions
 
     inst = load_instance(TOY)
     hw = [h.model_dump() for h in inst.hardware]
     hw[0]["rack_positions"] = 0.0
     zeroed = inst.with_changes(hardware=hw)
-    planner = Planner(inst, marginals=False)
+    planner = Planner(inst, SolveOptions(marginals=False))
     planner.solve()
     assert planner.update(zeroed) is False  # in place
     planner.solve()
     assert planner.update(inst) is False
     planner.solve()
-    fresh = Planner(inst, marginals=False)
+    fresh = Planner(inst, SolveOptions(marginals=False))
     fresh.solve()
     a, b = planner.session.highs.getLp(), fresh.session.highs.getLp()
     assert list(a.a_matrix_.index_) == list(b.a_matrix_.index_)

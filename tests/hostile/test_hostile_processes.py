@@ -225,7 +225,7 @@ def test_the_diagnosis_gets_only_what_is_left_of_the_time_limit(monkeypatch) -> 
     doc["hardware"][0]["existing_units"] = 20
     import optimizer
 
-    plan = Planner(optimizer.load_instance(doc), time_limit=600).solve()
+    plan = Planner(optimizer.load_instance(doc), optimizer.SolveOptions(time_limit=600)).solve()
     assert plan.status == "infeasible"
     assert list(plan.diagnosis["relax_by"]) == [pytest.approx(10.0)]
     assert len(limits) == 1 and limits[0] is not None

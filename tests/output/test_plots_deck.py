@@ -14,6 +14,7 @@ from optimizer.plots.frontier import frontier_figure
 from optimizer.plots.plan import plan_figure
 from optimizer.plots.sweep import human_label, sweep_figure
 from optimizer.plots.tornado import tornado_figure
+from optimizer.solver.options import SolveOptions
 
 from conftest import REPO, sensitivity_table
 
@@ -55,7 +56,7 @@ def toy():
     inst = load_instance(REPO / "instances" / "toy.yaml")
     # The toy has several optima (the free tier's 20% may run on nvl72 or hgx-h100); the
     # charts below are checked on the 66 + 8 one, the one branch and bound finds.
-    planner = Planner(inst, strategy="milp")
+    planner = Planner(inst, SolveOptions(strategy="milp"))
     return inst, planner.table, planner.solve()
 
 

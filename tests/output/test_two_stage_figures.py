@@ -97,3 +97,32 @@ def test_regret_panel_names_the_scenarios() -> None:
     labels = [t.get_text() for t in regret.get_yticklabels()]
     assert "demand-slow_price-slow_vr-ontime_capex-low" in labels
     assert not any(lbl.isdigit() for lbl in labels)
+
+
+def test_cost_regret_bars_point_the_way_the_result_defines_regret() -> None:
+    """Under objective cost regret is obj - WS (the plan costs more than perfect foresight):
+    the expected-value plan's bars, like the two-stage plan's, are drawn at +(EEV_s - WS_s),
+    worked here for three scenarios: costs 10, 20, 30 (USD bn), WS 9, 18, 30, EV plan 12,
+    21, 33 -> regrets 1, 2, 0 and EV regrets 3, 3, 3, all to the right of zero."""
+    base = _result()
+    sc = pd.DataFrame(
+        {
+            "scenario": ["a", "b", "c"],
+            "probability": 1 / 3,
+            "status": "optimal",
+            "objective_usd": [10e9, 20e9, 30e9],
+            "ws_objective_usd": [9e9, 18e9, 30e9],
+            "ev_objective_usd": [12e9, 21e9, 33e9],
+            "regret_usd": [1e9, 2e9, 0.0],
+            "ev_delivered_objective_usd": np.nan,
+        }
+    )
+    base.objective_kind = "cost"
+    base.scenarios = sc
+    base.scenario_names = ["a", "b", "c"]
+    base.probabilities = [1 / 3] * 3
+    base.vss_infeasible = []
+    regret = plot_first_stage_regret(base).axes[1]
+    widths = sorted(round(p.get_width() / 1e9, 6) for p in regret.patches)
+    assert widths == [0.0, 1.0, 2.0, 3.0, 3.0, 3.0]
+    assert "cost" in regret.get_xlabel()

@@ -6,7 +6,7 @@ import re
 
 from rich.console import Console
 
-from optimizer import Planner, load_instance, solve
+from optimizer import Planner, SolveOptions, load_instance, solve
 
 from conftest import TOY, base
 
@@ -61,7 +61,7 @@ def test_no_nan_in_summary_console_or_compare() -> None:
 
 
 def test_planner_exposes_warnings_of_the_current_instance() -> None:
-    planner = Planner(load_instance(base()), marginals=False)
+    planner = Planner(load_instance(base()), SolveOptions(marginals=False))
     assert planner.solve().warnings == []
     planner.update(load_instance(_unservable()))
     assert planner.solve().warnings  # the new tier, which nothing can serve

@@ -154,6 +154,7 @@ def test_shipped_first_stage_re_evaluated_in_every_scenario() -> None:
     that only changes which first stage is best needs the slow regeneration above."""
     from optimizer.instance.load import load_instance
     from optimizer.planning.planner import Planner
+    from optimizer.solver.options import SolveOptions
     from optimizer.stochastic import load_scenarios
     from optimizer.stochastic.model import first_stage_periods, replan
 
@@ -175,7 +176,7 @@ def test_shipped_first_stage_re_evaluated_in_every_scenario() -> None:
     assert [str(p) for p in periods] == [str(p) for p in doc["first_stage_periods"]]
     label = {str(p): p for p in periods}
     first = {(b["hardware"], label[str(b["period"])]): b["units"] for b in doc["first_stage"]}
-    planner = Planner(sc.instances[0], mip_gap=gap, marginals=False)
+    planner = Planner(sc.instances[0], SolveOptions(mip_gap=gap, marginals=False))
     objective = dict(zip(shipped["scenario"], shipped["objective_usd"], strict=True))
     expected = 0.0
     for name, prob, inst in zip(sc.names, sc.probabilities, sc.instances, strict=True):

@@ -22,6 +22,7 @@ import yaml
 from optimizer import solve as solve_one
 from optimizer.instance.load import load_instance
 from optimizer.planning.planner import Planner
+from optimizer.solver.options import SolveOptions
 from optimizer.stochastic import solve
 
 from conftest import MTOK_PER_UNIT_YEAR, REPO, TOY, base, frontier, run_cli, two_unit_profit_doc
@@ -130,7 +131,7 @@ def test_evpi_vss_nonnegative_first_stage_shared_and_recourse_optimal(seed: int)
     for row, obj in zip(table.itertuples(index=False), r.scenarios["objective_usd"], strict=True):
         d = json.loads(json.dumps(doc))
         d["tiers"][0]["demand_mtok"] = {1: row[1], 2: row[2]}
-        planner = Planner(load_instance(d), marginals=False, mip_gap=0)
+        planner = Planner(load_instance(d), SolveOptions(marginals=False, mip_gap=0))
         assert planner.model is not None
         for h in ("g1", "g2"):
             planner.model.buy[h, 1].fix(first.get((h, 1), 0))
