@@ -63,10 +63,16 @@ def _slices(doc: dict[str, Any]) -> list[str]:
     out = []
     for r in f["rows"]:
         ratio = float(r["ratio"])
+        cpu = ""
+        if "cpu_ratio" in r:  # written since the benchmark also times CPU (median of runs)
+            cpu = (
+                f"; CPU {r['cpu_1']:.2f} s -> {r['cpu_n']:.2f} s: {float(r['cpu_ratio']):.2f}x"
+                f" (median of {r['repeat']} alternating runs)"
+            )
         out.append(
             f"- {f['slices']} time slices, {r['label']}: solve {r['solve_1']:.2f} s -> "
             f"{r['solve_n']:.2f} s ({r['vars_1']} -> {r['vars_n']} columns, {r['cons_1']} -> "
-            f"{r['cons_n']} rows): {ratio:.2f}x (target <= {f['target_ratio']}x), "
+            f"{r['cons_n']} rows): {ratio:.2f}x{cpu} (target <= {f['target_ratio']}x), "
             f"{_verdict(ratio <= f['target_ratio'])}."
         )
     out.append(f"  {_when(doc)}.")

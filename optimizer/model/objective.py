@@ -89,8 +89,13 @@ def cost_expr(m: pyo.ConcreteModel) -> Any:
     electricity is left out here and added to the objective as _signed_slice_energy."""
     s = m.data_structure
     m.capex = pyo.Expression(expr=capex_expr(m))
-    m.energy = pyo.Expression(expr=energy_expr(m))
-    cost = m.capex + m.fixed_cost if s.slices else m.capex + m.energy + m.fixed_cost
+    if s.slices:
+        # no m.energy: nothing reads it, and a second copy of the objective's slice sum (a
+        # term per serve[h,t,p,s]) was a third of building a sliced model
+        cost = m.capex + m.fixed_cost
+    else:
+        m.energy = pyo.Expression(expr=energy_expr(m))
+        cost = m.capex + m.energy + m.fixed_cost
     if s.residual:
         m.residual_value = pyo.Expression(expr=residual_expr(m))
         cost = cost - m.residual_value
