@@ -41,6 +41,13 @@ from optimizer.frontiers.perf.specs import (
     load_spec_files,
     model_from_dict,
 )
+from optimizer.frontiers.perf.sweeps import (  # noqa: F401  (re-exported: callers use them here)
+    SPARSE_DROP,
+    SPARSE_SPEEDUP,
+    effective_ratio,
+    sparse_sweep_bounds,
+    sweep_steps,
+)
 
 DATA_DIR = FRONTIERS_DIR / "calibration"
 POINTS_CSV = DATA_DIR / "points.csv"
@@ -119,52 +126,6 @@ def load_points(path: Path = POINTS_CSV) -> tuple[Point, ...]:
             )
         )
     return tuple(out)
-
-
-# A sweep is sparse between two of its points when throughput falls by more than
-# SPARSE_DROP while speed rises by less than SPARSE_SPEEDUP: the batch sizes between them were
-# not run, so the faster point is a lower bound of the envelope (issue 19).
-SPARSE_DROP = 3.0
-SPARSE_SPEEDUP = 2.0
-
-
-def sparse_sweep_bounds(frame: pd.DataFrame) -> pd.DataFrame:
-    """``bound`` and ``upper`` of every row of a points table, by the sparse-sweep rule.
-
-    Rows of one sweep are those with the same source (after resolving "same"), hardware,
-    model, workload, technique and profile; in order of speed, a row is ``lower`` (with
-    ``upper`` the previous row's throughput) when the rule above holds, else ``point``.
-    """
-    src = frame["source"].astype(str).replace("same", pd.NA).ffill()
-    keys = ["hardware", "model", "isl", "osl", "technique", "profile"]
-    bound = pd.Series("point", index=frame.index, dtype=object)
-    upper = pd.Series("", index=frame.index, dtype=object)
-    for _, grp in frame.assign(_src=src).groupby([*keys, "_src"], sort=False):
-        g = grp.sort_values("interactivity")
-        speed = g["interactivity"].astype(float).to_numpy()
-        tput = g["tok_s_per_gpu"].astype(float).to_numpy()
-        for i in range(1, len(g)):
-            if tput[i - 1] > SPARSE_DROP * tput[i] and speed[i] < SPARSE_SPEEDUP * speed[i - 1]:
-                bound[g.index[i]] = "lower"
-                upper[g.index[i]] = f"{tput[i - 1]:g}"
-    return pd.DataFrame({"bound": bound, "upper": upper})
-
-
-def effective_ratio(modelled: float, measured: float, bound: str, upper: float | None) -> float:
-    """modelled / measured, scored as the point's kind says.
-
-    A ``point`` is two-sided: the ratio itself. A ``lower`` point (the best a sparse sweep
-    reached) bounds the envelope from below and, through the sweep's next slower point,
-    from above: inside [measured, upper] the model is not wrong (1.0); below it the ratio to
-    the measured point, above it the ratio to ``upper`` (no upper: one-sided).
-    """
-    if bound != "lower":
-        return modelled / measured
-    if modelled < measured:
-        return modelled / measured
-    if upper is not None and modelled > upper:
-        return modelled / upper
-    return 1.0
 
 
 def load_ratios(path: Path = RATIOS_CSV) -> pd.DataFrame:
@@ -262,6 +223,9 @@ def score(
     return frame
 
 
+AS_SHIPPED_READ = "as shipped: read linearly between two measured points of the"
+
+
 def as_shipped(points: Iterable[Point]) -> list[Point]:
     """The points as the shipped tables answer for them (technique ``best``).
 
@@ -271,7 +235,9 @@ def as_shipped(points: Iterable[Point]) -> list[Point]:
     its speed, its throughput the highest of its own and of every other technique's measured
     curve there (linear between that curve's points, only inside its speed range); a lower
     bound that another curve beats is a point of that curve, so it is scored two-sided, with that
-    curve's software vintage. Points already marked ``best`` stay as they are.
+    curve's software vintage. Points already marked ``best`` stay as they are. A figure read
+    between two measurements of the other curve (not at one of them) says so in its note
+    (:data:`AS_SHIPPED_READ`), so the report can count what is measured and what is read.
     """
     pts = list(points)
     curves: dict[tuple[object, ...], dict[str, list[Point]]] = {}
@@ -286,7 +252,7 @@ def as_shipped(points: Iterable[Point]) -> list[Point]:
             out.append(p)
             continue
         key = (p.hardware, p.model, p.isl, p.osl, p.profile, p.counts)
-        best, vintage = p.tok_s_per_gpu, p.vintage
+        best, vintage, read = p.tok_s_per_gpu, p.vintage, ""
         for tech, curve in curves[key].items():
             if tech == p.technique:
                 continue
@@ -297,13 +263,16 @@ def as_shipped(points: Iterable[Point]) -> list[Point]:
                 if other > best:  # that curve's software: its nearest point's
                     near = min(c, key=lambda q: abs(q.interactivity - p.interactivity))
                     best, vintage = other, near.vintage
+                    read = "" if p.interactivity in xs else f"{AS_SHIPPED_READ} {tech} curve"
         dup = (*key, p.interactivity)
         if dup in seen:  # the same speed measured with two techniques: one best point
             continue
         seen.add(dup)
         if best > p.tok_s_per_gpu:
             p = dataclasses.replace(p, tok_s_per_gpu=best, bound="point", upper=None)
-            p = dataclasses.replace(p, vintage=vintage)
+            p = dataclasses.replace(
+                p, vintage=vintage, note=f"{p.note}; {read}" if read else p.note
+            )
         out.append(dataclasses.replace(p, technique="best"))
     return out
 
