@@ -22,25 +22,67 @@ def _hold(ratios: list[float]) -> pd.DataFrame:
 
 
 def test_targets_count_points_within_20_percent_and_beyond_2x() -> None:
-    # 5 points: 1.1 and 0.9 are within 20% (factor <= 1.2); 1.3 is not; 3.98 and 0.45 are
-    # beyond 2x (0.45 -> factor 2.22). A median under 20% needs (5 + 1) // 2 = 3 points.
-    hold = _hold([3.98, 1.1, 0.9, 1.3, 0.45])
+    # Headline (as shipped), 5 points: 1.1 and 0.9 are within 20% (factor <= 1.2); 1.3 is not;
+    # 3.98 and 0.45 are beyond 2x (0.45 -> factor 2.22). A median under 20% needs
+    # (5 + 1) // 2 = 3 points. Per technique beside it: 3 points, 1 within, 1 beyond.
+    head = _hold([3.98, 1.1, 0.9, 1.3, 0.45])
+    per = _hold([3.98, 1.1, 1.5])
     rt = pd.DataFrame({"factor": [0.7, 0.5, 1.4]})  # 0.7 and 1.4 within 1.5x; 0.5 is not
-    text = "\n".join(_target_lines(hold, rt))
+    text = "\n".join(_target_lines(head, per, rt))
     assert "2 of 5 held-out points are within 20%" in text
-    assert "needs at least 3). Not met" in text
-    assert "2 beyond" in text
+    assert "needs at least 3). Not met: 1 short. Per technique: 1 of 3 (needs 2)." in text
+    assert "2 beyond: b200-hgx 1k/1k at 50 (0.45), gb300-nvl72 1k/1k at 98 (3.98)." in text
+    assert "Per technique: 1 beyond (gb300-nvl72" in text
     assert "a sparse sweep: GB300 without MTP falls 12x" in text  # its recorded reason
+    assert "1 read low (under 0.83): b200-hgx 1k/1k at 50 (0.45)" in text
+    assert "2 read high (over 1.20)" in text
     assert "2 of 3" in text
 
 
 def test_targets_met_when_every_point_is_close() -> None:
     hold = _hold([1.05, 0.95, 1.15])
-    text = "\n".join(_target_lines(hold, pd.DataFrame({"factor": [1.0]})))
+    text = "\n".join(_target_lines(hold, hold, pd.DataFrame({"factor": [1.0]})))
     assert (
         "3 of 3 held-out points are within 20% (a median under 20% needs at least 2). Met." in text
     )
-    assert "0 beyond. Met." in text
+    assert "0 beyond. Met. Per technique: 0 beyond." in text
+
+
+def test_verdict_reads_the_headline() -> None:
+    from optimizer.frontiers.perf.calibration import summary
+    from optimizer.frontiers.perf.calibration_report import _verdict
+
+    # exp(median |ln r|) over 1.05, 0.95, 1.15: |ln| 0.049, 0.051, 0.140 -> median 0.051 -> 5%.
+    met = _verdict(summary(pd.DataFrame({"ratio": [1.05, 0.95, 1.15]})))
+    assert met == "The median is within target (5%); no point is beyond 2x (worst 1.15x)."
+    # 0.5 (2x), 3.0 (3x) and 0 (beyond the model's top speed): median 3x (200%), worst infinite.
+    missed = _verdict(summary(pd.DataFrame({"ratio": [0.5, 3.0, 0.0]})))
+    assert missed.startswith("The median is NOT within target (200%); a point is beyond")
+
+
+def test_audit_names_the_points_the_sparse_rule_marks_and_the_steepest_it_leaves() -> None:
+    """Two sweeps: A falls 10x at 1.5x the speed (marked), B falls 2.5x (two-sided)."""
+    from optimizer.frontiers.perf.calibration_report import _sweep_audit
+
+    df = pd.DataFrame(
+        {
+            "hardware": ["gb300-nvl72"] * 2 + ["mi355x"] * 2,
+            "model": "deepseek-r1",
+            "isl": 1024,
+            "osl": 1024,
+            "technique": "none",
+            "profile": "tuned",
+            "interactivity": [60.0, 90.0, 100.0, 120.0],
+            "tok_s_per_gpu": [5000.0, 500.0, 250.0, 100.0],
+            "role": "holdout",
+            "source": ["a", "same", "b", "same"],
+            "bound": ["point", "lower", "point", "point"],
+        }
+    )
+    text = _sweep_audit(df)
+    assert "it marks 1 points: gb300-nvl72 1k/1k none at 90 (holdout, 10.00x fall at 1.50x" in text
+    assert "steepest fall it leaves two-sided is mi355x 1k/1k none at 120 (holdout, 2.50x" in text
+    assert "The MI355X 1k/1k fast end falls at most 2.50x per step" in text
 
 
 def test_lower_bounds_in_points_csv_follow_the_sparse_sweep_rule() -> None:
