@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from optimizer.frontiers.perf.calibration_report import _target_lines
 
@@ -106,3 +107,47 @@ def test_lower_bound_scores_one_inside_its_interval() -> None:
     assert effective_ratio(280.0, 560.0, "lower", 6821.0) == 0.5
     assert effective_ratio(13642.0, 560.0, "lower", 6821.0) == 2.0
     assert effective_ratio(2000.0, 560.0, "point", None) == 2000.0 / 560.0
+
+
+def test_pool_restated_sizes_the_prefill_pool_at_the_runs_busiest_rate() -> None:
+    """One run, 1k/1k, input + output tokens. A: 1,000 tok/s/GPU on 4 prefill + 8 decode GPUs:
+    12,000 tok/s, half of them prompt tokens (6,000/s), 1,500 per prefill GPU. B: 100 on 8 + 16:
+    2,400 tok/s, 1,200 prompt tokens/s, 150 per prefill GPU. The run's rate is A's 1,500, so A
+    needs its 4 prefill GPUs (stays 1,000) and B needs 0.8: 100 x 24 / 16.8 = 142.86. C has no
+    pool fields and D is another run (its own busiest point): both stay as measured."""
+    from optimizer.frontiers.perf.sweeps import pool_restated
+
+    df = pd.DataFrame(
+        {
+            "hardware": "mi355x",
+            "model": "deepseek-r1",
+            "isl": 1024,
+            "osl": 1024,
+            "counts": "input+output",
+            "tok_s_per_gpu": [1000.0, 100.0, 100.0, 100.0],
+            "prefill_gpus": ["4", "8", "", "8"],
+            "decode_gpus": ["8", "16", "", "16"],
+            "run": ["r1", "r1", "", "r2"],
+        }
+    )
+    got = pool_restated(df).tolist()
+    assert got == pytest.approx([1000.0, 100 * 24 / 16.8, 100.0, 100.0])
+
+
+def test_every_snapshot_point_records_its_runs_pool() -> None:
+    """The pool rule applies to every point whose source gives the split: each row of the
+    InferenceX API snapshot records its run's prefill and decode GPUs and run id, and the
+    loaded point keeps the source's figure beside the restated one."""
+    from optimizer.frontiers.perf.calibration import POINTS, POINTS_CSV
+
+    df = pd.read_csv(POINTS_CSV, keep_default_na=False)
+    src = df["source"].replace("same", pd.NA).ffill()
+    snap = df[src.str.contains("InferenceXCurve")]
+    assert len(snap) == 73
+    assert (snap["prefill_gpus"].astype(str) != "").all()
+    assert (snap["decode_gpus"].astype(str) != "").all()
+    assert (snap["run"].astype(str) != "").all()
+    fast = [p for p in POINTS if p.hardware == "mi355x" and p.interactivity == 145.4]
+    assert len(fast) == 1 and fast[0].measured == 46.0
+    assert (fast[0].prefill_gpus, fast[0].decode_gpus) == (8, 16)
+    assert 46.0 < fast[0].tok_s_per_gpu <= 46.0 * 24 / 16

@@ -45,6 +45,7 @@ from optimizer.frontiers.perf.sweeps import (  # noqa: F401  (re-exported: calle
     SPARSE_DROP,
     SPARSE_SPEEDUP,
     effective_ratio,
+    pool_restated,
     sparse_sweep_bounds,
     sweep_steps,
 )
@@ -96,16 +97,23 @@ class Point:
     bound: str = "point"
     upper: float | None = None
     vintage: str = "2026"  # software of the run: "2025-10" (or any "2025...") or "2026"
+    # The source's own figure where :func:`pool_restated` restated tok_s_per_gpu (a run's fixed
+    # prefill pool at scale), with the run's prefill and decode GPUs; None: as measured.
+    measured: float | None = None
+    prefill_gpus: int = 0
+    decode_gpus: int = 0
 
 
 def load_points(path: Path = POINTS_CSV) -> tuple[Point, ...]:
     """The calibration points of ``path`` ("same" in a source repeats the row above's)."""
     df = pd.read_csv(path, keep_default_na=False)
-    out, last = [], ""
-    for r in df.to_dict("records"):
-        src = last if str(r["source"]).strip() == "same" else str(r["source"])
-        last = src
+    df["source"] = df["source"].astype(str).replace("same", pd.NA).ffill()
+    restated = pool_restated(df)
+    out = []
+    for i, r in zip(df.index, df.to_dict("records"), strict=True):
         upper = str(r.get("upper", "")).strip()
+        pre, dec = (int(r.get(k) or 0) for k in ("prefill_gpus", "decode_gpus"))
+        moved = bool(pre and dec and restated[i] != float(r["tok_s_per_gpu"]))
         out.append(
             Point(
                 str(r["hardware"]),
@@ -113,9 +121,9 @@ def load_points(path: Path = POINTS_CSV) -> tuple[Point, ...]:
                 int(r["isl"]),
                 int(r["osl"]),
                 float(r["interactivity"]),
-                float(r["tok_s_per_gpu"]),
+                float(restated[i]),
                 str(r["role"]),
-                src,
+                str(r["source"]),
                 str(r["note"]),
                 str(r["counts"]),
                 str(r["technique"]),
@@ -123,9 +131,20 @@ def load_points(path: Path = POINTS_CSV) -> tuple[Point, ...]:
                 str(r.get("bound") or "point"),
                 float(upper) if upper else None,
                 str(r.get("vintage") or "2026"),
+                float(r["tok_s_per_gpu"]) if moved else None,
+                pre,
+                dec,
             )
         )
     return tuple(out)
+
+
+def as_measured(points: Iterable[Point]) -> list[Point]:
+    """The points with each figure as its source counts it (no prefill pool restated)."""
+    return [
+        p if p.measured is None else dataclasses.replace(p, tok_s_per_gpu=p.measured)
+        for p in points
+    ]
 
 
 def load_ratios(path: Path = RATIOS_CSV) -> pd.DataFrame:
@@ -330,6 +349,7 @@ def summary(frame: pd.DataFrame) -> dict[str, float]:
 FIT_GRID: dict[str, Sequence[float]] = {
     "bw": (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85),
     "flops": (0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0),
+    "matmul_flops": (1.0, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 3.0, 4.0),
     "gemm_m_half": (0.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0),
     "prefill_flops": (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7),
     "comm": (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
@@ -539,13 +559,15 @@ def points(eff: Efficiency | None = None) -> pd.DataFrame:
     One row per point of ``calibration/points.csv``: hardware, model, isl, osl, technique,
     speed (tok/s/user), measured and modelled (tok/s per GPU, in the point's own count),
     ratio (as scored), role (fit / holdout), bound (point / lower), vintage, source, counts,
-    profile. ``eff``: the factors (default: the shipped ones); scored once per process."""
+    profile. ``measured`` is the figure the calibration scores: a run's idle prefill pool
+    restated at scale where its source gives the split (:func:`pool_restated`). ``eff``: the
+    factors (default: the shipped ones); scored once per process."""
     return _scored_points(eff if eff is not None else Efficiency()).copy()
 
 
 @functools.lru_cache(maxsize=4)
 def _scored_points(eff: Efficiency) -> pd.DataFrame:
-    frame = score(POINTS, *_shipped_specs(), eff)
+    frame = score(POINTS, *_shipped_specs(), eff).drop(columns="measured")
     out = frame.rename(columns={"interactivity": "speed", "tok_s_per_gpu": "measured"})
     cols = ["hardware", "model", "isl", "osl", "technique", "speed", "measured", "modelled"]
     tail = ["ratio", "role", "bound", "vintage", "source", "counts", "profile"]

@@ -36,7 +36,12 @@ class Efficiency:
     """
 
     bw: float = 0.8  # achieved / peak memory bandwidth
-    flops: float = 0.2  # achieved / peak FLOP/s in decode (large-M matmuls, attention)
+    flops: float = 0.2  # achieved / peak FLOP/s in decode attention (and the base of matmuls)
+    # Decode matmuls (shared and expert weights) reach this x `flops`; attention stays at
+    # `flops`: its softmax and split-KV reductions run off the tensor cores, so it reaches a
+    # smaller share of the tensor-core peak than a large matmul (1: one efficiency for both;
+    # the Rubin + LPX pod keeps one efficiency).
+    matmul_flops: float = 1.0
     gemm_m_half: float = 0.0  # decode matmul rows at which half of `flops` is reached (fit)
     prefill_flops: float = 0.7  # achieved / peak FLOP/s in prefill
     comm: float = 0.9  # achieved / peak scale-up (or scale-out) link bandwidth
@@ -123,7 +128,8 @@ class Efficiency:
 
     def short(self) -> str:
         return (
-            f"bw {self.bw:.2f}, flops {self.flops:.2f} (half at {self.gemm_m_half:g} rows), "
+            f"bw {self.bw:.2f}, flops {self.flops:.2f} (matmuls x{self.matmul_flops:g}, half at "
+            f"{self.gemm_m_half:g} rows), "
             f"prefill {self.prefill_flops:.2f}, "
             f"comm {self.comm:.2f}, comm latency {self.comm_latency_s * 1e6:.0f} us, "
             f"layer overhead {self.layer_overhead_s * 1e6:.0f} us, "

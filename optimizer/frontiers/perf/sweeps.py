@@ -1,4 +1,7 @@
-"""The sparse-sweep rule of the calibration (issue 19): which measured points are lower bounds.
+"""Rules on the source data of the calibration points (issue 19), decided before any fit.
+
+:func:`sparse_sweep_bounds`: which measured points are lower bounds of the envelope.
+:func:`pool_restated`: a disaggregated run's fixed prefill pool restated at scale.
 
 A benchmark's best point where its sweep was sparse is a lower bound of the envelope, not a
 point on it: between two points of one sweep where throughput falls by more than
@@ -66,3 +69,36 @@ def effective_ratio(modelled: float, measured: float, bound: str, upper: float |
     if upper is not None and modelled > upper:
         return modelled / upper
     return 1.0
+
+
+POOL_KEYS = ["run", "hardware", "model", "isl", "osl"]
+
+
+def pool_restated(frame: pd.DataFrame) -> pd.Series:
+    """Each row's tok/s per GPU at scale: a disaggregated run's fixed prefill pool restated.
+
+    A benchmark run of a disaggregated deployment divides its tokens by all its GPUs, prefill
+    pool included, and keeps that pool fixed across its sweep, so at small concurrency the pool
+    is mostly idle; the model (and a planner at scale) pools prefill across replicas and buys
+    the share the load needs. For a row whose source gives the run's prefill and decode GPU
+    counts (``prefill_gpus`` P, ``decode_gpus`` D, ``run``), the prefill load is the source's
+    own request rate x isl (requests/s = tok/s per GPU x (P + D) / tokens counted per request);
+    the run's demonstrated prefill rate R is the highest load per prefill GPU among its rows of
+    the same hardware, model and workload; at scale the row needs load / R prefill GPUs, so
+    ``tok/s per GPU x (P + D) / (D + load / R)``. R is what the run's pool did, not what it could
+    do, so the restated figure is itself a lower bound of the at-scale figure (a pool busier than
+    any the run showed is never assumed). Rows without those fields keep their figure.
+    """
+    t = frame["tok_s_per_gpu"].astype(float)
+    blank = pd.Series("", index=frame.index)
+    p = pd.to_numeric(frame.get("prefill_gpus", blank), "coerce")
+    d = pd.to_numeric(frame.get("decode_gpus", blank), "coerce")
+    run = frame.get("run", blank).astype(str)
+    has = (p > 0) & (d > 0) & (run != "")
+    isl, osl = frame["isl"].astype(float), frame["osl"].astype(float)
+    per_req = (isl + osl).where(frame["counts"].astype(str) != "output", osl)
+    load = t * (p + d) / per_req * isl  # prompt tokens/s of the whole run
+    rate = (load / p).where(has)
+    keys = [run, *(frame[k].astype(str) for k in POOL_KEYS[1:])]
+    best = rate.groupby(keys).transform("max")
+    return t.where(~has, t * (p + d) / (d + load / best))
