@@ -13,7 +13,7 @@ from typing import Any
 
 from optimizer.frontiers.perf.specs import HardwareSpec
 
-FIT_NAME = "calibration-2026d"  # the fit the defaults of Efficiency come from
+FIT_NAME = "calibration-2026e"  # the fit the defaults of Efficiency come from
 EARLY_2026_MONTHS = ("2026-01", "2026-02", "2026-03")  # AMD software before April 2026
 
 
@@ -21,7 +21,10 @@ EARLY_2026_MONTHS = ("2026-01", "2026-02", "2026-03")  # AMD software before Apr
 class Efficiency:
     """Achieved fractions of peak and fixed latencies (the calibrated factors).
 
-    The defaults are "calibration-2026d" (:data:`FIT_NAME`): the factors of "calibration-2026c"
+    The defaults are "calibration-2026e" (:data:`FIT_NAME`): "calibration-2026d" with
+    ``matmul_flops`` searched alone on the fit points (generator v2.2, where decode matmuls and
+    attention each have their own FLOP efficiency; the held-out points were scored only after).
+    "calibration-2026d" is the factors of "calibration-2026c"
     under generator v2.1's roofline per kernel class (refits under it read the held-out points
     worse: calibration.md, "Changes tried") and ``amd_sw_early_2026`` searched alone on the fit
     points (with the February and March 2026 MI355X DeepSeek-R1 runs added to them).
@@ -39,9 +42,9 @@ class Efficiency:
     flops: float = 0.2  # achieved / peak FLOP/s in decode attention (and the base of matmuls)
     # Decode matmuls (shared and expert weights) reach this x `flops`; attention stays at
     # `flops`: its softmax and split-KV reductions run off the tensor cores, so it reaches a
-    # smaller share of the tensor-core peak than a large matmul (1: one efficiency for both;
-    # the Rubin + LPX pod keeps one efficiency).
-    matmul_flops: float = 1.0
+    # smaller share of the tensor-core peak than a large matmul (fit: searched alone on the fit
+    # points, calibration.md "Changes tried"; the Rubin + LPX pod keeps one efficiency).
+    matmul_flops: float = 1.75
     gemm_m_half: float = 0.0  # decode matmul rows at which half of `flops` is reached (fit)
     prefill_flops: float = 0.7  # achieved / peak FLOP/s in prefill
     comm: float = 0.9  # achieved / peak scale-up (or scale-out) link bandwidth
