@@ -151,3 +151,17 @@ def test_every_snapshot_point_records_its_runs_pool() -> None:
     assert len(fast) == 1 and fast[0].measured == 46.0
     assert (fast[0].prefill_gpus, fast[0].decode_gpus) == (8, 16)
     assert 46.0 < fast[0].tok_s_per_gpu <= 46.0 * 24 / 16
+
+
+def test_as_measured_gives_back_the_sources_own_figures() -> None:
+    """The report's 'figures as the sources count them' line scores as_measured(POINTS): every
+    restated point back at its source's figure, every other point untouched."""
+    from optimizer.frontiers.perf.calibration import POINTS, as_measured
+
+    raw = as_measured(POINTS)
+    assert len(raw) == len(POINTS)
+    moved = [(p, q) for p, q in zip(POINTS, raw, strict=True) if p.measured is not None]
+    assert moved and all(q.tok_s_per_gpu == p.measured for p, q in moved)
+    assert all(p.tok_s_per_gpu > p.measured for p, _ in moved)  # the pool rule only raises
+    same = [(p, q) for p, q in zip(POINTS, raw, strict=True) if p.measured is None]
+    assert all(p is q for p, q in same)
