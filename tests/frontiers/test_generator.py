@@ -149,8 +149,8 @@ def test_calibration_error_matches_report() -> None:
     assert f"| held out, per technique | 54 | {held['median_ratio']:.2f} |" in report
     # The headline scores the held-out points as the shipped tables answer (best of
     # techniques); the report's verdict on the targets (held-out median under 20%, no held-out
-    # point beyond 2x) must say what its numbers say: the median is met (13%), the 2x target
-    # missed by one point (MI300X gpt-oss at 90 tok/s/user, 2.43x).
+    # point beyond 2x) must say what its numbers say: both met (13%; the worst, H200 8k/1k at
+    # 9.4 tok/s/user, 0.57; MI300X gpt-oss at 90 tok/s/user 1.69x with the 2025 AMD factors).
     hold_pts = [p for p in cal.POINTS if p.role == "holdout"]
     head = cal.summary(cal.score(cal.as_shipped(hold_pts), hw, mo, DEFAULT_EFFICIENCY))
     assert f"the headline** | {int(head['n'])} | {head['median_ratio']:.2f} |" in report
@@ -158,8 +158,8 @@ def test_calibration_error_matches_report() -> None:
     met_worst = head["worst_factor"] <= 2.0
     assert ("The median is within target" in report) is met_median
     assert ("no point is beyond 2x" in report) is met_worst
-    assert met_median and not met_worst
-    assert not held["worst_factor"] <= 2.0  # per technique, three points are beyond 2x
+    assert met_median and met_worst
+    assert not held["worst_factor"] <= 2.0  # per technique, two points are beyond 2x
 
 
 def test_published_ratio_within_target_stays_within_it() -> None:

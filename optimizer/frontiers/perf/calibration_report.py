@@ -434,6 +434,13 @@ def _target_lines(headline: pd.DataFrame, hold: pd.DataFrame, rt: pd.DataFrame) 
     ]
 
 
+# MI355X gpt-oss-120b 1k/8k at 90 tok/s/user in InferenceMAX v1 (2025-10-09,
+# SemiAnalysisAI/InferenceX-app content/blog/inferencemax-open-source-inference-benchmarking.mdx:
+# 2.55M tok/s per all-in MW) x 2.65 kW/GPU all-in (IX-const, as optimizer/data/specs/hardware.yaml
+# cites it for MI355X): an unscored check of the 2025 AMD vintage rule.
+MI355X_2025_OSS = 2.55e6 * 2.65e-3
+
+
 def _checks(
     hardware: dict[str, HardwareSpec],
     models: dict[str, ModelSpec],
@@ -450,6 +457,19 @@ def _checks(
             "maximum throughput and ~1,000 tok/s/user at maximum interactivity. Model: "
             f"{top:,.0f} tok/s/GPU at its slowest point, {fast:.0f} tok/s/user at its fastest "
             "(EAGLE-3 at the cited acceptance length)."
+        )
+    mi355x = hardware.get("mi355x")
+    if mi355x and oss:
+        old = eff.at_vintage("2025-10")
+        both = envelope_at(mi355x, oss, 1024, 8192, old, [90.0])[0] / MI355X_2025_OSS
+        may = envelope_at(mi355x, oss, 1024, 8192, old.with_(amd_sw=eff.amd_sw), [90.0])[0]
+        L.append(
+            "- MI355X gpt-oss-120b 1k/8k at 90 tok/s/user, the other AMD run of the MI300X "
+            "point's InferenceMAX v1 chart (October 2025; not in points.csv): 2.55M tok/s per "
+            "all-in MW x 2.65 kW/GPU all-in (IX-const) = "
+            f"{MI355X_2025_OSS:,.0f} tok/s/GPU. Model with the 2025 AMD factors "
+            f"(`sw_2025` x `amd_sw_early_2026`): {both:.2f}; with `sw_2025` x the May 2026 "
+            f"`amd_sw`: {may / MI355X_2025_OSS:.2f}."
         )
     if b200 and kimi:
         tuned = envelope_at(b200, kimi, 1024, 1024, eff, [44.6])[0]

@@ -14,7 +14,7 @@ from typing import Any
 from optimizer.frontiers.perf.specs import HardwareSpec
 
 FIT_NAME = "calibration-2026e"  # the fit the defaults of Efficiency come from
-EARLY_2026_MONTHS = ("2026-01", "2026-02", "2026-03")  # AMD software before April 2026
+EARLY_2026_MONTHS = ("2026-01", "2026-02", "2026-03")  # AMD software before April 2026 (and 2025)
 
 
 @dataclass(frozen=True)
@@ -80,11 +80,19 @@ class Efficiency:
     def at_vintage(self, vintage: str) -> Efficiency:
         """These factors for a measurement on software of ``vintage`` ("2025-10", "2026", or a
         month "2026-MM"): 2025 software runs flops and prefill_flops at ``sw_2025`` of 2026's;
-        AMD software before April 2026 at ``amd_sw_early_2026`` instead of ``amd_sw``."""
+        AMD software before April 2026 at ``amd_sw_early_2026`` instead of ``amd_sw``. A 2025
+        AMD run matches both rules and gets both: its software predates the early-2026 AMD
+        software that ``amd_sw_early_2026`` is fitted on, by the step ``sw_2025`` measures from
+        2025 to 2026 (``amd_sw`` only reaches AMD hardware: :meth:`for_hardware`)."""
         v = str(vintage)
         if v.startswith("2025"):
             k = self.sw_2025
-            return replace(self, flops=self.flops * k, prefill_flops=self.prefill_flops * k)
+            return replace(
+                self,
+                flops=self.flops * k,
+                prefill_flops=self.prefill_flops * k,
+                amd_sw=self.amd_sw_early_2026,
+            )
         if v[:7] in EARLY_2026_MONTHS:
             return replace(self, amd_sw=self.amd_sw_early_2026)
         return self
