@@ -37,7 +37,7 @@ Conventions
 
 Calibration: :data:`DEFAULT_EFFICIENCY` holds factors fitted with
 :func:`optimizer.frontiers.perf.calibration.fit` on published measurements (fit
-"calibration-2026d", see ``optimizer/data/frontiers/calibration.md`` for the points fitted,
+"calibration-2026e", see ``optimizer/data/frontiers/calibration.md`` for the points fitted,
 the points held out and the errors).
 """
 
@@ -80,10 +80,10 @@ __all__ = [
     "query",
 ]
 
-GENERATOR_VERSION = "2.1"
+GENERATOR_VERSION = "2.2"
 PROFILES = ("tuned", "typical")
 
-# The fitted factors ("calibration-2026d"): defaults of Efficiency, documented there and in
+# The fitted factors ("calibration-2026e"): defaults of Efficiency, documented there and in
 # optimizer/data/frontiers/calibration.md.
 DEFAULT_EFFICIENCY = Efficiency()
 

@@ -44,6 +44,45 @@ def test_amd_vintage_by_month() -> None:
     assert eff.at_vintage("2026-05") is eff and eff.at_vintage("2026") is eff
 
 
+def test_amd_2025_run_gets_both_vintage_factors(specs) -> None:
+    """A 2025 AMD run is a 2025 run and an AMD run before April 2026: flops x sw_2025 and
+    amd_sw_early_2026 in place of amd_sw, so its FLOP factor on MI300X is
+    flops x sw_2025 x amd_sw_early_2026 (0.2 x 0.5 x 0.1 = 0.01 here); a 2025 NVIDIA run keeps
+    flops x sw_2025 whatever the AMD factors."""
+    hw = cal.calibration_hardware(specs[0])
+    eff = DEFAULT_EFFICIENCY.with_(flops=0.2, amd_sw=0.4, amd_sw_early_2026=0.1, sw_2025=0.5)
+    old = eff.at_vintage("2025-10")
+    assert old.amd_sw == 0.1 and old.flops == pytest.approx(0.1)
+    assert old.for_hardware(hw["mi300x"]).flops == pytest.approx(0.01)
+    assert old.for_hardware(hw["b200-hgx"]).flops == pytest.approx(0.1)
+    other = eff.with_(amd_sw_early_2026=0.4).at_vintage("2025-10")
+    assert other.for_hardware(hw["b200-hgx"]).flops == old.for_hardware(hw["b200-hgx"]).flops
+
+
+def test_amd_2025_point_reads_lower_than_with_the_may_factor(specs) -> None:
+    """The MI300X gpt-oss point (2025-10) is FLOP bound: scored with amd_sw_early_2026 0.15 it
+    reads below what the same factors with the May amd_sw 0.25 give it (the rule before)."""
+    hw, mo = cal.calibration_hardware(specs[0]), specs[1]
+    p = [
+        Point(
+            "mi300x",
+            "gpt-oss-120b",
+            1024,
+            8192,
+            90.0,
+            1340.0,
+            "holdout",
+            "t",
+            "t",
+            vintage="2025-10",
+        )
+    ]
+    eff = DEFAULT_EFFICIENCY.with_(amd_sw=0.25, amd_sw_early_2026=0.15)
+    now = cal.score(p, hw, mo, eff)["modelled"].iloc[0]
+    may = cal.score(p, hw, mo, eff.with_(amd_sw_early_2026=0.25))["modelled"].iloc[0]
+    assert now < 0.8 * may
+
+
 def test_amd_early_vintage_slows_only_amd(specs) -> None:
     """A March 2026 MI355X point is modelled with the early factor: at 0.1 against 0.4 (a quarter
     of the FLOP efficiency) the compute-bound slow end reads lower; a B200 point is unchanged."""

@@ -83,7 +83,8 @@ def test_pass_is_a_roofline_per_kernel_class() -> None:
     is max(weight read, matmul FLOPs) + max(KV read, attention FLOPs), not one max of the
     sums. At batch 64 with FLOPs at 5% of peak the matmuls are compute bound and the
     attention is read bound (hand check below), so the step is Cs + Mkv, above both the
-    all-bytes and the all-FLOPs time."""
+    all-bytes and the all-FLOPs time. Matmuls run at matmul_flops x the attention's efficiency
+    (generator v2.2)."""
     hw, m, eff = _dense_on_one_gpu(flops=0.05)
     b, isl, osl = 64.0, 1024, 1024
     r = evaluate(hw, m, isl, osl, eff, max_units=1, batches=np.array([b]))
@@ -93,7 +94,7 @@ def test_pass_is_a_roofline_per_kernel_class() -> None:
     ctx = isl + osl / 2
     m_w = m.shared_params * prec.shared_bytes / bw
     m_kv = b * m.kv_bytes_per_token_bf16 * prec.kv_scale * float(m.ctx_eff(ctx)) / bw
-    c_s = b * 2 * m.shared_params / (prec.shared_flops * eff.flops)
+    c_s = b * 2 * m.shared_params / (prec.shared_flops * eff.flops * eff.matmul_flops)
     c_a = (
         b
         * m.layers

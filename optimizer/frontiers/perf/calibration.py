@@ -41,6 +41,14 @@ from optimizer.frontiers.perf.specs import (
     load_spec_files,
     model_from_dict,
 )
+from optimizer.frontiers.perf.sweeps import (  # noqa: F401  (re-exported: callers use them here)
+    SPARSE_DROP,
+    SPARSE_SPEEDUP,
+    effective_ratio,
+    pool_restated,
+    sparse_sweep_bounds,
+    sweep_steps,
+)
 
 DATA_DIR = FRONTIERS_DIR / "calibration"
 POINTS_CSV = DATA_DIR / "points.csv"
@@ -89,16 +97,23 @@ class Point:
     bound: str = "point"
     upper: float | None = None
     vintage: str = "2026"  # software of the run: "2025-10" (or any "2025...") or "2026"
+    # The source's own figure where :func:`pool_restated` restated tok_s_per_gpu (a run's fixed
+    # prefill pool at scale), with the run's prefill and decode GPUs; None: as measured.
+    measured: float | None = None
+    prefill_gpus: int = 0
+    decode_gpus: int = 0
 
 
 def load_points(path: Path = POINTS_CSV) -> tuple[Point, ...]:
     """The calibration points of ``path`` ("same" in a source repeats the row above's)."""
     df = pd.read_csv(path, keep_default_na=False)
-    out, last = [], ""
-    for r in df.to_dict("records"):
-        src = last if str(r["source"]).strip() == "same" else str(r["source"])
-        last = src
+    df["source"] = df["source"].astype(str).replace("same", pd.NA).ffill()
+    restated = pool_restated(df)
+    out = []
+    for i, r in zip(df.index, df.to_dict("records"), strict=True):
         upper = str(r.get("upper", "")).strip()
+        pre, dec = (int(r.get(k) or 0) for k in ("prefill_gpus", "decode_gpus"))
+        moved = bool(pre and dec and restated[i] != float(r["tok_s_per_gpu"]))
         out.append(
             Point(
                 str(r["hardware"]),
@@ -106,9 +121,9 @@ def load_points(path: Path = POINTS_CSV) -> tuple[Point, ...]:
                 int(r["isl"]),
                 int(r["osl"]),
                 float(r["interactivity"]),
-                float(r["tok_s_per_gpu"]),
+                float(restated[i]),
                 str(r["role"]),
-                src,
+                str(r["source"]),
                 str(r["note"]),
                 str(r["counts"]),
                 str(r["technique"]),
@@ -116,55 +131,20 @@ def load_points(path: Path = POINTS_CSV) -> tuple[Point, ...]:
                 str(r.get("bound") or "point"),
                 float(upper) if upper else None,
                 str(r.get("vintage") or "2026"),
+                float(r["tok_s_per_gpu"]) if moved else None,
+                pre,
+                dec,
             )
         )
     return tuple(out)
 
 
-# A sweep is sparse between two of its points when throughput falls by more than
-# SPARSE_DROP while speed rises by less than SPARSE_SPEEDUP: the batch sizes between them were
-# not run, so the faster point is a lower bound of the envelope (issue 19).
-SPARSE_DROP = 3.0
-SPARSE_SPEEDUP = 2.0
-
-
-def sparse_sweep_bounds(frame: pd.DataFrame) -> pd.DataFrame:
-    """``bound`` and ``upper`` of every row of a points table, by the sparse-sweep rule.
-
-    Rows of one sweep are those with the same source (after resolving "same"), hardware,
-    model, workload, technique and profile; in order of speed, a row is ``lower`` (with
-    ``upper`` the previous row's throughput) when the rule above holds, else ``point``.
-    """
-    src = frame["source"].astype(str).replace("same", pd.NA).ffill()
-    keys = ["hardware", "model", "isl", "osl", "technique", "profile"]
-    bound = pd.Series("point", index=frame.index, dtype=object)
-    upper = pd.Series("", index=frame.index, dtype=object)
-    for _, grp in frame.assign(_src=src).groupby([*keys, "_src"], sort=False):
-        g = grp.sort_values("interactivity")
-        speed = g["interactivity"].astype(float).to_numpy()
-        tput = g["tok_s_per_gpu"].astype(float).to_numpy()
-        for i in range(1, len(g)):
-            if tput[i - 1] > SPARSE_DROP * tput[i] and speed[i] < SPARSE_SPEEDUP * speed[i - 1]:
-                bound[g.index[i]] = "lower"
-                upper[g.index[i]] = f"{tput[i - 1]:g}"
-    return pd.DataFrame({"bound": bound, "upper": upper})
-
-
-def effective_ratio(modelled: float, measured: float, bound: str, upper: float | None) -> float:
-    """modelled / measured, scored as the point's kind says.
-
-    A ``point`` is two-sided: the ratio itself. A ``lower`` point (the best a sparse sweep
-    reached) bounds the envelope from below and, through the sweep's next slower point,
-    from above: inside [measured, upper] the model is not wrong (1.0); below it the ratio to
-    the measured point, above it the ratio to ``upper`` (no upper: one-sided).
-    """
-    if bound != "lower":
-        return modelled / measured
-    if modelled < measured:
-        return modelled / measured
-    if upper is not None and modelled > upper:
-        return modelled / upper
-    return 1.0
+def as_measured(points: Iterable[Point]) -> list[Point]:
+    """The points with each figure as its source counts it (no prefill pool restated)."""
+    return [
+        p if p.measured is None else dataclasses.replace(p, tok_s_per_gpu=p.measured)
+        for p in points
+    ]
 
 
 def load_ratios(path: Path = RATIOS_CSV) -> pd.DataFrame:
@@ -262,6 +242,9 @@ def score(
     return frame
 
 
+AS_SHIPPED_READ = "as shipped: read linearly between two measured points of the"
+
+
 def as_shipped(points: Iterable[Point]) -> list[Point]:
     """The points as the shipped tables answer for them (technique ``best``).
 
@@ -271,7 +254,9 @@ def as_shipped(points: Iterable[Point]) -> list[Point]:
     its speed, its throughput the highest of its own and of every other technique's measured
     curve there (linear between that curve's points, only inside its speed range); a lower
     bound that another curve beats is a point of that curve, so it is scored two-sided, with that
-    curve's software vintage. Points already marked ``best`` stay as they are.
+    curve's software vintage. Points already marked ``best`` stay as they are. A figure read
+    between two measurements of the other curve (not at one of them) says so in its note
+    (:data:`AS_SHIPPED_READ`), so the report can count what is measured and what is read.
     """
     pts = list(points)
     curves: dict[tuple[object, ...], dict[str, list[Point]]] = {}
@@ -286,7 +271,7 @@ def as_shipped(points: Iterable[Point]) -> list[Point]:
             out.append(p)
             continue
         key = (p.hardware, p.model, p.isl, p.osl, p.profile, p.counts)
-        best, vintage = p.tok_s_per_gpu, p.vintage
+        best, vintage, read = p.tok_s_per_gpu, p.vintage, ""
         for tech, curve in curves[key].items():
             if tech == p.technique:
                 continue
@@ -297,13 +282,16 @@ def as_shipped(points: Iterable[Point]) -> list[Point]:
                 if other > best:  # that curve's software: its nearest point's
                     near = min(c, key=lambda q: abs(q.interactivity - p.interactivity))
                     best, vintage = other, near.vintage
+                    read = "" if p.interactivity in xs else f"{AS_SHIPPED_READ} {tech} curve"
         dup = (*key, p.interactivity)
         if dup in seen:  # the same speed measured with two techniques: one best point
             continue
         seen.add(dup)
         if best > p.tok_s_per_gpu:
             p = dataclasses.replace(p, tok_s_per_gpu=best, bound="point", upper=None)
-            p = dataclasses.replace(p, vintage=vintage)
+            p = dataclasses.replace(
+                p, vintage=vintage, note=f"{p.note}; {read}" if read else p.note
+            )
         out.append(dataclasses.replace(p, technique="best"))
     return out
 
@@ -361,6 +349,7 @@ def summary(frame: pd.DataFrame) -> dict[str, float]:
 FIT_GRID: dict[str, Sequence[float]] = {
     "bw": (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85),
     "flops": (0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0),
+    "matmul_flops": (1.0, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 3.0, 4.0),
     "gemm_m_half": (0.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0),
     "prefill_flops": (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7),
     "comm": (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
@@ -570,13 +559,15 @@ def points(eff: Efficiency | None = None) -> pd.DataFrame:
     One row per point of ``calibration/points.csv``: hardware, model, isl, osl, technique,
     speed (tok/s/user), measured and modelled (tok/s per GPU, in the point's own count),
     ratio (as scored), role (fit / holdout), bound (point / lower), vintage, source, counts,
-    profile. ``eff``: the factors (default: the shipped ones); scored once per process."""
+    profile. ``measured`` is the figure the calibration scores: a run's idle prefill pool
+    restated at scale where its source gives the split (:func:`pool_restated`). ``eff``: the
+    factors (default: the shipped ones); scored once per process."""
     return _scored_points(eff if eff is not None else Efficiency()).copy()
 
 
 @functools.lru_cache(maxsize=4)
 def _scored_points(eff: Efficiency) -> pd.DataFrame:
-    frame = score(POINTS, *_shipped_specs(), eff)
+    frame = score(POINTS, *_shipped_specs(), eff).drop(columns="measured")
     out = frame.rename(columns={"interactivity": "speed", "tok_s_per_gpu": "measured"})
     cols = ["hardware", "model", "isl", "osl", "technique", "speed", "measured", "modelled"]
     tail = ["ratio", "role", "bound", "vintage", "source", "counts", "profile"]

@@ -13,15 +13,18 @@ from typing import Any
 
 from optimizer.frontiers.perf.specs import HardwareSpec
 
-FIT_NAME = "calibration-2026d"  # the fit the defaults of Efficiency come from
-EARLY_2026_MONTHS = ("2026-01", "2026-02", "2026-03")  # AMD software before April 2026
+FIT_NAME = "calibration-2026e"  # the fit the defaults of Efficiency come from
+EARLY_2026_MONTHS = ("2026-01", "2026-02", "2026-03")  # AMD software before April 2026 (and 2025)
 
 
 @dataclass(frozen=True)
 class Efficiency:
     """Achieved fractions of peak and fixed latencies (the calibrated factors).
 
-    The defaults are "calibration-2026d" (:data:`FIT_NAME`): the factors of "calibration-2026c"
+    The defaults are "calibration-2026e" (:data:`FIT_NAME`): "calibration-2026d" with
+    ``matmul_flops`` searched alone on the fit points (generator v2.2, where decode matmuls and
+    attention each have their own FLOP efficiency; the held-out points were scored only after).
+    "calibration-2026d" is the factors of "calibration-2026c"
     under generator v2.1's roofline per kernel class (refits under it read the held-out points
     worse: calibration.md, "Changes tried") and ``amd_sw_early_2026`` searched alone on the fit
     points (with the February and March 2026 MI355X DeepSeek-R1 runs added to them).
@@ -36,7 +39,12 @@ class Efficiency:
     """
 
     bw: float = 0.8  # achieved / peak memory bandwidth
-    flops: float = 0.2  # achieved / peak FLOP/s in decode (large-M matmuls, attention)
+    flops: float = 0.2  # achieved / peak FLOP/s in decode attention (and the base of matmuls)
+    # Decode matmuls (shared and expert weights) reach this x `flops`; attention stays at
+    # `flops`: its softmax and split-KV reductions run off the tensor cores, so it reaches a
+    # smaller share of the tensor-core peak than a large matmul (fit: searched alone on the fit
+    # points, calibration.md "Changes tried"; the Rubin + LPX pod keeps one efficiency).
+    matmul_flops: float = 1.75
     gemm_m_half: float = 0.0  # decode matmul rows at which half of `flops` is reached (fit)
     prefill_flops: float = 0.7  # achieved / peak FLOP/s in prefill
     comm: float = 0.9  # achieved / peak scale-up (or scale-out) link bandwidth
@@ -72,11 +80,19 @@ class Efficiency:
     def at_vintage(self, vintage: str) -> Efficiency:
         """These factors for a measurement on software of ``vintage`` ("2025-10", "2026", or a
         month "2026-MM"): 2025 software runs flops and prefill_flops at ``sw_2025`` of 2026's;
-        AMD software before April 2026 at ``amd_sw_early_2026`` instead of ``amd_sw``."""
+        AMD software before April 2026 at ``amd_sw_early_2026`` instead of ``amd_sw``. A 2025
+        AMD run matches both rules and gets both: its software predates the early-2026 AMD
+        software that ``amd_sw_early_2026`` is fitted on, by the step ``sw_2025`` measures from
+        2025 to 2026 (``amd_sw`` only reaches AMD hardware: :meth:`for_hardware`)."""
         v = str(vintage)
         if v.startswith("2025"):
             k = self.sw_2025
-            return replace(self, flops=self.flops * k, prefill_flops=self.prefill_flops * k)
+            return replace(
+                self,
+                flops=self.flops * k,
+                prefill_flops=self.prefill_flops * k,
+                amd_sw=self.amd_sw_early_2026,
+            )
         if v[:7] in EARLY_2026_MONTHS:
             return replace(self, amd_sw=self.amd_sw_early_2026)
         return self
@@ -123,7 +139,8 @@ class Efficiency:
 
     def short(self) -> str:
         return (
-            f"bw {self.bw:.2f}, flops {self.flops:.2f} (half at {self.gemm_m_half:g} rows), "
+            f"bw {self.bw:.2f}, flops {self.flops:.2f} (matmuls x{self.matmul_flops:g}, half at "
+            f"{self.gemm_m_half:g} rows), "
             f"prefill {self.prefill_flops:.2f}, "
             f"comm {self.comm:.2f}, comm latency {self.comm_latency_s * 1e6:.0f} us, "
             f"layer overhead {self.layer_overhead_s * 1e6:.0f} us, "

@@ -35,7 +35,8 @@ g for TP, 1 for DEP, 8 for TEP)::
                                                    only their window)
     flops  = (2 * active_params * tokens + attention flops) / (g * pp)
     t_pass = sum over kernel classes c of max(bytes_c / (mem_bw * eff.bw),
-                                              flops_c / (peak_c * eff.flops)) + comm
+                                              flops_c / (peak_c * eff_c)) + comm
+             eff_c = eff.flops for attention, eff.flops * eff.matmul_flops for matmuls
              classes: shared matmuls / shared weights, expert matmuls / touched experts,
              attention / KV (read once for the 1 + k queries of a sequence); aggregated
              prefill tokens add their FLOPs at eff.prefill_flops
@@ -259,11 +260,12 @@ def _decode_roofline(grid: _Grid) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     # is compute bound. A verify pass is thus bound by weight / KV reads at small batch (its
     # extra tokens nearly free) and by FLOPs at large batch.
     bw, peak = grid.hw.mem_bw * eff.bw, eff.flops * grid.g * grid.pp  # per pass, all stages
+    mm = peak * eff.matmul_flops  # decode matmuls reach matmul_flops x attention's efficiency
     classes = (  # (seconds reading, seconds computing)
-        (W_s / grid.a / grid.pp / bw, tok_dec * lin_s / (prec.shared_flops * f_s) / peak),
+        (W_s / grid.a / grid.pp / bw, tok_dec * lin_s / (prec.shared_flops * f_s) / mm),
         (
             W_e * _touched(m, tokens) / grid.g / grid.pp / bw,
-            tok_dec * lin_e / (prec.expert_flops * f_e) / peak,
+            tok_dec * lin_e / (prec.expert_flops * f_e) / mm,
         ),
         (
             b * grid.kv_seq(ctx_avg) / grid.kv_split / grid.pp / bw,
