@@ -24,13 +24,17 @@ ship date sets ``available_from``. A scenario's probability is its ship level's 
 over 9: each ship level then has its own probability and every other input's levels stay
 equally likely (each pairs with every ship level 3 times).
 
-    python instances/make_gtc2026_scenarios.py   # rewrites the CSV
+    python instances/make_gtc2026_scenarios.py           # rewrites the CSV and the .md's quantiles
+    python instances/make_gtc2026_scenarios.py --check   # exit 1 if either is out of date
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import math
+import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +118,19 @@ def curve_demand(spec: dict[str, Any], choke_factor: float) -> list[dict[int, fl
     return out
 
 
-def main() -> None:
+QUANTILES = re.compile(r"(<!-- quantiles -->)(.*?)(<!-- /quantiles -->)", re.S)
+
+
+def quantile_text(quant: dict[str, list[float]]) -> str:
+    """The family quantiles as the .md beside the CSV quotes them."""
+    part = {f: " / ".join(f"{q:g}" for q in quant[f]) for f in FAMILIES}
+    same = [f for f in FAMILIES if f != "rubin" and quant[f] == quant["rubin"]]
+    names = {"rubin": "rubin" + "".join(f" and {f}" for f in same)}
+    return ", ".join(f"{names.get(f, f)} {part[f]}" for f in FAMILIES if f not in same)
+
+
+def main(argv: list[str] | None = None) -> int:
+    check = "--check" in (sys.argv[1:] if argv is None else argv)
     here = Path(__file__).parent
     doc = yaml.safe_load((here / "gtc2026-1gw.yaml").read_text(encoding="utf-8"))
     menus = {t["id"]: t["price_menu"] for t in doc["tiers"] if t["id"] in PAID}
@@ -183,14 +199,31 @@ def main() -> None:
     # Probabilities that add up to 1 as written (the scenario reader checks 1e-9).
     total = sum(float(str(r["probability"])) for r in rows[:-1])
     rows[-1]["probability"] = f"{1 - total:.17g}"
-    with out.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=cols, lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    md_path = here / "gtc2026-1gw-scenarios.md"
+    md = md_path.read_text(encoding="utf-8")
+    if not QUANTILES.search(md):
+        raise SystemExit(f"{md_path}: no <!-- quantiles --> span to write the quantiles into")
+    new_md = QUANTILES.sub(lambda m: m[1] + quantile_text(quant) + m[3], md)
     for f in FAMILIES:
         print(f"{f}: frontier_scale 10/50/90% = {' / '.join(f'{q:g}' for q in quant[f])}")
-    print(f"wrote {len(rows)} scenarios to {out}")
+    stale = [
+        p.name
+        for p, text in ((out, buf.getvalue()), (md_path, new_md))
+        if not p.exists() or p.read_text(encoding="utf-8") != text
+    ]
+    if check:
+        if stale:
+            print(f"out of date (run python instances/{Path(__file__).name}): {', '.join(stale)}")
+        return 1 if stale else 0
+    out.write_text(buf.getvalue(), encoding="utf-8", newline="")
+    md_path.write_text(new_md, encoding="utf-8")
+    print(f"wrote {len(rows)} scenarios to {out} and the quantiles to {md_path.name}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -9,7 +9,7 @@ the family gets ``frontier_scale = exp(e)``.
 
 * A family with at least :data:`MIN_FAMILY_POINTS` published points draws from its own
   residuals (a bootstrap: each residual equally likely).
-* A family with fewer (Vera Rubin and Groq LPX have no public measurement yet; AMD has two)
+* A family with fewer (Vera Rubin and Groq LPX have no public measurement yet)
   draws from the residuals of every point: the generator's error in general.
 
 The output is a scenario CSV (docs/format.md, "Scenario files") with one
