@@ -49,8 +49,8 @@ from optimizer.solver.rounding import (
     better_lot,
     dive,
     floor_plan,
-    greedy,
     option,
+    repair,
     run_without_sub_mips,
 )
 
@@ -310,7 +310,7 @@ def _search(s: Search, others_integer: bool) -> CertifiedResult | None:
             found = floor_plan(s, full[b.cols])
     if found is None:
         return _branch(s, bound, None, None)
-    best_value, best = greedy(s, full[b.cols], found, bound)
+    best_value, best = repair(s, full[b.cols], found, bound)
     if s.closed(best_value, bound):
         return _proven(s, best_value, bound, best)
     return _branch(s, bound, best_value, best)
@@ -355,10 +355,14 @@ def _lp_first(s: Search) -> CertifiedResult | None:
             relaxed = better_lot(s, flag)
             if relaxed is None:
                 return None
-        found = None if s.out_of_time() else dive(s, relaxed)
+        # Every plan below is a restriction of the LP with the binaries held: if that LP
+        # does not close the gap, no repair can (one LP in place of the dive's and greedy's).
+        if s.out_of_time() or s.run() != OK or not s.closed(s.value(), bound):
+            return None
+        found = dive(s, relaxed)
         if found is None:
             return None
-        best_value, best = greedy(s, relaxed, found, bound)
+        best_value, best = repair(s, relaxed, found, bound)
         return _proven(s, best_value, bound, best) if s.closed(best_value, bound) else None
     finally:
         s.unpin_binaries(force=True)
