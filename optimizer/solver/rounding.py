@@ -208,7 +208,9 @@ def greedy(
         for i in np.argsort(-relaxed, kind="stable")
         if relaxed[i] > INTEGRAL and frac[i] <= INTEGRAL
     ]
-    order = [*fractional, *used]
+    # Then every other purchase (the screen rules most out without an LP).
+    tried = {*fractional, *used}
+    order = [*fractional, *used, *(i for i in range(len(relaxed)) if i not in tried)]
     screen: Screen | None = None
     for i in order:
         if s.closed(best_value, bound) or s.out_of_time():
@@ -367,8 +369,13 @@ def dive(s: Search, relaxed: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]
 
     Each round fixes the purchases still free that the last solution left fractional at
     their floor and re-solves with the others continuous, so capacity a floor frees is
-    taken by whole units of other hardware where that pays. The last round fixes every
-    purchase; its solution is an integer plan (None: a round was infeasible).
+    taken by whole units of other hardware where that pays. Once every fractional value
+    left is below one unit (above its lower bound), the rounds would only move a leftover
+    of less than a unit from one purchase to the next (80 of the dive's 86 LPs on the
+    100x40x20x200 ladder instance, for 6e-6 of its value): the last round fixes every
+    purchase then; its
+    solution is an integer plan (None: a round was infeasible). The greedy fills what is
+    left.
     """
     b = s.buys
     n = len(b.cols)
@@ -381,7 +388,7 @@ def dive(s: Search, relaxed: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]
             return None
         down = np.clip(np.floor(x + INTEGRAL), b.lower, b.upper)
         fractional = free & (x - down > INTEGRAL)
-        if not fractional.any():
+        if not np.any(fractional & (down > b.lower)):
             fractional = free.copy()
         units[fractional] = down[fractional]
         free &= ~fractional
