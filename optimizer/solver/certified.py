@@ -10,13 +10,15 @@ are general integers:
    (minimum-lot flags, menu picks, replica counts, any binary added later) stay integer.
    Every integer plan is a point of this relaxation, so its optimum (or, if that is itself
    a small MIP, HiGHS's dual bound of it) bounds the true optimum from above.
-2. **Round and repair.** Fix every ``buy`` at the floor of its relaxed value (raised to
-   the minimum lot where flooring left a lot part-bought) and re-solve for the rest
-   (serving, sales, the other integer variables). Then, largest fractional part first,
-   raise one floored purchase by one unit and keep it if the plan stays feasible and
-   earns more; then the same over the other purchases the relaxation uses (leftover
-   power, land and budget filled greedily). Each step changes two column bounds in the
-   same HiGHS instance, so an LP re-solve starts from the last basis (dual simplex).
+2. **Round and repair.** Dive: fix the fractional ``buy`` at their floors (raised to
+   the minimum lot where flooring left a lot part-bought), re-solve the rest, repeat until
+   every purchase is fixed. Then, largest fractional part first, raise one purchase by one
+   unit and keep it if the plan stays feasible and earns more; then the same over the
+   other purchases (leftover power, land and budget filled greedily); a step the last
+   LP's reduced costs or fixed rows rule out costs no LP. Each step changes column bounds
+   in the same HiGHS instance, so an LP re-solve starts from the last basis (dual
+   simplex). If the gap is still open, a node-limited sub-MIP around the relaxation and
+   the repaired plan (RENS) looks for a better plan.
 3. **Certify.** If the repaired plan is within the relative gap of the bound, it is the
    answer, optimal within the gap, proven by the relaxation bound. Otherwise the
    purchases become integer again, the repaired plan is handed to HiGHS as a start and
