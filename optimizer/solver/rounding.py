@@ -24,6 +24,9 @@ FEASIBLE = 1e-9  # relative slack past a row bound that still rules a repair ste
 
 OK = highspy.HighsModelStatus.kOptimal
 
+# An integer plan the repair found: purchase units, value (larger is better), full solution.
+Found = tuple[np.ndarray, float, np.ndarray]
+
 
 # HiGHS's sub-MIP heuristics, off while the relaxation's MIP in the binaries runs.
 SUB_MIPS = ("mip_heuristic_run_rins", "mip_heuristic_run_rens")
@@ -185,12 +188,7 @@ def better_lot(s: Search, flag: int) -> np.ndarray | None:
     return best[2][s.buys.cols]
 
 
-def greedy(
-    s: Search,
-    relaxed: np.ndarray,
-    found: tuple[np.ndarray, float, np.ndarray],
-    bound: float,
-) -> tuple[float, np.ndarray]:
+def greedy(s: Search, relaxed: np.ndarray, found: Found, bound: float) -> tuple[float, np.ndarray]:
     """Raise purchases one unit at a time from the plan ``found`` while that earns more.
 
     A step is tried (one LP) only if :class:`Screen` cannot rule it out from the last LP:
@@ -235,12 +233,7 @@ def greedy(
     return best_value, best
 
 
-def repair(
-    s: Search,
-    relaxed: np.ndarray,
-    found: tuple[np.ndarray, float, np.ndarray],
-    bound: float,
-) -> tuple[float, np.ndarray]:
+def repair(s: Search, relaxed: np.ndarray, found: Found, bound: float) -> tuple[float, np.ndarray]:
     """The greedy from the dive's plan ``found``; if that leaves the gap open, the
     :func:`neighbourhood` sub-MIP around it. The better plan (value, full solution)."""
     best_value, best = greedy(s, relaxed, found, bound)
@@ -364,7 +357,7 @@ class Screen:
         )
 
 
-def dive(s: Search, relaxed: np.ndarray) -> tuple[np.ndarray, float, np.ndarray] | None:
+def dive(s: Search, relaxed: np.ndarray) -> Found | None:
     """Round down the fractional purchases, re-solve the rest, repeat until none is left.
 
     Each round fixes the purchases still free that the last solution left fractional at
@@ -403,7 +396,7 @@ def dive(s: Search, relaxed: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]
         x = s.solution()[b.cols]
 
 
-def floor_plan(s: Search, relaxed: np.ndarray) -> tuple[np.ndarray, float, np.ndarray] | None:
+def floor_plan(s: Search, relaxed: np.ndarray) -> Found | None:
     """Every purchase at the floor of its relaxed value (lots raised to their minimum, or
     dropped if that does not fit), the rest re-solved with its binaries free."""
     b = s.buys
