@@ -148,10 +148,12 @@ def test_neighbourhood_finds_the_best_plan_in_its_box():
     assert rounding.option(s.highs, "objective_target") == -INF
 
 
-def test_neighbourhood_stops_at_a_plan_that_closes_the_gap():
+@pytest.mark.parametrize("minimise", [False, True])
+def test_neighbourhood_stops_at_a_plan_that_closes_the_gap(minimise):
     """With the bound at 6.5 (what the plan (2, 0) earns) the first plan HiGHS finds that
-    closes the gap ends the sub-MIP: it is (2, 0), and the gap is closed."""
-    s = _search()
+    closes the gap ends the sub-MIP: it is (2, 0), and the gap is closed (the target is
+    given to HiGHS in the model's own sense)."""
+    s = _search(minimise)
     relaxed = _relaxed(s)
     units = np.array([1.0, 1.0])
     s.fix(units)
