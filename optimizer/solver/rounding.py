@@ -316,24 +316,28 @@ class Screen:
     def __init__(self, s: Search) -> None:
         self.s = s
         lp = s.highs.getLp()
+        self.row_lower = np.asarray(lp.row_lower_, dtype=float)
+        self.row_upper = np.asarray(lp.row_upper_, dtype=float)
+        # Per purchase: its rows that are rigid and its coefficients there (none if HiGHS
+        # holds the matrix by rows: the gain test alone then).
+        nothing = (np.zeros(0, dtype=np.int64), np.zeros(0))
+        self.rows: list[tuple[np.ndarray, np.ndarray]] = [nothing] * len(s.buys.cols)
         a = lp.a_matrix_
+        if a.format_ != highspy.MatrixFormat.kColwise:
+            self.update()
+            return
         start = np.asarray(a.start_, dtype=np.int64)
         index = np.asarray(a.index_, dtype=np.int64)
         value = np.asarray(a.value_, dtype=float)
         lower = np.asarray(lp.col_lower_, dtype=float)
         upper = np.asarray(lp.col_upper_, dtype=float)
         col = np.repeat(np.arange(len(start) - 1), np.diff(start))
-        free = lower[col] < upper[col]
         rigid = np.ones(lp.num_row_, dtype=bool)
-        rigid[index[free]] = False
-        self.row_lower = np.asarray(lp.row_lower_, dtype=float)
-        self.row_upper = np.asarray(lp.row_upper_, dtype=float)
-        # Per purchase: its rows that are rigid and its coefficients there.
-        self.rows: list[tuple[np.ndarray, np.ndarray]] = []
-        for c in s.buys.cols:
+        rigid[index[lower[col] < upper[col]]] = False
+        for k, c in enumerate(s.buys.cols):
             lo, hi = int(start[c]), int(start[c + 1])
             keep = rigid[index[lo:hi]]
-            self.rows.append((index[lo:hi][keep], value[lo:hi][keep]))
+            self.rows[k] = (index[lo:hi][keep], value[lo:hi][keep])
         self.update()
 
     def update(self) -> None:
