@@ -10,13 +10,15 @@ are general integers:
    (minimum-lot flags, menu picks, replica counts, any binary added later) stay integer.
    Every integer plan is a point of this relaxation, so its optimum (or, if that is itself
    a small MIP, HiGHS's dual bound of it) bounds the true optimum from above.
-2. **Round and repair.** Fix every ``buy`` at the floor of its relaxed value (raised to
-   the minimum lot where flooring left a lot part-bought) and re-solve for the rest
-   (serving, sales, the other integer variables). Then, largest fractional part first,
-   raise one floored purchase by one unit and keep it if the plan stays feasible and
-   earns more; then the same over the other purchases the relaxation uses (leftover
-   power, land and budget filled greedily). Each step changes two column bounds in the
-   same HiGHS instance, so an LP re-solve starts from the last basis (dual simplex).
+2. **Round and repair.** Dive: fix the fractional ``buy`` at their floors (raised to
+   the minimum lot where flooring left a lot part-bought), re-solve the rest, repeat until
+   every purchase is fixed. Then, largest fractional part first, raise one purchase by one
+   unit and keep it if the plan stays feasible and earns more; then the same over the
+   other purchases (leftover power, land and budget filled greedily); a step the last
+   LP's reduced costs or fixed rows rule out costs no LP. Each step changes column bounds
+   in the same HiGHS instance, so an LP re-solve starts from the last basis (dual
+   simplex). If the gap is still open, a node-limited sub-MIP around the relaxation and
+   the repaired plan (RENS) looks for a better plan.
 3. **Certify.** If the repaired plan is within the relative gap of the bound, it is the
    answer, optimal within the gap, proven by the relaxation bound. Otherwise the
    purchases become integer again, the repaired plan is handed to HiGHS as a start and
@@ -49,8 +51,8 @@ from optimizer.solver.rounding import (
     better_lot,
     dive,
     floor_plan,
-    greedy,
     option,
+    repair,
     run_without_sub_mips,
 )
 
@@ -310,7 +312,7 @@ def _search(s: Search, others_integer: bool) -> CertifiedResult | None:
             found = floor_plan(s, full[b.cols])
     if found is None:
         return _branch(s, bound, None, None)
-    best_value, best = greedy(s, full[b.cols], found, bound)
+    best_value, best = repair(s, full[b.cols], found, bound)
     if s.closed(best_value, bound):
         return _proven(s, best_value, bound, best)
     return _branch(s, bound, best_value, best)
@@ -355,10 +357,14 @@ def _lp_first(s: Search) -> CertifiedResult | None:
             relaxed = better_lot(s, flag)
             if relaxed is None:
                 return None
-        found = None if s.out_of_time() else dive(s, relaxed)
+        # Every plan below is a restriction of the LP with the binaries held: if that LP
+        # does not close the gap, no repair can (one LP in place of the dive's and greedy's).
+        if s.out_of_time() or s.run() != OK or not s.closed(s.value(), bound):
+            return None
+        found = dive(s, relaxed)
         if found is None:
             return None
-        best_value, best = greedy(s, relaxed, found, bound)
+        best_value, best = repair(s, relaxed, found, bound)
         return _proven(s, best_value, bound, best) if s.closed(best_value, bound) else None
     finally:
         s.unpin_binaries(force=True)

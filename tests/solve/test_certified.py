@@ -184,18 +184,35 @@ def test_all_money_times_1e_9_scales_the_optimum(strategy):
 
 
 def test_demand_below_the_solver_resolution_says_what_to_change():
-    """Tiers of 0.13 and 0.38 Mtok beside units that make 1e9 Mtok each: no plan the checker
-    accepts can come back; the error names the keys (an input error, exit status 2)."""
+    """Tiers of 0.13 and 0.38 Mtok beside units that make 1e9 Mtok each: HiGHS's MILP takes
+    buying nothing as optimal (its absolute gap, 1e-6 $M, is above the 1.14e-6 $M at stake),
+    the checker refuses that plan, and the error names the keys (an input error, exit
+    status 2)."""
     from optimizer import InputError
 
     doc = _toy_doc()
     doc["tiers"][0]["demand_mtok"] = 0.13
     doc["tiers"][1]["demand_mtok"] = 0.38
     with pytest.raises(InputError) as err:
-        solve(doc)
+        solve(doc, strategy="milp")
     text = "\n".join(err.value.problems)
     assert "tiers[1].demand_mtok[2026]: too small" in text
     assert "raise it" in text
+
+
+def test_demand_below_the_solver_resolution_is_met_by_the_certified_repair():
+    """The same instance, certified: the greedy tries one more unit of every purchase its
+    screen does not rule out, not only those the relaxation uses (here 5e-10 of a unit), so
+    one hgx-h100 serves both tiers: 0.38 Mtok x 3 USD/Mtok = 1.14 USD (the free tier earns 0),
+    the LP bound itself, checked."""
+    doc = _toy_doc()
+    doc["tiers"][0]["demand_mtok"] = 0.13
+    doc["tiers"][1]["demand_mtok"] = 0.38
+    plan = solve(doc)
+    assert plan.status == "optimal" and plan.verified
+    assert plan.objective_usd == pytest.approx(1.14, rel=1e-9)
+    assert plan.best_bound_usd == pytest.approx(1.14, rel=1e-9)
+    assert _units(plan) == {"hgx-h100": 1}
 
 
 @pytest.mark.parametrize("seed", [1, 3])
