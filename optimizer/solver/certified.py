@@ -41,6 +41,13 @@ import highspy
 import numpy as np
 import pyomo.environ as pyo
 
+from optimizer.solver.proof import (
+    CLOSE_START,
+    RELAXATION_OPTIONS,
+    branch_options,
+    options_set,
+    tighten_by_reduced_cost,
+)
 from optimizer.solver.rounding import (
     INTEGRAL,
     OK,
@@ -289,7 +296,8 @@ def _search(s: Search, others_integer: bool) -> CertifiedResult | None:
     highs.setOptionValue("mip_rel_gap", s.mip_gap / 10)
     # Its bound is what counts (the repair below finds the plan): HiGHS's sub-MIP
     # heuristics, most of its time on the reference's binaries, are off for it.
-    status = run_without_sub_mips(s)
+    with options_set(highs, RELAXATION_OPTIONS):
+        status = run_without_sub_mips(s)
     highs.setOptionValue("mip_rel_gap", s.mip_gap)
     if status == highspy.HighsModelStatus.kInfeasible:
         # The relaxation is infeasible, so is every integer plan.
@@ -382,20 +390,23 @@ def _branch(
     highs.changeColsBounds(n, b.cols, b.lower, b.upper)
     highs.changeColsIntegrality(n, b.cols, np.full(n, highspy.HighsVarType.kInteger))
     highs.clearSolver()
-    if start is not None:
-        sol = highspy.HighsSolution()
-        sol.col_value = list(start)
-        sol.value_valid = True
-        sol.dual_valid = False
-        highs.setSolution(sol)
-    # With the repaired plan as a start the sub-MIP heuristics mostly re-find it: off
-    # (the reference's branching ~35% faster).
-    status = run_without_sub_mips(s) if start is not None else s.run()
-    if start is not None and status == OK and not s.consistent():
-        # HiGHS 1.16 can end a MIP solved in presolve with the start as its "solution"
-        # beside the true optimum's objective: solve again without the start.
-        highs.clearSolver()
-        status = s.run()
+    narrowed = 0
+    if start is not None and value is not None and not s.out_of_time():
+        # Purchases narrowed to what a plan as good as the start can use (optimizer.
+        # solver.proof): HiGHS's own root reduced-cost fixing is slow on wide domains.
+        narrowed = tighten_by_reduced_cost(highs, b.cols, s.sign, value, start)
+        s.lp_solves += 1
+    close = value is not None and bound - value <= CLOSE_START * (
+        s.mip_gap * abs(value) + s.abs_gap
+    )
+    with options_set(highs, branch_options(close)):
+        status = _run_from(s, start)
+        if narrowed and status == highspy.HighsModelStatus.kInfeasible:
+            # The start lies inside the narrowed domains, so this is round-off: branch
+            # again on the model as it was.
+            highs.changeColsBounds(n, b.cols, b.lower, b.upper)
+            highs.clearSolver()
+            status = _run_from(s, start)
     info = highs.getInfo()
     has = highs.getSolution().value_valid and status in (
         OK,
@@ -423,6 +434,26 @@ def _branch(
         start,
         s.lp_solves,
     )
+
+
+def _run_from(s: Search, start: np.ndarray | None) -> highspy.HighsModelStatus:
+    """HiGHS's branch and bound, from ``start`` if there is one."""
+    highs = s.highs
+    if start is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = list(start)
+        sol.value_valid = True
+        sol.dual_valid = False
+        highs.setSolution(sol)
+    # With the repaired plan as a start the sub-MIP heuristics mostly re-find it: off
+    # (the reference's branching ~35% faster).
+    status = run_without_sub_mips(s) if start is not None else s.run()
+    if start is not None and status == OK and not s.consistent():
+        # HiGHS 1.16 can end a MIP solved in presolve with the start as its "solution"
+        # beside the true optimum's objective: solve again without the start.
+        highs.clearSolver()
+        status = s.run()
+    return status
 
 
 def _gap(value: float, bound: float) -> float | None:
