@@ -22,6 +22,9 @@ deterministic planner (ranks share the re-plans), so its expected value is a tru
 bound on the two-stage optimum; the outer bound is the best (smallest: a maximisation)
 the cylinders proved, and gap = (outer - inner) / |outer|.
 
+PH's weights W start at the extensive form's LP multipliers (:mod:`.seed`), so the
+Lagrangian spoke's first bound is the Lagrangian bound there, not the trivial one.
+
 Units: mpi-sppy sees the model's objective ($M); everything returned is in USD.
 """
 
