@@ -140,6 +140,8 @@ def run_ph(
         "inner_source": b.get("inner_source"),
         "cylinders": " + ".join(b.get("cylinders") or []),
         "ph_s": b.get("ph_seconds"),
+        "w_start": b.get("w_start"),
+        "w_start_s": b.get("w_start_seconds"),
         "iterations": d.get("ph_iterations"),
         "stopped_because": d["stopped_because"],
     }
@@ -194,7 +196,8 @@ def main() -> None:
             print(
                 f"    outer bound {ph.get('bound_usd')} ({ph.get('outer_source')}), "
                 f"inner {ph.get('objective_usd')} ({ph.get('inner_source')}): reported gap "
-                f"{ph.get('gap')}; EF {ef_obj}: PH's plan is {true_gap} below it"
+                f"{ph.get('gap')}; EF {ef_obj}: PH's plan is {true_gap} below it; PH's W "
+                f"started at {ph.get('w_start')} ({ph.get('w_start_s') or 0:.1f} s)"
             )
 
 

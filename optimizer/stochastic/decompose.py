@@ -117,11 +117,9 @@ def certify(ef: LoadedEF, *, mip_gap: float, deadline: float | None) -> Certific
     cert.timings["split"] = time.perf_counter() - t0
 
     # 1. LP relaxation of the whole EF: multipliers and the first stage to round.
-    relaxed = _copy_lp(lp)
-    relaxed.integrality_ = []
-    h, seconds = _run(relaxed, 0.0, 0.0, deadline)
+    h, seconds = _relaxation(split, deadline)
     cert.highs_seconds += seconds
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+    if h is None:
         cert.message = "the LP relaxation of the extensive form did not solve"
         return cert
     sol = h.getSolution()
@@ -182,6 +180,36 @@ def certify(ef: LoadedEF, *, mip_gap: float, deadline: float | None) -> Certific
         y_na = y_na - (bound - cert.objective) / norm * g
     cert.timings["total"] = time.perf_counter() - t0
     return cert
+
+
+def lp_weights(ef: LoadedEF) -> np.ndarray | None:
+    """Per block (rows, in ``ef.block_names`` order) and first-stage variable (columns, in
+    each block's ``first_stage`` order): ``(A_NA^T y)_j / p_s`` at the EF LP's duals ``y``,
+    the price PH's weights W put on block s's first stage (see ``ef.ph_weights``). None if
+    the EF does not split into blocks or its LP relaxation did not solve."""
+    split = _split(ef)
+    if split is None:
+        return None
+    h, _ = _relaxation(split, None)
+    if h is None:
+        return None
+    y = np.zeros(split.lp.num_row_)
+    y[split.na_rows] = np.asarray(h.getSolution().row_dual)[split.na_rows]
+    priced = split.matrix.T @ y  # (A_NA^T y) per EF column
+    probabilities = np.where(split.probabilities > 0, split.probabilities, 1.0)
+    return np.asarray(priced[split.first_by_block] / probabilities[:, None])
+
+
+def _relaxation(split: _Split, deadline: float | None) -> tuple[Any, float]:
+    """The EF's LP relaxation solved: (HiGHS, seconds), HiGHS None unless optimal."""
+    import highspy
+
+    relaxed = _copy_lp(split.lp)
+    relaxed.integrality_ = []
+    h, seconds = _run(relaxed, 0.0, 0.0, deadline)
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None, seconds
+    return h, seconds
 
 
 # Subgradient steps on the multipliers after the LP's when the gap stays open (each is one

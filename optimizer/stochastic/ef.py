@@ -10,7 +10,7 @@ import pyomo.environ as pyo
 
 from optimizer.model.data import MONEY_USD
 from optimizer.solver.highs import DEFAULT_MIP_GAP, HighsSession, RawOutcome, stdout_to_stderr
-from optimizer.stochastic.decompose import Certificate, LoadedEF, certify
+from optimizer.stochastic.decompose import Certificate, LoadedEF, certify, lp_weights
 from optimizer.stochastic.model import HP, ScenarioModels, first_stage_of, objective_usd
 from optimizer.stochastic.result import ScenarioOutcome
 
@@ -35,19 +35,8 @@ def solve_ef(
     and the LP's rounded first stage re-planned per scenario); the EF MILP is solved only
     if that proof falls short, keeping the better bound and incumbent of the two.
     """
-    with _quiet():
-        from mpisppy.opt.ef import ExtensiveForm
-
-        ef = ExtensiveForm(
-            {"solver": "appsi_highs"},
-            list(models.scenarios.names),
-            models.creator,
-            model_name="two_stage",
-        )
+    ef = build_ef(models)
     m = ef.ef
-    (ef_obj,) = list(m.component_data_objects(pyo.Objective, active=True))
-    ef_obj.deactivate()
-    m.obj = pyo.Objective(expr=ef_obj.expr, sense=pyo.maximize)
     # The certified strategy (relaxed unit counts for the bound, a repaired plan, branching
     # only if needed; docs/model.md) as every planner solve: one scenario of probability 1
     # then gives the deterministic plan, not another optimum of it. The cancel event is never
@@ -128,20 +117,35 @@ def solve_ef(
     return out
 
 
-def _certify(
-    session: HighsSession,
-    m: pyo.ConcreteModel,
-    names: list[str],
-    mip_gap: float,
-    time_limit: float | None,
-) -> Certificate:
-    """Load the EF into HiGHS (the MILP run reuses it) and run the decomposition on it."""
+def build_ef(models: ScenarioModels) -> Any:
+    """mpi-sppy's ExtensiveForm of the scenario models; ``.ef`` maximises its ``obj``."""
+    with _quiet():
+        from mpisppy.opt.ef import ExtensiveForm
+
+        ef = ExtensiveForm(
+            {"solver": "appsi_highs"},
+            list(models.scenarios.names),
+            models.creator,
+            model_name="two_stage",
+        )
+    _maximised(ef.ef)
+    return ef
+
+
+def _maximised(m: pyo.ConcreteModel) -> None:
+    """The EF's objective as ``m.obj``, maximised (mpi-sppy's keeps the scenarios' sense)."""
+    (ef_obj,) = list(m.component_data_objects(pyo.Objective, active=True))
+    ef_obj.deactivate()
+    m.obj = pyo.Objective(expr=ef_obj.expr, sense=pyo.maximize)
+
+
+def load_ef(session: HighsSession, m: pyo.ConcreteModel, names: list[str]) -> LoadedEF:
+    """Load the EF ``m`` (blocks ``names``) into the session's HiGHS, as decompose reads it."""
     solver = session.solver
     solver.set_instance(m)
     first = [v for n in names for v in m.component(n)._mpisppy_node_list[0].nonant_vardata_list]
     na = [c for comp in (m._C_EF_, m._C_EF_suppl) for c in comp.values()]
-    deadline = None if time_limit is None else time.perf_counter() + time_limit
-    loaded = LoadedEF(
+    return LoadedEF(
         session.highs,
         solver._pyomo_var_to_solver_var_map,
         solver._pyomo_con_to_solver_con_map,
@@ -150,7 +154,43 @@ def _certify(
         first,
         na,
     )
+
+
+def _certify(
+    session: HighsSession,
+    m: pyo.ConcreteModel,
+    names: list[str],
+    mip_gap: float,
+    time_limit: float | None,
+) -> Certificate:
+    """Load the EF into HiGHS (the MILP run reuses it) and run the decomposition on it."""
+    loaded = load_ef(session, m, names)
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
     return certify(loaded, mip_gap=mip_gap, deadline=deadline)
+
+
+def ph_weights(models: ScenarioModels, threads: int | None) -> dict[str, list[float]] | None:
+    """PH's weights W from the EF's LP relaxation, per scenario in its nonant order.
+
+    A scenario's PH subproblem (a maximisation) is ``obj_s - W_s . x_s``; the EF's LP duals
+    ``y`` on the non-anticipativity rows price block s's first stage at ``(A_NA^T y)_s``
+    on ``p_s * obj_s``, so ``W_s = (A_NA^T y)_s / p_s`` (their probability-weighted sum is
+    0, as PH needs). With these W, PH's Lagrangian bound is the block proof's bound at the
+    LP's multipliers (:mod:`optimizer.stochastic.decompose`). None if the LP did not solve.
+    """
+    names = list(models.scenarios.names)
+    # sputils.create_EF, not ExtensiveForm: that one is an SPBase over COMM_WORLD, and this
+    # runs on rank 0 alone under mpiexec (its collective calls would wait for the others).
+    with _quiet():
+        from mpisppy.utils import sputils
+
+        m = sputils.create_EF(names, models.creator, EF_name="two_stage")
+    _maximised(m)
+    session = HighsSession(threads=threads, strategy="milp")
+    weights = lp_weights(load_ef(session, m, names))
+    if weights is None:
+        return None
+    return {n: [float(w) for w in weights[b]] for b, n in enumerate(names)}
 
 
 def _load_values(session: HighsSession, m: pyo.ConcreteModel, cert: Certificate) -> None:

@@ -229,6 +229,7 @@ def solve(
             mip_gap=mip_gap,
             time_limit=left(deadline),
             threads=threads,
+            seed_weights=o.ph_seed_weights,
         )
         timings["two_stage"] = time.perf_counter() - t0
     if two["status"] == "infeasible" and ranks.size == 1:  # every scenario alone is feasible

@@ -35,6 +35,10 @@ class StochasticOptions:
         lambda > 0 also maximise docs/model.md's risk objective.
     ph_iterations, ph_rho:
         PH only: the iteration limit and the penalty (None: mpi-sppy's default rule).
+    ph_seed_weights:
+        PH only: start PH's weights W at the extensive form's LP multipliers (one LP
+        solve; the Lagrangian bound then starts below the trivial one) instead of at 0
+        (:mod:`optimizer.stochastic.seed`). Bounds stay valid either way.
     parallel:
         EF only: re-plan the wait-and-see and expected-value figures in a second (spawned)
         process while HiGHS solves the extensive form.
@@ -50,6 +54,7 @@ class StochasticOptions:
     risk_weight: float | None = None
     ph_iterations: int = 30
     ph_rho: float | None = None
+    ph_seed_weights: bool = True
     parallel: bool = False
     ef_decompose: bool = True
 

@@ -22,6 +22,9 @@ deterministic planner (ranks share the re-plans), so its expected value is a tru
 bound on the two-stage optimum; the outer bound is the best (smallest: a maximisation)
 the cylinders proved, and gap = (outer - inner) / |outer|.
 
+PH's weights W start at the extensive form's LP multipliers (:mod:`.seed`), so the
+Lagrangian spoke's first bound is the Lagrangian bound there, not the trivial one.
+
 Units: mpi-sppy sees the model's objective ($M); everything returned is in USD.
 """
 
@@ -42,6 +45,7 @@ from optimizer.model.data import MONEY_USD
 from optimizer.solver.highs import DEFAULT_MIP_GAP, stdout_to_stderr
 from optimizer.stochastic.model import HP, ScenarioModels, first_stage_of
 from optimizer.stochastic.result import ScenarioOutcome, risk_objective
+from optimizer.stochastic.seed import lp_weights_on_ranks, seed_extension, set_weights
 
 if TYPE_CHECKING:
     from optimizer.stochastic.ranks import Ranks
@@ -80,6 +84,8 @@ class _Run:
     candidates: list[tuple[dict[HP, int], str]] = field(default_factory=list)
     wheel_inner: float | None = None  # the cylinders' own best inner bound, $M
     seconds: float = 0.0
+    w_start: str = "zero"  # where PH's weights W started (see solve_ph)
+    seed_seconds: float = 0.0  # spent computing the starting W
 
 
 def solve_ph(
@@ -92,8 +98,11 @@ def solve_ph(
     mip_gap: float | None,
     time_limit: float | None,
     threads: int | None = None,
+    seed_weights: bool = True,
 ) -> dict[str, Any]:
-    """PH with bounds on ``ranks``; the two-stage dict :func:`assemble` reads."""
+    """PH with bounds on ``ranks``; the two-stage dict :func:`assemble` reads.
+
+    ``seed_weights``: PH's W start at the EF LP's multipliers (:mod:`.seed`), not at 0."""
     gap_goal = mip_gap if mip_gap is not None else DEFAULT_MIP_GAP
     # Subproblems a tenth tighter than the goal: the Lagrangian bound is built from their
     # MIP bounds, so a looser subproblem gap alone would keep the outer bound from closing.
@@ -101,11 +110,19 @@ def solve_ph(
     options = _ph_options(models, iterations, rho, sub_gap, time_limit, threads)
     n_cyl = cylinder_count(ranks.size, ranks.comm is not None)
     t0 = time.perf_counter()
+    seed: dict[str, Any] = {}
+    if seed_weights:
+        with _quiet():
+            weights = lp_weights_on_ranks(models, ranks, threads)
+        seed = {} if weights is None else seed_extension(weights)
+    seed_seconds = time.perf_counter() - t0
     if n_cyl == 1:
-        run = _ph_alone(models, ranks, options, sub_gap, time_limit)
+        run = _ph_alone(models, ranks, options, sub_gap, time_limit, seed)
     else:
-        run = _wheel(models, ranks, options, n_cyl, gap_goal)
+        run = _wheel(models, ranks, options, n_cyl, gap_goal, seed)
     run.seconds = time.perf_counter() - t0
+    run.w_start = "EF LP multipliers" if seed else "zero"
+    run.seed_seconds = seed_seconds
     return _evaluate(models, ranks, evaluate, run, gap_goal)
 
 
@@ -237,6 +254,7 @@ def _ph_alone(
     options: dict[str, Any],
     sub_gap: float,
     time_limit: float | None,
+    seed: dict[str, Any],
 ) -> _Run:
     """mpi-sppy's PH object on all ranks, then its post-solve Lagrangian bound."""
     with _quiet():
@@ -248,15 +266,26 @@ def _ph_alone(
             list(models.scenarios.names),
             _creator(models),
             rho_setter=rho_setter(options),
+            **seed,
         )
         conv, _, trivial = ph.ph_main()
         elapsed = time.perf_counter() - t0
         lagrangian = ph.post_solve_bound(solver_options={"mip_rel_gap": sub_gap})
+        local = _ph_candidates(ph, models)
+        at_seed = None
+        if seed:  # the Lagrangian bound at the starting W too (PH's W moved away from it)
+            set_weights(ph, seed["extension_kwargs"]["weights"])
+            at_seed = ph.post_solve_bound(solver_options={"mip_rel_gap": sub_gap})
+            # ... and the scenarios' choices there: candidates next to PH's consensus
+            there = _ph_candidates(ph, models, "at the EF LP's multipliers")[1:]
+            local = local[:1] + there + local[1:]
+        candidates = _gathered(ranks, local)
     outer = [
         (b, s)
         for b, s in (
             (trivial, "PH trivial bound (each scenario alone)"),
             (lagrangian, "PH post-solve Lagrangian bound"),
+            (at_seed, "Lagrangian bound at the EF LP's multipliers (PH's starting W)"),
         )
         if b is not None and math.isfinite(b)
     ]
@@ -266,7 +295,7 @@ def _ph_alone(
         cylinders=["PH"],
         iterations=done,
         stopped=_ph_stop(conv, done, options["PHIterLimit"], elapsed, time_limit),
-        candidates=_gathered(ranks, _ph_candidates(ph, models)),
+        candidates=candidates,
     )
 
 
@@ -281,8 +310,11 @@ def _ph_stop(
     return f"iteration limit {limit} (PH convergence {c})"
 
 
-def _ph_candidates(ph: Any, models: ScenarioModels) -> list[tuple[dict[HP, int], str]]:
-    """This rank's candidates: PH's rounded consensus, then its scenarios' first stages."""
+def _ph_candidates(
+    ph: Any, models: ScenarioModels, when: str = ""
+) -> list[tuple[dict[HP, int], str]]:
+    """This rank's candidates: PH's rounded consensus, then its scenarios' first stages
+    (as last solved; ``when`` says at which W if not PH's last)."""
     out: list[tuple[dict[HP, int], str]] = []
     for name, s in ph.local_scenarios.items():
         xbar: dict[HP, int] = {}
@@ -294,7 +326,8 @@ def _ph_candidates(ph: Any, models: ScenarioModels) -> list[tuple[dict[HP, int],
                 xbar[var.index()] = units
         if not out:
             out.append((xbar, "PH's rounded consensus (xbar)"))
-        out.append((first_stage_of(s, models.first_periods), f"scenario {name}'s own first stage"))
+        why = f"scenario {name}'s own first stage" + (f" {when}" if when else "")
+        out.append((first_stage_of(s, models.first_periods), why))
     return out
 
 
@@ -318,6 +351,7 @@ def _wheel(
     options: dict[str, Any],
     n_cyl: int,
     gap_goal: float,
+    seed: dict[str, Any],
 ) -> _Run:
     """PH hub + Lagrangian spoke (+ xhatshuffle spoke) through ``WheelSpinner``."""
     import copy
@@ -342,8 +376,9 @@ def _wheel(
             "all_scenario_names": names,
             "scenario_creator": creator,
         }
-        if ph:  # PH and PHBase take a rho_setter; Xhat_Eval does not
+        if ph:  # PH and PHBase take a rho_setter and the starting W; Xhat_Eval does not
             kwargs["rho_setter"] = rho_setter(opts)
+            kwargs.update(seed)
         return kwargs
 
     hub = {
@@ -510,6 +545,8 @@ def _evaluate(
         "ranks_per_cylinder": ranks.size // len(run.cylinders),
         "wheel_inner_usd": None if run.wheel_inner is None else sign * run.wheel_inner * MONEY_USD,
         "ph_seconds": run.seconds,
+        "w_start": run.w_start,
+        "w_start_seconds": run.seed_seconds,
     }
     out: dict[str, Any] = {
         "bound_usd": bounds["outer_usd"],

@@ -168,6 +168,44 @@ def test_ph_agrees_with_ef_within_its_reported_gap() -> None:
     assert ph.mip_gap == pytest.approx((b["outer_usd"] - b["inner_usd"]) / abs(b["outer_usd"]))
 
 
+def test_ph_weights_start_at_the_lp_multipliers_and_bound_the_newsvendor() -> None:
+    # With W = 0 PH's first bound is the trivial one: each scenario alone, the wait-and-see
+    # value (576,800 + 1,730,400) / 2 = 1,153,600. The EF's LP buys 50 units too (its
+    # optimum is the integer one, 576,800), so at any LP-optimal multipliers the Lagrangian
+    # bound lies between the EF optimum and the LP optimum: it is exactly 576,800.
+    # By hand, W_high = -W_low = 11,536 USD a unit (a unit's margin where it sells) does it:
+    # high is then indifferent to every count up to 150 (value 0), low earns 23,072 on its
+    # first 50 units and loses 8,464 on the rest: 1,153,600; half of each is 576,800.
+    from optimizer.stochastic.ef import ph_weights
+    from optimizer.stochastic.model import ScenarioModels
+    from optimizer.stochastic.scenarios import load_scenarios
+
+    inst = load_instance(newsvendor(20_000))
+    models = ScenarioModels(scenarios=load_scenarios(inst, DEMAND_50_150), first_periods=[1])
+    w = ph_weights(models, threads=None)
+    assert w is not None and sorted(w) == ["high", "low"]
+    assert len(w["low"]) == len(w["high"]) == 1  # one first-stage purchase: g1 in period 1
+    assert 0.5 * w["low"][0] + 0.5 * w["high"][0] == pytest.approx(0, abs=1e-12)
+    assert w["high"][0] > 0  # high pays for the units it would buy beyond low's 50
+    ph = solve(newsvendor(20_000), DEMAND_50_150, method="ph", ph_iterations=1, mip_gap=0)
+    b = ph.extra["bounds"]
+    assert b["w_start"] == "EF LP multipliers"
+    assert ph.bound_usd == pytest.approx(576_800, abs=1e-3)
+    assert "EF LP's multipliers" in b["outer_source"]
+    assert ph.objective_usd == pytest.approx(576_800, abs=1e-3) and ph.mip_gap == 0
+    # W from zero: after one iteration PH's bounds are no better than that here.
+    zero = solve(
+        newsvendor(20_000),
+        DEMAND_50_150,
+        method="ph",
+        ph_iterations=1,
+        mip_gap=0,
+        ph_seed_weights=False,
+    )
+    assert zero.extra["bounds"]["w_start"] == "zero"
+    assert zero.bound_usd is not None and zero.bound_usd >= 576_800 - 1e-3
+
+
 def test_ranks_map_to_cylinders() -> None:
     from optimizer.stochastic.wheel import cylinder_count
 
@@ -217,7 +255,13 @@ def test_mpi_ranks_run_ph_cylinders(tmp_path: Path, ranks: int, cylinders: list[
     assert b["inner_usd"] == got["objective_usd"] <= ef.objective_usd + tol
     assert got["gap"] == pytest.approx((b["outer_usd"] - b["inner_usd"]) / abs(b["outer_usd"]))
     assert ef.objective_usd - got["objective_usd"] <= got["gap"] * abs(got["bound_usd"]) + tol
-    assert b["outer_source"] in ("Lagrangian spoke", "PH hub (trivial bound: each scenario alone)")
+    # PH's W start at the EF LP's multipliers, so the Lagrangian spoke's first bound is the
+    # Lagrangian bound there, not the trivial one (each scenario alone: the wait-and-see
+    # value, 2,909,224.73 here): on this instance it is the two-stage optimum itself.
+    assert b["w_start"] == "EF LP multipliers"
+    assert ef.ws_usd is not None and ef.ws_usd - ef.objective_usd > 0.05 * ef.objective_usd
+    assert b["outer_source"] == "Lagrangian spoke"
+    assert got["bound_usd"] == pytest.approx(ef.objective_usd, rel=1e-7)
     assert got["stopped_because"] and got["ph_iterations"] >= 1
     if ranks == 3:
         # the xhatshuffle spoke's own evaluation of its best first stage is an inner bound too
