@@ -50,7 +50,6 @@ from optimizer.solver.proof import (
     CLOSE_START,
     RELAXATION_OPTIONS,
     branch_options,
-    options_set,
     tighten_by_reduced_cost,
 )
 from optimizer.solver.rounding import (
@@ -62,8 +61,10 @@ from optimizer.solver.rounding import (
     dive,
     floor_plan,
     option,
+    options_set,
     repair,
     run_without_sub_mips,
+    set_start,
 )
 
 if TYPE_CHECKING:
@@ -462,11 +463,7 @@ def _run_from(s: Search, start: np.ndarray | None) -> highspy.HighsModelStatus:
     """HiGHS's branch and bound, from ``start`` if there is one."""
     highs = s.highs
     if start is not None:
-        sol = highspy.HighsSolution()
-        sol.col_value = list(start)
-        sol.value_valid = True
-        sol.dual_valid = False
-        highs.setSolution(sol)
+        set_start(highs, start)
     status = s.run()  # with branch_options (optimizer.solver.proof)
     if start is not None and status == OK and not s.consistent():
         # HiGHS 1.16 can end a MIP solved in presolve with the start as its "solution"

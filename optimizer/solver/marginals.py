@@ -34,6 +34,7 @@ import pyomo.environ as pyo
 from optimizer.model.data import MONEY_USD, TOKENS_MTOK
 from optimizer.result_schema import MARGINAL_VALUES
 from optimizer.solver.highs import HIGHS_LOG, HighsSession, stdout_to_stderr
+from optimizer.solver.rounding import option
 
 # family -> (unit in words, factor from model dual ($M per model unit) to USD per unit)
 FAMILIES: dict[str, tuple[str, float]] = {
@@ -100,8 +101,8 @@ def marginal_values(
     saved_row_upper = np.array([lp.row_upper_[r] for r in big_m_rows], dtype=float)
     saved_row_lower = np.array([lp.row_lower_[r] for r in big_m_rows], dtype=float)
     cols = np.arange(n_col, dtype=np.int32)
-    saved_limit = _option(highs, "time_limit")
-    saved_output = _option(highs, "output_flag")
+    saved_limit = option(highs, "time_limit")
+    saved_output = option(highs, "output_flag")
     try:
         if saved_integrality:
             continuous = np.full(n_col, highspy.HighsVarType.kContinuous)
@@ -150,12 +151,6 @@ def _platform_rows(m: pyo.ConcreteModel, row_of: dict[Any, int]) -> list[int]:
     if comp is None:
         return []
     return [row_of[comp[k]] for k in comp if comp[k] in row_of]
-
-
-def _option(highs: Any, name: str) -> Any:
-    """A HiGHS option's value (some highspy versions return (status, value))."""
-    value = highs.getOptionValue(name)
-    return value[1] if isinstance(value, tuple) else value
 
 
 def _read_duals(m: pyo.ConcreteModel, row_of: dict[Any, int], row_dual: np.ndarray) -> pd.DataFrame:

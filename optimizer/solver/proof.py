@@ -11,12 +11,12 @@ narrowed model, or the incumbent, whichever is larger, bounds the model's optimu
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Any
 
 import highspy
 import numpy as np
+
+from optimizer.solver.rounding import matrix_entries
 
 # HiGHS options for the final branch, measured on the 1 GW reference and on 20 sweep
 # scenarios of it (HiGHS 1.16): a restart after root presolve repeats the root's cut loop
@@ -62,16 +62,8 @@ def lagrangian_bound(lp: Any, y: np.ndarray, sign: float) -> tuple[float, np.nda
     upper = np.asarray(lp.col_upper_, dtype=float)
     row_lower = np.asarray(lp.row_lower_, dtype=float)
     row_upper = np.asarray(lp.row_upper_, dtype=float)
-    a = lp.a_matrix_
-    start = np.asarray(a.start_, dtype=np.int64)
-    index = np.asarray(a.index_, dtype=np.int64)
-    value = np.asarray(a.value_, dtype=float)
+    rows, cols, value = matrix_entries(lp)
     n = len(cost)
-    major = np.repeat(np.arange(len(start) - 1), np.diff(start))
-    if a.format_ == highspy.MatrixFormat.kRowwise:
-        rows, cols = major, index
-    else:
-        rows, cols = index, major
     aty = np.bincount(cols, weights=value * y[rows], minlength=n)
     size = np.abs(cost) + np.bincount(cols, weights=np.abs(value * y[rows]), minlength=n)
     d = sign * (cost - aty)
@@ -138,21 +130,6 @@ def tighten_by_reduced_cost(
             int(changed.sum()), cols[changed], new_lower[changed], new_upper[changed]
         )
     return int(changed.sum())
-
-
-@contextlib.contextmanager
-def options_set(highs: Any, values: dict[str, Any]) -> Iterator[None]:
-    """HiGHS options ``values`` for the duration of the block, restored after."""
-    saved = {}
-    for name, val in values.items():
-        got = highs.getOptionValue(name)
-        saved[name] = got[1] if isinstance(got, tuple) else got
-        highs.setOptionValue(name, val)
-    try:
-        yield
-    finally:
-        for name, val in saved.items():
-            highs.setOptionValue(name, val)
 
 
 def branch_options(close: bool) -> dict[str, Any]:

@@ -10,8 +10,9 @@ in place and re-solves.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,8 +55,44 @@ class Buys:
 
 
 def option(highs: Any, name: str) -> Any:
+    """A HiGHS option's value (some highspy versions return (status, value))."""
     value = highs.getOptionValue(name)
     return value[1] if isinstance(value, tuple) else value
+
+
+@contextlib.contextmanager
+def options_set(highs: Any, values: dict[str, Any]) -> Iterator[None]:
+    """HiGHS options ``values`` for the duration of the block, restored after."""
+    saved = {name: option(highs, name) for name in values}
+    for name, val in values.items():
+        highs.setOptionValue(name, val)
+    try:
+        yield
+    finally:
+        for name, val in saved.items():
+            highs.setOptionValue(name, val)
+
+
+def set_start(highs: Any, x: np.ndarray) -> None:
+    """Hand HiGHS the column values ``x`` as the start of its next MIP run."""
+    sol = highspy.HighsSolution()
+    sol.col_value = list(x)
+    sol.value_valid = True
+    sol.dual_valid = False
+    highs.setSolution(sol)
+
+
+def matrix_entries(lp: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, column, value) of every nonzero of ``lp``'s matrix, whichever way HiGHS
+    holds it (by columns or by rows)."""
+    a = lp.a_matrix_
+    start = np.asarray(a.start_, dtype=np.int64)
+    index = np.asarray(a.index_, dtype=np.int64)
+    value = np.asarray(a.value_, dtype=float)
+    major = np.repeat(np.arange(len(start) - 1), np.diff(start))
+    if a.format_ == highspy.MatrixFormat.kRowwise:
+        return major, index, value
+    return index, major, value
 
 
 @dataclass
@@ -162,14 +199,8 @@ class Search:
 
 def run_without_sub_mips(s: Search) -> highspy.HighsModelStatus:
     """One run with HiGHS's RINS and RENS heuristics off (restored after)."""
-    saved = {name: option(s.highs, name) for name in SUB_MIPS}
-    for name in SUB_MIPS:
-        s.highs.setOptionValue(name, False)
-    try:
+    with options_set(s.highs, dict.fromkeys(SUB_MIPS, False)):
         return s.run()
-    finally:
-        for name, value in saved.items():
-            s.highs.setOptionValue(name, value)
 
 
 def better_lot(s: Search, flag: int) -> np.ndarray | None:
@@ -271,29 +302,21 @@ def neighbourhood(
     if not np.any(upper > lower):
         return None
     highs = s.highs
-    names = ("mip_max_nodes", "mip_rel_gap", "objective_target")
-    saved = {name: option(highs, name) for name in names}
-    highs.changeColsBounds(n, b.cols, lower, upper)
-    highs.changeColsIntegrality(n, b.cols, np.full(n, highspy.HighsVarType.kInteger))
-    highs.setOptionValue("mip_max_nodes", SUB_MIP_NODES)
-    highs.setOptionValue("mip_rel_gap", s.mip_gap / 10)
+    limits: dict[str, Any] = {"mip_max_nodes": SUB_MIP_NODES, "mip_rel_gap": s.mip_gap / 10}
     if option(highs, "user_objective_scale") == 0 and s.mip_gap < 1:
         # HiGHS stops once its plan is better than the target (in the model's sense).
-        highs.setOptionValue("objective_target", s.sign * closing_value(s, bound))
+        limits["objective_target"] = s.sign * closing_value(s, bound)
+    highs.changeColsBounds(n, b.cols, lower, upper)
+    highs.changeColsIntegrality(n, b.cols, np.full(n, highspy.HighsVarType.kInteger))
     found: tuple[float, np.ndarray] | None = None
     try:
-        highs.clearSolver()
-        sol = highspy.HighsSolution()
-        sol.col_value = list(start)
-        sol.value_valid = True
-        sol.dual_valid = False
-        highs.setSolution(sol)
-        status = run_without_sub_mips(s)
-        if status in SUB_MIP_ENDS and highs.getSolution().value_valid and s.consistent():
-            found = s.value(), s.solution()
+        with options_set(highs, limits):
+            highs.clearSolver()
+            set_start(highs, start)
+            status = run_without_sub_mips(s)
+            if status in SUB_MIP_ENDS and highs.getSolution().value_valid and s.consistent():
+                found = s.value(), s.solution()
     finally:
-        for name, value in saved.items():
-            highs.setOptionValue(name, value)
         highs.changeColsIntegrality(n, b.cols, np.full(n, highspy.HighsVarType.kContinuous))
         plan = units if found is None else np.round(found[1][b.cols])
         s.fix(plan)
@@ -318,26 +341,22 @@ class Screen:
         lp = s.highs.getLp()
         self.row_lower = np.asarray(lp.row_lower_, dtype=float)
         self.row_upper = np.asarray(lp.row_upper_, dtype=float)
-        # Per purchase: its rows that are rigid and its coefficients there (none if HiGHS
-        # holds the matrix by rows: the gain test alone then).
-        nothing = (np.zeros(0, dtype=np.int64), np.zeros(0))
-        self.rows: list[tuple[np.ndarray, np.ndarray]] = [nothing] * len(s.buys.cols)
-        a = lp.a_matrix_
-        if a.format_ != highspy.MatrixFormat.kColwise:
-            self.update()
-            return
-        start = np.asarray(a.start_, dtype=np.int64)
-        index = np.asarray(a.index_, dtype=np.int64)
-        value = np.asarray(a.value_, dtype=float)
+        # Per purchase: its rows that are rigid (every column in them fixed) and its
+        # coefficients there.
+        row, col, value = matrix_entries(lp)
         lower = np.asarray(lp.col_lower_, dtype=float)
         upper = np.asarray(lp.col_upper_, dtype=float)
-        col = np.repeat(np.arange(len(start) - 1), np.diff(start))
         rigid = np.ones(lp.num_row_, dtype=bool)
-        rigid[index[lower[col] < upper[col]]] = False
-        for k, c in enumerate(s.buys.cols):
-            lo, hi = int(start[c]), int(start[c + 1])
-            keep = rigid[index[lo:hi]]
-            self.rows[k] = (index[lo:hi][keep], value[lo:hi][keep])
+        rigid[row[lower[col] < upper[col]]] = False
+        position = np.full(lp.num_col_, -1, dtype=np.int64)
+        position[s.buys.cols] = np.arange(len(s.buys.cols))
+        keep = rigid[row] & (position[col] >= 0)
+        k = position[col[keep]]
+        order = np.argsort(k, kind="stable")
+        ends = np.cumsum(np.bincount(k, minlength=len(s.buys.cols)))
+        rows = np.split(row[keep][order], ends[:-1])
+        coefs = np.split(value[keep][order], ends[:-1])
+        self.rows: list[tuple[np.ndarray, np.ndarray]] = list(zip(rows, coefs, strict=True))
         self.update()
 
     def update(self) -> None:
