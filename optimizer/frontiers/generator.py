@@ -97,6 +97,26 @@ CSV_COLUMNS = [c for c in ROW_COLUMNS if c not in ("isl", "osl")]
 Unit = HardwareSpec | PodSpec
 
 
+# Efficiency factors that scale a peak rate (bandwidth, FLOP/s, links) or a capacity: > 0.
+RATE_FACTORS = (
+    "bw",
+    "flops",
+    "matmul_flops",
+    "prefill_flops",
+    "comm",
+    "hopper_sw",
+    "amd_sw",
+    "amd_sw_early_2026",
+    "sw_2025",
+    "hbm_usable",
+    "sram_usable",
+    "prefill_chunk_tokens",
+    "prefill_weight_share",
+    "prefill_utilization",
+    "typical_speed",
+)
+
+
 def efficiency_from(efficiency: Mapping[str, Any] | Efficiency | None) -> Efficiency:
     """:data:`DEFAULT_EFFICIENCY` with the given keys replaced; unknown keys are an error."""
     if efficiency is None:
@@ -116,6 +136,11 @@ def efficiency_from(efficiency: Mapping[str, Any] | Efficiency | None) -> Effici
     ]
     if bad:
         raise ValueError(f"efficiency: {', '.join(bad)} must be numbers >= 0")
+    # A share of a peak rate at 0 makes every kernel take forever: a table of whatever
+    # escapes that term (the SRAM pods), not an error, unless refused here.
+    zero = [k for k in RATE_FACTORS if efficiency.get(k) == 0]
+    if zero:
+        raise ValueError(f"efficiency: {', '.join(zero)} must be > 0 (a share of a peak rate)")
     return DEFAULT_EFFICIENCY.with_(**dict(efficiency))
 
 

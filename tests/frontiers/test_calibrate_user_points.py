@@ -103,3 +103,23 @@ def test_cli_scores_and_refits_with_an_efficiency_file(specs, tmp_path) -> None:
     assert at == pytest.approx(tput, rel=0.05)
     bad = run_cli(["frontiers", "calibrate", "--efficiency-out", str(eff)], tmp_path)
     assert bad.returncode == 2 and "only with --fit" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("factors", "says"),
+    [
+        ({"matmul_flops": 0}, "matmul_flops must be > 0"),
+        ({"bw": -0.1}, "bw must be numbers >= 0"),
+        ({"flops": "fast"}, "flops must be numbers >= 0"),
+    ],
+)
+def test_an_efficiency_file_that_cannot_be_a_rate_is_one_line(tmp_path, factors, says) -> None:
+    """A share of a peak rate at 0 made every kernel infinitely slow: `frontiers build`
+    wrote the few rows that escape it (the SRAM pods) as if nothing were wrong."""
+    eff = tmp_path / "eff.json"
+    eff.write_text(json.dumps(factors))
+    out = tmp_path / "table.csv"
+    done = run_cli(["frontiers", "build", "--efficiency", str(eff), "--out", str(out)], tmp_path)
+    assert done.returncode == 2 and says in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+    assert not out.exists()
