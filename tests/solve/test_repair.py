@@ -162,3 +162,58 @@ def test_neighbourhood_stops_at_a_plan_that_closes_the_gap(minimise):
     assert found is not None
     assert s.closed(found[0], 6.5)
     assert found[1][:2] == pytest.approx([2.0, 0.0])
+
+
+def _two_purchases() -> Search:
+    """max 18x + 16y s.t. 22x + 15y <= 4517.5, 8x + 34y <= 4659.5 (x, y unit counts). The
+    relaxation's vertex is x = 133.28, y = 105.68 (4,090.05); the plans of its floor/ceiling
+    box earn at most 4,074 (133, 105); the integer optimum is (135, 103), 4,078: two units
+    from the box, inside the sub-MIP's 1% reach (ceil(1.33) = 2 units)."""
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = 2, 2
+    lp.col_cost_ = np.array([18.0, 16.0])
+    lp.col_lower_, lp.col_upper_ = np.zeros(2), np.full(2, 1000.0)
+    lp.row_lower_, lp.row_upper_ = np.full(2, -INF), np.array([4517.5, 4659.5])
+    lp.sense_ = highspy.ObjSense.kMaximize
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.array([0, 2, 4])
+    lp.a_matrix_.index_ = np.array([0, 1, 0, 1])
+    lp.a_matrix_.value_ = np.array([22.0, 8.0, 15.0, 34.0])
+    h.passModel(lp)
+    buys = Buys(np.array([0, 1], dtype=np.int32), np.zeros(2), np.full(2, 1000.0), [])
+    return Search(h, buys, 1e-4, None, lambda: False)
+
+
+@pytest.mark.parametrize(
+    "width, value, plan", [(0.0, 4074.0, [133, 105]), (None, 4078.0, [135, 103])]
+)
+def test_neighbourhood_reaches_past_the_floor_and_ceiling(monkeypatch, width, value, plan):
+    """The box reaches SUB_MIP_WIDTH of each relaxed value beyond its floor and ceiling: the
+    optimum two units away is found; with no reach only the box's best (133, 105)."""
+    if width is not None:
+        monkeypatch.setattr(rounding, "SUB_MIP_WIDTH", width)
+    s = _two_purchases()
+    assert s.run() == rounding.OK and s.value() == pytest.approx(4090.0462, abs=1e-3)
+    relaxed = s.solution()
+    assert relaxed == pytest.approx([133.2842, 105.6831], abs=1e-3)
+    units = np.floor(relaxed)
+    s.fix(units)
+    assert s.run() == rounding.OK and s.value() == pytest.approx(18 * 133 + 16 * 105)
+    found = neighbourhood(s, relaxed, units, s.solution(), 4090.0462)
+    assert found is not None
+    assert found[0] == pytest.approx(value)
+    assert found[1] == pytest.approx(plan)
+
+
+def test_the_two_purchase_optimum_is_the_hand_value():
+    """HiGHS's MILP on the model above, every unit count integer: 4,078 at (135, 103)."""
+    s = _two_purchases()
+    s.highs.changeColsIntegrality(
+        2, np.array([0, 1], dtype=np.int32), np.full(2, highspy.HighsVarType.kInteger)
+    )
+    s.highs.setOptionValue("mip_rel_gap", 0.0)
+    assert s.run() == rounding.OK
+    assert s.value() == pytest.approx(4078.0)
+    assert s.solution() == pytest.approx([135.0, 103.0])
