@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pyomo.environ as pyo
+from pyomo.common.gc_manager import PauseGC
 
 from optimizer.model import constraints
 from optimizer.model.data import ModelData
@@ -18,7 +19,17 @@ from optimizer.model.objective import objective
 
 
 def build_model(data: ModelData) -> pyo.ConcreteModel:
-    """The planning MILP for one instance, in model units (see :mod:`optimizer.model.data`)."""
+    """The planning MILP for one instance, in model units (see :mod:`optimizer.model.data`).
+
+    Python's cyclic garbage collector is paused meanwhile: the model is some hundred
+    thousand new objects, none of them garbage, and the collections they set off (each
+    walking every object built so far) were half of building a large model.
+    """
+    with PauseGC():
+        return _build(data)
+
+
+def _build(data: ModelData) -> pyo.ConcreteModel:
     m = pyo.ConcreteModel(name="inference_factory_plan")
     m.data_structure = data.structure  # the index sets this model was built for
     define_sets(m, data)
