@@ -31,7 +31,14 @@ from pyomo.contrib.appsi.solvers import Highs
 from pyomo.contrib.appsi.solvers.highs import _MutableLinearCoefficient
 
 from optimizer.solver.certified import certified_run, objective_scale
-from optimizer.solver.loading import add_rows, fast_value, push_helper, set_objective
+from optimizer.solver.loading import (
+    add_constraints,
+    add_rows,
+    fast_value,
+    objective_walk,
+    push_helper,
+    set_objective,
+)
 
 HIGHS_LOG = logging.getLogger("optimizer.highs")
 DEFAULT_MIP_GAP = 1e-4  # HiGHS's own mip_rel_gap, what a solve without --mip-gap gets
@@ -60,8 +67,17 @@ class _Highs(Highs):  # type: ignore[misc]
     matrix holds an entry to remove; everything else is as in appsi.
     """
 
+    def add_constraints(self, cons: list[Any]) -> None:
+        # one walk per row for appsi's two (loading.LinearWalk); else appsi's own
+        if not add_constraints(self, cons):
+            super().add_constraints(cons)
+
     def _add_constraints(self, cons: list[Any]) -> None:
         add_rows(self, cons)  # appsi's, with coefficients computed by fast_value
+
+    def set_objective(self, obj: Any) -> None:
+        if not objective_walk(self, obj):
+            super().set_objective(obj)
 
     def _set_objective(self, obj: Any) -> None:
         set_objective(self, obj)

@@ -24,7 +24,18 @@ from pyomo.contrib.appsi.solvers.highs import (
     _MutableObjectiveCoefficient,
     _MutableObjectiveOffset,
 )
-from pyomo.core.expr.numvalue import is_constant
+from pyomo.core.base.expression import ExpressionData, NamedExpressionData, ScalarExpression
+from pyomo.core.base.objective import ObjectiveData, ScalarObjective
+from pyomo.core.base.param import ParamData, ScalarParam
+from pyomo.core.base.var import ScalarVar, VarData
+from pyomo.core.expr import (
+    LinearExpression,
+    MonomialTermExpression,
+    NegationExpression,
+    ProductExpression,
+    SumExpression,
+)
+from pyomo.core.expr.numvalue import NumericConstant, is_constant
 from pyomo.core.kernel.objective import maximize, minimize
 from pyomo.repn import generate_standard_repn
 
@@ -36,16 +47,44 @@ def fast_value(expr: Any) -> Any:
     evaluator does (same operations in the same order, hence the same float), without its
     visitor's per-node overhead; anything that is not an expression is left to ``value``.
     """
-    if expr.__class__ in native_numeric_types:
+    cls = expr.__class__
+    if cls in native_numeric_types:
         return expr
-    if expr.is_expression_type():
+    if cls is ParamData:
+        number = expr._value  # what ParamData() returns, once it has a number
+        if number.__class__ in native_numeric_types:
+            return number
+    elif expr.is_expression_type():
         return expr._apply_operation([fast_value(arg) for arg in expr.args])
     return value(expr)
 
 
-def add_rows(solver: Any, cons: list[Any]) -> None:
+def add_constraints(solver: Any, cons: list[Any]) -> bool:
+    """appsi's ``PersistentBase.add_constraints`` with one :class:`LinearWalk` per row
+    (False, nothing done: a row it does not read; appsi's own steps then add them)."""
+    try:
+        walks = [LinearWalk(con.body) for con in cons]
+    except _Unsupported:
+        return False
+    for con, walk in zip(cons, walks, strict=True):
+        if con in solver._named_expressions:
+            raise ValueError(f"constraint {con.name} has already been added")
+        solver._active_constraints[con] = con.expr
+        variables = list(walk.variables.values())
+        if not solver._only_child_vars:
+            solver._check_for_new_vars(variables)
+        solver._named_expressions[con] = [(e, e.expr) for e in walk.named.values()]
+        solver._vars_referenced_by_con[con] = variables
+        for v in variables:
+            solver._referenced_variables[id(v)][0][con] = None
+    add_rows(solver, cons, walks)
+    return True
+
+
+def add_rows(solver: Any, cons: list[Any], walks: list[LinearWalk] | None = None) -> None:
     """appsi's ``Highs._add_constraints``: the rows ``cons`` appended to the HiGHS model,
-    a helper kept per coefficient or bound that depends on a mutable parameter."""
+    a helper kept per coefficient or bound that depends on a mutable parameter.
+    ``walks``: the rows' linear forms already worked out (else Pyomo's, read here)."""
     solver._sol = None
     if solver._last_results_object is not None:
         solver._last_results_object.solution_loader.invalidate()
@@ -58,15 +97,11 @@ def add_rows(solver: Any, cons: list[Any]) -> None:
     starts: list[int] = []
     columns: list[int] = []
     values: list[float] = []
-    for con in cons:
-        repn = generate_standard_repn(con.body, quadratic=False, compute_values=False)
-        if repn.nonlinear_expr is not None:
-            raise DegreeError(
-                f"Highs interface does not support expressions of degree {repn.polynomial_degree()}"
-            )
+    for k, con in enumerate(cons):
+        repn = _linear_form(con.body) if walks is None else walks[k]
         starts.append(len(values))
         mine: list[Any] = []
-        for coef, var in zip(repn.linear_coefs, repn.linear_vars, strict=True):
+        for coef, var in zip(repn.coefs, repn.vars, strict=True):
             number = fast_value(coef)
             if not is_constant(coef):
                 mine.append(
@@ -109,9 +144,49 @@ def add_rows(solver: Any, cons: list[Any]) -> None:
     )
 
 
-def set_objective(solver: Any, obj: Any) -> None:
+class _Repn:
+    """Pyomo's linear form of an expression, with :class:`LinearWalk`'s attributes."""
+
+    def __init__(self, expr: Any) -> None:
+        repn = generate_standard_repn(expr, quadratic=False, compute_values=False)
+        if repn.nonlinear_expr is not None:
+            raise DegreeError(
+                f"Highs interface does not support expressions of degree {repn.polynomial_degree()}"
+            )
+        self.constant, self.coefs, self.vars = repn.constant, repn.linear_coefs, repn.linear_vars
+
+
+def _linear_form(expr: Any) -> Any:
+    return _Repn(expr)
+
+
+def objective_walk(solver: Any, obj: Any) -> bool:
+    """appsi's ``PersistentBase.set_objective`` for a model's first objective, with one
+    :class:`LinearWalk` (False, nothing done: appsi's own steps then set it)."""
+    if obj is None or solver._objective is not None:
+        return False
+    try:
+        walk = LinearWalk(obj.expr)
+    except _Unsupported:
+        return False
+    solver._objective = obj
+    solver._objective_expr = obj.expr
+    solver._objective_sense = obj.sense
+    variables = list(walk.variables.values())
+    if not solver._only_child_vars:
+        solver._check_for_new_vars(variables)
+    solver._obj_named_expressions = [(e, e.expr) for e in walk.named.values()]
+    solver._vars_referenced_by_obj = variables
+    for v in variables:
+        solver._referenced_variables[id(v)][2] = obj
+    set_objective(solver, obj, walk)
+    return True
+
+
+def set_objective(solver: Any, obj: Any, walk: LinearWalk | None = None) -> None:
     """appsi's ``Highs._set_objective``: every column's cost (0 where ``obj`` has none),
-    the offset and the sense; a helper per cost or offset that depends on a parameter."""
+    the offset and the sense; a helper per cost or offset that depends on a parameter.
+    ``walk``: the objective's linear form already worked out (else Pyomo's, read here)."""
     solver._sol = None
     if solver._last_results_object is not None:
         solver._last_results_object.solution_loader.invalidate()
@@ -130,12 +205,8 @@ def set_objective(solver: Any, obj: Any) -> None:
             sense = highspy.ObjSense.kMaximize
         else:
             raise ValueError(f"Objective sense is not recognized: {obj.sense}")
-        repn = generate_standard_repn(obj.expr, quadratic=False, compute_values=False)
-        if repn.nonlinear_expr is not None:
-            raise DegreeError(
-                f"Highs interface does not support expressions of degree {repn.polynomial_degree()}"
-            )
-        for coef, var in zip(repn.linear_coefs, repn.linear_vars, strict=True):
+        repn = _linear_form(obj.expr) if walk is None else walk
+        for coef, var in zip(repn.coefs, repn.vars, strict=True):
             costs[var_map[id(var)]] = fast_value(coef)
             if not is_constant(coef):
                 helpers.append(
@@ -164,3 +235,200 @@ def push_helper(helper: Any) -> None:
         helper.highs.changeObjectiveOffset(fast_value(helper.expr))
     else:
         helper.update()
+
+
+class _Unsupported(Exception):
+    """An expression :class:`LinearWalk` does not mirror: Pyomo's own steps read it."""
+
+
+class LinearWalk:
+    """One walk of a linear expression giving what appsi reads with two: the variables and
+    named expressions in order of first appearance (``collect_vars_and_named_exprs``) and
+    the linear form (``generate_standard_repn(..., compute_values=False)``).
+
+    The linear form is built by the same operations on the same objects as Pyomo's
+    (``multiplier * coefficient``, ``linear.get(var, 0) + coefficient``, terms kept in the
+    order they are first met), so coefficients and constant are the very expressions Pyomo
+    would give. Whatever it does not mirror (a fixed variable, a product of two variable
+    expressions, a term Pyomo would skip as zero, ...) raises :class:`_Unsupported`.
+    """
+
+    def __init__(self, expr: Any) -> None:
+        self.variables: dict[int, Any] = {}
+        self.named: dict[int, Any] = {}
+        if expr.__class__ in native_numeric_types or not expr.is_potentially_variable():
+            raise _Unsupported  # a row without variables: leave it to Pyomo
+        if expr.__class__ is LinearExpression:
+            self.constant, self.linear = self._top_linear(expr)
+        else:
+            self.constant, self.linear = self._collect(expr, 1)
+            for key in [k for k, (_, c) in self.linear.items() if _is_zero(c)]:
+                del self.linear[key]
+
+    @property
+    def coefs(self) -> list[Any]:
+        return [c for _, c in self.linear.values()]
+
+    @property
+    def vars(self) -> list[Any]:
+        return [v for v, _ in self.linear.values()]
+
+    def _var(self, var: Any) -> int:
+        if var.fixed:
+            raise _Unsupported
+        key = id(var)
+        if key not in self.variables:
+            self.variables[key] = var
+        return key
+
+    def _top_linear(self, expr: Any) -> tuple[Any, dict[int, list[Any]]]:
+        """generate_standard_repn's own branch for a LinearExpression at the top."""
+        constant: Any = 0
+        linear: dict[int, list[Any]] = {}
+        for arg in expr.args:
+            if arg.__class__ is MonomialTermExpression:
+                c, v = arg.args
+                self._leaves(c)
+                key = self._var(v)
+                if key in linear:
+                    linear[key][1] += c
+                else:
+                    linear[key] = [v, c]
+            elif arg.__class__ in native_numeric_types:
+                constant += arg
+            elif arg.is_variable_type():
+                key = self._var(arg)
+                if key in linear:
+                    linear[key][1] += 1
+                else:
+                    linear[key] = [arg, 1]
+            else:
+                self._leaves(arg)
+                constant += arg
+        return constant, {k: e for k, e in linear.items() if not _native_zero(e[1])}
+
+    def _leaves(self, expr: Any) -> None:
+        """A coefficient or constant: no variables; a named expression in it is not mirrored."""
+        if expr.__class__ in native_numeric_types:
+            return
+        if (
+            expr.is_potentially_variable()
+            or expr.is_named_expression_type()
+            or (expr.is_expression_type() and _has_named(expr))
+        ):
+            raise _Unsupported
+
+    def _collect(self, expr: Any, mult: Any) -> tuple[Any, dict[int, list[Any]]]:
+        cls = expr.__class__
+        if cls is SumExpression:
+            return self._sum(expr, mult)
+        if cls is ProductExpression or cls is MonomialTermExpression:
+            a, b = expr.args
+            if a.__class__ in native_numeric_types:
+                if a == 0:
+                    raise _Unsupported
+                return self._collect(b, mult * a)
+            if cls is ProductExpression and b.__class__ in native_numeric_types:
+                if b == 0:
+                    raise _Unsupported
+                return self._collect(a, mult * b)
+            if not a.is_potentially_variable():
+                self._leaves(a)
+                return self._collect(b, mult * a)
+            if cls is ProductExpression and not b.is_potentially_variable():
+                self._leaves(b)
+                return self._collect(a, mult * b)
+            raise _Unsupported
+        if cls is NegationExpression:
+            return self._collect(expr.args[0], -1 * mult)
+        if cls is LinearExpression:
+            return self._linear(expr, mult)
+        if cls in _NAMED:
+            self.named.setdefault(id(expr), expr)
+            inner = expr.expr
+            if inner.__class__ in native_numeric_types or not inner.is_potentially_variable():
+                self._leaves(inner)  # a constant (installed[h,p] with nothing to buy)
+                return mult * inner, {}
+            return self._collect(inner, mult)
+        if cls in _VARS:
+            return 0, {self._var(expr): [expr, mult]}
+        if cls in native_numeric_types or cls in _PARAMS or not expr.is_potentially_variable():
+            self._leaves(expr)
+            return mult * expr, {}
+        raise _Unsupported
+
+    def _sum(self, expr: Any, mult: Any) -> tuple[Any, dict[int, list[Any]]]:
+        constant: Any = 0
+        linear: dict[int, list[Any]] = {}
+        for arg in expr.args:
+            if arg.__class__ is MonomialTermExpression:
+                lhs, v = arg.args
+                if lhs.__class__ in native_numeric_types:
+                    if not lhs:
+                        raise _Unsupported
+                else:
+                    self._leaves(lhs)
+                key = self._var(v)
+                if key in linear:
+                    linear[key][1] += mult * lhs
+                else:
+                    linear[key] = [v, mult * lhs]
+            elif arg.__class__ in native_numeric_types:
+                constant += mult * arg
+            elif arg.is_variable_type():
+                key = self._var(arg)
+                if key in linear:
+                    linear[key][1] += mult
+                else:
+                    linear[key] = [arg, mult]
+            elif not arg.is_potentially_variable():
+                self._leaves(arg)
+                constant += mult * arg
+            else:
+                sub_constant, sub = self._collect(arg, mult)
+                constant += sub_constant
+                for key, (v, c) in sub.items():
+                    if key in linear:
+                        linear[key][1] = linear[key][1] + c
+                    else:
+                        linear[key] = [v, 0 + c]
+        return constant, {k: e for k, e in linear.items() if not _native_zero(e[1])}
+
+    def _linear(self, expr: Any, mult: Any) -> tuple[Any, dict[int, list[Any]]]:
+        """standard_repn's _collect_linear: a LinearExpression inside a larger one."""
+        self._leaves(expr.constant)
+        constant = mult * expr.constant
+        linear: dict[int, list[Any]] = {}
+        for c, v in zip(expr.linear_coefs, expr.linear_vars, strict=True):
+            self._leaves(c)
+            key = self._var(v)
+            if key in linear:
+                linear[key][1] += mult * c
+            else:
+                linear[key] = [v, mult * c]
+        return constant, {k: e for k, e in linear.items() if not _native_zero(e[1])}
+
+
+# The classes standard_repn reads as named expressions, variables and parameters.
+_NAMED = (ExpressionData, ScalarExpression, NamedExpressionData, ObjectiveData, ScalarObjective)
+_VARS = (VarData, ScalarVar)
+_PARAMS = (ParamData, ScalarParam, NumericConstant)
+
+
+def _native_zero(coef: Any) -> bool:
+    return coef.__class__ in native_numeric_types and not coef
+
+
+def _is_zero(coef: Any) -> bool:
+    """A term generate_standard_repn leaves out of its result (a coefficient known to be 0)."""
+    if coef.__class__ in native_numeric_types:
+        return not coef
+    return bool(coef.is_constant() and value(coef) == 0)
+
+
+def _has_named(expr: Any) -> bool:
+    return any(
+        a.__class__ not in native_numeric_types
+        and (a.is_named_expression_type() or (a.is_expression_type() and _has_named(a)))
+        for a in expr.args
+    )
