@@ -281,6 +281,14 @@ class LinearWalk:
             self.variables[key] = var
         return key
 
+    def _term(self, linear: dict[int, list[Any]], var: Any, coef: Any) -> None:
+        """``linear[var] += coef`` (a first term: ``= coef``), as Pyomo adds a term."""
+        key = self._var(var)
+        if key in linear:
+            linear[key][1] += coef
+        else:
+            linear[key] = [var, coef]
+
     def _top_linear(self, expr: Any) -> tuple[Any, dict[int, list[Any]]]:
         """generate_standard_repn's own branch for a LinearExpression at the top."""
         constant: Any = 0
@@ -289,19 +297,11 @@ class LinearWalk:
             if arg.__class__ is MonomialTermExpression:
                 c, v = arg.args
                 self._leaves(c)
-                key = self._var(v)
-                if key in linear:
-                    linear[key][1] += c
-                else:
-                    linear[key] = [v, c]
+                self._term(linear, v, c)
             elif arg.__class__ in native_numeric_types:
                 constant += arg
             elif arg.is_variable_type():
-                key = self._var(arg)
-                if key in linear:
-                    linear[key][1] += 1
-                else:
-                    linear[key] = [arg, 1]
+                self._term(linear, arg, 1)
             else:
                 self._leaves(arg)
                 constant += arg
@@ -368,19 +368,11 @@ class LinearWalk:
                         raise _Unsupported
                 else:
                     self._leaves(lhs)
-                key = self._var(v)
-                if key in linear:
-                    linear[key][1] += mult * lhs
-                else:
-                    linear[key] = [v, mult * lhs]
+                self._term(linear, v, mult * lhs)
             elif arg.__class__ in native_numeric_types:
                 constant += mult * arg
             elif arg.is_variable_type():
-                key = self._var(arg)
-                if key in linear:
-                    linear[key][1] += mult
-                else:
-                    linear[key] = [arg, mult]
+                self._term(linear, arg, mult)
             elif not arg.is_potentially_variable():
                 self._leaves(arg)
                 constant += mult * arg
@@ -401,11 +393,7 @@ class LinearWalk:
         linear: dict[int, list[Any]] = {}
         for c, v in zip(expr.linear_coefs, expr.linear_vars, strict=True):
             self._leaves(c)
-            key = self._var(v)
-            if key in linear:
-                linear[key][1] += mult * c
-            else:
-                linear[key] = [v, mult * c]
+            self._term(linear, v, mult * c)
         return constant, {k: e for k, e in linear.items() if not _native_zero(e[1])}
 
 

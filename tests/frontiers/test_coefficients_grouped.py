@@ -14,12 +14,26 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from optimizer import compute_coefficients, load_instance
+from optimizer import Instance, compute_coefficients, load_instance
 from optimizer.frontiers.table import read_frontier_table
 
 HARDWARE = ["b-hw", "a-hw", "c-hw"]  # not in sorted order: the envelope is sorted by id
 MODELS = ["m1", "m2"]
 CONTEXTS = [4096, 32768]
+
+
+def _instance(
+    hardware: list[str], tiers: list[dict[str, object]], rows: list[dict[str, object]]
+) -> Instance:
+    return load_instance(
+        {
+            "name": "grouped",
+            "site": {"power_mw": 1, "rack_positions": 1},
+            "hardware": [{"id": h, "gpus_per_unit": 8, "power_kw": 1} for h in hardware],
+            "tiers": tiers,
+            "frontiers": rows,
+        }
+    )
 
 
 def _table(seed: int) -> list[dict[str, object]]:
@@ -108,15 +122,7 @@ def _reference(rows: pd.DataFrame, tier: dict[str, object], hw: str) -> tuple[fl
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_each_pair_matches_a_one_pair_reference(seed: int) -> None:
-    inst = load_instance(
-        {
-            "name": "grouped",
-            "site": {"power_mw": 1, "rack_positions": 1},
-            "hardware": [{"id": h, "gpus_per_unit": 8, "power_kw": 1} for h in HARDWARE],
-            "tiers": _tiers(),
-            "frontiers": _table(seed),
-        }
-    )
+    inst = _instance(HARDWARE, _tiers(), _table(seed))
     table = read_frontier_table(inst)
     coef = compute_coefficients(table, inst)
     pairs = coef.pairs.set_index(["hardware", "tier"])
@@ -153,25 +159,9 @@ def test_units_per_replica_from_the_nearest_points_that_give_one() -> None:
         {"interactivity": 40, "tok_s_per_gpu": 300, "units_per_replica": 2},
         {"interactivity": 50, "tok_s_per_gpu": 100},
     ]
-    inst = load_instance(
-        {
-            "name": "upr",
-            "site": {"power_mw": 1, "rack_positions": 1},
-            "hardware": [{"id": "h", "gpus_per_unit": 8, "power_kw": 1}],
-            "tiers": [
-                {
-                    "id": "t",
-                    "model": "m",
-                    "context_tokens": 8192,
-                    "price_usd_per_mtok": 1,
-                    "min_interactivity": 30,
-                }
-            ],
-            "frontiers": [
-                {"hardware": "h", "model": "m", "context_tokens": 8192, **r} for r in rows
-            ],
-        }
-    )
+    tier = {"id": "t", "model": "m", "context_tokens": 8192, "min_interactivity": 30}
+    table = [{"hardware": "h", "model": "m", "context_tokens": 8192, **r} for r in rows]
+    inst = _instance(["h"], [{**tier, "price_usd_per_mtok": 1}], table)
     pair = compute_coefficients(read_frontier_table(inst), inst).pairs.iloc[0]
     assert pair["r_tok_s_per_gpu"] == 450.0  # 600 + (30 - 20) / 20 * (300 - 600)
     assert pair["units_per_replica"] == 4.0
