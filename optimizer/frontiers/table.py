@@ -197,6 +197,15 @@ def _shown(value: Any) -> str:
 _CELL = re.compile(r"\x00([A-Za-z_]+)\x00")  # a placeholder for a cell's value in a message
 
 
+def _flag(bad: pd.Series, rows: Any, text: str) -> None:
+    """Append ``text`` to the problems of ``rows`` (a boolean mask); most masks of a good
+    table are all False, and then the column is left alone (no copy of 100,000 strings)."""
+    if isinstance(rows, pd.Series):
+        rows = rows.to_numpy(dtype=bool, na_value=False)
+    if rows.any():
+        bad[rows] += text
+
+
 def _check_frame(
     df: pd.DataFrame,
     label: str,
@@ -231,7 +240,7 @@ def _check_frame(
     for col in ("hardware", "model"):
         text = df[col].astype(str).str.strip()
         empty = df[col].isna().to_numpy() | (text == "").to_numpy()
-        bad[empty] += f"{col} is empty; "
+        _flag(bad, empty, f"{col} is empty; ")
         out[col] = text.where(~empty, "")
     for col in COLUMNS[2:]:
         if col not in df.columns:
@@ -247,22 +256,24 @@ def _check_frame(
             given = raw.notna() & (raw.astype("string").str.strip() != "")
         got = f" (got \x00{col}\x00); "
         not_number = given & num.isna()
-        bad[not_number] += f"{col} is not a number{got}"
+        _flag(bad, not_number, f"{col} is not a number{got}")
         nonfinite = given & ~not_number & ~np.isfinite(num)
-        bad[nonfinite] += f"{col} must be finite{got}"
+        _flag(bad, nonfinite, f"{col} must be finite{got}")
         if col in REQUIRED_COLUMNS:
-            bad[~given] += f"{col} is empty; "
+            _flag(bad, ~given, f"{col} is empty; ")
         ok = np.isfinite(num)
         limit = _LIMITS[col]
-        bad[ok & (num > limit)] += f"{col} must be <= {limit:g}{got}"
+        _flag(bad, ok & (num > limit), f"{col} must be <= {limit:g}{got}")
         if col == "context_tokens":
-            bad[ok & ((num <= 0) | (num != np.round(num)))] += (
-                f"context_tokens must be a whole number > 0{got}"
+            _flag(
+                bad,
+                ok & ((num <= 0) | (num != np.round(num))),
+                f"context_tokens must be a whole number > 0{got}",
             )
         elif col in ("interactivity", "units_per_replica"):
-            bad[ok & (num <= 0)] += f"{col} must be > 0{got}"
+            _flag(bad, ok & (num <= 0), f"{col} must be > 0{got}")
         else:
-            bad[ok & (num < 0)] += f"{col} must be >= 0{got}"
+            _flag(bad, ok & (num < 0), f"{col} must be >= 0{got}")
         out[col] = num
     for col in _WHOLE_COLUMNS:
         if col not in df.columns:
@@ -271,7 +282,7 @@ def _check_frame(
         given = raw.notna() & (raw.astype("string").str.strip() != "")
         num = _numeric(raw)
         wrong = given & ~(np.isfinite(num) & (num >= 1) & (num == np.round(num)))
-        bad[wrong] += f"{col} must be a whole number >= 1 (got \x00{col}\x00); "
+        _flag(bad, wrong, f"{col} must be a whole number >= 1 (got \x00{col}\x00); ")
     rows = np.flatnonzero(bad.to_numpy() != "")
     for k in rows[:_MAX_LISTED]:
         if line_offset is None:

@@ -8,9 +8,11 @@ values in place and a persistent solver re-solves without a rebuild.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pyomo.environ as pyo
+from pyomo.common.gc_manager import PauseGC
 
 from optimizer.model import constraints
 from optimizer.model.data import ModelData
@@ -18,7 +20,17 @@ from optimizer.model.objective import objective
 
 
 def build_model(data: ModelData) -> pyo.ConcreteModel:
-    """The planning MILP for one instance, in model units (see :mod:`optimizer.model.data`)."""
+    """The planning MILP for one instance, in model units (see :mod:`optimizer.model.data`).
+
+    Python's cyclic garbage collector is paused meanwhile: the model is some hundred
+    thousand new objects, none of them garbage, and the collections they set off (each
+    walking every object built so far) were half of building a large model.
+    """
+    with PauseGC():
+        return _build(data)
+
+
+def _build(data: ModelData) -> pyo.ConcreteModel:
     m = pyo.ConcreteModel(name="inference_factory_plan")
     m.data_structure = data.structure  # the index sets this model was built for
     define_sets(m, data)
@@ -310,8 +322,22 @@ def update_model(m: pyo.ConcreteModel, d: ModelData) -> None:
     for name, (index, values) in parameter_values(d).items():
         param = getattr(m, name)
         if index is None:
-            param.set_value(values)
+            if not _same(param.value, values):
+                param.set_value(values)
         else:
             # Every entry, absent ones at the default 0: nothing left from earlier values.
-            param.store_values({k: values.get(k, 0.0) for k in getattr(m, index)})
+            # Only those that change are stored (a sweep row moves a few of thousands;
+            # storing one checks its index and value: most of an update).
+            now = param.extract_values()
+            param.store_values(
+                {k: v for k in getattr(m, index) if not _same(now.get(k), v := values.get(k, 0.0))}
+            )
     set_buy_bounds(m, d)
+
+
+def _same(old: Any, new: Any) -> bool:
+    """True when storing ``new`` over ``old`` would change nothing: same type, same number,
+    same sign (0.0 and -0.0 differ)."""
+    return (
+        type(old) is type(new) and old == new and math.copysign(1.0, old) == math.copysign(1.0, new)
+    )

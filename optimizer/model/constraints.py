@@ -11,6 +11,8 @@ from typing import Any
 
 import pyomo.environ as pyo
 
+from optimizer.model.linear import linear_sum
+
 Skip = pyo.Constraint.Skip
 
 
@@ -53,7 +55,7 @@ def production(m: pyo.ConcreteModel) -> None:
 
     def rule(m: pyo.ConcreteModel, t: str, p: Any) -> Any:
         hws = m.serve_by_tp.get((t, p), [])
-        return m.sold[t, p] <= sum(m.a[h, t] * m.serve[h, t, p] for h in hws)
+        return m.sold[t, p] <= linear_sum((m.a[h, t], m.serve[h, t, p]) for h in hws)
 
     def per_slice(m: pyo.ConcreteModel, t: str, p: Any, s: str) -> Any:
         # slice_yield[h,t,s] = hours_share[s] * a[h,t] (one parameter per coefficient)

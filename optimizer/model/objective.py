@@ -29,24 +29,30 @@ from typing import Any
 
 import pyomo.environ as pyo
 
+from optimizer.model.linear import linear_sum
+
 
 def revenue_expr(m: pyo.ConcreteModel) -> Any:
     """Discounted revenue, $M: fixed-price tiers plus menu entries."""
-    fixed = sum(m.weight[p] * m.price[t, p] * m.sold[t, p] for t, p in m.PRICED)
-    menus = sum(m.weight[p] * m.menu_price[t, p, k] * m.sold_at[t, p, k] for t, p, k in m.MENU)
+    fixed = linear_sum((m.weight[p] * m.price[t, p], m.sold[t, p]) for t, p in m.PRICED)
+    menus = linear_sum(
+        (m.weight[p] * m.menu_price[t, p, k], m.sold_at[t, p, k]) for t, p, k in m.MENU
+    )
     return fixed + menus
 
 
 def capex_expr(m: pyo.ConcreteModel) -> Any:
     """Discounted purchase spend, $M (price of a unit in the period it is bought)."""
-    return sum(m.weight[p] * m.unit_capex[h, p] * m.buy[h, p] for h, p in m.BUY)
+    return linear_sum((m.weight[p] * m.unit_capex[h, p], m.buy[h, p]) for h, p in m.BUY)
 
 
 def energy_expr(m: pyo.ConcreteModel) -> Any:
     """Discounted electricity cost of serving units, $M."""
     if m.data_structure.slices:
         return _signed_slice_energy(m) * _energy_sign(m)
-    return sum(m.weight[p] * m.energy_cost[h, t, p] * m.serve[h, t, p] for h, t, p in m.SERVE)
+    return linear_sum(
+        (m.weight[p] * m.energy_cost[h, t, p], m.serve[h, t, p]) for h, t, p in m.SERVE
+    )
 
 
 def _energy_sign(m: pyo.ConcreteModel) -> float:
@@ -65,7 +71,7 @@ def _signed_slice_energy(m: pyo.ConcreteModel) -> Any:
 
 def residual_expr(m: pyo.ConcreteModel) -> Any:
     """Discounted straight-line value of unexpired hardware at the horizon's end, $M (option)."""
-    return sum(m.residual[h, p] * m.buy[h, p] for h, p in m.BUY)
+    return linear_sum((m.residual[h, p], m.buy[h, p]) for h, p in m.BUY)
 
 
 def opex_expr(m: pyo.ConcreteModel) -> Any:

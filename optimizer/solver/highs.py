@@ -25,11 +25,20 @@ from typing import Any
 import highspy
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.common.gc_manager import PauseGC
 from pyomo.contrib.appsi.base import TerminationCondition as TC
 from pyomo.contrib.appsi.solvers import Highs
 from pyomo.contrib.appsi.solvers.highs import _MutableLinearCoefficient
 
 from optimizer.solver.certified import certified_run, objective_scale
+from optimizer.solver.loading import (
+    add_constraints,
+    add_rows,
+    fast_value,
+    objective_walk,
+    push_helper,
+    set_objective,
+)
 
 HIGHS_LOG = logging.getLogger("optimizer.highs")
 DEFAULT_MIP_GAP = 1e-4  # HiGHS's own mip_rel_gap, what a solve without --mip-gap gets
@@ -58,6 +67,21 @@ class _Highs(Highs):  # type: ignore[misc]
     matrix holds an entry to remove; everything else is as in appsi.
     """
 
+    def add_constraints(self, cons: list[Any]) -> None:
+        # one walk per row for appsi's two (loading.LinearWalk); else appsi's own
+        if not add_constraints(self, cons):
+            super().add_constraints(cons)
+
+    def _add_constraints(self, cons: list[Any]) -> None:
+        add_rows(self, cons)  # appsi's, with coefficients computed by fast_value
+
+    def set_objective(self, obj: Any) -> None:
+        if not objective_walk(self, obj):
+            super().set_objective(obj)
+
+    def _set_objective(self, obj: Any) -> None:
+        set_objective(self, obj)
+
     def update_params(self) -> None:
         self._sol = None
         if self._last_results_object is not None:
@@ -66,9 +90,9 @@ class _Highs(Highs):  # type: ignore[misc]
         for helpers in self._mutable_helpers.values():
             for helper in helpers:
                 if not isinstance(helper, _MutableLinearCoefficient):
-                    helper.update()
+                    push_helper(helper)
                     continue
-                coef = pyo.value(helper.expr)
+                coef = fast_value(helper.expr)
                 row = helper.con_map[helper.pyomo_con]
                 col = helper.var_map[helper.pyomo_var_id]
                 if coef == 0:
@@ -84,7 +108,7 @@ class _Highs(Highs):  # type: ignore[misc]
         for _, helper in self._mutable_bounds.values():
             helper.update()
         for helper in self._objective_helpers:
-            helper.update()
+            push_helper(helper)
 
 
 # The thread count HiGHS was first run with in this process (HiGHS cannot change it later).
@@ -219,7 +243,13 @@ class HighsSession:
         else:
             limit = self.time_limit
         self.solver.config.time_limit = limit
-        with stdout_to_stderr(), _ctrl_c_stops(lambda: self.solver._solver_model) as stopped:
+        # PauseGC: loading a model into HiGHS makes an object per coefficient (appsi's
+        # helpers); collections set off meanwhile walk the whole model, for no garbage.
+        with (
+            PauseGC(),
+            stdout_to_stderr(),
+            _ctrl_c_stops(lambda: self.solver._solver_model) as stopped,
+        ):
             self._ctrl_c = stopped  # the certified strategy stops between its HiGHS runs too
             outcome = None
             if self.strategy == "certified":
