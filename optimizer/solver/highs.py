@@ -32,6 +32,7 @@ from pyomo.contrib.appsi.solvers.highs import _MutableLinearCoefficient
 
 from optimizer.solver.certified import certified_run, objective_scale
 from optimizer.solver.loading import (
+    FAST_LOAD,
     add_constraints,
     add_rows,
     fast_value,
@@ -67,20 +68,28 @@ class _Highs(Highs):  # type: ignore[misc]
     matrix holds an entry to remove; everything else is as in appsi.
     """
 
+    # optimizer.solver.loading's steps where the Pyomo release is one they were checked
+    # on (loading.FAST_LOAD), else appsi's own.
     def add_constraints(self, cons: list[Any]) -> None:
         # one walk per row for appsi's two (loading.LinearWalk); else appsi's own
-        if not add_constraints(self, cons):
+        if not (FAST_LOAD and add_constraints(self, cons)):
             super().add_constraints(cons)
 
     def _add_constraints(self, cons: list[Any]) -> None:
-        add_rows(self, cons)  # appsi's, with coefficients computed by fast_value
+        if FAST_LOAD:
+            add_rows(self, cons)  # appsi's, with coefficients computed by fast_value
+        else:
+            super()._add_constraints(cons)
 
     def set_objective(self, obj: Any) -> None:
-        if not objective_walk(self, obj):
+        if not (FAST_LOAD and objective_walk(self, obj)):
             super().set_objective(obj)
 
     def _set_objective(self, obj: Any) -> None:
-        set_objective(self, obj)
+        if FAST_LOAD:
+            set_objective(self, obj)
+        else:
+            super()._set_objective(obj)
 
     def update_params(self) -> None:
         self._sol = None
@@ -90,9 +99,9 @@ class _Highs(Highs):  # type: ignore[misc]
         for helpers in self._mutable_helpers.values():
             for helper in helpers:
                 if not isinstance(helper, _MutableLinearCoefficient):
-                    push_helper(helper)
+                    push_helper(helper) if FAST_LOAD else helper.update()
                     continue
-                coef = fast_value(helper.expr)
+                coef = fast_value(helper.expr) if FAST_LOAD else pyo.value(helper.expr)
                 row = helper.con_map[helper.pyomo_con]
                 col = helper.var_map[helper.pyomo_var_id]
                 if coef == 0:
@@ -108,7 +117,7 @@ class _Highs(Highs):  # type: ignore[misc]
         for _, helper in self._mutable_bounds.values():
             helper.update()
         for helper in self._objective_helpers:
-            push_helper(helper)
+            push_helper(helper) if FAST_LOAD else helper.update()
 
 
 # The thread count HiGHS was first run with in this process (HiGHS cannot change it later).

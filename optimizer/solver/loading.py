@@ -16,6 +16,7 @@ from typing import Any
 
 import highspy
 import numpy as np
+import pyomo.version as pyomo_version
 from pyomo.common.numeric_types import native_numeric_types, value
 from pyomo.contrib.appsi.solvers.highs import (
     DegreeError,
@@ -38,6 +39,12 @@ from pyomo.core.expr import (
 from pyomo.core.expr.numvalue import NumericConstant, is_constant
 from pyomo.core.kernel.objective import maximize, minimize
 from pyomo.repn import generate_standard_repn
+
+# The Pyomo releases these steps were written against and checked on (bit for bit, tests/
+# solve/test_model_loading.py): they mirror appsi's private loading steps and Pyomo's
+# linear form, which another release may change. Elsewhere appsi's own steps load the model.
+TESTED_PYOMO = ((6, 10),)
+FAST_LOAD = tuple(pyomo_version.version_info[:2]) in TESTED_PYOMO
 
 
 def fast_value(expr: Any) -> Any:

@@ -128,3 +128,27 @@ def test_whole_model_loads_as_appsi_loads_it(objective: str | None) -> None:
                 (_lp(solver._solver_model), columns, rows, helpers, named, len(solver._params))
             )
         assert loaded[0] == loaded[1], path
+
+
+def test_another_pyomo_release_loads_through_appsi(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the Pyomo release is not one the loading steps were checked on (FAST_LOAD off),
+    appsi's own steps load the model and push a re-solve's numbers: the toy still solves to
+    its hand value, 363,294,720 USD, and to the same figure after a change and back."""
+    from optimizer.solver import highs, loading
+
+    def refused(*_: object) -> object:
+        raise AssertionError("optimizer.solver.loading used with FAST_LOAD off")
+
+    monkeypatch.setattr(highs, "FAST_LOAD", False)
+    for name in ("add_constraints", "add_rows", "objective_walk", "set_objective"):
+        monkeypatch.setattr(highs, name, refused)
+    monkeypatch.setattr(highs, "fast_value", refused)
+    monkeypatch.setattr(highs, "push_helper", refused)
+    assert loading.TESTED_PYOMO  # the releases FAST_LOAD is on for
+    toy = load_instance("instances/toy.yaml")
+    planner = Planner(toy, SolveOptions())
+    assert planner.solve().objective_usd == pytest.approx(363_294_720, rel=1e-9)
+    planner.update(toy.with_changes(site=toy.site.model_copy(update={"power_mw": 20.0})))
+    assert planner.solve().objective_usd != pytest.approx(363_294_720, rel=1e-9)
+    planner.update(toy)
+    assert planner.solve().objective_usd == pytest.approx(363_294_720, rel=1e-9)
