@@ -26,6 +26,9 @@ the same EF (built by mpi-sppy, loaded in HiGHS):
    incumbent), each a new bound (the best is kept: every ``y`` bounds) and a new candidate.
    Each block MILP stops at an absolute gap of ``mip_gap * |LP| / (4 * blocks)``, so the
    blocks add at most half the target.
+5. If the gap is still open, it is a duality gap no multipliers close (a scenario's value
+   is not concave in the first stage): :mod:`optimizer.stochastic.branch` branches on the
+   first stage with these Lagrangian bounds in each box (``BRANCH``).
 
 Nothing here changes the model: the bound is a proof, the incumbent an EF solution (written
 back into the Pyomo model, so the EF's usual read-out reports it). When the gap is not
