@@ -54,6 +54,9 @@ BRANCH_NODES = 200
 # and never more than half the time left to a deadline (on 3 reference scenarios 73 rounds
 # moved the bound by 1e-4 only: where it does not converge, the EF MILP must get its turn).
 BRANCH_TIME_SHARE = 2.0
+# ... though never fewer nodes than this before a deadline (a small two-stage program's proof
+# takes milliseconds: its budget would depend on the machine's load).
+BRANCH_MIN_NODES = 20
 # Subgradient steps in a node after its first Lagrangian round.
 NODE_STEPS = 1
 # A node is pruned when its bound is within this share of the target gap of the incumbent
@@ -109,9 +112,10 @@ def branch(
     lo, hi = lower0[first].max(axis=0), upper0[first].min(axis=0)
     search = Search()
     now = time.perf_counter()
-    budget = now + BRANCH_TIME_SHARE * (now - started)
-    if deadline is not None:  # half of what is left: the EF MILP gets the other half
-        budget = min(budget, now + (deadline - now) / 2)
+    budget = now + BRANCH_TIME_SHARE * (now - started)  # no new node after it (soft)
+    # Half of what is left to a deadline, the EF MILP getting the other half (hard: the
+    # node solves stop there too).
+    limit = None if deadline is None else now + (deadline - now) / 2
     if (lo > hi).any():
         search.stopped = "no first stage fits every scenario's bounds"
         return search
@@ -135,7 +139,7 @@ def branch(
         x_mean = _rounded(split, _mean_first_stage(split, x))
         if all(not np.array_equal(x_mean, t) for t in tried):
             tried.append(x_mean)
-            _incumbent(split, x_mean, abs_gap, budget, cert)
+            _incumbent(split, x_mean, abs_gap, limit, cert)
 
     seq = 0
     heap = [_Node(-bound, seq, lo, hi, y_na, chosen)]
@@ -149,7 +153,10 @@ def branch(
         if search.nodes >= BRANCH_NODES:
             search.stopped = f"{BRANCH_NODES} nodes"
             break
-        if time.perf_counter() >= budget:
+        now = time.perf_counter()
+        if (now >= budget and search.nodes >= BRANCH_MIN_NODES) or (
+            limit is not None and now >= limit
+        ):
             search.stopped = "its time budget"
             break
         node = heapq.heappop(heap)
@@ -157,7 +164,7 @@ def branch(
             pruned = max(pruned, node.bound)
             continue
         search.nodes += 1
-        solved = _solve_node(split, node, b_na, abs_gap, budget, cert, box, closes, candidate)
+        solved = _solve_node(split, node, b_na, abs_gap, limit, cert, box, closes, candidate)
         search.rounds += solved[2]
         if solved[0] is None:  # a block found no bound in time: the node stays open
             heapq.heappush(heap, node)

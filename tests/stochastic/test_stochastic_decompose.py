@@ -54,23 +54,21 @@ def test_menu_newsvendor_hand_optimum_when_the_rounded_lp_is_not_optimal(
     # 2x - 1.2x up to x = 50 (40 A), then 50 + x - 1.2x (falling), and below 0 from x = 150
     # on: buy 50, profit 40 A = 1,261,440 USD in both scenarios (each lists $2).
     # The LP relaxation mixes menu entries (concave hull: slope 1.25 > 1.2 on 50..100) and
-    # buys 100, worth only 150 - 120 = 30 A. No multipliers close that duality gap: each
-    # scenario's value is not concave in x (low: 0.8x to 50, then falling by 0.2 a unit;
-    # high: 0.8x to 100, then -0.2): branching on x does (a box x <= k has its own bound).
+    # buys 100, worth only 150 - 120 = 30 A: the proof fails and the EF MILP decides.
     r = solve(menu_newsvendor(1.2), MENU_LOW_HIGH, mip_gap=1e-6, ef_decompose=decompose)
     assert r.status == "optimal"
     assert r.first_stage_units() == {("g1", 1): 50}
     assert r.objective_usd == pytest.approx(40 * A, rel=1e-6)
-    assert (PROOF in r.stopped_because) == decompose
+    assert PROOF not in r.stopped_because
     if decompose:
-        # LP: 0.5 (100 + 0.5 * 50) + 0.5 * 200 - 120 = 42.5 A at x = 100; the blocks
-        # and their branching on the first stage prove the optimum 40 A (bound within
-        # 1e-6 of it, never below it: it is a bound).
+        # LP: 0.5 (100 + 0.5 * 50) + 0.5 * 200 - 120 = 42.5 A at x = 100; the blocks'
+        # first incumbent is x = 100 re-planned (30 A); the ones the Lagrangian blocks
+        # suggest (x = 75: 0.5 (100 + 150) - 90 = 35 A) can only be better, never above the
+        # optimum 40 A; their bound lies between 40 A and 42.5 A.
         proof = r.to_dict()["ef_block_proof"]
         assert proof["lp_bound_usd"] == pytest.approx(42.5 * A, rel=1e-9)
-        assert proof["objective_usd"] == pytest.approx(40 * A, rel=1e-9)
-        assert 40 * A * (1 - 1e-9) <= proof["bound_usd"] <= 40 * A * (1 + 1e-6)
-        assert r.bound_usd == pytest.approx(40 * A, rel=1e-6)
+        assert 30 * A * (1 - 1e-9) <= proof["objective_usd"] <= 40 * A * (1 + 1e-9)
+        assert 40 * A * (1 - 1e-9) <= proof["bound_usd"] <= 42.5 * A * (1 + 1e-9)
 
 
 # high: three times low's demand at each price, so both scenarios' menus break at x = 150.
@@ -175,6 +173,26 @@ def test_the_blocks_lagrangian_first_stages_averaged_by_probability_then_rounded
     mean = _mean_first_stage(split, np.array([4.0, 0.0, 8.0, 2.0]))
     assert list(mean) == [7.0, 1.5, 7.0, 1.5]
     assert list(_rounded(split, mean)) == [6.0, 2.0, 6.0, 2.0]
+
+
+def test_first_stage_branching_proves_the_menu_newsvendor(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The first menu newsvendor (hand optimum: buy 50, 40 A; LP 42.5 A at x = 100). Each
+    # scenario's value is not concave in x (low: 0.8x up to 50, then 0.2 a unit less; high:
+    # 0.8x up to 100, then -0.2), so no multipliers close the gap: branching on x does (a box
+    # x <= k has its own Lagrangian bound), and the blocks prove the optimum alone.
+    from optimizer.stochastic import decompose
+
+    monkeypatch.setattr(decompose, "BRANCH", True)
+    r = solve(menu_newsvendor(1.2), MENU_LOW_HIGH, mip_gap=1e-6)
+    assert r.status == "optimal"
+    assert r.first_stage_units() == {("g1", 1): 50}
+    assert r.objective_usd == pytest.approx(40 * A, rel=1e-6)
+    assert PROOF in r.stopped_because
+    proof = r.to_dict()["ef_block_proof"]
+    assert proof["lp_bound_usd"] == pytest.approx(42.5 * A, rel=1e-9)
+    assert proof["objective_usd"] == pytest.approx(40 * A, rel=1e-9)
+    # A bound: never below the optimum, and within the target of it.
+    assert 40 * A * (1 - 1e-9) <= proof["bound_usd"] <= 40 * A * (1 + 1e-6)
 
 
 def test_the_branching_variable_is_the_one_the_blocks_disagree_on_most() -> None:
