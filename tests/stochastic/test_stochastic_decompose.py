@@ -173,3 +173,52 @@ def test_the_blocks_lagrangian_first_stages_averaged_by_probability_then_rounded
     mean = _mean_first_stage(split, np.array([4.0, 0.0, 8.0, 2.0]))
     assert list(mean) == [7.0, 1.5, 7.0, 1.5]
     assert list(_rounded(split, mean)) == [6.0, 2.0, 6.0, 2.0]
+
+
+def test_first_stage_branching_proves_the_menu_newsvendor(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The first menu newsvendor (hand optimum: buy 50, 40 A; LP 42.5 A at x = 100). Each
+    # scenario's value is not concave in x (low: 0.8x up to 50, then 0.2 a unit less; high:
+    # 0.8x up to 100, then -0.2), so no multipliers close the gap: branching on x does (a box
+    # x <= k has its own Lagrangian bound), and the blocks prove the optimum alone.
+    from optimizer.stochastic import decompose
+
+    monkeypatch.setattr(decompose, "BRANCH", True)
+    r = solve(menu_newsvendor(1.2), MENU_LOW_HIGH, mip_gap=1e-6)
+    assert r.status == "optimal"
+    assert r.first_stage_units() == {("g1", 1): 50}
+    assert r.objective_usd == pytest.approx(40 * A, rel=1e-6)
+    assert PROOF in r.stopped_because
+    proof = r.to_dict()["ef_block_proof"]
+    assert proof["lp_bound_usd"] == pytest.approx(42.5 * A, rel=1e-9)
+    assert proof["objective_usd"] == pytest.approx(40 * A, rel=1e-9)
+    # A bound: never below the optimum, and within the target of it.
+    assert 40 * A * (1 - 1e-9) <= proof["bound_usd"] <= 40 * A * (1 + 1e-6)
+
+
+def test_the_branching_variable_is_the_one_the_blocks_disagree_on_most() -> None:
+    """Blocks of probability 0.25 and 0.75 chose first stages (4, 1, 7) and (8, 1, 6):
+    weighted variances 0.25 * 0.75 * (8 - 4)^2 = 3, 0 and 0.25 * 0.75 * 1 = 0.1875, so the
+    branch is on the first variable; with its box already a single value (lo = hi) the
+    third; when the blocks agree on every variable there is nothing to split (None)."""
+    import numpy as np
+
+    from optimizer.stochastic.branch import _branching_variable
+    from optimizer.stochastic.decompose import _Split
+
+    split = _Split(
+        lp=None,
+        matrix=None,
+        block_cols=[np.array([0, 1, 2]), np.array([3, 4, 5])],
+        block_rows=[np.array([], dtype=int)] * 2,
+        na_rows=np.array([], dtype=int),
+        first_cols=np.arange(6),
+        integer=np.array([True] * 6),
+        first_by_block=np.array([[0, 1, 2], [3, 4, 5]]),
+        probabilities=np.array([0.25, 0.75]),
+    )
+    x = np.array([4.0, 1.0, 7.0, 8.0, 1.0, 6.0])
+    lo, hi = np.zeros(3), np.full(3, 10.0)
+    assert _branching_variable(split, x, lo, hi) == 0
+    assert _branching_variable(split, x, np.array([5.0, 0, 0]), np.array([5.0, 10, 10])) == 2
+    same = np.array([4.0, 1.0, 7.0, 4.0, 1.0, 7.0])
+    assert _branching_variable(split, same, lo, hi) is None
