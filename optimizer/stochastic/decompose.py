@@ -28,7 +28,8 @@ the same EF (built by mpi-sppy, loaded in HiGHS):
    blocks add at most half the target.
 5. If the gap is still open, it is a duality gap no multipliers close (a scenario's value
    is not concave in the first stage): :mod:`optimizer.stochastic.branch` branches on the
-   first stage with these Lagrangian bounds in each box (``BRANCH``, off: see there).
+   first stage with these Lagrangian bounds in each box (``BRANCH``, off by default;
+   ``StochasticOptions(ef_branch=True)`` turns it on: see there).
 
 Nothing here changes the model: the bound is a proof, the incumbent an EF solution (written
 back into the Pyomo model, so the EF's usual read-out reports it). When the gap is not
@@ -103,8 +104,16 @@ class LoadedEF:
     na_constraints: list[Any]
 
 
-def certify(ef: LoadedEF, *, mip_gap: float, deadline: float | None) -> Certificate:
-    """Bound and incumbent of the EF loaded in ``ef.highs`` (see the module doc)."""
+def certify(
+    ef: LoadedEF,
+    *,
+    mip_gap: float,
+    deadline: float | None,
+    first_stage_branch: bool | None = None,
+) -> Certificate:
+    """Bound and incumbent of the EF loaded in ``ef.highs`` (see the module doc);
+    ``first_stage_branch`` (None: :data:`BRANCH`) branches on the first stage when the
+    gap stays open."""
     import highspy
 
     block_names = ef.block_names
@@ -185,7 +194,8 @@ def certify(ef: LoadedEF, *, mip_gap: float, deadline: float | None) -> Certific
         if norm <= 1e-12 or cert.objective is None:
             break  # the blocks agree on their first stage: no better y by this step
         y_na = y_na - (bound - cert.objective) / norm * g
-    if BRANCH and best is not None and not (cert.gap is not None and cert.gap <= mip_gap):
+    branching = BRANCH if first_stage_branch is None else first_stage_branch
+    if branching and best is not None and not (cert.gap is not None and cert.gap <= mip_gap):
         from optimizer.stochastic.branch import branch
 
         t1 = time.perf_counter()

@@ -27,13 +27,15 @@ def solve_ef(
     threads: int | None,
     log: bool,
     decompose: bool = True,
+    branch: bool = False,
 ) -> dict[str, Any]:
     """mpi-sppy's ExtensiveForm of the scenario models, solved by HiGHS.
 
     With ``decompose`` (the default), :mod:`optimizer.stochastic.decompose` first tries to
     prove the gap block by block on the same EF (a Lagrangian bound from the EF's LP duals
     and the LP's rounded first stage re-planned per scenario); the EF MILP is solved only
-    if that proof falls short, keeping the better bound and incumbent of the two.
+    if that proof falls short, keeping the better bound and incumbent of the two. With
+    ``branch`` the proof branches on the first stage before giving way to the EF MILP.
     """
     ef = build_ef(models)
     m = ef.ef
@@ -54,7 +56,7 @@ def solve_ef(
     target = DEFAULT_MIP_GAP if mip_gap is None else mip_gap
     cert = None
     if decompose and len(names) > 1:
-        cert = _certify(session, m, names, target, time_limit)
+        cert = _certify(session, m, names, target, time_limit, branch)
     if cert is not None and cert.gap is not None and cert.gap <= target:
         outcome = RawOutcome(
             status="optimal",
@@ -162,11 +164,12 @@ def _certify(
     names: list[str],
     mip_gap: float,
     time_limit: float | None,
+    branch: bool = False,
 ) -> Certificate:
     """Load the EF into HiGHS (the MILP run reuses it) and run the decomposition on it."""
     loaded = load_ef(session, m, names)
     deadline = None if time_limit is None else time.perf_counter() + time_limit
-    return certify(loaded, mip_gap=mip_gap, deadline=deadline)
+    return certify(loaded, mip_gap=mip_gap, deadline=deadline, first_stage_branch=branch)
 
 
 def ph_weights(models: ScenarioModels, threads: int | None) -> dict[str, list[float]] | None:

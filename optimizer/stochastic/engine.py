@@ -101,9 +101,10 @@ def solve(
         o.solve.threads,
         o.solve.log,
     )
-    parallel, ef_decompose, ph_iterations, ph_rho = (
+    parallel, ef_decompose, ef_branch, ph_iterations, ph_rho = (
         o.parallel,
         o.ef_decompose,
+        o.ef_branch,
         o.ph_iterations,
         o.ph_rho,
     )
@@ -160,6 +161,7 @@ def solve(
             threads=threads,
             log=log,
             decompose=ef_decompose,
+            branch=ef_branch,
         )
 
     two: dict[str, Any] | None = None

@@ -45,6 +45,12 @@ class StochasticOptions:
     ef_decompose:
         EF only: try to prove the gap scenario by scenario before solving the EF as one
         MILP (:mod:`optimizer.stochastic.decompose`).
+    ef_branch:
+        EF only, with ``ef_decompose``: when the block proof leaves the gap open, branch on
+        the first stage with Lagrangian block bounds before the EF MILP
+        (:mod:`optimizer.stochastic.branch`). Off: on the reference it does not pay
+        (docs/stochastic.md); it proves gaps the blocks alone cannot where the scenarios'
+        disagreement is in a few first-stage variables.
     """
 
     solve: SolveOptions = field(default_factory=SolveOptions)
@@ -57,6 +63,7 @@ class StochasticOptions:
     ph_seed_weights: bool = True
     parallel: bool = False
     ef_decompose: bool = True
+    ef_branch: bool = False
 
     def __post_init__(self) -> None:
         if self.first_stage is not None and not isinstance(self.first_stage, tuple):

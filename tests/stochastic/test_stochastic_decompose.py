@@ -175,18 +175,20 @@ def test_the_blocks_lagrangian_first_stages_averaged_by_probability_then_rounded
     assert list(_rounded(split, mean)) == [6.0, 2.0, 6.0, 2.0]
 
 
-def test_first_stage_branching_proves_the_menu_newsvendor(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("ef_branch", [False, True])
+def test_first_stage_branching_proves_the_menu_newsvendor(ef_branch: bool) -> None:
     # The first menu newsvendor (hand optimum: buy 50, 40 A; LP 42.5 A at x = 100). Each
     # scenario's value is not concave in x (low: 0.8x up to 50, then 0.2 a unit less; high:
     # 0.8x up to 100, then -0.2), so no multipliers close the gap: branching on x does (a box
-    # x <= k has its own Lagrangian bound), and the blocks prove the optimum alone.
-    from optimizer.stochastic import decompose
-
-    monkeypatch.setattr(decompose, "BRANCH", True)
-    r = solve(menu_newsvendor(1.2), MENU_LOW_HIGH, mip_gap=1e-6)
+    # x <= k has its own Lagrangian bound), and the blocks prove the optimum alone. Without
+    # the option (the default) the EF MILP proves it instead.
+    r = solve(menu_newsvendor(1.2), MENU_LOW_HIGH, mip_gap=1e-6, ef_branch=ef_branch)
     assert r.status == "optimal"
     assert r.first_stage_units() == {("g1", 1): 50}
     assert r.objective_usd == pytest.approx(40 * A, rel=1e-6)
+    if not ef_branch:
+        assert PROOF not in r.stopped_because
+        return
     assert PROOF in r.stopped_because
     proof = r.to_dict()["ef_block_proof"]
     assert proof["lp_bound_usd"] == pytest.approx(42.5 * A, rel=1e-9)
