@@ -63,3 +63,8 @@ def stop_pool(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
     for proc in processes:
         proc.join(timeout=5)
+        if proc.is_alive():
+            # Still starting up (a spawned interpreter importing under load) or stuck:
+            # SIGTERM was not enough, so it is killed rather than left running.
+            proc.kill()
+            proc.join(timeout=5)
