@@ -276,6 +276,9 @@ def test_ctrl_c_stops_a_decomposition_block_solve_in_highs() -> None:
     h.setOptionValue("mip_rel_gap", 0.0)
     h.setOptionValue("time_limit", 20.0)
     h.passModel(lp)
+    # Python's usual Ctrl-C, whatever a test run before in this process left (a pool
+    # worker's start-up, run in-process by another test, ignores SIGINT).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
     timer.start()
     try:
@@ -283,6 +286,7 @@ def test_ctrl_c_stops_a_decomposition_block_solve_in_highs() -> None:
             _interruptible_run(h)
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert h.getModelStatus() == highspy.HighsModelStatus.kInterrupt
 
 
