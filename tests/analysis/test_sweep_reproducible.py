@@ -188,7 +188,15 @@ def test_ctrl_c_keeps_finished_rows_exits_130_and_resume_finishes(
         "out",
         "-q",
     ]
-    proc = subprocess.Popen(args, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    # Python's usual Ctrl-C in the child, as from a terminal: a child starts with SIGINT
+    # ignored if the test process ignores it (an ignored signal stays so across exec).
+    proc = subprocess.Popen(
+        args,
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
+    )
     journal = tmp_path / "out" / JOURNAL_NAME
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
