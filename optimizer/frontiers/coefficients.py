@@ -86,10 +86,19 @@ def pareto_envelope(rows: pd.DataFrame, key: list[str]) -> pd.DataFrame:
     s = rows.sort_values(
         key + ["interactivity", "tok_s_per_gpu"], ascending=[True] * len(key) + [False, False]
     )
-    running_best = s.groupby(key, sort=False)["tok_s_per_gpu"].cummax()
-    best_before = running_best.groupby([s[k] for k in key], sort=False).shift(1).fillna(-np.inf)
-    env = s[s["tok_s_per_gpu"].to_numpy() > best_before.to_numpy()]
+    group = s.groupby(key, sort=False).ngroup().to_numpy()
+    env = s[on_envelope(group, s["tok_s_per_gpu"].to_numpy(dtype=float))]
     return env.sort_values(key + ["interactivity"]).reset_index(drop=True)
+
+
+def on_envelope(group: np.ndarray, tput: np.ndarray) -> np.ndarray:
+    """The rows on their group's envelope, for rows in walking order (grouped, each group
+    by interactivity descending): those whose throughput beats every row before them in
+    their group."""
+    best = pd.Series(tput).groupby(group).cummax().to_numpy()
+    first = np.r_[True, group[1:] != group[:-1]]
+    before = np.where(first, -np.inf, np.r_[-np.inf, best[:-1]])
+    return np.asarray(tput > before)
 
 
 def compute_coefficients(table: pd.DataFrame, instance: Instance) -> Coefficients:
@@ -250,10 +259,7 @@ class _PairRows:
 
         # Step 3: walking each pair's rows by interactivity descending, a row is on the
         # envelope iff its throughput beats every row before it.
-        best = pd.Series(tput).groupby(pair).cummax().to_numpy()
-        first = np.r_[True, pair[1:] != pair[:-1]]
-        before = np.where(first, -np.inf, np.r_[-np.inf, best[:-1]])
-        on = tput > before
+        on = on_envelope(pair, tput)
         # Ascending interactivity within each pair (the envelope's is strictly decreasing).
         idx = np.flatnonzero(on)
         idx = idx[np.lexsort((inter[idx], pair[idx]))]
