@@ -105,7 +105,7 @@ def add_rows(solver: Any, cons: list[Any], walks: list[LinearWalk] | None = None
     columns: list[int] = []
     values: list[float] = []
     for k, con in enumerate(cons):
-        repn = _linear_form(con.body) if walks is None else walks[k]
+        repn = _Repn(con.body) if walks is None else walks[k]
         starts.append(len(values))
         mine: list[Any] = []
         for coef, var in zip(repn.coefs, repn.vars, strict=True):
@@ -163,10 +163,6 @@ class _Repn:
         self.constant, self.coefs, self.vars = repn.constant, repn.linear_coefs, repn.linear_vars
 
 
-def _linear_form(expr: Any) -> Any:
-    return _Repn(expr)
-
-
 def objective_walk(solver: Any, obj: Any) -> bool:
     """appsi's ``PersistentBase.set_objective`` for a model's first objective, with one
     :class:`LinearWalk` (False, nothing done: appsi's own steps then set it)."""
@@ -212,7 +208,7 @@ def set_objective(solver: Any, obj: Any, walk: LinearWalk | None = None) -> None
             sense = highspy.ObjSense.kMaximize
         else:
             raise ValueError(f"Objective sense is not recognized: {obj.sense}")
-        repn = _linear_form(obj.expr) if walk is None else walk
+        repn = _Repn(obj.expr) if walk is None else walk
         for coef, var in zip(repn.coefs, repn.vars, strict=True):
             costs[var_map[id(var)]] = fast_value(coef)
             if not is_constant(coef):
