@@ -28,8 +28,8 @@ the same EF (built by mpi-sppy, loaded in HiGHS):
    blocks add at most half the target.
 5. If the gap is still open, it is a duality gap no multipliers close (a scenario's value
    is not concave in the first stage): :mod:`optimizer.stochastic.branch` branches on the
-   first stage with these Lagrangian bounds in each box (``BRANCH``, off by default;
-   ``StochasticOptions(ef_branch=True)`` turns it on: see there).
+   first stage with these Lagrangian bounds in each box (``first_stage_branch``; off by
+   default, ``StochasticOptions(ef_branch=True)`` turns it on: see there).
 
 Nothing here changes the model: the bound is a proof, the incumbent an EF solution (written
 back into the Pyomo model, so the EF's usual read-out reports it). When the gap is not
@@ -109,11 +109,14 @@ def certify(
     *,
     mip_gap: float,
     deadline: float | None,
-    first_stage_branch: bool | None = None,
+    first_stage_branch: bool = False,
 ) -> Certificate:
     """Bound and incumbent of the EF loaded in ``ef.highs`` (see the module doc);
-    ``first_stage_branch`` (None: :data:`BRANCH`) branches on the first stage when the
-    gap stays open."""
+    ``first_stage_branch`` branches on the first stage when the gap stays open. Off by
+    default: measured on the reference it does not pay (3 scenarios at 1e-3: its budget
+    spent, the EF MILP proved 4.1e-4 after, 101 s wall where the EF MILP alone proves 1e-4
+    in 14 s; 27 at 1e-4 with --time-limit 900: 1.24e-3 left), its nodes' multipliers being
+    far from the best."""
     import highspy
 
     block_names = ef.block_names
@@ -194,8 +197,11 @@ def certify(
         if norm <= 1e-12 or cert.objective is None:
             break  # the blocks agree on their first stage: no better y by this step
         y_na = y_na - (bound - cert.objective) / norm * g
-    branching = BRANCH if first_stage_branch is None else first_stage_branch
-    if branching and best is not None and not (cert.gap is not None and cert.gap <= mip_gap):
+    if (
+        first_stage_branch
+        and best is not None
+        and not (cert.gap is not None and cert.gap <= mip_gap)
+    ):
         from optimizer.stochastic.branch import branch
 
         t1 = time.perf_counter()
@@ -242,13 +248,6 @@ def _relaxation(split: _Split, deadline: float | None) -> tuple[Any, float]:
         return None, seconds
     return h, seconds
 
-
-# When the Lagrangian steps leave the gap open, branch on the first stage with Lagrangian
-# block bounds (optimizer/stochastic/branch.py) before the EF MILP is tried. Off: measured on
-# the reference it does not pay (3 scenarios at 1e-3: its budget spent, the EF MILP proved
-# 4.1e-4 after, 101 s wall where the EF MILP alone proves 1e-4 in 14 s; 27 at 1e-4 with
-# --time-limit 900: 1.24e-3 left), its nodes' multipliers being far from the best.
-BRANCH = False
 
 # Subgradient steps on the multipliers after the LP's when the gap stays open (each is one
 # more round of block MILPs, and maybe of re-plans for its incumbent).
