@@ -124,6 +124,9 @@ class Search:
     others: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     switches: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     lot_flags: list[int] = field(default_factory=list)
+    # A point of the relaxation (purchases continuous, binaries integral) the LP-first
+    # phase found: the relaxation's MIP starts from it (certified._search).
+    relaxation_start: np.ndarray | None = None
 
     sign: float = field(init=False)  # -1 when the model minimises: larger is better
 
