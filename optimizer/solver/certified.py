@@ -47,6 +47,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from optimizer.solver.proof import (
+    CLOSE_NODES,
     CLOSE_START,
     RELAXATION_OPTIONS,
     RELAXATION_STARTED_OPTIONS,
@@ -87,9 +88,12 @@ RELAXATION_AFTER_LP = False
 # of, fewer than this many units: rounding such a purchase moves it by at least 2%, and a
 # few big units (a 16-rack LPX pod) are where the relaxation's bound was loose. Measured
 # on 20 sweep scenarios of the reference: the repaired plan closes 1e-4 against that bound
-# in 17 scenarios instead of 4, 0.44 s each instead of 0.52 s (20 and 30 units: 14, 15
-# closed; 100: 13, slower). A restriction of the relaxation only: its bound stays valid.
+# in 17 scenarios instead of 5, 0.44 s each instead of 0.52 s (both with the start of
+# RELAXATION_STARTED_OPTIONS; 20 and 30 units: 14, 15 closed; 100: 13, slower). Fewer
+# integers than the model has: its bound stays valid.
 SMALL_PURCHASE = 50.0
+# Step 1's MIP is closed to this share of the gap (its bound leaves the plan the rest).
+RELAXATION_GAP_SHARE = 0.1
 
 
 def _blocks(model: pyo.ConcreteModel) -> Iterator[Any]:
@@ -317,7 +321,7 @@ def _search(s: Search, others_integer: bool) -> CertifiedResult | None:
     highs, b = s.highs, s.buys
     # The relaxation is a MIP only in its binaries (lots, menus): small. Closed ten times
     # tighter than the target, so its bound leaves the rounded plan most of the gap.
-    highs.setOptionValue("mip_rel_gap", s.mip_gap / 10)
+    highs.setOptionValue("mip_rel_gap", s.mip_gap * RELAXATION_GAP_SHARE)
     # Its bound is what counts (the repair below finds the plan): HiGHS's sub-MIP
     # heuristics, most of its time on the reference's binaries, are off for it.
     options = RELAXATION_OPTIONS
@@ -465,30 +469,43 @@ def _branch(
     close = value is not None and bound - value <= CLOSE_START * (
         s.mip_gap * abs(value) + s.abs_gap
     )
-    with options_set(highs, branch_options(close)):
-        status = _run_from(s, start)
-        if narrowed and status == highspy.HighsModelStatus.kInfeasible:
-            # The start lies inside the narrowed domains, so this is round-off: branch
-            # again on the model as it was.
-            highs.changeColsBounds(n, b.cols, b.lower, b.upper)
-            highs.clearSolver()
+    # A start close to the bound branches with HiGHS's sub-MIP heuristics off, which only
+    # re-find it when it is the optimum; after CLOSE_NODES nodes without a proof the start
+    # likely is not, and the branch runs again from the best plan with them on.
+    phases = [branch_options(False)]
+    if close:
+        phases = [{**branch_options(True), "mip_max_nodes": CLOSE_NODES}, *phases]
+    for options in phases:
+        with options_set(highs, options):
             status = _run_from(s, start)
-    info = highs.getInfo()
-    has = highs.getSolution().value_valid and status in (
-        OK,
-        highspy.HighsModelStatus.kTimeLimit,
-        highspy.HighsModelStatus.kInterrupt,
-        highspy.HighsModelStatus.kSolutionLimit,
-        highspy.HighsModelStatus.kIterationLimit,
-    )
-    if status == highspy.HighsModelStatus.kInfeasible:
-        return CertifiedResult("infeasible", None, None, None, PROOF_BRANCHING, None, s.lp_solves)
-    if math.isfinite(info.mip_dual_bound):
-        bound = min(bound, s.sign * float(info.mip_dual_bound))
-    if has and (value is None or s.value() >= value):
-        value, start = s.value(), s.solution()
-    if value is None or start is None:
-        return None
+            if narrowed and status == highspy.HighsModelStatus.kInfeasible:
+                # The start lies inside the narrowed domains, so this is round-off: branch
+                # again on the model as it was.
+                highs.changeColsBounds(n, b.cols, b.lower, b.upper)
+                highs.clearSolver()
+                narrowed = 0
+                status = _run_from(s, start)
+        if status == highspy.HighsModelStatus.kInfeasible:
+            return CertifiedResult(
+                "infeasible", None, None, None, PROOF_BRANCHING, None, s.lp_solves
+            )
+        info = highs.getInfo()
+        if math.isfinite(info.mip_dual_bound):
+            bound = min(bound, s.sign * float(info.mip_dual_bound))
+        has = highs.getSolution().value_valid and status in (
+            OK,
+            highspy.HighsModelStatus.kTimeLimit,
+            highspy.HighsModelStatus.kInterrupt,
+            highspy.HighsModelStatus.kSolutionLimit,
+            highspy.HighsModelStatus.kIterationLimit,
+        )
+        if has and (value is None or s.value() >= value):
+            value, start = s.value(), s.solution()
+        if value is None or start is None:
+            return None
+        if status != highspy.HighsModelStatus.kSolutionLimit or s.closed(value, bound):
+            break
+        highs.clearSolver()
     bound = max(bound, value)
     done = status == OK or s.closed(value, bound)
     return CertifiedResult(

@@ -17,6 +17,7 @@ from optimizer import Planner, load_instance, solve
 from optimizer.solver import certified
 from optimizer.solver.certified import PROOF_BRANCHING
 from optimizer.solver.proof import lagrangian_bound, tighten_by_reduced_cost
+from optimizer.solver.rounding import option
 
 from conftest import MTOK_PER_UNIT_YEAR as A
 from conftest import base, frontier, menu_two_stage_instance
@@ -168,3 +169,36 @@ def test_branch_options_are_restored(monkeypatch):
     ):
         got = highs.getOptionValue(name)
         assert (got[1] if isinstance(got, tuple) else got) is default, name
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_close_branch_past_its_node_limit_runs_again_and_agrees_with_the_milp(
+    monkeypatch, seed
+):
+    """Every start counted close and its branch stopped at the root (a node limit of 0):
+    the branch runs again with the heuristics on and no node limit, from the better plan,
+    and the answer is the MILP's within the gap with a bound above the MILP's plan."""
+    monkeypatch.setattr(certified, "CLOSE_START", 1e9)
+    monkeypatch.setattr(certified, "CLOSE_NODES", 0)
+    runs: list[tuple[int, str]] = []
+    original = certified._run_from
+
+    def counting(s, start):  # type: ignore[no-untyped-def]
+        status = original(s, start)
+        runs.append((int(option(s.highs, "mip_max_nodes")), status.name))
+        return status
+
+    monkeypatch.setattr(certified, "_run_from", counting)
+    doc, _ = menu_two_stage_instance(random.Random(seed))
+    cert = Planner(load_instance(doc)).solve()
+    milp = solve(doc, strategy="milp", mip_gap=1e-9)
+    assert cert.status == milp.status == "optimal" and cert.verified
+    tol = 1e-4 * abs(milp.objective_usd) + 1e-3
+    assert cert.objective_usd >= milp.objective_usd - tol
+    assert cert.best_bound_usd >= milp.objective_usd - 1e-6 * abs(milp.objective_usd)
+    assert cert.best_bound_usd - cert.objective_usd <= tol
+    if cert.proof == PROOF_BRANCHING:
+        assert runs[0] == (0, "kSolutionLimit")  # the close phase, stopped by its limit
+        assert len(runs) == 2 and runs[1][0] > 0 and runs[1][1] == "kOptimal"
+    else:
+        assert runs == []
