@@ -10,7 +10,10 @@ are general integers:
 1. **Bound.** Solve the model with every ``buy`` continuous; the other integer variables
    (minimum-lot flags, menu picks, replica counts, any binary added later) stay integer.
    Every integer plan is a point of this relaxation, so its optimum (or, if that is itself
-   a small MIP, HiGHS's dual bound of it) bounds the true optimum from above.
+   a small MIP, HiGHS's dual bound of it) bounds the true optimum from above. After step
+   0 it starts from step 0's point and keeps integer the purchases that point buys a
+   fractional number of, fewer than ``SMALL_PURCHASE`` units (fewer integers than the
+   model: still a bound).
 2. **Round and repair.** Dive: fix the fractional ``buy`` at their floors (raised to
    the minimum lot where flooring left a lot part-bought), re-solve the rest, repeat until
    every purchase is fixed. Then, largest fractional part first, raise one purchase by one
@@ -25,7 +28,8 @@ are general integers:
    purchases become integer again, narrowed by reduced cost to what a plan as good as
    the repaired one can use (:mod:`optimizer.solver.proof`), the repaired plan is handed
    to HiGHS as a start and HiGHS branches (no restart; sub-MIP heuristics as measured,
-   see ``proof.BRANCH_OPTIONS``); the bound reported is the better of the two.
+   see ``proof.BRANCH_OPTIONS``; a start close to the bound branches without them for
+   ``proof.CLOSE_NODES`` nodes first); the bound reported is the better of the two.
 
 The rounding and repair steps are in :mod:`optimizer.solver.rounding`. HiGHS's sub-MIP
 heuristics (RINS, RENS) are off in step 1, and so are its restarts.
