@@ -172,9 +172,7 @@ def test_branch_options_are_restored(monkeypatch):
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_a_close_branch_past_its_node_limit_runs_again_and_agrees_with_the_milp(
-    monkeypatch, seed
-):
+def test_a_close_branch_past_its_node_limit_runs_again_and_agrees_with_the_milp(monkeypatch, seed):
     """Every start counted close and its branch stopped at the root (a node limit of 0):
     the branch runs again with the heuristics on and no node limit, from the better plan,
     and the answer is the MILP's within the gap with a bound above the MILP's plan."""
