@@ -510,6 +510,7 @@ def _branch(
         if status != highspy.HighsModelStatus.kSolutionLimit or s.closed(value, bound):
             break
         highs.clearSolver()
+    assert value is not None and start is not None  # each phase returns None otherwise
     bound = max(bound, value)
     done = status == OK or s.closed(value, bound)
     return CertifiedResult(
