@@ -70,6 +70,7 @@ from optimizer.solver.rounding import (
     options_set,
     repair,
     run_without_sub_mips,
+    set_integrality,
     set_start,
 )
 
@@ -272,7 +273,6 @@ def certify_loaded(
     buys = Buys(c, all_lower[c], all_upper[c], lots or [])
     kcont = highspy.HighsVarType.kContinuous
     others_integer = any(kind != kcont for j, kind in enumerate(integrality) if j not in chosen)
-    n = len(cols)
     saved = {
         k: option(highs, k)
         for k in ("time_limit", "mip_rel_gap", "output_flag", "user_objective_scale")
@@ -301,7 +301,7 @@ def certify_loaded(
     highs.setOptionValue("user_objective_scale", objective_scale(highs))
     try:
         highs.clearSolver()
-        highs.changeColsIntegrality(n, c, np.full(n, highspy.HighsVarType.kContinuous))
+        set_integrality(highs, c, highspy.HighsVarType.kContinuous)
         result = _search(search, others_integer)
         if result is not None:
             result.sign = search.sign
@@ -324,15 +324,16 @@ def _search(s: Search, others_integer: bool) -> CertifiedResult | None:
             value, bound, start = plan[0]
             return _branch(s, bound, value, start)
     highs, b = s.highs, s.buys
-    # The relaxation is a MIP only in its binaries (lots, menus): small. Closed ten times
-    # tighter than the target, so its bound leaves the rounded plan most of the gap.
+    # The relaxation is a MIP only in its binaries (lots, menus): small. Closed tighter
+    # than the target (RELAXATION_GAP_SHARE), so its bound leaves the plan most of the gap.
     highs.setOptionValue("mip_rel_gap", s.mip_gap * RELAXATION_GAP_SHARE)
     # Its bound is what counts (the repair below finds the plan): HiGHS's sub-MIP
     # heuristics, most of its time on the reference's binaries, are off for it.
     options = RELAXATION_OPTIONS
-    kept = _small_purchases(s)
+    kept = np.zeros(0, dtype=np.int32)
     if s.relaxation_start is not None:
-        _integrality(highs, kept, highspy.HighsVarType.kInteger)
+        kept = _small_purchases(b.cols, s.relaxation_start)
+        set_integrality(highs, kept, highspy.HighsVarType.kInteger)
         # The LP-first point, with the purchases kept integer at their floor (HiGHS
         # completes a start that is not feasible as it stands, if it can).
         start = s.relaxation_start.copy()
@@ -341,7 +342,7 @@ def _search(s: Search, others_integer: bool) -> CertifiedResult | None:
         options = {**options, **RELAXATION_STARTED_OPTIONS}
     with options_set(highs, options):
         status = run_without_sub_mips(s)
-    _integrality(highs, kept, highspy.HighsVarType.kContinuous)
+    set_integrality(highs, kept, highspy.HighsVarType.kContinuous)
     if s.relaxation_start is not None and status == OK and not s.consistent():
         # As in _run_from: the start returned beside another objective; again without it.
         highs.clearSolver()
@@ -373,19 +374,12 @@ def _search(s: Search, others_integer: bool) -> CertifiedResult | None:
     return _branch(s, bound, best_value, best)
 
 
-def _integrality(highs: Any, cols: np.ndarray, kind: Any) -> None:
-    if len(cols):
-        highs.changeColsIntegrality(len(cols), cols, np.full(len(cols), kind))
-
-
-def _small_purchases(s: Search) -> np.ndarray:
-    """The purchase columns step 1 keeps integer (see SMALL_PURCHASE): none without a
-    relaxation start."""
-    if s.relaxation_start is None:
-        return np.zeros(0, dtype=np.int32)
-    x = s.relaxation_start[s.buys.cols]
+def _small_purchases(cols: np.ndarray, point: np.ndarray) -> np.ndarray:
+    """The purchase columns of ``cols`` step 1 keeps integer: those ``point`` buys a
+    fractional number of, fewer than SMALL_PURCHASE units."""
+    x = point[cols]
     fractional = x - np.floor(x + INTEGRAL) > INTEGRAL
-    return s.buys.cols[fractional & (x < SMALL_PURCHASE)]
+    return cols[fractional & (x < SMALL_PURCHASE)]
 
 
 def _proven(s: Search, value: float, bound: float, solution: np.ndarray) -> CertifiedResult:
@@ -399,8 +393,7 @@ def _lp_first(s: Search, plan: list[tuple[float, float, np.ndarray]]) -> Certifi
     for the dive and repair: one LP and the repair's, in place of a MIP in the binaries.
     Its answer when that closes the gap; None (model restored) to go on with the MIP."""
     highs, b = s.highs, s.buys
-    k = len(s.binaries)
-    highs.changeColsIntegrality(k, s.binaries, np.full(k, highspy.HighsVarType.kContinuous))
+    set_integrality(highs, s.binaries, highspy.HighsVarType.kContinuous)
     try:
         if s.run() != OK:
             return None
@@ -463,7 +456,7 @@ def _branch(
         )
     s.unpin_binaries()
     highs.changeColsBounds(n, b.cols, b.lower, b.upper)
-    highs.changeColsIntegrality(n, b.cols, np.full(n, highspy.HighsVarType.kInteger))
+    set_integrality(highs, b.cols, highspy.HighsVarType.kInteger)
     highs.clearSolver()
     narrowed = 0
     if start is not None and value is not None and not s.out_of_time():

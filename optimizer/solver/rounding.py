@@ -78,6 +78,12 @@ def options_set(highs: Any, values: dict[str, Any]) -> Iterator[None]:
             highs.setOptionValue(name, val)
 
 
+def set_integrality(highs: Any, cols: np.ndarray, kind: highspy.HighsVarType) -> None:
+    """Make every column of ``cols`` integer or continuous (``kind``); none: no call."""
+    if len(cols):
+        highs.changeColsIntegrality(len(cols), cols, np.full(len(cols), kind))
+
+
 def set_start(highs: Any, x: np.ndarray) -> None:
     """Hand HiGHS the column values ``x`` as the start of its next MIP run."""
     sol = highspy.HighsSolution()
@@ -142,9 +148,7 @@ class Search:
             return
         values = np.round(solution[self.binaries])
         self.highs.changeColsBounds(k, self.binaries, values, values)
-        self.highs.changeColsIntegrality(
-            k, self.binaries, np.full(k, highspy.HighsVarType.kContinuous)
-        )
+        set_integrality(self.highs, self.binaries, highspy.HighsVarType.kContinuous)
         self.pinned = True
 
     def unpin_binaries(self, force: bool = False) -> None:
@@ -319,7 +323,7 @@ def neighbourhood(
         # HiGHS stops once its plan is better than the target (in the model's sense).
         limits["objective_target"] = s.sign * closing_value(s, bound)
     highs.changeColsBounds(n, b.cols, lower, upper)
-    highs.changeColsIntegrality(n, b.cols, np.full(n, highspy.HighsVarType.kInteger))
+    set_integrality(highs, b.cols, highspy.HighsVarType.kInteger)
     found: tuple[float, np.ndarray] | None = None
     try:
         with options_set(highs, limits):
@@ -329,7 +333,7 @@ def neighbourhood(
             if status in SUB_MIP_ENDS and highs.getSolution().value_valid and s.consistent():
                 found = s.value(), s.solution()
     finally:
-        highs.changeColsIntegrality(n, b.cols, np.full(n, highspy.HighsVarType.kContinuous))
+        set_integrality(highs, b.cols, highspy.HighsVarType.kContinuous)
         plan = units if found is None else np.round(found[1][b.cols])
         s.fix(plan)
         highs.clearSolver()
