@@ -255,7 +255,7 @@ class _PairRows:
         pair, inter, tput, ttft, upr = pair[keep], inter[keep], tput[keep], ttft[keep], upr[keep]
         n_rows = np.bincount(pair, minlength=n)
         has = n_rows > 0
-        self.n_rows = pd.Series(n_rows[has], index=self._index(has), name="n_rows", dtype=np.int64)
+        self.n_rows = pd.Series(n_rows[has], index=self.index[has], name="n_rows", dtype=np.int64)
 
         # Step 3: walking each pair's rows by interactivity descending, a row is on the
         # envelope iff its throughput beats every row before it.
@@ -268,9 +268,6 @@ class _PairRows:
         self.n = n
         self.fastest = self._reduce(np.fmax, self.inter, self.pair, n, "fastest_interactivity")
 
-    def _index(self, mask: np.ndarray) -> pd.MultiIndex:
-        return self.index[mask]
-
     def _reduce(
         self, op: np.ufunc, values: np.ndarray, pair: np.ndarray, n: int, name: str
     ) -> pd.Series:
@@ -278,7 +275,7 @@ class _PairRows:
         out = np.full(n, np.nan)
         op.at(out, pair, values)
         has = np.bincount(pair, minlength=n) > 0
-        return pd.Series(out[has], index=self._index(has), name=name, dtype=float)
+        return pd.Series(out[has], index=self.index[has], name=name, dtype=float)
 
     def envelope(self) -> pd.DataFrame:
         """The envelope rows, sorted by hardware, tier and interactivity."""
@@ -333,7 +330,7 @@ class _PairRows:
         # Units one replica spans at that speed: of the rows interpolated between, the
         # larger (a blend of two layouts needs the larger one's granularity).
         u = np.fmax(upr[first(above & given)[has]], upr[last(below & given)[has]])
-        index = self._index(has)
+        index = self.index[has]
         return (
             pd.Series(r, index=index, name="r_tok_s_per_gpu", dtype=float),
             pd.Series(u, index=index, name="units_per_replica", dtype=float),
