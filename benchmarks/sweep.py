@@ -32,6 +32,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from optimizer import Planner, load_instance
 from optimizer.solver.highs import HighsSession
@@ -116,20 +117,12 @@ def main() -> None:
     t0 = time.perf_counter()
     engine = run_sweep(base, scenarios, workers=args.workers, marginals=args.marginals)
     engine_s = time.perf_counter() - t0
-    engine_obj = [float(v) for v in engine.table.sort_values("scenario")["objective_usd"]]
-    engine_worst = max(
-        abs(a - b) / max(1.0, abs(b))
-        for a, b in zip(engine_obj, rebuild_obj, strict=True)
-        if a is not None and b is not None
-    )
+    engine_obj = list(engine.table.sort_values("scenario")["objective_usd"])
+    engine_worst = largest_difference(engine_obj, rebuild_obj)
     kept_s, _, kept_obj, _ = in_place(clean=False)
     same_clean = sum(a == b for a, b in zip(inplace_obj, rebuild_obj, strict=True))
     same_kept = sum(a == b for a, b in zip(kept_obj, rebuild_obj, strict=True))
-    worst = max(
-        abs(a - b) / max(1.0, abs(b))
-        for a, b in zip(inplace_obj, rebuild_obj, strict=True)
-        if a is not None and b is not None
-    )
+    worst = largest_difference(inplace_obj, rebuild_obj)
 
     n = len(instances)
     print(f"instance {path.name}, {n} scenarios, marginals {'on' if args.marginals else 'off'}")
@@ -176,6 +169,19 @@ def main() -> None:
     )
 
 
+def largest_difference(got: list[Any], ref: list[Any]) -> float:
+    """The largest |a - b| / max(1, |b|) over the scenarios both solved (no objective:
+    None or NaN)."""
+    return max(
+        (
+            abs(a - b) / max(1.0, abs(b))
+            for a, b in zip(got, ref, strict=True)
+            if a is not None and b is not None and a == a and b == b
+        ),
+        default=0.0,
+    )
+
+
 def strategies(base, table, instances, marginals: bool, name: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
     """The sweep in place under each strategy (one process, same scenarios)."""
     out = {}
@@ -193,11 +199,7 @@ def strategies(base, table, instances, marginals: bool, name: str) -> dict[str, 
         out[strategy] = (time.perf_counter() - t0, solver_s, objs)
     n = len(instances)
     (cs, csol, cobj), (ms, msol, mobj) = out["certified"], out["milp"]
-    worst = max(
-        abs(a - b) / max(1.0, abs(b))
-        for a, b in zip(cobj, mobj, strict=True)
-        if a is not None and b is not None
-    )
+    worst = largest_difference(cobj, mobj)
     print(f"instance {name}, {n} scenarios in place, marginals {'on' if marginals else 'off'}")
     print(f"certified {1000 * cs / n:7.1f} ms/scenario (HiGHS {1000 * csol / n:7.1f} ms)")
     print(f"milp      {1000 * ms / n:7.1f} ms/scenario (HiGHS {1000 * msol / n:7.1f} ms)")
