@@ -100,6 +100,7 @@ def stochastic(
     )
     from optimizer.sweep.spec import parse_set
 
+    _notices(quiet or _rank() != 0)
     try:
         base = load_instance(path)
         if scenarios is not None and sets:
@@ -148,6 +149,23 @@ def stochastic(
             )
         raise typer.Exit(EXIT_NO_PLAN)
     raise typer.Exit(EXIT_OK)
+
+
+def _notices(quiet: bool) -> None:
+    """The run's notices (``optimizer.stochastic``'s log, e.g. an open-ended EF MILP) on
+    stderr as ``note: ...`` lines; none with --quiet or on MPI ranks but 0."""
+    import logging
+
+    class Notes(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            # sys.stderr as it is now (a test runner swaps it between commands)
+            sys.stderr.write(f"note: {record.getMessage()}\n")
+
+    log = logging.getLogger("optimizer.stochastic")
+    log.setLevel(logging.ERROR if quiet else logging.INFO)
+    for h in [h for h in log.handlers if type(h).__name__ == "Notes"]:
+        log.removeHandler(h)
+    log.addHandler(Notes())
 
 
 def _rank() -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import math
 import threading
 import time
 from typing import Any
@@ -13,6 +15,9 @@ from optimizer.solver.highs import DEFAULT_MIP_GAP, HighsSession, RawOutcome, st
 from optimizer.stochastic.decompose import Certificate, LoadedEF, certify, lp_weights
 from optimizer.stochastic.model import HP, ScenarioModels, first_stage_of, objective_usd
 from optimizer.stochastic.result import ScenarioOutcome
+
+# Notices to the user (the command line prints them on stderr unless --quiet).
+LOG = logging.getLogger("optimizer.stochastic")
 
 # mpi-sppy prints progress with print() and HiGHS writes to fd 1: keep stdout clean for
 # --json by file descriptor (pointing sys.stdout at sys.stderr deadlocked in PH's hub).
@@ -72,6 +77,8 @@ def solve_ef(
         remaining = None
         if time_limit is not None and cert is not None:
             remaining = max(1.0, time_limit - cert.timings.get("total", 0.0))
+        if time_limit is None and cert is not None and cert.gap is not None:
+            LOG.warning(open_ended(cert.gap, target))
         outcome = session.run(m, time_limit=remaining)
         stopped = _ef_stop(outcome.status)
         if cert is not None:
@@ -117,6 +124,20 @@ def solve_ef(
     ]
     out["first_stage_by_scenario"] = [first_stage_of(scen[n], models.first_periods) for n in names]
     return out
+
+
+def open_ended(gap: float, target: float) -> str:
+    """What a run without a time limit is told when the block proof leaves ``gap`` open:
+    the EF MILP that decides next may not close it for hours on many scenarios (the
+    reference's 27 at 1e-3: docs/stochastic.md), and the two ways to bound it."""
+    digit = 10.0 ** (math.floor(math.log10(gap)) - 1)  # two significant digits, rounded up
+    accept = math.ceil(gap / digit - 1e-9) * digit
+    return (
+        f"the scenario blocks proved a gap of {gap:.2e}, above --mip-gap {target:g}: the "
+        "extensive form's MILP now decides, with no time limit (on many scenarios it can run "
+        f"for hours); --time-limit SECONDS bounds it, --mip-gap {accept:.2g} accepts the "
+        "blocks' plan"
+    )
 
 
 def build_ef(models: ScenarioModels) -> Any:

@@ -6,15 +6,19 @@ takes one rack position. Capacity x units sells up to x * A Mtok.
 
 from __future__ import annotations
 
+import logging
 import random
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+import yaml
 
 from optimizer.stochastic import solve
+from optimizer.stochastic.ef import open_ended
 
-from conftest import MTOK_PER_UNIT_YEAR, base, menu_two_stage_instance
+from conftest import MTOK_PER_UNIT_YEAR, base, menu_two_stage_instance, run_cli
 
 A = MTOK_PER_UNIT_YEAR
 PROOF = "Lagrangian decomposition"
@@ -69,6 +73,47 @@ def test_menu_newsvendor_hand_optimum_when_the_rounded_lp_is_not_optimal(
         assert proof["lp_bound_usd"] == pytest.approx(42.5 * A, rel=1e-9)
         assert 30 * A * (1 - 1e-9) <= proof["objective_usd"] <= 40 * A * (1 + 1e-9)
         assert 40 * A * (1 - 1e-9) <= proof["bound_usd"] <= 42.5 * A * (1 + 1e-9)
+
+
+def test_an_ef_milp_left_without_a_time_limit_is_announced(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The first menu newsvendor's blocks leave the gap open (above): with no time limit the
+    # EF MILP that decides next may run for hours on a large program, so the run says so,
+    # with the gap the blocks proved and the two ways out; with a time limit, nothing.
+    with caplog.at_level(logging.WARNING, logger="optimizer.stochastic"):
+        r = solve(menu_newsvendor(1.2), MENU_LOW_HIGH, mip_gap=1e-6)
+    notes = [x.getMessage() for x in caplog.records if x.name == "optimizer.stochastic"]
+    proof = r.to_dict()["ef_block_proof"]
+    assert proof["gap"] > 1e-6
+    assert len(notes) == 1, notes
+    assert f"gap of {proof['gap']:.2e}, above --mip-gap 1e-06" in notes[0]
+    assert "no time limit" in notes[0] and "--time-limit SECONDS" in notes[0]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="optimizer.stochastic"):
+        solve(menu_newsvendor(1.2), MENU_LOW_HIGH, mip_gap=1e-6, time_limit=120)
+    assert not [x for x in caplog.records if x.name == "optimizer.stochastic"]
+
+
+@pytest.mark.parametrize(
+    ("gap", "accepted"), [(1.27e-3, "0.0013"), (1.2e-3, "0.0012"), (9.37e-4, "0.00094")]
+)
+def test_the_gap_offered_is_the_blocks_gap_rounded_up(gap: float, accepted: str) -> None:
+    message = open_ended(gap, 1e-4)
+    assert f"--mip-gap {accepted} accepts" in message
+    assert float(accepted) >= gap
+
+
+def test_the_command_line_prints_the_notice_unless_quiet(tmp_path: Path) -> None:
+    (tmp_path / "i.yaml").write_text(yaml.safe_dump(menu_newsvendor(1.2)))
+    MENU_LOW_HIGH.to_csv(tmp_path / "s.csv", index=False)
+    args = ["stochastic", "i.yaml", "--scenarios", "s.csv", "--mip-gap", "1e-6", "--no-write"]
+    loud = run_cli(args, tmp_path)
+    quiet = run_cli([*args, "--quiet"], tmp_path)
+    assert loud.returncode == quiet.returncode == 0, loud.stderr + quiet.stderr
+    notes = [ln for ln in loud.stderr.splitlines() if ln.startswith("note: ")]
+    assert len(notes) == 1 and "the scenario blocks proved a gap of" in notes[0], loud.stderr
+    assert "note:" not in quiet.stderr
 
 
 # high: three times low's demand at each price, so both scenarios' menus break at x = 150.
