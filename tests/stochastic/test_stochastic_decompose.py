@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import random
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -267,3 +268,32 @@ def test_the_branching_variable_is_the_one_the_blocks_disagree_on_most() -> None
     assert _branching_variable(split, x, np.array([5.0, 0, 0]), np.array([5.0, 10, 10])) == 2
     same = np.array([4.0, 1.0, 7.0, 4.0, 1.0, 7.0])
     assert _branching_variable(split, same, lo, hi) is None
+
+
+def test_the_grouped_lagrangian_of_the_bounds_benchmark_is_a_bound(tmp_path: Path) -> None:
+    """benchmarks/stochastic_bounds.py's grouped bound (docs/stochastic.md quotes it), on the
+    first menu newsvendor (optimum 40 A, LP 42.5 A): one group holding both scenarios is the
+    EF itself (the multipliers' prices cancel over its equal first stages), so it bounds at
+    the optimum; one group per scenario is the Lagrangian bound, between the two."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    try:
+        from stochastic_bounds import group_lagrangian, loaded_ef
+    finally:
+        sys.path.pop(0)
+    import numpy as np
+
+    from optimizer.stochastic import decompose as d
+
+    (tmp_path / "i.yaml").write_text(yaml.safe_dump(menu_newsvendor(1.2)))
+    MENU_LOW_HIGH.to_csv(tmp_path / "s.csv", index=False)
+    split = d._split(loaded_ef(tmp_path / "i.yaml", tmp_path / "s.csv"))
+    assert split is not None
+    h, _ = d._relaxation(split, None)
+    y_na = np.asarray(h.getSolution().row_dual)[split.na_rows]
+    b_na = np.asarray(split.lp.row_lower_)[split.na_rows]
+    priced = split.matrix[split.na_rows, :].T @ y_na
+    usd = 1e6  # the EF's objective is in $M
+    whole = group_lagrangian(split, priced, b_na, y_na, 2, 1e-9) * usd
+    alone = group_lagrangian(split, priced, b_na, y_na, 1, 1e-9) * usd
+    assert whole == pytest.approx(40 * A, rel=1e-6)
+    assert 40 * A * (1 - 1e-6) <= alone <= 42.5 * A * (1 + 1e-6)
