@@ -26,7 +26,6 @@ load moves the seconds, not the bounds.
 from __future__ import annotations
 
 import argparse
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -57,16 +56,8 @@ def loaded_ef(instance: Path, scenarios: Path) -> Any:
         risk_weight=0.0,
         table=read_frontier_table(base),
     )
-    m = build_ef(models).ef
-    session = HighsSession(
-        time_limit=None,
-        mip_gap=None,
-        threads=None,
-        log=False,
-        strategy="certified",
-        cancel=threading.Event(),
-    )
-    return load_ef(session, m, list(sc.names))
+    # Only loaded here (the blocks are solved apart): the session's options do not matter.
+    return load_ef(HighsSession(), build_ef(models).ef, list(sc.names))
 
 
 def group_lagrangian(
