@@ -216,6 +216,23 @@ class TwoStagePlan:
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
 
+    def _vss_reading(self) -> str:
+        """Why a VSS below 0 is no contradiction (the hedged plan is never worse in truth):
+        under a risk weight the plan gives up expected value for its CVaR term; risk-neutral,
+        the measured VSS is >= -(bound - expected), so it is below 0 only within the gap."""
+        vss = self.vss_usd
+        if vss is None or not math.isfinite(vss) or vss >= 0:
+            return ""
+        if self.risk_weight > 0:
+            return (
+                f" (below 0: the plan gives up expected {self.objective_kind} for its CVaR "
+                f"term, risk weight {self.risk_weight:g})"
+            )
+        if self.bound_usd is not None and self.expected_objective_usd is not None:
+            gap = abs(self.bound_usd - self.expected_objective_usd)
+            return f" (below 0 within the plan's gap of {fmt.usd(gap)}: no measured difference)"
+        return ""
+
     def summary(self) -> str:
         """A few lines a planner reads first."""
         if not self.has_solution:
@@ -234,7 +251,9 @@ class TwoStagePlan:
                 f"P10 {fmt.usd(p['p10'])} · P50 {fmt.usd(p['p50'])} · P90 {fmt.usd(p['p90'])} · "
                 f"worst {fmt.usd(p['worst'])}"
             )
-        lines.append(f"EVPI {fmt.usd(self.evpi_usd)} · VSS {fmt.usd(self.vss_usd)}")
+        lines.append(
+            f"EVPI {fmt.usd(self.evpi_usd)} · VSS {fmt.usd(self.vss_usd)}{self._vss_reading()}"
+        )
         b = self.extra.get("bounds")
         if b:
             gap = "n/a" if self.mip_gap is None else f"{100 * self.mip_gap:.3g}%"

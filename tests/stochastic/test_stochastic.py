@@ -7,6 +7,7 @@ draws 1 kW and takes one rack position.
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import shutil
@@ -19,11 +20,13 @@ import pandas as pd
 import pytest
 import yaml
 
+from optimizer import fmt
 from optimizer import solve as solve_one
 from optimizer.instance.load import load_instance
 from optimizer.planning.planner import Planner
 from optimizer.solver.options import SolveOptions
 from optimizer.stochastic import solve
+from optimizer.stochastic.result import TwoStagePlan
 
 from conftest import MTOK_PER_UNIT_YEAR, REPO, TOY, base, frontier, run_cli, two_unit_profit_doc
 
@@ -440,3 +443,40 @@ def test_scenario_inputs_moving_together_are_one_input() -> None:
     ]
     first = inputs.loc["demand-slow_price-slow_vr-ontime_capex-low"]
     assert first.tolist() == pytest.approx([0.6, 1.21429, 2026, 0.85])
+
+
+@pytest.mark.parametrize(
+    ("vss", "risk_weight", "reading"),
+    [
+        (
+            -40.6e6,
+            0.3,
+            "(below 0: the plan gives up expected profit for its CVaR term, risk weight 0.3)",
+        ),
+        (-40.6e6, 0.0, "(below 0 within the plan's gap of $137.00M: no measured difference)"),
+        (12e6, 0.0, ""),
+        (math.inf, 0.0, ""),
+    ],
+)
+def test_a_vss_below_zero_is_read_in_the_summary(
+    vss: float, risk_weight: float, reading: str
+) -> None:
+    # The hedged plan is never worse in truth: a measured VSS below 0 comes from the CVaR
+    # term (expected profit traded for the tail) or, risk-neutral, from the plan's gap
+    # (VSS >= expected - bound, since every EEV re-plan is a feasible plan).
+    plan = TwoStagePlan(
+        instance_name="x",
+        objective_kind="profit",
+        method="ef",
+        status="optimal",
+        first_stage_periods=[1],
+        scenario_names=["a", "b"],
+        probabilities=[0.5, 0.5],
+        objective_usd=100e9,
+        expected_objective_usd=100e9,
+        bound_usd=100e9 + 137e6,
+        vss_usd=vss,
+        risk_weight=risk_weight,
+    )
+    (line,) = [ln for ln in plan.summary().splitlines() if ln.startswith("EVPI")]
+    assert line.endswith(f"VSS {fmt.usd(vss)}{' ' + reading if reading else ''}")
