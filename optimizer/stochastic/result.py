@@ -225,7 +225,7 @@ class TwoStagePlan:
             return ""
         if self.risk_weight > 0:
             return (
-                f" (below 0: the plan gives up expected {self.objective_kind} for its CVaR "
+                f" (below 0: the plan trades expected {self.objective_kind} for its CVaR "
                 f"term, risk weight {self.risk_weight:g})"
             )
         if self.bound_usd is not None and self.expected_objective_usd is not None:

@@ -451,7 +451,7 @@ def test_scenario_inputs_moving_together_are_one_input() -> None:
         (
             -40.6e6,
             0.3,
-            "(below 0: the plan gives up expected profit for its CVaR term, risk weight 0.3)",
+            "(below 0: the plan trades expected profit for its CVaR term, risk weight 0.3)",
         ),
         (-40.6e6, 0.0, "(below 0 within the plan's gap of $137.00M: no measured difference)"),
         (12e6, 0.0, ""),
