@@ -63,48 +63,41 @@ def loaded_ef(instance: Path, scenarios: Path) -> Any:
 def group_lagrangian(
     split: Any, priced: np.ndarray, b_na: np.ndarray, y_na: np.ndarray, size: int, abs_gap: float
 ) -> float:
-    """L(y) with the blocks in groups of ``size``: each group's MILP keeps its blocks' first
-    stages equal (rows x_first_block - x_other_block = 0) and is priced by ``priced``."""
-    import highspy
-    from scipy import sparse
+    """L(y) with the blocks in groups of ``size``: each group's MILP is its blocks' (as
+    ``decompose._block`` cuts them, priced by ``priced``) plus rows keeping their first
+    stages equal (x of the group's first block - x of another = 0)."""
+    from optimizer.stochastic import decompose as d
 
     lp = split.lp
     cost = np.asarray(lp.col_cost_, dtype=float) - priced
     lower, upper = np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)
-    row_lo, row_hi = np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)
-    integrality = np.array(list(lp.integrality_))
     n_first = split.first_by_block.shape[1]
     blocks = list(range(len(split.block_cols)))
     bound = lp.offset_ + float(y_na @ b_na)
     for group in (blocks[i : i + size] for i in range(0, len(blocks), size)):
         cols = np.concatenate([split.block_cols[b] for b in group])
         rows = np.concatenate([split.block_rows[b] for b in group])
+        sub = d._block(lp, split.matrix, cols, rows, cost[cols], lower[cols], upper[cols])
+        h = d._highs(sub, 0.0, abs_gap, None)
         at = {c: i for i, c in enumerate(cols)}
-        links = sparse.lil_matrix(((len(group) - 1) * n_first, len(cols)))
-        for k, b in enumerate(group[1:]):
-            for j in range(n_first):
-                links[k * n_first + j, at[split.first_by_block[group[0], j]]] = 1.0
-                links[k * n_first + j, at[split.first_by_block[b, j]]] = -1.0
-        a = sparse.vstack([split.matrix[rows, :][:, cols], links.tocsr()]).tocsc()
-        a.sort_indices()
-        sub = highspy.HighsLp()
-        sub.num_col_, sub.num_row_ = len(cols), a.shape[0]
-        sub.col_cost_, sub.col_lower_, sub.col_upper_ = cost[cols], lower[cols], upper[cols]
-        zeros = np.zeros(links.shape[0])
-        sub.row_lower_ = np.concatenate([row_lo[rows], zeros])
-        sub.row_upper_ = np.concatenate([row_hi[rows], zeros])
-        sub.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        sub.a_matrix_.num_col_, sub.a_matrix_.num_row_ = len(cols), a.shape[0]
-        sub.a_matrix_.start_ = a.indptr.astype(np.int32)
-        sub.a_matrix_.index_ = a.indices.astype(np.int32)
-        sub.a_matrix_.value_ = a.data.astype(float)
-        sub.sense_ = lp.sense_
-        sub.integrality_ = list(integrality[cols])
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("mip_rel_gap", 0.0)
-        h.setOptionValue("mip_abs_gap", abs_gap)
-        h.passModel(sub)
+        links = [
+            [at[split.first_by_block[group[0], j]], at[split.first_by_block[b, j]]]
+            for b in group[1:]
+            for j in range(n_first)
+        ]
+        if links:
+            k = len(links)
+            zeros = np.zeros(k)
+            starts = np.arange(0, 2 * k, 2, dtype=np.int32)
+            h.addRows(
+                k,
+                zeros,
+                zeros,
+                2 * k,
+                starts,
+                np.array(links, dtype=np.int32).ravel(),
+                np.tile([1.0, -1.0], k),
+            )
         t0 = time.perf_counter()
         h.run()
         info = h.getInfo()
