@@ -13,6 +13,7 @@ problem, before anything is solved.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -151,21 +152,20 @@ def stochastic(
     raise typer.Exit(EXIT_OK)
 
 
+class _Notes(logging.Handler):
+    """``note: ...`` lines on stderr as it is at each record (a test runner swaps it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        sys.stderr.write(f"note: {record.getMessage()}\n")
+
+
 def _notices(quiet: bool) -> None:
     """The run's notices (``optimizer.stochastic``'s log, e.g. an open-ended EF MILP) on
-    stderr as ``note: ...`` lines; none with --quiet or on MPI ranks but 0."""
-    import logging
-
-    class Notes(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            # sys.stderr as it is now (a test runner swaps it between commands)
-            sys.stderr.write(f"note: {record.getMessage()}\n")
-
+    stderr; none with --quiet or on MPI ranks but 0."""
     log = logging.getLogger("optimizer.stochastic")
     log.setLevel(logging.ERROR if quiet else logging.INFO)
-    for h in [h for h in log.handlers if type(h).__name__ == "Notes"]:
-        log.removeHandler(h)
-    log.addHandler(Notes())
+    if not any(isinstance(h, _Notes) for h in log.handlers):
+        log.addHandler(_Notes())
 
 
 def _rank() -> int:
